@@ -1,0 +1,234 @@
+"""What the emulator did, step by step: the one record every picture replays.
+
+The emulator (``cgiter_edu.kernel``) decides; when an :class:`IterFile` is
+created with ``trace=True`` it appends one :class:`Event` per step to a
+:class:`Trace`.  Each event carries enough to draw one frame from it alone:
+the cgroup, what the program wrote, the buffer count before and after, a
+rollback, the mutex, each read() and its result, and why the walk ended.
+Plots, animations, widgets and the CLI only replay these events; none of them
+walks a hierarchy itself.
+
+With tracing off (the default) the emulator records nothing and pays only an
+``is None`` test per step.
+
+Example::
+
+    >>> from cgiter_edu import Hierarchy, Order, attach, programs
+    >>> h = Hierarchy(); _ = h.mkdir("/a")
+    >>> f = attach(h, programs.id_printer, order=Order.DESCENDANTS_PRE).create(trace=True)
+    >>> _ = f.readall()
+    >>> [e.kind.value for e in f.trace][:4]
+    ['read', 'lock', 'start', 'show']
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+
+
+class EventKind(str, enum.Enum):
+    """The kinds of step the emulator records, in the order they can happen."""
+
+    READ = "read"          #: a read() call begins (``size``, ``count_before`` = leftover bytes)
+    LOCK = "lock"          #: ``cgroup_mutex`` taken by ``cgroup_iter_seq_start``
+    START = "start"        #: ``start()`` returned ``cgroup`` (None: nothing; ``errno``: an error)
+    NEXT = "next"          #: ``next()`` returned ``cgroup`` (None: the walk is over) and ``seq_num``
+    SHOW = "show"          #: the program ran on ``cgroup`` (None: the epilogue); see ``writes``
+    SKIP = "skip"          #: ``show()`` skipped a dead cgroup without calling the program
+    ROLLBACK = "rollback"  #: the buffer was cut back to ``count_after`` after an overflow
+    UNLOCK = "unlock"      #: ``cgroup_mutex`` dropped by ``cgroup_iter_seq_stop``
+    WAIT = "wait"          #: another thread (``note``) waits for ``cgroup_mutex``
+    ACQUIRED = "acquired"  #: that thread got ``cgroup_mutex`` after the walk dropped it
+    COPY = "copy"          #: ``data`` copied to the user; buffer ``count_before`` -> ``count_after``
+    RETURN = "return"      #: the read() call returned ``result`` (bytes, or -errno)
+    END = "end"            #: the walk ended, ``reason`` says why (one of :class:`EndReason`)
+
+
+class EndReason(str, enum.Enum):
+    """Why a walk ended (the ``reason`` of an ``END`` event)."""
+
+    COMPLETE = "complete"                  #: next() returned NULL: every cgroup was visited
+    PROGRAM = "program"                    #: the program returned non-zero (early termination)
+    BUFFER_FULL = "buffer_full"            #: a record did not fit in the 8 pages: rolled back, walk cut
+    E2BIG = "e2big"                        #: the very first record did not fit: read() gave E2BIG
+    READ_SIZE = "read_size"                #: the buffer held the user's read size: walk cut
+    MAX_ITER_OBJECTS = "max_iter_objects"  #: MAX_ITER_OBJECTS visited in one read()
+    PROGRAM_ERROR = "program_error"        #: the Python program raised (not a kernel outcome)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One step of a walk.  Fields that do not apply to a kind keep their default.
+
+    ``writes`` holds one ``(bytes, result)`` pair per helper call the program
+    made during a SHOW (result 0 or ``-EOVERFLOW``), so a picture can show the
+    record that did not fit.  ``seq_num`` is the value the program saw.
+    """
+
+    step: int
+    kind: EventKind
+    read_no: int                     #: which read() call (0-based) this step belongs to
+    cgroup: int | None = None        #: cgroup id (START/NEXT/SHOW/SKIP); None = NULL
+    seq_num: int | None = None
+    writes: tuple[tuple[bytes, int], ...] = ()
+    ret: int | None = None           #: the program's return value (SHOW)
+    count_before: int = 0            #: seq->count before the step
+    count_after: int = 0             #: seq->count after the step
+    size: int | None = None          #: the user's read size (READ)
+    data: bytes = b""                #: bytes handed to the user (COPY, RETURN)
+    result: int | None = None        #: read() result: byte count, or -errno (RETURN)
+    errno: int | None = None         #: START/RETURN error, positive errno
+    reason: str | None = None        #: END: an :class:`EndReason` value
+    mutex_held: bool = False         #: is cgroup_mutex held by the walk after this step
+    note: str = ""                   #: free text (WAIT/ACQUIRED: who waited)
+
+    @property
+    def written(self) -> bytes:
+        """The bytes this SHOW appended to the buffer (failed writes excluded)."""
+        return b"".join(b for b, r in self.writes if r == 0)
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict (bytes as hex)."""
+        d = asdict(self)
+        d["kind"] = self.kind.value
+        d["writes"] = [[b.hex(), r] for b, r in self.writes]
+        d["data"] = self.data.hex()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Event:
+        """Inverse of :meth:`to_dict`."""
+        d = dict(d)
+        d["kind"] = EventKind(d["kind"])
+        d["writes"] = tuple((bytes.fromhex(b), r) for b, r in d["writes"])
+        d["data"] = bytes.fromhex(d["data"])
+        return cls(**d)
+
+
+class CgroupState(str, enum.Enum):
+    """The colour classes of a cgroup at one step of a walk (see :meth:`Trace.states`)."""
+
+    UNREACHED = "unreached"      #: not visited (yet)
+    CURRENT = "current"          #: the object the walk is on at this step
+    BUFFERED = "buffered"        #: the program wrote its record, still in the seq_file buffer
+    DELIVERED = "delivered"      #: its record reached user space (or it wrote nothing and was kept)
+    LOST = "lost"                #: walked, but its record never reaches the user (page limit/cut)
+    NEVER = "never"              #: never reached because the session ended early
+    DEAD = "dead"                #: dead: skipped by show(), the program not called
+    STOPPED = "stopped"          #: the program returned non-zero here: the walk stopped
+
+
+@dataclass
+class Trace:
+    """The ordered events of one iterator file (one seq_file session).
+
+    ``cgroups`` maps every cgroup id of the hierarchy at the first read to
+    ``(path, parent id, dead)`` so a replay knows the tree it walked.
+    """
+
+    order: int = 0
+    start: int | None = None
+    page_size: int = 4096
+    buffer_size: int = 32768
+    kernel: str = ""
+    cgroups: dict[int, tuple[str, int | None, bool]] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self.events)
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def __getitem__(self, i: int) -> Event:
+        return self.events[i]
+
+    # -- what a replay needs -------------------------------------------------
+    def of_kind(self, *kinds: EventKind) -> list[Event]:
+        """The events of the given kinds, in order."""
+        return [e for e in self.events if e.kind in kinds]
+
+    @property
+    def reads(self) -> list[Event]:
+        """The RETURN event of every read() call."""
+        return self.of_kind(EventKind.RETURN)
+
+    @property
+    def end_reason(self) -> EndReason | None:
+        """Why the walk ended, or None while it has not."""
+        for e in self.events:
+            if e.kind is EventKind.END:
+                return EndReason(e.reason)
+        return None
+
+    def visit_order(self) -> list[int]:
+        """Cgroup ids in the order the walk reached them (dead ones included)."""
+        return [e.cgroup for e in self.events
+                if e.kind in (EventKind.START, EventKind.NEXT) and e.cgroup is not None
+                and e.errno is None]
+
+    def states(self, step: int | None = None) -> dict[int, CgroupState]:
+        """Fold the events up to and including ``step`` (default: all) into one
+        :class:`CgroupState` per cgroup.  This is a replay of recorded facts:
+        which byte ranges of the buffer each cgroup wrote, which were rolled
+        back and which were copied out."""
+        last = len(self.events) - 1 if step is None else min(step, len(self.events) - 1)
+        st: dict[int, CgroupState] = {cid: CgroupState.UNREACHED for cid in self.cgroups}
+        spans: dict[int, tuple[int, int]] = {}     # cgroup -> [a, b) in the buffer
+        delivered_upto = 0                         # bytes of the buffer copied out so far
+        current: int | None = None
+        ended: str | None = None
+        for e in self.events[: last + 1]:
+            k = e.kind
+            if k in (EventKind.START, EventKind.NEXT):
+                current = e.cgroup
+            elif k is EventKind.SKIP:
+                st[e.cgroup] = CgroupState.DEAD
+            elif k is EventKind.SHOW and e.cgroup is not None:
+                spans[e.cgroup] = (e.count_before, e.count_after)
+                st[e.cgroup] = CgroupState.STOPPED if e.ret else CgroupState.BUFFERED
+            elif k is EventKind.ROLLBACK:
+                for cid, (a, _b) in list(spans.items()):
+                    if a >= e.count_after and st[cid] is not CgroupState.DEAD:
+                        st[cid] = CgroupState.LOST
+                        del spans[cid]
+            elif k is EventKind.COPY:
+                delivered_upto += len(e.data)
+            elif k is EventKind.END:
+                ended = e.reason
+        # resolve buffered cgroups against what was copied
+        for cid, (a, b) in spans.items():
+            if st[cid] is CgroupState.STOPPED:
+                continue
+            if b <= delivered_upto:
+                st[cid] = CgroupState.DELIVERED
+        if ended is not None and ended not in (EndReason.COMPLETE.value, EndReason.PROGRAM.value):
+            for cid, s in st.items():
+                if s is CgroupState.UNREACHED:
+                    st[cid] = CgroupState.NEVER
+        if current is not None and current in st and step is not None and ended is None:
+            st[current] = CgroupState.CURRENT
+        return st
+
+    # -- in and out ----------------------------------------------------------
+    def to_json(self) -> str:
+        """The whole trace as JSON (one object)."""
+        return json.dumps({
+            "order": self.order, "start": self.start, "page_size": self.page_size,
+            "buffer_size": self.buffer_size, "kernel": self.kernel,
+            "cgroups": [[cid, p, par, dead] for cid, (p, par, dead) in self.cgroups.items()],
+            "events": [e.to_dict() for e in self.events],
+        })
+
+    @classmethod
+    def from_json(cls, text: str) -> Trace:
+        """Inverse of :meth:`to_json`."""
+        d = json.loads(text)
+        t = cls(order=d["order"], start=d["start"], page_size=d["page_size"],
+                buffer_size=d["buffer_size"], kernel=d["kernel"])
+        t.cgroups = {cid: (p, par, dead) for cid, p, par, dead in d["cgroups"]}
+        t.events = [Event.from_dict(e) for e in d["events"]]
+        return t
