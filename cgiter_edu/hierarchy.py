@@ -1,0 +1,537 @@
+"""A cgroup v2 hierarchy: ids, creation order, and dead but still referenced cgroups.
+
+The hierarchy keeps the kernel's own structure (:class:`~cgiter_edu.kernel.cgroup.Css`
+objects on sibling lists, in creation order) and mirrors it into a
+:class:`networkx.DiGraph` (``h.graph``: nodes are cgroup ids, edges parent -> child,
+children in creation order, node attributes ``name``, ``path`` and ``dead``).
+
+Example::
+
+    >>> from cgiter_edu import Hierarchy
+    >>> h = Hierarchy()
+    >>> h.mkdir("/a"), h.mkdir("/a/b", cgroup_id=63), h.mkdir("/c")
+    (2, 63, 64)
+    >>> fd = h.open("/a/b"); h.rmdir("/a/b")      # still referenced: dead, still listed
+    >>> h.cgroup(63).dead, list(h.graph.successors(2))
+    (True, [63])
+    >>> fd.close(); list(h.graph.successors(2))  # the last reference goes: released
+    []
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from .kernel.cgroup import (
+    CSS_ONLINE,
+    CgroupMutex,
+    CgroupView,
+    Css,
+    css_get,
+    css_has_online_children,
+    css_link_child,
+    css_next_descendant_pre,
+    css_put,
+    kill_css,
+)
+
+#: include/uapi/linux/limits.h: NAME_MAX
+NAME_MAX = 255
+#: the format tag of saved hierarchies
+JSON_FORMAT = "cgiter_edu.hierarchy/1"
+
+Cgroup = CgroupView
+
+
+def _err(code: int, detail: str) -> OSError:
+    return OSError(code, f"{os.strerror(code)}: {detail}")
+
+
+class CgroupFd:
+    """An open cgroup directory: holds a reference on the cgroup until closed.
+
+    ``int(fd)`` is its number (>= 3, the lowest free one, as the kernel picks).
+    Usable as a context manager.
+    """
+
+    def __init__(self, hierarchy: Hierarchy, css: Css, fd: int) -> None:
+        self.hierarchy = hierarchy
+        self._css = css
+        self.fd = fd
+        self.closed = False
+
+    @property
+    def cgroup(self) -> CgroupView:
+        """The cgroup this fd is open on."""
+        return self._css.view
+
+    def fileno(self) -> int:
+        """The fd number."""
+        return self.fd
+
+    def __int__(self) -> int:
+        return self.fd
+
+    def __index__(self) -> int:
+        return self.fd
+
+    def close(self) -> None:
+        """Close the fd: drop the reference (a dead cgroup whose last reference this was
+        is released: it leaves its parent's list)."""
+        if self.closed:
+            return
+        h = self.hierarchy
+        h.cgroup_mutex.lock(f"close fd {self.fd}")
+        try:
+            self.closed = True
+            del h._fds[self.fd]
+            if h._held.get(self._css.cgroup_id) is self:
+                del h._held[self._css.cgroup_id]
+            css_put(self._css)
+        finally:
+            h.cgroup_mutex.unlock()
+
+    def __enter__(self) -> CgroupFd:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<CgroupFd {self.fd} on {self._css.path}{' closed' if self.closed else ''}>"
+
+
+class Hierarchy:
+    """One cgroup v2 hierarchy (``struct cgroup_root``), with its ``cgroup_mutex`` and a
+    process fd table for :meth:`open`.
+
+    >>> h = Hierarchy(); h.mkdir("/a")
+    2
+    >>> h.id_of("/a"), h.path_of(2), h.root.id
+    (2, '/a', 1)
+    """
+
+    def __init__(self, root_id: int = 1) -> None:
+        _check_id(root_id)
+        self.cgroup_mutex = CgroupMutex()
+        self.graph: nx.DiGraph = nx.DiGraph()
+        self._serial = 0
+        self.root_css = Css(self, root_id, "", None, self._next_serial())
+        self._by_id: dict[int, Css] = {root_id: self.root_css}
+        self._by_path: dict[str, Css] = {"/": self.root_css}
+        self._used_ids: set[int] = {root_id}
+        self._next_id = root_id + 1
+        self._fds: dict[int, CgroupFd] = {}
+        self._held: dict[int, CgroupFd] = {}
+        self.graph.add_node(root_id, name="", path="/", dead=False)
+
+    def _next_serial(self) -> int:
+        self._serial += 1
+        return self._serial
+
+    # -- lookups -----------------------------------------------------------------------
+    @property
+    def root(self) -> CgroupView:
+        """The root cgroup ``/``."""
+        return self.root_css.view
+
+    def id_of(self, path: str) -> int:
+        """The id of the live cgroup at ``path``; KeyError if there is none."""
+        try:
+            return self._by_path[_norm(path)].cgroup_id
+        except KeyError:
+            raise KeyError(f"no cgroup at {path!r}") from None
+
+    def path_of(self, cgroup_id: int) -> str:
+        """The path of cgroup ``cgroup_id`` (a dead one keeps the path it had); KeyError if
+        there is none."""
+        try:
+            return self._by_id[cgroup_id].path
+        except (KeyError, TypeError):
+            raise KeyError(f"no cgroup has id {cgroup_id!r}") from None
+
+    def cgroup(self, key: str | int) -> CgroupView:
+        """The cgroup (a read-only view) at a path or with an id; KeyError if none."""
+        return self._css(key).view
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, str):
+            return _norm(key) in self._by_path
+        return key in self._by_id
+
+    def __len__(self) -> int:
+        """Every cgroup still in the hierarchy, dead ones included."""
+        return len(self._by_id)
+
+    def __iter__(self) -> Iterator[CgroupView]:
+        return iter(self.cgroups())
+
+    def cgroups(self) -> list[CgroupView]:
+        """Every cgroup, dead ones included, parents before children and siblings in
+        creation order (a pre-order over the sibling lists)."""
+        out = []
+        pos = None
+        while (pos := css_next_descendant_pre(pos, self.root_css)) is not None:
+            out.append(pos.view)
+        return out
+
+    def children(self, key: str | int) -> list[CgroupView]:
+        """The children of a cgroup, in creation order, dead ones included."""
+        css = self._css(key)
+        out = []
+        c = css.first_child
+        while c is not None:
+            out.append(c.view)
+            c = c.sibling_next
+        return out
+
+    @property
+    def held(self) -> dict[int, CgroupFd]:
+        """References the hierarchy itself holds on dead cgroups (from :meth:`kill` and
+        from loading a saved hierarchy), by id; :meth:`release` drops one."""
+        return dict(self._held)
+
+    def _css(self, key: str | int) -> Css:
+        if isinstance(key, str):
+            css = self._by_path.get(_norm(key))
+        else:
+            css = self._by_id.get(key)
+        if css is None:
+            raise KeyError(f"no cgroup at {key!r}" if isinstance(key, str)
+                           else f"no cgroup has id {key!r}")
+        return css
+
+    # -- changing it --------------------------------------------------------------------
+    def mkdir(self, path: str, cgroup_id: int | None = None) -> int:
+        """``mkdir`` a cgroup; returns its id.  Ids grow with creation (``cgroup_id`` picks
+        one explicitly: unique, positive).  The new cgroup goes at the end of its
+        parent's children.  Errors: ENOENT (no parent), EEXIST (exists, or id taken),
+        ENAMETOOLONG, EINVAL (a bad name or id).
+
+        >>> h = Hierarchy(); h.mkdir("/a"), h.mkdir("/a/b")
+        (2, 3)
+        """
+        parent_path, name = _split(path)
+        if cgroup_id is not None:
+            _check_id(cgroup_id)
+        self.cgroup_mutex.lock(f"mkdir {path}")
+        try:
+            parent = self._by_path.get(parent_path)
+            if parent is None:
+                raise _err(errno.ENOENT, f"cannot create {path!r}: parent {parent_path!r} does "
+                                         "not exist")
+            child_path = ("/" + name) if parent_path == "/" else f"{parent_path}/{name}"
+            if child_path in self._by_path:
+                raise _err(errno.EEXIST, f"cgroup {child_path!r} already exists")
+            if cgroup_id is None:
+                cgroup_id = self._next_id
+            elif cgroup_id in self._used_ids:
+                raise _err(errno.EEXIST, f"cgroup id {cgroup_id} is already taken"
+                           + (f" by {self._by_id[cgroup_id].path!r}" if cgroup_id in self._by_id
+                              else " (by a cgroup since released; ids are never reused)"))
+            css = Css(self, cgroup_id, name, parent, self._next_serial())
+            css_link_child(parent, css)
+            self._by_id[cgroup_id] = css
+            self._by_path[child_path] = css
+            self._used_ids.add(cgroup_id)
+            if cgroup_id >= self._next_id:
+                self._next_id = cgroup_id + 1
+            self.graph.add_node(cgroup_id, name=name, path=child_path, dead=False)
+            self.graph.add_edge(parent.cgroup_id, cgroup_id)
+            return cgroup_id
+        finally:
+            self.cgroup_mutex.unlock()
+
+    def rmdir(self, path: str) -> None:
+        """``rmdir`` a cgroup.  EBUSY if it has live children (or is the root), ENOENT if
+        there is none.  Still referenced (an open :class:`CgroupFd`, an iterator link or
+        file), it becomes *dead* and stays on its parent's list until released."""
+        p = _norm(path)
+        self.cgroup_mutex.lock(f"rmdir {path}")
+        try:
+            css = self._by_path.get(p)
+            if css is None:
+                raise _err(errno.ENOENT, f"no cgroup at {path!r}")
+            if css.parent is None:
+                raise _err(errno.EBUSY, "the root cgroup cannot be removed")
+            if css_has_online_children(css):
+                raise _err(errno.EBUSY, f"cgroup {p!r} has live children")
+            del self._by_path[p]
+            self.graph.nodes[css.cgroup_id]["dead"] = True
+            kill_css(css)
+        finally:
+            self.cgroup_mutex.unlock()
+
+    def open(self, path: str) -> CgroupFd:
+        """Open a cgroup directory: a :class:`CgroupFd` holding a reference on it.
+
+        >>> h = Hierarchy(); _ = h.mkdir("/a")
+        >>> with h.open("/a") as fd: int(fd)
+        3
+        """
+        p = _norm(path)
+        self.cgroup_mutex.lock(f"open {path}")
+        try:
+            css = self._by_path.get(p)
+            if css is None:
+                raise _err(errno.ENOENT, f"no cgroup at {path!r}")
+            fd = 3
+            while fd in self._fds:
+                fd += 1
+            cfd = CgroupFd(self, css, fd)
+            css_get(css)
+            self._fds[fd] = cfd
+            return cfd
+        finally:
+            self.cgroup_mutex.unlock()
+
+    def kill(self, path: str) -> CgroupFd:
+        """Make a *dead* cgroup: open it, then rmdir it.  The hierarchy keeps the returned
+        reference in :attr:`held` until :meth:`release` (or ``fd.close()``).
+
+        >>> h = Hierarchy(); _ = h.mkdir("/a")
+        >>> _ = h.kill("/a"); h.cgroup(2).dead
+        True
+        """
+        fd = self.open(path)
+        try:
+            self.rmdir(path)
+        except OSError:
+            fd.close()
+            raise
+        self._held[fd._css.cgroup_id] = fd
+        return fd
+
+    def release(self, cgroup_id: int) -> None:
+        """Drop the reference the hierarchy holds on a dead cgroup (see :attr:`held`)."""
+        fd = self._held.pop(cgroup_id, None)
+        if fd is None:
+            raise KeyError(f"the hierarchy holds no reference on cgroup {cgroup_id!r}")
+        fd.close()
+
+    def _css_released(self, css: Css) -> None:
+        """Called by ``css_release``: the cgroup left its parent's list."""
+        del self._by_id[css.cgroup_id]
+        if self._by_path.get(css.path) is css:
+            del self._by_path[css.path]
+        self.graph.remove_node(css.cgroup_id)
+
+    # -- the kernel's lookups (kernel/cgroup/cgroup.c) ------------------------------------
+    def _cgroup_get_from_id(self, cgroup_id: int) -> Css | int:
+        """``cgroup_get_from_id()``: a live cgroup by id, with a reference; else -ENOENT."""
+        with self.cgroup_mutex:
+            css = self._by_id.get(cgroup_id)
+            if css is None or not css.flags & CSS_ONLINE:
+                return -errno.ENOENT
+            css_get(css)
+            return css
+
+    def _cgroup_v1v2_get_from_fd(self, fd: int) -> Css | int:
+        """``cgroup_v1v2_get_from_fd()``: the cgroup of an open directory fd, with a
+        reference; -EBADF if ``fd`` is no open cgroup fd, -ENOENT if it was removed."""
+        with self.cgroup_mutex:
+            cfd = self._fds.get(fd)
+            if cfd is None:
+                return -errno.EBADF
+            css = cfd._css
+            if not css.flags & CSS_ONLINE:          # css_tryget_online_from_dir()
+                return -errno.ENOENT
+            css_get(css)
+            return css
+
+    def _cgroup_get_from_path(self, path: str) -> Css | int:
+        """``cgroup_get_from_path()``: by path in the default hierarchy, with a reference."""
+        with self.cgroup_mutex:
+            css = self._by_path.get(path)
+            if css is None:
+                return -errno.ENOENT
+            css_get(css)
+            return css
+
+    def _snapshot(self) -> dict[int, tuple[str, int | None, bool]]:
+        """{id: (path, parent id, dead)} of every cgroup, for a trace."""
+        out = {}
+        pos = None
+        while (pos := css_next_descendant_pre(pos, self.root_css)) is not None:
+            out[pos.cgroup_id] = (pos.path, None if pos.parent is None else pos.parent.cgroup_id,
+                                  not pos.flags & CSS_ONLINE)
+        return out
+
+    # -- JSON -------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description that :meth:`from_dict` turns back into the same
+        hierarchy: ids, sibling order, dead cgroups and the next automatic id."""
+        entries = []
+        for v in self.cgroups()[1:]:
+            e = {"id": v.id, "name": v.name, "parent": v.parent.id}
+            if v.dead:
+                e["dead"] = True
+            entries.append(e)
+        return {"format": JSON_FORMAT, "root_id": self.root_css.cgroup_id,
+                "next_id": self._next_id, "cgroups": entries}
+
+    def to_json(self, path: str | os.PathLike | None = None, indent: int | None = 1) -> str:
+        """JSON text of :meth:`to_dict`; written to ``path`` when given."""
+        text = json.dumps(self.to_dict(), indent=indent)
+        if path is not None:
+            Path(path).write_text(text + "\n")
+        return text
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Hierarchy:
+        """Build a hierarchy from :meth:`to_dict` output.  Rejects (ValueError, naming the
+        entry) duplicate ids and names, unknown parents, cycles, bad names, and live
+        cgroups under dead ones.  Dead cgroups are held by :attr:`held`."""
+        if not isinstance(d, dict) or d.get("format") != JSON_FORMAT:
+            raise ValueError(f"not a saved hierarchy: expected an object with \"format\": "
+                             f"\"{JSON_FORMAT}\"")
+        root_id = d.get("root_id", 1)
+        entries = d.get("cgroups", [])
+        if not isinstance(entries, list):
+            raise ValueError("\"cgroups\" must be a list")
+        by_id: dict[int, dict] = {}
+        kids: dict[int, list[dict]] = {root_id: []}
+        for i, e in enumerate(entries):
+            where = f"entry {i} ({e!r})"
+            if not isinstance(e, dict) or not {"id", "name", "parent"} <= e.keys():
+                raise ValueError(f"{where}: needs \"id\", \"name\" and \"parent\"")
+            cid = e["id"]
+            try:
+                _check_id(cid)
+                _check_name(e["name"])
+            except OSError as err:
+                raise ValueError(f"{where}: {err.strerror}") from None
+            if cid in by_id or cid == root_id:
+                raise ValueError(f"{where}: duplicate id {cid}")
+            by_id[cid] = e
+            kids.setdefault(cid, [])
+        for i, e in enumerate(entries):
+            if e["parent"] not in by_id and e["parent"] != root_id:
+                raise ValueError(f"entry {i} ({e!r}): unknown parent {e['parent']!r}")
+            kids[e["parent"]].append(e)
+        # everything must hang off the root; what does not is a cycle
+        reached = set()
+        stack = [root_id]
+        while stack:
+            c = stack.pop()
+            for e in kids[c]:
+                reached.add(e["id"])
+                stack.append(e["id"])
+        for i, e in enumerate(entries):
+            if e["id"] not in reached:
+                raise ValueError(f"entry {i} ({e!r}): its parents form a cycle, it never "
+                                 "reaches the root")
+        h = cls(root_id=root_id)
+        dead_order: list[tuple[str, int]] = []
+
+        def build(parent_path: str, pid: int, parent_dead: bool) -> None:
+            live_names: set[str] = set()
+            for e in kids[pid]:
+                path = ("/" + e["name"]) if parent_path == "/" else f"{parent_path}/{e['name']}"
+                dead = bool(e.get("dead", False))
+                if parent_dead and not dead:
+                    raise ValueError(f"entry {e!r}: a live cgroup under the dead {parent_path!r}")
+                if not dead:
+                    if e["name"] in live_names:
+                        raise ValueError(f"entry {e!r}: duplicate live cgroup {path!r}")
+                    live_names.add(e["name"])
+                # a dead sibling of the same name must die before the next one is made
+                h._kill_subtree_named(path, dead_order)
+                h.mkdir(path, cgroup_id=e["id"])
+                build(path, e["id"], dead)
+                if dead:
+                    dead_order.append((path, e["id"]))
+
+        build("/", root_id, False)
+        h._kill_subtree_named(None, dead_order)
+        h._next_id = max(h._next_id, int(d.get("next_id", h._next_id)))
+        return h
+
+    def _kill_subtree_named(self, path: str | None, pending: list[tuple[str, int]]) -> None:
+        """Kill the pending dead cgroups (deepest first), all of them or those at or under
+        ``path``."""
+        keep = []
+        for p, cid in pending:
+            if path is None or p == path or p.startswith(path + "/"):
+                if self._by_path.get(p) is not None and self._by_path[p].cgroup_id == cid:
+                    self.kill(p)
+            else:
+                keep.append((p, cid))
+        pending[:] = keep
+
+    @classmethod
+    def from_json(cls, text_or_path: str | os.PathLike) -> Hierarchy:
+        """Load JSON text, or a file holding it (see :meth:`from_dict`)."""
+        text = str(text_or_path)
+        if isinstance(text_or_path, os.PathLike) or not text.lstrip().startswith("{"):
+            text = Path(text_or_path).read_text()
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"not valid JSON: {e}") from None
+        return cls.from_dict(d)
+
+    save = to_json
+    load = from_json
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Hierarchy) and self.to_dict() == other.to_dict()
+
+    def __repr__(self) -> str:
+        dead = sum(1 for c in self._by_id.values() if not c.flags & CSS_ONLINE)
+        return f"<Hierarchy {len(self._by_id)} cgroups{f', {dead} dead' if dead else ''}>"
+
+
+def _check_id(cgroup_id: Any) -> None:
+    if isinstance(cgroup_id, bool) or not isinstance(cgroup_id, int):
+        raise TypeError(f"a cgroup id must be an int, not {type(cgroup_id).__name__}")
+    if not 0 < cgroup_id < 1 << 64:
+        raise _err(errno.EINVAL, f"cgroup id {cgroup_id} must be positive and fit in 64 bits")
+
+
+def _check_name(name: Any) -> None:
+    """A directory name as cgroupfs takes it (``cgroup_mkdir``, ``kernfs``)."""
+    if not isinstance(name, str):
+        raise TypeError(f"a cgroup name must be a str, not {type(name).__name__}")
+    if name == "":
+        raise _err(errno.EINVAL, "empty cgroup name")
+    if "/" in name:
+        raise _err(errno.EINVAL, f"cgroup name {name!r} contains '/'")
+    if name in (".", ".."):
+        raise _err(errno.EEXIST, f"cgroup name {name!r} is reserved")
+    if "\n" in name:
+        raise _err(errno.EINVAL, f"cgroup name {name!r} contains a newline (cgroup_mkdir "
+                                 "refuses it so /proc/<pid>/cgroup stays parsable)")
+    if "\0" in name:
+        raise _err(errno.EINVAL, f"cgroup name {name!r} contains a NUL byte")
+    if len(name.encode("utf-8")) > NAME_MAX:
+        raise _err(errno.ENAMETOOLONG, f"cgroup name of {len(name.encode())} bytes; at most "
+                                       f"{NAME_MAX}")
+
+
+def _norm(path: Any) -> str:
+    if not isinstance(path, str):
+        raise TypeError(f"a cgroup path must be a str, not {type(path).__name__}")
+    if len(path) > 1 and path.endswith("/"):
+        path = path.rstrip("/") or "/"
+    return path
+
+
+def _split(path: str) -> tuple[str, str]:
+    p = _norm(path)
+    if not p.startswith("/"):
+        raise _err(errno.EINVAL, f"cgroup path {path!r} must be absolute (start with '/')")
+    if p == "/":
+        raise _err(errno.EEXIST, "the root cgroup '/' always exists")
+    parent, _, name = p.rpartition("/")
+    if "//" in p:
+        raise _err(errno.EINVAL, f"cgroup path {path!r} has an empty component")
+    _check_name(name)
+    return parent or "/", name

@@ -1,0 +1,601 @@
+"""The generic BPF iterator (``kernel/bpf/bpf_iter.c``): links, iterator files and the
+read loop :func:`bpf_seq_read` that every cgroup_iter number comes out of.
+
+Objects:
+
+* :class:`IterLink` -- ``struct bpf_iter_link``: a program attached to a target with
+  its parameters (for cgroup_iter: the start cgroup and the order).
+* :class:`IterFile` -- ``struct file`` + ``struct seq_file`` + ``struct
+  bpf_iter_priv_data``: one session, made by ``link.create()``
+  (``bpf_iter_create()``/``bpf_iter_new_fd()``), read with ``read(n)``.
+
+Example::
+
+    >>> from cgiter_edu import Hierarchy, Order, attach, programs
+    >>> h = Hierarchy(); _ = h.mkdir("/a")
+    >>> with attach(h, programs.id_printer, order=Order.DESCENDANTS_PRE) as link:
+    ...     with link.create() as f:
+    ...         f.read(4096)
+    b'prologue\\n       1\\n       2\\nepilogue\\n'
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import os
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..trace import EndReason, Event, EventKind, Trace
+from .seq_file import SeqFile, seq_has_overflowed
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..hierarchy import Hierarchy
+    from .config import KernelConfig
+
+#: include/linux/fs.h: MAX_RW_COUNT = INT_MAX & PAGE_MASK -- vfs_read() clamps to it
+MAX_RW_COUNT = 0x7FFFF000
+
+# atomic64_t session_id: "incremented on every opened seq_file"
+_session_id = itertools.count(1)
+
+
+def _oserror(code: int, detail: str) -> OSError:
+    return OSError(code, f"{os.strerror(code)}: {detail}")
+
+
+class BpfProgramError(RuntimeError):
+    """The Python BPF program raised; the message names the cgroup it was on and the
+    original exception is chained (``__cause__``).  The kernel has no such case (the
+    verifier proves programs terminate); the emulator releases ``cgroup_mutex`` and the
+    session then behaves like an unfinished walk (the next read() is EOPNOTSUPP)."""
+
+
+class BpfProgramReturnError(BpfProgramError, TypeError):
+    """The program returned something that is not an int or bool."""
+
+
+# -- struct bpf_iter_meta / bpf_iter_priv_data ----------------------------------------
+
+class BpfIterMeta:
+    """``struct bpf_iter_meta``: what ``ctx.meta`` holds: ``seq``, ``session_id``, ``seq_num``."""
+
+    __slots__ = ("seq", "session_id", "seq_num")
+
+    def __init__(self, seq: SeqFile) -> None:
+        self.seq = seq
+        self.session_id = 0
+        self.seq_num = 0
+
+    def __repr__(self) -> str:
+        return f"<bpf_iter_meta session_id={self.session_id} seq_num={self.seq_num}>"
+
+
+class BpfIterPrivData:
+    """``struct bpf_iter_priv_data``: ``prog``, ``session_id``, ``seq_num``, ``done_stop``
+    and the target's private data (``target_private``: for cgroup_iter a
+    ``cgroup_iter_priv``)."""
+
+    __slots__ = ("seq_info", "prog", "session_id", "seq_num", "done_stop", "target_private",
+                 "meta", "ctx")
+
+    def __init__(self) -> None:
+        self.seq_info: BpfIterSeqInfo | None = None
+        self.prog: Callable[[Any], Any] | None = None
+        self.session_id = 0
+        self.seq_num = 0
+        self.done_stop = False
+        self.target_private: Any = None
+        self.meta: BpfIterMeta | None = None   # reused stack objects of __cgroup_iter_seq_show
+        self.ctx: Any = None
+
+
+class SeqOperations:
+    """``struct seq_operations``: ``start``, ``next``, ``stop``, ``show``."""
+
+    __slots__ = ("start", "next", "stop", "show")
+
+    def __init__(self, start: Callable, next: Callable, stop: Callable, show: Callable) -> None:
+        self.start, self.next, self.stop, self.show = start, next, stop, show
+
+
+class BpfIterSeqInfo:
+    """``struct bpf_iter_seq_info``: the target's seq ops and private data hooks."""
+
+    __slots__ = ("seq_ops", "init_seq_private", "fini_seq_private")
+
+    def __init__(self, seq_ops: SeqOperations, init_seq_private: Callable,
+                 fini_seq_private: Callable) -> None:
+        self.seq_ops = seq_ops
+        self.init_seq_private = init_seq_private
+        self.fini_seq_private = fini_seq_private
+
+
+class BpfIterReg:
+    """``struct bpf_iter_reg``: a target (``"cgroup"``) and its callbacks."""
+
+    __slots__ = ("target", "attach_target", "detach_target", "seq_info")
+
+    def __init__(self, target: str, attach_target: Callable, detach_target: Callable,
+                 seq_info: BpfIterSeqInfo) -> None:
+        self.target = target
+        self.attach_target = attach_target
+        self.detach_target = detach_target
+        self.seq_info = seq_info
+
+
+# -- tracing --------------------------------------------------------------------------
+
+class Tracer:
+    """Appends :class:`~cgiter_edu.trace.Event` objects to a Trace; held by the seq_file
+    only when a trace was asked for."""
+
+    __slots__ = ("trace", "read_no", "mutex_held", "ended")
+
+    def __init__(self, trace: Trace) -> None:
+        self.trace = trace
+        self.read_no = -1
+        self.mutex_held = False
+        self.ended = False
+
+    def emit(self, kind: EventKind, **kw: Any) -> None:
+        if kind is EventKind.LOCK:
+            self.mutex_held = True
+        elif kind is EventKind.UNLOCK:
+            self.mutex_held = False
+        ev = self.trace.events
+        ev.append(Event(step=len(ev), kind=kind, read_no=self.read_no,
+                        mutex_held=self.mutex_held, **kw))
+
+    def end(self, reason: EndReason, count: int) -> None:
+        if not self.ended:
+            self.ended = True
+            self.emit(EventKind.END, reason=reason.value, count_before=count, count_after=count)
+
+    def on_mutex(self, what: str, who: str) -> None:
+        """The cgroup_mutex listener: another thread waits for / got the mutex."""
+        kind = EventKind.WAIT if what == "wait" else EventKind.ACQUIRED
+        ev = self.trace.events
+        ev.append(Event(step=len(ev), kind=kind, read_no=self.read_no,
+                        mutex_held=kind is EventKind.WAIT, note=who))
+
+
+# -- seq_num and the program ----------------------------------------------------------
+
+def bpf_iter_inc_seq_num(seq: SeqFile) -> None:
+    """``bpf_iter_inc_seq_num()`` (kernel/bpf/bpf_iter.c)."""
+    seq.iter_priv.seq_num += 1
+
+
+def bpf_iter_dec_seq_num(seq: SeqFile) -> None:
+    """``bpf_iter_dec_seq_num()`` (kernel/bpf/bpf_iter.c): a skipped object gives its
+    seq_num back.  cgroup_iter's show() never returns > 0, so it is never called for it."""
+    seq.iter_priv.seq_num -= 1
+
+
+def bpf_iter_done_stop(seq: SeqFile) -> None:
+    """``bpf_iter_done_stop()`` (kernel/bpf/bpf_iter.c): the epilogue has run and fit."""
+    seq.iter_priv.done_stop = True
+
+
+def bpf_iter_get_info(meta: BpfIterMeta, in_stop: bool) -> Callable | None:
+    """``bpf_iter_get_info()`` (kernel/bpf/bpf_iter.c): fill ``meta`` and give the program,
+    or None in stop() once the epilogue has been delivered (``done_stop``)."""
+    iter_priv = meta.seq.iter_priv
+    if in_stop and iter_priv.done_stop:
+        return None
+    meta.session_id = iter_priv.session_id
+    meta.seq_num = iter_priv.seq_num
+    return iter_priv.prog
+
+
+def bpf_iter_run_prog(prog: Callable, ctx: Any) -> int:
+    """``bpf_iter_run_prog()`` (kernel/bpf/bpf_iter.c): run the program on ``ctx``.
+
+    The kernel runs it under ``rcu_read_lock()``; here a Python exception or a return
+    value that is not an int becomes :class:`BpfProgramError` naming the cgroup.
+    """
+    try:
+        ret = prog(ctx)
+    except Exception as e:
+        raise BpfProgramError(f"the BPF program raised {type(e).__name__}: {e} "
+                              f"{_where(ctx)}") from e
+    if not isinstance(ret, int):
+        raise BpfProgramReturnError(f"the BPF program returned {ret!r} ({type(ret).__name__}) "
+                                    f"{_where(ctx)}; it must return an int (0 to go on, "
+                                    f"non-zero to stop)")
+    return ret
+
+
+def _where(ctx: Any) -> str:
+    cg = getattr(ctx, "cgroup", None)
+    if cg is None:
+        return "on the epilogue call (cgroup NULL)"
+    return f"on cgroup {cg.path} (id {cg.id})"
+
+
+# -- the read loop ---------------------------------------------------------------------
+
+def bpf_seq_read(file: IterFile, buf: bytearray, size: int) -> int:
+    """``bpf_seq_read()`` (kernel/bpf/bpf_iter.c): one read() of an iterator file.
+
+    Copies at most ``size`` bytes into ``buf`` and returns how many, or a negative
+    errno.  The branches are the kernel's, in its order:
+
+    1. leftover bytes in the buffer are handed out first, nothing else happens;
+    2. ``start()`` (takes ``cgroup_mutex``); NULL goes straight to stop, an error
+       (EOPNOTSUPP: a walk cannot resume) is returned;
+    3. the first object is shown; if it alone overflows the buffer: ``E2BIG``;
+    4. loop: ``next()``; NULL ends the walk; stop *before* showing when the buffer
+       already holds ``size`` bytes, or after ``MAX_ITER_OBJECTS`` objects
+       (``EAGAIN`` if nothing was written); show; an overflow rolls the buffer back to
+       where this object began and ends the walk (``E2BIG`` if that is 0);
+    5. stop (drops ``cgroup_mutex``; at the end of the walk it calls the program once
+       more with cgroup NULL, the epilogue); if the epilogue overflowed it is cut off
+       and retried by the next read().
+    """
+    seq = file.seq
+    tr = seq.tracer
+    n = 0
+    offs = 0
+    copied = 0
+    err = 0
+    num_objs = 0
+    max_objs = file.kernel.max_iter_objects
+
+    seq.lock.acquire()                      # mutex_lock(&seq->lock)
+    try:
+        if seq.buf is None:
+            seq.size = file.kernel.buffer_size          # PAGE_SIZE << 3
+            seq.buf = bytearray(seq.size)
+
+        if seq.count:
+            n = min(seq.count, size)
+            buf[:n] = seq.buf[seq.from_:seq.from_ + n]
+            if tr is not None:
+                tr.emit(EventKind.COPY, data=bytes(buf[:n]), count_before=seq.count,
+                        count_after=seq.count - n)
+            seq.count -= n
+            seq.from_ += n
+            copied = n
+            return _done(file, copied, err)
+
+        seq.from_ = 0
+        p = seq.op.start(seq)
+        if p is None:
+            return _stop(file, buf, size, p)
+        if isinstance(p, int):              # IS_ERR(p)
+            err = p
+            seq.op.stop(seq, p)
+            seq.count = 0
+            return _done(file, copied, err)
+
+        err = seq.op.show(seq, p)
+        if err > 0:
+            # object is skipped, decrease seq_num, so next valid object can reuse it
+            bpf_iter_dec_seq_num(seq)
+            seq.count = 0
+        elif err < 0 or seq_has_overflowed(seq):
+            if not err:
+                err = -errno.E2BIG
+            if tr is not None:
+                tr.emit(EventKind.ROLLBACK, cgroup=p.cgroup_id, count_before=seq.count,
+                        count_after=0)
+                tr.end(EndReason.E2BIG, 0)
+            seq.op.stop(seq, p)
+            seq.count = 0
+            return _done(file, copied, err)
+
+        nxt = seq.op.next
+        show = seq.op.show
+        iter_priv = seq.iter_priv
+        while True:
+            pos = seq.index
+            num_objs += 1
+            offs = seq.count
+            p = nxt(seq, p)
+            if pos == seq.index:            # "buggy seq_file .next function"
+                seq.index += 1
+
+            if p is None:
+                break
+
+            # got a valid next object, increase seq_num
+            iter_priv.seq_num += 1          # bpf_iter_inc_seq_num(seq)
+
+            if seq.count >= size:
+                if tr is not None:
+                    tr.end(EndReason.READ_SIZE, seq.count)
+                break
+
+            if num_objs >= max_objs:
+                if tr is not None:
+                    tr.end(EndReason.MAX_ITER_OBJECTS, seq.count)
+                if offs == 0:
+                    err = -errno.EAGAIN
+                    seq.op.stop(seq, p)
+                    return _done(file, copied, err)
+                break
+
+            err = show(seq, p)
+            if err > 0:
+                bpf_iter_dec_seq_num(seq)
+                seq.count = offs
+            elif err < 0 or seq.count == seq.size:      # seq_has_overflowed(seq)
+                if tr is not None:
+                    tr.emit(EventKind.ROLLBACK, cgroup=p.cgroup_id, count_before=seq.count,
+                            count_after=offs)
+                    tr.end(EndReason.E2BIG if offs == 0 else EndReason.BUFFER_FULL, offs)
+                seq.count = offs
+                if offs == 0:
+                    if not err:
+                        err = -errno.E2BIG
+                    seq.op.stop(seq, p)
+                    return _done(file, copied, err)
+                break
+            # if (can_resched) cond_resched();
+        return _stop(file, buf, size, p)
+    finally:
+        seq.lock.release()                  # mutex_unlock(&seq->lock)
+
+
+def _stop(file: IterFile, buf: bytearray, size: int, p: Any) -> int:
+    """The ``stop:`` label of :func:`bpf_seq_read`."""
+    seq = file.seq
+    tr = seq.tracer
+    err = 0
+    offs = seq.count
+    # bpf program called if !p
+    seq.op.stop(seq, p)
+    if p is None:
+        if not seq_has_overflowed(seq):
+            bpf_iter_done_stop(seq)
+        else:
+            if tr is not None:
+                tr.emit(EventKind.ROLLBACK, cgroup=None, count_before=seq.count, count_after=offs)
+            seq.count = offs
+            if offs == 0:
+                err = -errno.E2BIG
+                return _done(file, 0, err)
+
+    n = min(seq.count, size)
+    buf[:n] = seq.buf[:n]
+    if tr is not None and (n or seq.count):
+        tr.emit(EventKind.COPY, data=bytes(buf[:n]), count_before=seq.count,
+                count_after=seq.count - n)
+    copied = n
+    seq.count -= n
+    seq.from_ = n
+    return _done(file, copied, err)
+
+
+def _done(file: IterFile, copied: int, err: int) -> int:
+    """The ``done:`` label: ``if (!copied) copied = err; else *ppos += copied;``"""
+    if not copied:
+        copied = err
+    else:
+        file.pos += copied
+    return copied
+
+
+# -- links and files ---------------------------------------------------------------------
+
+class IterLink:
+    """``struct bpf_iter_link``: a program attached to a target.  Made by
+    :func:`cgiter_edu.attach`; ``create()`` opens a new session (``bpf_iter_create``).
+
+    Closing the link drops the user's reference; the link is released (and its
+    reference on the start cgroup dropped) once every file made from it is closed too.
+    """
+
+    def __init__(self, hierarchy: Hierarchy, prog: Callable, tinfo: BpfIterReg, aux: Any,
+                 kernel: KernelConfig) -> None:
+        self.hierarchy = hierarchy
+        self.prog = prog
+        self.tinfo = tinfo
+        self.aux = aux
+        self.kernel = kernel
+        self._refcnt = 1
+        self.closed = False
+
+    def create(self, trace: bool = False) -> IterFile:
+        """``bpf_iter_create(link_fd)`` / ``bpf_iter_new_fd()``: a new iterator file, a fresh
+        session from the beginning.  ``trace=True`` records a :class:`~cgiter_edu.trace.Trace`
+        (``file.trace``)."""
+        if self.closed:
+            raise _oserror(errno.EBADF, "the iterator link is closed")
+        return prepare_seq_file(self, trace)
+
+    def close(self) -> None:
+        """Close the link fd; the link lives on while files made from it are open."""
+        if not self.closed:
+            self.closed = True
+            self._put()
+
+    def _put(self) -> None:
+        self._refcnt -= 1
+        if self._refcnt == 0:
+            bpf_iter_link_release(self)
+
+    @property
+    def order(self) -> int:
+        """The attach order (an :class:`~cgiter_edu.Order` value)."""
+        return self.aux.order
+
+    @property
+    def start(self) -> Any:
+        """The start cgroup's view."""
+        return self.aux.start.view
+
+    def __enter__(self) -> IterLink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<IterLink cgroup order={self.aux.order} start={self.aux.start.path} {state}>"
+
+
+def bpf_iter_link_release(link: IterLink) -> None:
+    """``bpf_iter_link_release()``: call the target's ``detach_target``
+    (``bpf_iter_detach_cgroup``: ``cgroup_put(start)``)."""
+    link.tinfo.detach_target(link.hierarchy, link.aux)
+
+
+class IterFile:
+    """An iterator file: ``struct file`` with its ``seq_file`` and ``bpf_iter_priv_data``.
+
+    ``read(n)`` is the read() system call (:func:`bpf_seq_read`); ``trace`` the
+    :class:`~cgiter_edu.trace.Trace` when created with ``trace=True``.
+    """
+
+    def __init__(self, link: IterLink) -> None:
+        self.link = link
+        self.kernel = link.kernel
+        self.hierarchy = link.hierarchy
+        self.seq = SeqFile()
+        self.seq.lock = threading.Lock()
+        self.pos = 0
+        self.closed = False
+        self.trace: Trace | None = None
+
+    @property
+    def priv(self) -> BpfIterPrivData:
+        """``bpf_iter_priv_data`` of this session (seq_num, session_id, done_stop)."""
+        return self.seq.iter_priv
+
+    def read(self, size: int) -> bytes:
+        """``read(fd, buf, size)``: bytes, ``b""`` at the end; raises ``OSError`` with the
+        kernel's errno (EOPNOTSUPP, E2BIG, EAGAIN; EBADF when closed; EINVAL for a
+        negative size)."""
+        if self.closed:
+            raise _oserror(errno.EBADF, "read() on a closed iterator file")
+        if isinstance(size, bool) or not isinstance(size, int):
+            raise TypeError(f"read() size must be an int, not {type(size).__name__}")
+        if size < 0:
+            raise _oserror(errno.EINVAL, f"read() size {size} is negative")
+        size = min(size, MAX_RW_COUNT)
+        buf = bytearray(min(size, self.kernel.buffer_size))
+        tr = self.seq.tracer
+        if tr is not None:
+            tr.read_no += 1
+            tr.emit(EventKind.READ, size=size, count_before=self.seq.count,
+                    count_after=self.seq.count)
+        try:
+            ret = bpf_seq_read(self, buf, size)
+        except BaseException:
+            self._recover()
+            raise
+        if tr is not None:
+            tr.emit(EventKind.RETURN, result=ret, data=bytes(buf[:ret]) if ret > 0 else b"",
+                    errno=-ret if ret < 0 else None, count_before=self.seq.count,
+                    count_after=self.seq.count)
+        if ret < 0:
+            raise _oserror(-ret, _read_error_detail(-ret, self))
+        return bytes(buf[:ret])
+
+    def _recover(self) -> None:
+        """After a program raised: drop cgroup_mutex if the walk still holds it, empty the
+        buffer; the session is then an unfinished walk (next read: EOPNOTSUPP)."""
+        seq = self.seq
+        mutex = self.hierarchy.cgroup_mutex
+        if mutex.held_by_me():
+            mutex.unlock()
+            mutex.listener = None
+            if seq.tracer is not None:
+                seq.tracer.emit(EventKind.UNLOCK)
+        seq.count = 0
+        seq.writes = None
+        if seq.tracer is not None:
+            seq.tracer.end(EndReason.PROGRAM_ERROR, 0)
+            seq.tracer.emit(EventKind.RETURN, result=None, note="the program raised")
+
+    def readall(self, size: int = 4096) -> bytes:
+        """Read with ``size`` until end of file, like ``cat``: every byte the session gives.
+        An error (EOPNOTSUPP after a cut walk) is raised with the bytes read before it in
+        ``err.partial``."""
+        out = bytearray()
+        while True:
+            try:
+                chunk = self.read(size)
+            except OSError as e:
+                e.partial = bytes(out)
+                raise
+            if not chunk:
+                return bytes(out)
+            out += chunk
+
+    def close(self) -> None:
+        """``close(fd)``: ``iter_release()`` -- the target's ``fini_seq_private``
+        (``css_put`` of the start cgroup) and the link reference."""
+        if self.closed:
+            return
+        self.closed = True
+        iter_release(self)
+
+    def __enter__(self) -> IterFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (f"<IterFile session={self.seq.iter_priv.session_id} count={self.seq.count} "
+                f"{'closed' if self.closed else 'open'}>")
+
+
+def _read_error_detail(code: int, f: IterFile) -> str:
+    if code == errno.EOPNOTSUPP:
+        return ("the walk did not finish in the first session and cannot resume: cgroup_mutex "
+                "was dropped between read() calls (cgroup_iter_seq_start, *pos > 0)")
+    if code == errno.E2BIG:
+        return (f"the first record alone does not fit in the {f.kernel.buffer_size}-byte "
+                f"seq_file buffer (PAGE_SIZE << 3, at most {f.kernel.buffer_size - 1} bytes)")
+    if code == errno.EAGAIN:
+        return (f"{f.kernel.max_iter_objects} objects visited in one read() with nothing "
+                "written (MAX_ITER_OBJECTS)")
+    return "bpf_seq_read"
+
+
+def prepare_seq_file(link: IterLink, trace: bool = False) -> IterFile:
+    """``prepare_seq_file()`` (kernel/bpf/bpf_iter.c): a new file for ``link``: take a link
+    reference, the target's ``init_seq_private`` and ``init_seq_meta``."""
+    seq_info = link.tinfo.seq_info
+    f = IterFile(link)
+    seq = f.seq
+    iter_priv = BpfIterPrivData()
+    seq.op = seq_info.seq_ops
+    seq.iter_priv = iter_priv                 # container_of(seq->private, ...)
+    iter_priv.target_private = seq_info.init_seq_private(link.hierarchy, link.aux)
+    seq.private = iter_priv.target_private
+    init_seq_meta(iter_priv, seq_info, link.prog)
+    iter_priv.meta = BpfIterMeta(seq)
+    link._refcnt += 1
+    if trace:
+        aux = link.aux
+        t = Trace(order=int(aux.order), start=aux.start.cgroup_id,
+                  page_size=link.kernel.page_size, buffer_size=link.kernel.buffer_size,
+                  kernel=link.kernel.name)
+        f.trace = t
+        seq.tracer = Tracer(t)
+    return f
+
+
+def init_seq_meta(priv_data: BpfIterPrivData, seq_info: BpfIterSeqInfo, prog: Callable) -> None:
+    """``init_seq_meta()`` (kernel/bpf/bpf_iter.c): a new session id, ``seq_num`` 0."""
+    priv_data.seq_info = seq_info
+    priv_data.prog = prog
+    priv_data.session_id = next(_session_id)
+    priv_data.seq_num = 0
+    priv_data.done_stop = False
+
+
+def iter_release(f: IterFile) -> None:
+    """``iter_release()`` (kernel/bpf/bpf_iter.c): ``fini_seq_private`` and drop the link."""
+    iter_priv = f.seq.iter_priv
+    iter_priv.seq_info.fini_seq_private(f.hierarchy, iter_priv.target_private)
+    f.link._put()

@@ -1,0 +1,135 @@
+"""One walk from attach to the last read(): the emulator side of every comparison.
+
+:func:`run` does what a user does with a pinned iterator and ``cat``: attach, create
+an iterator file, read() with one size until the first 0 or error, then a few more
+reads to show what comes after (0 again, or EOPNOTSUPP again).  The real-kernel
+backend (:func:`cgiter_edu.live.run`) takes the same arguments and returns the same
+:class:`RunResult`.
+
+Example::
+
+    >>> from cgiter_edu import Hierarchy, Order, run, programs
+    >>> h = Hierarchy(); _ = h.mkdir("/a")
+    >>> r = run(h, programs.id_printer, Order.DESCENDANTS_PRE, read_size=4096)
+    >>> r.output, [n for n, _ in r.reads]
+    (b'prologue\\n       1\\n       2\\nepilogue\\n', [37, 0, 0, 0])
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .kernel.cgroup_iter import Order, attach
+from .kernel.config import DEFAULT, KernelConfig
+from .trace import Trace
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .hierarchy import CgroupFd, Hierarchy
+
+
+@dataclass
+class RunResult:
+    """What one walk gave.
+
+    ``reads``: one ``(n, data)`` per read() call: ``n`` bytes (``data`` has them), or
+    ``n = -errno`` with ``data`` empty.  ``attach_errno``: 0, or the errno the attach
+    failed with (then ``reads`` is empty).  ``trace``: the emulator's trace when asked.
+    """
+
+    read_size: int
+    attach_errno: int = 0
+    attach_error: str = ""
+    reads: list[tuple[int, bytes]] = field(default_factory=list)
+    trace: Trace | None = None
+    backend: str = "emulator"
+
+    @property
+    def output(self) -> bytes:
+        """Every byte the reads returned, in order (what ``cat`` prints)."""
+        return b"".join(d for _, d in self.reads)
+
+    @property
+    def results(self) -> list[int | str]:
+        """Each read()'s result: a byte count, or an errno name (``"EOPNOTSUPP"``)."""
+        return [n if n >= 0 else _errno.errorcode.get(-n, str(-n)) for n, _ in self.reads]
+
+    @property
+    def final_errno(self) -> int:
+        """The errno the session ended with (0 for a clean end of file)."""
+        if self.attach_errno:
+            return self.attach_errno
+        for n, _ in self.reads:
+            if n < 0:
+                return -n
+        return 0
+
+    def summary(self) -> str:
+        """One line per fact, as the CLI prints on stderr."""
+        if self.attach_errno:
+            return (f"attach failed: {_errno.errorcode.get(self.attach_errno, '?')} "
+                    f"({self.attach_error})")
+        parts = ", ".join(str(x) for x in self.results)
+        return f"{len(self.reads)} read() calls of {self.read_size} bytes: {parts}; " \
+               f"{len(self.output)} bytes"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: reads as ``[n, hex]`` or ``["err", errno]`` like the kernel traces."""
+        return {"backend": self.backend, "read_size": self.read_size,
+                "attach_errno": self.attach_errno,
+                "reads": [[n, d.hex()] if n >= 0 else ["err", -n] for n, d in self.reads]}
+
+
+def run(h: Hierarchy, prog: Callable[[Any], int], order: Order | int = Order.DESCENDANTS_PRE,
+        start: str | CgroupFd | int | None = None, *, cgroup_id: int | None = None,
+        read_size: int = 4096, kernel: KernelConfig | None = None, trace: bool = False,
+        extra_reads: int = 2, max_reads: int = 1_000_000) -> RunResult:
+    """Attach ``prog``, create one iterator file and read it like ``cat`` would.
+
+    ``start``: a path (an fd is opened on it for the attach and closed after), a
+    :class:`~cgiter_edu.hierarchy.CgroupFd` or an int fd; ``cgroup_id`` attaches by id;
+    neither: the root; both: EINVAL, as the kernel says.  Reads of ``read_size`` go on
+    until the first one that gives 0 or an error, then ``extra_reads`` more.
+    """
+    kernel = DEFAULT if kernel is None else kernel
+    res = RunResult(read_size=read_size)
+    fd = None
+    opened = None
+    try:
+        if isinstance(start, str):
+            opened = fd = h.open(start)
+        else:
+            fd = start
+        try:
+            link = attach(h, prog, order, cgroup_fd=fd, cgroup_id=cgroup_id, kernel=kernel)
+        except OSError as e:
+            res.attach_errno = e.errno
+            res.attach_error = e.strerror
+            return res
+    finally:
+        if opened is not None:
+            opened.close()
+    with link, link.create(trace=trace) as f:
+        res.trace = f.trace
+        left = None
+        while left != 0 and len(res.reads) < max_reads:
+            try:
+                data = f.read(read_size)
+                res.reads.append((len(data), data))
+                stop = not data
+            except OSError as e:
+                res.reads.append((-e.errno, b""))
+                stop = True
+            if left is not None:
+                left -= 1
+            elif stop:
+                left = extra_reads
+    return res
+
+
+def errno_name(code: int) -> str:
+    """``"EOPNOTSUPP"`` for 95, with the message: ``"EOPNOTSUPP (Operation not supported)"``."""
+    return f"{_errno.errorcode.get(code, str(code))} ({os.strerror(code)})"

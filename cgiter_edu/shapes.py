@@ -1,0 +1,1 @@
+"""Ready hierarchies (placeholder, filled in below)."""
