@@ -119,13 +119,15 @@ class Record(Program):
         return 0 if self.silent else 24 + len(self._tail)
 
     def __call__(self, ctx: Any) -> int:
-        seq = ctx.meta.seq
         cgrp = ctx.cgroup
         if cgrp is None:
-            seq.printf("E %llu\n", ctx.meta.seq_num)
+            ctx.meta.seq.printf("E %llu\n", ctx.meta.seq_num)
             return 0
+        if self.silent:
+            return 0
+        seq = ctx.meta.seq
         cid = cgrp.id
-        if self.silent or cid == self.skip_id:
+        if cid == self.skip_id:
             return 0
         if self.big is not None and cid == self.big[0]:
             for _ in range(self.big[1]):

@@ -46,6 +46,7 @@ class RunResult:
     reads: list[tuple[int, bytes]] = field(default_factory=list)
     trace: Trace | None = None
     backend: str = "emulator"
+    hierarchy: Any = field(default=None, repr=False, compare=False)
 
     @property
     def output(self) -> bytes:
@@ -55,7 +56,7 @@ class RunResult:
     @property
     def results(self) -> list[int | str]:
         """Each read()'s result: a byte count, or an errno name (``"EOPNOTSUPP"``)."""
-        return [n if n >= 0 else _errno.errorcode.get(-n, str(-n)) for n, _ in self.reads]
+        return [n if n >= 0 else errno_symbol(-n) for n, _ in self.reads]
 
     @property
     def final_errno(self) -> int:
@@ -70,7 +71,7 @@ class RunResult:
     def summary(self) -> str:
         """One line per fact, as the CLI prints on stderr."""
         if self.attach_errno:
-            return (f"attach failed: {_errno.errorcode.get(self.attach_errno, '?')} "
+            return (f"attach failed: {errno_symbol(self.attach_errno)} "
                     f"({self.attach_error})")
         parts = ", ".join(str(x) for x in self.results)
         return f"{len(self.reads)} read() calls of {self.read_size} bytes: {parts}; " \
@@ -95,7 +96,7 @@ def run(h: Hierarchy, prog: Callable[[Any], int], order: Order | int = Order.DES
     until the first one that gives 0 or an error, then ``extra_reads`` more.
     """
     kernel = DEFAULT if kernel is None else kernel
-    res = RunResult(read_size=read_size)
+    res = RunResult(read_size=read_size, hierarchy=h)
     fd = None
     opened = None
     try:
@@ -130,6 +131,13 @@ def run(h: Hierarchy, prog: Callable[[Any], int], order: Order | int = Order.DES
     return res
 
 
+def errno_symbol(code: int) -> str:
+    """The kernel's name for an errno: ``"EOPNOTSUPP"`` for 95 (Python's table says ENOTSUP)."""
+    if code == _errno.EOPNOTSUPP:
+        return "EOPNOTSUPP"
+    return _errno.errorcode.get(code, str(code))
+
+
 def errno_name(code: int) -> str:
-    """``"EOPNOTSUPP"`` for 95, with the message: ``"EOPNOTSUPP (Operation not supported)"``."""
-    return f"{_errno.errorcode.get(code, str(code))} ({os.strerror(code)})"
+    """``"EOPNOTSUPP (Operation not supported)"`` for 95."""
+    return f"{errno_symbol(code)} ({os.strerror(code)})"

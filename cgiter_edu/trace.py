@@ -170,48 +170,66 @@ class Trace:
                 if e.kind in (EventKind.START, EventKind.NEXT) and e.cgroup is not None
                 and e.errno is None]
 
-    def states(self, step: int | None = None) -> dict[int, CgroupState]:
-        """Fold the events up to and including ``step`` (default: all) into one
-        :class:`CgroupState` per cgroup.  This is a replay of recorded facts:
-        which byte ranges of the buffer each cgroup wrote, which were rolled
-        back and which were copied out."""
+    def _fold(self, step: int | None) -> tuple[dict[int, CgroupState], set[int], int | None,
+                                                str | None]:
+        """Replay events up to ``step``: (states, delivered ids, current id, end reason)."""
         last = len(self.events) - 1 if step is None else min(step, len(self.events) - 1)
         st: dict[int, CgroupState] = {cid: CgroupState.UNREACHED for cid in self.cgroups}
         spans: dict[int, tuple[int, int]] = {}     # cgroup -> [a, b) in the buffer
-        delivered_upto = 0                         # bytes of the buffer copied out so far
+        copied = 0                                 # bytes of the walk's buffer copied out so far
         current: int | None = None
         ended: str | None = None
         for e in self.events[: last + 1]:
             k = e.kind
-            if k in (EventKind.START, EventKind.NEXT):
+            if k is EventKind.START or k is EventKind.NEXT:
                 current = e.cgroup
             elif k is EventKind.SKIP:
                 st[e.cgroup] = CgroupState.DEAD
             elif k is EventKind.SHOW and e.cgroup is not None:
                 spans[e.cgroup] = (e.count_before, e.count_after)
                 st[e.cgroup] = CgroupState.STOPPED if e.ret else CgroupState.BUFFERED
-            elif k is EventKind.ROLLBACK:
+            elif k is EventKind.ROLLBACK and e.cgroup is not None:
                 for cid, (a, _b) in list(spans.items()):
-                    if a >= e.count_after and st[cid] is not CgroupState.DEAD:
+                    if a >= e.count_after:
                         st[cid] = CgroupState.LOST
                         del spans[cid]
             elif k is EventKind.COPY:
-                delivered_upto += len(e.data)
+                copied += len(e.data)
             elif k is EventKind.END:
                 ended = e.reason
-        # resolve buffered cgroups against what was copied
-        for cid, (a, b) in spans.items():
-            if st[cid] is CgroupState.STOPPED:
-                continue
-            if b <= delivered_upto:
+        delivered = {cid for cid, (_a, b) in spans.items() if b <= copied}
+        for cid in delivered:
+            if st[cid] is CgroupState.BUFFERED:
                 st[cid] = CgroupState.DELIVERED
         if ended is not None and ended not in (EndReason.COMPLETE.value, EndReason.PROGRAM.value):
             for cid, s in st.items():
                 if s is CgroupState.UNREACHED:
                     st[cid] = CgroupState.NEVER
-        if current is not None and current in st and step is not None and ended is None:
+        return st, delivered, current, ended
+
+    def states(self, step: int | None = None) -> dict[int, CgroupState]:
+        """Fold the events up to and including ``step`` (default: all) into one
+        :class:`CgroupState` per cgroup.  This replays recorded facts only: which byte
+        ranges of the buffer each cgroup wrote, which were rolled back, which were
+        copied out.  At a ``step`` inside a running walk, the cgroup being visited is
+        ``CURRENT``."""
+        st, _delivered, current, ended = self._fold(step)
+        if step is not None and ended is None and current is not None and current in st:
             st[current] = CgroupState.CURRENT
         return st
+
+    def counts(self) -> dict[str, int]:
+        """What the whole walk did: ``walked`` (objects the walk reached, dead ones
+        included), ``dead`` (skipped), ``delivered`` (records that reached the user),
+        ``lost`` (walked but their record was rolled back), ``never`` (not reached
+        because the walk was cut), ``buffered`` (still in the buffer)."""
+        st, delivered, _current, _ended = self._fold(None)
+        c = {s.value: 0 for s in CgroupState}
+        for s in st.values():
+            c[s.value] += 1
+        return {"walked": len(self.visit_order()), "dead": c["dead"],
+                "delivered": len(delivered), "lost": c["lost"], "never": c["never"],
+                "buffered": c["buffered"]}
 
     # -- in and out ----------------------------------------------------------
     def to_json(self) -> str:

@@ -202,7 +202,7 @@ def bpf_iter_run_prog(prog: Callable, ctx: Any) -> int:
     except Exception as e:
         raise BpfProgramError(f"the BPF program raised {type(e).__name__}: {e} "
                               f"{_where(ctx)}") from e
-    if not isinstance(ret, int):
+    if ret.__class__ is not int and not isinstance(ret, int):
         raise BpfProgramReturnError(f"the BPF program returned {ret!r} ({type(ret).__name__}) "
                                     f"{_where(ctx)}; it must return an int (0 to go on, "
                                     f"non-zero to stop)")
@@ -300,10 +300,16 @@ def bpf_seq_read(file: IterFile, buf: bytearray, size: int) -> int:
                 seq.index += 1
 
             if p is None:
+                if tr is not None:
+                    tr.emit(EventKind.NEXT, cgroup=None, seq_num=iter_priv.seq_num,
+                            count_before=seq.count, count_after=seq.count)
                 break
 
             # got a valid next object, increase seq_num
             iter_priv.seq_num += 1          # bpf_iter_inc_seq_num(seq)
+            if tr is not None:
+                tr.emit(EventKind.NEXT, cgroup=p.cgroup_id, seq_num=iter_priv.seq_num,
+                        count_before=seq.count, count_after=seq.count)
 
             if seq.count >= size:
                 if tr is not None:

@@ -303,11 +303,11 @@ def bpf_iter_attach_cgroup(h: Hierarchy, prog: Callable, linfo: BpfIterLinkInfo,
     cid = linfo.cgroup_id
     order = linfo.order
 
-    valid = {Order.DESCENDANTS_PRE, Order.DESCENDANTS_POST, Order.ANCESTORS_UP,
-             Order.SELF_ONLY}
-    if kernel.has_children_order:
-        valid.add(Order.CHILDREN)       # commit 752b807028e6, Linux 7.0
-    if order not in valid:
+    if (order != Order.DESCENDANTS_PRE and
+            order != Order.DESCENDANTS_POST and
+            order != Order.ANCESTORS_UP and
+            not (order == Order.CHILDREN and kernel.has_children_order) and  # Linux 7.0
+            order != Order.SELF_ONLY):
         return -errno.EINVAL
 
     if fd and cid:
@@ -323,6 +323,10 @@ def bpf_iter_attach_cgroup(h: Hierarchy, prog: Callable, linfo: BpfIterLinkInfo,
     if isinstance(cgrp, int):           # IS_ERR(cgrp)
         return cgrp
     return BpfIterAuxInfo(cgrp, order)
+
+
+def _valid_order(order: int, kernel: KernelConfig) -> bool:
+    return order in (1, 2, 3, 4) or (order == 5 and kernel.has_children_order)
 
 
 def bpf_iter_detach_cgroup(h: Hierarchy, aux: BpfIterAuxInfo) -> None:
@@ -341,7 +345,7 @@ bpf_cgroup_reg_info = BpfIterReg(
 
 def _attach_error(code: int, h: Hierarchy, order: Any, fd: int, cid: int,
                   kernel: KernelConfig) -> OSError:
-    if code == errno.EINVAL and not (fd and cid):
+    if code == errno.EINVAL and not (fd and cid and _valid_order(order, kernel)):
         valid = "1-5" if kernel.has_children_order else "1-4 (CHILDREN=5 needs Linux 7.0)"
         name = Order(order).name if order in Order._value2member_map_ else str(order)
         return _oserror(code, f"order {name} ({int(order)}) is not a cgroup_iter order on "
