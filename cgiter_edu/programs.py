@@ -39,7 +39,8 @@ class Program:
 class IdPrinter(Program):
     """The kernel selftest's program (tools/testing/selftests/bpf/progs/cgroup_iter.c,
     ``cgroup_id_printer``): ``prologue`` before the first cgroup, each id as ``%8llu``,
-    ``epilogue`` on the NULL call.
+    ``epilogue`` on the NULL call.  It returns 1 (stop) at ``terminal_cgroup``, or after
+    the first cgroup when ``terminate_early`` -- the selftest's two globals.
 
     >>> from cgiter_edu import Hierarchy, Order, attach
     >>> attach(Hierarchy(), IdPrinter(), Order.SELF_ONLY).create().read(99)
@@ -47,6 +48,10 @@ class IdPrinter(Program):
     """
 
     name = "id_printer"
+
+    def __init__(self, terminal_cgroup: int = 0, terminate_early: bool = False) -> None:
+        self.terminal_cgroup = terminal_cgroup
+        self.terminate_early = terminate_early
 
     def __call__(self, ctx: Any) -> int:
         seq = ctx.meta.seq
@@ -59,7 +64,13 @@ class IdPrinter(Program):
         if ctx.meta.seq_num == 0:
             seq.printf("prologue\n")
         seq.printf("%8llu\n", cgrp.id)
-        return 0
+        if self.terminal_cgroup == cgrp.id:
+            return 1
+        return 1 if self.terminate_early else 0
+
+    def __repr__(self) -> str:
+        return (f"IdPrinter(terminal_cgroup={self.terminal_cgroup}, "
+                f"terminate_early={self.terminate_early})")
 
 
 class PathPrinter(Program):

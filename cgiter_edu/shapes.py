@@ -97,7 +97,7 @@ def kubernetes_node(burstable: int = 2, besteffort: int = 2, containers: int = 2
         q = f"/kubepods.slice/kubepods-{qos}.slice"
         h.mkdir(q)
         for _ in range(n):
-            uid = "%08x_%04x_%04x" % (rng.getrandbits(32), rng.getrandbits(16), rng.getrandbits(16))
+            uid = f"{rng.getrandbits(32):08x}_{rng.getrandbits(16):04x}_{rng.getrandbits(16):04x}"
             pod = f"{q}/kubepods-{qos}-pod{uid}.slice"
             h.mkdir(pod)
             for _ in range(containers):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cgiter_edu import Hierarchy, KernelConfig, Order, attach, programs
+from cgiter_edu import Hierarchy, KernelConfig, attach, programs
 
 DATA = Path(__file__).parent / "data"
 
@@ -24,7 +24,8 @@ def load_cases(pattern: str = "*.jsonl") -> list[dict]:
 
 def replay(case: dict) -> tuple[int, list]:
     """(attach_errno, reads) as the emulator gives them, in the recorded format."""
-    kernel = KernelConfig.preset(case.get("kernel_version", "6.18"))
+    release = str(case.get("kernel", "6.18"))          # e.g. "6.18.44-fc-v782"
+    kernel = KernelConfig.preset(".".join(release.split(".")[:2]))
     h = Hierarchy()
     for path, cid in case["tree"][1:]:
         h.mkdir(path, cgroup_id=cid)
@@ -42,7 +43,7 @@ def replay(case: dict) -> tuple[int, list]:
     f = link.create()
     for p in case["dead"]:
         h.rmdir(p)
-    for p, cid in zip(case["remake"], case["made"]):
+    for p, cid in zip(case["remake"], case["made"], strict=True):
         h.mkdir(p, cgroup_id=cid)
     reads: list = []
     for _ in case["reads"]:
@@ -57,5 +58,4 @@ def replay(case: dict) -> tuple[int, list]:
         x.close()
     if fd is not None:
         fd.close()
-    assert Order  # re-exported name used by callers
     return 0, reads

@@ -1,0 +1,63 @@
+"""Shared fixtures.
+
+``require_live``: the real-kernel tests need root, BPF and cgroup v2.  Where the
+machine cannot, they skip with the reason -- unless ``CGITER_REQUIRE_LIVE=1`` is set
+(``.ci/run`` sets it), which turns that skip into a failure, so CI cannot pass
+without having run them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+REQUIRE_LIVE = os.environ.get("CGITER_REQUIRE_LIVE") == "1"
+
+
+def need(ok: bool, reason: str) -> None:
+    """Skip with ``reason`` when ``ok`` is false, or fail under CGITER_REQUIRE_LIVE=1."""
+    if ok:
+        return
+    if REQUIRE_LIVE:
+        pytest.fail(f"CGITER_REQUIRE_LIVE=1 but this machine cannot run it: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def require_live():
+    """The live backend's availability; skips (or fails, see above) when not available."""
+    from cgiter_edu import live
+
+    why = live.available()
+    need(bool(why), f"{why.reason} (fix: {why.fix})")
+    return why
+
+
+@pytest.fixture
+def cgroup2_scratch():
+    """A real, empty scratch cgroup under the cgroup2 mount (root only), removed after."""
+    import shutil
+    import uuid
+
+    from cgiter_edu.shapes import cgroup2_mount
+
+    try:
+        mnt = cgroup2_mount()
+    except OSError as e:
+        need(False, str(e))
+    need(os.geteuid() == 0, "not root: cannot create cgroups")
+    d = Path(mnt) / f"cgiter_edu-test-{uuid.uuid4().hex[:8]}"
+    d.mkdir()
+    try:
+        yield d
+    finally:
+        for sub in sorted((p for p in d.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+            sub.rmdir()
+        d.rmdir()
+        assert not d.exists()
+        del shutil

@@ -1,0 +1,179 @@
+"""kernel/bpf_iter.py: bpf_seq_read, exactly as the kernel reads -- the figures measured
+on a real 6.18 kernel in ../shared/docs/kernel-semantics.md."""
+
+import errno
+
+import pytest
+
+from cgiter_edu import (
+    BpfProgramError,
+    Hierarchy,
+    KernelConfig,
+    Order,
+    attach,
+    programs,
+    run,
+)
+
+
+def siblings(n):
+    h = Hierarchy()
+    h.mkdir("/p")
+    for i in range(n):
+        h.mkdir(f"/p/c{i}")
+    return h
+
+
+def results(r):
+    return [n if n >= 0 else errno.errorcode[-n] for n, _ in r.reads]
+
+
+@pytest.mark.parametrize("read_size,expected", [
+    (131072, [32704, "EOPNOTSUPP", "EOPNOTSUPP", "EOPNOTSUPP"]),
+    (32768, [32704, "EOPNOTSUPP", "EOPNOTSUPP", "EOPNOTSUPP"]),
+    (4097, [4097, 63, "EOPNOTSUPP", "EOPNOTSUPP", "EOPNOTSUPP"]),
+    (4096, [4096, "EOPNOTSUPP", "EOPNOTSUPP", "EOPNOTSUPP"]),
+    (1000, [1000, 24, "EOPNOTSUPP", "EOPNOTSUPP", "EOPNOTSUPP"]),
+])
+def test_64_byte_records_on_600_siblings(read_size, expected):
+    h = siblings(600)
+    r = run(h, programs.Record(rec_bytes=64), Order.DESCENDANTS_PRE, "/p", read_size=read_size)
+    got = [x.replace("ENOTSUP", "EOPNOTSUPP") if isinstance(x, str) else x for x in results(r)]
+    assert got == expected
+    assert len(r.output) % 64 == 0
+
+
+def test_1364_siblings_of_24_bytes_fit_exactly():
+    r = run(siblings(1364), programs.Record(rec_bytes=24), Order.DESCENDANTS_PRE, "/p",
+            read_size=131072)
+    assert [n for n, _ in r.reads] == [32767, 0, 0, 0]
+    assert r.output.endswith(b"E 1364\n")
+
+
+def test_1400_siblings_of_24_bytes_do_not():
+    r = run(siblings(1400), programs.Record(rec_bytes=24), Order.DESCENDANTS_PRE, "/p",
+            read_size=131072)
+    assert [n for n, _ in r.reads] == [32760, -errno.EOPNOTSUPP, -errno.EOPNOTSUPP,
+                                       -errno.EOPNOTSUPP]
+
+
+def test_epilogue_that_does_not_fit_comes_alone_in_the_next_read():
+    r = run(siblings(30), programs.Record(rec_bytes=1057), Order.DESCENDANTS_PRE, "/p",
+            read_size=131072)
+    assert [n for n, _ in r.reads] == [32767, 5, 0, 0, 0]
+    assert r.reads[1][1] == b"E 30\n"
+
+
+def test_first_object_of_eight_pages_is_e2big():
+    h = siblings(2)
+    prog = programs.Record(rec_bytes=24, big=(h.id_of("/p"), 8))
+    r = run(h, prog, Order.DESCENDANTS_PRE, "/p", read_size=131072)
+    assert [n for n, _ in r.reads] == [-errno.E2BIG, -errno.EOPNOTSUPP, -errno.EOPNOTSUPP]
+
+
+def test_read_size_ends_the_session_and_leftovers_come_first():
+    h = siblings(3)
+    r = run(h, programs.Record(rec_bytes=24), Order.DESCENDANTS_PRE, "/p", read_size=7)
+    # the first object (24 bytes) is shown; then count >= 7 stops the walk before the next
+    assert [n for n, _ in r.reads] == [7, 7, 7, 3, -95, -95, -95]
+    assert r.output == b"C 0000000002 0000000000\n"
+
+
+def test_eagain_at_max_iter_objects_with_nothing_written():
+    k = KernelConfig(max_iter_objects=5)
+    h = siblings(10)
+    r = run(h, programs.silent, Order.DESCENDANTS_PRE, "/p", kernel=k)
+    assert [n for n, _ in r.reads] == [-errno.EAGAIN, -errno.EOPNOTSUPP, -errno.EOPNOTSUPP]
+    # with something written, the read returns it instead
+    r = run(h, programs.Record(rec_bytes=24), Order.DESCENDANTS_PRE, "/p", kernel=k)
+    assert [n for n, _ in r.reads][0] == 5 * 24
+
+
+def test_eof_for_ever_after_a_complete_walk():
+    with attach(siblings(1), programs.id_printer, Order.DESCENDANTS_PRE) as link:
+        f = link.create()
+        assert f.read(4096).startswith(b"prologue")
+        assert [f.read(4096) for _ in range(3)] == [b"", b"", b""]
+
+
+def test_each_create_is_a_fresh_session_with_its_own_id():
+    with attach(siblings(1), programs.id_printer, Order.DESCENDANTS_PRE) as link:
+        f1, f2 = link.create(), link.create()
+        assert f1.read(4096) == f2.read(4096)
+        assert f2.priv.session_id == f1.priv.session_id + 1
+
+
+def test_epilogue_sees_the_seq_num_of_the_last_object():
+    r = run(siblings(2), programs.Record(rec_bytes=24), Order.DESCENDANTS_PRE, "/p")
+    assert r.output.endswith(b"E 2\n")
+
+
+def test_dead_cgroups_use_up_a_seq_num():
+    h = siblings(3)
+    h.kill("/p/c1")
+    r = run(h, programs.Record(rec_bytes=24), Order.DESCENDANTS_PRE, "/p")
+    lines = r.output.decode().splitlines()
+    assert lines == ["C 0000000002 0000000000", "C 0000000003 0000000001",
+                     "C 0000000005 0000000003", "E 3"]
+
+
+def test_read_zero_gives_empty_bytes():
+    with attach(siblings(1), programs.id_printer, Order.DESCENDANTS_PRE) as link:
+        f = link.create()
+        assert f.read(0) == b""
+
+
+def test_negative_read_is_einval_and_closed_is_ebadf():
+    with attach(siblings(1), programs.id_printer, Order.DESCENDANTS_PRE) as link:
+        f = link.create()
+        with pytest.raises(OSError) as e:
+            f.read(-1)
+        assert e.value.errno == errno.EINVAL
+        f.close()
+        with pytest.raises(OSError) as e:
+            f.read(10)
+        assert e.value.errno == errno.EBADF
+        with pytest.raises(TypeError):
+            link.create().read("10")
+
+
+def test_a_program_that_raises():
+    h = siblings(3)
+    before = h.to_dict()
+
+    def prog(ctx):
+        if ctx.cgroup is not None and ctx.cgroup.name == "c1":
+            raise ZeroDivisionError("boom")
+        return 0
+
+    with attach(h, prog, Order.DESCENDANTS_PRE, cgroup_id=h.id_of("/p")) as link:
+        f = link.create(trace=True)
+        with pytest.raises(BpfProgramError) as e:
+            f.read(4096)
+        assert "/p/c1" in str(e.value) and "ZeroDivisionError" in str(e.value)
+        assert isinstance(e.value.__cause__, ZeroDivisionError)
+        assert not h.cgroup_mutex.locked()
+        assert h.to_dict() == before
+        h.mkdir("/after")                  # the mutex really is free
+        with pytest.raises(OSError) as e2:
+            f.read(4096)
+        assert e2.value.errno == errno.EOPNOTSUPP
+        assert f.trace.end_reason.value == "program_error"
+
+
+def test_a_program_returning_a_non_int_is_a_type_error():
+    h = siblings(1)
+    with attach(h, lambda ctx: "yes", Order.SELF_ONLY) as link:
+        f = link.create()
+        with pytest.raises(TypeError, match="returned 'yes'.*on cgroup / "):
+            f.read(4096)
+        assert not h.cgroup_mutex.locked()
+        with pytest.raises(OSError) as e:
+            f.read(4096)
+        assert e.value.errno == errno.EOPNOTSUPP
+
+
+def test_bool_return_is_accepted():
+    h = siblings(2)
+    r = run(h, lambda ctx: ctx.cgroup is not None, Order.DESCENDANTS_PRE)
+    assert [n for n, _ in r.reads] == [0, 0, 0]
