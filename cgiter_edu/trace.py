@@ -221,8 +221,9 @@ class Trace:
     def counts(self) -> dict[str, int]:
         """What the whole walk did: ``walked`` (objects the walk reached, dead ones
         included), ``dead`` (skipped), ``delivered`` (records that reached the user),
-        ``lost`` (walked but their record was rolled back), ``never`` (not reached
-        because the walk was cut), ``buffered`` (still in the buffer)."""
+        ``lost`` (walked but their record was rolled back), ``never`` (not reached,
+        after a walk that was cut: every cgroup the walk did not reach counts, those
+        outside its start's range too), ``buffered`` (still in the buffer)."""
         st, delivered, _current, _ended = self._fold(None)
         c = {s.value: 0 for s in CgroupState}
         for s in st.values():

@@ -1,0 +1,69 @@
+"""trace.py: events, states, counts, JSON; no trace, no cost."""
+
+from cgiter_edu import (
+    CgroupState,
+    EventKind,
+    Hierarchy,
+    Order,
+    Trace,
+    attach,
+    programs,
+    run,
+)
+
+
+def test_untraced_files_record_nothing():
+    h = Hierarchy()
+    with attach(h, programs.id_printer, Order.DESCENDANTS_PRE) as link, link.create() as f:
+        f.read(4096)
+        assert f.trace is None and f.seq.tracer is None and f.seq.writes is None
+
+
+def test_events_of_a_small_walk():
+    h = Hierarchy()
+    h.mkdir("/a")
+    r = run(h, programs.id_printer, Order.DESCENDANTS_PRE, trace=True, read_size=4096)
+    kinds = [e.kind.value for e in r.trace]
+    assert kinds[:6] == ["read", "lock", "start", "show", "next", "show"]
+    assert kinds[6:12] == ["next", "unlock", "end", "show", "copy", "return"]
+    show_a = r.trace.of_kind(EventKind.SHOW)[1]
+    assert (show_a.cgroup, show_a.seq_num, show_a.written) == (2, 1, b"       2\n")
+    assert (show_a.count_before, show_a.count_after, show_a.mutex_held) == (18, 27, True)
+    epi = r.trace.of_kind(EventKind.SHOW)[2]
+    assert epi.cgroup is None and epi.mutex_held is False and epi.written == b"epilogue\n"
+    assert r.trace.reads[0].result == 36 and r.trace.reads[1].result == 0
+
+
+def test_states_at_steps_and_counts():
+    h = Hierarchy()
+    h.mkdir("/p")
+    for i in range(600):
+        h.mkdir(f"/p/c{i}")
+    h.kill("/p/c0")
+    r = run(h, programs.Record(rec_bytes=64), Order.DESCENDANTS_PRE, "/p", trace=True,
+            read_size=32768)
+    t = r.trace
+    first_show = t.of_kind(EventKind.SHOW)[0].step
+    st = t.states(first_show)
+    assert st[2] is CgroupState.CURRENT and st[h.id_of("/p/c1")] is CgroupState.UNREACHED
+    st = t.states(first_show + 1)              # the next step: next() reached the dead c0
+    assert st[3] is CgroupState.CURRENT and st[2] is CgroupState.BUFFERED
+    final = t.states()
+    assert final[3] is CgroupState.DEAD
+    assert final[h.id_of("/p/c509")] is CgroupState.DELIVERED
+    assert final[h.id_of("/p/c511")] is CgroupState.LOST          # the one that did not fit
+    assert final[h.id_of("/p/c512")] is CgroupState.NEVER
+    assert t.counts() == {"walked": 513, "dead": 1, "delivered": 511, "lost": 1,
+                          "never": 89, "buffered": 0}   # the root, outside the walk, too
+    assert t.end_reason.value == "buffer_full"
+
+
+def test_stopped_state_and_json_round_trip():
+    h = Hierarchy()
+    h.mkdir("/a")
+    h.mkdir("/b")
+    r = run(h, programs.Record(rec_bytes=24, stop_id=2), Order.DESCENDANTS_PRE, trace=True)
+    assert r.trace.states()[2] is CgroupState.STOPPED
+    assert r.trace.end_reason.value == "program"
+    t2 = Trace.from_json(r.trace.to_json())
+    assert t2.events == r.trace.events and t2.cgroups == r.trace.cgroups
