@@ -1,0 +1,96 @@
+"""Ready-made walks that show one thing each, for slides and the notebook.
+
+They only arrange a situation (a hierarchy, a program, read sizes, a writer
+thread) and let the emulator run it with tracing on; every picture then
+replays the trace.
+
+Example::
+
+    >>> from cgiter_edu.viz.scenes import writer_waits
+    >>> t = writer_waits()
+    >>> [e.kind.value for e in t if e.kind.value in ("wait", "acquired")]
+    ['wait', 'acquired']
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from cgiter_edu.trace import EventKind, Trace
+
+__all__ = ["writer_waits", "truncated_walk"]
+
+
+def writer_waits(h: Any = None, order: int = 2, at: str | None = None,
+                 mkdir: str = "/system.slice/new.service", read_size: int = 2048,
+                 rec_bytes: int = 64, kernel: Any = None) -> Trace:
+    """A walk during which another thread runs ``mkdir``: it waits for
+    ``cgroup_mutex`` until the read() that holds it ends.
+
+    The program starts the writer thread when it reaches ``at`` (default: the
+    third cgroup it sees) and goes on only once the writer is waiting; the
+    reader joins the writer before its next read(), so the trace is the same
+    every time.
+    """
+    from cgiter_edu import KernelConfig, Order, attach, programs, shapes
+
+    h = shapes.systemd_host() if h is None else h
+    kernel = kernel if kernel is not None else KernelConfig.preset("7.0")
+    rec = programs.Record(rec_bytes=rec_bytes)
+    state: dict[str, Any] = {"seen": 0, "thread": None}
+    holder: dict[str, Any] = {}
+
+    def writer() -> None:
+        h.mkdir(mkdir)
+
+    def prog(ctx: Any) -> int:
+        cg = ctx.cgroup
+        if cg is not None and state["thread"] is None:
+            state["seen"] += 1
+            if (at is not None and cg.path == at) or (at is None and state["seen"] == 3):
+                th = threading.Thread(target=writer, name="writer", daemon=True)
+                state["thread"] = th
+                th.start()
+                tr = holder["file"].trace
+                deadline = time.monotonic() + 5.0
+                while not any(e.kind is EventKind.WAIT for e in tr.events):
+                    if time.monotonic() > deadline:   # pragma: no cover - a stuck thread
+                        break
+                    time.sleep(0.001)
+        return rec(ctx)
+
+    prog.name = "record"  # type: ignore[attr-defined]
+    link = attach(h, prog, Order(order), kernel=kernel)
+    f = link.create(trace=True)
+    holder["file"] = f
+    try:
+        while True:
+            try:
+                data = f.read(read_size)
+            except OSError:
+                break
+            th = state["thread"]
+            if th is not None:
+                th.join(5.0)
+            if not data:
+                break
+        return f.trace
+    finally:
+        f.close()
+        link.close()
+
+
+def truncated_walk(h: Any = None, rec_bytes: int = 3000, read_size: int = 1 << 20,
+                   order: int = 2, kernel: Any = None) -> Trace:
+    """A walk cut by the page limit: records of ``rec_bytes`` until the 8 pages are
+    full, one rolled back, then EOPNOTSUPP on the next read()."""
+    from cgiter_edu import KernelConfig, programs, run, shapes
+
+    h = shapes.systemd_host() if h is None else h
+    kernel = kernel if kernel is not None else KernelConfig.preset("7.0")
+    res = run(h, programs.Record(rec_bytes=rec_bytes), order, read_size=read_size,
+              kernel=kernel, trace=True)
+    assert res.trace is not None
+    return res.trace
