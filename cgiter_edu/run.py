@@ -86,7 +86,7 @@ class RunResult:
 
 def run(h: Hierarchy, prog: Callable[[Any], int], order: Order | int = Order.DESCENDANTS_PRE,
         start: str | CgroupFd | int | None = None, *, cgroup_id: int | None = None,
-        read_size: int = 4096, kernel: KernelConfig | None = None, trace: bool = False,
+        read_size: int = 131072, kernel: KernelConfig | None = None, trace: bool = False,
         extra_reads: int = 2, max_reads: int = 1_000_000) -> RunResult:
     """Attach ``prog``, create one iterator file and read it like ``cat`` would.
 
