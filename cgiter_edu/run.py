@@ -12,7 +12,7 @@ Example::
     >>> h = Hierarchy(); _ = h.mkdir("/a")
     >>> r = run(h, programs.id_printer, Order.DESCENDANTS_PRE, read_size=4096)
     >>> r.output, [n for n, _ in r.reads]
-    (b'prologue\\n       1\\n       2\\nepilogue\\n', [37, 0, 0, 0])
+    (b'prologue\\n       1\\n       2\\nepilogue\\n', [36, 0, 0, 0])
 """
 
 from __future__ import annotations

@@ -105,7 +105,7 @@ _PRINTABLE = frozenset(range(0x20, 0x7F)) | frozenset(b" \t\n\v\f\r")
 
 
 def bpf_bprintf_format(fmt: bytes, args: tuple) -> bytes | int:
-    """Format like ``bpf_bprintf_prepare()`` + ``bstr_printf()`` (kernel/bpf/helpers.c).
+    """``bpf_bprintf_prepare()`` + ``bstr_printf()`` (kernel/bpf/helpers.c): format as they do.
 
     Integers are the 64-bit registers the program passed: ``%d``/``%i``/``%u``/``%x``
     take the low 32 bits, ``%ld``/``%lld`` (``l``/``ll``) all 64; ``%d`` and ``%i`` are

@@ -1,0 +1,39 @@
+"""The package as a user meets it: light import, docstring examples that run."""
+
+import doctest
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+CORE = ["cgiter_edu", "cgiter_edu.hierarchy", "cgiter_edu.shapes", "cgiter_edu.programs",
+        "cgiter_edu.run", "cgiter_edu.trace", "cgiter_edu.kernel.cgroup",
+        "cgiter_edu.kernel.seq_file", "cgiter_edu.kernel.bpf_iter",
+        "cgiter_edu.kernel.cgroup_iter", "cgiter_edu.kernel.config"]
+
+
+def test_import_is_light():
+    code = ("import sys, cgiter_edu; "
+            "print([m for m in ('matplotlib', 'ipywidgets', 'IPython') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", CORE)
+def test_docstring_examples_run(name):
+    mod = importlib.import_module(name)
+    res = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
+    assert res.failed == 0
+
+
+def test_kernel_functions_name_their_kernel_origin():
+    from cgiter_edu.kernel import bpf_iter, cgroup, cgroup_iter, seq_file
+
+    for mod in (cgroup, bpf_iter, cgroup_iter, seq_file):
+        for name in dir(mod):
+            fn = getattr(mod, name)
+            if callable(fn) and getattr(fn, "__module__", "") == mod.__name__ and \
+                    (name.startswith(("css_", "cgroup_iter_", "bpf_", "seq_", "__cgroup"))):
+                # the docstring opens with the kernel code it mirrors, in ``...``
+                assert fn.__doc__ and fn.__doc__.startswith("``"), name
