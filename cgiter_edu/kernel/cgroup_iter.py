@@ -263,7 +263,7 @@ def cgroup_iter_seq_init(h: Hierarchy, aux: BpfIterAuxInfo) -> CgroupIterPriv:
         css_get(p.start_css)
     p.terminate = False
     p.visited_all = False
-    p.order = aux.order
+    p.order = int(aux.order)            # a plain int: compared on every next()
     return p
 
 
