@@ -49,9 +49,10 @@ def add_walk_args(p: argparse.ArgumentParser) -> None:
     """The flags every walking subcommand shares (walk, plot, animate, live)."""
     g = p.add_argument_group("the walk")
     g.add_argument("--tree", default="systemd", metavar="SHAPE|FILE.json",
-                   help="the hierarchy: a shape (" + ", ".join(shapes.BY_NAME) + ") or a JSON "
-                        "file saved by Hierarchy.to_json (default: systemd, a systemd host "
-                        "with one dead session)")
+                   help="the hierarchy: a shape (" + ", ".join(shapes.BY_NAME) + "), sysfs "
+                        "(this machine's real cgroup v2 tree, read-only) or a JSON file saved "
+                        "by Hierarchy.to_json / `cgiter-edu tree --json` (default: systemd, a "
+                        "systemd host with one dead session)")
     g.add_argument("--order", default="pre", metavar="ORDER",
                    help="walk order: pre, post, up (ancestors), self, children (Linux 7.0+), "
                         "or a raw number such as 0 or 7 to see EINVAL (default: pre)")
