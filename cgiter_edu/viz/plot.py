@@ -41,10 +41,11 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.collections import LineCollection, PathCollection, PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Rectangle
+from matplotlib.path import Path
 
 from cgiter_edu.trace import CgroupState, EndReason, Event, EventKind, Trace
 
@@ -60,7 +61,7 @@ from .style import (
 )
 
 __all__ = [
-    "WalkView", "BufferView", "MutexView", "plot_walk", "plot_buffer", "plot_mutex",
+    "WalkView", "BufferView", "BufferStrip", "MutexView", "plot_walk", "plot_buffer", "plot_mutex",
     "plot_orders", "plot_capacity", "describe", "errno_name", "order_name", "seq_numbers",
     "walked",
 ]
@@ -70,10 +71,10 @@ ORDER_NAMES = {0: "UNSPEC", 1: "SELF_ONLY", 2: "DESCENDANTS_PRE", 3: "DESCENDANT
 
 #: the kernel function behind each order (kernel/cgroup/cgroup.c, kernel/bpf/cgroup_iter.c)
 ORDER_FUNCTIONS = {
-    1: "start only: next() returns NULL",
+    1: "next() gives NULL",
     2: "css_next_descendant_pre()",
-    3: "css_leftmost_descendant() + css_next_descendant_post()",
-    4: "css->parent, up to the root",
+    3: "css_next_descendant_post()",
+    4: "css->parent to the root",
     5: "css_next_child() (Linux 7.0)",
 }
 
@@ -252,6 +253,7 @@ class _Geometry:
     bbox: tuple[float, float, float, float]     # x0, y0, x1, y1
     marker: float                      # marker diameter (points at scale 1)
     number_font: float
+    column: dict[int, int] | None = None    # list view: which column each cgroup is in
 
 
 def _tree_geometry(tree: Tree, labels: dict[int, str]) -> _Geometry:
@@ -336,7 +338,7 @@ def _list_geometry(tree: Tree, labels: dict[int, str], aspect: float) -> _Geomet
     lx = {v: (xy[v][0] + m / 2 + pad, xy[v][1]) for v in xy}
     x1 = max(lx[v][0] + widths[v] for v in xy)
     y0 = min(y for _, y in xy.values()) - row / 2
-    return _Geometry("list", xy, segs, lx, "left", (0.0, y0, x1, row / 2), m, fn)
+    return _Geometry("list", xy, segs, lx, "left", (0.0, y0, x1, row / 2), m, fn, col_of)
 
 
 class WalkView:
@@ -350,7 +352,9 @@ class WalkView:
     the visiting order, from 1) or ``None``.
 
     Attributes: ``nodes`` (the marker collection, one point per ``ids`` entry),
-    ``numbers`` and ``labels`` (Text lists in ``ids`` order), ``edges``, ``title``.
+    ``numbers`` (one PathCollection of glyphs, one path per numbered cgroup, in
+    ``number_ids`` order: far cheaper to redraw than hundreds of Text objects),
+    ``labels`` (Text list), ``edges``, ``title``, ``caption``.
 
     Example::
 
@@ -361,7 +365,8 @@ class WalkView:
     def __init__(self, trace: Trace, step: int | None = None, ax: Axes | None = None, *,
                  view: str = "auto", labels: str | dict[int, str] | None = "name",
                  numbers: str | None = "seq", legend: bool = True, title: str | bool = True,
-                 caption: bool = True, path: bool = False, max_scale: float = 1.6) -> None:
+                 caption: bool = True, path: bool = False, max_scale: float = 1.6,
+                 min_font: float = 11.0) -> None:
         self.trace = trace
         self.tree = tree_of(trace)
         self.ids: list[int] = self.tree.nodes
@@ -379,14 +384,15 @@ class WalkView:
         self.figure = ax.figure
         ax.set_axis_off()
         self._label_text = self._labels(labels)
+        self.min_font = min_font
         aw, ah = _ax_size_pt(ax)
         self.view = self._choose(view, aw, ah)
         self.legend = None
+        self._visit = {v: i + 1 for i, v in enumerate(walked(trace))}
         if self.view == "icicle":
             self._draw_icicle(aw, ah)
         else:
             self._draw_nodes(aw, ah, max_scale)
-        self._visit = {v: i + 1 for i, v in enumerate(walked(trace))}
         self.path_line = None
         if path and self.view != "icicle":
             self._draw_path()
@@ -438,7 +444,7 @@ class WalkView:
         g = _tree_geometry(self.tree, self._label_text)
         x0, y0, x1, y1 = g.bbox
         s_tree = min(aw / (x1 - x0), ah / (y1 - y0))
-        if s_tree * _BASE_FONT >= 11 or n <= 3:
+        if s_tree * _BASE_FONT >= self.min_font or n <= 3:
             self._geom = g
             return "tree"
         g2 = _list_geometry(self.tree, self._label_text, aw / ah)
@@ -481,9 +487,7 @@ class WalkView:
         self.nodes.set_linestyles([(0, (2, 1.5)) if d else "solid" for d in dead])
         fn = g.number_font * s
         fl = _BASE_FONT * s
-        self.numbers = [ax.text(g.xy[v][0], g.xy[v][1], "", ha="center", va="center_baseline",
-                                fontsize=fn, zorder=4, fontweight="bold", visible=False,
-                                clip_on=False) for v in self.ids]
+        self._make_numbers(g)
         self.labels = []
         if fl >= _MIN_FONT:
             for v in self.ids:
@@ -494,6 +498,7 @@ class WalkView:
                                                fontsize=fl, zorder=4, color=DARK))
         if fn < _MIN_FONT:
             self.numbers_mode = None
+            self.numbers.set_visible(False)
 
     def _draw_icicle(self, aw: float, ah: float) -> None:
         ax = self.ax
@@ -513,7 +518,9 @@ class WalkView:
         ax.set_ylim(-rows - 0.05, 0.05)
         self.edges = LineCollection([], zorder=1)
         fs = min(16.0, 0.55 * ah / rows)
-        self.numbers = []
+        self.numbers = PathCollection([], zorder=4)
+        self.number_ids = []
+        self._number_text = {}
         self.labels = []
         unit_pt = aw                       # points per unit of x
         for v in self.ids:
@@ -526,13 +533,15 @@ class WalkView:
 
     def _draw_path(self) -> None:
         g = self.geometry
-        pts = [g.xy[v] for v in walked(self.trace) if v in g.xy]
-        if len(pts) < 2:
-            return
+        seq = [v for v in walked(self.trace) if v in g.xy]
         from matplotlib.patches import FancyArrowPatch
         self.path_arrows = []
         r = g.marker / 2
-        for (xa, ya), (xb, yb) in zip(pts, pts[1:], strict=False):
+        col = g.column or {}
+        for va, vb in zip(seq, seq[1:], strict=False):
+            if col.get(va) != col.get(vb):
+                continue                    # a jump between list columns: the numbers say it
+            (xa, ya), (xb, yb) = g.xy[va], g.xy[vb]
             d = math.hypot(xb - xa, yb - ya) or 1.0
             a = (xa + (xb - xa) * r / d, ya + (yb - ya) * r / d)
             b = (xb - (xb - xa) * r / d, yb - (yb - ya) * r / d)
@@ -561,22 +570,18 @@ class WalkView:
         cols = [STATE_COLORS[states.get(v, CgroupState.UNREACHED)] for v in self.ids]
         self.nodes.set_facecolors(cols)
         changed: list[Any] = [self.nodes]
-        if self.numbers_mode and self.numbers:
+        if self.numbers_mode and self.number_ids:
             if self.numbers_mode == "visit":
-                shown = {v: i for v, i in self._visit.items()
-                         if states.get(v) not in (CgroupState.UNREACHED, CgroupState.NEVER)}
+                hidden = (CgroupState.UNREACHED, CgroupState.NEVER)
+                vis = [states.get(v) not in hidden for v in self.number_ids]
             else:
-                shown = seq_numbers(self.trace, step)
-            for v, t in zip(self.ids, self.numbers, strict=False):
-                num = shown.get(v)
-                if num is None:
-                    if t.get_visible():
-                        t.set_visible(False)
-                else:
-                    t.set_text(str(num))
-                    t.set_color(text_color_on(cols[self.index[v]]))
-                    t.set_visible(True)
-            changed.extend(self.numbers)
+                last = len(self.trace.events) if step is None else step
+                vis = [self._first_num_step[v] <= last for v in self.number_ids]
+            fc = [(_TEXT_RGBA[text_color_on(cols[self.index[v]])] if ok else _CLEAR)
+                  for v, ok in zip(self.number_ids, vis, strict=True)]
+            self.numbers.set_facecolors(fc)
+            self._visible_numbers = {v for v, ok in zip(self.number_ids, vis, strict=True) if ok}
+            changed.append(self.numbers)
         if self.show_caption:
             self.caption.set_text(self._caption(step))
             changed.append(self.caption)
@@ -604,10 +609,46 @@ class WalkView:
 
     def number_texts(self) -> dict[int, str]:
         """The number drawn on each cgroup (visible ones only)."""
-        return {v: t.get_text() for v, t in zip(self.ids, self.numbers, strict=False) if t.get_visible()}
+        vis = getattr(self, "_visible_numbers", set())
+        return {v: self._number_text[v] for v in self.number_ids if v in vis}
+
+    def _make_numbers(self, g: _Geometry) -> None:
+        """One glyph path per numbered cgroup, in data units, centred on its marker."""
+        from matplotlib.textpath import TextPath
+
+        if self.numbers_mode == "visit":
+            final = dict(self._visit)
+            first = {v: -1 for v in final}
+        else:
+            final, first = {}, {}
+            for e in self.trace.events:
+                if e.kind in (EventKind.SHOW, EventKind.SKIP) and e.cgroup is not None \
+                        and e.seq_num is not None and e.cgroup not in final:
+                    final[e.cgroup] = e.seq_num
+                    first[e.cgroup] = e.step
+        prop = FontProperties(family="DejaVu Sans", weight="bold")
+        paths, ids = [], []
+        for v in self.ids:
+            if v not in final or v not in g.xy:
+                continue
+            tp = TextPath((0, 0), str(final[v]), size=g.number_font, prop=prop)
+            ext = tp.get_extents()
+            x, y = g.xy[v]
+            dx = x - (ext.x0 + ext.x1) / 2
+            dy = y - (ext.y0 + ext.y1) / 2
+            paths.append(Path(tp.vertices + (dx, dy), tp.codes))
+            ids.append(v)
+        self.number_ids = ids
+        self._number_text = {v: str(final[v]) for v in ids}
+        self._first_num_step = first
+        self.numbers = PathCollection(paths, facecolors=[_CLEAR] * len(paths),
+                                      edgecolors="none", linewidths=0, zorder=4)
+        self.ax.add_collection(self.numbers, autolim=False)
 
 
 DARK = "#222222"
+_CLEAR = (0.0, 0.0, 0.0, 0.0)
+_TEXT_RGBA = {"black": (0.0, 0.0, 0.0, 1.0), "white": (1.0, 1.0, 1.0, 1.0)}
 
 
 def plot_walk(trace: Trace, step: int | None = None, ax: Axes | None = None,
@@ -924,6 +965,88 @@ def _merge(rects: list[list[tuple[float, float]]]) -> list[list[tuple[float, flo
     return out
 
 
+class BufferStrip:
+    """The whole seq_file buffer as one strip (page boundaries dashed): the compact
+    buffer of an animation frame.  Same bars and :meth:`byte_counts` as
+    :class:`BufferView`, one row."""
+
+    ROW_H = 0.8
+
+    def __init__(self, trace: Trace, step: int | None = None, ax: Axes | None = None, *,
+                 label: bool = True) -> None:
+        self.trace = trace
+        fig, ax = _new_axes(ax, figsize=(16, 2.5), rect=(0.06, 0.3, 0.9, 0.4))
+        self.ax, self.figure = ax, fig
+        self.size = S = trace.buffer_size
+        self.page = trace.page_size
+        h = self.ROW_H
+        with slide_style():
+            ax.set_xlim(-0.005 * S, 1.005 * S)
+            ax.set_ylim(-0.9, 0.75)
+            ax.set_axis_off()
+            ax.add_patch(Rectangle((0, -h / 2), S, h, facecolor=COLORS["page"],
+                                   edgecolor="#999999", lw=1, zorder=0))
+            for i in range(1, S // self.page):
+                ax.plot([i * self.page] * 2, [-h / 2, h / 2], color="#999999", lw=1, ls="--",
+                        zorder=4)
+            vis = max(1.0, 0.004 * S)
+            ax.add_patch(Rectangle((S - vis, -h / 2), vis, h, facecolor=COLORS["unusable"],
+                                   zorder=5))
+            self.bars = {
+                "copied": PolyCollection([], facecolors=COLORS["copied"], edgecolors="none",
+                                         zorder=2),
+                "buffered": PolyCollection([], facecolors=COLORS["buffered"], edgecolors="none",
+                                           zorder=2),
+                "ghost": PolyCollection([], facecolors="none", edgecolors=COLORS["rollback"],
+                                        hatch="///", linewidths=1.5, zorder=3),
+            }
+            for c in self.bars.values():
+                ax.add_collection(c)
+            self.text = ax.text(0, -h / 2 - 0.08, "", fontsize=15, ha="left", va="top",
+                                color=DARK) if label else None
+            ax.text(S, h / 2 + 0.05, f"{S // self.page} pages = {S} B; the last byte is never "
+                    "used", fontsize=13, ha="right", va="bottom", color="#555555")
+            ax.text(0, h / 2 + 0.05, "seq_file buffer", fontsize=16, fontweight="bold",
+                    ha="left", va="bottom")
+        self.state: BufferState | None = None
+        self.update(step)
+
+    def _rect(self, a: float, b: float) -> list[tuple[float, float]]:
+        h = self.ROW_H
+        return [(a, -h / 2), (b, -h / 2), (b, h / 2), (a, h / 2)]
+
+    def update(self, step: int | None) -> list[Any]:
+        """Redraw the bars for ``step``."""
+        st = buffer_state(self.trace, step)
+        self.state = st
+        copied_end = min(st.copied, st.count)
+        self.bars["copied"].set_verts([self._rect(0, copied_end)] if copied_end > 0 else [])
+        self.bars["buffered"].set_verts([self._rect(copied_end, st.count)]
+                                        if st.count > copied_end else [])
+        if st.ghost is not None:
+            ga, gb = st.ghost
+            self.bars["ghost"].set_verts([self._rect(ga, min(gb, self.size))])
+        else:
+            self.bars["ghost"].set_verts([])
+        changed: list[Any] = list(self.bars.values())
+        if self.text is not None:
+            g = ""
+            if st.ghost is not None:
+                g = f";  {st.ghost[1] - st.ghost[0]} B record rolled back"
+            self.text.set_text(f"count {st.count} B: {copied_end} copied to user, "
+                               f"{st.count - copied_end} waiting{g}")
+            changed.append(self.text)
+        return changed
+
+    def byte_counts(self) -> dict[str, int]:
+        """Bytes drawn per kind, read back from the bar widths."""
+        out = {}
+        for k, coll in self.bars.items():
+            out[k] = int(round(sum(float(p.vertices[:, 0].max() - p.vertices[:, 0].min())
+                                   for p in coll.get_paths())))
+        return out
+
+
 def plot_buffer(trace: Trace, step: int | None = None, ax: Axes | None = None,
                 **kwargs: Any) -> BufferView:
     """The seq_file buffer at ``step`` (default: the end): 8 pages, what was written,
@@ -1191,12 +1314,13 @@ def plot_orders(h: Any, start: str = "/", up_start: str | None = None, *,
             r, c = divmod(i, cols)
             ax = fig.add_axes((c * W + 0.008, 0.90 - (r + 1) * H + 0.01, W - 0.016, H - 0.075))
             v = WalkView(tr, None, ax, labels=labels, numbers="visit", legend=False,
-                         title=False, caption=False, path=path, max_scale=1.1)
+                         title=False, caption=False, path=path, max_scale=1.1, min_font=8.0)
             tt = _namer(tr)(tr.start)
-            ax.set_title(f"{order_name(o)}  (from {tt})\n", loc="left", fontsize=17,
+            ax.set_title(f"{order_name(o)}\n", loc="left", fontsize=18,
                          fontweight="bold", pad=4)
-            ax.text(0, 1.0, ORDER_FUNCTIONS.get(o, ""), transform=ax.transAxes, fontsize=13,
-                    family="DejaVu Sans Mono", va="bottom", ha="left", color="#444444")
+            ax.text(0, 1.0, f"from {tt}: {ORDER_FUNCTIONS.get(o, '')}", transform=ax.transAxes,
+                    fontsize=12, family="DejaVu Sans Mono", va="bottom", ha="left",
+                    color="#444444")
             views[o] = v
         if n > 4 and n < rows * cols:
             r, c = divmod(n, cols)
