@@ -100,11 +100,17 @@ class ProgressBar:
         filled = int(self.width * done / total)
         if filled == self._last and done != total:
             return
+        tty = getattr(self.stream, "isatty", lambda: False)()
+        if not tty and filled % max(1, self.width // 4) and done != total:
+            return                         # a log file: a line every quarter is enough
         self._last = filled
         bar = "#" * filled + "-" * (self.width - filled)
         el = time.perf_counter() - self.t0
-        end = "\n" if done == total else ""
-        self.stream.write(f"\r[{bar}] {done}/{total} {self.what} {el:.1f} s{end}")
+        line = f"[{bar}] {done}/{total} {self.what} {el:.1f} s"
+        if tty:
+            self.stream.write("\r" + line + ("\n" if done == total else ""))
+        else:
+            self.stream.write(line + "\n")
         self.stream.flush()
 
 

@@ -511,10 +511,14 @@ class WalkView:
             x0, w, lvl = lay.rect[v]
             y0 = -lvl - 1
             verts.append([(x0, y0), (x0 + w, y0), (x0 + w, y0 + 0.92), (x0, y0 + 0.92)])
+        lws = [0.6 if lay.rect[v][1] * aw > 6 else 0.0 for v in self.ids]
         self.nodes = PolyCollection(verts, facecolors=STATE_COLORS[CgroupState.UNREACHED],
-                                    edgecolors="white", linewidths=0.3, zorder=2)
+                                    edgecolors="white", linewidths=lws, zorder=2)
+        for lvl in range(rows):
+            ax.text(-0.005, -lvl - 1 + 0.46, f"level {lvl}", ha="right", va="center",
+                    fontsize=min(15.0, 0.4 * ah / rows), color=DARK)
         ax.add_collection(self.nodes)
-        ax.set_xlim(0, 1)
+        ax.set_xlim(-0.09, 1)
         ax.set_ylim(-rows - 0.05, 0.05)
         self.edges = LineCollection([], zorder=1)
         fs = min(16.0, 0.55 * ah / rows)

@@ -24,28 +24,36 @@ __all__ = ["writer_waits", "truncated_walk"]
 
 
 def writer_waits(h: Any = None, order: int = 2, at: str | None = None,
-                 mkdir: str = "/system.slice/new.service", read_size: int = 2048,
-                 rec_bytes: int = 64, kernel: Any = None) -> Trace:
+                 mkdir: str | None = None, read_size: int = 2048,
+                 rec_bytes: int = 64, kernel: Any = None, prog: Any = None,
+                 start: str | None = None) -> Trace:
     """A walk during which another thread runs ``mkdir``: it waits for
     ``cgroup_mutex`` until the read() that holds it ends.
 
     The program starts the writer thread when it reaches ``at`` (default: the
     third cgroup it sees) and goes on only once the writer is waiting; the
     reader joins the writer before its next read(), so the trace is the same
-    every time.
+    every time.  ``mkdir`` defaults to a new cgroup under the root; ``prog``
+    (default ``Record(rec_bytes)``) is the BPF program, ``start`` the start path.
     """
     from cgiter_edu import KernelConfig, Order, attach, programs, shapes
 
     h = shapes.systemd_host() if h is None else h
     kernel = kernel if kernel is not None else KernelConfig.preset("7.0")
-    rec = programs.Record(rec_bytes=rec_bytes)
+    rec = prog if prog is not None else programs.Record(rec_bytes=rec_bytes)
+    if mkdir is None:
+        mkdir = "/new-cgroup"
+        i = 0
+        while mkdir in h:
+            i += 1
+            mkdir = f"/new-cgroup-{i}"
     state: dict[str, Any] = {"seen": 0, "thread": None}
     holder: dict[str, Any] = {}
 
     def writer() -> None:
         h.mkdir(mkdir)
 
-    def prog(ctx: Any) -> int:
+    def walker(ctx: Any) -> int:
         cg = ctx.cgroup
         if cg is not None and state["thread"] is None:
             state["seen"] += 1
@@ -61,8 +69,12 @@ def writer_waits(h: Any = None, order: int = 2, at: str | None = None,
                     time.sleep(0.001)
         return rec(ctx)
 
-    prog.name = "record"  # type: ignore[attr-defined]
-    link = attach(h, prog, Order(order), kernel=kernel)
+    fd = h.open(start) if start is not None else None
+    try:
+        link = attach(h, walker, Order(order), cgroup_fd=fd, kernel=kernel)
+    finally:
+        if fd is not None:
+            fd.close()
     f = link.create(trace=True)
     holder["file"] = f
     try:

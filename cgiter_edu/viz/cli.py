@@ -1,0 +1,223 @@
+"""``cgiter-edu plot`` and ``cgiter-edu animate``: pictures of a walk from the command line.
+
+Both take the same walk flags as ``cgiter-edu walk`` (the main CLI passes its
+``add_walk_args``); the walk runs through the emulator with tracing on and the
+picture replays the trace.
+
+Example::
+
+    $ cgiter-edu plot walk --order post --step 12 -o walk.png
+    $ cgiter-edu plot buffer --tree balanced --record-bytes 64 -o buffer.svg
+    $ cgiter-edu plot mutex --writer /new.slice -o mutex.pdf
+    $ cgiter-edu plot orders --tree small -o orders.png
+    $ cgiter-edu plot capacity -o capacity.png
+    $ cgiter-edu animate --record-bytes 3000 -o walk.gif
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_plot_parser", "add_animate_parser", "cmd_plot", "cmd_animate"]
+
+PICTURE_SUFFIXES = (".png", ".svg", ".pdf")
+ANIMATION_SUFFIXES = (".gif", ".mp4", ".html")
+
+PLOT_EPILOG = """\
+pictures:
+  walk      the hierarchy at --step N, each cgroup coloured by its state (default: the end)
+  buffer    the seq_file buffer: 8 pages, the never-usable byte, rollbacks, read() results
+  mutex     cgroup_mutex over the read() calls; --writer PATH adds a mkdir that waits for it
+  orders    every order side by side on --tree, numbered in visiting order (Linux 7.0)
+  capacity  records that fit against record size for 4, 16 and 64 KiB pages (no walk)
+
+examples:
+  cgiter-edu plot walk --order post --step 12 -o walk.png
+  cgiter-edu plot buffer --tree balanced --record-bytes 64 -o buffer.svg
+  cgiter-edu plot orders --tree small -o orders.pdf
+"""
+
+
+def _add_picture_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("the picture")
+    g.add_argument("--view", choices=["auto", "tree", "list", "icicle"], default="auto",
+                   help="walk: tidy tree, systemd-cgls-like list, or icicle for thousands "
+                        "(default: auto, the first that stays readable)")
+    g.add_argument("--labels", choices=["name", "path", "id", "none"], default="name",
+                   help="text beside each cgroup (default: name)")
+    g.add_argument("--writer", default=None, metavar="PATH",
+                   help="a thread runs mkdir PATH during the first read(): it waits for "
+                        "cgroup_mutex (shown by mutex and animate)")
+
+
+def add_plot_parser(subparsers: Any, add_walk_args: Callable[[argparse.ArgumentParser], None]
+                    ) -> argparse.ArgumentParser:
+    """Add ``plot`` to the main CLI's subparsers (``add_walk_args`` adds the walk flags)."""
+    p = subparsers.add_parser(
+        "plot", help="draw a picture of a walk (PNG, SVG or PDF)",
+        description="Run a walk with tracing on and draw one picture of it, slide-ready "
+                    "(16:9, large type, colour-blind-safe colours).",
+        epilog=PLOT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("picture", choices=["walk", "buffer", "mutex", "orders", "capacity"],
+                   help="which picture")
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="where to write it: .png, .svg or .pdf")
+    p.add_argument("--step", type=int, default=None, metavar="N",
+                   help="the trace step to show (0-based; negative counts from the end; "
+                        "default: after the last step)")
+    p.add_argument("--dpi", type=int, default=120, help="PNG resolution (default 120: 1920x1080)")
+    add_walk_args(p)
+    _add_picture_args(p)
+    p.set_defaults(func=cmd_plot)
+    return p
+
+
+def add_animate_parser(subparsers: Any,
+                       add_walk_args: Callable[[argparse.ArgumentParser], None]
+                       ) -> argparse.ArgumentParser:
+    """Add ``animate`` to the main CLI's subparsers."""
+    p = subparsers.add_parser(
+        "animate", help="animate a walk step by step (GIF, MP4 or HTML)",
+        description="Run a walk with tracing on and animate it: the hierarchy, the buffer "
+                    "and the read() results, one frame per step. MP4 needs ffmpeg.",
+        epilog="examples:\n  cgiter-edu animate -o walk.gif\n"
+               "  cgiter-edu animate --order post --record-bytes 3000 -o walk.mp4\n"
+               "  cgiter-edu animate --tree small --fps 2 -o walk.html\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="where to write it: .gif, .mp4 or .html")
+    p.add_argument("--fps", type=float, default=4.0, help="frames per second (default 4)")
+    p.add_argument("--max-frames", type=int, default=300, metavar="N",
+                   help="at most N frames; longer walks are thinned out, keeping every "
+                        "skip, rollback, end and read() result (default 300)")
+    p.add_argument("--dpi", type=int, default=None,
+                   help="resolution (default: 80 for GIF, 120 for MP4, 72 for HTML)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_walk_args(p)
+    _add_picture_args(p)
+    p.set_defaults(func=cmd_animate)
+    return p
+
+
+def _trace_from_args(args: argparse.Namespace) -> Any:
+    """The walk the flags describe, traced (with a waiting writer when --writer)."""
+    from cgiter_edu import cli as main_cli
+
+    if getattr(args, "writer", None):
+        from cgiter_edu.kernel.cgroup_iter import Order
+        from cgiter_edu.kernel.config import KernelConfig
+
+        from .scenes import writer_waits
+
+        h = main_cli.load_tree(args.tree)
+        prog = main_cli.program_from_args(args, h)
+        try:
+            order = Order.parse(args.order)
+            kernel = KernelConfig.preset(args.kernel, page_size=args.page_size)
+        except ValueError as e:
+            raise SystemExit(f"cgiter-edu: {e}") from None
+        if args.writer in h:
+            raise SystemExit(f"cgiter-edu: --writer {args.writer!r} exists already")
+        return writer_waits(h, int(order), mkdir=args.writer, prog=prog, start=args.start,
+                            read_size=args.read_size or 131072, kernel=kernel)
+    res = main_cli.walk_from_args(args, trace=True)
+    if res.attach_errno or res.trace is None:
+        raise SystemExit(f"cgiter-edu: nothing to draw: {res.summary()}")
+    return res.trace
+
+
+def _step(trace: Any, step: int | None) -> int | None:
+    if step is None:
+        return None
+    n = len(trace.events)
+    if step < 0:
+        step += n
+    if not 0 <= step < n:
+        raise SystemExit(f"cgiter-edu: --step must be in [-{n}, {n - 1}] for this trace of "
+                         f"{n} steps")
+    return step
+
+
+def _check_suffix(path: str, allowed: tuple[str, ...]) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix not in allowed:
+        raise SystemExit(f"cgiter-edu: -o {path!r}: use one of {', '.join(allowed)}")
+    return suffix
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    """``cgiter-edu plot``."""
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    _check_suffix(args.output, PICTURE_SUFFIXES)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from . import plot
+    from .style import slide_style
+
+    labels = None if args.labels == "none" else args.labels
+    with slide_style():
+        if args.picture == "capacity":
+            plot.plot_capacity()
+            fig = plt.gcf()
+        elif args.picture == "orders":
+            from cgiter_edu import cli as main_cli
+            from cgiter_edu.kernel.config import KernelConfig
+
+            h = main_cli.load_tree(args.tree)
+            start = args.start or "/"
+            if start not in h:
+                raise SystemExit(f"cgiter-edu: --start {start!r}: no such cgroup")
+            kernel = KernelConfig.preset(args.kernel, page_size=args.page_size)
+            rb = args.record_bytes if args.record_bytes is not None else 64
+            traces = plot.order_traces(h, start, kernel=kernel, rec_bytes=rb)
+            views = plot.plot_orders(h, start, traces=traces, labels=labels)
+            fig = next(iter(views.values())).figure
+        else:
+            trace = _trace_from_args(args)
+            step = _step(trace, args.step)
+            if args.picture == "walk":
+                fig = plot.plot_walk(trace, step, view=args.view, labels=labels).figure
+            elif args.picture == "buffer":
+                fig = plot.plot_buffer(trace, step).figure
+            else:
+                fig = plot.plot_mutex(trace, step).figure
+        fig.savefig(args.output, dpi=args.dpi)
+    plt.close("all")
+    print(f"cgiter-edu: wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_animate(args: argparse.Namespace) -> int:
+    """``cgiter-edu animate``."""
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    suffix = _check_suffix(args.output, ANIMATION_SUFFIXES)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .anim import Animator, ffmpeg_available
+
+    if suffix == ".mp4" and not ffmpeg_available():
+        print("cgiter-edu: MP4 needs ffmpeg, which is not installed here; nothing written "
+              "(try -o walk.gif or walk.html)", file=sys.stderr)
+        return 2
+    trace = _trace_from_args(args)
+    labels = None if args.labels == "none" else args.labels
+    a = Animator(trace, fps=args.fps, max_frames=args.max_frames, view=args.view,
+                 labels=labels)
+    try:
+        if not args.quiet:
+            print(f"cgiter-edu: {len(a)} frames from a trace of {len(trace.events)} steps",
+                  file=sys.stderr)
+        a.save(args.output, progress=not args.quiet, dpi=args.dpi)
+    finally:
+        a.close()
+    print(f"cgiter-edu: wrote {args.output}", file=sys.stderr)
+    return 0
