@@ -43,7 +43,7 @@ from matplotlib import animation
 from cgiter_edu.trace import EventKind, Trace
 
 from .plot import BufferStrip, WalkView, _result_text, describe
-from .style import SLIDE_SIZE, slide_style
+from .style import SLIDE_SIZE, PathText, slide_style
 
 __all__ = ["Animator", "animate", "save_animation", "frame_steps", "ffmpeg_available",
            "ProgressBar"]
@@ -139,8 +139,10 @@ class Animator:
                 fontsize=16, title="cgroup state", title_fontsize=18, labelspacing=0.9,
                 alignment="left")
             self.buffer = BufferStrip(trace, None, ax_buf)
-            self.reads = fig.text(0.73, 0.21, "", fontsize=15, family="DejaVu Sans Mono",
-                                  va="top", ha="left", linespacing=1.4)
+            self.reads = PathText((0.73, 0.21), "", size=15, family="DejaVu Sans Mono",
+                                  va="top", ha="left", linespacing=1.4,
+                                  transform=fig.transFigure)
+            fig.add_artist(self.reads)
         self._anim: animation.FuncAnimation | None = None
 
     # -- frames ----------------------------------------------------------------------

@@ -55,6 +55,7 @@ from .style import (
     OKABE_ITO,
     SLIDE_SIZE,
     STATE_COLORS,
+    PathText,
     slide_style,
     state_legend_handles,
     text_color_on,
@@ -402,8 +403,9 @@ class WalkView:
                 self.title = ax.set_title(txt, loc="left", fontsize=22, fontweight="bold", pad=28)
             else:
                 self.title = ax.set_title("")
-            self.caption = ax.text(0.0, 1.0, "", transform=ax.transAxes, fontsize=17,
-                                   va="bottom", ha="left", color=DARK)
+            self.caption = PathText((0.0, 1.0), "", transform=ax.transAxes, size=17,
+                                    va="bottom", ha="left", color=DARK)
+            ax.add_artist(self.caption)
             if legend:
                 if own:
                     self.legend = self.figure.legend(
@@ -1006,8 +1008,10 @@ class BufferStrip:
             }
             for c in self.bars.values():
                 ax.add_collection(c)
-            self.text = ax.text(0, -h / 2 - 0.08, "", fontsize=15, ha="left", va="top",
-                                color=DARK) if label else None
+            self.text = PathText((0, -h / 2 - 0.12), "", size=15, ha="left", va="top",
+                                 color=DARK, transform=ax.transData) if label else None
+            if self.text is not None:
+                ax.add_artist(self.text)
             ax.text(S, h / 2 + 0.05, f"{S // self.page} pages = {S} B; the last byte is never "
                     "used", fontsize=13, ha="right", va="bottom", color="#555555")
             ax.text(0, h / 2 + 0.05, "seq_file buffer", fontsize=16, fontweight="bold",

@@ -161,3 +161,103 @@ def state_legend_handles(states: list[CgroupState] | None = None) -> list:
     return [Line2D([], [], linestyle="none", marker="o", markersize=16,
                    markerfacecolor=STATE_COLORS[s], markeredgecolor="black",
                    markeredgewidth=1.2, label=STATE_LABELS[s]) for s in states]
+
+
+class PathText(mpl.artist.Artist):
+    """Text drawn as glyph outlines (one path) instead of rasterised glyphs.
+
+    A drop-in for the few texts an animation changes every frame (captions,
+    counters): drawing one filled path is several times cheaper than
+    rendering each glyph, and each string's outline is cached.  ``xy`` is in
+    ``transform``'s coordinates (e.g. ``ax.transAxes``); ``size`` in points.
+
+    Example::
+
+        >>> import matplotlib.pyplot as plt
+        >>> fig, ax = plt.subplots()
+        >>> t = PathText((0, 1), "step 1", size=16, transform=ax.transAxes)
+        >>> _ = ax.add_artist(t); t.set_text("step 2"); t.get_text()
+        'step 2'
+    """
+
+    def __init__(self, xy: tuple[float, float], text: str = "", *, size: float = 16,
+                 transform: object = None, color: str = "black", ha: str = "left",
+                 va: str = "baseline", family: str = "DejaVu Sans", weight: str = "normal",
+                 linespacing: float = 1.35, zorder: float = 5) -> None:
+        super().__init__()
+        from matplotlib.font_manager import FontProperties
+
+        self._xy = xy
+        self._anchor = transform
+        self._text = text
+        self._size = size
+        self._color = color
+        self._ha, self._va = ha, va
+        self._prop = FontProperties(family=family, weight=weight)
+        self._linespacing = linespacing
+        self._cache: dict[str, object] = {}
+        self.set_zorder(zorder)
+
+    def set_text(self, text: str) -> None:
+        """Change the string (its outline is made on the next draw, then cached)."""
+        self._text = str(text)
+        self.stale = True
+
+    def get_text(self) -> str:
+        """The string shown."""
+        return self._text
+
+    def set_position(self, xy: tuple[float, float]) -> None:
+        """Move the anchor."""
+        self._xy = xy
+        self.stale = True
+
+    def _outline(self) -> object:
+        import numpy as np
+        from matplotlib.path import Path
+        from matplotlib.textpath import TextPath
+
+        p = self._cache.get(self._text)
+        if p is not None:
+            return p
+        lines = self._text.split("\n")
+        step = self._size * self._linespacing
+        parts = []
+        for i, ln in enumerate(lines):
+            if ln:
+                tp = TextPath((0, -i * step), ln, size=self._size, prop=self._prop)
+                parts.append(tp)
+        if not parts:
+            path = Path(np.zeros((1, 2)), [Path.MOVETO])
+        else:
+            path = Path.make_compound_path(*parts)
+        width = float(path.vertices[:, 0].max()) if parts else 0.0   # control points: fast
+        dx = {"left": 0.0, "center": -width / 2, "right": -width}[self._ha]
+        top = self._size * 0.76                     # cap height of the first line
+        bottom = -(len(lines) - 1) * step - self._size * 0.24
+        dy = {"baseline": 0.0, "top": -top, "bottom": -bottom,
+              "center": -(top + bottom) / 2}[self._va]
+        path = Path(path.vertices + (dx, dy), path.codes)
+        if len(self._cache) > 4096:
+            self._cache.clear()
+        self._cache[self._text] = path
+        return path
+
+    def draw(self, renderer: object) -> None:  # noqa: D102
+        if not self.get_visible() or not self._text:
+            return
+        from matplotlib.transforms import Affine2D
+
+        path = self._outline()
+        anchor = self._anchor if self._anchor is not None else self.figure.transFigure
+        x, y = anchor.transform(self._xy)
+        k = renderer.points_to_pixels(1.0)
+        tr = Affine2D().scale(k).translate(x, y)
+        gc = renderer.new_gc()
+        gc.set_linewidth(0)
+        gc.set_alpha(self.get_alpha() if self.get_alpha() is not None else 1.0)
+        rgb = mpl.colors.to_rgba(self._color)
+        gc.set_foreground(rgb, isRGBA=True)
+        renderer.draw_path(gc, path, tr, rgb)
+        gc.restore()
+        self.stale = False
