@@ -113,7 +113,6 @@ SLIDE_RC: dict[str, object] = {
     "svg.fonttype": "path",          # SVG looks the same without the font installed
     "svg.hashsalt": "cgiter_edu",    # stable SVG ids
     "pdf.fonttype": 42,              # TrueType in PDF: crisp and selectable
-    "text.hinting_factor": 1,
     "axes.unicode_minus": False,
     "animation.embed_limit": 200.0,  # MB, for to_jshtml in notebooks
 }
