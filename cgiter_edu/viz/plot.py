@@ -395,7 +395,7 @@ class WalkView:
         else:
             self._draw_nodes(aw, ah, max_scale)
         self.path_line = None
-        if path and self.view != "icicle":
+        if path and self.view == "tree":          # in the list view the numbers say it
             self._draw_path()
         with slide_style():
             if title is not False:
@@ -599,8 +599,15 @@ class WalkView:
             return ""
         if step is None:
             reason = t.end_reason
-            res = ", ".join(_result_text(e) for e in t.reads[:6])
-            more = "…" if len(t.reads) > 6 else ""
+            groups: list[list[Any]] = []
+            for e in t.reads:
+                txt = _result_text(e)
+                if groups and groups[-1][0] == txt:
+                    groups[-1][1] += 1
+                else:
+                    groups.append([txt, 1])
+            res = ", ".join(f"{x} x{n}" if n > 1 else x for x, n in groups[:6])
+            more = ", ..." if len(groups) > 6 else ""
             end = END_TEXT.get(reason.value, reason.value) if reason else "walk not over"
             return f"{end}; read() gave {res}{more}"
         step = min(step, len(t.events) - 1)
