@@ -916,14 +916,20 @@ class BufferView:
             row, x = divmod(ga, self.page)
             row = min(row, self.pages - 1)
             x_end = self.page if gc >= (row + 1) * self.page else gc - row * self.page
-            self.ghost_label.set_position(((x + x_end) / 2, row))
-            self.ghost_label.set_text(f"{gb - ga} B record did not fit:\nrolled back to {ga}")
+            txt = f"{gb - ga} B record did not fit:\nrolled back to {ga}"
+            aw = max(_ax_size_pt(self.ax)[0], 1.0)
+            half = (text_width(f"{gb - ga} B record did not fit:", 14, "bold") / 2 + 6) \
+                * self.page * 1.02 / aw
+            xc = min(max((x + x_end) / 2, half), self.page - half)
+            self.ghost_label.set_position((xc, row))
+            self.ghost_label.set_text(txt)
             self.ghost_label.set_visible(True)
         else:
             self.ghost_label.set_visible(False)
         self.bars["ghost"].set_verts(ghost_v)
         pend = st.count - st.copied if st.count >= st.copied else 0
-        self.status.set_text(f"count = {st.count} B written, {st.copied} B copied out, "
+        nrec = sum(1 for _a, _b, c in st.segments if c is not None)
+        self.status.set_text(f"{nrec} records, count = {st.count} B; {st.copied} B copied out, "
                              f"{pend} B waiting;  room: {self.size - 1 - st.count} B")
         changed = [*self.bars.values(), self.ticks, self.ghost_label, self.status]
         if self.reads_text is not None:
