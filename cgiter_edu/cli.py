@@ -113,11 +113,14 @@ def program_from_args(args: argparse.Namespace, h: Hierarchy) -> Any:
     return programs.BY_NAME[name]
 
 
-def walk_from_args(args: argparse.Namespace, trace: bool = True,
+def walk_from_args(args: argparse.Namespace, trace: bool | None = True,
                    extra_reads: int = 0) -> RunResult:
     """Build the hierarchy and run the walk the flags describe (used by walk, plot,
-    animate)."""
+    animate).  ``trace=None``: record a trace unless the tree has more than
+    ``TRACE_LIMIT`` cgroups."""
     h = load_tree(args.tree)
+    if trace is None:
+        trace = len(h) <= TRACE_LIMIT
     prog = program_from_args(args, h)
     try:
         order = Order.parse(args.order)
@@ -167,8 +170,15 @@ _REASONS = {
 }
 
 
+#: above this many cgroups `walk` records no trace unless --trace is given (memory, time)
+TRACE_LIMIT = 100_000
+
+
 def cmd_walk(args: argparse.Namespace) -> int:
-    res = walk_from_args(args, trace=not args.no_trace)
+    res = walk_from_args(args, trace=args.trace)
+    if args.trace is None and res.trace is None:
+        print(f"cgiter-edu: {len(res.hierarchy):,} cgroups: no trace recorded (so no cgroup "
+              "counts below); --trace records one anyway", file=sys.stderr)
     if args.json:
         d = res.to_dict()
         d["output"] = res.output.decode("utf-8", "replace")
@@ -249,7 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--json", action="store_true",
                    help="print the reads, counts and end reason as JSON instead of the bytes")
     w.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
-    w.add_argument("--no-trace", action="store_true",
+    w.add_argument("--trace", dest="trace", action="store_true", default=None,
+                   help="record a trace even for a huge tree (for the cgroup counts)")
+    w.add_argument("--no-trace", dest="trace", action="store_false",
                    help="do not record a trace (faster on huge trees; no cgroup counts)")
     w.set_defaults(func=cmd_walk)
 

@@ -179,14 +179,23 @@ class Trace:
         copied = 0                                 # bytes of the walk's buffer copied out so far
         current: int | None = None
         ended: str | None = None
+        shown: list[int] = []                      # cgroups shown during the current read()
         for e in self.events[: last + 1]:
             k = e.kind
             if k is EventKind.START or k is EventKind.NEXT:
                 current = e.cgroup
+            elif k is EventKind.READ:
+                shown = []
+            elif k is EventKind.RETURN and (e.result is None or e.result < 0):
+                for cid in shown:                  # the read() failed: nothing reached the user
+                    if cid in spans:
+                        del spans[cid]
+                        st[cid] = CgroupState.LOST
             elif k is EventKind.SKIP:
                 st[e.cgroup] = CgroupState.DEAD
             elif k is EventKind.SHOW and e.cgroup is not None:
                 spans[e.cgroup] = (e.count_before, e.count_after)
+                shown.append(e.cgroup)
                 st[e.cgroup] = CgroupState.STOPPED if e.ret else CgroupState.BUFFERED
             elif k is EventKind.ROLLBACK and e.cgroup is not None:
                 for cid, (a, _b) in list(spans.items()):
