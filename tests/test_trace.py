@@ -67,3 +67,17 @@ def test_stopped_state_and_json_round_trip():
     assert r.trace.end_reason.value == "program"
     t2 = Trace.from_json(r.trace.to_json())
     assert t2.events == r.trace.events and t2.cgroups == r.trace.cgroups
+
+
+def test_a_failed_read_delivers_nothing():
+    from cgiter_edu import KernelConfig
+
+    h = Hierarchy()
+    for i in range(10):
+        h.mkdir(f"/c{i}")
+    r = run(h, programs.silent, Order.DESCENDANTS_PRE, trace=True,
+            kernel=KernelConfig(max_iter_objects=5))
+    assert r.results[0] == "EAGAIN"
+    c = r.trace.counts()
+    assert (c["delivered"], c["lost"], c["walked"]) == (0, 5, 6)
+    assert r.trace.end_reason.value == "max_iter_objects"
