@@ -1,0 +1,304 @@
+"""ctypes bindings to the few libbpf 1.x functions the live backend needs.
+
+No skeleton: ``bpf_object__open_file`` -> ``bpf_object__load`` -> find the programs and
+maps by name -> write the parameters into the ``.bss`` map -> ``bpf_program__attach_iter``
+with a ``union bpf_iter_link_info`` -> ``bpf_iter_create(bpf_link__fd(link))``.
+
+libbpf 1.x reports errors two ways, and both are handled here: functions returning a
+pointer return NULL and set ``errno``; functions returning an int return ``-errno``.
+Every failure becomes an :class:`OSError` with that errno.
+
+Example (root, on a kernel with cgroup_iter)::
+
+    >>> from cgiter_edu.live.build import build_object          # doctest: +SKIP
+    >>> obj = BpfObject.load(build_object())                     # doctest: +SKIP
+    >>> with obj.attach_iter("cgroup_id_printer", order=1) as link:   # doctest: +SKIP
+    ...     fd = link.create(); os.read(fd, 4096)
+    b'prologue\\n       1\\nepilogue\\n'
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno as _errno
+import os
+import platform
+import threading
+from typing import Any
+
+#: sonames tried in order
+LIBBPF_NAMES = ("libbpf.so.1", "libbpf.so")
+
+
+class LibbpfUnavailable(OSError):
+    """libbpf.so.1 could not be loaded, or lacks a function the backend needs."""
+
+
+class _BpfIterAttachOpts(ctypes.Structure):
+    """``struct bpf_iter_attach_opts`` (libbpf.h)."""
+
+    _fields_ = [("sz", ctypes.c_size_t),
+                ("link_info", ctypes.c_void_p),
+                ("link_info_len", ctypes.c_uint32)]
+
+
+class _CgroupLinkInfo(ctypes.Structure):
+    """The ``cgroup`` member of ``union bpf_iter_link_info`` (uapi/linux/bpf.h)."""
+
+    _fields_ = [("order", ctypes.c_uint32),
+                ("cgroup_fd", ctypes.c_uint32),
+                ("cgroup_id", ctypes.c_uint64)]
+
+
+class _BpfIterLinkInfo(ctypes.Union):
+    """``union bpf_iter_link_info``: 16 bytes (its largest member is ``cgroup``)."""
+
+    _fields_ = [("cgroup", _CgroupLinkInfo),
+                ("_task", ctypes.c_uint32 * 3)]
+
+
+#: enum libbpf_print_level
+LIBBPF_WARN, LIBBPF_INFO, LIBBPF_DEBUG = 0, 1, 2
+
+_PRINT_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
+
+_lib: ctypes.CDLL | None = None
+_lib_lock = threading.Lock()
+_messages: list[str] = []
+_print_cb: Any = None
+
+
+def _signatures(lib: ctypes.CDLL) -> None:
+    vp, ci, cu32, cu64 = ctypes.c_void_p, ctypes.c_int, ctypes.c_uint32, ctypes.c_uint64
+    sigs: dict[str, tuple[Any, list[Any]]] = {
+        "bpf_object__open_file": (vp, [ctypes.c_char_p, vp]),
+        "bpf_object__load": (ci, [vp]),
+        "bpf_object__close": (None, [vp]),
+        "bpf_object__find_program_by_name": (vp, [vp, ctypes.c_char_p]),
+        "bpf_object__find_map_by_name": (vp, [vp, ctypes.c_char_p]),
+        "bpf_map__fd": (ci, [vp]),
+        "bpf_map__value_size": (cu32, [vp]),
+        "bpf_program__attach_iter": (vp, [vp, vp]),
+        "bpf_link__fd": (ci, [vp]),
+        "bpf_link__destroy": (ci, [vp]),
+        "bpf_iter_create": (ci, [ci]),
+        "bpf_map_update_elem": (ci, [ci, vp, vp, cu64]),
+        "bpf_map_delete_elem": (ci, [ci, vp]),
+        "libbpf_set_print": (vp, [_PRINT_FN]),
+        "libbpf_major_version": (cu32, []),
+        "libbpf_minor_version": (cu32, []),
+    }
+    for name, (res, args) in sigs.items():
+        try:
+            fn = getattr(lib, name)
+        except AttributeError:
+            raise LibbpfUnavailable(_errno.ENOSYS, f"{lib._name} has no {name}(): libbpf "
+                                                   "1.0 or newer is needed") from None
+        fn.restype = res
+        fn.argtypes = args
+
+
+def _capture(level: int, fmt: bytes | None, args: int | None) -> int:
+    """libbpf's print callback: keep warnings and infos (for error reports), print
+    nothing."""
+    if fmt is None or level > LIBBPF_INFO:
+        return 0
+    text = fmt.decode("utf-8", "replace")
+    if args is not None and _vsnprintf is not None:
+        buf = ctypes.create_string_buffer(4096)
+        _vsnprintf(buf, len(buf), fmt, args)
+        text = buf.value.decode("utf-8", "replace")
+    _messages.append(text.rstrip("\n"))
+    del _messages[:-200]
+    return 0
+
+
+_vsnprintf: Any = None
+
+
+def lib() -> ctypes.CDLL:
+    """libbpf, loaded once, with argtypes/restype set and its printing captured.
+    Raises :class:`LibbpfUnavailable` (an OSError) with a one-line reason."""
+    global _lib, _print_cb, _vsnprintf
+    with _lib_lock:
+        if _lib is not None:
+            return _lib
+        errors = []
+        candidates = list(LIBBPF_NAMES)
+        found = ctypes.util.find_library("bpf")
+        if found and found not in candidates:
+            candidates.append(found)
+        for name in candidates:
+            try:
+                lb = ctypes.CDLL(name, use_errno=True)
+                break
+            except OSError as e:
+                errors.append(str(e))
+        else:
+            raise LibbpfUnavailable(_errno.ENOENT, "cannot load libbpf.so.1 (" +
+                                    "; ".join(errors[:1]) + ")")
+        _signatures(lb)
+        if lb.libbpf_major_version() < 1:
+            raise LibbpfUnavailable(_errno.ENOSYS, f"libbpf {lb.libbpf_major_version()}."
+                                    f"{lb.libbpf_minor_version()} is too old: 1.0+ needed")
+        # va_list reaches a C callback as a pointer on x86-64; format with vsnprintf there,
+        # elsewhere keep the unformatted text
+        if platform.machine() in ("x86_64", "AMD64"):
+            libc = ctypes.CDLL(None)
+            _vsnprintf = libc.vsnprintf
+            _vsnprintf.restype = ctypes.c_int
+            _vsnprintf.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p,
+                                   ctypes.c_void_p]
+        _print_cb = _PRINT_FN(_capture)
+        lb.libbpf_set_print(_print_cb)
+        _lib = lb
+        return lb
+
+
+def version() -> str:
+    """libbpf's version, ``"1.1"``."""
+    lb = lib()
+    return f"{lb.libbpf_major_version()}.{lb.libbpf_minor_version()}"
+
+
+def messages(last: int = 20) -> list[str]:
+    """The last messages libbpf printed (verifier log lines included)."""
+    return _messages[-last:]
+
+
+def _err(code: int, what: str) -> OSError:
+    code = abs(code) or _errno.EINVAL
+    return OSError(code, f"{os.strerror(code)}: {what}")
+
+
+class BpfObject:
+    """A loaded BPF object file: programs by name, the ``.bss`` parameters, maps.
+
+    Use :meth:`load`; close with :meth:`close` (or as a context manager).
+    """
+
+    def __init__(self, ptr: int, path: str) -> None:
+        self._ptr = ptr
+        self.path = path
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> BpfObject:
+        """Open and load an object file; OSError (with libbpf's last messages) if the
+        kernel refuses it."""
+        lb = lib()
+        p = os.fsencode(path)
+        del _messages[:]
+        ptr = lb.bpf_object__open_file(p, None)
+        if not ptr:
+            raise _err(ctypes.get_errno(), f"bpf_object__open_file({os.fsdecode(p)}): "
+                       + " | ".join(messages(3)))
+        ret = lb.bpf_object__load(ptr)
+        if ret < 0:
+            msgs = messages(8)
+            lb.bpf_object__close(ptr)
+            raise _err(ret, "bpf_object__load: " + " | ".join(msgs))
+        return cls(ptr, os.fsdecode(p))
+
+    def program(self, name: str) -> int:
+        """The ``struct bpf_program *`` of a program (KeyError if none)."""
+        self._check()
+        ptr = lib().bpf_object__find_program_by_name(self._ptr, name.encode())
+        if not ptr:
+            raise KeyError(f"no BPF program {name!r} in {self.path}")
+        return ptr
+
+    def map_fd(self, name: str) -> tuple[int, int]:
+        """(fd, value size) of a map: ``"id_map"``, or ``".bss"`` for the globals."""
+        self._check()
+        lb = lib()
+        ptr = lb.bpf_object__find_map_by_name(self._ptr, name.encode())
+        if not ptr:
+            raise KeyError(f"no map {name!r} in {self.path}")
+        return lb.bpf_map__fd(ptr), lb.bpf_map__value_size(ptr)
+
+    def update(self, map_fd: int, key: bytes, value: bytes) -> None:
+        """``bpf_map_update_elem(fd, key, value, BPF_ANY)``."""
+        ret = lib().bpf_map_update_elem(map_fd, key, value, 0)
+        if ret < 0:
+            raise _err(ret, "bpf_map_update_elem")
+
+    def delete(self, map_fd: int, key: bytes) -> None:
+        """``bpf_map_delete_elem``; a missing key is no error."""
+        ret = lib().bpf_map_delete_elem(map_fd, key)
+        if ret < 0 and -ret != _errno.ENOENT:
+            raise _err(ret, "bpf_map_delete_elem")
+
+    def attach_iter(self, prog: str, order: int, cgroup_fd: int = 0,
+                    cgroup_id: int = 0) -> IterLink:
+        """``bpf_program__attach_iter`` with ``linfo.cgroup = {order, cgroup_fd,
+        cgroup_id}``; OSError with the kernel's errno when it refuses."""
+        lb = lib()
+        linfo = _BpfIterLinkInfo()
+        linfo.cgroup.order = order & 0xFFFFFFFF
+        linfo.cgroup.cgroup_fd = cgroup_fd & 0xFFFFFFFF
+        linfo.cgroup.cgroup_id = cgroup_id & 0xFFFFFFFFFFFFFFFF
+        opts = _BpfIterAttachOpts(ctypes.sizeof(_BpfIterAttachOpts),
+                                  ctypes.cast(ctypes.pointer(linfo), ctypes.c_void_p),
+                                  ctypes.sizeof(linfo))
+        p = self.program(prog)
+        ctypes.set_errno(0)
+        link = lb.bpf_program__attach_iter(p, ctypes.byref(opts))
+        if not link:
+            code = ctypes.get_errno() or _errno.EINVAL
+            raise OSError(code, os.strerror(code))
+        return IterLink(link)
+
+    def _check(self) -> None:
+        if not self._ptr:
+            raise ValueError("the BPF object is closed")
+
+    def close(self) -> None:
+        """``bpf_object__close``: unloads the programs and maps (links keep their
+        program alive until destroyed)."""
+        if self._ptr:
+            lib().bpf_object__close(self._ptr)
+            self._ptr = 0
+
+    def __enter__(self) -> BpfObject:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class IterLink:
+    """A ``struct bpf_link *`` of an iterator: :meth:`create` makes iterator files."""
+
+    def __init__(self, ptr: int) -> None:
+        self._ptr = ptr
+
+    @property
+    def fd(self) -> int:
+        """``bpf_link__fd``."""
+        return lib().bpf_link__fd(self._ptr)
+
+    def create(self) -> int:
+        """``bpf_iter_create(bpf_link__fd(link))``: a new iterator file (a session); its
+        fd, to read with ``os.read`` and close with ``os.close``."""
+        if not self._ptr:
+            raise ValueError("the link is destroyed")
+        fd = lib().bpf_iter_create(self.fd)
+        if fd < 0:
+            raise _err(fd, "bpf_iter_create")
+        return fd
+
+    def destroy(self) -> None:
+        """``bpf_link__destroy``: the link goes once no iterator file holds it."""
+        if self._ptr:
+            lib().bpf_link__destroy(self._ptr)
+            self._ptr = 0
+
+    close = destroy
+
+    def __enter__(self) -> IterLink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.destroy()

@@ -1,0 +1,498 @@
+"""Mirror an emulated :class:`~cgiter_edu.Hierarchy` as real cgroups under a scratch cgroup.
+
+The scratch cgroup ``<cgroup2 mount>/cgiter_edu-<pid>-<random>`` stands for the
+emulated root ``/``.  Every other cgroup is made with ``mkdir`` in an order that gives
+each parent the same children list as the emulator (pre-order over the sibling lists,
+which is creation order for every parent: the kernel appends a new cgroup at the end of
+its parent's list).  The real ids (inode numbers) are mapped to the emulated ones both
+ways, and ``id_map`` in the BPF object gets ``real -> emulated`` so the programs print
+emulated ids.
+
+A dead cgroup (removed but still referenced) is made real the way the recorded walks
+made them: a directory fd is opened on it, an extra iterator link is attached on it
+(that link holds the reference: an open directory fd alone does not keep a removed
+cgroup on its parent's list), then it is removed.  A name used again after a removal
+is a new cgroup, created after the old one is gone, as on the kernel.
+
+The scratch subtree is always removed: :meth:`Mirror.close` (also on ``with`` exit, on
+an exception, on Ctrl-C or SIGTERM while a mirror is open, and at interpreter exit)
+removes the live cgroups deepest first, then the scratch, then drops the references on
+the dead ones.  Nothing outside the scratch cgroup is created, changed or removed,
+except stale scratch cgroups that an earlier run, now dead, left behind
+(:func:`remove_stale`).
+
+Example (root, cgroup v2)::
+
+    >>> from cgiter_edu import Hierarchy                        # doctest: +SKIP
+    >>> h = Hierarchy(); _ = h.mkdir("/a")                       # doctest: +SKIP
+    >>> with Mirror(h) as m:                                     # doctest: +SKIP
+    ...     m.real_of[h.id_of("/a")] > 1
+    True
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import errno
+import os
+import re
+import secrets
+import signal
+import threading
+import time
+import weakref
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from ..hierarchy import Hierarchy
+from ..shapes import cgroup2_mount
+from .backend import Backend, LiveError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .libbpf import IterLink
+
+#: names of scratch cgroups: cgiter_edu-<pid>-<8 hex digits>
+SCRATCH_RE = re.compile(r"^cgiter_edu-(\d+)-[0-9a-f]{8}$")
+#: an absolute path longer than this is walked with openat() piece by piece
+_PATH_LIMIT = 3000
+#: emulated ids that are no cgroup of the mirror map to real ids from here (never used)
+UNKNOWN_BASE = 1 << 62
+
+_open_mirrors: weakref.WeakSet[Mirror] = weakref.WeakSet()
+
+
+def _close_all() -> None:
+    for m in list(_open_mirrors):
+        with contextlib.suppress(Exception):
+            m.close()
+
+
+atexit.register(_close_all)
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM during a cleanup, deliver them after (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    got: list[int] = []
+    old = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            old[sig] = signal.signal(sig, lambda s, f: got.append(s))
+        except (ValueError, OSError):
+            pass
+    try:
+        yield
+    finally:
+        for sig, h in old.items():
+            signal.signal(sig, h)
+        if got:
+            if got[0] == signal.SIGINT:
+                raise KeyboardInterrupt
+            os.kill(os.getpid(), got[0])
+
+
+@contextlib.contextmanager
+def sigterm_raises() -> Iterator[None]:
+    """While open, SIGTERM raises SystemExit (so ``finally`` blocks run and the scratch
+    cgroups are removed) when no other handler was installed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    try:
+        prev = signal.getsignal(signal.SIGTERM)
+    except ValueError:
+        yield
+        return
+    installed = False
+    if prev in (signal.SIG_DFL, None):
+        def _raise(signum: int, frame: object) -> None:
+            raise SystemExit(128 + signum)
+        signal.signal(signal.SIGTERM, _raise)
+        installed = True
+    try:
+        yield
+    finally:
+        if installed:
+            signal.signal(signal.SIGTERM, prev)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _rmdir_retry(path: str, dir_fd: int | None = None, timeout: float = 2.0) -> None:
+    """rmdir, retrying EBUSY for a while (releases are asynchronous)."""
+    delay = 0.002
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            os.rmdir(path, dir_fd=dir_fd)
+            return
+        except FileNotFoundError:
+            return
+        except OSError as e:
+            if e.errno != errno.EBUSY or time.monotonic() > end:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
+
+
+def _remove_tree(top: str) -> None:
+    """Remove a cgroup directory and every cgroup below it, deepest first."""
+    dirs = []
+    for root, subdirs, _files in os.walk(top):
+        dirs.extend(os.path.join(root, d) for d in subdirs)
+    for d in sorted(dirs, key=lambda p: -p.count("/")):
+        _rmdir_retry(d)
+    _rmdir_retry(top)
+
+
+def remove_stale(parent: str | None = None) -> list[str]:
+    """Remove scratch cgroups (``cgiter_edu-<pid>-<hex>``) left under ``parent`` by
+    processes that no longer run (killed with SIGKILL, say).  Returns their paths."""
+    parent = parent or cgroup2_mount()
+    gone = []
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return gone
+    for name in names:
+        m = SCRATCH_RE.match(name)
+        if not m or _pid_alive(int(m.group(1))):
+            continue
+        path = os.path.join(parent, name)
+        with contextlib.suppress(OSError):
+            _remove_tree(path)
+            gone.append(path)
+    return gone
+
+
+def _read_limit(path: str, name: str) -> int | None:
+    try:
+        with open(os.path.join(path, name)) as f:
+            v = f.read().strip()
+    except OSError:
+        return None
+    return None if v == "max" else int(v)
+
+
+def _nr_descendants(path: str) -> int:
+    try:
+        with open(os.path.join(path, "cgroup.stat")) as f:
+            for line in f:
+                k, _, v = line.partition(" ")
+                if k == "nr_descendants":
+                    return int(v)
+    except OSError:
+        pass
+    return 0
+
+
+def room(parent: str, mount: str) -> tuple[int | None, int | None, str]:
+    """How many more cgroups, and how many more levels, the host allows under
+    ``parent`` (None: no limit), and the cgroup whose ``cgroup.max.descendants`` /
+    ``cgroup.max.depth`` is the tightest."""
+    best_n: int | None = None
+    best_d: int | None = None
+    where = ""
+    p = os.path.abspath(parent)
+    mount = os.path.abspath(mount)
+    depth_below = 0           # levels from p down to parent
+    while True:
+        md = _read_limit(p, "cgroup.max.descendants")
+        if md is not None:
+            left = md - _nr_descendants(p)
+            if best_n is None or left < best_n:
+                best_n, where = left, os.path.join(p, "cgroup.max.descendants")
+        mdep = _read_limit(p, "cgroup.max.depth")
+        if mdep is not None:
+            left_d = mdep - depth_below
+            if best_d is None or left_d < best_d:
+                best_d = left_d
+                if best_n is None:
+                    where = os.path.join(p, "cgroup.max.depth")
+        if p == mount or len(p) <= len(mount):
+            break
+        p = os.path.dirname(p)
+        depth_below += 1
+    return best_n, best_d, where
+
+
+class Mirror:
+    """An emulated hierarchy made real under a scratch cgroup (see the module doc).
+
+    ``real_of`` / ``emu_of``: emulated id <-> real id (the scratch cgroup is the real
+    twin of the emulated root).  :meth:`kill` and :meth:`mkdir` change both the mirror
+    and nothing else; the emulated hierarchy is only read, when building.
+    """
+
+    def __init__(self, h: Hierarchy, backend: Backend | None = None,
+                 parent: str | None = None) -> None:
+        self.h = h
+        self.backend = backend if backend is not None else Backend.get()
+        self.mount = cgroup2_mount()
+        self.parent = os.path.abspath(parent or self.mount)
+        self.scratch = ""
+        self.scratch_id = 0
+        self.real_of: dict[int, int] = {}
+        self.emu_of: dict[int, int] = {}
+        self.rel_of: dict[int, str] = {}          # emulated id -> real path under scratch
+        self.live: dict[str, int] = {}            # emulated path -> emulated id (live ones)
+        self.dead_fds: dict[int, int] = {}        # emulated id -> fd opened before rmdir
+        self.holds: dict[int, IterLink] = {}      # emulated id -> the link holding it
+        self.created: list[int] = []              # emulated ids in creation order
+        self.emu_path: dict[int, str] = {}
+        self.root_emu = h.root.id
+        self._closed = False
+        self._devnull = -1
+        self._sigterm = sigterm_raises()
+        try:
+            self._sigterm.__enter__()
+            _open_mirrors.add(self)
+            remove_stale(self.parent)
+            self._build()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- paths -------------------------------------------------------------------------
+    def abspath(self, emu_id: int) -> str:
+        """The real directory of a mirrored cgroup."""
+        return self.scratch + self.rel_of[emu_id]
+
+    def _open_dir(self, rel: str) -> int:
+        """An O_RDONLY|O_DIRECTORY fd on scratch + rel, however long the path."""
+        path = self.scratch + rel
+        if len(path) < _PATH_LIMIT:
+            return os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        fd = os.open(self.scratch, os.O_RDONLY | os.O_DIRECTORY)
+        parts = [p for p in rel.split("/") if p]
+        while parts:
+            chunk = []
+            while parts and len("/".join(chunk)) < _PATH_LIMIT:
+                chunk.append(parts.pop(0))
+            try:
+                nfd = os.open("/".join(chunk), os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            finally:
+                os.close(fd)
+            fd = nfd
+        return fd
+
+    def _at(self, rel: str) -> tuple[str, int | None]:
+        """(name, dir_fd) or (absolute path, None) to reach scratch + rel with *at()."""
+        path = self.scratch + rel
+        if len(path) < _PATH_LIMIT:
+            return path, None
+        parent, _, name = rel.rpartition("/")
+        return name, self._open_dir(parent)
+
+    # -- building ------------------------------------------------------------------------
+    def _build(self) -> None:
+        h = self.h
+        views = h.cgroups()
+        need = len(views)
+        depth = max((v.level for v in views), default=0) + 1
+        left, left_depth, where = room(self.parent, self.mount)
+        if left is not None and need > left:
+            raise LiveError(
+                f"the hierarchy needs {need} cgroups (the scratch cgroup and {need - 1} "
+                f"below it) but the host allows {max(left, 0)} more under {self.parent} "
+                f"({where}); raise that limit or mirror a smaller hierarchy")
+        if left_depth is not None and depth > left_depth:
+            raise LiveError(
+                f"the hierarchy is {depth} levels deep under {self.parent} (the scratch "
+                f"cgroup included) but the host allows {max(left_depth, 0)} there ({where})")
+        if need >= (1 << 17):
+            raise LiveError(f"{need} cgroups: the live backend mirrors at most {(1 << 17) - 1}")
+        name = f"cgiter_edu-{os.getpid()}-{secrets.token_hex(4)}"
+        path = os.path.join(self.parent, name)
+        self._mkdir_real(path, None)
+        self.scratch = path
+        self.scratch_id = os.stat(path).st_ino
+        root = h.root.id
+        self.real_of[root] = self.scratch_id
+        self.emu_of[self.scratch_id] = root
+        self.rel_of[root] = ""
+        self.live["/"] = root
+        self.emu_path[root] = "/"
+        self.backend.map_ids([(self.scratch_id, root)])
+        pending: list[tuple[str, int]] = []        # dead, to be removed
+        for v in views[1:]:
+            self._kill_pending(pending, v.path)
+            self._create(v.path, v.id, v.parent.id, v.name)
+            if v.dead:
+                pending.append((v.path, v.id))
+        self._kill_pending(pending, None)
+
+    def _kill_pending(self, pending: list[tuple[str, int]], path: str | None) -> None:
+        keep, now = [], []
+        for p, cid in pending:
+            if path is None or p == path or p.startswith(path + "/"):
+                now.append((p, cid))
+            else:
+                keep.append((p, cid))
+        for p, cid in sorted(now, key=lambda e: -e[0].count("/")):
+            self._kill_id(cid, p)
+        pending[:] = keep
+
+    def _mkdir_real(self, path: str, dir_fd: int | None) -> None:
+        try:
+            os.mkdir(path, dir_fd=dir_fd)
+        except OSError as e:
+            if e.errno == errno.EAGAIN:
+                left, _d, where = room(self.parent, self.mount)
+                raise LiveError(
+                    f"the host refused a new cgroup (EAGAIN: cgroup.max.descendants or "
+                    f"cgroup.max.depth reached{', see ' + where if where else ''}); the "
+                    f"hierarchy has {len(self.h)} cgroups; mirror a smaller one or raise "
+                    "the limit") from None
+            raise
+
+    def _create(self, emu_path: str, emu_id: int, parent_emu: int, name: str) -> int:
+        prel = self.rel_of[parent_emu]
+        rel = f"{prel}/{name}"
+        target, dfd = self._at(rel)
+        try:
+            try:
+                self._mkdir_real(target, dfd)
+            except FileExistsError:
+                # a name the kernel keeps for an interface file (cgroup.procs, cpu.stat...)
+                rel = f"{prel}/_cgiter_{emu_id}"
+                if dfd is not None:
+                    os.close(dfd)
+                target, dfd = self._at(rel)
+                self._mkdir_real(target, dfd)
+            real = os.stat(target, dir_fd=dfd).st_ino
+        finally:
+            if dfd is not None:
+                os.close(dfd)
+        self.real_of[emu_id] = real
+        self.emu_of[real] = emu_id
+        self.rel_of[emu_id] = rel
+        self.live[emu_path] = emu_id
+        self.emu_path[emu_id] = emu_path
+        self.created.append(emu_id)
+        self.backend.map_ids([(real, emu_id)])
+        return real
+
+    def _kill_id(self, emu_id: int, emu_path: str) -> None:
+        fd = self._open_dir(self.rel_of[emu_id])
+        try:
+            link = self.backend.attach("cgroup_record", 1, cgroup_fd=fd)   # SELF_ONLY
+        except OSError:
+            os.close(fd)
+            raise
+        self.holds[emu_id] = link
+        self.dead_fds[emu_id] = fd
+        target, dfd = self._at(self.rel_of[emu_id])
+        try:
+            os.rmdir(target, dir_fd=dfd)
+        finally:
+            if dfd is not None:
+                os.close(dfd)
+        if self.live.get(emu_path) == emu_id:
+            del self.live[emu_path]
+
+    # -- changes after the build (a case's dead / remake) ----------------------------------
+    def kill(self, emu_path: str) -> None:
+        """Make the live cgroup at ``emu_path`` dead: hold it (a directory fd and an
+        iterator link on it), then rmdir it."""
+        emu_id = self.live[emu_path]
+        self._kill_id(emu_id, emu_path)
+
+    def mkdir(self, emu_path: str, emu_id: int) -> int:
+        """Create a cgroup at ``emu_path`` standing for emulated id ``emu_id``; returns
+        its real id."""
+        parent, _, name = emu_path.rpartition("/")
+        return self._create(emu_path, emu_id, self.live[parent or "/"], name)
+
+    # -- attach arguments ----------------------------------------------------------------
+    def real_id(self, emu_id: int) -> int:
+        """The real id standing for an emulated id: the mirrored cgroup's, 0 for 0, and
+        for an id no cgroup of the mirror has, one no real cgroup has either."""
+        if not emu_id:
+            return 0
+        real = self.real_of.get(emu_id)
+        if real is not None:
+            return real
+        return UNKNOWN_BASE | (emu_id & (UNKNOWN_BASE - 1))
+
+    def open_live(self, emu_path: str) -> int:
+        """A new fd on a live mirrored cgroup (the caller closes it)."""
+        return self._open_dir(self.rel_of[self.live[emu_path]])
+
+    def devnull(self) -> int:
+        """An open fd that is no cgroup directory (stands for a number that is no open
+        cgroup fd: the kernel says EBADF for both)."""
+        if self._devnull < 0:
+            self._devnull = os.open(os.devnull, os.O_RDONLY)
+        return self._devnull
+
+    # -- removing it all -----------------------------------------------------------------
+    def close(self) -> None:
+        """Remove the scratch subtree and drop every reference.  Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        problems = []
+        with _signals_deferred():
+            try:
+                for emu in reversed(self.created):
+                    if emu in self.dead_fds:
+                        continue
+                    try:
+                        target, dfd = self._at(self.rel_of[emu])
+                        try:
+                            _rmdir_retry(target, dfd)
+                        finally:
+                            if dfd is not None:
+                                os.close(dfd)
+                    except OSError as e:
+                        problems.append(f"{self.scratch + self.rel_of[emu]}: {e.strerror}")
+                if self.scratch:
+                    try:
+                        _rmdir_retry(self.scratch)
+                    except OSError as e:
+                        # last resort: whatever is left below it, deepest first
+                        try:
+                            _remove_tree(self.scratch)
+                        except OSError:
+                            problems.append(f"{self.scratch}: {e.strerror}")
+                for link in self.holds.values():
+                    link.destroy()
+                self.holds.clear()
+                for fd in self.dead_fds.values():
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+                self.dead_fds.clear()
+                if self._devnull >= 0:
+                    os.close(self._devnull)
+                    self._devnull = -1
+                with contextlib.suppress(Exception):
+                    self.backend.unmap_ids(self.emu_of)
+            finally:
+                _open_mirrors.discard(self)
+                with contextlib.suppress(Exception):
+                    self._sigterm.__exit__(None, None, None)
+        if problems:
+            raise LiveError("could not remove every scratch cgroup: " + "; ".join(problems[:5]))
+
+    def __enter__(self) -> Mirror:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (f"<Mirror of {len(self.real_of)} cgroups at {self.scratch or '(none)'}"
+                f"{' closed' if self._closed else ''}>")

@@ -1,0 +1,174 @@
+"""The kernel side of a walk: emulated start -> real attach arguments, then the walk.
+
+How a start is translated (``start`` as in :mod:`cgiter_edu.live.cases`):
+
+* ``{"fd": path}``: an fd opened on the real twin of ``path``;
+* ``{"id": n}``: the real twin's id; an id the mirror does not have becomes one no real
+  cgroup has (so the kernel says ENOENT as the emulator does); a dead cgroup's id is
+  its removed twin's (ENOENT on both sides);
+* ``{"held": id}``: the fd opened on the dead twin before it was removed (ENOENT);
+* ``{"rawfd": n}``: 0 stays 0 ("not given"), a negative number stays, any other number
+  becomes an fd on /dev/null: open, but no cgroup directory (EBADF on both sides);
+* neither fd nor id (the emulated root): for DESCENDANTS_PRE, DESCENDANTS_POST and
+  CHILDREN the kernel walk is attached **by fd on the scratch cgroup**, the real twin
+  of the emulated root -- a walk from the real root would walk the whole host.  For
+  SELF_ONLY and ANCESTORS_UP the kernel walk really starts at the v2 root (neither fd
+  nor id), which is then printed as the emulated root's id.  Orders the kernel rejects
+  are attached with neither, as asked.
+
+ANCESTORS_UP goes on above the scratch cgroup on the kernel, through host cgroups that
+the emulated hierarchy does not have.  The programs therefore return 1 (stop) after the
+scratch cgroup -- the kernel selftest's ``terminal_cgroup`` trick -- which ends the walk
+exactly where the emulator's ends at its root: ``next()`` returns NULL, the epilogue
+runs with the same ``seq_num``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..hierarchy import CgroupFd, Hierarchy
+from ..kernel.cgroup_iter import Order
+from ..run import RunResult
+from .backend import Backend, Params, program_params
+from .cases import Case, program_from_spec
+from .mirror import Mirror
+
+#: the id of the cgroup v2 root (its kernfs root inode)
+V2_ROOT_ID = 1
+
+
+@dataclass
+class LiveResult(RunResult):
+    """A :class:`~cgiter_edu.RunResult` from the kernel, plus how it was run:
+    ``notes`` (how the start was mapped), ``release`` (``uname -r``), ``scratch``."""
+
+    notes: list[str] = field(default_factory=list)
+    release: str = ""
+    scratch: str = ""
+
+
+@dataclass
+class RealAttach:
+    """Real attach arguments for one walk."""
+
+    fd: int = 0
+    cgroup_id: int = 0
+    close_fd: int | None = None
+    boundary: int = 0
+    alias: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def resolve_start(m: Mirror, order: int, start: dict[str, Any]) -> RealAttach:
+    """The real attach arguments standing for an emulated start (see the module doc)."""
+    a = RealAttach()
+    if "fd" in start:
+        path = start["fd"]
+        if path not in m.live:
+            raise OSError(errno.ENOENT, f"{os.strerror(errno.ENOENT)}: no cgroup at {path!r}")
+        a.fd = a.close_fd = m.open_live(path)
+    elif "held" in start:
+        a.fd = m.dead_fds[start["held"]]
+    elif "rawfd" in start:
+        n = int(start["rawfd"])
+        a.fd = n if n <= 0 else m.devnull()
+        if n > 0:
+            a.notes.append(f"fd number {n} is no open cgroup fd: /dev/null's fd stands for it "
+                           "on the kernel (EBADF on both sides)")
+    if "id" in start and start["id"]:
+        a.cgroup_id = m.real_id(int(start["id"]))
+    if not a.fd and not a.cgroup_id:
+        if order in (Order.DESCENDANTS_PRE, Order.DESCENDANTS_POST, Order.CHILDREN):
+            a.fd = a.close_fd = os.open(m.scratch, os.O_RDONLY | os.O_DIRECTORY)
+            a.notes.append(f"start at the root: the kernel walk is attached by fd on the "
+                           f"scratch cgroup {m.scratch} (id {m.scratch_id}), the real twin "
+                           "of the emulated root; a walk from the real root would walk the "
+                           "whole host")
+        elif order in (Order.SELF_ONLY, Order.ANCESTORS_UP):
+            a.alias = True
+            a.notes.append("start at the root: the kernel walk really starts at the v2 root "
+                           "(neither fd nor id); its id 1 is printed as the emulated "
+                           "root's id")
+    if order == Order.ANCESTORS_UP and not a.alias:
+        a.boundary = m.scratch_id
+        a.notes.append(f"ANCESTORS_UP: the program also returns 1 after the scratch cgroup "
+                       f"(id {m.scratch_id}), so the kernel walk ends where the emulator's "
+                       "ends at its root instead of going on through the host's cgroups")
+    return a
+
+
+def start_spec(h: Hierarchy, start: str | CgroupFd | int | None,
+               cgroup_id: int | None) -> dict[str, Any]:
+    """The start spec for :func:`cgiter_edu.run`-style arguments."""
+    spec: dict[str, Any] = {}
+    if isinstance(start, str):
+        if start not in h:
+            raise OSError(errno.ENOENT, f"{os.strerror(errno.ENOENT)}: no cgroup at {start!r}")
+        spec["fd"] = start
+    elif isinstance(start, int) and not isinstance(start, bool):
+        if start:
+            held = getattr(h, "_fds", {}).get(start)     # an open CgroupFd of h by number
+            if held is not None:
+                start = held
+            else:
+                spec["rawfd"] = start
+    if isinstance(start, CgroupFd):
+        if start.closed or start.hierarchy is not h:
+            spec["rawfd"] = -1
+        elif start.cgroup.dead:
+            spec["held"] = start.cgroup.id
+        else:
+            spec["fd"] = start.cgroup.path
+    if cgroup_id:
+        spec["id"] = cgroup_id
+    return spec
+
+
+def run_kernel(m: Mirror, case: Case, made_ids: list[int] | None = None,
+               timer: list[float] | None = None, max_reads: int = 1_000_000) -> LiveResult:
+    """Run ``case`` on the kernel over the mirror ``m`` (which it changes as the case
+    says).  ``made_ids``: the emulated ids of ``case.remake`` (from the emulator run)."""
+    prog, params = program_params(program_from_spec(case.program))
+    a = resolve_start(m, case.order, case.start)
+    params.translate = 1
+    if a.alias:
+        params.alias_real, params.alias_emu = V2_ROOT_ID, m.root_emu
+    params.boundary_id = a.boundary
+    if case.remake and (made_ids is None or len(made_ids) != len(case.remake)):
+        raise ValueError("made_ids: one emulated id per re-created path is needed")
+
+    def after() -> None:
+        for p in case.dead:
+            m.kill(p)
+        for p, cid in zip(case.remake, made_ids or [], strict=False):
+            m.mkdir(p, cid)
+
+    try:
+        res = m.backend.walk(prog, params, case.order, a.fd, a.cgroup_id,
+                             read_size=case.read_size, extra_reads=case.extra_reads,
+                             max_reads=max_reads,
+                             after_create=after if (case.dead or case.remake) else None,
+                             timer=timer)
+    finally:
+        if a.close_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(a.close_fd)
+    out = LiveResult(read_size=res.read_size, attach_errno=res.attach_errno,
+                     attach_error=res.attach_error, reads=res.reads, backend="kernel",
+                     notes=a.notes, release=os.uname().release, scratch=m.scratch)
+    return out
+
+
+def raw_params(prog: Any) -> tuple[str, Params]:
+    """C program and parameters without translation (ids are real ids)."""
+    return program_params(prog)
+
+
+def backend() -> Backend:
+    """The process's loaded BPF object."""
+    return Backend.get()
