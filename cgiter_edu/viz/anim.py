@@ -179,7 +179,8 @@ class Animator:
     def dynamic_artists(self) -> list[Any]:
         """The artists a frame changes; everything else is drawn once as background."""
         w = self.walk
-        return [w.nodes, w.numbers, w.caption, *self.buffer.bars.values(),
+        return [*getattr(w, "path_arrows", []), w.nodes, w.numbers, w.caption,
+                *self.buffer.bars.values(),
                 *([self.buffer.text] if self.buffer.text is not None else []), self.reads]
 
     def frames(self, dpi: float = 80) -> Iterator[np.ndarray]:

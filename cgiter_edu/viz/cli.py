@@ -178,7 +178,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
             kernel = KernelConfig.preset(args.kernel, page_size=args.page_size)
             rb = args.record_bytes if args.record_bytes is not None else 64
             traces = plot.order_traces(h, start, kernel=kernel, rec_bytes=rb)
-            views = plot.plot_orders(h, start, traces=traces, labels=labels)
+            views = plot.plot_orders(h, start, traces=traces,
+                                     labels="auto" if args.labels == "name" else labels)
             fig = next(iter(views.values())).figure
         else:
             trace = _trace_from_args(args)

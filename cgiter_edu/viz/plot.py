@@ -542,6 +542,12 @@ class WalkView:
         seq = [v for v in walked(self.trace) if v in g.xy]
         from matplotlib.patches import FancyArrowPatch
         self.path_arrows = []
+        self._arrow_at: list[int] = []          # the step at which each arrow's head is reached
+        self._reached_at: dict[int, int] = {}
+        for e in self.trace.events:
+            if e.kind in (EventKind.START, EventKind.NEXT, EventKind.SHOW, EventKind.SKIP) \
+                    and e.cgroup is not None and e.errno is None:
+                self._reached_at.setdefault(e.cgroup, e.step)
         r = g.marker / 2
         col = g.column or {}
         for va, vb in zip(seq, seq[1:], strict=False):
@@ -553,9 +559,11 @@ class WalkView:
             b = (xb - (xb - xa) * r / d, yb - (yb - ya) * r / d)
             arr = FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=12 * self.scale,
                                   color=COLORS["path"], lw=1.6 * self.scale, alpha=0.75,
-                                  connectionstyle="arc3,rad=0.25", zorder=2.5)
+                                  connectionstyle=f"arc3,rad={0.6 if abs(ya - yb) < 1e-6 else 0.25}",
+                                  zorder=2.5)
             self.ax.add_patch(arr)
             self.path_arrows.append(arr)
+            self._arrow_at.append(self._reached_at.get(vb, 0))
 
     def _default_title(self) -> str:
         t = self.trace
@@ -576,6 +584,9 @@ class WalkView:
         cols = [STATE_COLORS[states.get(v, CgroupState.UNREACHED)] for v in self.ids]
         self.nodes.set_facecolors(cols)
         changed: list[Any] = [self.nodes]
+        for arr, at in zip(getattr(self, "path_arrows", []), getattr(self, "_arrow_at", []),
+                           strict=True):
+            arr.set_visible(step is None or at <= step)
         if self.numbers_mode and self.number_ids:
             if self.numbers_mode == "visit":
                 hidden = (CgroupState.UNREACHED, CgroupState.NEVER)
@@ -1309,12 +1320,13 @@ def _under(tree: Tree, v: int, top: int) -> bool:
 
 
 def plot_orders(h: Any, start: str = "/", up_start: str | None = None, *,
-                fig: Figure | None = None, kernel: Any = None, labels: str | None = "name",
+                fig: Figure | None = None, kernel: Any = None, labels: str | None = "auto",
                 path: bool = True, traces: dict[int, Trace] | None = None) -> dict[int, WalkView]:
     """Every order on one hierarchy, side by side, each cgroup numbered in visiting order.
 
     Each order is run through :func:`cgiter_edu.run` (kernel 7.0 by default, so
-    CHILDREN exists); ANCESTORS_UP starts at ``up_start``.  Returns the
+    CHILDREN exists); ANCESTORS_UP starts at ``up_start``.  ``labels="auto"`` names
+    the cgroups only when the tree has at most 6 leaves (the panels are small).  Returns the
     :class:`WalkView` of each order (keyed by order value).
 
     Example::
@@ -1324,6 +1336,8 @@ def plot_orders(h: Any, start: str = "/", up_start: str | None = None, *,
         >>> views[2].figure.savefig("orders.png")             # doctest: +SKIP
     """
     traces = traces if traces is not None else order_traces(h, start, up_start, kernel=kernel)
+    if labels == "auto":                       # small panels: names only when few leaves
+        labels = "name" if len(tree_of(h).leaves()) <= 6 else None
     with slide_style():
         fig = fig or plt.figure(figsize=SLIDE_SIZE)
         n = len(traces)
