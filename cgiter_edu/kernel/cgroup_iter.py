@@ -122,6 +122,7 @@ def cgroup_iter_seq_start(seq: SeqFile) -> Css | int | None:
     if tr is not None:
         tr.emit(EventKind.LOCK, count_before=seq.count, count_after=seq.count)
         h.cgroup_mutex.listener = tr.on_mutex
+        tr.trace.cgroups.update(h._snapshot())     # the tree as this read() sees it
 
     # cgroup_iter doesn't support read across multiple sessions.
     if seq.index > 0:
@@ -149,7 +150,6 @@ def cgroup_iter_seq_start(seq: SeqFile) -> Css | int | None:
     else:  # BPF_CGROUP_ITER_SELF_ONLY and BPF_CGROUP_ITER_ANCESTORS_UP
         css = p.start_css
     if tr is not None:
-        tr.trace.cgroups = h._snapshot()
         tr.emit(EventKind.START, cgroup=None if css is None else css.cgroup_id,
                 seq_num=seq.iter_priv.seq_num)
     return css
@@ -233,12 +233,12 @@ def cgroup_iter_seq_stop(seq: SeqFile, v: Css | int | None) -> None:
     h = p.start_css.root
     tr = seq.tracer
 
+    if tr is not None:                  # recorded first, so a waiter's ACQUIRED comes after
+        tr.emit(EventKind.UNLOCK, count_before=seq.count, count_after=seq.count)
     h.cgroup_mutex.listener = None
     h.cgroup_mutex.unlock()
-    if tr is not None:
-        tr.emit(EventKind.UNLOCK, count_before=seq.count, count_after=seq.count)
-        if v is None:
-            tr.end(EndReason.PROGRAM if p.terminate else EndReason.COMPLETE, seq.count)
+    if tr is not None and v is None:
+        tr.end(EndReason.PROGRAM if p.terminate else EndReason.COMPLETE, seq.count)
 
     # pass NULL to the prog for post-processing
     if v is None:
