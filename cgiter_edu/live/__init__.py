@@ -182,8 +182,10 @@ def run(h: Hierarchy, prog: Any, order: Any = 2, start: str | CgroupFd | int | N
     spec = start_spec(h, start, cgroup_id)
     try:
         pspec = program_to_spec(prog)
-    except ValueError as e:
-        raise LiveError(str(e)) from None
+    except ValueError:
+        raise LiveError(f"{prog!r} has no C twin in cgroup_iter.bpf.c: the live backend runs "
+                        "programs.IdPrinter (--program ids) and programs.Record (--program "
+                        "record or silent)") from None
     case = Case(hierarchy={}, order=int(order), start=spec, program=pspec, read_size=read_size,
                 extra_reads=extra_reads)
     with Mirror(h, parent=parent) as m:
@@ -254,3 +256,20 @@ def _without_changes(case: Case) -> Case:
     from dataclasses import replace
 
     return replace(case, dead=[], remake=[])
+
+
+def __getattr__(name: str) -> Any:
+    """``Case``, ``Comparison``, ``LiveResult``, ``Mirror``, imported when first used."""
+    if name == "Case":
+        from .cases import Case
+        return Case
+    if name == "Comparison":
+        from .comparison import Comparison
+        return Comparison
+    if name == "LiveResult":
+        from .runner import LiveResult
+        return LiveResult
+    if name == "Mirror":
+        from .mirror import Mirror
+        return Mirror
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

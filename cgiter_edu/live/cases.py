@@ -5,7 +5,8 @@ the hierarchy as it is before the walk (``Hierarchy.to_dict()``: ids, sibling or
 dead cgroups), the order (a raw int: 0, 5 or 7 are allowed, to see EINVAL), the start,
 the program and its parameters, the read() size, and what happens between creating the
 iterator file and the first read(): cgroups removed while still referenced (``dead``,
-deepest first) and paths created again (``remake``).
+deepest first) and paths created again (``remake``; their emulated ids in ``made``, or
+the next free ones when ``made`` is empty).
 
 ``start`` is one of ``{}`` (neither fd nor id: the root), ``{"fd": path}`` (an fd opened
 on it), ``{"id": n}``, ``{"fd": path, "id": n}`` (both: EINVAL), ``{"held": id}`` (the
@@ -112,6 +113,7 @@ class Case:
     read_size: int = 131072
     dead: list[str] = field(default_factory=list)
     remake: list[str] = field(default_factory=list)
+    made: list[int] = field(default_factory=list)
     extra_reads: int = 2
     label: str = ""
 
@@ -194,8 +196,8 @@ def run_emulated(h: Hierarchy, case: Case, kernel: KernelConfig | None = None) -
     with link, link.create() as f:
         for p in case.dead:
             h.kill(p)
-        for p in case.remake:
-            h.mkdir(p)
+        for i, p in enumerate(case.remake):
+            h.mkdir(p, cgroup_id=case.made[i] if i < len(case.made) else None)
         left = None
         while left != 0:
             try:
@@ -260,8 +262,10 @@ def random_hierarchy(rng: _random.Random, max_n: int = 700) -> Hierarchy:
         for i in range(n - 1):
             parent = rng.choice(paths)
             while True:
+                # (room is left above the largest id: ids made later count up from it)
+                top = (1 << 64) - 1 - 100_000
                 cid = rng.choice([rng.randint(2, 10**8), rng.randint(2, 10**12),
-                                  rng.randint(2, (1 << 64) - 1), (1 << 64) - 1 - i])
+                                  rng.randint(2, top), top - i])
                 if cid not in used:
                     break
             used.add(cid)
@@ -302,7 +306,7 @@ def random_case(rng: _random.Random, h: Hierarchy, label: str = "") -> Case:
     live = [v for v in views if not v.dead]
     dead = [v for v in views if v.dead]
     all_ids = [v.id for v in views]
-    unknown = rng.choice([987654321, max(all_ids) + 1000, (1 << 64) - 2])
+    unknown = rng.choice([987654321, min(max(all_ids) + 1000, (1 << 64) - 1), (1 << 64) - 2])
     while unknown in all_ids:
         unknown -= 1
     order = rng.choices([1, 2, 3, 4, 0, 5, 6, 7, 100], weights=[14, 30, 25, 16, 3, 4, 1, 3, 1])[0]

@@ -80,8 +80,9 @@ def resolve_start(m: Mirror, order: int, start: dict[str, Any]) -> RealAttach:
         if n > 0:
             a.notes.append(f"fd number {n} is no open cgroup fd: /dev/null's fd stands for it "
                            "on the kernel (EBADF on both sides)")
-    if "id" in start and start["id"]:
-        a.cgroup_id = m.real_id(int(start["id"]))
+    if "id" in start:
+        # a u64 in union bpf_iter_link_info, as the emulator takes it
+        a.cgroup_id = m.real_id(int(start["id"]) & 0xFFFFFFFFFFFFFFFF)
     if not a.fd and not a.cgroup_id:
         if order in (Order.DESCENDANTS_PRE, Order.DESCENDANTS_POST, Order.CHILDREN):
             a.fd = a.close_fd = os.open(m.scratch, os.O_RDONLY | os.O_DIRECTORY)

@@ -1,0 +1,161 @@
+"""``cgiter-edu live`` and ``cgiter-edu record``: the real-kernel subcommands.
+
+``live`` runs one walk on the emulator and on this machine's kernel and prints each
+read() side by side (exit 0: identical; 1: they differ; 2: this machine cannot, with
+the reason and the fix).  ``record`` refreshes ``tests/data/`` with walks recorded on the
+running kernel.
+
+Example::
+
+    $ sudo cgiter-edu live --order post --start /user.slice
+    $ sudo cgiter-edu live --tree balanced --record-bytes 64 --read-size 4096
+    $ sudo cgiter-edu live --case failing-case.json       # replay what a test printed
+    $ sudo cgiter-edu record --cases 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+EPILOG_LIVE = """\
+the emulated hierarchy is made of real cgroups under a scratch cgroup of the cgroup2
+mount (removed afterwards); a real BPF program (cgroup_iter.bpf.c) writes what the
+Python program writes, with the emulated ids.  A walk from the root in pre/post-order
+is attached by fd on the scratch cgroup on the kernel (the real root is the whole
+host); ANCESTORS_UP is stopped after the scratch cgroup.  The emulator behaves as the
+running kernel unless --kernel is given.
+
+things to try:
+  cgiter-edu live --order post --start /user.slice
+  cgiter-edu live --tree balanced --record-bytes 64            # 511 records, EOPNOTSUPP
+  cgiter-edu live --tree balanced --record-bytes 64 --read-size 4096
+  cgiter-edu live --order 0                                    # EINVAL on both sides
+  cgiter-edu live --order up --start /user.slice/user-1000.slice
+"""
+
+
+def _unavailable() -> int | None:
+    from . import available
+
+    why = available()
+    if why:
+        return None
+    print(f"cgiter-edu: the real kernel cannot be used here: {why.reason}", file=sys.stderr)
+    print(f"  fix: {why.fix}", file=sys.stderr)
+    return 2
+
+
+def cmd_live(args: argparse.Namespace) -> int:
+    """Run the walk both ways and print the comparison."""
+    code = _unavailable()
+    if code is not None:
+        return code
+    from . import LiveError, compare, compare_case
+    from .cases import machine_kernel
+
+    try:
+        if args.case:
+            text = args.case
+            if not text.lstrip().startswith("{"):
+                with open(text) as f:
+                    text = f.read()
+            c = compare_case(text, parent=args.parent)
+        else:
+            from ..cli import load_tree, program_from_args
+            from ..kernel.cgroup_iter import Order
+            from ..kernel.config import KernelConfig
+
+            h = load_tree(args.tree)
+            prog = program_from_args(args, h)
+            try:
+                order = Order.parse(args.order)
+                mk = machine_kernel()
+                kernel = KernelConfig.preset(args.kernel or mk.name,
+                                             page_size=args.page_size or mk.page_size)
+            except ValueError as e:
+                raise SystemExit(f"cgiter-edu: {e}") from None
+            if args.start is not None and args.start not in h:
+                raise SystemExit(f"cgiter-edu: --start {args.start!r}: no such cgroup")
+            read_size = args.read_size if args.read_size is not None else 131072
+            c = compare(h, prog, order, args.start, cgroup_id=args.start_id,
+                        read_size=read_size, kernel=kernel, parent=args.parent)
+    except LiveError as e:
+        print(f"cgiter-edu live: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"cgiter-edu live: {e}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(c.to_dict(), indent=1))
+    else:
+        print(c.format())
+    return 0 if c.match else 1
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    """Record walks on the running kernel into tests/data/."""
+    code = _unavailable()
+    if code is not None:
+        return code
+    from . import LiveError
+    from .record import record
+
+    def progress(done: int, total: int) -> None:
+        if not args.quiet:
+            print(f"\rrecording: {done}/{total}", end="" if done < total else "\n",
+                  file=sys.stderr, flush=True)
+
+    try:
+        _path, _cases, mismatches = record(args.cases, seed=args.seed, out=args.out,
+                                           progress=progress)
+    except LiveError as e:
+        print(f"cgiter-edu record: {e}", file=sys.stderr)
+        return 2
+    return 1 if mismatches else 0
+
+
+def add_live_parser(subparsers: Any,
+                    add_walk_args: Callable[[argparse.ArgumentParser], None]) -> argparse.ArgumentParser:
+    """Add ``live`` to the main CLI's subparsers (``add_walk_args`` adds the walk flags)."""
+    p = subparsers.add_parser(
+        "live", help="run a walk on the emulator and on this machine's kernel, side by side",
+        description="Run the same walk on the emulator and on the real kernel (root, BPF, "
+                    "cgroup v2, clang, libbpf) and print each read() side by side, the "
+                    "first difference marked. Exit 0: identical; 1: different; 2: this "
+                    "machine cannot.",
+        epilog=EPILOG_LIVE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_walk_args(p)
+    p.set_defaults(kernel=None, page_size=None)       # default: as the running kernel
+    p.add_argument("--case", default=None, metavar="FILE|JSON",
+                   help="replay a case (the JSON a failing live test prints) instead")
+    p.add_argument("--parent", default=None, metavar="DIR",
+                   help="make the scratch cgroup in this cgroup directory (default: the "
+                        "cgroup2 mount's root)")
+    p.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    p.set_defaults(func=cmd_live)
+    return p
+
+
+def add_record_parser(subparsers: Any,
+                      add_walk_args: Callable[[argparse.ArgumentParser], None]) -> argparse.ArgumentParser:
+    """Add ``record`` to the main CLI's subparsers."""
+    del add_walk_args                       # random walks: no walk flags
+    from .record import MAX_READS
+
+    p = subparsers.add_parser(
+        "record", help="record random walks on this machine's kernel into tests/data/",
+        description="Record random cgroup_iter walks on the running kernel (root needed) in "
+                    "the format of tests/data/*.jsonl, with the kernel release, and replay "
+                    "each through the emulator. Exit 1 if any replays differently.",
+        epilog=f"cases with more than {MAX_READS} read() calls are drawn again (small files).")
+    p.add_argument("--cases", type=int, default=60, metavar="N", help="how many (default 60)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: a new one)")
+    p.add_argument("--out", default=None, metavar="FILE",
+                   help="output (default tests/data/kernel-<uname -r>-recorded.jsonl)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress")
+    p.set_defaults(func=cmd_record)
+    return p

@@ -1,0 +1,250 @@
+"""Record real-kernel walks in the format of ``tests/data/*.jsonl``.
+
+Each case is a random walk (:func:`~cgiter_edu.live.cases.random_case`) on a fresh tree
+built under a scratch cgroup directly below the cgroup v2 root, run on the kernel with
+*real* ids (no translation: the programs print ``cgrp->kn->id``), and written as one
+JSON line with the fields of ``../shared/kernel-traces/README.md`` (``tree``,
+``order``, ``start``, ``rec_bytes``, ``stop_id``, ``skip_id``, ``silent``, ``big``,
+``read_size``, ``dead``, ``remake``, ``attach_errno``, ``reads``, ``made``) plus
+``kernel`` (``uname -r``).  The tree lists ``/`` (id 1), the scratch cgroup and
+everything in it; the host's other cgroups are never reached (walks from the root are
+recorded only for SELF_ONLY, ANCESTORS_UP and rejected orders).
+
+Each recorded case is replayed through the emulator at once and the mismatches counted
+(the file keeps what the kernel said either way).
+
+Example (root)::
+
+    >>> from cgiter_edu.live.record import record                # doctest: +SKIP
+    >>> path, cases, mismatches = record(10, seed=1, out="/tmp/k.jsonl")   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random as _random
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+from .. import programs, shapes
+from ..hierarchy import Hierarchy
+from ..kernel.cgroup_iter import Order, attach
+from ..kernel.config import KernelConfig
+from ..shapes import cgroup2_mount
+from .backend import Backend, LiveError, program_params
+from .cases import program_from_spec, random_case
+from .mirror import Mirror
+
+#: an id no cgroup has (as the recorded sample uses)
+UNKNOWN_ID = 987654321
+#: cases whose reads exceed this are drawn again (keeps the file small)
+MAX_READS = 600
+
+
+def default_out(release: str | None = None) -> Path:
+    """``tests/data/kernel-<release>-recorded.jsonl`` (relative to the current directory)."""
+    release = release or os.uname().release
+    return Path("tests") / "data" / f"kernel-{release}-recorded.jsonl"
+
+
+def _tree(rng: _random.Random) -> Hierarchy:
+    kind = rng.choice(["random", "random", "random", "chain", "wide", "balanced",
+                       "kubernetes", "systemd"])
+    n = int(round(2 ** rng.uniform(1, 9.45)))           # 2 .. ~700
+    if kind == "random":
+        return shapes.random(n, seed=rng.randrange(1 << 31))
+    if kind == "chain":
+        h = Hierarchy()
+        path = ""
+        for i in range(min(n, 200) - 1):
+            path += f"/n{i}"
+            h.mkdir(path)
+        return h
+    if kind == "wide":
+        h = Hierarchy()
+        for i in range(n - 1):
+            h.mkdir(f"/n{i}")
+        return h
+    if kind == "balanced":
+        return shapes.balanced(rng.randint(1, 3), rng.randint(1, 8))
+    if kind == "kubernetes":
+        return shapes.kubernetes_node(rng.randint(0, 3), rng.randint(0, 3), rng.randint(0, 3),
+                                      seed=rng.randrange(1 << 31))
+    return shapes.systemd_host(rng.randint(0, 3), rng.randint(0, 3), dead=False)
+
+
+def _spec_for_recording(rng: _random.Random, h: Hierarchy) -> Any:
+    """A random case the recorded format can say: a Record program, start by fd, id,
+    both or neither (neither only where the host's cgroups are not walked)."""
+    while True:
+        c = random_case(rng, h)
+        if c.program.get("name") != "record":
+            continue
+        if "held" in c.start or "rawfd" in c.start:
+            continue
+        if not c.start and c.order in (Order.DESCENDANTS_PRE, Order.DESCENDANTS_POST,
+                                       Order.CHILDREN):
+            c.start = {"fd": "/"}
+        return c
+
+
+def record_one(rng: _random.Random, backend: Backend | None = None) -> dict[str, Any] | None:
+    """Record one random case; None when it was not worth keeping (too many reads)."""
+    backend = backend or Backend.get()
+    h = _tree(rng)
+    case = _spec_for_recording(rng, h)
+    with Mirror(h, backend) as m:
+        if any(m.rel_of[v.id] != v.path for v in h.cgroups()[1:]):
+            return None                 # a name the kernel keeps (cannot happen here)
+        top = "/" + os.path.basename(m.scratch)
+
+        def real_path(p: str) -> str:
+            return top if p == "/" else top + p
+
+        def real_id(emu: int | None) -> int | None:
+            if emu is None:
+                return None
+            return m.real_of.get(emu, UNKNOWN_ID)
+
+        tree = [["/", 1], [top, m.scratch_id]]
+        tree += [[real_path(v.path), m.real_of[v.id]] for v in h.cgroups()[1:]]
+        st = case.start
+        start: dict[str, Any] = {}
+        if "fd" in st:
+            start["fd"] = real_path(st["fd"])
+        if "id" in st:
+            start["id"] = real_id(st["id"])
+        prog_spec = dict(case.program)
+        for k in ("stop_id", "skip_id"):
+            if k in prog_spec:
+                prog_spec[k] = real_id(prog_spec[k])
+        if "big" in prog_spec:
+            prog_spec["big"] = [real_id(prog_spec["big"][0]), prog_spec["big"][1]]
+        cname, params = program_params(program_from_spec(prog_spec))
+
+        fd = 0
+        if "fd" in start:
+            fd = m.open_live(st["fd"])
+        made: list[int] = []
+        fake = iter(range(1 << 60, 1 << 61))
+
+        def after() -> None:
+            for p in case.dead:
+                m.kill(p)
+            for p in case.remake:
+                made.append(m.mkdir(p, next(fake)))
+
+        try:
+            res = backend.walk(cname, params, case.order, fd,
+                               start.get("id") or 0, read_size=case.read_size,
+                               extra_reads=2, max_reads=MAX_READS + 10,
+                               after_create=after if (case.dead or case.remake) else None)
+        finally:
+            if fd:
+                os.close(fd)
+    if len(res.reads) > MAX_READS:
+        return None
+    out: dict[str, Any] = {"tree": tree, "order": case.order, "start": start,
+                           "rec_bytes": prog_spec.get("rec_bytes", 0)}
+    for k in ("stop_id", "skip_id"):
+        if k in prog_spec:
+            out[k] = prog_spec[k]
+    if prog_spec.get("silent"):
+        out["silent"] = True
+    if "big" in prog_spec:
+        out["big"] = prog_spec["big"]
+    out.update({"read_size": case.read_size,
+                "dead": [real_path(p) for p in case.dead],
+                "remake": [real_path(p) for p in case.remake],
+                "attach_errno": res.attach_errno,
+                "reads": [[n, d.hex()] if n >= 0 else ["err", -n] for n, d in res.reads],
+                "made": made if not res.attach_errno else [],
+                "kernel": os.uname().release})
+    return out
+
+
+def replay_recorded(case: dict[str, Any]) -> tuple[int, list]:
+    """(attach_errno, reads) the emulator gives for a recorded case (as
+    ``tests/replay.py`` does it)."""
+    release = str(case.get("kernel", "6.18"))
+    kernel = KernelConfig.preset(".".join(release.split(".")[:2]),
+                                 page_size=os.sysconf("SC_PAGE_SIZE"))
+    h = Hierarchy()
+    for path, cid in case["tree"][1:]:
+        h.mkdir(path, cgroup_id=cid)
+    prog = programs.Record(rec_bytes=case["rec_bytes"], stop_id=case.get("stop_id"),
+                           skip_id=case.get("skip_id"), silent=case.get("silent", False),
+                           big=case.get("big"))
+    holds = [h.open(p) for p in case["dead"]]
+    start = case["start"]
+    fd = h.open(start["fd"]) if "fd" in start else None
+    try:
+        link = attach(h, prog, case["order"], cgroup_fd=fd, cgroup_id=start.get("id"),
+                      kernel=kernel)
+    except OSError as e:
+        return e.errno, []
+    f = link.create()
+    for p in case["dead"]:
+        h.rmdir(p)
+    for p, cid in zip(case["remake"], case["made"], strict=True):
+        h.mkdir(p, cgroup_id=cid)
+    reads: list = []
+    for _ in case["reads"]:
+        try:
+            data = f.read(case["read_size"])
+            reads.append([len(data), data.hex()])
+        except OSError as e:
+            reads.append(["err", e.errno])
+    f.close()
+    link.close()
+    for x in holds:
+        x.close()
+    if fd is not None:
+        fd.close()
+    return 0, reads
+
+
+def record(n: int = 60, seed: int | None = None, out: str | os.PathLike | None = None,
+           log: TextIO | None = sys.stderr,
+           progress: Callable[[int, int], None] | None = None
+           ) -> tuple[Path, list[dict[str, Any]], int]:
+    """Record ``n`` random walks into ``out`` (default :func:`default_out`), replacing
+    it.  Returns (path, cases, how many the emulator replays differently)."""
+    if seed is None:
+        seed = _random.SystemRandom().randrange(1 << 31)
+    rng = _random.Random(seed)
+    path = Path(out) if out is not None else default_out()
+    if not path.parent.is_dir():
+        raise LiveError(f"{path.parent} does not exist: run from the repository root, or "
+                        "give --out")
+    mnt_root_id = os.stat(cgroup2_mount()).st_ino
+    if mnt_root_id != 1:
+        raise LiveError("the recorder needs the cgroup2 mount to be the v2 root (id 1); "
+                        f"it has id {mnt_root_id} here (a cgroup namespace?)")
+    backend = Backend.get()
+    cases: list[dict[str, Any]] = []
+    mismatches = 0
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w") as f:
+        while len(cases) < n:
+            c = record_one(rng, backend)
+            if c is None:
+                continue
+            errno_, reads = replay_recorded(c)
+            if (errno_, reads) != (c["attach_errno"], c["reads"]):
+                mismatches += 1
+                if log is not None:
+                    print(f"record: case {len(cases) + 1}: the emulator replays it "
+                          "differently", file=log)
+            cases.append(c)
+            f.write(json.dumps(c, separators=(", ", ": ")) + "\n")
+            if progress is not None:
+                progress(len(cases), n)
+    os.replace(tmp, path)
+    if log is not None:
+        print(f"record: {n} walks (seed {seed}) on Linux {os.uname().release} -> {path}; "
+              f"{mismatches} replayed differently by the emulator", file=log)
+    return path, cases, mismatches
