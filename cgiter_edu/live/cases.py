@@ -220,13 +220,15 @@ def _log_uniform(rng: _random.Random, lo: int, hi: int) -> int:
     return int(round(math.exp(rng.uniform(math.log(lo), math.log(hi)))))
 
 
-def random_hierarchy(rng: _random.Random, max_n: int = 700) -> Hierarchy:
+def random_hierarchy(rng: _random.Random, max_n: int = 700, min_n: int = 2) -> Hierarchy:
     """A random emulated hierarchy of 1 to ``max_n`` cgroups: random trees, chains, wide
     and balanced ones, the systemd and Kubernetes shapes, trees with sparse or huge ids;
     some with dead cgroups and names re-created after a removal."""
     kind = rng.choices(["random", "chain", "wide", "balanced", "systemd", "kubernetes",
                         "root", "ids"], weights=[30, 8, 8, 8, 8, 6, 3, 12])[0]
-    n = _log_uniform(rng, 2, max_n)
+    if min_n > 50:
+        kind = rng.choice(["random", "random", "chain", "wide", "ids"])
+    n = _log_uniform(rng, max(2, min_n), max_n)
     seed = rng.randrange(1 << 31)
     if kind == "random":
         h = shapes.random(n, seed=seed, dead=rng.choice([0.0, 0.0, 0.05, 0.3]))
@@ -252,8 +254,10 @@ def random_hierarchy(rng: _random.Random, max_n: int = 700) -> Hierarchy:
     elif kind == "kubernetes":
         h = shapes.kubernetes_node(rng.randint(0, 4), rng.randint(0, 4), rng.randint(0, 4),
                                    seed=seed)
-    elif kind == "root":
+    elif kind == "root" and min_n <= 1:
         h = Hierarchy()
+    elif kind == "root":
+        h = shapes.random(n, seed=seed)
     else:
         # explicit ids: sparse, some wider than 10 digits, up to 2**64 - 1
         h = Hierarchy(root_id=rng.choice([1, 1, rng.randint(2, 10**6)]))

@@ -208,11 +208,14 @@ def replay_recorded(case: dict[str, Any]) -> tuple[int, list]:
 
 
 def record(n: int = 60, seed: int | None = None, out: str | os.PathLike | None = None,
-           log: TextIO | None = sys.stderr,
+           log: TextIO | None = None, quiet: bool = False,
            progress: Callable[[int, int], None] | None = None
            ) -> tuple[Path, list[dict[str, Any]], int]:
     """Record ``n`` random walks into ``out`` (default :func:`default_out`), replacing
-    it.  Returns (path, cases, how many the emulator replays differently)."""
+    it.  Returns (path, cases, how many the emulator replays differently).  Messages go
+    to ``log`` (default stderr) unless ``quiet``."""
+    if log is None and not quiet:
+        log = sys.stderr
     if seed is None:
         seed = _random.SystemRandom().randrange(1 << 31)
     rng = _random.Random(seed)
