@@ -625,3 +625,28 @@ def test_record(require_live, tmp_path):
                 "attach_errno", "reads", "made"} <= c.keys()
         assert c["tree"][0] == ["/", 1]
         assert replay(c) == (c["attach_errno"], c["reads"])
+
+
+LIVE_MODULES = ["cgiter_edu.live", "cgiter_edu.live.libbpf", "cgiter_edu.live.build",
+                "cgiter_edu.live.backend", "cgiter_edu.live.mirror", "cgiter_edu.live.cases",
+                "cgiter_edu.live.comparison", "cgiter_edu.live.runner",
+                "cgiter_edu.live.record", "cgiter_edu.live.bench", "cgiter_edu.live.cli"]
+
+
+@pytest.mark.parametrize("name", LIVE_MODULES)
+def test_live_docstring_examples_run(require_live, name):
+    import doctest
+    import importlib
+
+    res = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert res.failed == 0
+
+
+def test_import_stays_light(require_live):
+    """``import cgiter_edu`` (and building the CLI) loads nothing of the live backend
+    but its argparse glue."""
+    code = ("import sys, cgiter_edu, cgiter_edu.cli as c; c.build_parser(); "
+            "print(sorted(m for m in sys.modules if m.startswith('cgiter_edu.live')))")
+    r = _python(code)
+    assert r.stdout.strip() == "['cgiter_edu.live', 'cgiter_edu.live._common', 'cgiter_edu.live.cli']", \
+        r.stdout + r.stderr

@@ -36,7 +36,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .backend import LiveError
+from ._common import LiveError
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..hierarchy import CgroupFd, Hierarchy

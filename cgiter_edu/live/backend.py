@@ -28,6 +28,7 @@ from typing import Any
 from .. import programs
 from ..run import RunResult
 from . import libbpf
+from ._common import LiveError
 from .build import build_object
 
 #: the programs of cgroup_iter.bpf.c, by their Python twin's name
@@ -36,11 +37,6 @@ C_PROGRAMS = {"id_printer": "cgroup_id_printer", "record": "cgroup_record"}
 BIG_MAX = 256
 #: id_map's max_entries
 ID_MAP_ENTRIES = 1 << 17
-
-
-class LiveError(RuntimeError):
-    """The live backend cannot do what was asked (a program with no C twin, a
-    hierarchy the host does not allow, ...).  The message says why and what to do."""
 
 
 @dataclass

@@ -144,7 +144,7 @@ def add_record_parser(subparsers: Any,
                       add_walk_args: Callable[[argparse.ArgumentParser], None]) -> argparse.ArgumentParser:
     """Add ``record`` to the main CLI's subparsers."""
     del add_walk_args                       # random walks: no walk flags
-    from .record import MAX_READS
+    from ._common import RECORD_MAX_READS as MAX_READS
 
     p = subparsers.add_parser(
         "record", help="record random walks on this machine's kernel into tests/data/",

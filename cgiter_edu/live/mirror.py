@@ -1,8 +1,8 @@
 """Mirror an emulated :class:`~cgiter_edu.Hierarchy` as real cgroups under a scratch cgroup.
 
-The scratch cgroup ``<cgroup2 mount>/cgiter_edu-<pid>-<random>`` stands for the
-emulated root ``/``.  Every other cgroup is made with ``mkdir`` in an order that gives
-each parent the same children list as the emulator (pre-order over the sibling lists,
+The scratch cgroup ``<cgroup2 mount>/cgiter_edu-<pid>-<random>-ns<pid namespace>``
+stands for the emulated root ``/``.  Every other cgroup is made with ``mkdir`` in an
+order that gives each parent the same children list as the emulator (pre-order over the sibling lists,
 which is creation order for every parent: the kernel appends a new cgroup at the end of
 its parent's list).  The real ids (inode numbers) are mapped to the emulated ones both
 ways, and ``id_map`` in the BPF object gets ``real -> emulated`` so the programs print
@@ -47,13 +47,14 @@ from typing import TYPE_CHECKING
 
 from ..hierarchy import Hierarchy
 from ..shapes import cgroup2_mount
-from .backend import Backend, LiveError
+from ._common import LiveError
+from .backend import Backend
 
 if TYPE_CHECKING:  # pragma: no cover
     from .libbpf import IterLink
 
-#: names of scratch cgroups: cgiter_edu-<pid>-<8 hex digits>
-SCRATCH_RE = re.compile(r"^cgiter_edu-(\d+)-[0-9a-f]{8}$")
+#: names of scratch cgroups: cgiter_edu-<pid>-<8 hex digits>-ns<pid namespace inode>
+SCRATCH_RE = re.compile(r"^cgiter_edu-(\d+)-[0-9a-f]{8}-ns(\d+)$")
 #: an absolute path longer than this is walked with openat() piece by piece
 _PATH_LIMIT = 3000
 #: emulated ids that are no cgroup of the mirror map to real ids from here (never used)
@@ -120,6 +121,14 @@ def sigterm_raises() -> Iterator[None]:
             signal.signal(signal.SIGTERM, prev)
 
 
+def _pid_ns() -> int:
+    """The inode of this process's pid namespace (0 if unknown)."""
+    try:
+        return os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return 0
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -158,17 +167,20 @@ def _remove_tree(top: str) -> None:
 
 
 def remove_stale(parent: str | None = None) -> list[str]:
-    """Remove scratch cgroups (``cgiter_edu-<pid>-<hex>``) left under ``parent`` by
-    processes that no longer run (killed with SIGKILL, say).  Returns their paths."""
+    """Remove scratch cgroups (``cgiter_edu-<pid>-<hex>-ns<ns>``) left under ``parent``
+    by processes that no longer run (killed with SIGKILL, say).  Only those made in this
+    pid namespace: a pid from another one (a container sharing the cgroup tree) cannot
+    be checked.  Returns their paths."""
     parent = parent or cgroup2_mount()
-    gone = []
+    gone: list[str] = []
+    ns = _pid_ns()
     try:
         names = os.listdir(parent)
     except OSError:
         return gone
     for name in names:
         m = SCRATCH_RE.match(name)
-        if not m or _pid_alive(int(m.group(1))):
+        if not m or not ns or int(m.group(2)) != ns or _pid_alive(int(m.group(1))):
             continue
         path = os.path.join(parent, name)
         with contextlib.suppress(OSError):
@@ -314,7 +326,7 @@ class Mirror:
                 f"cgroup included) but the host allows {max(left_depth, 0)} there ({where})")
         if need >= (1 << 17):
             raise LiveError(f"{need} cgroups: the live backend mirrors at most {(1 << 17) - 1}")
-        name = f"cgiter_edu-{os.getpid()}-{secrets.token_hex(4)}"
+        name = f"cgiter_edu-{os.getpid()}-{secrets.token_hex(4)}-ns{_pid_ns()}"
         path = os.path.join(self.parent, name)
         self._mkdir_real(path, None)
         self.scratch = path

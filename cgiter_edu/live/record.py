@@ -34,14 +34,15 @@ from ..hierarchy import Hierarchy
 from ..kernel.cgroup_iter import Order, attach
 from ..kernel.config import KernelConfig
 from ..shapes import cgroup2_mount
-from .backend import Backend, LiveError, program_params
+from ._common import RECORD_MAX_READS, LiveError
+from .backend import Backend, program_params
 from .cases import program_from_spec, random_case
 from .mirror import Mirror
 
 #: an id no cgroup has (as the recorded sample uses)
 UNKNOWN_ID = 987654321
 #: cases whose reads exceed this are drawn again (keeps the file small)
-MAX_READS = 600
+MAX_READS = RECORD_MAX_READS
 
 
 def default_out(release: str | None = None) -> Path:
