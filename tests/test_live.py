@@ -599,6 +599,11 @@ def test_cli_live(require_live, capsys):
     assert "MATCH" in out and "emulator" in out and "kernel" in out
     assert main(["live", "--order", "7"]) == 0
     assert "EINVAL" in capsys.readouterr().out
+    # the emulator told to be Linux 7.0 accepts CHILDREN; a 6.x kernel says EINVAL: exit 1
+    if machine_version() < (7, 0):
+        assert main(["live", "--order", "children", "--kernel", "7.0"]) == 1
+        out = capsys.readouterr().out
+        assert "first difference" in out and "DIFFERENT: attach: emulator ok, kernel EINVAL" in out
     assert main(["live", "--program", "paths"]) == 2
     assert "no C twin" in capsys.readouterr().err
     h = shapes.random(30, seed=2, dead=0.2)
@@ -606,6 +611,12 @@ def test_cli_live(require_live, capsys):
                               program={"name": "record", "rec_bytes": 100})
     assert main(["live", "--case", case.to_json()]) == 0
     assert "MATCH" in capsys.readouterr().out
+
+
+def machine_version() -> tuple[int, int]:
+    from cgiter_edu.live.cases import machine_kernel
+
+    return machine_kernel().version
 
 
 def test_record(require_live, tmp_path):

@@ -19,12 +19,15 @@ Example (root, on a kernel with cgroup_iter)::
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno as _errno
 import os
 import platform
+import signal
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 #: sonames tried in order
@@ -167,6 +170,23 @@ def messages(last: int = 20) -> list[str]:
     return _messages[-last:]
 
 
+@contextlib.contextmanager
+def _signals_blocked() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM at the OS level during a libbpf call that may call back into
+    Python (its print callback): a KeyboardInterrupt raised inside a ctypes callback is
+    only printed and lost.  Delivered, as usual, once the call returned."""
+    sigs = {signal.SIGINT, signal.SIGTERM}
+    try:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+    except (AttributeError, OSError, ValueError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def _err(code: int, what: str) -> OSError:
     code = abs(code) or _errno.EINVAL
     return OSError(code, f"{os.strerror(code)}: {what}")
@@ -190,11 +210,14 @@ class BpfObject:
         lb = lib()
         p = os.fsencode(path)
         del _messages[:]
-        ptr = lb.bpf_object__open_file(p, None)
+        with _signals_blocked():
+            ptr = lb.bpf_object__open_file(p, None)
+            code = ctypes.get_errno()
         if not ptr:
-            raise _err(ctypes.get_errno(), f"bpf_object__open_file({os.fsdecode(p)}): "
+            raise _err(code, f"bpf_object__open_file({os.fsdecode(p)}): "
                        + " | ".join(messages(3)))
-        ret = lb.bpf_object__load(ptr)
+        with _signals_blocked():
+            ret = lb.bpf_object__load(ptr)
         if ret < 0:
             msgs = messages(8)
             lb.bpf_object__close(ptr)
@@ -243,10 +266,12 @@ class BpfObject:
                                   ctypes.cast(ctypes.pointer(linfo), ctypes.c_void_p),
                                   ctypes.sizeof(linfo))
         p = self.program(prog)
-        ctypes.set_errno(0)
-        link = lb.bpf_program__attach_iter(p, ctypes.byref(opts))
+        with _signals_blocked():
+            ctypes.set_errno(0)
+            link = lb.bpf_program__attach_iter(p, ctypes.byref(opts))
+            code = ctypes.get_errno()
         if not link:
-            code = ctypes.get_errno() or _errno.EINVAL
+            code = code or _errno.EINVAL
             raise OSError(code, os.strerror(code))
         return IterLink(link)
 

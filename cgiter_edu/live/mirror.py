@@ -82,6 +82,8 @@ def _signals_deferred() -> Iterator[None]:
     old = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
+            if signal.getsignal(sig) == signal.SIG_IGN:
+                continue                    # ignored stays ignored
             old[sig] = signal.signal(sig, lambda s, f: got.append(s))
         except (ValueError, OSError):
             pass
@@ -91,9 +93,9 @@ def _signals_deferred() -> Iterator[None]:
         for sig, h in old.items():
             signal.signal(sig, h)
         if got:
-            if got[0] == signal.SIGINT:
+            if got[0] == signal.SIGINT and old[got[0]] is signal.default_int_handler:
                 raise KeyboardInterrupt
-            os.kill(os.getpid(), got[0])
+            os.kill(os.getpid(), got[0])    # now to the handler that was there before
 
 
 @contextlib.contextmanager
@@ -156,14 +158,15 @@ def _rmdir_retry(path: str, dir_fd: int | None = None, timeout: float = 2.0) -> 
         delay = min(delay * 2, 0.1)
 
 
-def _remove_tree(top: str) -> None:
-    """Remove a cgroup directory and every cgroup below it, deepest first."""
-    dirs = []
-    for root, subdirs, _files in os.walk(top):
-        dirs.extend(os.path.join(root, d) for d in subdirs)
-    for d in sorted(dirs, key=lambda p: -p.count("/")):
-        _rmdir_retry(d)
-    _rmdir_retry(top)
+def _remove_tree(top: str, timeout: float = 2.0) -> None:
+    """Remove a cgroup directory and every cgroup below it, deepest first (by directory
+    fds, so paths longer than PATH_MAX are no problem)."""
+    if not os.path.isdir(top):
+        return
+    for _dirpath, dirnames, _files, dirfd in os.fwalk(top, topdown=False):
+        for d in dirnames:
+            _rmdir_retry(d, dirfd, timeout)
+    _rmdir_retry(top, None, timeout)
 
 
 def remove_stale(parent: str | None = None) -> list[str]:
@@ -328,8 +331,8 @@ class Mirror:
             raise LiveError(f"{need} cgroups: the live backend mirrors at most {(1 << 17) - 1}")
         name = f"cgiter_edu-{os.getpid()}-{secrets.token_hex(4)}-ns{_pid_ns()}"
         path = os.path.join(self.parent, name)
+        self.scratch = path                 # first: close() removes it from now on
         self._mkdir_real(path, None)
-        self.scratch = path
         self.scratch_id = os.stat(path).st_ino
         root = h.root.id
         self.real_of[root] = self.scratch_id
@@ -452,34 +455,32 @@ class Mirror:
 
     # -- removing it all -----------------------------------------------------------------
     def close(self) -> None:
-        """Remove the scratch subtree and drop every reference.  Idempotent."""
+        """Remove the scratch subtree and drop every reference.  Idempotent; SIGINT and
+        SIGTERM wait until it is done.  LiveError if something could not be removed."""
         if self._closed:
             return
         self._closed = True
-        problems = []
+        problem = ""
         with _signals_deferred():
             try:
+                # the live cgroups this mirror made, deepest first (children were made
+                # after their parents); the dead ones are removed already
                 for emu in reversed(self.created):
                     if emu in self.dead_fds:
                         continue
-                    try:
+                    with contextlib.suppress(OSError):
                         target, dfd = self._at(self.rel_of[emu])
                         try:
-                            _rmdir_retry(target, dfd)
+                            _rmdir_retry(target, dfd, timeout=0.2)
                         finally:
                             if dfd is not None:
                                 os.close(dfd)
-                    except OSError as e:
-                        problems.append(f"{self.scratch + self.rel_of[emu]}: {e.strerror}")
+                # then whatever is there (an interrupted build may have made one more)
                 if self.scratch:
                     try:
-                        _rmdir_retry(self.scratch)
+                        _remove_tree(self.scratch)
                     except OSError as e:
-                        # last resort: whatever is left below it, deepest first
-                        try:
-                            _remove_tree(self.scratch)
-                        except OSError:
-                            problems.append(f"{self.scratch}: {e.strerror}")
+                        problem = f"{e.filename or self.scratch}: {e.strerror}"
                 for link in self.holds.values():
                     link.destroy()
                 self.holds.clear()
@@ -496,8 +497,8 @@ class Mirror:
                 _open_mirrors.discard(self)
                 with contextlib.suppress(Exception):
                     self._sigterm.__exit__(None, None, None)
-        if problems:
-            raise LiveError("could not remove every scratch cgroup: " + "; ".join(problems[:5]))
+        if problem and os.path.exists(self.scratch):
+            raise LiveError(f"could not remove the scratch cgroup {self.scratch}: {problem}")
 
     def __enter__(self) -> Mirror:
         return self
