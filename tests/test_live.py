@@ -101,7 +101,11 @@ def _classify(case, h) -> list[str]:
             out.append("big>=8")
     else:
         out.append("id_printer")
-    if case.read_size == 1:
+    if case.read_sizes:
+        out.append("read:mixed")
+        if 0 in case.read_sizes:
+            out.append("read:0")
+    elif case.read_size == 1:
         out.append("read:1")
     if case.read_size >= 131072:
         out.append("read:128K")
@@ -148,7 +152,7 @@ def test_random_cases_cover_everything(require_live):
             "start:held-dead-fd", "start:dead-id", "start:rawfd",
             "order:0", "order:1", "order:2", "order:3", "order:4", "order:5", "order:7",
             "rec:0", "rec:mid", "rec:>=4096", "big>=8", "stop_id", "id_printer", "read:1",
-            "read:128K", "dead-after-create", "remake", "tree:>=600",
+            "read:128K", "read:mixed", "read:0", "dead-after-create", "remake", "tree:>=600",
             f"errno:{errno.EINVAL}", f"errno:{errno.ENOENT}", f"errno:{errno.EBADF}",
             f"errno:{errno.EOPNOTSUPP}", f"errno:{errno.E2BIG}", "errno:0"]
     missing = [w for w in want if not COVERAGE[w]]

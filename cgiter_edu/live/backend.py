@@ -21,7 +21,7 @@ import errno as _errno
 import os
 import struct
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -146,16 +146,19 @@ class Backend:
         return self.obj.attach_iter(prog, order, cgroup_fd, cgroup_id)
 
     def walk(self, prog: str, params: Params, order: int, cgroup_fd: int = 0,
-             cgroup_id: int = 0, read_size: int = 131072, extra_reads: int = 2,
+             cgroup_id: int = 0, read_size: int | Sequence[int] = 131072,
+             extra_reads: int = 2,
              max_reads: int = 1_000_000,
              after_create: Callable[[], None] | None = None,
              timer: list[float] | None = None) -> RunResult:
         """One walk on the kernel: set the parameters, attach, create one iterator file,
         call ``after_create()`` (e.g. rmdir some cgroups), then read like
-        :func:`cgiter_edu.run`.  ``timer``, a list, gets the seconds each read() took."""
+        :func:`cgiter_edu.run` (``read_size`` may be a list: one size per read() in
+        turn).  ``timer``, a list, gets the seconds each read() took."""
         import time
 
-        res = RunResult(read_size=read_size, backend="kernel")
+        sizes = [read_size] if isinstance(read_size, int) else list(read_size)
+        res = RunResult(read_size=sizes[0], backend="kernel")
         with self.lock:
             self.set_params(params)
             try:
@@ -172,10 +175,11 @@ class Backend:
                     left = None
                     while left != 0 and len(res.reads) < max_reads:
                         t = time.perf_counter()
+                        size = sizes[len(res.reads) % len(sizes)]
                         try:
-                            data = os.read(fd, read_size)
+                            data = os.read(fd, size)
                             res.reads.append((len(data), data))
-                            stop = not data
+                            stop = not data and size > 0
                         except OSError as e:
                             res.reads.append((-(e.errno or _errno.EIO), b""))
                             stop = True

@@ -3,7 +3,8 @@
 A :class:`Case` is one walk, self-contained and JSON-able so a failure can be replayed:
 the hierarchy as it is before the walk (``Hierarchy.to_dict()``: ids, sibling order,
 dead cgroups), the order (a raw int: 0, 5 or 7 are allowed, to see EINVAL), the start,
-the program and its parameters, the read() size, and what happens between creating the
+the program and its parameters, the read() size (or ``read_sizes``, one per read()
+in turn), and what happens between creating the
 iterator file and the first read(): cgroups removed while still referenced (``dead``,
 deepest first) and paths created again (``remake``; their emulated ids in ``made``, or
 the next free ones when ``made`` is empty).
@@ -114,6 +115,7 @@ class Case:
     dead: list[str] = field(default_factory=list)
     remake: list[str] = field(default_factory=list)
     made: list[int] = field(default_factory=list)
+    read_sizes: list[int] = field(default_factory=list)
     extra_reads: int = 2
     label: str = ""
 
@@ -142,8 +144,9 @@ class Case:
 
         start = describe_start(self.start)
         prog = program_from_spec(self.program)
-        s = (f"order {order_name(self.order)}, start {start}, {prog!r}, "
-             f"read() size {self.read_size}")
+        sizes = (f"read() sizes {self.read_sizes} in turn" if self.read_sizes
+                 else f"read() size {self.read_size}")
+        s = f"order {order_name(self.order)}, start {start}, {prog!r}, {sizes}"
         if self.dead:
             s += f", removed after create: {len(self.dead)}"
         if self.remake:
@@ -198,12 +201,14 @@ def run_emulated(h: Hierarchy, case: Case, kernel: KernelConfig | None = None) -
             h.kill(p)
         for i, p in enumerate(case.remake):
             h.mkdir(p, cgroup_id=case.made[i] if i < len(case.made) else None)
+        sizes = case.read_sizes or [case.read_size]
         left = None
         while left != 0:
+            size = sizes[len(res.reads) % len(sizes)]
             try:
-                data = f.read(case.read_size)
+                data = f.read(size)
                 res.reads.append((len(data), data))
-                stop = not data
+                stop = not data and size > 0        # read(fd, buf, 0) is no end of file
             except OSError as e:
                 res.reads.append((-e.errno, b""))
                 stop = True
@@ -369,6 +374,13 @@ def random_case(rng: _random.Random, h: Hierarchy, label: str = "") -> Case:
             prog["big"] = [start_id if rng.random() < 0.6 else some_id(), k]
 
     read_size = rng.choice(READ_SIZES) if rng.random() < 0.6 else _log_uniform(rng, 1, 131072)
+    read_sizes: list[int] = []
+    if rng.random() < 0.08:
+        # a different size for each read() (cycled), 0 included
+        read_sizes = [rng.choice((0,) + READ_SIZES) for _ in range(rng.randint(2, 4))]
+        read_sizes[0] = max(read_sizes[0], 1) if rng.random() < 0.5 else read_sizes[0]
+        if not any(read_sizes):
+            read_sizes.append(read_size)
 
     dead_paths: list[str] = []
     remake: list[str] = []
@@ -389,4 +401,5 @@ def random_case(rng: _random.Random, h: Hierarchy, label: str = "") -> Case:
             if t in gone and parent not in gone and t not in remake and rng.random() < 0.5:
                 remake.append(t)
     return Case(hierarchy=h.to_dict(), order=order, start=start, program=prog,
-                read_size=read_size, dead=dead_paths, remake=remake, label=label)
+                read_size=read_size, dead=dead_paths, remake=remake, read_sizes=read_sizes,
+                label=label)

@@ -151,7 +151,8 @@ def run_kernel(m: Mirror, case: Case, made_ids: list[int] | None = None,
 
     try:
         res = m.backend.walk(prog, params, case.order, a.fd, a.cgroup_id,
-                             read_size=case.read_size, extra_reads=case.extra_reads,
+                             read_size=case.read_sizes or case.read_size,
+                             extra_reads=case.extra_reads,
                              max_reads=max_reads,
                              after_create=after if (case.dead or case.remake) else None,
                              timer=timer)
