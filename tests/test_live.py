@@ -665,3 +665,44 @@ def test_import_stays_light(require_live):
     r = _python(code)
     assert r.stdout.strip() == "['cgiter_edu.live', 'cgiter_edu.live._common', 'cgiter_edu.live.cli']", \
         r.stdout + r.stderr
+
+
+def test_two_sessions_from_one_link(require_live):
+    """Two iterator files from one link, read in turn: each is a session of its own
+    (bpf_iter_create twice), on both sides."""
+    from cgiter_edu.live.backend import Backend, Params
+    from cgiter_edu.live.mirror import Mirror
+
+    h = shapes.balanced(2, 4)
+    sizes = [100, 30, 4096, 7, 4096, 4096]
+
+    def interleaved(f1, f2, read):
+        out = []
+        for n in sizes:
+            for f in (f1, f2):
+                try:
+                    out.append(read(f, n))
+                except OSError as e:
+                    out.append(e.errno)
+        return out
+
+    with attach(h, programs.Record(rec_bytes=40), Order.DESCENDANTS_POST) as link:
+        f1, f2 = link.create(), link.create()
+        emu = interleaved(f1, f2, lambda f, n: f.read(n))
+        f1.close()
+        f2.close()
+    b = Backend.get()
+    with Mirror(h) as m:
+        fd = os.open(m.scratch, os.O_RDONLY | os.O_DIRECTORY)
+        b.set_params(Params(rec_bytes=40, translate=1))
+        klink = b.attach("cgroup_record", Order.DESCENDANTS_POST, fd)
+        try:
+            i1, i2 = klink.create(), klink.create()
+            kern = interleaved(i1, i2, os.read)
+            os.close(i1)
+            os.close(i2)
+        finally:
+            klink.destroy()
+            os.close(fd)
+    assert emu == kern
+    assert emu[0] == emu[1]                     # the same start for both sessions

@@ -6,8 +6,8 @@ dead cgroups), the order (a raw int: 0, 5 or 7 are allowed, to see EINVAL), the 
 the program and its parameters, the read() size (or ``read_sizes``, one per read()
 in turn), and what happens between creating the
 iterator file and the first read(): cgroups removed while still referenced (``dead``,
-deepest first) and paths created again (``remake``; their emulated ids in ``made``, or
-the next free ones when ``made`` is empty).
+deepest first) and paths created then (``remake``: again after a removal, or new;
+their emulated ids in ``made``, or the next free ones when ``made`` is empty).
 
 ``start`` is one of ``{}`` (neither fd nor id: the root), ``{"fd": path}`` (an fd opened
 on it), ``{"id": n}``, ``{"fd": path, "id": n}`` (both: EINVAL), ``{"held": id}`` (the
@@ -150,7 +150,7 @@ class Case:
         if self.dead:
             s += f", removed after create: {len(self.dead)}"
         if self.remake:
-            s += f", re-created: {len(self.remake)}"
+            s += f", made after create: {len(self.remake)}"
         return s
 
 
@@ -400,6 +400,15 @@ def random_case(rng: _random.Random, h: Hierarchy, label: str = "") -> Case:
             parent = t.rpartition("/")[0] or "/"
             if t in gone and parent not in gone and t not in remake and rng.random() < 0.5:
                 remake.append(t)
+    if rng.random() < 0.12:
+        # brand-new cgroups made after the iterator file was created
+        gone = set(dead_paths)
+        names = {v.path for v in views}
+        for k in range(rng.randint(1, 3)):
+            parent = rng.choice(live).path
+            path = f"/new{k}" if parent == "/" else f"{parent}/new{k}"
+            if parent not in gone and path not in names and path not in remake:
+                remake.append(path)
     return Case(hierarchy=h.to_dict(), order=order, start=start, program=prog,
                 read_size=read_size, dead=dead_paths, remake=remake, read_sizes=read_sizes,
                 label=label)
