@@ -81,7 +81,11 @@ def available(refresh: bool = False) -> Availability:
     global _cached
     if _cached is not None and not refresh:
         return _cached
-    _cached = _check()
+    try:
+        _cached = _check()
+    except Exception as e:          # never a traceback for "can this machine do it?"
+        _cached = Availability(False, f"unexpected {type(e).__name__}: {e}",
+                               "report it, with this message")
     return _cached
 
 
@@ -99,6 +103,7 @@ def _check() -> Availability:
         mnt = cgroup2_mount()
     except OSError:
         return Availability(False, "no cgroup2 mount in /proc/self/mountinfo",
+                            "mkdir -p /sys/fs/cgroup/unified && "
                             "mount -t cgroup2 none /sys/fs/cgroup/unified")
     if not os.access(mnt, os.W_OK):
         return Availability(False, f"the cgroup2 mount {mnt} is not writable",
@@ -114,11 +119,15 @@ def _check() -> Availability:
         libbpf.lib()
     except OSError as e:
         return Availability(False, f"libbpf: {e.strerror or e}", _APT)
+    if not os.path.exists("/sys/kernel/btf/vmlinux"):
+        return Availability(False, f"this kernel ({os.uname().release}) has no BTF "
+                                   "(/sys/kernel/btf/vmlinux), which the CO-RE program needs",
+                            "boot a kernel built with CONFIG_DEBUG_INFO_BTF=y (most "
+                            "distribution kernels are)")
     if not _kernel_has_cgroup_iter():
         return Availability(False, f"this kernel ({os.uname().release}) has no cgroup_iter "
                                    "(struct bpf_iter__cgroup is not in its BTF)",
-                            "boot Linux 6.1 or newer built with CONFIG_BPF_SYSCALL, "
-                            "CONFIG_CGROUPS and CONFIG_DEBUG_INFO_BTF")
+                            "boot Linux 6.1 or newer (CONFIG_BPF_SYSCALL, CONFIG_CGROUPS)")
     try:
         build_object()
     except BuildError as e:
