@@ -192,6 +192,19 @@ class Hierarchy:
             c = c.sibling_next
         return out
 
+    def fd(self, number: int) -> CgroupFd:
+        """The open :class:`CgroupFd` with this number (this hierarchy's fd table);
+        KeyError if none is open.
+
+        >>> h = Hierarchy(); fd = h.open("/")
+        >>> h.fd(int(fd)) is fd
+        True
+        """
+        try:
+            return self._fds[number]
+        except KeyError:
+            raise KeyError(f"no open cgroup fd {number!r}") from None
+
     @property
     def held(self) -> dict[int, CgroupFd]:
         """References the hierarchy itself holds on dead cgroups (from :meth:`kill` and
@@ -232,6 +245,9 @@ class Hierarchy:
                 raise _err(errno.EEXIST, f"cgroup {child_path!r} already exists")
             if cgroup_id is None:
                 cgroup_id = self._next_id
+                if cgroup_id >= 1 << 64:
+                    raise _err(errno.ENOSPC, "no cgroup ids left: the next automatic id would "
+                                             "not fit in 64 bits (an explicit id took the top)")
             elif cgroup_id in self._used_ids:
                 raise _err(errno.EEXIST, f"cgroup id {cgroup_id} is already taken"
                            + (f" by {self._by_id[cgroup_id].path!r}" if cgroup_id in self._by_id

@@ -154,3 +154,16 @@ def test_from_sysfs_reads_a_real_cgroup2_tree(cgroup2_scratch):
     assert [c.name for c in h.children("/")] == ["b", "a"]     # by id = creation order
     assert h.id_of("/b/x") == os.stat(d / "b/x").st_ino
     assert len(h) == 5
+
+
+def test_automatic_ids_never_leave_64_bits_and_fds_are_looked_up():
+    h = Hierarchy()
+    h.mkdir("/top", cgroup_id=2**64 - 1)
+    before = h.to_dict()
+    oserr(errno.ENOSPC, h.mkdir, "/x")
+    assert h.to_dict() == before
+    fd = h.open("/top")
+    assert h.fd(int(fd)) is fd
+    fd.close()
+    with pytest.raises(KeyError):
+        h.fd(int(fd))

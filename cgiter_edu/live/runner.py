@@ -113,7 +113,10 @@ def start_spec(h: Hierarchy, start: str | CgroupFd | int | None,
         spec["fd"] = start
     elif isinstance(start, int) and not isinstance(start, bool):
         if start:
-            held = getattr(h, "_fds", {}).get(start)     # an open CgroupFd of h by number
+            try:
+                held = h.fd(start)                       # an open CgroupFd of h by number
+            except KeyError:
+                held = None
             if held is not None:
                 start = held
             else:
