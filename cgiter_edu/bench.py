@@ -37,6 +37,7 @@ def bench_walk(repeat: int = 21) -> dict[str, float]:
     from . import Order, attach, programs, shapes
 
     h = shapes.balanced(2, 100)
+    gc.collect()                           # the new tree's objects: collected once, up front
 
     def emulator() -> float:
         with attach(h, programs.silent, Order.DESCENDANTS_PRE) as link, link.create() as f:
