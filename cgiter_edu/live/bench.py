@@ -57,14 +57,18 @@ def bench_live(repeat: int = 21, fanout: int = 100, quiet: bool = False) -> dict
         emu_times, kern_times = [], []
         same = True
         gc.collect()
-        for i in range(repeat + 1):               # the first of each is a warm-up
-            et, eout = emulator()
-            timer: list[float] = []
-            c = compare_on(h, m, case, kernel, timer=timer)
-            same = same and c.match and eout == c.kernel.output
-            if i:
-                emu_times.append(et)
-                kern_times.append(sum(timer))
+        gc.disable()                              # as timeit does: no collection mid-walk
+        try:
+            for i in range(repeat + 1):           # the first of each is a warm-up
+                et, eout = emulator()
+                timer: list[float] = []
+                c = compare_on(h, m, case, kernel, timer=timer)
+                same = same and c.match and eout == c.kernel.output
+                if i:
+                    emu_times.append(et)
+                    kern_times.append(sum(timer))
+        finally:
+            gc.enable()
         scratch = m.scratch
     r = {"cgroups": len(h), "emulator_s": statistics.median(emu_times),
          "kernel_s": statistics.median(kern_times), "mirror_s": mirror_s,
