@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import errno as _errno
 import os
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -115,20 +116,43 @@ def run(h: Hierarchy, prog: Callable[[Any], int], order: Order | int = Order.DES
             opened.close()
     with link, link.create(trace=trace) as f:
         res.trace = f.trace
-        left = None
-        while left != 0 and len(res.reads) < max_reads:
-            try:
-                data = f.read(read_size)
-                res.reads.append((len(data), data))
-                stop = not data
-            except OSError as e:
-                res.reads.append((-e.errno, b""))
-                stop = True
-            if left is not None:
-                left -= 1
-            elif stop:
-                left = extra_reads
+        res.reads = read_session(f.read, [read_size], extra_reads, max_reads)
     return res
+
+
+def read_session(read: Callable[[int], bytes], sizes: Sequence[int], extra_reads: int = 2,
+                 max_reads: int = 1_000_000, timer: list[float] | None = None
+                 ) -> list[tuple[int, bytes]]:
+    """Read an iterator file as ``cat`` does: ``read(size)`` until the first call that
+    gives 0 bytes (end of file; a read of size 0 is not one) or an error, then
+    ``extra_reads`` more.  Sizes are taken from ``sizes`` in turn.  ``read`` raises
+    ``OSError`` for an error (``IterFile.read``, or ``os.read`` on a real fd); each call's
+    time is appended to ``timer`` when given.  Returns ``(n, data)`` per call, ``n`` =
+    ``-errno`` for an error.
+
+    >>> chunks = iter([b"ab", b""])
+    >>> read_session(lambda n: next(chunks, b""), [4096], extra_reads=1)
+    [(2, b'ab'), (0, b''), (0, b'')]
+    """
+    reads: list[tuple[int, bytes]] = []
+    left = None
+    while left != 0 and len(reads) < max_reads:
+        size = sizes[len(reads) % len(sizes)]
+        t = time.perf_counter()
+        try:
+            data = read(size)
+            reads.append((len(data), data))
+            stop = not data and size > 0
+        except OSError as e:
+            reads.append((-(e.errno or _errno.EIO), b""))
+            stop = True
+        if timer is not None:
+            timer.append(time.perf_counter() - t)
+        if left is not None:
+            left -= 1
+        elif stop:
+            left = extra_reads
+    return reads
 
 
 def errno_symbol(code: int) -> str:

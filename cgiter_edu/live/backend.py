@@ -26,7 +26,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from .. import programs
-from ..run import RunResult
+from ..run import RunResult, read_session
 from . import libbpf
 from ._common import LiveError
 from .build import build_object
@@ -155,7 +155,6 @@ class Backend:
         call ``after_create()`` (e.g. rmdir some cgroups), then read like
         :func:`cgiter_edu.run` (``read_size`` may be a list: one size per read() in
         turn).  ``timer``, a list, gets the seconds each read() took."""
-        import time
 
         sizes = [read_size] if isinstance(read_size, int) else list(read_size)
         res = RunResult(read_size=sizes[0], backend="kernel")
@@ -172,23 +171,8 @@ class Backend:
                 try:
                     if after_create is not None:
                         after_create()
-                    left = None
-                    while left != 0 and len(res.reads) < max_reads:
-                        t = time.perf_counter()
-                        size = sizes[len(res.reads) % len(sizes)]
-                        try:
-                            data = os.read(fd, size)
-                            res.reads.append((len(data), data))
-                            stop = not data and size > 0
-                        except OSError as e:
-                            res.reads.append((-(e.errno or _errno.EIO), b""))
-                            stop = True
-                        if timer is not None:
-                            timer.append(time.perf_counter() - t)
-                        if left is not None:
-                            left -= 1
-                        elif stop:
-                            left = extra_reads
+                    res.reads = read_session(lambda n: os.read(fd, n), sizes, extra_reads,
+                                             max_reads, timer)
                 finally:
                     os.close(fd)
             finally:

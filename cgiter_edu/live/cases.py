@@ -38,7 +38,7 @@ from .. import programs, shapes
 from ..hierarchy import Hierarchy
 from ..kernel.cgroup_iter import attach
 from ..kernel.config import PAGE_SIZES, KernelConfig
-from ..run import RunResult
+from ..run import RunResult, read_session
 
 #: read() sizes worth trying, beside random ones
 READ_SIZES = (1, 2, 7, 23, 24, 25, 64, 100, 1000, 4095, 4096, 4097, 8192, 32767, 32768,
@@ -201,21 +201,7 @@ def run_emulated(h: Hierarchy, case: Case, kernel: KernelConfig | None = None) -
             h.kill(p)
         for i, p in enumerate(case.remake):
             h.mkdir(p, cgroup_id=case.made[i] if i < len(case.made) else None)
-        sizes = case.read_sizes or [case.read_size]
-        left = None
-        while left != 0:
-            size = sizes[len(res.reads) % len(sizes)]
-            try:
-                data = f.read(size)
-                res.reads.append((len(data), data))
-                stop = not data and size > 0        # read(fd, buf, 0) is no end of file
-            except OSError as e:
-                res.reads.append((-e.errno, b""))
-                stop = True
-            if left is not None:
-                left -= 1
-            elif stop:
-                left = case.extra_reads
+        res.reads = read_session(f.read, case.read_sizes or [case.read_size], case.extra_reads)
     return res
 
 
