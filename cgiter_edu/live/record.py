@@ -29,10 +29,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from .. import programs, shapes
+from .. import shapes
 from ..hierarchy import Hierarchy
-from ..kernel.cgroup_iter import Order, attach
-from ..kernel.config import KernelConfig
+from ..kernel.cgroup_iter import Order
+from ..recorded import replay
 from ..shapes import cgroup2_mount
 from ._common import RECORD_MAX_READS, LiveError
 from .backend import Backend, program_params
@@ -168,44 +168,9 @@ def record_one(rng: _random.Random, backend: Backend | None = None) -> dict[str,
 
 
 def replay_recorded(case: dict[str, Any]) -> tuple[int, list]:
-    """(attach_errno, reads) the emulator gives for a recorded case (as
-    ``tests/replay.py`` does it)."""
-    release = str(case.get("kernel", "6.18"))
-    kernel = KernelConfig.preset(".".join(release.split(".")[:2]),
-                                 page_size=os.sysconf("SC_PAGE_SIZE"))
-    h = Hierarchy()
-    for path, cid in case["tree"][1:]:
-        h.mkdir(path, cgroup_id=cid)
-    prog = programs.Record(rec_bytes=case["rec_bytes"], stop_id=case.get("stop_id"),
-                           skip_id=case.get("skip_id"), silent=case.get("silent", False),
-                           big=case.get("big"))
-    holds = [h.open(p) for p in case["dead"]]
-    start = case["start"]
-    fd = h.open(start["fd"]) if "fd" in start else None
-    try:
-        link = attach(h, prog, case["order"], cgroup_fd=fd, cgroup_id=start.get("id"),
-                      kernel=kernel)
-    except OSError as e:
-        return e.errno, []
-    f = link.create()
-    for p in case["dead"]:
-        h.rmdir(p)
-    for p, cid in zip(case["remake"], case["made"], strict=True):
-        h.mkdir(p, cgroup_id=cid)
-    reads: list = []
-    for _ in case["reads"]:
-        try:
-            data = f.read(case["read_size"])
-            reads.append([len(data), data.hex()])
-        except OSError as e:
-            reads.append(["err", e.errno])
-    f.close()
-    link.close()
-    for x in holds:
-        x.close()
-    if fd is not None:
-        fd.close()
-    return 0, reads
+    """(attach_errno, reads) the emulator gives for a recorded case, on this machine's
+    page size (:func:`cgiter_edu.recorded.replay`)."""
+    return replay(case, page_size=os.sysconf("SC_PAGE_SIZE"))
 
 
 def record(n: int = 60, seed: int | None = None, out: str | os.PathLike | None = None,

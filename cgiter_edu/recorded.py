@@ -1,0 +1,89 @@
+"""Walks recorded on a real kernel (the format of ``../shared/kernel-traces/README.md``
+and of ``cgiter-edu record``), replayed through the emulator.
+
+One JSON object a line: ``tree`` ([path, id] in creation order), ``order``, ``start``
+(``{"fd": path}``, ``{"id": n}``, both, or neither), the program's parameters
+(``rec_bytes``, ``stop_id``, ``skip_id``, ``silent``, ``big``), ``read_size``, ``dead``
+(paths removed after the iterator file was created, while referenced), ``remake`` /
+``made`` (paths created again and their ids), ``attach_errno``, ``reads`` and, from
+``cgiter-edu record``, ``kernel`` (the release).
+
+Example::
+
+    >>> from cgiter_edu import recorded
+    >>> case = {"tree": [["/", 1], ["/a", 7]], "order": 2, "start": {}, "rec_bytes": 0,
+    ...         "read_size": 4096, "dead": [], "remake": [], "made": [],
+    ...         "reads": [[0, ""], [0, ""]]}
+    >>> recorded.replay(case)
+    (0, [[52, '43203030303030303030303120303030303030303030300a43203030303030303030303720303030303030303030310a4520310a'], [0, '']])
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from . import programs
+from .hierarchy import Hierarchy
+from .kernel.cgroup_iter import attach
+from .kernel.config import KernelConfig
+
+
+def load(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """The cases of one JSONL file, each with ``_where`` = ``"<file>:<line>"``."""
+    p = Path(path)
+    cases = []
+    for i, line in enumerate(p.read_text().splitlines()):
+        if line.strip():
+            case = json.loads(line)
+            case["_where"] = f"{p.name}:{i + 1}"
+            cases.append(case)
+    return cases
+
+
+def kernel_of(case: dict[str, Any], page_size: int = 4096) -> KernelConfig:
+    """The kernel a case was recorded on (``"kernel": "6.18.44-..."``; 6.18 if unsaid)."""
+    release = str(case.get("kernel", "6.18"))
+    return KernelConfig.preset(".".join(release.split(".")[:2]), page_size=page_size)
+
+
+def replay(case: dict[str, Any], page_size: int = 4096) -> tuple[int, list]:
+    """What the emulator gives for a recorded case, in the recorded format:
+    ``(attach_errno, reads)`` with ``reads`` as ``[n, hex]`` or ``["err", errno]``, as
+    many reads as the case recorded."""
+    kernel = kernel_of(case, page_size)
+    h = Hierarchy()
+    for path, cid in case["tree"][1:]:
+        h.mkdir(path, cgroup_id=cid)
+    prog = programs.Record(rec_bytes=case["rec_bytes"], stop_id=case.get("stop_id"),
+                           skip_id=case.get("skip_id"), silent=case.get("silent", False),
+                           big=case.get("big"))
+    holds = [h.open(p) for p in case["dead"]]      # a reference keeps each one listed
+    start = case["start"]
+    fd = h.open(start["fd"]) if "fd" in start else None
+    try:
+        try:
+            link = attach(h, prog, case["order"], cgroup_fd=fd, cgroup_id=start.get("id"),
+                          kernel=kernel)
+        except OSError as e:
+            return e.errno, []
+        with link, link.create() as f:
+            for p in case["dead"]:
+                h.rmdir(p)
+            for p, cid in zip(case["remake"], case["made"], strict=True):
+                h.mkdir(p, cgroup_id=cid)
+            reads: list = []
+            for _ in case["reads"]:
+                try:
+                    data = f.read(case["read_size"])
+                    reads.append([len(data), data.hex()])
+                except OSError as e:
+                    reads.append(["err", e.errno])
+        return 0, reads
+    finally:
+        for x in holds:
+            x.close()
+        if fd is not None:
+            fd.close()
