@@ -752,6 +752,21 @@ def buffer_state(trace: Trace, step: int | None = None) -> BufferState:
     return BufferState(segs, copied, ghost, count, reads, read_no)
 
 
+def _buffer_bars(ax: Any) -> dict[str, PolyCollection]:
+    """The byte bars of a buffer picture, added to ``ax``: copied to user space, still in
+    the buffer, and the hatched ghost of a rolled-back record."""
+    bars = {
+        "copied": PolyCollection([], facecolors=COLORS["copied"], edgecolors="none", zorder=2),
+        "buffered": PolyCollection([], facecolors=COLORS["buffered"], edgecolors="none",
+                                   zorder=2),
+        "ghost": PolyCollection([], facecolors="none", edgecolors=COLORS["rollback"],
+                                hatch="///", linewidths=1.5, zorder=3),
+    }
+    for c in bars.values():
+        ax.add_collection(c)
+    return bars
+
+
 class BufferView:
     """The seq_file buffer as 8 page rows filling byte by byte, a zoom on its last
     bytes (the one that can never be used), and the list of read() results.
@@ -824,16 +839,7 @@ class BufferView:
             ax.plot([P, P], [last_row + h / 2, self.zoom_row - h / 2], color="#999999", lw=1,
                     ls=":", zorder=0)
             # the bars
-            self.bars = {
-                "copied": PolyCollection([], facecolors=COLORS["copied"], edgecolors="none",
-                                         zorder=2),
-                "buffered": PolyCollection([], facecolors=COLORS["buffered"], edgecolors="none",
-                                           zorder=2),
-                "ghost": PolyCollection([], facecolors="none", edgecolors=COLORS["rollback"],
-                                        hatch="///", linewidths=1.5, zorder=3),
-            }
-            for c in self.bars.values():
-                ax.add_collection(c)
+            self.bars = _buffer_bars(ax)
             self.ticks = LineCollection([], colors="white", linewidths=0.8, zorder=3)
             ax.add_collection(self.ticks)
             self.ghost_label = ax.text(0, 0, "", fontsize=14, color="#A23B00",
@@ -1022,16 +1028,7 @@ class BufferStrip:
             vis = max(1.0, 0.004 * S)
             ax.add_patch(Rectangle((S - vis, -h / 2), vis, h, facecolor=COLORS["unusable"],
                                    zorder=5))
-            self.bars = {
-                "copied": PolyCollection([], facecolors=COLORS["copied"], edgecolors="none",
-                                         zorder=2),
-                "buffered": PolyCollection([], facecolors=COLORS["buffered"], edgecolors="none",
-                                           zorder=2),
-                "ghost": PolyCollection([], facecolors="none", edgecolors=COLORS["rollback"],
-                                        hatch="///", linewidths=1.5, zorder=3),
-            }
-            for c in self.bars.values():
-                ax.add_collection(c)
+            self.bars = _buffer_bars(ax)
             self.text = PathText((0, -h / 2 - 0.12), "", size=15, ha="left", va="top",
                                  color=DARK, transform=ax.transData) if label else None
             if self.text is not None:
