@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING, Any
 
 from ..trace import EndReason, EventKind
 from . import bpf_iter
-from .bpf_iter import BpfIterReg, BpfIterSeqInfo, IterLink, SeqOperations, _oserror
+from .bpf_iter import (
+    BpfIterReg,
+    BpfIterSeqInfo,
+    IterLink,
+    SeqOperations,
+    _oserror,
+    bpf_iter_get_info,
+    bpf_iter_run_prog,
+)
 from .cgroup import (
     CSS_ONLINE,
     Css,
@@ -214,10 +222,6 @@ def __cgroup_iter_seq_show(seq: SeqFile, css: Css | None, in_stop: bool) -> int:
     if ret != 0:
         p.terminate = True
     return 0
-
-
-bpf_iter_get_info = bpf_iter.bpf_iter_get_info
-bpf_iter_run_prog = bpf_iter.bpf_iter_run_prog
 
 
 def cgroup_iter_seq_show(seq: SeqFile, v: Css) -> int:
