@@ -470,3 +470,18 @@ def test_bench_viz_runs_small(capsys):
     r = bench_viz(n_cgroups=20, repeats=3, gif_frames=4)
     assert {"redraw_ms", "gif_s", "full_draw_ms"} <= set(r)
     assert "target" in capsys.readouterr().out
+
+
+def test_captions_elide_long_paths_so_they_fit_the_slide():
+    from cgiter_edu import Order, programs, run, shapes
+    from cgiter_edu.trace import EventKind
+    from cgiter_edu.viz.plot import _short_path, describe
+
+    assert _short_path("/a/" + "b" * 50 + "/c", 20) == "/a/.../c"
+    assert _short_path("/system.slice/sshd.service") == "/system.slice/sshd.service"
+    t = run(shapes.kubernetes_node(), programs.Record(rec_bytes=64), Order.DESCENDANTS_POST,
+            trace=True).trace
+    shows = [e.step for e in t.events if e.kind is EventKind.SHOW and e.cgroup is not None]
+    longest = max(len(describe(t, s)) for s in shows)
+    assert longest <= 110, longest
+    assert any("/.../cri-containerd-" in describe(t, s) for s in shows)

@@ -199,12 +199,33 @@ def _result_text(e: Event) -> str:
     return f"{e.result} B" if e.result else "0 (end of file)"
 
 
+#: captions name a cgroup by its path; longer paths keep their last components
+CAPTION_PATH_MAX = 48
+
+
+def _short_path(path: str, limit: int = CAPTION_PATH_MAX) -> str:
+    """``/kubepods.slice/.../pod.slice/x.scope``: the path, its middle elided to fit.
+
+    >>> _short_path("/a/" + "b" * 50 + "/c", 20)
+    '/a/.../c'
+    """
+    if len(path) <= limit:
+        return path
+    parts = path.strip("/").split("/")
+    head, tail = "/" + parts[0], []
+    for comp in reversed(parts[1:]):
+        if len(head) + 5 + sum(len(c) + 1 for c in tail) + len(comp) + 1 > limit and tail:
+            break
+        tail.insert(0, comp)
+    return f"{head}/.../{'/'.join(tail)}" if len(tail) < len(parts) - 1 else path
+
+
 def _namer(trace: Trace):
     def name(cid: int | None) -> str:
         if cid is None:
             return "NULL"
         info = trace.cgroups.get(cid)
-        return info[0] if info else f"id {cid}"
+        return _short_path(info[0]) if info else f"id {cid}"
     return name
 
 
