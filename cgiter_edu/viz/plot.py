@@ -200,24 +200,34 @@ def _result_text(e: Event) -> str:
 
 
 #: captions name a cgroup by its path; longer paths keep their last components
-CAPTION_PATH_MAX = 48
+CAPTION_PATH_MAX = 56
 
 
 def _short_path(path: str, limit: int = CAPTION_PATH_MAX) -> str:
-    """``/kubepods.slice/.../pod.slice/x.scope``: the path, its middle elided to fit.
+    """The path, shortened to about ``limit`` characters for a caption: the first
+    component, ``...`` and as many of the last ones as fit; a single name that is too
+    long loses its middle.
 
     >>> _short_path("/a/" + "b" * 50 + "/c", 20)
     '/a/.../c'
+    >>> _short_path("/k.slice/" + "pod-" + "x" * 60 + ".slice", 30)
+    '.../pod-xxxxxxx...xxxxxx.slice'
     """
     if len(path) <= limit:
         return path
     parts = path.strip("/").split("/")
-    head, tail = "/" + parts[0], []
+    tail: list[str] = []
     for comp in reversed(parts[1:]):
-        if len(head) + 5 + sum(len(c) + 1 for c in tail) + len(comp) + 1 > limit and tail:
+        if len(parts[0]) + 6 + len("/".join([comp, *tail])) > limit:
             break
         tail.insert(0, comp)
-    return f"{head}/.../{'/'.join(tail)}" if len(tail) < len(parts) - 1 else path
+    if tail:
+        return f"/{parts[0]}/.../{'/'.join(tail)}"
+    last = parts[-1]
+    if len(last) + 4 <= limit:
+        return ".../" + last
+    keep = limit - 7
+    return ".../" + last[: keep // 2] + "..." + last[len(last) - (keep - keep // 2):]
 
 
 def _namer(trace: Trace):
