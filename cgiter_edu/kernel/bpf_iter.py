@@ -25,6 +25,7 @@ import errno
 import itertools
 import os
 import threading
+import types
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +74,25 @@ class BpfIterMeta:
         return f"<bpf_iter_meta session_id={self.session_id} seq_num={self.seq_num}>"
 
 
+class BpfProg:
+    """``struct bpf_prog``: a loaded program.  ``bpf_func`` is what ``bpf_prog_run()``
+    jumps to (the JITed image on a kernel; here the Python callable, resolved once at
+    load so a program object with ``__call__`` is entered as a bound method)."""
+
+    __slots__ = ("orig", "bpf_func")
+
+    def __init__(self, prog: Callable[[Any], Any]) -> None:
+        if not callable(prog):
+            raise TypeError(f"prog must be a callable taking ctx, not {type(prog).__name__}")
+        self.orig = prog
+        # an object whose class defines __call__ in Python: enter it as a bound method
+        call = type(prog).__call__           # prog is callable, so its type has one
+        self.bpf_func = prog.__call__ if isinstance(call, types.FunctionType) else prog
+
+    def __repr__(self) -> str:
+        return f"<bpf_prog {self.orig!r}>"
+
+
 class BpfIterPrivData:
     """``struct bpf_iter_priv_data``: ``prog``, ``session_id``, ``seq_num``, ``done_stop``
     and the target's private data (``target_private``: for cgroup_iter a
@@ -83,7 +103,7 @@ class BpfIterPrivData:
 
     def __init__(self) -> None:
         self.seq_info: BpfIterSeqInfo | None = None
-        self.prog: Callable[[Any], Any] | None = None
+        self.prog: BpfProg | None = None
         self.session_id = 0
         self.seq_num = 0
         self.done_stop = False
@@ -180,7 +200,7 @@ def bpf_iter_done_stop(seq: SeqFile) -> None:
     seq.iter_priv.done_stop = True
 
 
-def bpf_iter_get_info(meta: BpfIterMeta, in_stop: bool) -> Callable | None:
+def bpf_iter_get_info(meta: BpfIterMeta, in_stop: bool) -> BpfProg | None:
     """``bpf_iter_get_info()`` (kernel/bpf/bpf_iter.c): fill ``meta`` and give the program,
     or None in stop() once the epilogue has been delivered (``done_stop``)."""
     iter_priv = meta.seq.iter_priv
@@ -191,14 +211,15 @@ def bpf_iter_get_info(meta: BpfIterMeta, in_stop: bool) -> Callable | None:
     return iter_priv.prog
 
 
-def bpf_iter_run_prog(prog: Callable, ctx: Any) -> int:
-    """``bpf_iter_run_prog()`` (kernel/bpf/bpf_iter.c): run the program on ``ctx``.
+def bpf_iter_run_prog(prog: BpfProg, ctx: Any) -> int:
+    """``bpf_iter_run_prog()`` (kernel/bpf/bpf_iter.c): run the program on ``ctx``
+    (``bpf_prog_run()``: ``prog->bpf_func(ctx)``).
 
     The kernel runs it under ``rcu_read_lock()``; here a Python exception or a return
     value that is not an int becomes :class:`BpfProgramError` naming the cgroup.
     """
     try:
-        ret = prog(ctx)
+        ret = prog.bpf_func(ctx)
     except Exception as e:
         raise BpfProgramError(f"the BPF program raised {type(e).__name__}: {e} "
                               f"{_where(ctx)}") from e
@@ -399,7 +420,8 @@ class IterLink:
     def __init__(self, hierarchy: Hierarchy, prog: Callable, tinfo: BpfIterReg, aux: Any,
                  kernel: KernelConfig) -> None:
         self.hierarchy = hierarchy
-        self.prog = prog
+        self.prog = prog                      # the program as the user gave it
+        self.bpf_prog = BpfProg(prog)         # link->link.prog
         self.tinfo = tinfo
         self.aux = aux
         self.kernel = kernel
@@ -578,7 +600,7 @@ def prepare_seq_file(link: IterLink, trace: bool = False) -> IterFile:
     seq.iter_priv = iter_priv                 # container_of(seq->private, ...)
     iter_priv.target_private = seq_info.init_seq_private(link.hierarchy, link.aux)
     seq.private = iter_priv.target_private
-    init_seq_meta(iter_priv, seq_info, link.prog)
+    init_seq_meta(iter_priv, seq_info, link.bpf_prog)
     iter_priv.meta = BpfIterMeta(seq)
     link._refcnt += 1
     if trace:
@@ -591,7 +613,7 @@ def prepare_seq_file(link: IterLink, trace: bool = False) -> IterFile:
     return f
 
 
-def init_seq_meta(priv_data: BpfIterPrivData, seq_info: BpfIterSeqInfo, prog: Callable) -> None:
+def init_seq_meta(priv_data: BpfIterPrivData, seq_info: BpfIterSeqInfo, prog: BpfProg) -> None:
     """``init_seq_meta()`` (kernel/bpf/bpf_iter.c): a new session id, ``seq_num`` 0."""
     priv_data.seq_info = seq_info
     priv_data.prog = prog
