@@ -87,17 +87,21 @@ class RunResult:
 
 def run(h: Hierarchy, prog: Callable[[Any], int], order: Order | int = Order.DESCENDANTS_PRE,
         start: str | CgroupFd | int | None = None, *, cgroup_id: int | None = None,
-        read_size: int = 131072, kernel: KernelConfig | None = None, trace: bool = False,
-        extra_reads: int = 2, max_reads: int = 1_000_000) -> RunResult:
+        read_size: int | Sequence[int] = 131072, kernel: KernelConfig | None = None,
+        trace: bool = False, extra_reads: int = 2, max_reads: int = 1_000_000,
+        after_create: Callable[[], None] | None = None) -> RunResult:
     """Attach ``prog``, create one iterator file and read it like ``cat`` would.
 
     ``start``: a path (an fd is opened on it for the attach and closed after), a
     :class:`~cgiter_edu.hierarchy.CgroupFd` or an int fd; ``cgroup_id`` attaches by id;
-    neither: the root; both: EINVAL, as the kernel says.  Reads of ``read_size`` go on
-    until the first one that gives 0 or an error, then ``extra_reads`` more.
+    neither: the root; both: EINVAL, as the kernel says.  Reads of ``read_size`` (or of
+    each size of a list in turn) go on until the first one that gives 0 or an error,
+    then ``extra_reads`` more.  ``after_create`` runs between creating the iterator
+    file and the first read (to remove or make cgroups then, as the recorded walks do).
     """
     kernel = DEFAULT if kernel is None else kernel
-    res = RunResult(read_size=read_size, hierarchy=h)
+    sizes = [read_size] if isinstance(read_size, int) else list(read_size)
+    res = RunResult(read_size=sizes[0], hierarchy=h)
     fd = None
     opened = None
     try:
@@ -116,7 +120,9 @@ def run(h: Hierarchy, prog: Callable[[Any], int], order: Order | int = Order.DES
             opened.close()
     with link, link.create(trace=trace) as f:
         res.trace = f.trace
-        res.reads = read_session(f.read, [read_size], extra_reads, max_reads)
+        if after_create is not None:
+            after_create()
+        res.reads = read_session(f.read, sizes, extra_reads, max_reads)
     return res
 
 

@@ -36,9 +36,8 @@ from typing import Any
 
 from .. import programs, shapes
 from ..hierarchy import Hierarchy
-from ..kernel.cgroup_iter import attach
 from ..kernel.config import PAGE_SIZES, KernelConfig
-from ..run import RunResult, read_session
+from ..run import RunResult, run
 
 #: read() sizes worth trying, beside random ones
 READ_SIZES = (1, 2, 7, 23, 24, 25, 64, 100, 1000, 4095, 4096, 4097, 8192, 32767, 32768,
@@ -176,33 +175,24 @@ def run_emulated(h: Hierarchy, case: Case, kernel: KernelConfig | None = None) -
     """Run ``case`` on the emulated ``h`` through the public API (attach, create, the
     removals and re-creations, reads).  ``h`` is changed as the case says."""
     kernel = kernel or machine_kernel()
-    prog = program_from_spec(case.program)
-    res = RunResult(read_size=case.read_size, hierarchy=h)
     st = case.start
-    opened = None
-    fd: Any = None
+    start: Any = None
     if "fd" in st:
-        opened = fd = h.open(st["fd"])
+        start = st["fd"]                          # run() opens it for the attach
     elif "held" in st:
-        fd = h.held[st["held"]]
+        start = h.held[st["held"]]
     elif "rawfd" in st:
-        fd = st["rawfd"]
-    try:
-        link = attach(h, prog, case.order, cgroup_fd=fd, cgroup_id=st.get("id"), kernel=kernel)
-    except OSError as e:
-        res.attach_errno = e.errno
-        res.attach_error = e.strerror
-        return res
-    finally:
-        if opened is not None:
-            opened.close()
-    with link, link.create() as f:
+        start = st["rawfd"]
+
+    def changes() -> None:                        # after create, before the first read
         for p in case.dead:
             h.kill(p)
         for i, p in enumerate(case.remake):
             h.mkdir(p, cgroup_id=case.made[i] if i < len(case.made) else None)
-        res.reads = read_session(f.read, case.read_sizes or [case.read_size], case.extra_reads)
-    return res
+
+    return run(h, program_from_spec(case.program), case.order, start, cgroup_id=st.get("id"),
+               read_size=case.read_sizes or case.read_size, kernel=kernel,
+               extra_reads=case.extra_reads, after_create=changes)
 
 
 # -- random cases -------------------------------------------------------------------------
