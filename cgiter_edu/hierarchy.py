@@ -211,6 +211,13 @@ class Hierarchy:
         from loading a saved hierarchy), by id; :meth:`release` drops one."""
         return dict(self._held)
 
+    def _live(self, path: str) -> Css:
+        """The live cgroup at ``path``, or OSError(ENOENT) (as a path lookup fails)."""
+        css = self._by_path.get(_norm(path))
+        if css is None:
+            raise _err(errno.ENOENT, f"no cgroup at {path!r}")
+        return css
+
     def _css(self, key: str | int) -> Css:
         if isinstance(key, str):
             css = self._by_path.get(_norm(key))
@@ -269,17 +276,14 @@ class Hierarchy:
         """``rmdir`` a cgroup.  EBUSY if it has live children (or is the root), ENOENT if
         there is none.  Still referenced (an open :class:`CgroupFd`, an iterator link or
         file), it becomes *dead* and stays on its parent's list until released."""
-        p = _norm(path)
         self.cgroup_mutex.lock(f"rmdir {path}")
         try:
-            css = self._by_path.get(p)
-            if css is None:
-                raise _err(errno.ENOENT, f"no cgroup at {path!r}")
+            css = self._live(path)
             if css.parent is None:
                 raise _err(errno.EBUSY, "the root cgroup cannot be removed")
             if css_has_online_children(css):
-                raise _err(errno.EBUSY, f"cgroup {p!r} has live children")
-            del self._by_path[p]
+                raise _err(errno.EBUSY, f"cgroup {css.path!r} has live children")
+            del self._by_path[css.path]
             self.graph.nodes[css.cgroup_id]["dead"] = True
             kill_css(css)
         finally:
@@ -292,12 +296,9 @@ class Hierarchy:
         >>> with h.open("/a") as fd: int(fd)
         3
         """
-        p = _norm(path)
         self.cgroup_mutex.lock(f"open {path}")
         try:
-            css = self._by_path.get(p)
-            if css is None:
-                raise _err(errno.ENOENT, f"no cgroup at {path!r}")
+            css = self._live(path)
             fd = 3
             while fd in self._fds:
                 fd += 1
