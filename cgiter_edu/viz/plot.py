@@ -407,13 +407,8 @@ class WalkView:
         self.show_title = title
         self.show_caption = caption
         own = ax is None
-        if own:
-            with slide_style():
-                fig = plt.figure(figsize=SLIDE_SIZE)
-                ax = fig.add_axes((0.015, 0.03, 0.70 if legend else 0.97, 0.82))
-        assert ax is not None
-        self.ax = ax
-        self.figure = ax.figure
+        self.figure, self.ax = _new_axes(ax, rect=(0.015, 0.03, 0.70 if legend else 0.97, 0.82))
+        ax = self.ax
         ax.set_axis_off()
         self._label_text = self._labels(labels)
         self.min_font = min_font
@@ -813,14 +808,8 @@ class BufferView:
                  zoom: int | None = None, reads: bool = True, title: str | bool = True,
                  max_reads_listed: int = 9) -> None:
         self.trace = trace
-        own = ax is None
-        if own:
-            with slide_style():
-                fig = plt.figure(figsize=SLIDE_SIZE)
-                ax = fig.add_axes((0.085, 0.1, 0.63 if reads else 0.88, 0.78))
-        assert ax is not None
-        self.ax = ax
-        self.figure = ax.figure
+        self.figure, self.ax = _new_axes(ax, rect=(0.085, 0.1, 0.63 if reads else 0.88, 0.78))
+        ax = self.ax
         self.page = trace.page_size
         self.size = trace.buffer_size
         self.pages = max(1, self.size // self.page)
