@@ -66,6 +66,9 @@ class Event:
     ``writes`` holds one ``(bytes, result)`` pair per helper call the program
     made during a SHOW (result 0 or ``-EOVERFLOW``), so a picture can show the
     record that did not fit.  ``seq_num`` is the value the program saw.
+    ``func`` and ``line`` say where in the mirrored kernel code (``cgiter_edu.kernel``)
+    the step happened; a SHOW is at the line of ``__cgroup_iter_seq_show`` that runs
+    the program.
     """
 
     step: int
@@ -84,6 +87,11 @@ class Event:
     reason: str | None = None        #: END: an :class:`EndReason` value
     mutex_held: bool = False         #: is cgroup_mutex held by the walk after this step
     note: str = ""                   #: free text (WAIT/ACQUIRED: who waited)
+    #: where in the mirrored kernel code the step happened: ``"module:function"``, e.g.
+    #: ``"cgiter_edu.kernel.bpf_iter:bpf_seq_read"`` (methods as ``Class.method``)
+    func: str | None = None
+    #: the line of that module's source file a student should see highlighted
+    line: int | None = None
 
     @property
     def written(self) -> bytes:

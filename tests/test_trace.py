@@ -81,3 +81,40 @@ def test_a_failed_read_delivers_nothing():
     c = r.trace.counts()
     assert (c["delivered"], c["lost"], c["walked"]) == (0, 5, 6)
     assert r.trace.end_reason.value == "max_iter_objects"
+
+
+def _source_line(ev):
+    """The source text of the line an event points at."""
+    import importlib
+    import inspect
+
+    module, qualname = ev.func.split(":")
+    obj = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    lines, first = inspect.getsourcelines(obj)
+    assert first <= ev.line < first + len(lines), (ev, first, len(lines))
+    return lines[ev.line - first].strip()
+
+
+def test_events_say_where_in_the_kernel_code_they_happened():
+    h = Hierarchy()
+    h.mkdir("/a")
+    r = run(h, programs.id_printer, Order.DESCENDANTS_PRE, trace=True, read_size=4096)
+    shows = r.trace.of_kind(EventKind.SHOW)
+    assert len(shows) == 3
+    for ev in shows:          # the function that runs the program, at the line that runs it
+        assert ev.func == "cgiter_edu.kernel.cgroup_iter:__cgroup_iter_seq_show"
+        assert _source_line(ev) == "ret = bpf_iter_run_prog(prog, ctx)"
+    lock = r.trace.of_kind(EventKind.LOCK)[0]
+    assert lock.func == "cgiter_edu.kernel.cgroup_iter:cgroup_iter_seq_start"
+    unlock = r.trace.of_kind(EventKind.UNLOCK)[0]
+    assert unlock.func == "cgiter_edu.kernel.cgroup_iter:cgroup_iter_seq_stop"
+    nxt = r.trace.of_kind(EventKind.NEXT)[0]
+    assert nxt.func == "cgiter_edu.kernel.bpf_iter:bpf_seq_read"
+    end = r.trace.of_kind(EventKind.END)[0]
+    assert end.func == "cgiter_edu.kernel.cgroup_iter:cgroup_iter_seq_stop"
+    for ev in r.trace:        # every event has a place, and that place is real source
+        assert ev.func.startswith("cgiter_edu.kernel.") and _source_line(ev)
+    back = Trace.from_json(r.trace.to_json())
+    assert [(e.func, e.line) for e in back] == [(e.func, e.line) for e in r.trace]

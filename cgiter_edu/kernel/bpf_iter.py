@@ -24,6 +24,7 @@ from __future__ import annotations
 import errno
 import itertools
 import os
+import sys
 import threading
 import types
 from collections.abc import Callable
@@ -150,36 +151,69 @@ class BpfIterReg:
 
 class Tracer:
     """Appends :class:`~cgiter_edu.trace.Event` objects to a Trace; held by the seq_file
-    only when a trace was asked for."""
+    only when a trace was asked for.  Each event records where it happened: the function
+    and line ``depth`` frames above :meth:`emit` (1: its caller)."""
 
-    __slots__ = ("trace", "read_no", "mutex_held", "ended")
+    __slots__ = ("trace", "read_no", "mutex_held", "ended", "show_before")
 
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
         self.read_no = -1
         self.mutex_held = False
         self.ended = False
+        self.show_before = 0
 
-    def emit(self, kind: EventKind, **kw: Any) -> None:
+    def emit(self, kind: EventKind, depth: int = 1, **kw: Any) -> None:
         if kind is EventKind.LOCK:
             self.mutex_held = True
         elif kind is EventKind.UNLOCK:
             self.mutex_held = False
+        self._append(kind, depth + 1, mutex_held=self.mutex_held, **kw)
+
+    def _append(self, kind: EventKind, depth: int, **kw: Any) -> None:
+        frame = sys._getframe(depth)
         ev = self.trace.events
         ev.append(Event(step=len(ev), kind=kind, read_no=self.read_no,
-                        mutex_held=self.mutex_held, **kw))
+                        func=_func_name(frame.f_code, frame.f_globals), line=frame.f_lineno,
+                        **kw))
 
     def end(self, reason: EndReason, count: int) -> None:
         if not self.ended:
             self.ended = True
-            self.emit(EventKind.END, reason=reason.value, count_before=count, count_after=count)
+            self.emit(EventKind.END, 2, reason=reason.value, count_before=count,
+                      count_after=count)
+
+    def prog_runs(self, seq: SeqFile) -> None:
+        """Before the program runs: collect its helper calls."""
+        self.show_before = seq.count
+        seq.writes = []
+
+    def prog_ran(self, seq: SeqFile, ctx: Any, ret: int) -> None:
+        """The program ran: a SHOW event, placed at the line that called
+        :func:`bpf_iter_run_prog` (two frames up)."""
+        cg = ctx.cgroup
+        self.emit(EventKind.SHOW, 3, cgroup=None if cg is None else cg.id,
+                  seq_num=ctx.meta.seq_num, writes=tuple(seq.writes), ret=int(ret),
+                  count_before=self.show_before, count_after=seq.count)
+        seq.writes = None
 
     def on_mutex(self, what: str, who: str) -> None:
-        """The cgroup_mutex listener: another thread waits for / got the mutex."""
+        """The cgroup_mutex listener: another thread waits for / got the mutex (the event is
+        placed where that thread called ``CgroupMutex.lock``)."""
         kind = EventKind.WAIT if what == "wait" else EventKind.ACQUIRED
-        ev = self.trace.events
-        ev.append(Event(step=len(ev), kind=kind, read_no=self.read_no,
-                        mutex_held=kind is EventKind.WAIT, note=who))
+        self._append(kind, 3, mutex_held=kind is EventKind.WAIT, note=who)
+
+
+_func_names: dict[Any, str] = {}
+
+
+def _func_name(code: Any, glob: dict) -> str:
+    """``"module:qualname"`` of a code object, cached."""
+    name = _func_names.get(code)
+    if name is None:
+        name = f"{glob.get('__name__', '?')}:{getattr(code, 'co_qualname', code.co_name)}"
+        _func_names[code] = name
+    return name
 
 
 # -- seq_num and the program ----------------------------------------------------------
@@ -218,6 +252,9 @@ def bpf_iter_run_prog(prog: BpfProg, ctx: Any) -> int:
     The kernel runs it under ``rcu_read_lock()``; here a Python exception or a return
     value that is not an int becomes :class:`BpfProgramError` naming the cgroup.
     """
+    tr = ctx.meta.seq.tracer
+    if tr is not None:
+        tr.prog_runs(ctx.meta.seq)
     try:
         ret = prog.bpf_func(ctx)
     except Exception as e:
@@ -227,6 +264,8 @@ def bpf_iter_run_prog(prog: BpfProg, ctx: Any) -> int:
         raise BpfProgramReturnError(f"the BPF program returned {ret!r} ({type(ret).__name__}) "
                                     f"{_where(ctx)}; it must return an int (0 to go on, "
                                     f"non-zero to stop)")
+    if tr is not None:
+        tr.prog_ran(ctx.meta.seq, ctx, ret)
     return ret
 
 

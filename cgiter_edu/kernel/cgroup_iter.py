@@ -207,16 +207,7 @@ def __cgroup_iter_seq_show(seq: SeqFile, css: Css | None, in_stop: bool) -> int:
     ret = 0
     prog = bpf_iter_get_info(meta, in_stop)
     if prog is not None:
-        if tr is None:
-            ret = bpf_iter_run_prog(prog, ctx)
-        else:
-            before = seq.count
-            seq.writes = []
-            ret = bpf_iter_run_prog(prog, ctx)
-            tr.emit(EventKind.SHOW, cgroup=None if css is None else css.cgroup_id,
-                    seq_num=meta.seq_num, writes=tuple(seq.writes), ret=int(ret),
-                    count_before=before, count_after=seq.count)
-            seq.writes = None
+        ret = bpf_iter_run_prog(prog, ctx)
 
     # if prog returns > 0, terminate after this element.
     if ret != 0:
