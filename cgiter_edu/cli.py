@@ -289,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _optional(sub, "cgiter_edu.live.cli", ("add_live_parser", "add_record_parser"))
     _optional(sub, "cgiter_edu.viz.cli", ("add_plot_parser", "add_animate_parser"))
+    _optional(sub, "cgiter_edu.exercises", ("add_quiz_parser",))
     return p
 
 

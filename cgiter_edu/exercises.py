@@ -1,0 +1,637 @@
+"""Seeded exercises that check themselves, in the style of OSTEP's homework scripts.
+
+A seed and a kind make one :class:`Question`: a small hierarchy, a walk to predict, the
+answer and an explanation.  The same seed gives the same question on any machine and
+any Python (the generator is a fixed 64-bit splitmix, not :mod:`random`); different
+seeds give different trees and numbers.  Every answer and every explanation is read
+from what the emulator did (the walk's :class:`~cgiter_edu.trace.Trace` and the bytes
+and errnos its read() calls gave): nothing here walks a hierarchy itself.
+
+Kinds (:data:`KINDS`):
+
+* ``order``: the ids the program is called on, for an order and a start cgroup;
+* ``reads``: what each read() returns (byte counts and errnos) for a record size, a
+  page size and a read size;
+* ``capacity``: how many records of a size fit in one session;
+* ``never``: which cgroups the program never runs on, when the walk is cut;
+* ``seq_num``: the ``seq_num`` a cgroup's record carries, with dead cgroups around;
+* ``format``: what ``bpf_seq_printf`` prints for a format and its arguments.
+
+Example::
+
+    >>> from cgiter_edu.exercises import question
+    >>> q = question(7, "capacity")
+    >>> q.kind, q.seed, q.check(q.answer_text)
+    ('capacity', 7, True)
+    >>> question(7, "capacity").text == q.text        # the same seed, the same question
+    True
+
+On the command line: ``cgiter-edu quiz --seed 7`` prints a question, ``--answer`` adds
+the answer and its explanation.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import programs
+from .hierarchy import Hierarchy
+from .kernel.cgroup_iter import Order
+from .kernel.config import KernelConfig
+from .run import RunResult, errno_symbol, run
+from .trace import CgroupState, EventKind, Trace
+
+#: the kinds of question, in the order the lessons meet them
+KINDS = ("order", "reads", "capacity", "never", "seq_num", "format")
+
+_MASK = (1 << 64) - 1
+
+
+class Rng:
+    """splitmix64: the same numbers from the same seed on every machine and Python.
+
+    >>> Rng(1).below(100), Rng(1).below(100) == Rng(1).below(100)
+    (66, True)
+    """
+
+    def __init__(self, seed: int, salt: str = "") -> None:
+        s = seed & _MASK
+        for ch in salt.encode():                 # mix the kind in, byte by byte
+            s = (s * 0x100000001B3 ^ ch) & _MASK
+        self.state = s
+
+    def next64(self) -> int:
+        self.state = (self.state + 0x9E3779B97F4A7C15) & _MASK
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+        return z ^ (z >> 31)
+
+    def below(self, n: int) -> int:
+        """An int in ``[0, n)``."""
+        return self.next64() % n
+
+    def between(self, lo: int, hi: int) -> int:
+        """An int in ``[lo, hi]``."""
+        return lo + self.below(hi - lo + 1)
+
+    def choice(self, seq: Any) -> Any:
+        return seq[self.below(len(seq))]
+
+    def sample(self, seq: Any, k: int) -> list:
+        pool = list(seq)
+        return [pool.pop(self.below(len(pool))) for _ in range(min(k, len(pool)))]
+
+
+@dataclass
+class Setup:
+    """Everything needed to run the walk of a question again (for "show me")."""
+
+    tree: str                                    #: Hierarchy.to_json() of the tree
+    order: int
+    start: str | None = None                     #: path attached by fd, None: the root
+    program: Any = None                          #: the program (a programs.Program)
+    read_size: int = 131072
+    page_size: int = 4096
+
+    def hierarchy(self) -> Hierarchy:
+        """A fresh copy of the question's hierarchy (dead cgroups included)."""
+        return Hierarchy.from_json(self.tree)
+
+    def run(self, trace: bool = True) -> RunResult:
+        """Run the question's walk on the emulator (a fresh copy of the tree)."""
+        return run(self.hierarchy(), self.program, self.order, self.start,
+                   read_size=self.read_size, kernel=KernelConfig(page_size=self.page_size),
+                   trace=trace, extra_reads=1)
+
+
+@dataclass
+class Question:
+    """One exercise: ``text`` to show, ``answer`` (and ``answer_text``), ``explanation``.
+
+    :meth:`check` takes a student's answer as typed; :attr:`setup` runs the walk again
+    (``q.setup.run().trace``) for a picture or the explorer.
+    """
+
+    seed: int
+    kind: str
+    text: str
+    answer: Any
+    answer_text: str
+    explanation: str
+    setup: Setup
+    hint: str = ""
+    _parse: Callable[[str], Any] = field(default=lambda s: s, repr=False)
+
+    def check(self, response: Any) -> bool:
+        """Is ``response`` (a string as typed, or a value) the right answer?
+
+        >>> q = question(3, "order")
+        >>> q.check(q.answer_text), q.check("")
+        (True, False)
+        """
+        try:
+            given = self._parse(response) if isinstance(response, str) else response
+        except (ValueError, TypeError):
+            return False
+        if isinstance(self.answer, list) and isinstance(given, (list, tuple)):
+            return list(given) == self.answer
+        return given == self.answer
+
+    def trace(self) -> Trace:
+        """The trace of the question's walk (run again, the same every time)."""
+        t = self.setup.run().trace
+        assert t is not None
+        return t
+
+    def __str__(self) -> str:
+        return self.text
+
+
+# -- parsing what a student types ---------------------------------------------------------
+def _ints(s: str) -> list[int]:
+    toks = re.findall(r"-?\d+", s)
+    if not toks and s.strip() not in ("", "none", "[]", "-"):
+        raise ValueError(s)
+    return [int(t) for t in toks]
+
+
+def _int(s: str) -> int:
+    vals = _ints(s)
+    if len(vals) != 1:
+        raise ValueError(s)
+    return vals[0]
+
+
+def _results(s: str) -> list[int | str]:
+    out: list[int | str] = []
+    for tok in re.split(r"[\s,;\[\]']+", s.strip()):
+        if not tok:
+            continue
+        if tok.lstrip("-").isdigit():
+            out.append(int(tok))
+        elif tok.upper().startswith("E"):
+            out.append(tok.upper())
+        else:
+            raise ValueError(tok)
+    return out
+
+
+def _text(s: str) -> str:
+    s = s.strip("\n")
+    if len(s) >= 2 and s[0] == s[-1] and s[0] in "'\"":
+        s = s[1:-1]
+    return s
+
+
+# -- building trees -----------------------------------------------------------------------
+_NAMES = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _random_tree(rng: Rng, n: int, max_depth: int = 4) -> Hierarchy:
+    """``n`` cgroups (root included) named a, b, c... in creation order; ids from 1 up."""
+    h = Hierarchy()
+    paths = ["/"]
+    for i in range(1, n):
+        cands = [p for p in paths if p.count("/") < max_depth or p == "/"]
+        parent = rng.choice(cands)
+        path = ("" if parent == "/" else parent) + "/" + _NAMES[(i - 1) % 26]
+        h.mkdir(path)
+        paths.append(path)
+    return h
+
+
+def _tree_text(h: Hierarchy) -> str:
+    lines = []
+    for c in h.cgroups():
+        mark = "   (dead: removed, still referenced)" if c.dead else ""
+        lines.append(f"  {c.id:>4}  {'  ' * c.level}{c.name or '/'}{mark}")
+    return "\n".join(lines)
+
+
+def _order_name(order: int) -> str:
+    return {2: "pre-order (DESCENDANTS_PRE)", 3: "post-order (DESCENDANTS_POST)",
+            4: "ANCESTORS_UP", 1: "SELF_ONLY", 5: "CHILDREN"}[int(order)]
+
+
+_KERNEL_FN = {
+    2: "start() calls css_next_descendant_pre(NULL, start) (the start itself), next() calls "
+       "css_next_descendant_pre(pos, start): a parent before its children, children in "
+       "creation order",
+    3: "start() calls css_next_descendant_post(NULL, start), which goes down to "
+       "css_leftmost_descendant(start); next() calls css_next_descendant_post(pos, start): "
+       "children before their parent, the start cgroup last",
+    4: "start() returns the start cgroup, next() returns curr->parent, up to the root (whose "
+       "parent is NULL)",
+    1: "start() returns the start cgroup, next() returns NULL at once",
+    5: "CHILDREN (Linux 7.0+): start() calls css_next_child(NULL, start), next() calls "
+       "css_next_child(pos, start): the start's children only, not the start itself",
+}
+
+
+def _shown(t: Trace) -> list[int]:
+    """Cgroups the program ran on, in order (the epilogue excluded)."""
+    return [e.cgroup for e in t.of_kind(EventKind.SHOW) if e.cgroup is not None]
+
+
+def _result_word(n: int | str) -> str:
+    return f"{n} bytes" if isinstance(n, int) and n > 0 else (
+        "0 (end of file)" if n == 0 else str(n))
+
+
+_END = {
+    "complete": "next() returned NULL: every cgroup was visited, the epilogue ran",
+    "program": "the program returned 1: early termination, the epilogue still ran",
+    "buffer_full": "the next record did not fit in the 8-page buffer (seq_write appends only "
+                   "if count + len < size): it was rolled back and the walk was cut",
+    "e2big": "the very first record did not fit in the empty buffer: E2BIG",
+    "read_size": "the buffer already held the read() size, so the loop stopped before "
+                 "showing the next cgroup; cgroup_mutex was dropped and the walk cannot resume",
+    "max_iter_objects": "MAX_ITER_OBJECTS objects in one read()",
+    "program_error": "the program raised",
+}
+
+
+def _read_story(t: Trace) -> list[str]:
+    """One line per read() call, from the trace."""
+    lines = []
+    reads: dict[int, list] = {}
+    for e in t:
+        reads.setdefault(e.read_no, []).append(e)
+    for no, evs in sorted(reads.items()):
+        size = next((e.size for e in evs if e.kind is EventKind.READ), None)
+        shows = [e for e in evs if e.kind is EventKind.SHOW and e.cgroup is not None]
+        skips = [e for e in evs if e.kind is EventKind.SKIP]
+        back = [e for e in evs if e.kind is EventKind.ROLLBACK]
+        ret = next((e for e in evs if e.kind is EventKind.RETURN), None)
+        leftover = next((e.count_before for e in evs if e.kind is EventKind.READ), 0)
+        start_err = next((e.errno for e in evs if e.kind is EventKind.START and e.errno), None)
+        parts = [f"read #{no + 1} of {size} bytes:"]
+        if leftover:
+            parts.append(f"{leftover} bytes were left in the buffer from before;")
+        if start_err:
+            parts.append(f"start() gives {errno_symbol(start_err)} (the walk was cut and "
+                         "cannot resume);")
+        if shows:
+            parts.append(f"the program ran on {len(shows)} cgroup(s)"
+                         + (f", skipped {len(skips)} dead" if skips else "") + ";")
+        for b in back:
+            parts.append(f"a record did not fit: rolled back to {b.count_after} bytes;")
+        end = next((e.reason for e in evs if e.kind is EventKind.END), None)
+        if end:
+            parts.append(f"the walk ended: {_END.get(end, end)};")
+        if any(e.kind is EventKind.SHOW and e.cgroup is None for e in evs):
+            parts.append("the epilogue wrote its line;")
+        if ret is not None:
+            r = ret.result if ret.result is not None else 0
+            parts.append("returns " + (_result_word(r) if r >= 0 else errno_symbol(-r)))
+        lines.append(" ".join(parts))
+    return lines
+
+
+# -- the kinds ------------------------------------------------------------------------------
+def _q_order(seed: int, rng: Rng) -> Question:
+    h = _random_tree(rng, rng.between(7, 11))
+    order = rng.choice([2, 2, 3, 3, 4, 1, 5])
+    cgs = h.cgroups()
+    if order == 4:
+        deep = [c for c in cgs if c.level >= 2] or cgs
+        start = rng.choice(deep).path
+    elif order == 1:
+        start = rng.choice(cgs).path
+    else:
+        inner = [c for c in cgs if h.children(c.path)]
+        start = "/" if rng.below(3) == 0 else rng.choice(inner).path
+    setup = Setup(h.to_json(), order, None if start == "/" else start,
+                  programs.Record(rec_bytes=24))
+    res = setup.run()
+    t = res.trace
+    ids = _shown(t)
+    text = (f"Exercise {seed} (order).  The hierarchy (id, name):\n{_tree_text(h)}\n\n"
+            f"A program is attached in {_order_name(order)} starting at {start} "
+            f"(id {h.id_of(start)}) and prints one line per cgroup.  In which order is it "
+            "called on the cgroups?  Give the ids, in order.")
+    expl = [f"{_KERNEL_FN[order]}.",
+            "The walk, as the emulator ran it: "
+            + ", ".join(f"{h.path_of(i)} ({i})" for i in ids) + ".",
+            "What cat prints:", res.output.decode().rstrip("\n")]
+    return Question(seed, "order", text, ids, " ".join(map(str, ids)), "\n".join(expl), setup,
+                    hint="Which kernel function does next() call for this order?",
+                    _parse=_ints)
+
+
+def _q_reads(seed: int, rng: Rng) -> Question:
+    n = rng.between(12, 400)
+    h = Hierarchy()
+    for i in range(n):
+        h.mkdir(f"/c{i}")
+    page = 4096
+    rec = rng.choice([24, 64, 100, 128, 256, 500, 1000, 3000])
+    read_size = rng.choice([64, 1000, 4096, 4097, 8192, 32768, 131072, rec * 3, rec * 10 + 1])
+    big = None
+    if rng.below(8) == 0:
+        big, rec = (1, 8), 24                  # the first record alone is 8 pages and more
+    prog = programs.Record(rec_bytes=rec, big=big)
+    setup = Setup(h.to_json(), Order.DESCENDANTS_PRE, None, prog, read_size, page)
+    res = setup.run()
+    results = res.results
+    big_text = (" except the root's, which writes 8 pages of padding first (32768 bytes "
+                "more)" if big else "")
+    text = (f"Exercise {seed} (reads).  The root has {n} children ({n + 1} cgroups).  A "
+            f"program writes a {prog.record_size}-byte record for every cgroup{big_text}, "
+            f"and the epilogue writes 'E <seq_num>\\n'.  The walk is pre-order from the root, "
+            f"PAGE_SIZE is {page} (the buffer is 8 pages), and the reader calls "
+            f"read(fd, buf, {read_size}) again and again until one returns 0 or fails, then "
+            "once more.  What does each read() return?  (byte counts or errno names, e.g. "
+            "'4096 4096 EOPNOTSUPP EOPNOTSUPP')")
+    expl = _read_story(res.trace)
+    return Question(seed, "reads", text, results, " ".join(map(str, results)), "\n".join(expl),
+                    setup, hint="After each cgroup bpf_seq_read stops if the buffer holds "
+                                "the read size; the buffer never holds more than 8 pages - 1.",
+                    _parse=_results)
+
+
+def _q_capacity(seed: int, rng: Rng) -> Question:
+    page = rng.choice([4096, 4096, 4096, 16384, 65536])
+    size = page << 3
+    lo, hi = {4096: (24, 600), 16384: (100, 2000), 65536: (400, 4000)}[page]
+    rec = rng.between(lo, hi)
+    if rng.below(2) == 0:                          # a record size that divides the buffer
+        rec = rng.choice([r for r in (32, 64, 128, 256, 512, 1024, 2048, 4096) if lo <= r <= hi])
+    n_children = size // max(rec, 1) + 2           # more cgroups than can possibly fit
+    h = Hierarchy()
+    for i in range(n_children):
+        h.mkdir(f"/c{i}")
+    prog = programs.Record(rec_bytes=rec)
+    setup = Setup(h.to_json(), Order.DESCENDANTS_PRE, None, prog, 2 * size, page)
+    res = setup.run()
+    t = res.trace
+    fit = t.counts()["delivered"]
+    back = t.of_kind(EventKind.ROLLBACK)
+    text = (f"Exercise {seed} (capacity).  PAGE_SIZE is {page}, so the seq_file buffer is "
+            f"PAGE_SIZE << 3 = {size} bytes.  A program writes a {rec}-byte record for each "
+            f"cgroup, and the hierarchy has more cgroups than can fit.  How many records "
+            "does the first read() deliver before the walk is cut?")
+    expl = [f"The emulator's first read() returned {res.reads[0][0]} bytes: {fit} records of "
+            f"{rec} bytes."]
+    if back:
+        expl.append(f"Record {fit + 1} was written up to the end of the buffer, seq_write() "
+                    f"refused it (count + len < size is false: {back[0].count_after} + {rec} "
+                    f"is not < {size}) and the buffer was rolled back to "
+                    f"{back[0].count_after} bytes.")
+    if size % rec == 0:
+        expl.append(f"{size} / {rec} = {size // rec} is one too many: the last record would "
+                    "end exactly at the buffer's end, and the strict < keeps the last byte "
+                    "free (the commit message's '512 records of 64 bytes' has the same "
+                    "mistake).")
+    expl.append("The next read() gives " + str(res.results[1]) +
+                ": cgroup_mutex was dropped, so the walk cannot resume.")
+    return Question(seed, "capacity", text, fit, str(fit), "\n".join(expl), setup,
+                    hint="The buffer keeps its last byte free.", _parse=_int)
+
+
+def _q_never(seed: int, rng: Rng) -> Question:
+    h = _random_tree(rng, rng.between(10, 16))
+    order = rng.choice([2, 3])
+    if rng.below(2) == 0:                          # the 8-page buffer cuts the walk
+        rec = rng.between(3000, 4000)
+        read_size = 131072
+    else:                                          # the read size cuts it
+        rec = rng.choice([64, 100, 200, 500])
+        read_size = rec * rng.between(2, 6) + rng.below(rec)
+    prog = programs.Record(rec_bytes=rec)
+    setup = Setup(h.to_json(), order, None, prog, read_size)
+    res = setup.run()
+    st = res.trace.states()
+    never = sorted(c for c, s in st.items() if s is CgroupState.NEVER)
+    delivered = sorted(c for c, s in st.items() if s is CgroupState.DELIVERED)
+    lost = sorted(c for c, s in st.items() if s is CgroupState.LOST)
+    text = (f"Exercise {seed} (never).  The hierarchy (id, name):\n{_tree_text(h)}\n\n"
+            f"A program writes a {rec}-byte record for every cgroup; the walk is "
+            f"{_order_name(order)} from the root with 4 KiB pages, and the reader calls "
+            f"read(fd, buf, {read_size}) until one returns 0 or fails.  On which cgroups does "
+            "the program never run?  Give their ids (or 'none').")
+    expl = _read_story(res.trace)
+    expl.append("Delivered: " + (" ".join(map(str, delivered)) or "none") + ".  Walked but "
+                "its record rolled back (lost): " + (" ".join(map(str, lost)) or "none") +
+                ".  Never run on: " + (" ".join(map(str, never)) or "none") + ".")
+    return Question(seed, "never", text, never, " ".join(map(str, never)) or "none",
+                    "\n".join(expl), setup, hint="Where is the walk cut, and can it go on "
+                    "in the next read()?", _parse=_ints)
+
+
+def _q_seq_num(seed: int, rng: Rng) -> Question:
+    for _attempt in range(50):
+        h = _random_tree(rng, rng.between(8, 12))
+        leaves = [c.path for c in h.cgroups() if c.level and not h.children(c.path)]
+        for p in rng.sample(leaves, rng.between(1, min(3, len(leaves) - 1))):
+            h.kill(p)
+        order = rng.choice([2, 3])
+        setup = Setup(h.to_json(), order, None, programs.Record(rec_bytes=24))
+        res = setup.run()
+        t = res.trace
+        seq = {e.cgroup: e.seq_num for e in t.of_kind(EventKind.SHOW) if e.cgroup is not None}
+        skipped = [e.cgroup for e in t.of_kind(EventKind.SKIP)]
+        visits = t.visit_order()
+        # ask about a live cgroup that comes after a dead one, so the dead one counts
+        after = [c for i, c in enumerate(visits) if c in seq and
+                 any(d in skipped for d in visits[:i])]
+        if after:
+            break
+    target = rng.choice(after)
+    answer = seq[target]
+    text = (f"Exercise {seed} (seq_num).  The hierarchy (id, name):\n{_tree_text(h)}\n\n"
+            f"The program prints 'C <id> <seq_num>' for every cgroup it is called on; the "
+            f"walk is {_order_name(order)} from the root.  What seq_num does the record of "
+            f"cgroup {target} ({h.path_of(target)}) carry?")
+    expl = ["The walk visits (id: seq_num): " + ", ".join(
+        f"{c}{' (dead, skipped)' if c in skipped else ''}: "
+        f"{next(e.seq_num for e in t if e.cgroup == c and e.kind in (EventKind.START, EventKind.NEXT))}"
+        for c in visits) + ".",
+        "A dead cgroup is still on its parent's list, so the walk reaches it and bpf_seq_read "
+        "counts it (seq_num goes up), but __cgroup_iter_seq_show skips it without calling "
+        "the program.",
+        "What cat prints:", res.output.decode().rstrip("\n")]
+    return Question(seed, "seq_num", text, answer, str(answer), "\n".join(expl), setup,
+                    hint="Does a dead cgroup use up a seq_num?", _parse=_int)
+
+
+_FORMATS: tuple[tuple[str, str], ...] = (
+    ("%8llu|", "id"), ("%-8llu|", "id"), ("%010llu", "id"), ("%llx", "big"),
+    ("%5s|", "name"), ("%-6s|", "name"), ("%u", "neg"), ("%d", "neg"),
+    ("%llu", "neg"), ("%x", "big"), ("%c%c", "chars"), ("%03d|%-3d|", "two"),
+    ("%llu %llu", "id"), ("100%%", "none"), ("%f", "id"), ("%lls", "name"),
+    ("%+lld", "id"),
+)
+
+
+class _FormatProgram(programs.Program):
+    """Calls ``bpf_seq_printf(seq, fmt, args...)`` once on each cgroup."""
+
+    name = "format"
+
+    def __init__(self, fmt: str, args: tuple) -> None:
+        self.fmt = fmt
+        self.args = args
+
+    def __call__(self, ctx: Any) -> int:
+        if ctx.cgroup is not None:
+            ctx.meta.seq.printf(self.fmt, *self.args)
+        return 0
+
+    def __repr__(self) -> str:
+        return f"_FormatProgram({self.fmt!r}, {self.args!r})"
+
+
+def _q_format(seed: int, rng: Rng) -> Question:
+    fmt, what = rng.choice(_FORMATS)
+    h = Hierarchy()
+    name = rng.choice(["web", "db", "cron", "sshd", "kubepods", "session-3.scope"])
+    cid = rng.between(2, 99999)
+    h.mkdir("/" + name, cgroup_id=cid)
+    args: tuple = {"id": (cid,), "name": (name,), "neg": (-rng.between(1, 300),),
+                   "big": (rng.between(2**31, 2**40),), "none": (),
+                   "chars": (rng.between(65, 90), rng.between(97, 122)),
+                   "two": (rng.between(1, 9), rng.between(10, 99))}[what]
+    prog = _FormatProgram(fmt, args)
+    setup = Setup(h.to_json(), Order.SELF_ONLY, "/" + name, prog)
+    res = setup.run()
+    show = [e for e in res.trace.of_kind(EventKind.SHOW) if e.cgroup is not None][0]
+    (data, ret), = show.writes
+    out = res.output.decode()
+    if ret < 0:
+        answer_text = errno_symbol(-ret)
+        expl = (f"bpf_seq_printf returned -{errno_symbol(-ret)} and printed nothing: "
+                + ("bpf_bprintf_prepare does not accept this conversion or length"
+                   if ret == -_errno.EINVAL else "the format was refused") + ".")
+    else:
+        answer_text = out
+        expl = (f"The emulator printed {len(data)} bytes: {out!r}.  " + _FORMAT_WHY.get(fmt, ""))
+    argtext = ", ".join(repr(a) for a in args)
+    text = (f"Exercise {seed} (format).  A program calls\n"
+            f"    bpf_seq_printf(seq, \"{fmt}\"{', ' if args else ''}{argtext})\n"
+            "once.  What does it print?  (type the text exactly, without quotes; if the helper "
+            "refuses the format, type the errno it returns, e.g. EINVAL)")
+    return Question(seed, "format", text, answer_text, answer_text, expl, setup,
+                    hint="Integers are 64-bit registers: %d/%u/%x take the low 32 bits, "
+                         "%lld/%llu/%llx all 64.", _parse=_text)
+
+
+_FORMAT_WHY = {
+    "%8llu|": "Width 8, right-aligned with spaces.",
+    "%-8llu|": "Width 8, left-aligned (the - flag).",
+    "%010llu": "Width 10, padded with zeros (the 0 flag): the Record program's format.",
+    "%llx": "All 64 bits in hex.",
+    "%x": "%x takes only the low 32 bits of the 64-bit register.",
+    "%u": "A negative number in a 64-bit register: %u takes the low 32 bits, unsigned.",
+    "%d": "%d takes the low 32 bits, signed: the number comes back.",
+    "%llu": "All 64 bits, unsigned: 2^64 minus the number.",
+    "%5s|": "Width 5, right-aligned; a longer string is not cut.",
+    "%-6s|": "Width 6, left-aligned.",
+    "%c%c": "Two characters from their codes.",
+    "%03d|%-3d|": "Zero-padded, then left-aligned.",
+    "100%%": "%% prints one %.",
+    "%+lld": "The + flag prints the sign.",
+}
+
+
+_MAKERS: dict[str, Callable[[int, Rng], Question]] = {
+    "order": _q_order, "reads": _q_reads, "capacity": _q_capacity, "never": _q_never,
+    "seq_num": _q_seq_num, "format": _q_format,
+}
+
+
+def question(seed: int, kind: str | None = None) -> Question:
+    """The question for ``seed`` (an int >= 0); ``kind`` one of :data:`KINDS`, or None to
+    let the seed choose.
+
+    >>> question(1).kind in KINDS, question(5, "seq_num").kind
+    (True, 'seq_num')
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be an int >= 0, not {seed!r}")
+    if kind is None:
+        kind = KINDS[Rng(seed, "kind").below(len(KINDS))]
+    if kind not in _MAKERS:
+        raise ValueError(f"unknown kind {kind!r}: one of {', '.join(KINDS)}")
+    return _MAKERS[kind](seed, Rng(seed, kind))
+
+
+def questions(seed: int, kinds: tuple[str, ...] = KINDS) -> list[Question]:
+    """One question of each kind for a student's seed (a homework sheet)."""
+    return [question(seed, k) for k in kinds]
+
+
+EPILOG_QUIZ = """\
+examples:
+  cgiter-edu quiz --seed 42                  # the seed picks the kind
+  cgiter-edu quiz --seed 42 --kind capacity  # or choose it: """ + ", ".join(KINDS) + """
+  cgiter-edu quiz --seed 42 --answer         # the answer and why (computed by the emulator)
+  cgiter-edu quiz --seed 42 --all            # one question of each kind: a homework sheet
+  cgiter-edu quiz --seed 42 --check '3 5 7'  # check an answer (exit status 0 if right)
+
+A teacher hands every student a different seed; the same seed gives the same question
+on any machine.
+"""
+
+
+def add_quiz_parser(sub: Any, add_walk_args: Any = None) -> None:
+    """The ``cgiter-edu quiz`` subcommand."""
+    import argparse
+
+    q = sub.add_parser("quiz", help="a seeded exercise that checks itself (--answer shows "
+                                    "the answer and why)",
+                       description="Print an exercise generated from a seed: predict what "
+                                   "cgroup_iter does, then check with --answer or --check.",
+                       epilog=EPILOG_QUIZ, formatter_class=argparse.RawDescriptionHelpFormatter)
+    q.add_argument("--seed", type=int, required=True, metavar="N",
+                   help="the exercise's seed (an int >= 0): the same seed, the same question")
+    q.add_argument("--kind", choices=KINDS, default=None,
+                   help="the kind of question (default: the seed chooses)")
+    q.add_argument("--all", action="store_true", help="one question of each kind")
+    q.add_argument("--answer", "-c", action="store_true",
+                   help="also print the answer and its explanation (OSTEP's -c)")
+    q.add_argument("--check", default=None, metavar="ANSWER",
+                   help="check this answer: prints right or wrong (exit status 0 or 1)")
+    q.add_argument("--json", action="store_true",
+                   help="print question, answer and explanation as JSON")
+    q.set_defaults(func=cmd_quiz)
+
+
+def cmd_quiz(args: Any) -> int:
+    """Run ``cgiter-edu quiz``."""
+    import json
+
+    if args.seed < 0:
+        raise SystemExit(f"cgiter-edu: --seed must be >= 0, not {args.seed}")
+    if args.all and args.kind:
+        raise SystemExit("cgiter-edu: give --all or --kind, not both")
+    qs = questions(args.seed) if args.all else [question(args.seed, args.kind)]
+    if args.json:
+        print(json.dumps([{"seed": q.seed, "kind": q.kind, "question": q.text,
+                           "answer": q.answer, "answer_text": q.answer_text,
+                           "explanation": q.explanation} for q in qs], indent=1))
+        return 0
+    status = 0
+    for i, q in enumerate(qs):
+        if i:
+            print()
+        print(q.text)
+        if args.check is not None:
+            ok = q.check(args.check)
+            status |= 0 if ok else 1
+            print(f"\n{'right' if ok else 'wrong'}: {args.check!r}")
+        if args.answer:
+            print(f"\nAnswer: {q.answer_text}\n\nWhy (from the emulator's trace):\n"
+                  f"{q.explanation}")
+        elif args.check is None:
+            print(f"\n(hint: {q.hint}  Answer: cgiter-edu quiz --seed {q.seed} "
+                  f"--kind {q.kind} --answer)")
+    return status
+
+
+__all__ = ["KINDS", "Question", "Rng", "Setup", "add_quiz_parser", "question", "questions"]

@@ -1,0 +1,138 @@
+"""The seeded exercises: the same seed gives the same question everywhere, and every
+answer is what the emulator does."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from cgiter_edu import EventKind, KernelConfig, run
+from cgiter_edu.cli import main
+from cgiter_edu.exercises import KINDS, Rng, question, questions
+
+SEEDS = range(12)
+
+
+def test_rng_is_splitmix64():
+    # the published first output of splitmix64 seeded with 0 (pins the generator, so a
+    # seed means the same question on every machine and Python version)
+    assert Rng(0).next64() == 0xE220A8397B1DCDAF
+    assert [Rng(9, "order").below(10) for _ in range(2)] == [Rng(9, "order").below(10)] * 2
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_same_seed_same_question(kind):
+    for seed in SEEDS:
+        a, b = question(seed, kind), question(seed, kind)
+        assert (a.text, a.answer, a.explanation) == (b.text, b.answer, b.explanation)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_different_seeds_different_questions(kind):
+    texts = {question(seed, kind).text for seed in range(20)}
+    answers = {json.dumps(question(seed, kind).answer) for seed in range(20)}
+    assert len(texts) >= 15, kind
+    assert len(answers) >= 5, kind
+
+
+def test_seed_chooses_every_kind():
+    assert {question(s).kind for s in range(60)} == set(KINDS)
+
+
+def test_pinned_questions():
+    """Exact answers for fixed seeds: a change of generator or emulator shows here."""
+    assert question(0, "order").answer == [8, 7, 4, 2]
+    q = question(0, "capacity")
+    assert "256-byte record" in q.text and q.answer == 127      # 32767 // 256, not 128
+    assert question(0, "reads").answer == [241, 23, "EOPNOTSUPP", "EOPNOTSUPP"]
+    assert question(5, "seq_num").answer == 7
+    assert question(0, "format").answer == "61155   |"
+
+
+def test_same_question_in_another_process():
+    env = dict(os.environ, PYTHONHASHSEED="123")
+    out = subprocess.run([sys.executable, "-m", "cgiter_edu.cli", "quiz", "--seed", "77",
+                          "--all", "--json"], capture_output=True, text=True, env=env,
+                         check=True).stdout
+    here = [{"seed": q.seed, "kind": q.kind, "question": q.text, "answer": q.answer,
+             "answer_text": q.answer_text, "explanation": q.explanation}
+            for q in questions(77)]
+    assert json.loads(out) == json.loads(json.dumps(here))
+
+
+def _records(output: bytes) -> list[tuple[int, int]]:
+    return [(int(a), int(b)) for a, b in re.findall(rb"C (\d+) (\d+)\n", output)]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_answers_are_what_the_emulator_does(seed):
+    """Run each question's walk again through the public API and read the answer off
+    the bytes and errnos, not the trace the generator used."""
+    for q in questions(seed):
+        s = q.setup
+        h = s.hierarchy()
+        res = run(h, s.program, s.order, s.start, read_size=s.read_size,
+                  kernel=KernelConfig(page_size=s.page_size),
+                  extra_reads=1)
+        recs = _records(res.output)
+        if q.kind == "order":
+            assert q.answer == [cid for cid, _ in recs]
+        elif q.kind == "reads":
+            assert q.answer == res.results
+        elif q.kind == "capacity":
+            first = res.reads[0][1]
+            assert len(first) < s.page_size << 3 <= len(first) + len(first) // q.answer
+            assert q.answer == len(_records(first)) and res.results[1] == "EOPNOTSUPP"
+        elif q.kind == "never":
+            rt = run(s.hierarchy(), s.program, s.order, s.start, read_size=s.read_size,
+                     trace=True, extra_reads=1).trace
+            ran = {e.cgroup for e in rt.of_kind(EventKind.SHOW)}
+            assert q.answer == sorted(c.id for c in h.cgroups() if c.id not in ran)
+            assert set(q.answer).isdisjoint(cid for cid, _ in recs)
+        elif q.kind == "seq_num":
+            target = int(re.search(r"record of cgroup (\d+)", q.text).group(1))
+            assert q.answer == dict(recs)[target]
+            dead = [c.id for c in h.cgroups() if c.dead]
+            assert dead and q.answer > sorted(n for _, n in recs).index(q.answer)
+        elif q.kind == "format":
+            if res.output:
+                assert q.answer == res.output.decode()
+            else:
+                assert q.answer == "EINVAL"
+        assert q.check(q.answer_text)
+
+
+def test_check_accepts_what_a_student_types():
+    q = question(0, "order")
+    assert q.check("8 7 4 2") and q.check("8, 7, 4, 2") and q.check("[8,7,4,2]")
+    assert not q.check("2 4 7 8") and not q.check("") and not q.check("eight")
+    r = question(0, "reads")
+    assert r.check("241, 23, EOPNOTSUPP, eopnotsupp") and not r.check("241 23 EOPNOTSUPP")
+    f = question(0, "format")
+    assert f.check("'61155   |'") and not f.check("61155 |")
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="seed"):
+        question(-1)
+    with pytest.raises(ValueError, match="unknown kind 'sizes'"):
+        question(1, "sizes")
+
+
+def test_cli_quiz(capsys):
+    assert main(["quiz", "--seed", "0", "--kind", "capacity"]) == 0
+    out = capsys.readouterr().out
+    assert "Exercise 0 (capacity)" in out and "Answer: 127" not in out
+    assert main(["quiz", "--seed", "0", "--kind", "capacity", "--answer"]) == 0
+    out = capsys.readouterr().out
+    assert "Answer: 127" in out and "32768 / 256 = 128 is one too many" in out
+    assert main(["quiz", "--seed", "0", "--kind", "capacity", "--check", "128"]) == 1
+    assert "wrong" in capsys.readouterr().out
+    assert main(["quiz", "--seed", "0", "--kind", "capacity", "--check", "127"]) == 0
+    with pytest.raises(SystemExit, match="--seed must be >= 0"):
+        main(["quiz", "--seed", "-3"])
