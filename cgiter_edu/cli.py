@@ -10,16 +10,27 @@ Example::
     $ cgiter-edu walk --order post --start /user.slice
     $ cgiter-edu walk --tree balanced --record-bytes 64 --read-size 4096
     $ cgiter-edu capacity --record-bytes 64
+
+Adding a subcommand: one line in :data:`COMMANDS` (its name, a one-line help, and
+``"module:function"``).  The function gets the subcommand's ``ArgumentParser``, adds
+its arguments (:func:`add_walk_args` for the walk flags, :func:`walk_spec` to turn them
+into checked values) and ``set_defaults(func=...)``; the ``func(args) -> int`` imports
+its heavy modules (matplotlib, ipywidgets...) inside.  If the module cannot be
+imported, the subcommand still exists and says why it cannot run.  A user error is
+``raise CliError("--flag X: what is wrong")``: ``main`` prints it as one line and
+exits 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
 import time
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from . import programs, shapes
 from .hierarchy import Hierarchy
@@ -27,6 +38,55 @@ from .kernel.cgroup_iter import Order
 from .kernel.config import PAGE_SIZES, KernelConfig
 from .kernel.seq_file import capacity
 from .run import RunResult, errno_name, errno_symbol, run
+
+
+class CliError(Exception):
+    """A user error: ``main`` prints ``cgiter-edu <command>: <message>`` and exits 1."""
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, but paragraphs with indented lines (examples, lists) are
+    printed as written; prose paragraphs are wrapped to the terminal."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        paras = []
+        for para in text.strip("\n").split("\n\n"):
+            if any(line.startswith(" ") for line in para.splitlines()):
+                paras.append("\n".join(indent + line for line in para.splitlines()))
+            else:
+                paras.append(super()._fill_text(para, width, indent))
+        return "\n\n".join(paras) + "\n"
+
+
+class Command(NamedTuple):
+    """One subcommand: its one-line help and the ``"module:function"`` that adds its
+    arguments to the parser it is given."""
+
+    help: str
+    setup: str
+
+
+#: the subcommands, in the order ``cgiter-edu --help`` lists them
+COMMANDS: dict[str, Command] = {
+    "walk": Command("walk a hierarchy and print what cat would print",
+                    "cgiter_edu.cli:setup_walk"),
+    "capacity": Command("how many records fit in the 8-page buffer, and why the commit "
+                        "message's 512 is one too many", "cgiter_edu.cli:setup_capacity"),
+    "tree": Command("print a hierarchy (or save it as JSON)", "cgiter_edu.cli:setup_tree"),
+    "plot": Command("draw a picture of a walk (PNG, SVG or PDF)",
+                    "cgiter_edu.viz.cli:setup_plot"),
+    "animate": Command("animate a walk step by step (GIF, MP4 or HTML)",
+                       "cgiter_edu.viz.cli:setup_animate"),
+    "live": Command("run a walk on the emulator and on this machine's kernel, side by side",
+                    "cgiter_edu.live.cli:setup_live"),
+    "record": Command("record random walks on this machine's kernel into tests/data/",
+                      "cgiter_edu.live.cli:setup_record"),
+    "quiz": Command("a seeded exercise that checks itself (--answer shows the answer and why)",
+                    "cgiter_edu.exercises:setup_quiz"),
+    "bench": Command("benchmark the emulator against networkx and the kernel",
+                     "cgiter_edu.cli:setup_bench"),
+}
+
 
 EPILOG_WALK = """\
 what you see:
@@ -44,6 +104,16 @@ things to try:
   cgiter-edu walk --stop-at /system.slice           # the program returns 1 there
 """
 
+#: the sizes ``--record-bytes`` accepts: the record program's 24-byte line, then
+#: ``(rec_bytes - 24) & 4095`` pad bytes (the recorded-walk format), so 24 to 4119
+RECORD_BYTES_MIN = programs.Record.MIN_BYTES
+RECORD_BYTES_MAX = programs.Record.MAX_BYTES
+
+#: what read() asks for when --read-size is not given (what cat asks)
+CAT_READ_SIZE = 131072
+
+
+# -- the walk flags, shared by walk, plot, animate and live -----------------------------
 
 def add_walk_args(p: argparse.ArgumentParser) -> None:
     """The flags every walking subcommand shares (walk, plot, animate, live)."""
@@ -65,29 +135,66 @@ def add_walk_args(p: argparse.ArgumentParser) -> None:
                    help="the BPF program: ids = the kernel selftest's id printer (default), "
                         "paths, record (fixed-size records, see --record-bytes), silent")
     g.add_argument("--record-bytes", type=int, default=None, metavar="N",
-                   help="bytes each cgroup's record takes (implies --program record; "
-                        "at least 24)")
+                   help=f"bytes each cgroup's record takes, {RECORD_BYTES_MIN} to "
+                        f"{RECORD_BYTES_MAX}: a 24-byte line and up to 4095 pad bytes "
+                        "(implies --program record)")
     g.add_argument("--stop-at", default=None, metavar="PATH",
                    help="the program returns 1 at this cgroup: early termination "
                         "(implies --program record)")
     g.add_argument("--page-size", type=int, default=4096, choices=PAGE_SIZES,
                    help="PAGE_SIZE; the buffer is 8 pages (default: 4096)")
     g.add_argument("--read-size", type=int, default=None, metavar="N",
-                   help="bytes each read() asks for (default: 131072, what cat asks)")
+                   help=f"bytes each read() asks for (default: {CAT_READ_SIZE}, what cat "
+                        "asks); 0 makes one read, which cat takes as end of file")
     g.add_argument("--kernel", default="7.0", metavar="X.Y",
                    help="kernel version to behave as: 6.1, 6.18 or 7.0 (default: 7.0)")
 
 
 def load_tree(spec: str) -> Hierarchy:
-    """A shape name or a saved JSON file."""
+    """A shape name, ``sysfs``, or a saved JSON file; a bad one is a :class:`CliError`."""
     if spec in shapes.BY_NAME:
         return shapes.BY_NAME[spec]()
     if spec == "sysfs":
-        return shapes.from_sysfs()
+        try:
+            return shapes.from_sysfs()
+        except (OSError, ValueError) as e:
+            raise CliError(f"--tree sysfs: {oserror_text(e)}") from None
+    if os.path.isdir(spec):
+        raise CliError(f"--tree {spec}: is a directory, not a JSON file saved by "
+                       "`cgiter-edu tree --json`")
     if os.path.exists(spec):
-        return Hierarchy.from_json(spec)
-    raise SystemExit(f"cgiter-edu: --tree {spec!r} is neither a shape "
-                     f"({', '.join(shapes.BY_NAME)}, sysfs) nor a JSON file")
+        try:
+            return Hierarchy.from_json(spec)
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as e:
+            raise CliError(f"--tree {spec}: {oserror_text(e)}") from None
+    raise CliError(f"--tree {spec!r} is neither a shape "
+                   f"({', '.join(shapes.BY_NAME)}, sysfs) nor a JSON file")
+
+
+def oserror_text(e: BaseException) -> str:
+    """One line for an exception: ``"EISDIR: Is a directory"`` for an OSError with an
+    errno, else its message."""
+    if isinstance(e, OSError) and e.errno:
+        return f"{errno_symbol(e.errno)}: {e.strerror}"
+    if isinstance(e, KeyError) and e.args:
+        return str(e.args[0])
+    if isinstance(e, RecursionError):
+        return "nested too deeply to read"
+    return str(e) or type(e).__name__
+
+
+def record_bytes(n: int, flag: str = "--record-bytes") -> int:
+    """``n`` if the record program writes records of exactly ``n`` bytes, else a
+    :class:`CliError` saying why not."""
+    if n < RECORD_BYTES_MIN:
+        raise CliError(f"{flag} {n}: a record is at least its {RECORD_BYTES_MIN}-byte line "
+                       f"'C <id> <seq_num>\\n'; use {RECORD_BYTES_MIN} to {RECORD_BYTES_MAX}")
+    if n > RECORD_BYTES_MAX:
+        raise CliError(f"{flag} {n}: the record program writes its 24-byte line and at most "
+                       f"4095 pad bytes ((rec_bytes - 24) & 4095, as the C program does), so "
+                       f"{RECORD_BYTES_MAX} at most; use {RECORD_BYTES_MIN} to "
+                       f"{RECORD_BYTES_MAX}")
+    return n
 
 
 def program_from_args(args: argparse.Namespace, h: Hierarchy) -> Any:
@@ -101,48 +208,96 @@ def program_from_args(args: argparse.Namespace, h: Hierarchy) -> Any:
             try:
                 stop_id = h.id_of(args.stop_at)
             except KeyError:
-                raise SystemExit(f"cgiter-edu: --stop-at {args.stop_at!r}: no such cgroup") \
-                    from None
-        rb = args.record_bytes if args.record_bytes is not None else 24
-        if rb < 0:
-            raise SystemExit(f"cgiter-edu: --record-bytes must be >= 0, not {rb}")
+                raise CliError(f"--stop-at {args.stop_at!r}: no such cgroup") from None
+        rb = record_bytes(args.record_bytes) if args.record_bytes is not None else 24
         return programs.Record(rec_bytes=rb, stop_id=stop_id)
     if args.record_bytes is not None or args.stop_at:
-        raise SystemExit(f"cgiter-edu: --record-bytes and --stop-at need --program record, "
-                         f"not {name}")
+        raise CliError(f"--record-bytes and --stop-at need --program record, not {name}")
     return programs.BY_NAME[name]
+
+
+def order_from_args(args: argparse.Namespace) -> Order | int:
+    """``--order``: an :class:`Order`, or a plain int the kernel will reject (EINVAL)."""
+    try:
+        return Order.parse(args.order)
+    except ValueError as e:
+        raise CliError(f"--order: {e}") from None
+
+
+def kernel_from_args(args: argparse.Namespace, default: KernelConfig | None = None
+                     ) -> KernelConfig:
+    """``--kernel`` and ``--page-size``; where a flag is None, ``default``'s value."""
+    version = args.kernel
+    if version is None and default is not None:
+        version = ".".join(str(x) for x in default.version[:2])
+    page_size = args.page_size
+    if page_size is None:
+        page_size = default.page_size if default is not None else 4096
+    try:
+        return KernelConfig.preset(version or "7.0", page_size=page_size)
+    except ValueError as e:
+        raise CliError(f"--kernel: {e}") from None
+
+
+@dataclass
+class WalkSpec:
+    """What the walk flags ask for, checked, ready for :func:`~cgiter_edu.run`."""
+
+    hierarchy: Hierarchy
+    program: Any
+    order: Order | int
+    kernel: KernelConfig
+    start: str | None
+    start_id: int | None
+    read_size: int
+
+
+def walk_spec(args: argparse.Namespace, kernel_default: KernelConfig | None = None
+              ) -> WalkSpec:
+    """Every walk flag turned into a checked value (one :class:`CliError` line for the
+    first bad one).  ``kernel_default`` stands for an unset ``--kernel``/``--page-size``."""
+    h = load_tree(args.tree)
+    prog = program_from_args(args, h)
+    order = order_from_args(args)
+    kernel = kernel_from_args(args, kernel_default)
+    if args.start is not None and args.start not in h:
+        raise CliError(f"--start {args.start!r}: no such cgroup")
+    if args.start_id is not None and not 0 <= args.start_id < 2 ** 64:
+        raise CliError(f"--start-id {args.start_id}: a cgroup id is an unsigned 64-bit "
+                       "number (0 means none)")
+    read_size = args.read_size if args.read_size is not None else CAT_READ_SIZE
+    if read_size < 0:
+        raise CliError(f"--read-size {read_size}: read() takes a size of 0 or more bytes")
+    return WalkSpec(h, prog, order, kernel, args.start, args.start_id, read_size)
 
 
 def walk_from_args(args: argparse.Namespace, trace: bool | None = True,
                    extra_reads: int = 0) -> RunResult:
     """Build the hierarchy and run the walk the flags describe (used by walk, plot,
     animate).  ``trace=None``: record a trace unless the tree has more than
-    ``TRACE_LIMIT`` cgroups."""
-    h = load_tree(args.tree)
+    ``TRACE_LIMIT`` cgroups.  ``--read-size 0`` makes one read, as ``cat`` stops at
+    its 0."""
+    s = walk_spec(args)
     if trace is None:
-        trace = len(h) <= TRACE_LIMIT
-    prog = program_from_args(args, h)
-    try:
-        order = Order.parse(args.order)
-        kernel = KernelConfig.preset(args.kernel, page_size=args.page_size)
-    except ValueError as e:
-        raise SystemExit(f"cgiter-edu: {e}") from None
-    read_size = args.read_size if args.read_size is not None else 131072
-    if args.start is not None and args.start not in h:
-        raise SystemExit(f"cgiter-edu: --start {args.start!r}: no such cgroup")
-    return run(h, prog, order, args.start, cgroup_id=args.start_id, read_size=read_size,
-               kernel=kernel, trace=trace, extra_reads=extra_reads)
+        trace = len(s.hierarchy) <= TRACE_LIMIT
+    one = s.read_size == 0
+    return run(s.hierarchy, s.program, s.order, s.start, cgroup_id=s.start_id,
+               read_size=s.read_size, kernel=s.kernel, trace=trace,
+               extra_reads=0 if one else extra_reads, max_reads=1 if one else 1_000_000)
 
+
+# -- walk --------------------------------------------------------------------------------
 
 def describe(res: RunResult) -> str:
-    """The stderr summary of a walk."""
-    lines = []
+    """The stderr summary of a walk: only what happened."""
     if res.attach_errno:
-        lines.append(f"attach: {res.attach_error}")
-        return "\n".join(lines)
+        return f"attach failed: {errno_symbol(res.attach_errno)}: {res.attach_error}"
+    lines = []
     for i, (n, _d) in enumerate(res.reads):
         what = f"{n} bytes" if n > 0 else ("0 (end of file)" if n == 0 else errno_name(-n))
         lines.append(f"read #{i + 1} ({res.read_size} bytes asked): {what}")
+    if res.read_size == 0:
+        lines.append("cat takes a 0 from read() as the end of the file and stops there")
     lines.append(f"total: {len(res.output)} bytes")
     t = res.trace
     if t is not None:
@@ -150,24 +305,44 @@ def describe(res: RunResult) -> str:
         lines.append(f"cgroups: {c['walked']} walked ({c['dead']} dead, skipped), "
                      f"{c['delivered']} delivered, {c['lost']} lost to the page limit, "
                      f"{c['never']} never reached")
-        reason = t.end_reason
-        lines.append("ended: " + _REASONS.get(reason.value if reason else "", "the walk did "
-                                              "not end in these reads"))
+        lines.append("ended: " + end_text(res))
+    else:
+        lines.append("no trace recorded, so no cgroup counts (--trace records one)")
     return "\n".join(lines)
 
 
 _REASONS = {
     "complete": "the walk visited every cgroup (next() returned NULL); the epilogue ran",
-    "program": "the program returned non-zero: early termination; the epilogue ran",
+    "program": "the program returned 1 at {at}: early termination, the cgroups after it "
+               "were never reached; the epilogue ran",
     "buffer_full": "the next record did not fit in the 8-page seq_file buffer (count + len < "
-                   "size fails): rolled back, the walk was cut; later reads give EOPNOTSUPP",
+                   "size fails): rolled back, the walk was cut",
     "e2big": "the first record alone did not fit in the buffer: E2BIG",
-    "read_size": "the buffer held the read() size, so the walk stopped before the next "
-                 "cgroup; the mutex was dropped and the walk cannot resume (EOPNOTSUPP)",
+    "read_size": "the buffer held the read() size ({size} bytes), so the walk stopped before "
+                 "the next cgroup and dropped cgroup_mutex",
     "max_iter_objects": "MAX_ITER_OBJECTS (1,000,000) objects in one read(): EAGAIN if "
                         "nothing was written",
     "program_error": "the Python program raised",
 }
+
+
+def end_text(res: RunResult) -> str:
+    """Why the walk of ``res`` ended, stating only what its reads show."""
+    t = res.trace
+    reason = t.end_reason if t is not None else None
+    if reason is None:
+        return "the walk did not end in these reads"
+    text = _REASONS[reason.value]
+    if reason.value == "program":
+        stopped = [e.cgroup for e in t.events if e.kind.value == "show" and e.ret]
+        at = stopped[-1] if stopped else None
+        path = t.cgroups.get(at, (str(at),))[0] if at is not None else "?"
+        text = text.format(at=f"{path} (id {at})")
+    elif reason.value == "read_size":
+        text = text.format(size=res.read_size)
+    if res.final_errno == 95 and reason.value in ("read_size", "buffer_full"):
+        text += "; the walk cannot resume: the next read() gave EOPNOTSUPP"
+    return text
 
 
 #: above this many cgroups `walk` records no trace unless --trace is given (memory, time)
@@ -176,13 +351,12 @@ TRACE_LIMIT = 100_000
 
 def cmd_walk(args: argparse.Namespace) -> int:
     res = walk_from_args(args, trace=args.trace)
-    if args.trace is None and res.trace is None:
-        print(f"cgiter-edu: {len(res.hierarchy):,} cgroups: no trace recorded (so no cgroup "
-              "counts below); --trace records one anyway", file=sys.stderr)
     if args.json:
         d = res.to_dict()
         d["output"] = res.output.decode("utf-8", "replace")
         d["results"] = res.results
+        if res.attach_errno:
+            d["attach_error"] = res.attach_error
         if res.trace is not None:
             d["counts"] = res.trace.counts()
             d["end"] = res.trace.end_reason.value if res.trace.end_reason else None
@@ -193,20 +367,40 @@ def cmd_walk(args: argparse.Namespace) -> int:
             out.write(data)
         out.flush()
         if res.attach_errno:
-            print(f"cgiter-edu: attach: {errno_symbol(res.attach_errno)}: {res.attach_error}",
-                  file=sys.stderr)
-        elif res.final_errno:
+            print(f"cgiter-edu walk: {describe(res)}", file=sys.stderr)
+            return 1
+        if res.final_errno:
             print(f"cgiter-edu: read: {errno_name(res.final_errno)}", file=sys.stderr)
-    if not args.quiet:
+    if not args.quiet and not res.attach_errno:
         print("--", file=sys.stderr)
         print(describe(res), file=sys.stderr)
     return 1 if res.final_errno else 0
 
 
+def setup_walk(p: argparse.ArgumentParser) -> None:
+    p.description = ("Attach a BPF program to the emulated cgroup iterator, read the iterator "
+                     "file like cat, print the bytes; explain on stderr.")
+    p.epilog = EPILOG_WALK
+    add_walk_args(p)
+    p.add_argument("--json", action="store_true",
+                   help="print the reads, counts and end reason as JSON instead of the bytes")
+    p.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
+    p.add_argument("--trace", dest="trace", action="store_true", default=None,
+                   help=f"record a trace even for a tree of more than {TRACE_LIMIT:,} "
+                        "cgroups (for the cgroup counts)")
+    p.add_argument("--no-trace", dest="trace", action="store_false",
+                   help="do not record a trace (faster on huge trees; no cgroup counts)")
+    p.set_defaults(func=cmd_walk)
+
+
+# -- capacity ----------------------------------------------------------------------------
+
 def cmd_capacity(args: argparse.Namespace) -> int:
     rb = args.record_bytes
     if rb <= 0:
-        raise SystemExit(f"cgiter-edu: --record-bytes must be positive, not {rb}")
+        raise CliError(f"--record-bytes {rb}: a record takes at least 1 byte")
+    if args.epilogue_bytes < 0:
+        raise CliError(f"--epilogue-bytes {args.epilogue_bytes}: a size is 0 or more bytes")
     size = args.page_size << 3
     n = capacity(rb, args.page_size, args.epilogue_bytes)
     naive = size // rb
@@ -220,8 +414,27 @@ def cmd_capacity(args: argparse.Namespace) -> int:
         print(f"  the commit message's count, {size} / {rb} = {naive}, is {naive - n} too many: "
               f"record {n + 1} would end exactly at byte {(n + 1) * rb}, which the strict < "
               "refuses; the next read() then gives EOPNOTSUPP")
+    if not RECORD_BYTES_MIN <= rb <= RECORD_BYTES_MAX:
+        print(f"  (`cgiter-edu walk --record-bytes` writes records of {RECORD_BYTES_MIN} to "
+              f"{RECORD_BYTES_MAX} bytes, so it cannot show this size)")
     return 0
 
+
+def setup_capacity(p: argparse.ArgumentParser) -> None:
+    p.description = ("How many fixed-size records one cgroup_iter session can hold: the "
+                     "seq_file buffer is 8 pages and seq_write() never fills its last byte. "
+                     "`cgiter-edu walk --tree balanced --record-bytes N` shows the same count "
+                     "on a walk.")
+    p.add_argument("--record-bytes", type=int, required=True, metavar="N",
+                   help="bytes each cgroup's record takes (e.g. 64)")
+    p.add_argument("--page-size", type=int, default=4096, choices=PAGE_SIZES,
+                   help="PAGE_SIZE; the buffer is 8 pages (default: 4096)")
+    p.add_argument("--epilogue-bytes", type=int, default=0, metavar="N",
+                   help="bytes kept free for what the epilogue writes at the end (default 0)")
+    p.set_defaults(func=cmd_capacity)
+
+
+# -- tree --------------------------------------------------------------------------------
 
 def cmd_tree(args: argparse.Namespace) -> int:
     h = load_tree(args.tree)
@@ -233,96 +446,107 @@ def cmd_tree(args: argparse.Namespace) -> int:
     return 0
 
 
+def setup_tree(p: argparse.ArgumentParser) -> None:
+    p.description = ("Print a hierarchy, one cgroup a line: its id, then its name indented "
+                     "by level, dead ones marked; or save it as JSON, which --tree FILE.json "
+                     "reads back exactly.")
+    p.epilog = ("examples:\n  cgiter-edu tree --tree kubernetes\n"
+                "  cgiter-edu tree --tree kubernetes --json > k8s.json && "
+                "cgiter-edu walk --tree k8s.json\n")
+    p.add_argument("--tree", default="systemd", metavar="SHAPE|FILE.json",
+                   help="the hierarchy: a shape (" + ", ".join(shapes.BY_NAME) + "), sysfs "
+                        "(this machine's cgroup v2 tree) or a saved JSON file "
+                        "(default: systemd)")
+    p.add_argument("--json", action="store_true", help="print Hierarchy.to_json()")
+    p.set_defaults(func=cmd_tree)
+
+
+# -- bench -------------------------------------------------------------------------------
+
+BENCH_PARTS = ("walk", "big", "live", "viz")
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import main as bench_main
 
     return bench_main(quick=args.quick, parts=args.parts)
 
 
+def setup_bench(p: argparse.ArgumentParser) -> None:
+    p.description = "Print measured figures next to their targets, all in one run."
+    p.add_argument("--quick", action="store_true", help="skip the 1,001,001-cgroup part")
+    p.add_argument("--parts", nargs="+", default=None, choices=BENCH_PARTS, metavar="PART",
+                   help="only these parts: " + ", ".join(BENCH_PARTS))
+    p.set_defaults(func=cmd_bench)
+
+
+# -- the parser and main -----------------------------------------------------------------
+
 def build_parser() -> argparse.ArgumentParser:
+    """The ``cgiter-edu`` parser, one subparser per entry of :data:`COMMANDS`."""
     p = argparse.ArgumentParser(
         prog="cgiter-edu",
         description="See how the Linux BPF cgroup iterator (cgroup_iter) walks the cgroup "
                     "hierarchy: an emulator that gives what the kernel gives, byte for byte "
                     "and errno for errno.",
         epilog="Start with `cgiter-edu walk`, then `cgiter-edu walk --help`.",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        formatter_class=HelpFormatter)
     sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
     sub.required = True
-
-    w = sub.add_parser("walk", help="walk a hierarchy and print what cat would print",
-                       description="Attach a BPF program to the emulated cgroup iterator, "
-                                   "read the iterator file like cat, print the bytes; explain "
-                                   "on stderr.", epilog=EPILOG_WALK,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_walk_args(w)
-    w.add_argument("--json", action="store_true",
-                   help="print the reads, counts and end reason as JSON instead of the bytes")
-    w.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
-    w.add_argument("--trace", dest="trace", action="store_true", default=None,
-                   help="record a trace even for a huge tree (for the cgroup counts)")
-    w.add_argument("--no-trace", dest="trace", action="store_false",
-                   help="do not record a trace (faster on huge trees; no cgroup counts)")
-    w.set_defaults(func=cmd_walk)
-
-    c = sub.add_parser("capacity", help="how many records fit in the 8-page buffer, and why "
-                                        "the commit message's 512 is one too many",
-                       description="How many fixed-size records one cgroup_iter session "
-                                   "can hold.")
-    c.add_argument("--record-bytes", type=int, required=True, metavar="N")
-    c.add_argument("--page-size", type=int, default=4096, choices=PAGE_SIZES)
-    c.add_argument("--epilogue-bytes", type=int, default=0, metavar="N",
-                   help="bytes the epilogue writes at the end (default 0)")
-    c.set_defaults(func=cmd_capacity)
-
-    t = sub.add_parser("tree", help="print a hierarchy (or save it as JSON)")
-    t.add_argument("--tree", default="systemd", metavar="SHAPE|FILE.json")
-    t.add_argument("--json", action="store_true", help="print Hierarchy.to_json()")
-    t.set_defaults(func=cmd_tree)
-
-    b = sub.add_parser("bench", help="benchmark the emulator against networkx and the kernel",
-                       description="Print measured figures next to their targets.")
-    b.add_argument("--quick", action="store_true", help="skip the 1,001,001-cgroup part")
-    b.add_argument("--parts", nargs="*", default=None,
-                   help="only these parts: walk, big, live, viz")
-    b.set_defaults(func=cmd_bench)
-
-    _optional(sub, "cgiter_edu.live.cli", ("add_live_parser", "add_record_parser"))
-    _optional(sub, "cgiter_edu.viz.cli", ("add_plot_parser", "add_animate_parser"))
-    _optional(sub, "cgiter_edu.exercises", ("add_quiz_parser",))
+    for name, command in COMMANDS.items():
+        sp = sub.add_parser(name, help=command.help, description=command.help,
+                            formatter_class=HelpFormatter)
+        try:
+            module, _, fn = command.setup.partition(":")
+            setup = getattr(importlib.import_module(module), fn)
+        except Exception as e:          # noqa: BLE001 - any failure: the command says why
+            _cannot_run(sp, name, e)
+        else:
+            setup(sp)
     return p
 
 
-def _optional(sub: Any, module: str, names: tuple[str, ...]) -> None:
-    """Subcommands that live beside their parts (live backend, pictures)."""
-    import importlib
+def _cannot_run(p: argparse.ArgumentParser, name: str, e: BaseException) -> None:
+    """A subcommand whose module failed to import: it takes any arguments and says why."""
+    why = f"{type(e).__name__}: {e}"
+    p.description = f"{p.description}\n\n(cannot run here: {why})"
+    def cannot(_args: argparse.Namespace) -> int:
+        raise CliError(f"cannot run here: its module failed to import ({why})")
 
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as e:
-        if e.name is not None and module.startswith(e.name):
-            return                      # that part is not installed
-        raise
-    for name in names:
-        fn = getattr(mod, name, None)
-        if fn is not None:
-            fn(sub, add_walk_args)
+    p.set_defaults(func=cannot, takes_any_arguments=True)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``cgiter-edu``."""
-    args = build_parser().parse_args(argv)
+    """Entry point of ``cgiter-edu``: a user error is one line on stderr and exit 1."""
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and not getattr(args, "takes_any_arguments", False):
+        parser.parse_args(argv)         # argparse's own error (exit 2)
     t0 = time.perf_counter()
     try:
         return args.func(args)
-    except BrokenPipeError:
+    except CliError as e:
+        print(f"cgiter-edu {args.cmd}: {e}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:             # `cgiter-edu walk | head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
         print(f"cgiter-edu: interrupted after {time.perf_counter() - t0:.1f} s", file=sys.stderr)
         return 130
+    except (SystemExit, GeneratorExit):
+        raise
+    except Exception as e:              # noqa: BLE001 - the last resort: one line, not a traceback
+        if os.environ.get("CGITER_EDU_DEBUG"):
+            raise
+        print(f"cgiter-edu {args.cmd}: {type(e).__name__}: {oserror_text(e)} (unexpected; "
+              "CGITER_EDU_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
 
-__all__ = ["add_walk_args", "build_parser", "errno_symbol", "main", "walk_from_args"]
+__all__ = ["COMMANDS", "CliError", "Command", "WalkSpec", "add_walk_args", "build_parser",
+           "errno_symbol", "kernel_from_args", "load_tree", "main", "order_from_args",
+           "program_from_args", "walk_from_args", "walk_spec"]

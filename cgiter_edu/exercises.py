@@ -579,15 +579,11 @@ on any machine.
 """
 
 
-def add_quiz_parser(sub: Any, add_walk_args: Any = None) -> None:
-    """The ``cgiter-edu quiz`` subcommand."""
-    import argparse
-
-    q = sub.add_parser("quiz", help="a seeded exercise that checks itself (--answer shows "
-                                    "the answer and why)",
-                       description="Print an exercise generated from a seed: predict what "
-                                   "cgroup_iter does, then check with --answer or --check.",
-                       epilog=EPILOG_QUIZ, formatter_class=argparse.RawDescriptionHelpFormatter)
+def setup_quiz(q: Any) -> None:
+    """The arguments of ``cgiter-edu quiz`` (the main CLI made the parser ``q``)."""
+    q.description = ("Print an exercise generated from a seed: predict what cgroup_iter "
+                     "does, then check with --answer or --check.")
+    q.epilog = EPILOG_QUIZ
     q.add_argument("--seed", type=int, required=True, metavar="N",
                    help="the exercise's seed (an int >= 0): the same seed, the same question")
     q.add_argument("--kind", choices=KINDS, default=None,
@@ -634,4 +630,4 @@ def cmd_quiz(args: Any) -> int:
     return status
 
 
-__all__ = ["KINDS", "Question", "Rng", "Setup", "add_quiz_parser", "question", "questions"]
+__all__ = ["KINDS", "Question", "Rng", "Setup", "question", "questions", "setup_quiz"]

@@ -111,6 +111,9 @@ class Record(Program):
     """
 
     name = "record"
+    #: the record sizes it writes exactly: its 24-byte line, then up to 4095 pad bytes
+    MIN_BYTES = 24
+    MAX_BYTES = 24 + 4095
 
     def __init__(self, rec_bytes: int = 0, stop_id: int | None = None,
                  skip_id: int | None = None, silent: bool = False,

@@ -1,17 +1,34 @@
-"""The cgiter-edu command, run as a user runs it (a real subprocess)."""
+"""The cgiter-edu command, run as a user runs it (a real subprocess of the installed
+``cgiter-edu`` script)."""
 
 import json
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import cgiter_edu
+import cgiter_edu.cli
+
+#: the installed command: beside this Python (a venv's bin/), else on PATH
+COMMAND = str(Path(sys.executable).with_name("cgiter-edu")) \
+    if Path(sys.executable).with_name("cgiter-edu").exists() else shutil.which("cgiter-edu")
 
 
-def cli(*args, check=True):
-    r = subprocess.run([sys.executable, "-m", "cgiter_edu.cli", *args], capture_output=True)
+def cli(*args, check=True, **kw):
+    assert COMMAND, "the cgiter-edu command is not installed (pip install -e .)"
+    r = subprocess.run([COMMAND, *args], capture_output=True, timeout=300, **kw)
     if check:
         assert r.returncode == 0, r.stderr.decode()
     return r
+
+
+def one_line_error(r, code=1):
+    """The command failed with ``code`` and said why in one line, no traceback."""
+    err = r.stderr.decode()
+    assert r.returncode == code, (r.returncode, err)
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    return err.strip()
 
 
 def test_walk_default_prints_what_cat_would():
@@ -49,7 +66,8 @@ def test_walk_json_and_flags():
 
 def test_walk_errors():
     r = cli("walk", "--order", "children", "--kernel", "6.18", check=False)
-    assert r.returncode == 1 and b"EINVAL" in r.stderr and b"needs Linux 7.0" in r.stderr
+    err = one_line_error(r)
+    assert err.startswith("cgiter-edu walk: attach failed: EINVAL") and "needs Linux 7.0" in err
     r = cli("walk", "--start", "/nope", check=False)
     assert r.returncode != 0 and b"no such cgroup" in r.stderr
     r = cli("walk", "--order", "sideways", check=False)
@@ -73,3 +91,21 @@ def test_help_teaches():
     out = cli("walk", "--help").stdout.decode()
     for word in ("--order", "--record-bytes", "--stop-at", "things to try", "EOPNOTSUPP"):
         assert word in out
+
+
+def test_every_subcommand_is_listed():
+    out = cli("--help").stdout.decode()
+    for name in cgiter_edu.cli.COMMANDS:
+        assert f"    {name} " in out, name
+
+
+def test_a_subcommand_whose_import_fails_still_exists_and_says_why():
+    code = ("import sys; sys.modules['cgiter_edu.live.cli'] = None\n"
+            "from cgiter_edu.cli import main; sys.exit(main(sys.argv[1:]))")
+    r = subprocess.run([sys.executable, "-c", code, "live", "--order", "post"],
+                       capture_output=True)
+    err = one_line_error(r)
+    assert err.startswith("cgiter-edu live: cannot run here: its module failed to import "
+                          "(ModuleNotFoundError: import of cgiter_edu.live.cli halted"), err
+    r = subprocess.run([sys.executable, "-c", code, "--help"], capture_output=True)
+    assert b"    live " in r.stdout and b"    walk " in r.stdout

@@ -457,11 +457,12 @@ def test_cli_animate_mp4_without_ffmpeg_says_so(tmp_path, monkeypatch, capsys):
     assert "ffmpeg" in capsys.readouterr().err
 
 
-def test_cli_rejects_unknown_suffix_and_bad_step(tmp_path):
-    with pytest.raises(SystemExit):
-        _cli("plot", "walk", "-o", str(tmp_path / "x.jpg"))
-    with pytest.raises(SystemExit):
-        _cli("plot", "walk", "--tree", "small", "--step", "99999", "-o", str(tmp_path / "x.png"))
+def test_cli_rejects_unknown_suffix_and_bad_step(tmp_path, capsys):
+    assert _cli("plot", "walk", "-o", str(tmp_path / "x.jpg")) == 1
+    assert "use one of .png, .svg, .pdf" in capsys.readouterr().err
+    assert _cli("plot", "walk", "--tree", "small", "--step", "99999",
+                "-o", str(tmp_path / "x.png")) == 1
+    assert "--step must be in" in capsys.readouterr().err
 
 
 def test_bench_viz_runs_small(capsys):

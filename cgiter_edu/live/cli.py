@@ -18,8 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
-from typing import Any
 
 EPILOG_LIVE = """\
 the emulated hierarchy is made of real cgroups under a scratch cgroup of the cgroup2
@@ -65,24 +63,11 @@ def cmd_live(args: argparse.Namespace) -> int:
                     text = f.read()
             c = compare_case(text, parent=args.parent)
         else:
-            from ..cli import load_tree, program_from_args
-            from ..kernel.cgroup_iter import Order
-            from ..kernel.config import KernelConfig
+            from ..cli import walk_spec
 
-            h = load_tree(args.tree)
-            prog = program_from_args(args, h)
-            try:
-                order = Order.parse(args.order)
-                mk = machine_kernel()
-                kernel = KernelConfig.preset(args.kernel or mk.name,
-                                             page_size=args.page_size or mk.page_size)
-            except ValueError as e:
-                raise SystemExit(f"cgiter-edu: {e}") from None
-            if args.start is not None and args.start not in h:
-                raise SystemExit(f"cgiter-edu: --start {args.start!r}: no such cgroup")
-            read_size = args.read_size if args.read_size is not None else 131072
-            c = compare(h, prog, order, args.start, cgroup_id=args.start_id,
-                        read_size=read_size, kernel=kernel, parent=args.parent)
+            s = walk_spec(args, kernel_default=machine_kernel())
+            c = compare(s.hierarchy, s.program, s.order, s.start, cgroup_id=s.start_id,
+                        read_size=s.read_size, kernel=s.kernel, parent=args.parent)
     except LiveError as e:
         print(f"cgiter-edu live: {e}", file=sys.stderr)
         return 2
@@ -118,16 +103,15 @@ def cmd_record(args: argparse.Namespace) -> int:
     return 1 if mismatches else 0
 
 
-def add_live_parser(subparsers: Any,
-                    add_walk_args: Callable[[argparse.ArgumentParser], None]) -> argparse.ArgumentParser:
-    """Add ``live`` to the main CLI's subparsers (``add_walk_args`` adds the walk flags)."""
-    p = subparsers.add_parser(
-        "live", help="run a walk on the emulator and on this machine's kernel, side by side",
-        description="Run the same walk on the emulator and on the real kernel (root, BPF, "
-                    "cgroup v2, clang, libbpf) and print each read() side by side, the "
-                    "first difference marked. Exit 0: identical; 1: different; 2: this "
-                    "machine cannot.",
-        epilog=EPILOG_LIVE, formatter_class=argparse.RawDescriptionHelpFormatter)
+def setup_live(p: argparse.ArgumentParser) -> None:
+    """The arguments of ``cgiter-edu live`` (the main CLI made the parser)."""
+    from ..cli import add_walk_args
+
+    p.description = ("Run the same walk on the emulator and on the real kernel (root, BPF, "
+                     "cgroup v2, clang, libbpf) and print each read() side by side, the "
+                     "first difference marked. Exit 0: identical; 1: different; 2: this "
+                     "machine cannot.")
+    p.epilog = EPILOG_LIVE
     add_walk_args(p)
     p.set_defaults(kernel=None, page_size=None)       # default: as the running kernel
     p.add_argument("--case", default=None, metavar="FILE|JSON",
@@ -137,25 +121,19 @@ def add_live_parser(subparsers: Any,
                         "cgroup2 mount's root)")
     p.add_argument("--json", action="store_true", help="print the comparison as JSON")
     p.set_defaults(func=cmd_live)
-    return p
 
 
-def add_record_parser(subparsers: Any,
-                      add_walk_args: Callable[[argparse.ArgumentParser], None]) -> argparse.ArgumentParser:
-    """Add ``record`` to the main CLI's subparsers."""
-    del add_walk_args                       # random walks: no walk flags
+def setup_record(p: argparse.ArgumentParser) -> None:
+    """The arguments of ``cgiter-edu record`` (random walks: no walk flags)."""
     from ._common import RECORD_MAX_READS as MAX_READS
 
-    p = subparsers.add_parser(
-        "record", help="record random walks on this machine's kernel into tests/data/",
-        description="Record random cgroup_iter walks on the running kernel (root needed) in "
-                    "the format of tests/data/*.jsonl, with the kernel release, and replay "
-                    "each through the emulator. Exit 1 if any replays differently.",
-        epilog=f"cases with more than {MAX_READS} read() calls are drawn again (small files).")
+    p.description = ("Record random cgroup_iter walks on the running kernel (root needed) in "
+                     "the format of tests/data/*.jsonl, with the kernel release, and replay "
+                     "each through the emulator. Exit 1 if any replays differently.")
+    p.epilog = f"cases with more than {MAX_READS} read() calls are drawn again (small files)."
     p.add_argument("--cases", type=int, default=60, metavar="N", help="how many (default 60)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: a new one)")
     p.add_argument("--out", default=None, metavar="FILE",
                    help="output (default tests/data/kernel-<uname -r>-recorded.jsonl)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress")
     p.set_defaults(func=cmd_record)
-    return p

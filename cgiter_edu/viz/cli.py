@@ -1,8 +1,8 @@
 """``cgiter-edu plot`` and ``cgiter-edu animate``: pictures of a walk from the command line.
 
-Both take the same walk flags as ``cgiter-edu walk`` (the main CLI passes its
-``add_walk_args``); the walk runs through the emulator with tracing on and the
-picture replays the trace.
+Both take the same walk flags as ``cgiter-edu walk``
+(:func:`cgiter_edu.cli.add_walk_args`); the walk runs through the emulator with tracing
+on and the picture replays the trace.
 
 Example::
 
@@ -19,11 +19,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_plot_parser", "add_animate_parser", "cmd_plot", "cmd_animate"]
+from ..cli import CliError, add_walk_args
+
+__all__ = ["cmd_animate", "cmd_plot", "setup_animate", "setup_plot"]
 
 PICTURE_SUFFIXES = (".png", ".svg", ".pdf")
 ANIMATION_SUFFIXES = (".gif", ".mp4", ".html")
@@ -55,14 +56,11 @@ def _add_picture_args(p: argparse.ArgumentParser) -> None:
                         "cgroup_mutex (shown by mutex and animate)")
 
 
-def add_plot_parser(subparsers: Any, add_walk_args: Callable[[argparse.ArgumentParser], None]
-                    ) -> argparse.ArgumentParser:
-    """Add ``plot`` to the main CLI's subparsers (``add_walk_args`` adds the walk flags)."""
-    p = subparsers.add_parser(
-        "plot", help="draw a picture of a walk (PNG, SVG or PDF)",
-        description="Run a walk with tracing on and draw one picture of it, slide-ready "
-                    "(16:9, large type, colour-blind-safe colours).",
-        epilog=PLOT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+def setup_plot(p: argparse.ArgumentParser) -> None:
+    """The arguments of ``cgiter-edu plot`` (the main CLI made the parser)."""
+    p.description = ("Run a walk with tracing on and draw one picture of it, slide-ready "
+                     "(16:9, large type, colour-blind-safe colours).")
+    p.epilog = PLOT_EPILOG
     p.add_argument("picture", choices=["walk", "buffer", "mutex", "orders", "capacity"],
                    help="which picture")
     p.add_argument("-o", "--output", required=True, metavar="FILE",
@@ -74,21 +72,15 @@ def add_plot_parser(subparsers: Any, add_walk_args: Callable[[argparse.ArgumentP
     add_walk_args(p)
     _add_picture_args(p)
     p.set_defaults(func=cmd_plot)
-    return p
 
 
-def add_animate_parser(subparsers: Any,
-                       add_walk_args: Callable[[argparse.ArgumentParser], None]
-                       ) -> argparse.ArgumentParser:
-    """Add ``animate`` to the main CLI's subparsers."""
-    p = subparsers.add_parser(
-        "animate", help="animate a walk step by step (GIF, MP4 or HTML)",
-        description="Run a walk with tracing on and animate it: the hierarchy, the buffer "
-                    "and the read() results, one frame per step. MP4 needs ffmpeg.",
-        epilog="examples:\n  cgiter-edu animate -o walk.gif\n"
-               "  cgiter-edu animate --order post --record-bytes 3000 -o walk.mp4\n"
-               "  cgiter-edu animate --tree small --fps 2 -o walk.html\n",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+def setup_animate(p: argparse.ArgumentParser) -> None:
+    """The arguments of ``cgiter-edu animate`` (the main CLI made the parser)."""
+    p.description = ("Run a walk with tracing on and animate it: the hierarchy, the buffer "
+                     "and the read() results, one frame per step. MP4 needs ffmpeg.")
+    p.epilog = ("examples:\n  cgiter-edu animate -o walk.gif\n"
+                "  cgiter-edu animate --order post --record-bytes 3000 -o walk.mp4\n"
+                "  cgiter-edu animate --tree small --fps 2 -o walk.html\n")
     p.add_argument("-o", "--output", required=True, metavar="FILE",
                    help="where to write it: .gif, .mp4 or .html")
     p.add_argument("--fps", type=float, default=4.0, help="frames per second (default 4)")
@@ -101,33 +93,23 @@ def add_animate_parser(subparsers: Any,
     add_walk_args(p)
     _add_picture_args(p)
     p.set_defaults(func=cmd_animate)
-    return p
 
 
 def _trace_from_args(args: argparse.Namespace) -> Any:
     """The walk the flags describe, traced (with a waiting writer when --writer)."""
-    from cgiter_edu import cli as main_cli
+    from cgiter_edu.cli import walk_from_args, walk_spec
 
     if getattr(args, "writer", None):
-        from cgiter_edu.kernel.cgroup_iter import Order
-        from cgiter_edu.kernel.config import KernelConfig
-
         from .scenes import writer_waits
 
-        h = main_cli.load_tree(args.tree)
-        prog = main_cli.program_from_args(args, h)
-        try:
-            order = Order.parse(args.order)
-            kernel = KernelConfig.preset(args.kernel, page_size=args.page_size)
-        except ValueError as e:
-            raise SystemExit(f"cgiter-edu: {e}") from None
-        if args.writer in h:
-            raise SystemExit(f"cgiter-edu: --writer {args.writer!r} exists already")
-        return writer_waits(h, int(order), mkdir=args.writer, prog=prog, start=args.start,
-                            read_size=args.read_size or 131072, kernel=kernel)
-    res = main_cli.walk_from_args(args, trace=True)
+        s = walk_spec(args)
+        if args.writer in s.hierarchy:
+            raise CliError(f"--writer {args.writer!r} exists already")
+        return writer_waits(s.hierarchy, int(s.order), mkdir=args.writer, prog=s.program,
+                            start=s.start, read_size=s.read_size, kernel=s.kernel)
+    res = walk_from_args(args, trace=True)
     if res.attach_errno or res.trace is None:
-        raise SystemExit(f"cgiter-edu: nothing to draw: {res.summary()}")
+        raise CliError(f"nothing to draw: {res.summary()}")
     return res.trace
 
 
@@ -138,7 +120,7 @@ def _step(trace: Any, step: int | None) -> int | None:
     if step < 0:
         step += n
     if not 0 <= step < n:
-        raise SystemExit(f"cgiter-edu: --step must be in [-{n}, {n - 1}] for this trace of "
+        raise CliError(f"--step must be in [-{n}, {n - 1}] for this trace of "
                          f"{n} steps")
     return step
 
@@ -146,7 +128,7 @@ def _step(trace: Any, step: int | None) -> int | None:
 def _check_suffix(path: str, allowed: tuple[str, ...]) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in allowed:
-        raise SystemExit(f"cgiter-edu: -o {path!r}: use one of {', '.join(allowed)}")
+        raise CliError(f"-o {path!r}: use one of {', '.join(allowed)}")
     return suffix
 
 
@@ -169,14 +151,13 @@ def cmd_plot(args: argparse.Namespace) -> int:
             fig = plt.gcf()
         elif args.picture == "orders":
             from cgiter_edu import cli as main_cli
-            from cgiter_edu.kernel.config import KernelConfig
 
             h = main_cli.load_tree(args.tree)
             start = args.start or "/"
             if start not in h:
-                raise SystemExit(f"cgiter-edu: --start {start!r}: no such cgroup")
-            kernel = KernelConfig.preset(args.kernel, page_size=args.page_size)
-            rb = args.record_bytes if args.record_bytes is not None else 64
+                raise CliError(f"--start {start!r}: no such cgroup")
+            kernel = main_cli.kernel_from_args(args)
+            rb = 64 if args.record_bytes is None else main_cli.record_bytes(args.record_bytes)
             traces = plot.order_traces(h, start, kernel=kernel, rec_bytes=rb)
             views = plot.plot_orders(h, start, traces=traces,
                                      labels="auto" if args.labels == "name" else labels)
