@@ -524,7 +524,7 @@ class IterFile:
         self.link = link
         self.kernel = link.kernel
         self.hierarchy = link.hierarchy
-        self.seq = SeqFile()
+        self.seq = SeqFile(kernel=link.kernel)
         self.seq.lock = threading.Lock()
         self.pos = 0
         self.closed = False

@@ -30,11 +30,25 @@ class KernelConfig:
     ``page_size``: PAGE_SIZE; the seq_file buffer is ``PAGE_SIZE << 3``.
     ``max_iter_objects``: MAX_ITER_OBJECTS (1,000,000 in every kernel; smaller
     values let a class see EAGAIN on a small tree).
+    ``bprintf_utf8``: whether ``bpf_seq_printf`` formats may hold bytes >= 0x80 (UTF-8
+    text) outside conversions; see :attr:`bprintf_utf8`'s note below.
+    ``kptr_restrict``: the ``kernel.kptr_restrict`` sysctl, which decides what ``%pK``
+    prints (0, the Debian default: hashed like ``%p``; 1: the address, for a reader
+    with CAP_SYSLOG such as root; 2: zeros).
+
+    ``bprintf_utf8`` is True in every preset: commit b960430ea886 ("bpf: allow UTF-8
+    literals in bpf_bprintf_prepare()", mainline in 7.1) went to the stable series in
+    May 2026 (6.6.141 and 6.12.y among them; this machine's 6.18.44 has it, and Debian's
+    6.1.176 and 6.12.111 were seen to accept UTF-8 too).  Before it, any format byte >=
+    0x80 was ``-EINVAL``: ``KernelConfig(bprintf_utf8=False)`` models v6.1.0 to v7.0.0
+    and the stable releases before the backport.
     """
 
     version: tuple[int, int] = (7, 0)
     page_size: int = 4096
     max_iter_objects: int = MAX_ITER_OBJECTS
+    bprintf_utf8: bool = True
+    kptr_restrict: int = 0
 
     def __post_init__(self) -> None:
         if self.page_size not in PAGE_SIZES:
@@ -43,6 +57,8 @@ class KernelConfig:
             raise ValueError(f"cgroup_iter first appeared in Linux 6.1; version {self.version} has none")
         if self.max_iter_objects < 1:
             raise ValueError(f"max_iter_objects must be at least 1, not {self.max_iter_objects}")
+        if self.kptr_restrict not in (0, 1, 2):
+            raise ValueError(f"kptr_restrict is 0, 1 or 2, not {self.kptr_restrict}")
         object.__setattr__(self, "version", tuple(self.version))
 
     @property
