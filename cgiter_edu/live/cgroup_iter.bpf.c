@@ -6,6 +6,9 @@
  *                      progs/cgroup_iter.c); twin of cgiter_edu.programs.IdPrinter
  *   cgroup_record      fixed-size records; twin of cgiter_edu.programs.Record (the
  *                      program of the recorded walks in tests/data/)
+ *   cgroup_printf      one bpf_seq_printf() with a format and arguments from user space
+ *                      (map printf_in), its return value to printf_out; the proof of
+ *                      cgiter_edu.kernel.seq_file's format rules (cgiter_edu/live/printf.py)
  *
  * Both write exactly the bytes their Python twins write, helper call for helper call,
  * so the seq_file buffer fills (and overflows) the same way on both sides.
@@ -182,4 +185,83 @@ int cgroup_record(struct bpf_iter__cgroup *ctx)
 	if (params.has_stop && id == params.stop_id)
 		return 1;
 	return at_boundary;
+}
+
+/*
+ * cgroup_printf: the format and the arguments come from user space (printf_in), so one
+ * loaded program tries any format.  On the first cgroup it writes `pre` pad bytes with
+ * bpf_seq_write (to put the buffer where a case wants it), then calls
+ * bpf_seq_printf(seq, fmt, sizeof(fmt), args, data_len) once and stores the return
+ * value in printf_out.  It also stores there the kernel address of printf_in's strs:
+ * user space puts strings (for %s, %pks) and IP addresses (%pI4...) in strs and passes
+ * their addresses as arguments, as a program passes a pointer.
+ */
+#define PF_ARGS 16
+#define PF_FMT 1024
+#define PF_STRS 4096
+
+struct printf_case {
+	__u64 data_len;		/* the helper's data_len: 8 * arguments (the kernel checks it) */
+	__u64 pre;		/* pad bytes written first (bpf_seq_write), at most 32767 */
+	__u64 args[PF_ARGS];
+	char fmt[PF_FMT];	/* always ends with a 0 byte within PF_FMT */
+	char strs[PF_STRS];
+};
+
+struct printf_result {
+	__s64 ret;		/* what bpf_seq_printf returned */
+	__u64 strs_addr;	/* the kernel address of printf_in's strs */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct printf_case);
+} printf_in SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct printf_result);
+} printf_out SEC(".maps");
+
+SEC("iter/cgroup")
+int cgroup_printf(struct bpf_iter__cgroup *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct printf_result *out;
+	struct printf_case *c;
+	__u64 data_len, left, n, off;
+	__u32 key = 0;
+	int i;
+
+	if (ctx->cgroup == NULL || ctx->meta->seq_num != 0)
+		return 0;
+	c = bpf_map_lookup_elem(&printf_in, &key);
+	out = bpf_map_lookup_elem(&printf_out, &key);
+	if (!c || !out)
+		return 0;
+	out->strs_addr = (__u64)(long)c->strs;
+
+	/* pre = 4096 * k + n: k whole pads, then the last n bytes of the pad (as cgroup_record) */
+	left = c->pre;
+	for (i = 0; i < 8; i++) {
+		if (i >= left / 4096)
+			break;
+		bpf_seq_write(seq, pad, 4096);
+	}
+	n = left & 4095;
+	if (n) {
+		off = 4096 - n;
+		asm volatile("" : "+r"(off));
+		bpf_seq_write(seq, pad + off, n);
+	}
+
+	data_len = c->data_len;
+	if (data_len > sizeof(c->args))
+		data_len = sizeof(c->args);
+	out->ret = bpf_seq_printf(seq, c->fmt, sizeof(c->fmt), c->args, data_len);
+	return 0;
 }

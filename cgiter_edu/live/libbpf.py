@@ -88,6 +88,7 @@ def _signatures(lib: ctypes.CDLL) -> None:
         "bpf_iter_create": (ci, [ci]),
         "bpf_map_update_elem": (ci, [ci, vp, vp, cu64]),
         "bpf_map_delete_elem": (ci, [ci, vp]),
+        "bpf_map_lookup_elem": (ci, [ci, vp, vp]),
         "libbpf_set_print": (vp, [_PRINT_FN]),
         "libbpf_major_version": (cu32, []),
         "libbpf_minor_version": (cu32, []),
@@ -246,6 +247,14 @@ class BpfObject:
         ret = lib().bpf_map_update_elem(map_fd, key, value, 0)
         if ret < 0:
             raise _err(ret, "bpf_map_update_elem")
+
+    def lookup(self, map_fd: int, key: bytes, value_size: int) -> bytes:
+        """``bpf_map_lookup_elem(fd, key, value)``: the value's bytes."""
+        buf = ctypes.create_string_buffer(value_size)
+        ret = lib().bpf_map_lookup_elem(map_fd, key, buf)
+        if ret < 0:
+            raise _err(ret, "bpf_map_lookup_elem")
+        return buf.raw
 
     def delete(self, map_fd: int, key: bytes) -> None:
         """``bpf_map_delete_elem``; a missing key is no error."""
