@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .kernel.bpf_iter import BpfProgramError
 from .kernel.cgroup_iter import Order, attach
 from .kernel.config import DEFAULT, KernelConfig
 from .trace import Trace
@@ -98,6 +99,8 @@ def run(h: Hierarchy, prog: Callable[[Any], int], order: Order | int = Order.DES
     each size of a list in turn) go on until the first one that gives 0 or an error,
     then ``extra_reads`` more.  ``after_create`` runs between creating the iterator
     file and the first read (to remove or make cgroups then, as the recorded walks do).
+    A program that raises makes this raise :class:`BpfProgramError` with the run so far
+    (its trace ends where the program raised) as ``err.result``.
     """
     kernel = DEFAULT if kernel is None else kernel
     sizes = [read_size] if isinstance(read_size, int) else list(read_size)
@@ -122,7 +125,11 @@ def run(h: Hierarchy, prog: Callable[[Any], int], order: Order | int = Order.DES
         res.trace = f.trace
         if after_create is not None:
             after_create()
-        res.reads = read_session(f.read, sizes, extra_reads, max_reads)
+        try:
+            res.reads = read_session(f.read, sizes, extra_reads, max_reads)
+        except BpfProgramError as e:
+            e.result = res        # the walk so far: its trace ends where the program raised
+            raise
     return res
 
 

@@ -1,0 +1,189 @@
+"""The explorer's picture: ONE reused Agg figure, rendered kernel-side to PNG bytes.
+
+:class:`FrameRenderer` composes the existing views of :mod:`cgiter_edu.viz` (through
+their public names) on one :class:`matplotlib.figure.Figure` (no pyplot, so nothing
+displays itself and no global state): the hierarchy coloured by state
+(:class:`~cgiter_edu.viz.WalkView`), the seq_file buffer
+(:class:`~cgiter_edu.viz.BufferView`) and the ``cgroup_mutex`` lanes
+(:class:`~cgiter_edu.viz.MutexView`); or, in the all-orders mode, one WalkView per
+order (:func:`~cgiter_edu.viz.plot_orders`).  A frame is drawn by blitting: the static
+parts are rendered once per trace, each step restores that background and draws
+only the artists the views' ``update(step)`` returned.
+
+Example::
+
+    >>> from cgiter_edu.widgets.model import Settings, walk
+    >>> r = FrameRenderer()
+    >>> r.show_walk(walk(Settings(tree="small")).trace)
+    >>> r.render(5)[:4]
+    b'\\x89PNG'
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from typing import Any
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from cgiter_edu.trace import Trace
+
+__all__ = ["FrameRenderer", "FIG_SIZE", "DPI"]
+
+FIG_SIZE = (16.0, 9.0)     #: inches, the slide size the views are designed for
+DPI = 64                   #: 1024 x 576 pixels
+
+
+class FrameRenderer:
+    """One figure, reused for every frame of every trace the explorer shows.
+
+    :meth:`show_walk` (one trace: tree, buffer, mutex) or :meth:`show_orders` (several
+    traces side by side) rebuild the figure's contents; :meth:`render` draws one step
+    and returns PNG bytes.  A lock makes rebuild and render safe from two threads.
+    """
+
+    def __init__(self, figsize: tuple[float, float] = FIG_SIZE, dpi: float = DPI) -> None:
+        from cgiter_edu.viz import slide_style
+
+        with slide_style():
+            self.figure = Figure(figsize=figsize, dpi=dpi)
+        self.canvas = FigureCanvasAgg(self.figure)
+        self.lock = threading.RLock()
+        self.views: dict[str, Any] = {}
+        self.traces: dict[str, Trace] = {}
+        self._dynamic: list[Any] = []
+        self._background: Any = None
+        self.step: int | None = None
+
+    # -- building ------------------------------------------------------------------------
+    def clear(self, message: str = "") -> None:
+        """Empty the figure (a message in the middle, e.g. why nothing can be shown)."""
+        with self.lock:
+            self.figure.clear()
+            self.views, self.traces = {}, {}
+            self._dynamic, self._background = [], None
+            if message:
+                self.figure.text(0.5, 0.5, message, ha="center", va="center", fontsize=24,
+                                 wrap=True, color="#A23B00")
+
+    def show_walk(self, trace: Trace, *, view: str = "auto") -> None:
+        """The tree, the buffer and the mutex lanes of one trace."""
+        from cgiter_edu.viz import BufferView, MutexView, WalkView, slide_style
+        from cgiter_edu.viz.style import state_legend_handles
+
+        with self.lock, slide_style():
+            self.clear()
+            fig = self.figure
+            ax_tree = fig.add_axes((0.005, 0.30, 0.60, 0.66))
+            ax_buf = fig.add_axes((0.70, 0.40, 0.285, 0.46))
+            ax_mx = fig.add_axes((0.115, 0.035, 0.87, 0.13))
+            walk = WalkView(trace, None, ax_tree, view=view, legend=False, title=False,
+                            caption=False)
+            buf = BufferView(trace, None, ax_buf, reads=False, zoom=128,
+                             title="seq_file buffer (8 pages)")
+            buf.status.set_visible(False)          # the explorer says it in words
+            ax_buf.set_xlabel("")
+            mx = MutexView(trace, None, ax_mx, title=False)
+            ax_mx.set_xlabel("")
+            fig.legend(handles=state_legend_handles(), loc="upper left", ncol=4,
+                       bbox_to_anchor=(0.005, 0.305), fontsize=13, frameon=False,
+                       handletextpad=0.2, columnspacing=0.8)
+            self.views = {"walk": walk, "buffer": buf, "mutex": mx}
+            self.traces = {k: trace for k in self.views}
+            self._prepare()
+
+    def show_orders(self, traces: dict[int, Trace], hierarchy: Any, start: str = "/",
+                    rejected: dict[int, str] | None = None) -> None:
+        """Each order's walk side by side (``traces`` by order value), one slider for all;
+        ``rejected``: orders the kernel refused, with the reason, written in a corner."""
+        from cgiter_edu.viz import plot_orders, slide_style
+
+        with self.lock, slide_style():
+            self.clear()
+            if traces:
+                views = plot_orders(hierarchy, start, fig=self.figure, traces=traces,
+                                    labels="auto", path=True)
+            else:
+                views = {}
+            if rejected:
+                txt = "\n".join(f"{self._order_name(o)}: {why}" for o, why in rejected.items())
+                self.figure.text(0.01, 0.01, txt, fontsize=14, color="#A23B00", va="bottom",
+                                 ha="left", wrap=True)
+            self.views = {f"order{o}": v for o, v in views.items()}
+            self.traces = {f"order{o}": t for o, t in traces.items()}
+            self._prepare()
+
+    @staticmethod
+    def _order_name(o: int) -> str:
+        from cgiter_edu.kernel.cgroup_iter import Order
+
+        try:
+            return Order(o).name
+        except ValueError:
+            return f"order {o}"
+
+    def _prepare(self) -> None:
+        """Find the artists a step changes; draw everything else once."""
+        dyn: list[Any] = []
+        for key, v in self.views.items():
+            dyn += v.update(0 if len(self.traces[key]) else None)
+            dyn += list(getattr(v, "path_arrows", []))
+        seen: set[int] = set()
+        self._dynamic = [a for a in dyn if not (id(a) in seen or seen.add(id(a)))]
+        for a in self._dynamic:
+            a.set_animated(True)
+        self.canvas.draw()
+        self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+
+    # -- one frame ------------------------------------------------------------------------
+    @property
+    def length(self) -> int:
+        """Steps of the longest trace shown (the slider's range)."""
+        return max((len(t) for t in self.traces.values()), default=0)
+
+    def update(self, step: int) -> None:
+        """Move every view to ``step`` (clamped to each trace's last step)."""
+        with self.lock:
+            self.step = step
+            for key, v in self.views.items():
+                n = len(self.traces[key])
+                v.update(max(0, min(step, n - 1)) if n else None)
+
+    def render(self, step: int | None = None) -> bytes:
+        """PNG bytes of the frame at ``step`` (default: the current one)."""
+        with self.lock:
+            if step is not None:
+                self.update(step)
+            if self._background is None:
+                self.canvas.draw()
+            else:
+                self.canvas.restore_region(self._background)
+                for a in self._dynamic:
+                    if a.get_visible():
+                        self.figure.draw_artist(a)
+            return self._png()
+
+    def _png(self) -> bytes:
+        from PIL import Image
+
+        buf = self.canvas.buffer_rgba()
+        img = Image.frombuffer("RGBA", (buf.shape[1], buf.shape[0]), buf, "raw", "RGBA", 0, 1)
+        out = io.BytesIO()
+        img.convert("RGB").save(out, format="png", compress_level=1)
+        return out.getvalue()
+
+    def full_render(self, step: int | None = None) -> bytes:
+        """PNG bytes drawn from scratch (no blitting): what :meth:`render` must equal."""
+        with self.lock:
+            if step is not None:
+                self.update(step)
+            for a in self._dynamic:
+                a.set_animated(False)
+            try:
+                self.canvas.draw()
+                return self._png()
+            finally:
+                for a in self._dynamic:
+                    a.set_animated(True)

@@ -1,0 +1,187 @@
+"""The words of the explorer: a caption for every step, and why a walk was cut.
+
+Everything here reads a :class:`~cgiter_edu.trace.Trace`; the facts (which record was
+rolled back, how many bytes, what the next read() returned) are the trace's, the
+sentences are ours.  :func:`caption` is :func:`cgiter_edu.viz.describe` plus, from the
+step where the walk is cut on, why -- so a class cannot miss the truncation.
+
+Example::
+
+    >>> from cgiter_edu.widgets.model import Settings, walk
+    >>> t = walk(Settings(tree="small", record_bytes=3000)).trace
+    >>> s = cut_step(t)
+    >>> t[s - 1].kind.value, t[s].kind.value
+    ('rollback', 'end')
+    >>> "EOPNOTSUPP" in caption(t, s).why
+    True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cgiter_edu.run import errno_symbol
+from cgiter_edu.trace import EndReason, Event, EventKind, Trace
+
+__all__ = ["Caption", "caption", "cut_step", "end_step", "next_read_step", "final_step",
+           "result_text"]
+
+#: end reasons that cut a walk short (the rest end it normally)
+CUT = (EndReason.BUFFER_FULL.value, EndReason.E2BIG.value, EndReason.READ_SIZE.value,
+       EndReason.MAX_ITER_OBJECTS.value, EndReason.PROGRAM_ERROR.value)
+
+
+@dataclass
+class Caption:
+    """``text``: what this step did; ``why``: from the cut on, why the walk ends there
+    and what the next read() gives ('' before); ``level``: ``"info"``, ``"cut"`` (the
+    walk was cut: show it loudly) or ``"end"`` (it ended normally)."""
+
+    text: str
+    why: str = ""
+    level: str = "info"
+
+
+def result_text(result: int | None) -> str:
+    """``"4096 B"``, ``"0 (end of file)"``, ``"EOPNOTSUPP"``."""
+    if result is None:
+        return "(the program raised)"
+    if result < 0:
+        return errno_symbol(-result)
+    return f"{result} B" if result else "0 (end of file)"
+
+
+def end_event(trace: Trace) -> Event | None:
+    """The END event of the trace (None: the walk did not end)."""
+    for e in trace.events:
+        if e.kind is EventKind.END:
+            return e
+    return None
+
+
+def cut_step(trace: Trace) -> int | None:
+    """The step where the walk is cut (its END event, right after the rollback of the
+    record that did not fit, when that is why): from there on the tree shows the lost
+    record's cgroup and every cgroup never reached.  None for a walk that ended
+    normally (complete, or the program returned 1)."""
+    end = end_event(trace)
+    if end is None or end.reason not in CUT:
+        return None
+    return end.step
+
+
+def end_step(trace: Trace) -> int | None:
+    """The step of the END event."""
+    end = end_event(trace)
+    return None if end is None else end.step
+
+
+def final_step(trace: Trace) -> int:
+    """The last step."""
+    return max(0, len(trace.events) - 1)
+
+
+def next_read_step(trace: Trace, step: int) -> int:
+    """The step of the next read() call after ``step`` (its READ event), or the last step."""
+    for e in trace.events[step + 1:]:
+        if e.kind is EventKind.READ:
+            return e.step
+    return final_step(trace)
+
+
+def _name(trace: Trace, cid: int | None) -> str:
+    if cid is None:
+        return "the epilogue"
+    info = trace.cgroups.get(cid)
+    return info[0] if info else f"cgroup {cid}"
+
+
+def _later_results(trace: Trace, after: int) -> list[str]:
+    return [result_text(e.result) for e in trace.events[after + 1:]
+            if e.kind is EventKind.RETURN]
+
+
+def _never(trace: Trace) -> int:
+    return sum(1 for s in trace.states(None).values() if s.value == "never")
+
+
+def why(trace: Trace) -> str:
+    """Why the walk ended where it did, with what each read() after it gave."""
+    end = end_event(trace)
+    if end is None:
+        return ""
+    r = end.reason
+    this_read = next((e for e in trace.events[end.step:] if e.kind is EventKind.RETURN), None)
+    later = _later_results(trace, this_read.step if this_read else end.step)
+    nxt = later[0] if later else "nothing (no more read() calls)"
+    never = _never(trace)
+    never_s = f" {never} cgroup{'s' if never != 1 else ''} will never be reached (marked)." \
+        if never else ""
+    size = trace.buffer_size
+    pages = size // trace.page_size if trace.page_size else 8
+    if r in (EndReason.BUFFER_FULL.value, EndReason.E2BIG.value):
+        rb = next((e for e in reversed(trace.events[: end.step]) if e.kind is EventKind.ROLLBACK),
+                  None)
+        show = next((e for e in reversed(trace.events[: end.step])
+                     if e.kind is EventKind.SHOW and rb is not None and e.cgroup == rb.cgroup),
+                    None)
+        tried = sum(len(b) for b, _ in show.writes) if show is not None else 0
+        at = rb.count_after if rb is not None else 0
+        lost = _name(trace, rb.cgroup if rb else None)
+        fit = (f"seq_write() appends only while count + len < size: {at} + {tried} >= {size} "
+               f"({pages} pages)")
+        if r == EndReason.E2BIG.value:
+            return (f"The very first record ({lost}, {tried} B) does not fit in the buffer: "
+                    f"{fit}. Nothing can be returned, so read() gives E2BIG; the walk is over "
+                    f"and the next read() gives {nxt}.{never_s}")
+        return (f"TRUNCATED: the record of {lost} ({tried} B) did not fit -- {fit}. It was "
+                f"rolled back to {at} B and is lost; the walk stops here.{never_s} The "
+                f"{at} B already written are returned, then cgroup_iter_seq_stop() drops "
+                f"cgroup_mutex: cgroup_iter_seq_start() cannot resume a walk in a later "
+                f"read() (the tree may have changed), so the next read() gives {nxt}.")
+    if r == EndReason.READ_SIZE.value:
+        nx = next((e for e in reversed(trace.events[: end.step]) if e.kind is EventKind.NEXT),
+                  None)
+        rd = next((e for e in reversed(trace.events[: end.step]) if e.kind is EventKind.READ),
+                  None)
+        asked = rd.size if rd is not None else "?"
+        return (f"READ SIZE: the buffer holds {end.count_before} B >= the {asked} B this "
+                f"read() asked for, so bpf_seq_read() stops before showing "
+                f"{_name(trace, nx.cgroup if nx else None)}.{never_s} The mutex is dropped; "
+                f"the walk cannot resume, so after the buffered bytes the next read() gives "
+                f"{nxt}.")
+    if r == EndReason.MAX_ITER_OBJECTS.value:
+        return (f"EAGAIN: this read() visited MAX_ITER_OBJECTS objects, the kernel's bound on "
+                f"one read(); with nothing written ({this_read and result_text(this_read.result)})"
+                f" it gives EAGAIN, otherwise what was written.{never_s} The next read() "
+                f"gives {nxt}: the walk cannot resume.")
+    if r == EndReason.PROGRAM_ERROR.value:
+        return (f"The Python program raised (no kernel outcome: the verifier proves BPF "
+                f"programs cannot); the emulator dropped cgroup_mutex and the session behaves "
+                f"like an unfinished walk: the next read() gives {nxt}.{never_s}")
+    if r == EndReason.PROGRAM.value:
+        st = next((e for e in reversed(trace.events[: end.step])
+                   if e.kind is EventKind.SHOW and e.ret), None)
+        return (f"EARLY TERMINATION: the program returned {st.ret if st else 1} at "
+                f"{_name(trace, st.cgroup if st else None)}, so cgroup_iter_seq_next() gave "
+                f"NULL: the walk ends normally (the epilogue runs) and later read() calls "
+                f"give {nxt}.")
+    return f"The walk is complete: next() returned NULL; later read() calls give {nxt}."
+
+
+def caption(trace: Trace, step: int) -> Caption:
+    """The caption of ``step``: :func:`cgiter_edu.viz.describe` of it, and from the
+    step where the walk is cut (or ends) on, :func:`why`."""
+    from cgiter_edu.viz import describe
+
+    if not trace.events:
+        return Caption("the trace is empty")
+    step = max(0, min(step, len(trace.events) - 1))
+    text = f"step {step + 1}/{len(trace.events)}: {describe(trace, step)}"
+    cut = cut_step(trace)
+    end = end_step(trace)
+    if cut is not None and step >= cut:
+        return Caption(text, why(trace), "cut")
+    if cut is None and end is not None and step >= end:
+        return Caption(text, why(trace), "end")
+    return Caption(text)
