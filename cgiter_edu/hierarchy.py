@@ -1,9 +1,11 @@
 """A cgroup v2 hierarchy: ids, creation order, and dead but still referenced cgroups.
 
-The hierarchy keeps the kernel's own structure (:class:`~cgiter_edu.kernel.cgroup.Css`
-objects on sibling lists, in creation order) and mirrors it into a
-:class:`networkx.DiGraph` (``h.graph``: nodes are cgroup ids, edges parent -> child,
-children in creation order, node attributes ``name``, ``path`` and ``dead``).
+The hierarchy is the user-facing layer (paths, fds, JSON, a networkx view) over the
+kernel's own structure (:class:`~cgiter_edu.kernel.cgroup.CgroupRoot`: Css objects on
+sibling lists in creation order, the id and path indexes, ``cgroup_mutex``).  ``h.graph``
+is a read-only :class:`networkx.DiGraph` built from it when read (nodes are cgroup ids,
+edges parent -> child, children in creation order, node attributes ``name``, ``path``
+and ``dead``).
 
 Example::
 
@@ -11,10 +13,10 @@ Example::
     >>> h = Hierarchy()
     >>> h.mkdir("/a"), h.mkdir("/a/b", cgroup_id=63), h.mkdir("/c")
     (2, 63, 64)
-    >>> fd = h.open("/a/b"); h.rmdir("/a/b")      # still referenced: dead, still listed
+    >>> _ = h.kill("/a/b")             # rmdir while referenced: dead, still listed
     >>> h.cgroup(63).dead, list(h.graph.successors(2))
     (True, [63])
-    >>> fd.close(); list(h.graph.successors(2))  # the last reference goes: released
+    >>> h.release(63); list(h.graph.successors(2))  # the last reference goes: released
     []
 """
 
@@ -32,14 +34,15 @@ import networkx as nx
 from .kernel.cgroup import (
     CSS_ONLINE,
     CgroupMutex,
+    CgroupRoot,
     CgroupView,
     Css,
+    cgroup_destroy_locked,
+    cgroup_mkdir,
     css_get,
     css_has_online_children,
-    css_link_child,
     css_next_descendant_pre,
     css_put,
-    kill_css,
 )
 
 #: include/uapi/linux/limits.h: NAME_MAX
@@ -55,7 +58,9 @@ def _err(code: int, detail: str) -> OSError:
 
 
 class CgroupFd:
-    """An open cgroup directory: holds a reference on the cgroup until closed.
+    """An open cgroup directory.  As on the kernel it pins nothing: after ``rmdir`` the
+    cgroup leaves its parent's list as soon as nothing else (an iterator link or file)
+    references it, and attaching with this fd then gives ``ENOENT``.
 
     ``int(fd)`` is its number (>= 3, the lowest free one, as the kernel picks).
     Usable as a context manager.
@@ -63,14 +68,14 @@ class CgroupFd:
 
     def __init__(self, hierarchy: Hierarchy, css: Css, fd: int) -> None:
         self.hierarchy = hierarchy
-        self._css = css
+        self.css = css               #: what the directory refers to (``file->f_path.dentry``)
         self.fd = fd
         self.closed = False
 
     @property
     def cgroup(self) -> CgroupView:
         """The cgroup this fd is open on."""
-        return self._css.view
+        return self.css.view
 
     def fileno(self) -> int:
         """The fd number."""
@@ -83,20 +88,10 @@ class CgroupFd:
         return self.fd
 
     def close(self) -> None:
-        """Close the fd: drop the reference (a dead cgroup whose last reference this was
-        is released: it leaves its parent's list)."""
-        if self.closed:
-            return
-        h = self.hierarchy
-        h.cgroup_mutex.lock(f"close fd {self.fd}")
-        try:
+        """Close the fd (no ``cgroup_mutex``, no reference to drop)."""
+        if not self.closed:
             self.closed = True
-            del h._fds[self.fd]
-            if h._held.get(self._css.cgroup_id) is self:
-                del h._held[self._css.cgroup_id]
-            css_put(self._css)
-        finally:
-            h.cgroup_mutex.unlock()
+            del self.hierarchy._fds[self.fd]
 
     def __enter__(self) -> CgroupFd:
         return self
@@ -105,7 +100,7 @@ class CgroupFd:
         self.close()
 
     def __repr__(self) -> str:
-        return f"<CgroupFd {self.fd} on {self._css.path}{' closed' if self.closed else ''}>"
+        return f"<CgroupFd {self.fd} on {self.css.path}{' closed' if self.closed else ''}>"
 
 
 class Hierarchy:
@@ -120,21 +115,47 @@ class Hierarchy:
 
     def __init__(self, root_id: int = 1) -> None:
         _check_id(root_id)
-        self.cgroup_mutex = CgroupMutex()
-        self.graph: nx.DiGraph = nx.DiGraph()
-        self._serial = 0
-        self.root_css = Css(self, root_id, "", None, self._next_serial())
-        self._by_id: dict[int, Css] = {root_id: self.root_css}
-        self._by_path: dict[str, Css] = {"/": self.root_css}
+        #: the kernel side: ``struct cgroup_root`` with the id/path indexes and cgroup_mutex
+        self.kernfs = CgroupRoot(root_id)
+        self._by_id: dict[int, Css] = self.kernfs.by_id
+        self._by_path: dict[str, Css] = self.kernfs.by_path
         self._used_ids: set[int] = {root_id}
         self._next_id = root_id + 1
         self._fds: dict[int, CgroupFd] = {}
         self._held: dict[int, CgroupFd] = {}
-        self.graph.add_node(root_id, name="", path="/", dead=False)
+        self._graph: tuple[int, nx.DiGraph] | None = None
 
-    def _next_serial(self) -> int:
-        self._serial += 1
-        return self._serial
+    @property
+    def cgroup_mutex(self) -> CgroupMutex:
+        """``cgroup_mutex`` of this hierarchy."""
+        return self.kernfs.cgroup_mutex
+
+    @property
+    def root_css(self) -> Css:
+        """The root cgroup's kernel object (``cgrp_dfl_root.cgrp``)."""
+        return self.kernfs.cgrp
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The tree as a read-only :class:`networkx.DiGraph`: nodes are cgroup ids (node
+        attributes ``name``, ``path``, ``dead``), edges parent -> child, children in
+        creation order.  Built when read, cached until the tree changes.
+
+        >>> h = Hierarchy(); _ = h.mkdir("/a"); list(h.graph.edges)
+        [(1, 2)]
+        """
+        gen = self.kernfs.generation
+        if self._graph is None or self._graph[0] != gen:
+            g = nx.DiGraph()
+            pos = None
+            root = self.kernfs.cgrp
+            while (pos := css_next_descendant_pre(pos, root)) is not None:
+                g.add_node(pos.cgroup_id, name=pos.name, path=pos.path,
+                           dead=not pos.flags & CSS_ONLINE)
+                if pos.parent is not None:
+                    g.add_edge(pos.parent.cgroup_id, pos.cgroup_id)
+            self._graph = (gen, nx.freeze(g))
+        return self._graph[1]
 
     # -- lookups -----------------------------------------------------------------------
     @property
@@ -259,23 +280,19 @@ class Hierarchy:
                 raise _err(errno.EEXIST, f"cgroup id {cgroup_id} is already taken"
                            + (f" by {self._by_id[cgroup_id].path!r}" if cgroup_id in self._by_id
                               else " (by a cgroup since released; ids are never reused)"))
-            css = Css(self, cgroup_id, name, parent, self._next_serial())
-            css_link_child(parent, css)
-            self._by_id[cgroup_id] = css
-            self._by_path[child_path] = css
+            cgroup_mkdir(self.kernfs, parent, name, cgroup_id)
             self._used_ids.add(cgroup_id)
             if cgroup_id >= self._next_id:
                 self._next_id = cgroup_id + 1
-            self.graph.add_node(cgroup_id, name=name, path=child_path, dead=False)
-            self.graph.add_edge(parent.cgroup_id, cgroup_id)
             return cgroup_id
         finally:
             self.cgroup_mutex.unlock()
 
     def rmdir(self, path: str) -> None:
         """``rmdir`` a cgroup.  EBUSY if it has live children (or is the root), ENOENT if
-        there is none.  Still referenced (an open :class:`CgroupFd`, an iterator link or
-        file), it becomes *dead* and stays on its parent's list until released."""
+        there is none.  Still referenced (an iterator link or file; an open
+        :class:`CgroupFd` pins nothing), it becomes *dead* and stays on its parent's list
+        until released."""
         self.cgroup_mutex.lock(f"rmdir {path}")
         try:
             css = self._live(path)
@@ -283,103 +300,55 @@ class Hierarchy:
                 raise _err(errno.EBUSY, "the root cgroup cannot be removed")
             if css_has_online_children(css):
                 raise _err(errno.EBUSY, f"cgroup {css.path!r} has live children")
-            del self._by_path[css.path]
-            self.graph.nodes[css.cgroup_id]["dead"] = True
-            kill_css(css)
+            cgroup_destroy_locked(css)
         finally:
             self.cgroup_mutex.unlock()
 
     def open(self, path: str) -> CgroupFd:
-        """Open a cgroup directory: a :class:`CgroupFd` holding a reference on it.
+        """Open a cgroup directory: a :class:`CgroupFd` (it pins nothing, as on the
+        kernel; no ``cgroup_mutex``).
 
         >>> h = Hierarchy(); _ = h.mkdir("/a")
         >>> with h.open("/a") as fd: int(fd)
         3
         """
-        self.cgroup_mutex.lock(f"open {path}")
-        try:
-            css = self._live(path)
-            fd = 3
-            while fd in self._fds:
-                fd += 1
-            cfd = CgroupFd(self, css, fd)
-            css_get(css)
-            self._fds[fd] = cfd
-            return cfd
-        finally:
-            self.cgroup_mutex.unlock()
+        css = self._live(path)
+        fd = 3
+        while fd in self._fds:
+            fd += 1
+        cfd = CgroupFd(self, css, fd)
+        self._fds[fd] = cfd
+        return cfd
 
     def kill(self, path: str) -> CgroupFd:
-        """Make a *dead* cgroup: open it, then rmdir it.  The hierarchy keeps the returned
-        reference in :attr:`held` until :meth:`release` (or ``fd.close()``).
+        """Make a *dead* cgroup: open it, take the reference an iterator link attached to
+        it would hold (``cgroup_get_from_fd``), then rmdir it.  The hierarchy keeps the
+        fd and that reference in :attr:`held` until :meth:`release`.
 
         >>> h = Hierarchy(); _ = h.mkdir("/a")
         >>> _ = h.kill("/a"); h.cgroup(2).dead
         True
         """
         fd = self.open(path)
+        css_get(fd.css)
         try:
             self.rmdir(path)
         except OSError:
             fd.close()
+            css_put(fd.css)
             raise
-        self._held[fd._css.cgroup_id] = fd
+        self._held[fd.css.cgroup_id] = fd
         return fd
 
     def release(self, cgroup_id: int) -> None:
-        """Drop the reference the hierarchy holds on a dead cgroup (see :attr:`held`)."""
+        """Drop the reference the hierarchy holds on a dead cgroup (see :attr:`held`) and
+        close its fd: the cgroup is released (leaves its parent's list) unless an iterator
+        still references it."""
         fd = self._held.pop(cgroup_id, None)
         if fd is None:
             raise KeyError(f"the hierarchy holds no reference on cgroup {cgroup_id!r}")
         fd.close()
-
-    def _css_released(self, css: Css) -> None:
-        """Called by ``css_release``: the cgroup left its parent's list."""
-        del self._by_id[css.cgroup_id]
-        if self._by_path.get(css.path) is css:
-            del self._by_path[css.path]
-        self.graph.remove_node(css.cgroup_id)
-
-    # -- the kernel's lookups (kernel/cgroup/cgroup.c) ------------------------------------
-    def _cgroup_get_from_id(self, cgroup_id: int) -> Css | int:
-        """``cgroup_get_from_id()``: a live cgroup by id, with a reference; else -ENOENT."""
-        with self.cgroup_mutex:
-            css = self._by_id.get(cgroup_id)
-            if css is None or not css.flags & CSS_ONLINE:
-                return -errno.ENOENT
-            css_get(css)
-            return css
-
-    def _cgroup_v1v2_get_from_fd(self, fd: int) -> Css | int:
-        """``cgroup_v1v2_get_from_fd()``: the cgroup of an open directory fd, with a
-        reference; -EBADF if ``fd`` is no open cgroup fd, -ENOENT if it was removed."""
-        with self.cgroup_mutex:
-            cfd = self._fds.get(fd)
-            if cfd is None:
-                return -errno.EBADF
-            css = cfd._css
-            if not css.flags & CSS_ONLINE:          # css_tryget_online_from_dir()
-                return -errno.ENOENT
-            css_get(css)
-            return css
-
-    def _cgroup_get_from_path(self, path: str) -> Css | int:
-        """``cgroup_get_from_path()``: by path in the default hierarchy, with a reference."""
-        with self.cgroup_mutex:
-            css = self._by_path.get(path)
-            if css is None:
-                return -errno.ENOENT
-            css_get(css)
-            return css
-
-    def _snapshot(self) -> dict[int, tuple[str, int | None, bool]]:
-        """{id: (path, parent id, dead)} of every cgroup, for a trace."""
-        out = {}
-        pos = None
-        while (pos := css_next_descendant_pre(pos, self.root_css)) is not None:
-            out[pos.cgroup_id] = (pos.path, None if pos.parent is None else pos.parent.cgroup_id,
-                                  not pos.flags & CSS_ONLINE)
-        return out
+        css_put(fd.css)
 
     # -- JSON -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from typing import Any
 
 from . import programs
 from .hierarchy import Hierarchy
-from .kernel.cgroup_iter import attach
+from .kernel.cgroup_iter import Order, attach
 from .kernel.config import KernelConfig
 
 
@@ -60,7 +60,10 @@ def replay(case: dict[str, Any], page_size: int = 4096) -> tuple[int, list]:
     prog = programs.Record(rec_bytes=case["rec_bytes"], stop_id=case.get("stop_id"),
                            skip_id=case.get("skip_id"), silent=case.get("silent", False),
                            big=case.get("big"))
-    holds = [h.open(p) for p in case["dead"]]      # a reference keeps each one listed
+    holds = []                          # an iterator link on each keeps it listed once dead
+    for p in case["dead"]:
+        with h.open(p) as dfd:
+            holds.append(attach(h, programs.silent, Order.SELF_ONLY, cgroup_fd=dfd))
     start = case["start"]
     fd = h.open(start["fd"]) if "fd" in start else None
     try:

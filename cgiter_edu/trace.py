@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import enum
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 class EventKind(str, enum.Enum):
@@ -268,3 +270,91 @@ class Trace:
         t.cgroups = {cid: (p, par, dead) for cid, p, par, dead in d["cgroups"]}
         t.events = [Event.from_dict(e) for e in d["events"]]
         return t
+
+
+# -- recording ---------------------------------------------------------------------------
+
+class Tracer:
+    """Records a :class:`Trace` for the emulator: held by an iterator file's seq_file
+    only when a trace was asked for, so untraced walks never reach it.  Each event
+    records where in the mirrored kernel code it happened (``func``, ``line``): the
+    frame ``depth`` levels above :meth:`emit` (1: its caller)."""
+
+    __slots__ = ("trace", "read_no", "mutex_held", "ended", "show_before")
+
+    def __init__(self, trace: Trace) -> None:
+        self.trace = trace
+        self.read_no = -1
+        self.mutex_held = False
+        self.ended = False
+        self.show_before = 0
+
+    def emit(self, kind: EventKind, depth: int = 1, **kw: Any) -> None:
+        """Append one event of ``kind``, placed ``depth`` frames up."""
+        if kind is EventKind.LOCK:
+            self.mutex_held = True
+        elif kind is EventKind.UNLOCK:
+            self.mutex_held = False
+        self._append(kind, depth + 1, mutex_held=self.mutex_held, **kw)
+
+    def _append(self, kind: EventKind, depth: int, **kw: Any) -> None:
+        frame = sys._getframe(depth)
+        code = frame.f_code
+        func = _func_names.get(code)
+        if func is None:
+            func = _func_names[code] = (f"{frame.f_globals.get('__name__', '?')}:"
+                                        f"{getattr(code, 'co_qualname', code.co_name)}")
+        ev = self.trace.events
+        ev.append(Event(step=len(ev), kind=kind, read_no=self.read_no, func=func,
+                        line=frame.f_lineno, **kw))
+
+    def end(self, reason: EndReason, count: int) -> None:
+        """The END event (once), placed at the caller."""
+        if not self.ended:
+            self.ended = True
+            self.emit(EventKind.END, 2, reason=reason.value, count_before=count,
+                      count_after=count)
+
+    def locked(self, seq: Any, root: Any) -> None:
+        """``cgroup_mutex`` taken by the walk: LOCK, listen to other threads' waits, and
+        keep the tree as this read() sees it."""
+        self.emit(EventKind.LOCK, 2, count_before=seq.count, count_after=seq.count)
+        root.cgroup_mutex.listener = self.on_mutex
+        self.trace.cgroups.update(snapshot(root.cgrp))
+
+    def prog_runs(self, seq: Any) -> None:
+        """Before the program runs: collect its helper calls."""
+        self.show_before = seq.count
+        seq.writes = []
+
+    def prog_ran(self, seq: Any, ctx: Any, ret: int) -> None:
+        """The program ran: a SHOW event, placed at the line that called
+        ``bpf_iter_run_prog`` (two frames up)."""
+        cg = ctx.cgroup
+        self.emit(EventKind.SHOW, 3, cgroup=None if cg is None else cg.id,
+                  seq_num=ctx.meta.seq_num, writes=tuple(seq.writes), ret=ret,
+                  count_before=self.show_before, count_after=seq.count)
+        seq.writes = None
+
+    def on_mutex(self, what: str, who: str) -> None:
+        """The cgroup_mutex listener: a thread waits for it (placed where that thread
+        called ``lock``) or is handed it (placed where the walk called ``unlock``)."""
+        kind = EventKind.WAIT if what == "wait" else EventKind.ACQUIRED
+        self._append(kind, 3, mutex_held=self.mutex_held, note=who)
+
+
+_func_names: dict[Any, str] = {}
+
+
+def snapshot(root: Any) -> dict[int, tuple[str, int | None, bool]]:
+    """``{id: (path, parent id, dead)}`` of every cgroup under the root css ``root``,
+    parents first, siblings in creation order."""
+    from .kernel.cgroup import CSS_ONLINE, css_next_descendant_pre
+
+    out = {}
+    pos = None
+    while (pos := css_next_descendant_pre(pos, root)) is not None:
+        par = pos.parent
+        out[pos.cgroup_id] = (pos.path, None if par is None else par.cgroup_id,
+                              not pos.flags & CSS_ONLINE)
+    return out

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from cgiter_edu import Hierarchy, shapes
+from cgiter_edu import Hierarchy, Order, attach, programs, shapes
 
 
 def oserr(code, fn, *a, **kw):
@@ -57,6 +57,8 @@ def test_dead_until_the_last_reference_and_recreated_names():
     h.mkdir("/a/x")
     h.mkdir("/a/y")
     fd = h.open("/a/x")
+    link = attach(h, programs.silent, Order.SELF_ONLY, cgroup_fd=fd)   # holds /a/x
+    fd.close()
     h.rmdir("/a/x")
     assert h.cgroup(3).dead and h.graph.nodes[3]["dead"]
     assert [c.id for c in h.children("/a")] == [3, 4]       # still on the list
@@ -64,10 +66,33 @@ def test_dead_until_the_last_reference_and_recreated_names():
     new = h.mkdir("/a/x")                                   # a new cgroup, new id, at the end
     assert new == 5 and [c.id for c in h.children("/a")] == [3, 4, 5]
     assert h.id_of("/a/x") == 5
-    fd.close()
+    link.close()
     assert [c.id for c in h.children("/a")] == [4, 5]
     assert list(h.graph.successors(2)) == [4, 5]
     assert h.mkdir("/a/z") == 6                             # ids are never reused
+
+
+def test_an_open_fd_pins_nothing():
+    """As on the kernel: open + rmdir, and the cgroup is gone; attaching with the fd is
+    ENOENT."""
+    h = Hierarchy()
+    h.mkdir("/a")
+    fd = h.open("/a")
+    h.rmdir("/a")
+    assert "/a" not in h and 2 not in h and list(h.graph.nodes) == [1]
+    oserr(errno.ENOENT, attach, h, programs.silent, Order.SELF_ONLY, cgroup_fd=fd)
+    fd.close()
+
+
+def test_kill_holds_what_a_link_would_and_release_drops_it():
+    h = Hierarchy()
+    h.mkdir("/a")
+    fd = h.kill("/a")
+    assert h.cgroup(2).dead and h.held == {2: fd}
+    fd.close()                                              # the fd pins nothing
+    assert h.cgroup(2).dead and 2 in h.held
+    h.release(2)
+    assert 2 not in h and h.held == {}
 
 
 @pytest.mark.parametrize("path,code", [

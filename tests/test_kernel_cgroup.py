@@ -76,10 +76,9 @@ def test_leftmost_descendant(h):
 
 
 def test_dead_children_are_walked_not_skipped_by_the_walk(h):
-    fd = h.open("/a/x")
-    h.rmdir("/a/x")
+    h.kill("/a/x")                     # held as an iterator link would hold it
     assert walk(css_next_descendant_pre, h.root_css) == [1, 2, 3, 4, 5]
-    fd.close()
+    h.release(3)
     assert walk(css_next_descendant_pre, h.root_css) == [1, 2, 4, 5]
 
 
@@ -87,13 +86,11 @@ def test_refcount_release_cascades_to_a_dead_parent():
     h = Hierarchy()
     h.mkdir("/p")
     h.mkdir("/p/c")
-    fc = h.open("/p/c")
-    fp = h.open("/p")
-    h.rmdir("/p/c")
-    h.rmdir("/p")                      # only a dead child left: allowed
-    fp.close()                         # the dead child still holds the parent
+    h.kill("/p/c")
+    h.kill("/p")                       # only a dead child left: allowed
+    h.release(2)                       # the dead child still holds the parent
     assert h.cgroup(2).dead and 2 in h
-    fc.close()                         # child released, then the parent
+    h.release(3)                       # child released, then the parent
     assert 2 not in h and 3 not in h
     assert list(h.graph.nodes) == [1]
 

@@ -24,13 +24,12 @@ from __future__ import annotations
 import errno
 import itertools
 import os
-import sys
 import threading
 import types
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..trace import EndReason, Event, EventKind, Trace
+from ..trace import EndReason, EventKind, Trace, Tracer
 from .seq_file import SeqFile, seq_has_overflowed
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -80,18 +79,29 @@ class BpfProg:
     jumps to (the JITed image on a kernel; here the Python callable, resolved once at
     load so a program object with ``__call__`` is entered as a bound method)."""
 
-    __slots__ = ("orig", "bpf_func")
+    __slots__ = ("orig", "bpf_func", "refcnt")
 
     def __init__(self, prog: Callable[[Any], Any]) -> None:
         if not callable(prog):
             raise TypeError(f"prog must be a callable taking ctx, not {type(prog).__name__}")
         self.orig = prog
+        self.refcnt = 1                      # the loader's reference, handed to the link
         # an object whose class defines __call__ in Python: enter it as a bound method
         call = type(prog).__call__           # prog is callable, so its type has one
         self.bpf_func = prog.__call__ if isinstance(call, types.FunctionType) else prog
 
     def __repr__(self) -> str:
         return f"<bpf_prog {self.orig!r}>"
+
+
+def bpf_prog_inc(prog: BpfProg) -> None:
+    """``bpf_prog_inc()`` (kernel/bpf/syscall.c): pin the program."""
+    prog.refcnt += 1
+
+
+def bpf_prog_put(prog: BpfProg) -> None:
+    """``bpf_prog_put()`` (kernel/bpf/syscall.c): unpin it (the last put frees it)."""
+    prog.refcnt -= 1
 
 
 class BpfIterPrivData:
@@ -145,75 +155,6 @@ class BpfIterReg:
         self.attach_target = attach_target
         self.detach_target = detach_target
         self.seq_info = seq_info
-
-
-# -- tracing --------------------------------------------------------------------------
-
-class Tracer:
-    """Appends :class:`~cgiter_edu.trace.Event` objects to a Trace; held by the seq_file
-    only when a trace was asked for.  Each event records where it happened: the function
-    and line ``depth`` frames above :meth:`emit` (1: its caller)."""
-
-    __slots__ = ("trace", "read_no", "mutex_held", "ended", "show_before")
-
-    def __init__(self, trace: Trace) -> None:
-        self.trace = trace
-        self.read_no = -1
-        self.mutex_held = False
-        self.ended = False
-        self.show_before = 0
-
-    def emit(self, kind: EventKind, depth: int = 1, **kw: Any) -> None:
-        if kind is EventKind.LOCK:
-            self.mutex_held = True
-        elif kind is EventKind.UNLOCK:
-            self.mutex_held = False
-        self._append(kind, depth + 1, mutex_held=self.mutex_held, **kw)
-
-    def _append(self, kind: EventKind, depth: int, **kw: Any) -> None:
-        frame = sys._getframe(depth)
-        ev = self.trace.events
-        ev.append(Event(step=len(ev), kind=kind, read_no=self.read_no,
-                        func=_func_name(frame.f_code, frame.f_globals), line=frame.f_lineno,
-                        **kw))
-
-    def end(self, reason: EndReason, count: int) -> None:
-        if not self.ended:
-            self.ended = True
-            self.emit(EventKind.END, 2, reason=reason.value, count_before=count,
-                      count_after=count)
-
-    def prog_runs(self, seq: SeqFile) -> None:
-        """Before the program runs: collect its helper calls."""
-        self.show_before = seq.count
-        seq.writes = []
-
-    def prog_ran(self, seq: SeqFile, ctx: Any, ret: int) -> None:
-        """The program ran: a SHOW event, placed at the line that called
-        :func:`bpf_iter_run_prog` (two frames up)."""
-        cg = ctx.cgroup
-        self.emit(EventKind.SHOW, 3, cgroup=None if cg is None else cg.id,
-                  seq_num=ctx.meta.seq_num, writes=tuple(seq.writes), ret=int(ret),
-                  count_before=self.show_before, count_after=seq.count)
-        seq.writes = None
-
-    def on_mutex(self, what: str, who: str) -> None:
-        """The cgroup_mutex listener: another thread waits for / got the mutex (the event is
-        placed where that thread called ``CgroupMutex.lock``)."""
-        kind = EventKind.WAIT if what == "wait" else EventKind.ACQUIRED
-        self._append(kind, 3, mutex_held=kind is EventKind.WAIT, note=who)
-
-
-_func_names: dict[Any, str] = {}
-
-
-def _func_name(code: Any, glob: dict) -> str:
-    """``"module:qualname"`` of a code object, cached."""
-    name = _func_names.get(code)
-    if name is None:
-        name = f"{glob.get('__name__', '?')}:{getattr(code, 'co_qualname', code.co_name)}"
-        _func_names[code] = name
-    return name
 
 
 # -- seq_num and the program ----------------------------------------------------------
@@ -452,8 +393,10 @@ class IterLink:
     """``struct bpf_iter_link``: a program attached to a target.  Made by
     :func:`cgiter_edu.attach`; ``create()`` opens a new session (``bpf_iter_create``).
 
-    Closing the link drops the user's reference; the link is released (and its
-    reference on the start cgroup dropped) once every file made from it is closed too.
+    Only the link fd references the link: closing it releases the link at once
+    (``bpf_iter_link_release``: the target's ``detach_target``, for cgroup_iter
+    ``cgroup_put(start)``, then ``bpf_prog_put``).  Files made from it keep walking:
+    each pinned the program and took its own reference on the start cgroup.
     """
 
     def __init__(self, hierarchy: Hierarchy, prog: Callable, tinfo: BpfIterReg, aux: Any,
@@ -464,7 +407,6 @@ class IterLink:
         self.tinfo = tinfo
         self.aux = aux
         self.kernel = kernel
-        self._refcnt = 1
         self.closed = False
 
     def create(self, trace: bool = False) -> IterFile:
@@ -476,15 +418,11 @@ class IterLink:
         return prepare_seq_file(self, trace)
 
     def close(self) -> None:
-        """Close the link fd; the link lives on while files made from it are open."""
+        """Close the link fd: the link is released (``bpf_link_put`` -> ``bpf_link_free``)."""
         if not self.closed:
             self.closed = True
-            self._put()
-
-    def _put(self) -> None:
-        self._refcnt -= 1
-        if self._refcnt == 0:
             bpf_iter_link_release(self)
+            bpf_prog_put(self.bpf_prog)
 
     @property
     def order(self) -> int:
@@ -508,9 +446,9 @@ class IterLink:
 
 
 def bpf_iter_link_release(link: IterLink) -> None:
-    """``bpf_iter_link_release()``: call the target's ``detach_target``
-    (``bpf_iter_detach_cgroup``: ``cgroup_put(start)``)."""
-    link.tinfo.detach_target(link.hierarchy, link.aux)
+    """``bpf_iter_link_release()`` (kernel/bpf/bpf_iter.c): call the target's
+    ``detach_target`` (``bpf_iter_detach_cgroup``: ``cgroup_put(start)``)."""
+    link.tinfo.detach_target(link.aux)
 
 
 class IterFile:
@@ -571,10 +509,9 @@ class IterFile:
         seq = self.seq
         mutex = self.hierarchy.cgroup_mutex
         if mutex.held_by_me():
-            mutex.unlock()
-            mutex.listener = None
             if seq.tracer is not None:
                 seq.tracer.emit(EventKind.UNLOCK)
+            mutex.unlock()
         seq.count = 0
         seq.writes = None
         if seq.tracer is not None:
@@ -598,7 +535,7 @@ class IterFile:
 
     def close(self) -> None:
         """``close(fd)``: ``iter_release()`` -- the target's ``fini_seq_private``
-        (``css_put`` of the start cgroup) and the link reference."""
+        (``css_put`` of the start cgroup) and ``bpf_prog_put``."""
         if self.closed:
             return
         self.closed = True
@@ -629,19 +566,21 @@ def _read_error_detail(code: int, f: IterFile) -> str:
 
 
 def prepare_seq_file(link: IterLink, trace: bool = False) -> IterFile:
-    """``prepare_seq_file()`` (kernel/bpf/bpf_iter.c): a new file for ``link``: take a link
-    reference, the target's ``init_seq_private`` and ``init_seq_meta``."""
+    """``prepare_seq_file()`` (kernel/bpf/bpf_iter.c): a new file for ``link``: pin the
+    program (``bpf_prog_inc``; the file takes no link reference), the target's
+    ``init_seq_private`` and ``init_seq_meta``."""
+    prog = link.bpf_prog
+    bpf_prog_inc(prog)
     seq_info = link.tinfo.seq_info
     f = IterFile(link)
     seq = f.seq
     iter_priv = BpfIterPrivData()
     seq.op = seq_info.seq_ops
     seq.iter_priv = iter_priv                 # container_of(seq->private, ...)
-    iter_priv.target_private = seq_info.init_seq_private(link.hierarchy, link.aux)
+    iter_priv.target_private = seq_info.init_seq_private(link.aux)
     seq.private = iter_priv.target_private
-    init_seq_meta(iter_priv, seq_info, link.bpf_prog)
+    init_seq_meta(iter_priv, seq_info, prog)
     iter_priv.meta = BpfIterMeta(seq)
-    link._refcnt += 1
     if trace:
         aux = link.aux
         t = Trace(order=int(aux.order), start=aux.start.cgroup_id,
@@ -662,7 +601,8 @@ def init_seq_meta(priv_data: BpfIterPrivData, seq_info: BpfIterSeqInfo, prog: Bp
 
 
 def iter_release(f: IterFile) -> None:
-    """``iter_release()`` (kernel/bpf/bpf_iter.c): ``fini_seq_private`` and drop the link."""
+    """``iter_release()`` (kernel/bpf/bpf_iter.c): ``fini_seq_private`` (for cgroup_iter
+    ``css_put`` of the start cgroup) and unpin the program."""
     iter_priv = f.seq.iter_priv
-    iter_priv.seq_info.fini_seq_private(f.hierarchy, iter_priv.target_private)
-    f.link._put()
+    iter_priv.seq_info.fini_seq_private(iter_priv.target_private)
+    bpf_prog_put(iter_priv.prog)

@@ -24,11 +24,9 @@ from __future__ import annotations
 import errno
 import os
 import threading
+from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..hierarchy import Hierarchy
+from typing import Any
 
 #: css->flags bits (include/linux/cgroup-defs.h)
 CSS_NO_REF = 1 << 0
@@ -49,7 +47,7 @@ class Css:
                  "refcnt", "first_child", "last_child", "sibling_prev", "sibling_next",
                  "root", "view")
 
-    def __init__(self, root: Hierarchy | None, cgroup_id: int, name: str, parent: Css | None,
+    def __init__(self, root: CgroupRoot, cgroup_id: int, name: str, parent: Css | None,
                  serial_nr: int) -> None:
         self.root = root
         self.cgroup_id = cgroup_id
@@ -224,17 +222,23 @@ def css_get(css: Css) -> None:
 
 
 def css_put(css: Css) -> None:
-    """``css_put()``: drop a reference; the last one releases the css."""
+    """``css_put()``: drop a reference; the last one queues the release
+    (``css_release()`` -> ``queue_work(cgroup_destroy_wq, ...)``)."""
     css.refcnt -= 1
     if css.refcnt == 0:
-        css_release(css)
+        css.root.cgroup_mutex.run_locked(lambda: css_release_work_fn(css))
 
 
-def css_release(css: Css) -> None:
+cgroup_put = css_put   #: ``cgroup_put(cgrp)`` is ``css_put(&cgrp->self)``
+
+
+def css_release_work_fn(css: Css) -> None:
     """``css_release_work_fn()`` (kernel/cgroup/cgroup.c): the last reference is gone.
 
-    The css leaves its parent's children list (``list_del_rcu(&css->sibling)``),
-    is marked ``CSS_RELEASED`` and drops the reference it held on its parent.
+    Runs from a workqueue under ``cgroup_mutex`` (here: at once when the mutex is free,
+    else when its holder drops it).  The css leaves its parent's children list
+    (``list_del_rcu(&css->sibling)``), is marked ``CSS_RELEASED`` and drops the
+    reference it held on its parent.
     """
     parent = css.parent
     css.flags |= CSS_RELEASED
@@ -248,8 +252,7 @@ def css_release(css: Css) -> None:
             parent.last_child = prev
         else:
             nxt.sibling_prev = prev
-    if css.root is not None:
-        css.root._css_released(css)
+    css.root.cgroup_release(css)
     if parent is not None:
         css_put(parent)
 
@@ -264,14 +267,6 @@ def css_has_online_children(css: Css) -> bool:
     return False
 
 
-def kill_css(css: Css) -> None:
-    """``cgroup_destroy_locked()``/``kill_css()``: take the cgroup offline and drop its base
-    reference.  While someone else still holds a reference it stays on its parent's list,
-    dead; the walk then skips it (``cgroup_is_dead``)."""
-    css.flags &= ~CSS_ONLINE
-    css_put(css)
-
-
 # -- cgroup_mutex -------------------------------------------------------------------
 
 class CgroupMutex:
@@ -280,38 +275,71 @@ class CgroupMutex:
     ``cgroup_iter_seq_start`` takes it and ``cgroup_iter_seq_stop`` drops it, so
     it is held for the whole walk part of one read(); mkdir/rmdir in another
     thread wait for it.  Taking it twice from one thread raises ``EDEADLK``
-    (on the kernel this would hang).  ``listener``, when set by a traced walk,
-    is told ``("wait", who)`` and ``("acquired", who)`` by a waiting thread.
+    (on the kernel this would hang).  Waiters get it in turn: ``unlock`` hands it
+    to the first waiter at once (``__mutex_unlock_slowpath`` wakes the top waiter),
+    so the next owner is decided at the unlock.  ``listener``, when set by a traced
+    walk, is told ``("wait", who)`` by a thread that has to wait and
+    ``("acquired", who)`` by the unlock that hands the mutex over; every unlock
+    clears it.
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._cond = threading.Condition(threading.RLock())
         self.owner: int | None = None
+        self.owner_name = ""
+        self._waiters: deque[tuple[int, str]] = deque()
+        self._work: list[Callable[[], None]] = []
         self.listener: Callable[[str, str], None] | None = None
 
-    def lock(self, who: str = "") -> None:
-        """``mutex_lock(&cgroup_mutex)`` (``cgroup_lock()``)."""
+    def lock(self, who: str = "", on_wait: Callable[[str, str], None] | None = None) -> None:
+        """``mutex_lock(&cgroup_mutex)`` (``cgroup_lock()``); ``on_wait`` is told
+        ``("wait", who)`` if this thread has to wait."""
         me = threading.get_ident()
-        if self.owner == me:
-            raise OSError(errno.EDEADLK, f"{os.strerror(errno.EDEADLK)}: cgroup_mutex is already "
-                          f"held by this thread ({who or 'the walk'} would wait for itself)")
-        if not self._lock.acquire(blocking=False):
-            listener = self.listener
+        with self._cond:
+            if self.owner == me:
+                raise OSError(errno.EDEADLK, f"{os.strerror(errno.EDEADLK)}: cgroup_mutex is "
+                              f"already held by this thread ({who or 'the walk'} would wait "
+                              "for itself)")
+            if self.owner is None and not self._waiters:
+                self.owner, self.owner_name = me, who
+                return
+            self._waiters.append((me, who))
+            listener = on_wait or self.listener
             if listener is not None:
                 listener("wait", who)
-            self._lock.acquire()
-            if listener is not None:
-                listener("acquired", who)
-        self.owner = me
+            while self.owner != me:
+                self._cond.wait()
 
     def unlock(self) -> None:
-        """``mutex_unlock(&cgroup_mutex)`` (``cgroup_unlock()``)."""
-        self.owner = None
-        self._lock.release()
+        """``mutex_unlock(&cgroup_mutex)`` (``cgroup_unlock()``): queued release work
+        that waited for the mutex runs first; then the first waiter owns it."""
+        with self._cond:
+            while self._work:
+                self._work.pop(0)()
+            if self._waiters:
+                self.owner, self.owner_name = self._waiters.popleft()
+                if self.listener is not None:
+                    self.listener("acquired", self.owner_name)
+                self._cond.notify_all()
+            else:
+                self.owner, self.owner_name = None, ""
+            self.listener = None         # a traced walk listens only while it holds it
+
+    def run_locked(self, work: Callable[[], None]) -> None:
+        """Run ``work`` the way a kworker that takes ``cgroup_mutex`` would: now if the
+        mutex is free (or held by this thread), else right when its holder drops it.
+        The caller never waits."""
+        with self._cond:
+            if self.owner is None and not self._waiters:
+                work()
+            elif self.owner == threading.get_ident():
+                work()
+            else:
+                self._work.append(work)
 
     def locked(self) -> bool:
         """Is it held (by anyone)?"""
-        return self._lock.locked()
+        return self.owner is not None
 
     def held_by_me(self) -> bool:
         """Is it held by the calling thread?"""
@@ -323,3 +351,90 @@ class CgroupMutex:
 
     def __exit__(self, *exc: object) -> None:
         self.unlock()
+
+
+# -- the hierarchy's root and the lookups into it ------------------------------------
+
+class CgroupRoot:
+    """``struct cgroup_root`` (``cgrp_dfl_root``): the root cgroup ``cgrp``, ``cgroup_mutex``
+    and the indexes the kernel finds a cgroup by: ``by_id`` (kernfs node ids, dead
+    cgroups included until released) and ``by_path`` (the live directories).
+    ``release_hook`` is called with each css once it is released (the user-facing
+    hierarchy drops it from its views)."""
+
+    def __init__(self, root_id: int, release_hook: Callable[[Css], None] | None = None) -> None:
+        self.cgroup_mutex = CgroupMutex()
+        self.serial = 1
+        self.cgrp = Css(self, root_id, "", None, self.serial)
+        self.by_id: dict[int, Css] = {root_id: self.cgrp}
+        self.by_path: dict[str, Css] = {"/": self.cgrp}
+        self.release_hook = release_hook
+        self.generation = 0          #: bumped on every change of the tree
+
+    def cgroup_release(self, css: Css) -> None:
+        """``cgroup_release()``: the released cgroup leaves the id index."""
+        del self.by_id[css.cgroup_id]
+        self.generation += 1
+        if self.release_hook is not None:
+            self.release_hook(css)
+
+
+def cgroup_mkdir(root: CgroupRoot, parent: Css, name: str, cgroup_id: int) -> Css:
+    """``cgroup_mkdir()`` -> ``cgroup_create()`` (kernel/cgroup/cgroup.c), under
+    ``cgroup_mutex`` (the caller holds it): a new cgroup at the end of ``parent``'s
+    children, with the next ``serial_nr``."""
+    root.serial += 1
+    css = Css(root, cgroup_id, name, parent, root.serial)
+    css_link_child(parent, css)
+    root.by_id[cgroup_id] = css
+    root.by_path[css.path] = css
+    root.generation += 1
+    return css
+
+
+def cgroup_destroy_locked(css: Css) -> None:
+    """``cgroup_destroy_locked()`` (kernel/cgroup/cgroup.c), under ``cgroup_mutex``: the
+    cgroup goes offline, its directory goes (``kernfs_remove``), and the base reference
+    is dropped (``percpu_ref_kill``).  While someone else still holds a reference it
+    stays on its parent's list, dead; the walk then skips it (``cgroup_is_dead``)."""
+    root = css.root
+    css.flags &= ~CSS_ONLINE
+    del root.by_path[css.path]
+    root.generation += 1
+    css_put(css)
+
+
+def cgroup_get_from_id(root: CgroupRoot, cgroup_id: int) -> Css | int:
+    """``cgroup_get_from_id()`` (kernel/cgroup/cgroup.c): the kernfs node by id and a
+    reference on its cgroup, or ``-ENOENT``.  A removed cgroup's node is gone (no RCU
+    lookup finds it), so a dead cgroup is ENOENT too.  No ``cgroup_mutex``."""
+    css = root.by_id.get(cgroup_id)
+    if css is None or cgroup_is_dead(css):
+        return -errno.ENOENT
+    css_get(css)
+    return css
+
+
+def cgroup_v1v2_get_from_fd(files: Any, fd: int) -> Css | int:
+    """``cgroup_v1v2_get_from_fd()`` (kernel/cgroup/cgroup.c): the cgroup of an open
+    directory fd (``files``: the fd table, number -> an object with ``css``), with a
+    reference; ``-EBADF`` if no such fd, ``-ENOENT`` once the cgroup was removed
+    (``css_tryget_online_from_dir()`` fails).  No ``cgroup_mutex``."""
+    f = files.get(fd)
+    if f is None:
+        return -errno.EBADF
+    css = f.css
+    if cgroup_is_dead(css):
+        return -errno.ENOENT
+    css_get(css)
+    return css
+
+
+def cgroup_get_from_path(root: CgroupRoot, path: str) -> Css | int:
+    """``cgroup_get_from_path()`` (kernel/cgroup/cgroup.c): by path in the default
+    hierarchy (``kernfs_walk_and_get``), with a reference, or ``-ENOENT``."""
+    css = root.by_path.get(path)
+    if css is None:
+        return -errno.ENOENT
+    css_get(css)
+    return css

@@ -34,6 +34,10 @@ from .bpf_iter import (
 from .cgroup import (
     CSS_ONLINE,
     Css,
+    cgroup_get_from_id,
+    cgroup_get_from_path,
+    cgroup_put,
+    cgroup_v1v2_get_from_fd,
     css_get,
     css_next_child,
     css_next_descendant_post,
@@ -123,14 +127,12 @@ def cgroup_iter_seq_start(seq: SeqFile) -> Css | int | None:
     resume the walk: it gives NULL if the walk had finished, else ``-EOPNOTSUPP``.
     """
     p: CgroupIterPriv = seq.private
-    h = p.start_css.root
+    root = p.start_css.root
     tr = seq.tracer
 
-    h.cgroup_mutex.lock("cgroup_iter_seq_start")
+    root.cgroup_mutex.lock("cgroup_iter_seq_start", None if tr is None else tr.on_mutex)
     if tr is not None:
-        tr.emit(EventKind.LOCK, count_before=seq.count, count_after=seq.count)
-        h.cgroup_mutex.listener = tr.on_mutex
-        tr.trace.cgroups.update(h._snapshot())     # the tree as this read() sees it
+        tr.locked(seq, root)
 
     # cgroup_iter doesn't support read across multiple sessions.
     if seq.index > 0:
@@ -225,13 +227,11 @@ def cgroup_iter_seq_stop(seq: SeqFile, v: Css | int | None) -> None:
     end of the walk (``v`` NULL) call the program once more with a NULL cgroup (the
     epilogue, *after* the mutex is dropped) and mark the walk complete."""
     p: CgroupIterPriv = seq.private
-    h = p.start_css.root
     tr = seq.tracer
 
-    if tr is not None:                  # recorded first, so a waiter's ACQUIRED comes after
+    if tr is not None:                  # recorded first: a waiter is handed the mutex in it
         tr.emit(EventKind.UNLOCK, count_before=seq.count, count_after=seq.count)
-    h.cgroup_mutex.listener = None
-    h.cgroup_mutex.unlock()
+    p.start_css.root.cgroup_mutex.unlock()
     if tr is not None and v is None:
         tr.end(EndReason.PROGRAM if p.terminate else EndReason.COMPLETE, seq.count)
 
@@ -249,23 +249,21 @@ cgroup_iter_seq_ops = SeqOperations(
 )
 
 
-def cgroup_iter_seq_init(h: Hierarchy, aux: BpfIterAuxInfo) -> CgroupIterPriv:
+def cgroup_iter_seq_init(aux: BpfIterAuxInfo) -> CgroupIterPriv:
     """``cgroup_iter_seq_init()`` (kernel/bpf/cgroup_iter.c): the file takes its own
     reference on the start cgroup (the link's may go before the file's)."""
     p = CgroupIterPriv()
     p.start_css = aux.start
-    with h.cgroup_mutex:
-        css_get(p.start_css)
+    css_get(p.start_css)
     p.terminate = False
     p.visited_all = False
     p.order = int(aux.order)            # a plain int: compared on every next()
     return p
 
 
-def cgroup_iter_seq_fini(h: Hierarchy, p: CgroupIterPriv) -> None:
+def cgroup_iter_seq_fini(p: CgroupIterPriv) -> None:
     """``cgroup_iter_seq_fini()`` (kernel/bpf/cgroup_iter.c): ``css_put(start_css)``."""
-    with h.cgroup_mutex:
-        css_put(p.start_css)
+    css_put(p.start_css)
 
 
 cgroup_iter_seq_info = BpfIterSeqInfo(
@@ -309,11 +307,11 @@ def bpf_iter_attach_cgroup(h: Hierarchy, prog: Callable, linfo: BpfIterLinkInfo,
         return -errno.EINVAL
 
     if fd:
-        cgrp = h._cgroup_v1v2_get_from_fd(fd)
+        cgrp = cgroup_v1v2_get_from_fd(h._fds, fd)
     elif cid:
-        cgrp = h._cgroup_get_from_id(cid)
+        cgrp = cgroup_get_from_id(h.kernfs, cid)
     else:  # walk the entire hierarchy by default.
-        cgrp = h._cgroup_get_from_path("/")
+        cgrp = cgroup_get_from_path(h.kernfs, "/")
 
     if isinstance(cgrp, int):           # IS_ERR(cgrp)
         return cgrp
@@ -324,10 +322,9 @@ def _valid_order(order: int, kernel: KernelConfig) -> bool:
     return order in (1, 2, 3, 4) or (order == 5 and kernel.has_children_order)
 
 
-def bpf_iter_detach_cgroup(h: Hierarchy, aux: BpfIterAuxInfo) -> None:
+def bpf_iter_detach_cgroup(aux: BpfIterAuxInfo) -> None:
     """``bpf_iter_detach_cgroup()`` (kernel/bpf/cgroup_iter.c): ``cgroup_put(start)``."""
-    with h.cgroup_mutex:
-        css_put(aux.start)
+    cgroup_put(aux.start)
 
 
 bpf_cgroup_reg_info = BpfIterReg(
