@@ -59,3 +59,15 @@ def test_hashed_pointers_are_stable_and_not_the_address(kernel):
                                    kernel)
     a, b, c = res.output.split()
     assert ret == 0 and a == b != c and a.startswith(b"00000000") and a != b"0000000000001234"
+
+
+def test_cli_printf_runs_one_call_on_both_sides(require_live, capsys):
+    from cgiter_edu.cli import main
+
+    assert main(["live", "--printf", r"%5d|%-4s|%llx\n", "42", "ab", "-1"]) == 0
+    out = capsys.readouterr().out
+    assert out.count(r"b'   42|ab  |ffffffffffffffff\n'") == 2 and out.endswith("MATCH\n")
+    assert main(["live", "--printf", "%.2s", "abc"]) == 0
+    assert "ret -22 (EINVAL)" in capsys.readouterr().out
+    assert main(["live", "--printf", "%llu", str(2**64)]) == 1
+    assert "does not fit a 64-bit register" in capsys.readouterr().err

@@ -279,7 +279,10 @@ def bpf_bprintf_prepare(fmt: bytes, raw_args: tuple, kernel: KernelConfig | None
             sizeof_cur_arg = 8
             nxt = f[i + 1]
             if nxt == 0 or isspace(nxt) or ispunct(nxt):
-                cur_arg = _u64(arg, "p")                  # plain %p
+                # plain %p; the punctuation after it is checked next, as any byte: "bpf:
+                # Reject %p% format string in bprintf-like helpers" (CVE-2025-38528; 6.16,
+                # 6.1.147, 6.6.100, 6.12.40) removed the i++ that skipped it unchecked
+                cur_arg = _u64(arg, "p")
             elif nxt in b"ku" and f[i + 2] == ord("s"):
                 fmt_ptype = chr(nxt)                      # %pks, %pus: a string
                 i += 2
@@ -520,7 +523,7 @@ def seq_bprintf(m: SeqFile, fmt: bytes, bin_args: list) -> bytes:
     return data
 
 
-def _check_args(args: tuple) -> None:
+def check_printf_args(args: tuple) -> None:
     """The program's arguments are 64-bit registers: ints in the u64/s64 range, or
     str/bytes (a pointer to that memory)."""
     for n, a in enumerate(args, 1):
@@ -544,7 +547,7 @@ def bpf_seq_printf(m: SeqFile, fmt: str | bytes, *args: int | str | bytes) -> in
     ``[-2**63, 2**64)`` is a ValueError); a str or bytes stands for a pointer to that
     memory.
     """
-    _check_args(args)
+    check_printf_args(args)
     if isinstance(fmt, str):
         fmt = fmt.encode("utf-8")
     if len(args) > MAX_BPRINTF_VARARGS:       # data_len > MAX_BPRINTF_VARARGS * 8
@@ -571,7 +574,7 @@ def bpf_bprintf_format(fmt: bytes, args: tuple, kernel: KernelConfig | None = No
     >>> bpf_bprintf_format(b"%5s|%-3d|%llx", ("ab", 7, -1))
     b'   ab|7  |ffffffffffffffff'
     """
-    _check_args(args)
+    check_printf_args(args)
     if len(args) > MAX_BPRINTF_VARARGS:
         return -errno.EINVAL
     bin_args = bpf_bprintf_prepare(fmt, args, kernel)

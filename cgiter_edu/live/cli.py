@@ -33,6 +33,8 @@ things to try:
   cgiter-edu live --tree balanced --record-bytes 64 --read-size 4096
   cgiter-edu live --order 0                                    # EINVAL on both sides
   cgiter-edu live --order up --start /user.slice/user-1000.slice
+  cgiter-edu live --printf '%5d|%-4s|%llx\n' 42 ab -1       # one bpf_seq_printf call
+  cgiter-edu live --printf '%.2s' abc                          # EINVAL: no precision
 """
 
 
@@ -55,6 +57,8 @@ def cmd_live(args: argparse.Namespace) -> int:
     from . import LiveError, compare, compare_case
     from .cases import machine_kernel
 
+    if args.printf:
+        return _printf(args)
     try:
         if args.case:
             text = args.case
@@ -78,6 +82,44 @@ def cmd_live(args: argparse.Namespace) -> int:
         print(json.dumps(c.to_dict(), indent=1))
     else:
         print(c.format())
+    return 0 if c.match else 1
+
+
+def printf_arg(text: str) -> int | str:
+    """A ``--printf`` argument: an integer (``42``, ``-1``, ``0x1f``) is a register,
+    anything else a string (passed as a pointer to it)."""
+    try:
+        return int(text, 0)
+    except ValueError:
+        return text
+
+
+def _printf(args: argparse.Namespace) -> int:
+    """``--printf FMT ARG...``: one bpf_seq_printf call on both sides."""
+    import codecs
+
+    from . import LiveError
+    from .printf import PrintfCase, compare
+
+    fmt_text, *rest = args.printf
+    try:
+        fmt = codecs.escape_decode(fmt_text.encode("utf-8"))[0]
+    except ValueError as e:
+        print(f"cgiter-edu live: --printf format {fmt_text!r}: {e}", file=sys.stderr)
+        return 1
+    case = PrintfCase(fmt, tuple(printf_arg(a) for a in rest), note="--printf",
+                      hashed=b"%p" in fmt)
+    try:
+        c = compare(case)
+    except (LiveError, OSError) as e:
+        print(f"cgiter-edu live: {e}", file=sys.stderr)
+        return 2
+    except (TypeError, ValueError) as e:               # e.g. an int out of u64 range
+        print(f"cgiter-edu live: {e}", file=sys.stderr)
+        return 1
+    print(c.format())
+    print("MATCH" if c.match else "DIFFERENT" + (" (hashed %p digits are compared by shape)"
+                                                  if case.hashed else ""))
     return 0 if c.match else 1
 
 
@@ -120,6 +162,10 @@ def setup_live(p: argparse.ArgumentParser) -> None:
                    help="make the scratch cgroup in this cgroup directory (default: the "
                         "cgroup2 mount's root)")
     p.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    p.add_argument("--printf", nargs="+", default=None, metavar="FMT_OR_ARG",
+                   help="instead of a walk: one bpf_seq_printf(seq, FMT, ARG...) call on both "
+                        "sides (FMT with C escapes such as \\n; an ARG that reads as an "
+                        "integer is one, any other is a string)")
     p.set_defaults(func=cmd_live)
 
 

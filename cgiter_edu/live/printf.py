@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from ..hierarchy import Hierarchy
 from ..kernel.cgroup_iter import Order
 from ..kernel.config import KernelConfig
+from ..kernel.seq_file import bpf_bprintf_format, check_printf_args
 from ..run import RunResult, errno_symbol, run
 from ._common import LiveError
 from .backend import Backend, Params
@@ -187,6 +188,7 @@ _maps: _Maps | None = None
 def run_kernel(case: PrintfCase) -> tuple[int, RunResult]:
     """The case on the running kernel: (bpf_seq_printf's return value, the walk)."""
     global _maps
+    check_printf_args(case.args)          # the same ValueError/TypeError as the emulator
     b = Backend.get()
     fmt = case.fmt_bytes
     if len(fmt) >= PF_FMT:
@@ -229,9 +231,12 @@ def emulator_kernel() -> KernelConfig:
 
 def compare(case: PrintfCase, kernel: KernelConfig | None = None) -> PrintfComparison:
     """Run ``case`` on both sides (``kernel``: the emulator's config, by default the
-    running kernel's)."""
+    running kernel's).  An argument the emulator cannot take (an int beyond 64 bits, a
+    string for ``%d``...) raises its ValueError/TypeError before the kernel runs."""
+    kernel = kernel or emulator_kernel()
+    bpf_bprintf_format(case.fmt_bytes, case.args, kernel)
     kret, kres = run_kernel(case)
-    eret, eres = run_emulated(case, kernel or emulator_kernel())
+    eret, eres = run_emulated(case, kernel)
     return PrintfComparison(case, kret, eret, kres, eres)
 
 
@@ -348,6 +353,8 @@ def _cases() -> list[PrintfCase]:
         C("%pK", (0x1234,), hashed=True, note="%pK with kptr_restrict 0: hashed"),
         C("%p%d", (1, 2), hashed=True, note="% after %p starts a conversion"),
         C("%p.%p %p", (1, 2, 3), hashed=True, note="punctuation or space after %p"),
+        C("%p%", (1,), note="%p% (CVE-2025-38528): the second % is checked"),
+        C("%p%", (1, 2), note="%p% with two arguments"),
         C("%pxyz", (0x1234,), note="letters after %px are swallowed"),
         C("%pabc", (1,), note="unknown %p extension"),
         C("%pe", (1,), note="no %pe"),
