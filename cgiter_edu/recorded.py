@@ -43,6 +43,20 @@ def load(path: str | os.PathLike) -> list[dict[str, Any]]:
     return cases
 
 
+#: walks recorded on a real Linux 6.18 kernel that ship with the package (the small cases
+#: of tests/data/kernel-6.18.44-*-recorded.jsonl), so a lesson can show them anywhere
+BUNDLED = Path(__file__).parent / "data" / "kernel-walks.jsonl"
+
+
+def bundled() -> list[dict[str, Any]]:
+    """The recorded kernel walks shipped inside the package (:data:`BUNDLED`).
+
+    >>> cases = bundled(); len(cases) > 10, replay(cases[0])[1] == cases[0]["reads"]
+    (True, True)
+    """
+    return load(BUNDLED)
+
+
 def kernel_of(case: dict[str, Any], page_size: int = 4096) -> KernelConfig:
     """The kernel a case was recorded on (``"kernel": "6.18.44-..."``; 6.18 if unsaid)."""
     release = str(case.get("kernel", "6.18"))

@@ -1,0 +1,142 @@
+"""The quiz widget of the lessons: a seeded exercise, an answer box, Check, the
+explanation drawn from the emulator's trace, and "Show me" to play that walk.
+
+Core ipywidgets only; importing :mod:`cgiter_edu` does not load this module.
+
+Example (in a notebook)::
+
+    from cgiter_edu.quiz import Quiz
+    Quiz(seed=7, kind="capacity")        # displays itself
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import ipywidgets as W
+
+from .exercises import KINDS, Question, question
+
+
+def explorer_settings(q: Question) -> dict[str, Any] | None:
+    """The explorer's settings for a question's walk, or None when the walk runs a
+    program the explorer has no control for (the ``format`` questions)."""
+    s = q.setup
+    prog = s.program
+    if type(prog).__name__ != "Record":
+        return None
+    big = None
+    if prog.big is not None:
+        big = (s.hierarchy().path_of(prog.big[0]), prog.big[1])
+    return {"tree": "json", "tree_json": s.tree, "order": int(s.order),
+            "start": s.start or "/", "program": "record", "record_bytes": prog.rec_bytes,
+            "page_size": s.page_size, "read_size": s.read_size, "big": big}
+
+
+def open_explorer(q: Question) -> Any:
+    """A widget that plays the question's walk: the explorer on those settings if this
+    install has it, else a picture of the walk's last step (both replay the trace)."""
+    kw = explorer_settings(q)
+    if kw is not None:
+        try:
+            from .widgets import Explorer
+            from .widgets.model import Settings
+        except ImportError:
+            Explorer = None  # noqa: N806
+        if Explorer is not None:
+            return Explorer(settings=Settings(**kw))
+    return _picture(q)
+
+
+def _picture(q: Question) -> W.Widget:
+    import io
+
+    import matplotlib.pyplot as plt
+
+    from .viz import plot_walk, slide_style
+
+    with slide_style():
+        view = plot_walk(q.trace())
+        buf = io.BytesIO()
+        view.figure.savefig(buf, format="png", dpi=60)
+        plt.close(view.figure)
+    return W.Image(value=buf.getvalue(), format="png", layout=W.Layout(max_width="900px"))
+
+
+class Quiz(W.VBox):
+    """One seeded exercise with its checker.  ``seed`` and ``kind`` as in
+    :func:`cgiter_edu.exercises.question`; the seed box and "New question" make more.
+
+    ``answer`` (the text box), ``check_button``, ``feedback`` and ``show_me_box`` are
+    attributes so a test (or a teacher) can drive it.
+    """
+
+    def __init__(self, seed: int = 0, kind: str | None = None, **kwargs: Any) -> None:
+        self.seed_box = W.BoundedIntText(value=seed, min=0, max=2**31 - 1, description="seed",
+                                         layout=W.Layout(width="180px"))
+        self.kind_box = W.Dropdown(options=[("any kind", "")] + [(k, k) for k in KINDS],
+                                   value=kind or "", description="kind",
+                                   layout=W.Layout(width="220px"))
+        self.new_button = W.Button(description="New question", icon="refresh")
+        self.text = W.HTML()
+        self.answer = W.Text(placeholder="your answer", layout=W.Layout(width="420px"))
+        self.check_button = W.Button(description="Check", button_style="primary")
+        self.reveal_button = W.Button(description="Reveal answer")
+        self.show_me_button = W.Button(description="Show me the walk", icon="play")
+        self.feedback = W.HTML()
+        self.show_me_box = W.VBox()
+        self.question: Question = question(seed, kind or None)
+        super().__init__([W.HBox([self.seed_box, self.kind_box, self.new_button]), self.text,
+                          W.HBox([self.answer, self.check_button, self.reveal_button,
+                                  self.show_me_button]),
+                          self.feedback, self.show_me_box], **kwargs)
+        self.new_button.on_click(lambda _b: self.new())
+        self.check_button.on_click(lambda _b: self.check())
+        self.reveal_button.on_click(lambda _b: self.reveal())
+        self.show_me_button.on_click(lambda _b: self.show_me())
+        self._show()
+
+    def _show(self) -> None:
+        q = self.question
+        self.text.value = (f"<pre style='font-size:0.95em;line-height:1.25'>"
+                           f"{html.escape(q.text)}</pre>")
+        self.answer.value = ""
+        self.feedback.value = ""
+        self.show_me_box.children = ()
+
+    def new(self, seed: int | None = None) -> None:
+        """Load the question of ``seed`` (default: the seed box) and the kind box."""
+        if seed is not None:
+            self.seed_box.value = seed
+        self.question = question(int(self.seed_box.value), self.kind_box.value or None)
+        self._show()
+
+    def check(self) -> bool:
+        """Check the answer box; say right or wrong (and why, when right)."""
+        q = self.question
+        ok = q.check(self.answer.value)
+        if ok:
+            self.feedback.value = ("<p style='color:#009E73'><b>Right.</b></p>"
+                                   + _pre(q.explanation))
+        else:
+            self.feedback.value = (f"<p style='color:#D55E00'><b>Not quite.</b> Hint: "
+                                   f"{html.escape(q.hint)}</p>")
+        return ok
+
+    def reveal(self) -> None:
+        """Show the answer and the explanation."""
+        q = self.question
+        self.feedback.value = (f"<p><b>Answer:</b> <code>{html.escape(q.answer_text)}</code>"
+                               "</p>" + _pre(q.explanation))
+
+    def show_me(self) -> None:
+        """Play the question's walk (the explorer, or a picture of it)."""
+        self.show_me_box.children = (open_explorer(self.question),)
+
+
+def _pre(text: str) -> str:
+    return f"<pre style='white-space:pre-wrap'>{html.escape(text)}</pre>"
+
+
+__all__ = ["Quiz", "explorer_settings", "open_explorer"]

@@ -1,0 +1,59 @@
+"""The lessons' structure, and the quiz widget driven as a student would."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NB = Path(__file__).parent.parent / "notebooks"
+LESSONS = sorted(NB.glob("[0-9][0-9]-*.ipynb"))
+
+
+def test_lessons_are_numbered_and_linked_from_start_here():
+    names = [p.name for p in LESSONS]
+    assert names[0] == "00-start-here.ipynb" and len(names) >= 9
+    assert [int(n[:2]) for n in names] == list(range(len(names)))
+    start = "\n".join(c.source for c in nbformat.read(LESSONS[0], 4).cells)
+    for n in names[1:]:
+        assert f"({n})" in start, f"00-start-here does not link {n}"
+    assert "(explorer.ipynb)" in start
+
+
+@pytest.mark.parametrize("path", LESSONS[1:], ids=[p.name for p in LESSONS[1:]])
+def test_each_lesson_has_the_parts(path):
+    nb = nbformat.read(path, 4)
+    text = "\n".join(c.source for c in nb.cells)
+    assert "**What you will learn**" in nb.cells[0].source
+    assert "Predict, then reveal" in text
+    assert re.search(r"Quiz\(seed=\d+, kind=\"\w+\"\)", text)
+    assert "## Summary" in nb.cells[-1].source
+    for c in nb.cells:                                  # slide metadata on every cell
+        assert c.metadata["slideshow"]["slide_type"] in ("slide", "subslide", "fragment",
+                                                          "-", "skip", "notes")
+    # public API only: no private names, no package internals
+    assert not re.search(r"\bcgiter_edu\.(kernel|hierarchy|trace)\b|\._[a-z]", text)
+
+
+def test_quiz_widget_checks_and_shows():
+    pytest.importorskip("ipywidgets")
+    from cgiter_edu.exercises import question
+    from cgiter_edu.quiz import Quiz
+
+    w = Quiz(seed=0, kind="capacity")
+    assert "256-byte record" in w.text.value
+    w.answer.value = "128"
+    w.check_button.click()
+    assert "Not quite" in w.feedback.value and "last byte" in w.feedback.value
+    w.answer.value = "127"
+    w.check_button.click()
+    assert "Right" in w.feedback.value and "32768 / 256 = 128" in w.feedback.value
+    w.kind_box.value = "order"
+    w.new(seed=3)
+    assert w.question.text == question(3, "order").text and w.feedback.value == ""
+    w.reveal_button.click()
+    assert question(3, "order").answer_text in w.feedback.value
+    w.show_me_button.click()
+    assert len(w.show_me_box.children) == 1
