@@ -38,8 +38,8 @@ class KernelConfig:
 
     ``bprintf_utf8`` is True in every preset: commit b960430ea886 ("bpf: allow UTF-8
     literals in bpf_bprintf_prepare()", mainline in 7.1) went to the stable series in
-    May 2026 (6.6.141 and 6.12.y among them; this machine's 6.18.44 has it, and Debian's
-    6.1.176 and 6.12.111 were seen to accept UTF-8 too).  Before it, any format byte >=
+    May 2026 (6.6.141 and 6.12.y among them; the 6.1.y loop has it too, as does this
+    machine's 6.18.44, and Debian's 6.1.176 and 6.12.111 were seen to accept UTF-8).  Before it, any format byte >=
     0x80 was ``-EINVAL``: ``KernelConfig(bprintf_utf8=False)`` models v6.1.0 to v7.0.0
     and the stable releases before the backport.
     """

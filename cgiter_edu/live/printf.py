@@ -125,7 +125,7 @@ class PrintfComparison:
 
 def _mask(out: bytes) -> bytes:
     """A hashed pointer's digits (and the padding beside them) made one symbol."""
-    return re.sub(rb"[ 0]*[0-9a-f]{5,} *", b"H", out)
+    return re.sub(rb"[ 0]*[0-9a-f]+ *", b"H", out)
 
 
 def _write_pre(seq: object, pre: int) -> None:
