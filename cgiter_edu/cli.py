@@ -297,14 +297,17 @@ def describe(res: RunResult) -> str:
         what = f"{n} bytes" if n > 0 else ("0 (end of file)" if n == 0 else errno_name(-n))
         lines.append(f"read #{i + 1} ({res.read_size} bytes asked): {what}")
     if res.read_size == 0:
-        lines.append("cat takes a 0 from read() as the end of the file and stops there")
+        lines.append("cat takes a 0 from read() as the end of the file and stops there "
+                     "(asking for 0 bytes, it gets 0 bytes)")
     lines.append(f"total: {len(res.output)} bytes")
     t = res.trace
     if t is not None:
         c = t.counts()
+        buffered = (f"{c['buffered']} still in the buffer (never read), "
+                    if c["buffered"] else "")
         lines.append(f"cgroups: {c['walked']} walked ({c['dead']} dead, skipped), "
                      f"{c['delivered']} delivered, {c['lost']} lost to the page limit, "
-                     f"{c['never']} never reached")
+                     f"{buffered}{c['never']} never reached")
         lines.append("ended: " + end_text(res))
     else:
         lines.append("no trace recorded, so no cgroup counts (--trace records one)")

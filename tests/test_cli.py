@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import cgiter_edu
 import cgiter_edu.cli
 
@@ -109,3 +111,68 @@ def test_a_subcommand_whose_import_fails_still_exists_and_says_why():
                           "(ModuleNotFoundError: import of cgiter_edu.live.cli halted"), err
     r = subprocess.run([sys.executable, "-c", code, "--help"], capture_output=True)
     assert b"    live " in r.stdout and b"    walk " in r.stdout
+
+
+def test_read_size_0_is_one_read_as_cat_stops_at_0():
+    r = cli("walk", "--read-size", "0")
+    err = r.stderr.decode()
+    assert r.stdout == b""
+    assert "read #1 (0 bytes asked): 0 (end of file)" in err and "read #2" not in err
+    assert "cat takes a 0 from read() as the end of the file" in err
+    # the kernel ran the program on the root before it saw the size: its record waits
+    assert "1 still in the buffer (never read)" in err
+    assert "EOPNOTSUPP" not in err and "cannot resume" not in err
+
+
+def test_the_summary_says_cannot_resume_only_when_a_read_said_so():
+    r = cli("walk", "--tree", "balanced", "--record-bytes", "64", "--read-size", "4096",
+            check=False)
+    assert r.returncode == 1
+    assert "the walk cannot resume: the next read() gave EOPNOTSUPP" in r.stderr.decode()
+
+
+@pytest.mark.parametrize("bad", ["-5", "0", "23", "4120", "5000", "99999999999"])
+def test_record_bytes_outside_what_the_program_writes_is_refused(bad):
+    err = one_line_error(cli("walk", "--record-bytes", bad, check=False))
+    assert err.startswith(f"cgiter-edu walk: --record-bytes {bad}: ") and \
+        "use 24 to 4119" in err, err
+
+
+@pytest.mark.parametrize("rb,page", [(24, 4096), (64, 4096), (4119, 4096), (4119, 16384),
+                                     (100, 65536)])
+def test_capacity_and_walk_agree(rb, page):
+    """Every size walk accepts is written at that size, and capacity counts the records
+    the walk delivers before the page limit."""
+    out = cli("capacity", "--record-bytes", str(rb), "--page-size", str(page)).stdout.decode()
+    n = int(out.split()[0])
+    r = cli("walk", "--tree", "balanced", "--record-bytes", str(rb), "--page-size", str(page),
+            "--read-size", "1048576", "--json", "-q", check=False)
+    d = json.loads(r.stdout)
+    assert d["results"][0] == n * rb
+    assert d["counts"]["delivered"] == n and d["results"][1] == "EOPNOTSUPP"
+
+
+def test_capacity_refuses_negative_sizes_and_says_what_walk_can_show():
+    err = one_line_error(cli("capacity", "--record-bytes", "64", "--epilogue-bytes", "-3",
+                             check=False))
+    assert err == "cgiter-edu capacity: --epilogue-bytes -3: a size is 0 or more bytes"
+    err = one_line_error(cli("capacity", "--record-bytes", "0", check=False))
+    assert err == "cgiter-edu capacity: --record-bytes 0: a record takes at least 1 byte"
+    out = cli("capacity", "--record-bytes", "5000").stdout.decode()
+    assert out.startswith("6 records of 5000 bytes") and "cannot show this size" in out
+
+
+@pytest.mark.parametrize("args,want", [
+    (["--order", "children", "--kernel", "6.18"], "EINVAL: Invalid argument: order CHILDREN"),
+    (["--order", "99"], "EINVAL: Invalid argument: order 99"),
+    (["--start-id", "999"], "ENOENT: No such file or directory: no cgroup has id 999"),
+])
+def test_a_failed_attach_is_said_once(args, want):
+    err = one_line_error(cli("walk", *args, check=False))
+    assert err.startswith("cgiter-edu walk: attach failed: " + want), err
+    assert cli("walk", "--json", *args, check=False).returncode == 1
+
+
+def test_bench_refuses_unknown_parts():
+    r = cli("bench", "--parts", "nope", check=False)
+    assert r.returncode == 2 and b"invalid choice: 'nope'" in r.stderr
