@@ -37,7 +37,8 @@ from .hierarchy import Hierarchy
 from .kernel.cgroup_iter import Order
 from .kernel.config import PAGE_SIZES, KernelConfig
 from .kernel.seq_file import capacity
-from .run import RunResult, errno_name, errno_symbol, run
+from .names import errno_symbol, errno_text
+from .run import RunResult, run
 
 
 class CliError(Exception):
@@ -294,7 +295,7 @@ def describe(res: RunResult) -> str:
         return f"attach failed: {errno_symbol(res.attach_errno)}: {res.attach_error}"
     lines = []
     for i, (n, _d) in enumerate(res.reads):
-        what = f"{n} bytes" if n > 0 else ("0 (end of file)" if n == 0 else errno_name(-n))
+        what = f"{n} bytes" if n > 0 else ("0 (end of file)" if n == 0 else errno_text(-n))
         lines.append(f"read #{i + 1} ({res.read_size} bytes asked): {what}")
     if res.read_size == 0:
         lines.append("cat takes a 0 from read() as the end of the file and stops there "
@@ -314,28 +315,13 @@ def describe(res: RunResult) -> str:
     return "\n".join(lines)
 
 
-_REASONS = {
-    "complete": "the walk visited every cgroup (next() returned NULL); the epilogue ran",
-    "program": "the program returned 1 at {at}: early termination, the cgroups after it "
-               "were never reached; the epilogue ran",
-    "buffer_full": "the next record did not fit in the 8-page seq_file buffer (count + len < "
-                   "size fails): rolled back, the walk was cut",
-    "e2big": "the first record alone did not fit in the buffer: E2BIG",
-    "read_size": "the buffer held the read() size ({size} bytes), so the walk stopped before "
-                 "the next cgroup and dropped cgroup_mutex",
-    "max_iter_objects": "MAX_ITER_OBJECTS (1,000,000) objects in one read(): EAGAIN if "
-                        "nothing was written",
-    "program_error": "the Python program raised",
-}
-
-
 def end_text(res: RunResult) -> str:
     """Why the walk of ``res`` ended, stating only what its reads show."""
     t = res.trace
     reason = t.end_reason if t is not None else None
     if reason is None:
         return "the walk did not end in these reads"
-    text = _REASONS[reason.value]
+    text = reason.explanation
     if reason.value == "program":
         stopped = [e.cgroup for e in t.events if e.kind.value == "show" and e.ret]
         at = stopped[-1] if stopped else None
@@ -373,7 +359,7 @@ def cmd_walk(args: argparse.Namespace) -> int:
             print(f"cgiter-edu walk: {describe(res)}", file=sys.stderr)
             return 1
         if res.final_errno:
-            print(f"cgiter-edu: read: {errno_name(res.final_errno)}", file=sys.stderr)
+            print(f"cgiter-edu: read: {errno_text(res.final_errno)}", file=sys.stderr)
     if not args.quiet and not res.attach_errno:
         print("--", file=sys.stderr)
         print(describe(res), file=sys.stderr)

@@ -18,7 +18,6 @@ Example::
 from __future__ import annotations
 
 import errno as _errno
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from .kernel.bpf_iter import BpfProgramError
 from .kernel.cgroup_iter import Order, attach
 from .kernel.config import DEFAULT, KernelConfig
+from .names import errno_symbol
 from .trace import Trace
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -166,15 +166,3 @@ def read_session(read: Callable[[int], bytes], sizes: Sequence[int], extra_reads
         elif stop:
             left = extra_reads
     return reads
-
-
-def errno_symbol(code: int) -> str:
-    """The kernel's name for an errno: ``"EOPNOTSUPP"`` for 95 (Python's table says ENOTSUP)."""
-    if code == _errno.EOPNOTSUPP:
-        return "EOPNOTSUPP"
-    return _errno.errorcode.get(code, str(code))
-
-
-def errno_name(code: int) -> str:
-    """``"EOPNOTSUPP (Operation not supported)"`` for 95."""
-    return f"{errno_symbol(code)} ({os.strerror(code)})"

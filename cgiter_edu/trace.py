@@ -60,6 +60,47 @@ class EndReason(str, enum.Enum):
     MAX_ITER_OBJECTS = "max_iter_objects"  #: MAX_ITER_OBJECTS visited in one read()
     PROGRAM_ERROR = "program_error"        #: the Python program raised (not a kernel outcome)
 
+    @property
+    def caption(self) -> str:
+        """A short sentence for a picture's caption.
+
+        >>> EndReason.BUFFER_FULL.caption
+        'buffer full: record rolled back, walk cut'
+        """
+        return _END_CAPTIONS[self.value]
+
+    @property
+    def explanation(self) -> str:
+        """The longer sentence the CLI prints after a walk (``ended: ...``); ``program``'s
+        holds an ``{at}`` (the cgroup it stopped at) and ``read_size``'s a ``{size}``
+        placeholder for the caller to fill."""
+        return _END_EXPLANATIONS[self.value]
+
+
+_END_CAPTIONS = {
+    "complete": "walk complete: next() returned NULL",
+    "program": "the program returned 1: walk stopped",
+    "buffer_full": "buffer full: record rolled back, walk cut",
+    "e2big": "the first record does not fit: E2BIG",
+    "read_size": "buffer holds the read size: walk cut before show",
+    "max_iter_objects": "MAX_ITER_OBJECTS reached in one read()",
+    "program_error": "the Python program raised",
+}
+
+_END_EXPLANATIONS = {
+    "complete": "the walk visited every cgroup (next() returned NULL); the epilogue ran",
+    "program": "the program returned 1 at {at}: early termination, the cgroups after it "
+               "were never reached; the epilogue ran",
+    "buffer_full": "the next record did not fit in the 8-page seq_file buffer (count + len < "
+                   "size fails): rolled back, the walk was cut",
+    "e2big": "the first record alone did not fit in the buffer: E2BIG",
+    "read_size": "the buffer held the read() size ({size} bytes), so the walk stopped before "
+                 "the next cgroup and dropped cgroup_mutex",
+    "max_iter_objects": "MAX_ITER_OBJECTS (1,000,000) objects in one read(): EAGAIN if "
+                        "nothing was written",
+    "program_error": "the Python program raised",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Event:

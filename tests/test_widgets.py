@@ -42,7 +42,7 @@ def test_truncation_is_unmissable(ex):
 def test_player_buttons(ex):
     ex.set(tree="systemd", record_bytes=3000, order=2)
     ex.jump("start")
-    assert ex.step == 0 and ex.frame.caption.startswith("step 1/")
+    assert ex.step == 0 and ex.frame.caption.startswith("step 0/")
     png0 = ex.frame.png
     ex.w_fwd.click()
     assert ex.step == 1 and ex.frame.png != png0

@@ -213,9 +213,10 @@ def compare(h: Hierarchy, prog: Any, order: Any = 2, start: str | CgroupFd | int
 
     >>> print(compare(h, programs.id_printer))                 # doctest: +SKIP
     """
+    from ..names import order_name
     from ..run import run as emu_run
     from .cases import describe_start, machine_kernel
-    from .comparison import Comparison, order_name
+    from .comparison import Comparison
     from .runner import start_spec
 
     kcfg = kernel or machine_kernel()

@@ -139,7 +139,7 @@ class Case:
 
     def describe(self) -> str:
         """One line: order, start, program, read size, changes."""
-        from .comparison import order_name
+        from ..names import order_name
 
         start = describe_start(self.start)
         prog = program_from_spec(self.program)

@@ -19,16 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..kernel.cgroup_iter import Order
-from ..run import RunResult, errno_symbol
-
-
-def order_name(order: int) -> str:
-    """``"DESCENDANTS_PRE (2)"``, or ``"7 (no such order)"``."""
-    try:
-        return f"{Order(order).name} ({int(order)})"
-    except ValueError:
-        return f"{order} (no such order)"
+from ..names import errno_symbol
+from ..run import RunResult
 
 
 def _cell(n: int, data: bytes, width: int) -> str:

@@ -1,26 +1,61 @@
-"""Pictures and animations of cgroup_iter walks, for slides and notebooks.
+"""Pictures and animations of cgroup_iter walks, for slides, notebooks and widgets.
 
-Importing :mod:`cgiter_edu` never loads matplotlib; importing this package does
-(lazily: each name is loaded on first use).  Every picture replays a
-:class:`~cgiter_edu.trace.Trace`:
+Importing :mod:`cgiter_edu` never loads matplotlib; importing this package does not
+either (each name is loaded on first use).  Every picture replays a
+:class:`~cgiter_edu.trace.Trace`; none decides anything about a walk.
 
-* :func:`plot_walk`, :func:`plot_buffer`, :func:`plot_mutex`, :func:`plot_orders`,
-  :func:`plot_capacity` (``cgiter_edu.viz.plot``);
-* :func:`animate`, :func:`save_animation` (``cgiter_edu.viz.anim``);
-* :func:`slide_style` and the palette (``cgiter_edu.viz.style``);
-* :func:`tidy_layout`, :func:`icicle_layout` (``cgiter_edu.viz.layout``);
-* :func:`bench_viz` (``cgiter_edu.viz.bench``).
+The modules, one per picture:
+
+* ``analysis``: what the pictures replay, without matplotlib: :func:`describe_step`,
+  :func:`frame_caption`, :func:`result_text`, :func:`seq_numbers`,
+  :func:`first_reached`, :func:`buffer_state`, :func:`mutex_spans`;
+* ``view``: :class:`View`, the contract below;
+* ``walk``: :class:`WalkView` / :func:`plot_walk` (tree, list or icicle);
+* ``buffer``: :class:`BufferView` / :func:`plot_buffer`, :class:`BufferStrip`;
+* ``mutex``: :class:`MutexView` / :func:`plot_mutex`;
+* ``orders``: :class:`OrdersView` / :func:`plot_orders`;
+* ``capacity``: :class:`CapacityView` / :func:`plot_capacity`;
+* ``scenes``: walks that show one thing each (:func:`writer_waits`,
+  :func:`truncated_walk`, :func:`order_traces`);
+* ``anim``: :func:`animate`, :class:`Animator` (GIF, MP4, HTML);
+* ``style``: :func:`slide_style`, the palette; ``layout`` and ``geometry``: where
+  each cgroup goes; ``bench``: :func:`bench_viz`.
+
+The view contract (what the animation, the widgets and the CLI rely on):
+
+* ``plot_x(trace, step=None, ax=None, **options)`` draws into ``ax`` (any Axes, e.g.
+  one of a shared figure) or, without one, a new 16:9 slide figure, and returns a
+  :class:`View`.  :func:`plot_orders` draws several Axes and takes ``fig=`` instead;
+  :func:`plot_capacity` draws no trace.
+* A view has ``figure``, ``ax`` (its main Axes), ``step`` (0-based, or None for
+  "after the last step") and ``update(step)``, which changes only what differs at
+  that step and returns the changed artists (for blitting); ``artists()`` lists
+  every artist ``update`` may change.  Nothing is redrawn from scratch.
+* :class:`WalkView` also has ``paint(states)`` (colour the cgroups by any
+  ``{id: CgroupState}``: e.g. to mark cgroups a stopped walk never reached as
+  ``NEVER``), ``caption_text`` (the caption of the step shown, drawn or not),
+  ``colors()`` and ``number_texts()`` (what is drawn, read back); ``legend=False``
+  leaves the legend to the caller (:func:`~cgiter_edu.viz.style.state_legend_handles`
+  makes one, :func:`states_shown` says which states occur).
+* Steps are 0-based everywhere (``--step 12`` is ``update(12)``, captioned
+  ``step 12/56`` when 56 is the last step).
 
 Example::
 
     >>> import matplotlib; matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
     >>> from cgiter_edu import Hierarchy, Order, run, programs
-    >>> from cgiter_edu.viz import plot_walk, slide_style
+    >>> from cgiter_edu.viz import plot_walk, plot_buffer, slide_style
     >>> h = Hierarchy(); _ = h.mkdir("/a")
     >>> res = run(h, programs.Record(rec_bytes=64), Order.DESCENDANTS_PRE, trace=True)
     >>> with slide_style():
-    ...     view = plot_walk(res.trace)
-    >>> view.figure.savefig("/tmp/walk.svg")
+    ...     fig, (left, right) = plt.subplots(1, 2)
+    ...     walk = plot_walk(res.trace, step=3, ax=left, legend=False)
+    ...     buf = plot_buffer(res.trace, step=3, ax=right, reads=False)
+    >>> changed = walk.update(4) + buf.update(4)
+    >>> walk.caption_text
+    'step 4/26: next() gives /a (seq_num 1)'
+    >>> fig.savefig("/tmp/walk.svg")
 """
 
 from __future__ import annotations
@@ -29,15 +64,21 @@ import importlib
 from typing import Any
 
 _NAMES = {
-    "plot_walk": "plot", "plot_buffer": "plot", "plot_mutex": "plot", "plot_orders": "plot",
-    "plot_capacity": "plot", "WalkView": "plot", "BufferView": "plot", "MutexView": "plot",
-    "describe": "plot", "order_traces": "plot", "buffer_state": "plot", "mutex_spans": "plot",
+    "View": "view",
+    "plot_walk": "walk", "WalkView": "walk", "states_shown": "walk",
+    "plot_buffer": "buffer", "BufferView": "buffer", "BufferStrip": "buffer",
+    "plot_mutex": "mutex", "MutexView": "mutex",
+    "plot_orders": "orders", "OrdersView": "orders",
+    "plot_capacity": "capacity", "CapacityView": "capacity",
+    "describe_step": "analysis", "frame_caption": "analysis", "result_text": "analysis",
+    "seq_numbers": "analysis", "first_reached": "analysis", "buffer_state": "analysis",
+    "BufferState": "analysis", "mutex_spans": "analysis", "MutexSpans": "analysis",
     "animate": "anim", "save_animation": "anim", "Animator": "anim",
     "slide_style": "style", "apply_slide_style": "style", "STATE_COLORS": "style",
-    "STATE_LABELS": "style", "OKABE_ITO": "style",
+    "STATE_LABELS": "style", "OKABE_ITO": "style", "state_legend_handles": "style",
     "tidy_layout": "layout", "icicle_layout": "layout", "tree_of": "layout", "Tree": "layout",
     "bench_viz": "bench",
-    "writer_waits": "scenes", "truncated_walk": "scenes",
+    "writer_waits": "scenes", "truncated_walk": "scenes", "order_traces": "scenes",
 }
 
 __all__ = sorted(_NAMES)

@@ -42,8 +42,10 @@ from matplotlib import animation
 
 from cgiter_edu.trace import EventKind, Trace
 
-from .plot import BufferStrip, WalkView, _result_text, describe
+from .analysis import result_text
+from .buffer import BufferStrip
 from .style import SLIDE_SIZE, PathText, slide_style
+from .walk import WalkView
 
 __all__ = ["Animator", "animate", "save_animation", "frame_steps", "ffmpeg_available",
            "ProgressBar"]
@@ -154,7 +156,7 @@ class Animator:
         lines = ["read() results:"]
         rs = st.reads if st is not None else []
         for e in rs[-5:]:
-            lines.append(f"  #{e.read_no + 1:<3d} -> {_result_text(e)}")
+            lines.append(f"  #{e.read_no + 1:<3d} -> {result_text(e)}")
         if len(rs) > 5:
             lines.insert(1, f"  ... {len(rs) - 5} earlier")
         if not rs:
@@ -413,5 +415,3 @@ def save_animation(trace: Trace, path: str | os.PathLike, *, progress: bool = Tr
     finally:
         a.close()
 
-
-__all__ += ["describe"]

@@ -141,14 +141,14 @@ def cmd_plot(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from . import plot
+    from . import buffer as buffer_view
+    from . import capacity, mutex, orders, scenes, walk
     from .style import slide_style
 
     labels = None if args.labels == "none" else args.labels
     with slide_style():
         if args.picture == "capacity":
-            plot.plot_capacity()
-            fig = plt.gcf()
+            fig = capacity.plot_capacity().figure
         elif args.picture == "orders":
             from cgiter_edu import cli as main_cli
 
@@ -158,19 +158,18 @@ def cmd_plot(args: argparse.Namespace) -> int:
                 raise CliError(f"--start {start!r}: no such cgroup")
             kernel = main_cli.kernel_from_args(args)
             rb = 64 if args.record_bytes is None else main_cli.record_bytes(args.record_bytes)
-            traces = plot.order_traces(h, start, kernel=kernel, rec_bytes=rb)
-            views = plot.plot_orders(h, start, traces=traces,
-                                     labels="auto" if args.labels == "name" else labels)
-            fig = next(iter(views.values())).figure
+            traces = scenes.order_traces(h, start, kernel=kernel, rec_bytes=rb)
+            fig = orders.plot_orders(h, start, traces=traces,
+                                     labels="auto" if args.labels == "name" else labels).figure
         else:
             trace = _trace_from_args(args)
             step = _step(trace, args.step)
             if args.picture == "walk":
-                fig = plot.plot_walk(trace, step, view=args.view, labels=labels).figure
+                fig = walk.plot_walk(trace, step, view=args.view, labels=labels).figure
             elif args.picture == "buffer":
-                fig = plot.plot_buffer(trace, step).figure
+                fig = buffer_view.plot_buffer(trace, step).figure
             else:
-                fig = plot.plot_mutex(trace, step).figure
+                fig = mutex.plot_mutex(trace, step).figure
         fig.savefig(args.output, dpi=args.dpi)
     plt.close("all")
     print(f"cgiter-edu: wrote {args.output}", file=sys.stderr)

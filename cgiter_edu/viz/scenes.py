@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from cgiter_edu.trace import EventKind, Trace
 
-__all__ = ["writer_waits", "truncated_walk"]
+__all__ = ["writer_waits", "truncated_walk", "order_traces"]
 
 
 def writer_waits(h: Any = None, order: int = 2, at: str | None = None,
@@ -106,3 +107,38 @@ def truncated_walk(h: Any = None, rec_bytes: int = 3000, read_size: int = 1 << 2
               kernel=kernel, trace=True)
     assert res.trace is not None
     return res.trace
+
+
+def order_traces(h: Any, start: str = "/", up_start: str | None = None, *,
+                 orders: Iterable[int] = (1, 2, 3, 4, 5), kernel: Any = None,
+                 rec_bytes: int = 64) -> dict[int, Trace]:
+    """Run each order through :func:`cgiter_edu.run` and keep the traces (keyed by
+    order value; an order the kernel refuses, such as CHILDREN before 7.0, is left out).
+
+    ``up_start``: where ANCESTORS_UP starts (default: the deepest cgroup under
+    ``start``, so the climb is long).  CHILDREN needs kernel 7.0 (the default).
+
+    >>> from cgiter_edu import shapes
+    >>> sorted(order_traces(shapes.balanced(1, 2)))
+    [1, 2, 3, 4, 5]
+    """
+    from cgiter_edu import KernelConfig, programs, run
+
+    kernel = kernel if kernel is not None else KernelConfig.preset("7.0")
+    if up_start is None:
+        sid = h.id_of(start)
+        depth = {sid: 0}
+        for c in h.cgroups():                 # parents before children
+            if c.parent is not None and c.parent.id in depth:
+                depth[c.id] = depth[c.parent.id] + 1
+        deepest = max(depth, key=lambda v: depth[v])
+        up_start = h.path_of(deepest)
+    out: dict[int, Trace] = {}
+    for o in orders:
+        st = up_start if int(o) == 4 else start
+        res = run(h, programs.Record(rec_bytes=rec_bytes), int(o), start=st, read_size=1 << 20,
+                  kernel=kernel, trace=True)
+        if res.attach_errno or res.trace is None:
+            continue
+        out[int(o)] = res.trace
+    return out

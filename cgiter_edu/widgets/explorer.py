@@ -595,7 +595,7 @@ class Explorer(W.VBox):
             f.error = "; ".join(dict.fromkeys(rejected))
             t = self._longest()
             if t is not None:
-                f.caption = (f"step {step + 1}: all orders at once; each panel is one order's "
+                f.caption = (f"step {step}: all orders at once; each panel is one order's "
                              f"walk at this step (or its end)")
             return f
         if w is None:

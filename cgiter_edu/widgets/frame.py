@@ -104,7 +104,7 @@ class FrameRenderer:
             self.clear()
             if traces:
                 views = plot_orders(hierarchy, start, fig=self.figure, traces=traces,
-                                    labels="auto", path=True)
+                                    labels="auto", path=True).views
             else:
                 views = {}
             if rejected:

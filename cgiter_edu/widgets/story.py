@@ -2,7 +2,7 @@
 
 Everything here reads a :class:`~cgiter_edu.trace.Trace`; the facts (which record was
 rolled back, how many bytes, what the next read() returned) are the trace's, the
-sentences are ours.  :func:`caption` is :func:`cgiter_edu.viz.describe` plus, from the
+sentences are ours.  :func:`caption` is :func:`cgiter_edu.viz.describe_step` plus, from the
 step where the walk is cut on, why -- so a class cannot miss the truncation.
 
 Example::
@@ -170,14 +170,14 @@ def why(trace: Trace) -> str:
 
 
 def caption(trace: Trace, step: int) -> Caption:
-    """The caption of ``step``: :func:`cgiter_edu.viz.describe` of it, and from the
+    """The caption of ``step``: :func:`cgiter_edu.viz.describe_step` of it, and from the
     step where the walk is cut (or ends) on, :func:`why`."""
-    from cgiter_edu.viz import describe
+    from cgiter_edu.viz import describe_step
 
     if not trace.events:
         return Caption("the trace is empty")
     step = max(0, min(step, len(trace.events) - 1))
-    text = f"step {step + 1}/{len(trace.events)}: {describe(trace, step)}"
+    text = f"step {step}/{len(trace.events) - 1}: {describe_step(trace, step)}"
     cut = cut_step(trace)
     end = end_step(trace)
     if cut is not None and step >= cut:

@@ -1,0 +1,172 @@
+"""``cgroup_mutex`` over a trace: :class:`MutexView` and :func:`plot_mutex`.
+
+Three lanes over the trace's steps: the read() calls with their results, the
+mutex (held by the walk inside each read(), free between them) and any writer
+(mkdir, rmdir) waiting for it, replayed by :func:`~cgiter_edu.viz.analysis.mutex_spans`.
+
+Example::
+
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from cgiter_edu.viz import plot_mutex, scenes
+    >>> v = plot_mutex(scenes.writer_waits())
+    >>> len(v.spans.waits), v.lanes
+    (1, ['read() calls', 'cgroup_mutex', 'writer'])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from matplotlib.axes import Axes
+
+from cgiter_edu.trace import Trace
+
+from .analysis import mutex_spans, result_text
+from .style import COLORS, OKABE_ITO, slide_style
+from .view import DARK, View, ax_size_pt, new_axes, text_width
+
+__all__ = ["MutexView", "plot_mutex"]
+
+
+class MutexView(View):
+    """Three lanes over the trace: the read() calls with their results,
+    ``cgroup_mutex`` (held by the walk / free) and any writer waiting for it.
+
+    The x axis is the trace's steps, stretched so that every read() call gets
+    room for its label.  ``cursor`` is a vertical line :meth:`update` moves.
+    """
+
+    def __init__(self, trace: Trace, step: int | None = None, ax: Axes | None = None, *,
+                 title: str | bool = True) -> None:
+        self.trace = trace
+        fig, ax = new_axes(ax, rect=(0.13, 0.13, 0.84, 0.68))
+        super().__init__(fig, ax)
+        sp = mutex_spans(trace)
+        self.spans = sp
+        n = max(1, len(trace.events))
+        # stretch: each read() at least 1/(2.5 * reads) of the width
+        per_read: dict[int, int] = {}
+        for e in trace.events:
+            per_read[e.read_no] = per_read.get(e.read_no, 0) + 1
+        minw = n / (2.5 * max(1, len(per_read)))
+        w = np.array([max(1.0, minw / per_read[e.read_no]) for e in trace.events] or [1.0])
+        self.x = x = np.concatenate([[0.0], np.cumsum(w)])
+        X = float(x[-1])
+
+        def xs(a: int, b: int) -> tuple[float, float]:
+            a, b = min(a, n), min(b, n)
+            return float(x[a]), float(x[b] - x[a])
+
+        writers = list(dict.fromkeys(w_[2] for w_ in sp.waits))
+        wl = {w_: ("writer" if len(writers) == 1 else f"writer {i + 1}")
+              for i, w_ in enumerate(writers)}
+        lanes = ["read() calls", "cgroup_mutex"] + ([wl[w_] for w_ in writers] or ["writer"])
+        self.lanes = lanes
+        ys = {name: len(lanes) - 1 - i for i, name in enumerate(lanes)}
+        h = 0.56
+        with slide_style():
+            ax.set_xlim(-0.01 * X, 1.01 * X)
+            ax.set_ylim(-0.75, len(lanes) - 0.25)
+            ax.set_yticks([ys[x_] for x_ in lanes])
+            ax.set_yticklabels(lanes, fontsize=17)
+            ax.tick_params(axis="y", length=0)
+            ax.spines["left"].set_visible(False)
+            centers = [(float(x[a]) + float(x[min(b + 1, n)])) / 2 for a, b, _ in sp.reads]
+            if len(centers) <= 16:
+                ax.set_xticks(centers)
+                ax.set_xticklabels([f"#{e.read_no + 1}" for _a, _b, e in sp.reads], fontsize=15)
+            else:
+                ax.set_xticks([])
+            ax.set_xlabel("time: the trace's steps, read() by read()", fontsize=17)
+            y_read, y_mx = ys["read() calls"], ys["cgroup_mutex"]
+            ax.broken_barh([(0, X)], (y_mx - h / 2, h), facecolors=COLORS["page"],
+                           edgecolors="#BBBBBB", lw=1, zorder=0)
+            self.held = ax.broken_barh([xs(a, b + 1) for a, b in sp.held], (y_mx - h / 2, h),
+                                       facecolors=COLORS["mutex_held"], zorder=2)
+            width_pt = ax_size_pt(ax)[0]
+            self.read_bars = ax.broken_barh([xs(a, b + 1) for a, b, _ in sp.reads],
+                                            (y_read - h / 2, h), facecolors="#FFFFFF",
+                                            edgecolors=DARK, lw=1.5, zorder=2)
+            self.read_labels = []
+            for a, b, e in sp.reads:
+                x0, wd = xs(a, b + 1)
+                txt = result_text(e)
+                fs = 15
+                if wd / X * width_pt >= text_width(txt, fs) + 8:
+                    self.read_labels.append(ax.text(x0 + wd / 2, y_read, txt, ha="center",
+                                                    va="center", fontsize=fs, zorder=3,
+                                                    color="#B00000" if (e.result or 0) < 0
+                                                    else DARK))
+            if not sp.waits:
+                ax.text(X / 2, ys[lanes[2]], "no writer waited in this trace", ha="center",
+                        va="center", fontsize=15, color="#777777", style="italic")
+            self.waits = []
+            for a, b, note in sp.waits:
+                y = ys[wl[note]]
+                # the writer cannot get the mutex before the walk dropped it
+                for ha_, hb in sp.held:
+                    if ha_ <= a <= hb:
+                        b = max(b, hb + 1)
+                x0, wd = xs(a, b)
+                self.waits.append(ax.broken_barh([(x0, max(wd, 0.004 * X))], (y - h / 2, h),
+                                                 facecolors="none",
+                                                 edgecolors=COLORS["mutex_wait"], hatch="//",
+                                                 lw=2, zorder=2))
+                ax.text(x0, y + h / 2 + 0.05, f"{note}: waits for cgroup_mutex", fontsize=15,
+                        color="#A23B00", ha="left", va="bottom")
+                ax.plot([x0 + wd], [y], marker="D", markersize=16,
+                        color=COLORS["mutex_writer"], markeredgecolor="black", zorder=4)
+                ax.text(x0 + wd + 0.02 * X, y, "gets it", fontsize=15, ha="left",
+                        va="center", color=DARK)
+            for s_, reason in sp.ends:
+                xe = float(x[min(s_, n)])
+                ax.plot([xe, xe], [y_mx - h / 2, y_read + h / 2 + 0.1], color=OKABE_ITO["orange"],
+                        lw=2.5, ls="--", zorder=4)
+                ax.text(xe, y_read + h / 2 + 0.12, "walk ends: " + reason.replace("_", " "),
+                        fontsize=14, color="#9A6700", ha="center", va="bottom")
+            self.cursor = ax.axvline(0, color="black", lw=2.5, zorder=6, visible=False)
+            if title is not False:
+                txt = title if isinstance(title, str) else (
+                    "cgroup_mutex: held for the walk inside each read(), free between reads")
+                self.title = ax.set_title(txt, loc="left", fontsize=22, fontweight="bold",
+                                          pad=60)
+            from matplotlib.patches import Patch
+            ax.legend(handles=[Patch(facecolor=COLORS["mutex_held"], label="held by the walk"),
+                               Patch(facecolor=COLORS["page"], edgecolor="#BBBBBB", label="free"),
+                               Patch(facecolor="none", edgecolor=COLORS["mutex_wait"], hatch="//",
+                                     label="writer waiting")],
+                      loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=3, fontsize=16,
+                      frameon=False, borderaxespad=0.3)
+        self.step: int | None = None
+        self.update(step)
+
+    def update(self, step: int | None) -> list[Any]:
+        """Move the cursor to ``step`` (hidden for None)."""
+        self.step = step
+        if step is None or not len(self.trace.events):
+            self.cursor.set_visible(False)
+        else:
+            i = min(step, len(self.x) - 2)
+            xc = (self.x[i] + self.x[i + 1]) / 2
+            self.cursor.set_xdata([xc, xc])
+            self.cursor.set_visible(True)
+        return [self.cursor]
+
+    def artists(self) -> list[Any]:
+        """The artist :meth:`update` moves: the cursor."""
+        return [self.cursor]
+
+
+def plot_mutex(trace: Trace, step: int | None = None, ax: Axes | None = None,
+               **kwargs: Any) -> MutexView:
+    """The ``cgroup_mutex`` lane of a trace: held during each read()'s walk, free
+    between them, and any writer (mkdir, rmdir) waiting for it.
+
+    Example::
+
+        >>> from cgiter_edu.viz import scenes, plot_mutex   # doctest: +SKIP
+        >>> plot_mutex(scenes.writer_waits()).savefig("mutex.png")   # doctest: +SKIP
+    """
+    return MutexView(trace, step, ax, **kwargs)
+

@@ -1,0 +1,126 @@
+"""Every order on one hierarchy, side by side: :class:`OrdersView` and :func:`plot_orders`.
+
+One small :class:`~cgiter_edu.viz.walk.WalkView` per order, each cgroup numbered
+in the order the walk reached it, with arrows along the walk's path.  The traces
+come from :func:`~cgiter_edu.viz.scenes.order_traces` (each order run through
+:func:`cgiter_edu.run`); nothing here decides an order.
+
+Example::
+
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from cgiter_edu import shapes
+    >>> from cgiter_edu.viz import plot_orders
+    >>> v = plot_orders(shapes.balanced(2, 2))
+    >>> sorted(v.views), v.views[2].number_texts()[1]
+    ([1, 2, 3, 4, 5], '1')
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+from cgiter_edu.kernel.cgroup_iter import Order
+from cgiter_edu.names import ORDER_FUNCTIONS
+from cgiter_edu.trace import CgroupState, Trace
+
+from .analysis import cgroup_name
+from .layout import tree_of
+from .scenes import order_traces
+from .style import SLIDE_SIZE, slide_style, state_legend_handles
+from .view import View
+from .walk import WalkView, states_shown
+
+__all__ = ["OrdersView", "plot_orders"]
+
+
+class OrdersView(View):
+    """The orders side by side in one figure: ``views[order]`` is the
+    :class:`~cgiter_edu.viz.walk.WalkView` of each order (keyed by order value),
+    ``ax`` the first panel's Axes.  :meth:`update` shows the same step in every panel
+    (each clamped to its trace's length; None: every walk at its end)."""
+
+    def __init__(self, traces: dict[int, Trace], fig: Figure | None = None, *,
+                 labels: str | None = None, path: bool = True) -> None:
+        with slide_style():
+            fig = fig or plt.figure(figsize=SLIDE_SIZE)
+            n = len(traces)
+            cols = 3 if n > 4 else max(n, 1)
+            rows = math.ceil((n + (1 if n > 4 else 0)) / cols)
+            self.views: dict[int, WalkView] = {}
+            W, H = 1.0 / cols, 0.90 / rows
+            for i, (o, tr) in enumerate(traces.items()):
+                r, c = divmod(i, cols)
+                ax = fig.add_axes((c * W + 0.008, 0.90 - (r + 1) * H + 0.01, W - 0.016,
+                                   H - 0.075))
+                v = WalkView(tr, None, ax, labels=labels, numbers="visit", legend=False,
+                             title=False, caption=False, path=path, max_scale=1.1,
+                             min_font=8.0)
+                tt = cgroup_name(tr, tr.start)
+                ax.set_title(f"{Order(o).name}\n", loc="left", fontsize=18,
+                             fontweight="bold", pad=4)
+                ax.text(0, 1.0, f"from {tt}: {ORDER_FUNCTIONS.get(o, '')}",
+                        transform=ax.transAxes, fontsize=12, family="DejaVu Sans Mono",
+                        va="bottom", ha="left", color="#444444")
+                self.views[o] = v
+            self.legend_ax = None
+            if n > 4 and n < rows * cols:
+                r, c = divmod(n, cols)
+                lax = fig.add_axes((c * W + 0.01, 0.90 - (r + 1) * H + 0.01, W - 0.02,
+                                    H - 0.05))
+                lax.set_axis_off()
+                shown: set[CgroupState] = set()
+                for tr in traces.values():
+                    shown.update(states_shown(tr, [None]))
+                lax.legend(handles=state_legend_handles([s for s in CgroupState
+                                                         if s in shown]),
+                           loc="center left", fontsize=15, labelspacing=1.0)
+                lax.text(0.02, 0.95, "numbers: visiting order\narrows: the walk's path",
+                         transform=lax.transAxes, fontsize=15, va="top", ha="left")
+                self.legend_ax = lax
+            kern = next(iter(traces.values())).kernel if traces else ""
+            fig.suptitle(f"The cgroup_iter orders on one hierarchy (Linux {kern})", x=0.01,
+                         ha="left", y=0.985, fontsize=26, fontweight="bold")
+        first = next(iter(self.views.values()), None)
+        super().__init__(fig, first.ax if first is not None else None)  # type: ignore[arg-type]
+
+    def update(self, step: int | None) -> list[Any]:
+        """Show ``step`` in every panel; returns the changed artists."""
+        self.step = step
+        changed: list[Any] = []
+        for v in self.views.values():
+            s = None if step is None else min(step, len(v.trace.events) - 1)
+            changed += v.update(s)
+        return changed
+
+    def artists(self) -> list[Any]:
+        """The artists :meth:`update` changes, every panel's."""
+        return [a for v in self.views.values() for a in v.artists()]
+
+
+def plot_orders(h: Any, start: str = "/", up_start: str | None = None, *,
+                fig: Figure | None = None, kernel: Any = None, labels: str | None = "auto",
+                path: bool = True, traces: dict[int, Trace] | None = None,
+                rec_bytes: int = 64) -> OrdersView:
+    """Every order on one hierarchy, side by side, each cgroup numbered in visiting order.
+
+    Each order is run through :func:`cgiter_edu.run` by
+    :func:`~cgiter_edu.viz.scenes.order_traces` (kernel 7.0 by default, so CHILDREN
+    exists; ``traces`` given: drawn as they are); ANCESTORS_UP starts at ``up_start``.
+    ``labels="auto"`` names the cgroups only when the tree has at most 6 leaves (the
+    panels are small).  Draws several Axes, so it takes ``fig=`` (a figure to draw in;
+    default a new 16:9 one) instead of ``ax=``.  Returns an :class:`OrdersView`.
+
+    Example::
+
+        >>> from cgiter_edu import shapes                     # doctest: +SKIP
+        >>> plot_orders(shapes.balanced(2, 3)).savefig("orders.png")   # doctest: +SKIP
+    """
+    traces = traces if traces is not None else order_traces(h, start, up_start, kernel=kernel,
+                                                            rec_bytes=rec_bytes)
+    if labels == "auto":                       # small panels: names only when few leaves
+        labels = "name" if len(tree_of(h).leaves()) <= 6 else None
+    return OrdersView(traces, fig, labels=labels, path=path)

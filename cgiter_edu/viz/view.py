@@ -1,0 +1,113 @@
+"""The one contract every picture follows: :class:`View`.
+
+A view draws a trace once, into an Axes it is given (or a new 16:9 slide figure),
+and :meth:`View.update` then changes only the artists that differ at another step
+of the trace, returning them (for blitting).  Animations, widgets and the CLI all
+drive views through this contract; see :mod:`cgiter_edu.viz` for the list.
+
+Also here: the helpers the views share to size things in points (the slide's
+unit), so text never overlaps at any figure size.
+
+Example::
+
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from cgiter_edu.viz.view import View, new_axes
+    >>> fig, ax = new_axes(None)
+    >>> class Empty(View):
+    ...     def update(self, step):
+    ...         self.step = step
+    ...         return []
+    >>> v = Empty(fig, ax); v.update(3); v.step
+    []
+    3
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+
+from .style import SLIDE_SIZE, slide_style
+
+__all__ = ["View", "new_axes", "text_width", "ax_size_pt", "DARK", "BASE_FONT", "MIN_FONT"]
+
+#: the colour of ordinary text on a slide
+DARK = "#222222"
+#: layout unit of the node-link drawings: label font size in points at scale 1
+BASE_FONT = 16.0
+#: below this size (points) a label is not drawn at all
+MIN_FONT = 6.0
+
+
+class View:
+    """A picture of one trace that can be redrawn for any step.
+
+    Attributes every view has: ``figure``, ``ax`` (the main Axes), ``step`` (the
+    step shown: an int, 0-based, or None for "after the last step").
+    :meth:`update` is the only thing that changes after construction.
+    """
+
+    figure: Figure
+    ax: Axes
+    step: int | None
+
+    def __init__(self, figure: Figure, ax: Axes) -> None:
+        self.figure = figure
+        self.ax = ax
+        self.step = None
+
+    def update(self, step: int | None) -> list[Any]:
+        """Show ``step`` (None: after the last event); return the artists that changed."""
+        raise NotImplementedError
+
+    def artists(self) -> list[Any]:
+        """The artists :meth:`update` may change (drawn as animated when blitting)."""
+        return []
+
+    def savefig(self, path: Any, **kwargs: Any) -> None:
+        """``self.figure.savefig(path, **kwargs)``."""
+        self.figure.savefig(path, **kwargs)
+
+
+def new_axes(ax: Axes | None, figsize: tuple[float, float] = SLIDE_SIZE,
+             rect: Sequence[float] | None = None) -> tuple[Figure, Axes]:
+    """``(ax.figure, ax)``, or a new slide-style figure with one Axes at ``rect``
+    (figure fractions) when ``ax`` is None."""
+    if ax is not None:
+        return ax.figure, ax  # type: ignore[return-value]
+    with slide_style():
+        fig = plt.figure(figsize=figsize)
+        ax = fig.add_axes(rect or (0.03, 0.05, 0.94, 0.85))
+    return fig, ax
+
+
+@functools.lru_cache(maxsize=1)
+def _renderer() -> Any:
+    from matplotlib.backends.backend_agg import RendererAgg
+    return RendererAgg(10, 10, 72)
+
+
+@functools.lru_cache(maxsize=20000)
+def text_width(s: str, size: float = BASE_FONT, weight: str = "normal") -> float:
+    """Width in points of ``s`` in the slide font (DejaVu Sans) at ``size`` points.
+
+    >>> text_width("ab", 20) > text_width("ab", 10) > 0
+    True
+    """
+    prop = FontProperties(family="DejaVu Sans", size=size, weight=weight)
+    w, _h, _d = _renderer().get_text_width_height_descent(s, prop, False)
+    return float(w)
+
+
+def ax_size_pt(ax: Axes) -> tuple[float, float]:
+    """Width and height of ``ax`` in points."""
+    fig = ax.figure
+    pos = ax.get_position()
+    w, h = fig.get_size_inches()
+    return pos.width * w * 72.0, pos.height * h * 72.0

@@ -1,0 +1,407 @@
+"""The hierarchy at one step of a walk: :class:`WalkView` and :func:`plot_walk`.
+
+Each cgroup is coloured by its :class:`~cgiter_edu.trace.CgroupState` at the step
+(:meth:`Trace.states`) and numbered with its ``seq_num`` (or its place in the
+visiting order); three drawings of the same tree: a tidy top-down tree, a
+systemd-cgls-like list wrapped in columns (hundreds of cgroups) and an icicle
+(thousands).  The layout never decides an order: it keeps creation order, the
+numbers and the path come from the trace.
+
+Example::
+
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from cgiter_edu import Hierarchy, Order, run, programs
+    >>> from cgiter_edu.viz import plot_walk
+    >>> h = Hierarchy(); _ = h.mkdir("/a"); _ = h.mkdir("/a/b")
+    >>> res = run(h, programs.Record(rec_bytes=64), Order.DESCENDANTS_PRE, trace=True)
+    >>> view = plot_walk(res.trace, step=3)
+    >>> sorted(view.colors())            # cgroup ids drawn
+    [1, 2, 3]
+    >>> view.number_texts()
+    {1: '0'}
+    >>> _ = view.update(None); view.number_texts()
+    {1: '0', 2: '1', 3: '2'}
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection, PathCollection, PolyCollection
+from matplotlib.font_manager import FontProperties
+from matplotlib.path import Path
+
+from cgiter_edu.kernel.cgroup_iter import Order
+from cgiter_edu.trace import CgroupState, EventKind, Trace
+
+from .analysis import cgroup_name, first_reached, frame_caption
+from .geometry import Geometry, list_geometry, tree_geometry
+from .layout import icicle_layout, tree_of
+from .style import COLORS, STATE_COLORS, PathText, slide_style, state_legend_handles, text_color_on
+from .view import BASE_FONT, DARK, MIN_FONT, View, ax_size_pt, new_axes, text_width
+
+__all__ = ["WalkView", "plot_walk", "states_shown"]
+
+_CLEAR = (0.0, 0.0, 0.0, 0.0)
+_TEXT_RGBA = {"black": (0.0, 0.0, 0.0, 1.0), "white": (1.0, 1.0, 1.0, 1.0)}
+
+
+def states_shown(trace: Trace, steps: Iterable[int | None]) -> list[CgroupState]:
+    """The states some cgroup has at one of ``steps``, in :class:`CgroupState` order:
+    what a legend for those steps should list (no state that never occurs).
+
+    >>> from cgiter_edu import Hierarchy, Order, run, programs
+    >>> t = run(Hierarchy(), programs.Record(rec_bytes=64), Order.SELF_ONLY, trace=True).trace
+    >>> [s.value for s in states_shown(t, [None])]
+    ['delivered']
+    """
+    seen: set[CgroupState] = set()
+    for s in steps:
+        seen.update(trace.states(s).values())
+    return [s for s in CgroupState if s in seen]
+
+
+class WalkView(View):
+    """The hierarchy of a trace, drawn once; :meth:`update` recolours it for a step.
+
+    ``view``: ``"tree"`` (tidy top-down tree), ``"list"`` (systemd-cgls style rows,
+    wrapped in columns: for a few hundred cgroups), ``"icicle"`` (thousands) or
+    ``"auto"`` (the first that keeps labels readable on ``ax``).
+    ``labels``: ``"name"``, ``"path"``, ``"id"``, ``None`` or a ``{id: text}`` dict.
+    ``numbers``: ``"seq"`` (each walked cgroup's seq_num), ``"visit"`` (position in
+    the visiting order, from 1) or ``None``.
+
+    ``legend``: True (the states that occur at ``step``), False, or the states to list.
+    ``path``: arrows from each cgroup to the next one visited (tree view).
+
+    Attributes: ``nodes`` (the marker collection, one point per ``ids`` entry),
+    ``numbers`` (one PathCollection of glyphs, one path per numbered cgroup, in
+    ``number_ids`` order: far cheaper to redraw than hundreds of Text objects),
+    ``labels`` (Text list), ``edges``, ``title``, ``caption``.
+
+    Example::
+
+        >>> view = WalkView(trace, step=10)            # doctest: +SKIP
+        >>> view.update(11); view.figure.savefig("step11.png")   # doctest: +SKIP
+    """
+
+    def __init__(self, trace: Trace, step: int | None = None, ax: Axes | None = None, *,
+                 view: str = "auto", labels: str | dict[int, str] | None = "name",
+                 numbers: str | None = "seq", legend: bool | Iterable[CgroupState] = True,
+                 title: str | bool = True,
+                 caption: bool = True, path: bool = False, max_scale: float = 1.6,
+                 min_font: float = 11.0) -> None:
+        self.trace = trace
+        self.tree = tree_of(trace)
+        self.ids: list[int] = self.tree.nodes
+        self.index = {v: i for i, v in enumerate(self.ids)}
+        self.numbers_mode = numbers
+        self.show_title = title
+        self.show_caption = caption
+        own = ax is None
+        figure, ax = new_axes(ax, rect=(0.015, 0.03, 0.70 if legend is not False else 0.97, 0.82))
+        super().__init__(figure, ax)
+        ax.set_axis_off()
+        self._label_text = self._labels(labels)
+        self.min_font = min_font
+        aw, ah = ax_size_pt(ax)
+        self.view = self._choose(view, aw, ah)
+        self.legend = None
+        self._visit = {v: i + 1 for i, v in enumerate(trace.visit_order())}
+        if self.view == "icicle":
+            self._draw_icicle(aw, ah)
+        else:
+            self._draw_nodes(aw, ah, max_scale)
+        self.path_line = None
+        if path and self.view == "tree":          # in the list view the numbers say it
+            self._draw_path()
+        with slide_style():
+            if title is not False:
+                txt = title if isinstance(title, str) else self._default_title()
+                self.title = ax.set_title(txt, loc="left", fontsize=22, fontweight="bold", pad=28)
+            else:
+                self.title = ax.set_title("")
+            self.caption = PathText((0.0, 1.0), "", transform=ax.transAxes, size=17,
+                                    va="bottom", ha="left", color=DARK)
+            ax.add_artist(self.caption)
+            if legend is not False:
+                shown = (states_shown(trace, [step]) if legend is True
+                         else [CgroupState(x) for x in legend])
+                self.legend_states = shown
+                if own:
+                    self.legend = self.figure.legend(
+                        handles=state_legend_handles(shown), loc="center left",
+                        bbox_to_anchor=(0.725, 0.5), fontsize=17, title="cgroup state",
+                        title_fontsize=19, labelspacing=1.1, handletextpad=0.4,
+                        alignment="left")
+                else:
+                    self.legend = ax.legend(handles=state_legend_handles(shown), loc="upper left",
+                                            bbox_to_anchor=(1.0, 1.0), fontsize=11,
+                                            title="cgroup state", title_fontsize=12)
+        self.step: int | None = None
+        self.update(step)
+
+    # -- construction -----------------------------------------------------------------
+    def _labels(self, labels: str | dict[int, str] | None) -> dict[int, str]:
+        t = self.tree
+        if labels is None:
+            return {}
+        if isinstance(labels, dict):
+            return {v: str(labels.get(v, "")) for v in t.parent}
+        if labels == "id":
+            return {v: str(v) for v in t.parent}
+        if labels == "path":
+            return {v: t.paths.get(v, str(v)) for v in t.parent}
+        if labels == "name":
+            return {v: t.names.get(v, str(v)) for v in t.parent}
+        raise ValueError(f"labels must be 'name', 'path', 'id', None or a dict, not {labels!r}")
+
+    def _choose(self, view: str, aw: float, ah: float) -> str:
+        if view in ("tree", "list", "icicle"):
+            return view
+        if view != "auto":
+            raise ValueError(f"view must be 'auto', 'tree', 'list' or 'icicle', not {view!r}")
+        n = len(self.ids)
+        if n > 600:
+            return "icicle"
+        g = tree_geometry(self.tree, self._label_text)
+        x0, y0, x1, y1 = g.bbox
+        s_tree = min(aw / (x1 - x0), ah / (y1 - y0))
+        if s_tree * BASE_FONT >= self.min_font or n <= 3:
+            self._geom = g
+            return "tree"
+        g2 = list_geometry(self.tree, self._label_text, aw / ah)
+        x0, y0, x1, y1 = g2.bbox
+        s_list = min(aw / (x1 - x0), ah / (y1 - y0))
+        if s_list * BASE_FONT < MIN_FONT and n > 300:
+            return "icicle"
+        if s_tree >= 0.8 * s_list:
+            self._geom = g
+            return "tree"
+        self._geom = g2
+        return "list"
+
+    def _draw_nodes(self, aw: float, ah: float, max_scale: float) -> None:
+        ax = self.ax
+        g = getattr(self, "_geom", None)
+        if g is None or g.kind != self.view:
+            g = (tree_geometry(self.tree, self._label_text) if self.view == "tree"
+                 else list_geometry(self.tree, self._label_text, aw / ah))
+        self.geometry = g
+        x0, y0, x1, y1 = g.bbox
+        mg = 0.02 * max(x1 - x0, y1 - y0) + 4
+        x0, y0, x1, y1 = x0 - mg, y0 - mg, x1 + mg, y1 + mg
+        s = min(aw / (x1 - x0), ah / (y1 - y0), max_scale)
+        self.scale = s
+        # centre the drawing in the axes at exactly s points per unit
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        ax.set_xlim(cx - aw / s / 2, cx + aw / s / 2)
+        ax.set_ylim(cy - ah / s / 2, cy + ah / s / 2)
+        ax.set_aspect("auto")
+        lw = max(0.6, 1.6 * s)
+        self.edges = LineCollection(g.segments, colors=COLORS["edge"], linewidths=lw, zorder=1,
+                                    capstyle="round", joinstyle="round")
+        ax.add_collection(self.edges)
+        xs = np.array([g.xy[v][0] for v in self.ids])
+        ys = np.array([g.xy[v][1] for v in self.ids])
+        dead = [self.tree.dead.get(v, False) for v in self.ids]
+        self.nodes = ax.scatter(xs, ys, s=(g.marker * s) ** 2, c=[STATE_COLORS[CgroupState.UNREACHED]],
+                                edgecolors="black", linewidths=max(0.5, 1.4 * s), zorder=3)
+        self.nodes.set_linestyles([(0, (2, 1.5)) if d else "solid" for d in dead])
+        fn = g.number_font * s
+        fl = BASE_FONT * s
+        self._make_numbers(g)
+        self.labels = []
+        if fl >= MIN_FONT:
+            for v in self.ids:
+                txt = self._label_text.get(v, "")
+                if txt:
+                    lx, ly = g.label_xy[v]
+                    self.labels.append(ax.text(lx, ly, txt, ha=g.label_ha, va="center_baseline",
+                                               fontsize=fl, zorder=4, color=DARK))
+        if fn < MIN_FONT:
+            self.numbers_mode = None
+            self.numbers.set_visible(False)
+
+    def _draw_icicle(self, aw: float, ah: float) -> None:
+        ax = self.ax
+        lay = icicle_layout(self.tree)
+        self.geometry = lay
+        self.scale = 1.0
+        rows = lay.levels
+        verts = []
+        for v in self.ids:
+            x0, w, lvl = lay.rect[v]
+            y0 = -lvl - 1
+            verts.append([(x0, y0), (x0 + w, y0), (x0 + w, y0 + 0.92), (x0, y0 + 0.92)])
+        lws = [0.6 if lay.rect[v][1] * aw > 6 else 0.0 for v in self.ids]
+        self.nodes = PolyCollection(verts, facecolors=STATE_COLORS[CgroupState.UNREACHED],
+                                    edgecolors="white", linewidths=lws, zorder=2)
+        for lvl in range(rows):
+            ax.text(-0.005, -lvl - 1 + 0.46, f"level {lvl}", ha="right", va="center",
+                    fontsize=min(15.0, 0.4 * ah / rows), color=DARK)
+        ax.add_collection(self.nodes)
+        ax.set_xlim(-0.09, 1)
+        ax.set_ylim(-rows - 0.05, 0.05)
+        self.edges = LineCollection([], zorder=1)
+        fs = min(16.0, 0.55 * ah / rows)
+        self.numbers = PathCollection([], zorder=4)
+        self.number_ids = []
+        self._number_text = {}
+        self.labels = []
+        unit_pt = aw                       # points per unit of x
+        for v in self.ids:
+            x0, w, lvl = lay.rect[v]
+            txt = self._label_text.get(v, "")
+            if txt and w * unit_pt >= text_width(txt, fs) + 4 and fs >= MIN_FONT:
+                self.labels.append(ax.text(x0 + w / 2, -lvl - 1 + 0.46, txt, ha="center",
+                                           va="center", fontsize=fs, zorder=3, clip_on=True))
+        self.numbers_mode = None
+
+    def _draw_path(self) -> None:
+        g = self.geometry
+        reached = first_reached(self.trace)
+        seq = [v for v in reached if v in g.xy]
+        from matplotlib.patches import FancyArrowPatch
+        self.path_arrows = []
+        self._arrow_at: list[int] = []          # the step at which each arrow's head is reached
+        r = g.marker / 2
+        col = g.column or {}
+        for va, vb in zip(seq, seq[1:], strict=False):
+            if col.get(va) != col.get(vb):
+                continue                    # a jump between list columns: the numbers say it
+            (xa, ya), (xb, yb) = g.xy[va], g.xy[vb]
+            d = math.hypot(xb - xa, yb - ya) or 1.0
+            a = (xa + (xb - xa) * r / d, ya + (yb - ya) * r / d)
+            b = (xb - (xb - xa) * r / d, yb - (yb - ya) * r / d)
+            arr = FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=12 * self.scale,
+                                  color=COLORS["path"], lw=1.6 * self.scale, alpha=0.75,
+                                  connectionstyle=f"arc3,rad={0.6 if abs(ya - yb) < 1e-6 else 0.25}",
+                                  zorder=2.5)
+            self.ax.add_patch(arr)
+            self.path_arrows.append(arr)
+            self._arrow_at.append(reached[vb])
+
+    def _default_title(self) -> str:
+        t = self.trace
+        start = cgroup_name(t, t.start) if t.start is not None else "/"
+        kern = f", Linux {t.kernel}" if t.kernel else ""
+        return f"{Order(t.order).name} from {start}{kern}"
+
+    # -- per step ------------------------------------------------------------------------
+    def states(self, step: int | None = None) -> dict[int, CgroupState]:
+        """The trace's states at ``step`` (what :meth:`update` paints)."""
+        return self.trace.states(step)
+
+    def update(self, step: int | None) -> list[Any]:
+        """Recolour every cgroup for ``step`` (None: after the last event), show the
+        numbers and path reached by then and the caption; returns the artists that
+        changed (for blitting)."""
+        self.step = step
+        changed = self.paint(self.trace.states(step))
+        for arr, at in zip(getattr(self, "path_arrows", []), getattr(self, "_arrow_at", []),
+                           strict=True):
+            arr.set_visible(step is None or at <= step)
+        changed += getattr(self, "path_arrows", [])
+        if self.show_caption:
+            self.caption.set_text(self.caption_text)
+            changed.append(self.caption)
+        return changed
+
+    def paint(self, states: dict[int, CgroupState]) -> list[Any]:
+        """Colour each cgroup by ``states`` (cgroups missing: not reached) and show the
+        numbers of those it gives one; :meth:`update` calls it with the trace's states
+        at the step.  A caller may paint other states (e.g. mark cgroups a stopped walk
+        never reached as ``NEVER``).  Returns the changed artists."""
+        unreached = CgroupState.UNREACHED
+        cols = [STATE_COLORS[states.get(v, unreached)] for v in self.ids]
+        self.nodes.set_facecolors(cols)
+        changed: list[Any] = [self.nodes]
+        if self.numbers_mode and self.number_ids:
+            if self.numbers_mode == "visit":
+                hidden = (CgroupState.UNREACHED, CgroupState.NEVER)
+                vis = [states.get(v, unreached) not in hidden for v in self.number_ids]
+            else:
+                last = len(self.trace.events) if self.step is None else self.step
+                vis = [self._first_num_step[v] <= last for v in self.number_ids]
+            fc = [(_TEXT_RGBA[text_color_on(cols[self.index[v]])] if ok else _CLEAR)
+                  for v, ok in zip(self.number_ids, vis, strict=True)]
+            self.numbers.set_facecolors(fc)
+            self._visible_numbers = {v for v, ok in zip(self.number_ids, vis, strict=True) if ok}
+            changed.append(self.numbers)
+        return changed
+
+    @property
+    def caption_text(self) -> str:
+        """The caption of the step shown (:func:`~cgiter_edu.viz.analysis.frame_caption`),
+        whether or not this view draws it."""
+        return frame_caption(self.trace, self.step)
+
+    def artists(self) -> list[Any]:
+        """The artists :meth:`update` changes: markers, numbers, path arrows, caption."""
+        return [*getattr(self, "path_arrows", []), self.nodes, self.numbers, self.caption]
+
+    def colors(self) -> dict[int, tuple[float, float, float, float]]:
+        """Each cgroup's face colour as drawn, read back from the artist (RGBA)."""
+        fc = self.nodes.get_facecolors()
+        if len(fc) == 1 and len(self.ids) > 1:
+            fc = np.repeat(fc, len(self.ids), axis=0)
+        return {v: tuple(float(c) for c in fc[i]) for i, v in enumerate(self.ids)}
+
+    def number_texts(self) -> dict[int, str]:
+        """The number drawn on each cgroup (visible ones only)."""
+        vis = getattr(self, "_visible_numbers", set())
+        return {v: self._number_text[v] for v in self.number_ids if v in vis}
+
+    def _make_numbers(self, g: Geometry) -> None:
+        """One glyph path per numbered cgroup, in data units, centred on its marker."""
+        from matplotlib.textpath import TextPath
+
+        if self.numbers_mode == "visit":
+            final = dict(self._visit)
+            first = {v: -1 for v in final}
+        else:
+            final, first = {}, {}
+            for e in self.trace.events:
+                if e.kind in (EventKind.SHOW, EventKind.SKIP) and e.cgroup is not None \
+                        and e.seq_num is not None and e.cgroup not in final:
+                    final[e.cgroup] = e.seq_num
+                    first[e.cgroup] = e.step
+        prop = FontProperties(family="DejaVu Sans", weight="bold")
+        paths, ids = [], []
+        for v in self.ids:
+            if v not in final or v not in g.xy:
+                continue
+            tp = TextPath((0, 0), str(final[v]), size=g.number_font, prop=prop)
+            ext = tp.get_extents()
+            x, y = g.xy[v]
+            dx = x - (ext.x0 + ext.x1) / 2
+            dy = y - (ext.y0 + ext.y1) / 2
+            paths.append(Path(tp.vertices + (dx, dy), tp.codes))
+            ids.append(v)
+        self.number_ids = ids
+        self._number_text = {v: str(final[v]) for v in ids}
+        self._first_num_step = first
+        self.numbers = PathCollection(paths, facecolors=[_CLEAR] * len(paths),
+                                      edgecolors="none", linewidths=0, zorder=4)
+        self.ax.add_collection(self.numbers, autolim=False)
+
+
+def plot_walk(trace: Trace, step: int | None = None, ax: Axes | None = None,
+              **kwargs: Any) -> WalkView:
+    """The hierarchy at ``step`` of ``trace`` (default: after the last event), each cgroup
+    coloured by its state and numbered with its seq_num.  See :class:`WalkView` for
+    the keyword arguments.
+
+    Example::
+
+        >>> from cgiter_edu import shapes, run, programs, Order     # doctest: +SKIP
+        >>> res = run(shapes.systemd_host(), programs.Record(rec_bytes=64),
+        ...           Order.DESCENDANTS_PRE, trace=True)            # doctest: +SKIP
+        >>> plot_walk(res.trace, step=20).figure.savefig("walk.png")  # doctest: +SKIP
+    """
+    return WalkView(trace, step, ax, **kwargs)

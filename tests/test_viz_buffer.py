@@ -1,0 +1,77 @@
+"""The seq_file buffer pictures replay the trace's byte counts and read() results."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+from vizkit import CASES, make_trace  # noqa: E402
+
+from cgiter_edu import shapes  # noqa: E402
+from cgiter_edu.names import errno_symbol  # noqa: E402
+from cgiter_edu.trace import EventKind  # noqa: E402
+from cgiter_edu.viz import analysis, buffer  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+# -- the buffer -------------------------------------------------------------------------
+
+def test_buffer_shows_the_511_records_and_the_rollback():
+    res, tr = make_trace(shapes.balanced(2, 30), rec=64)
+    v = buffer.plot_buffer(tr)
+    counts = v.byte_counts()
+    assert counts["copied"] == 511 * 64 == 32704 == res.reads[0][0]
+    assert counts["buffered"] == 0
+    assert counts["ghost"] == 64
+    assert v.read_labels()[:2] == ["32704 B", "EOPNOTSUPP"]
+    assert [r for r in v.read_labels()] == [analysis.result_text(e) for e in tr.reads]
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_buffer_bars_match_the_trace_byte_counts(case):
+    kw = dict(CASES[case])
+    h = shapes.systemd_host()
+    if kw.get("stop_id") == "sshd":
+        kw["stop_id"] = h.id_of("/system.slice/sshd.service")
+    _res, tr = make_trace(h, **kw)
+    v = buffer.plot_buffer(tr)
+    strip = buffer.BufferStrip(tr)
+    copied = 0
+    fill = 0
+    for e in tr.events:
+        v.update(e.step)
+        strip.update(e.step)
+        c = v.byte_counts()
+        if e.kind is EventKind.SHOW:
+            if e.count_before == 0:
+                copied = 0
+            fill = e.count_after
+            assert c["copied"] + c["buffered"] == e.count_after
+        elif e.kind is EventKind.ROLLBACK and e.cgroup is not None:
+            fill = e.count_after
+            assert c["copied"] + c["buffered"] == e.count_after
+        elif e.kind is EventKind.COPY:
+            copied += len(e.data)
+            assert c["copied"] == copied
+            assert c["buffered"] == e.count_after
+            assert c["copied"] + c["buffered"] == fill
+        assert strip.byte_counts()["copied"] + strip.byte_counts()["buffered"] == \
+            c["copied"] + c["buffered"]
+
+
+def test_buffer_read_results_listed_as_the_reads_returned():
+    res, tr = make_trace(read_size=300)
+    v = buffer.plot_buffer(tr, max_reads_listed=100)
+    want = [f"{n} B" if n > 0 else ("0 (end of file)" if n == 0 else errno_symbol(-n))
+            for n, _d in res.reads]
+    assert v.read_labels() == want
+
+

@@ -1,0 +1,99 @@
+"""`cgiter-edu plot` and `cgiter-edu animate`: every output format, bad input, the
+benchmark."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from cgiter_edu.viz import anim  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+# -- the CLI ----------------------------------------------------------------------------
+
+MAGIC = {".png": b"\x89PNG\r\n\x1a\n", ".pdf": b"%PDF-", ".gif": b"GIF89a"}
+
+
+def _cli(*args):
+    from cgiter_edu.cli import main
+
+    return main(list(args))
+
+
+def _check(path):
+    data = Path(path).read_bytes()
+    suffix = Path(path).suffix
+    if suffix in MAGIC:
+        assert data.startswith(MAGIC[suffix])
+    elif suffix == ".svg":
+        assert b"<svg" in data[:400]
+    elif suffix == ".html":
+        assert data.startswith(b"<!DOCTYPE html>") and b"data:image/png;base64," in data
+    elif suffix == ".mp4":
+        assert data[4:8] == b"ftyp"
+    assert len(data) > 1000
+
+
+@pytest.mark.parametrize("picture", ["walk", "buffer", "mutex", "orders", "capacity"])
+@pytest.mark.parametrize("suffix", [".png", ".svg", ".pdf"])
+def test_cli_plot_writes_valid_files(picture, suffix, tmp_path):
+    out = tmp_path / f"p{suffix}"
+    args = ["plot", picture, "-o", str(out), "--tree", "small", "--dpi", "50"]
+    if picture in ("walk", "buffer", "mutex"):
+        args += ["--step", "-3", "--record-bytes", "64"]
+    assert _cli(*args) == 0
+    _check(out)
+
+
+def test_cli_plot_mutex_with_a_writer(tmp_path):
+    out = tmp_path / "m.png"
+    assert _cli("plot", "mutex", "--writer", "/new.slice", "-o", str(out), "--dpi", "40") == 0
+    _check(out)
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".html", ".mp4"])
+def test_cli_animate_writes_valid_files(suffix, tmp_path):
+    if suffix == ".mp4" and not anim.ffmpeg_available():
+        pytest.skip("ffmpeg is not installed")
+    out = tmp_path / f"a{suffix}"
+    assert _cli("animate", "--tree", "small", "--order", "post", "--quiet", "-o", str(out),
+                "--dpi", "40") == 0
+    _check(out)
+
+
+def test_cli_animate_mp4_without_ffmpeg_says_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(anim, "ffmpeg_available", lambda: False)
+    out = tmp_path / "a.mp4"
+    assert _cli("animate", "--tree", "small", "-o", str(out)) == 2
+    assert not out.exists()
+    assert "ffmpeg" in capsys.readouterr().err
+
+
+def test_cli_rejects_unknown_suffix_and_bad_step(tmp_path, capsys):
+    assert _cli("plot", "walk", "-o", str(tmp_path / "x.jpg")) == 1
+    assert "use one of .png, .svg, .pdf" in capsys.readouterr().err
+    assert _cli("plot", "walk", "--tree", "small", "--step", "99999",
+                "-o", str(tmp_path / "x.png")) == 1
+    assert "--step must be in" in capsys.readouterr().err
+
+
+def test_bench_viz_runs_small(capsys):
+    from cgiter_edu.viz.bench import bench_viz
+
+    r = bench_viz(n_cgroups=20, repeats=3, gif_frames=4)
+    assert {"redraw_ms", "gif_s", "full_draw_ms"} <= set(r)
+    assert "target" in capsys.readouterr().out
+
+
