@@ -360,13 +360,13 @@ class Explorer(W.VBox):
         try:
             model.build(new)
         except (OSError, KeyError, ValueError, model.TreeError) as e:
-            from cgiter_edu.run import errno_name
+            from cgiter_edu.names import errno_text
 
             code = getattr(e, "errno", None)
             msg = e.args[0] if isinstance(e, KeyError) and e.args else (
                 getattr(e, "strerror", None) or str(e))
             self._say_error(f"{'make dead' if what == 'kill' else 'release'} {path}: "
-                            + (f"{errno_name(code)}: " if code else "") + model._why(str(msg)))
+                            + (f"{errno_text(code)}: " if code else "") + model._why(str(msg)))
             self.flush()
             return
         self._apply(new)

@@ -33,7 +33,8 @@ from cgiter_edu.hierarchy import Hierarchy
 from cgiter_edu.kernel.bpf_iter import BpfProgramError
 from cgiter_edu.kernel.cgroup_iter import Order
 from cgiter_edu.kernel.config import MAX_ITER_OBJECTS, PAGE_SIZES, KernelConfig
-from cgiter_edu.run import errno_name, run
+from cgiter_edu.names import errno_text
+from cgiter_edu.run import run
 from cgiter_edu.trace import Trace
 
 __all__ = ["Settings", "Walk", "walk", "TREES", "PROGRAMS", "ORDERS", "KERNELS", "PAGE_SIZES",
@@ -246,7 +247,7 @@ def walk(settings: Settings, user_program: Callable[[Any], int] | None = None) -
         return w
     except OSError as e:
         w.errno = e.errno or 0
-        w.error = f"cannot change the tree: {errno_name(w.errno)}: {_why(_strip(e))}"
+        w.error = f"cannot change the tree: {errno_text(w.errno)}: {_why(_strip(e))}"
         return w
     except (KeyError, ValueError) as e:
         w.error = f"cannot change the tree: {_strip(e)}"
@@ -257,14 +258,14 @@ def walk(settings: Settings, user_program: Callable[[Any], int] | None = None) -
         if path and path not in h:
             w.errno = _errno.ENOENT
             w.error = (f"{label} {path!r}: no such cgroup in this tree "
-                       f"({errno_name(_errno.ENOENT)} when opening it)")
+                       f"({errno_text(_errno.ENOENT)} when opening it)")
             return w
     if s.record_bytes < 0:
         w.error = f"record bytes must be 0 or more, not {s.record_bytes}"
         return w
     if s.read_size < 0:
         w.errno = _errno.EINVAL
-        w.error = f"read() size {s.read_size} is negative: {errno_name(_errno.EINVAL)}"
+        w.error = f"read() size {s.read_size} is negative: {errno_text(_errno.EINVAL)}"
         return w
     try:
         kernel = KernelConfig(version=KernelConfig.preset(s.kernel).version,
@@ -292,7 +293,7 @@ def walk(settings: Settings, user_program: Callable[[Any], int] | None = None) -
                       trace=True, max_reads=max_reads)
             if res.attach_errno:
                 w.errno = res.attach_errno
-                w.error = f"attach: {errno_name(res.attach_errno)}: {_why(res.attach_error)}"
+                w.error = f"attach: {errno_text(res.attach_errno)}: {_why(res.attach_error)}"
                 return w
             w.trace = res.trace
             w.results = res.results
@@ -305,7 +306,7 @@ def walk(settings: Settings, user_program: Callable[[Any], int] | None = None) -
                          for r in w.trace.reads]
     except OSError as e:                       # e.g. opening a dead start path
         w.errno = e.errno or 0
-        w.error = f"{errno_name(w.errno)}: {_why(_strip(e))}"
+        w.error = f"{errno_text(w.errno)}: {_why(_strip(e))}"
     return w
 
 
@@ -317,23 +318,23 @@ def _walk_with_writer(w: Walk, h: Hierarchy, prog: Callable[[Any], int],
     s = w.settings
     if s.writer in h:
         w.errno = _errno.EEXIST
-        w.error = f"writer: mkdir {s.writer!r}: {errno_name(_errno.EEXIST)}, it already exists"
+        w.error = f"writer: mkdir {s.writer!r}: {errno_text(_errno.EEXIST)}, it already exists"
         return
     parent = s.writer.rsplit("/", 1)[0] or "/"
     if parent not in h:
         w.errno = _errno.ENOENT
-        w.error = f"writer: mkdir {s.writer!r}: {errno_name(_errno.ENOENT)}, no parent {parent!r}"
+        w.error = f"writer: mkdir {s.writer!r}: {errno_text(_errno.ENOENT)}, no parent {parent!r}"
         return
     try:
         trace = writer_waits(h, order=s.order, mkdir=s.writer, read_size=max(s.read_size, 1),
                              kernel=kernel, prog=prog, start=start)
     except OSError as e:
         w.errno = e.errno or 0
-        w.error = f"attach: {errno_name(w.errno)}: {_why(e.strerror or str(e))}"
+        w.error = f"attach: {errno_text(w.errno)}: {_why(e.strerror or str(e))}"
         return
     except ValueError as e:                    # an order Order() does not know
         w.errno = _errno.EINVAL
-        w.error = f"attach: {errno_name(_errno.EINVAL)}: {e}"
+        w.error = f"attach: {errno_text(_errno.EINVAL)}: {e}"
         return
     w.trace = trace
     w.results = [r.result if (r.result or 0) >= 0 else _sym(r.result) for r in trace.reads]
