@@ -84,6 +84,8 @@ COMMANDS: dict[str, Command] = {
                       "cgiter_edu.live.cli:setup_record"),
     "quiz": Command("a seeded exercise that checks itself (--answer shows the answer and why)",
                     "cgiter_edu.exercises:setup_quiz"),
+    "explore": Command("serve the explorer (widgets) in a browser with Voila on 127.0.0.1",
+                       "cgiter_edu.widgets.app:setup_explore"),
     "bench": Command("benchmark the emulator against networkx and the kernel",
                      "cgiter_edu.cli:setup_bench"),
 }

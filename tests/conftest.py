@@ -17,6 +17,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 REQUIRE_LIVE = os.environ.get("CGITER_REQUIRE_LIVE") == "1"
+#: ``CGITER_REQUIRE_BROWSER=1`` (set by ``.ci/run``): a skipped browser test is a failure
+REQUIRE_BROWSER = os.environ.get("CGITER_REQUIRE_BROWSER") == "1"
 
 
 def need(ok: bool, reason: str) -> None:
@@ -25,6 +27,15 @@ def need(ok: bool, reason: str) -> None:
         return
     if REQUIRE_LIVE:
         pytest.fail(f"CGITER_REQUIRE_LIVE=1 but this machine cannot run it: {reason}")
+    pytest.skip(reason)
+
+
+def need_browser(ok: bool, reason: str) -> None:
+    """Skip a browser test with ``reason`` unless ``CGITER_REQUIRE_BROWSER=1``: then fail."""
+    if ok:
+        return
+    if REQUIRE_BROWSER:
+        pytest.fail(f"CGITER_REQUIRE_BROWSER=1 but the browser test cannot run: {reason}")
     pytest.skip(reason)
 
 

@@ -1,11 +1,11 @@
 """Jupyter widgets: the cgroup_iter explorer.
 
 The only package of :mod:`cgiter_edu` that imports ipywidgets (``import cgiter_edu``
-does not).  :class:`Explorer` is a widget you ``display()``: every control of
-``cgiter-edu walk``, a player over the emulator's trace, and at each step the tree
-coloured by state, the seq_file buffer, the read() calls, ``cgroup_mutex``, a caption
-and the mirrored kernel function that is running.  ``notebooks/explorer.ipynb`` is the
-same as an app (Voila, or ``cgiter-edu explore``).
+does not; each name here loads on first use).  :class:`Explorer` is a widget you
+``display()``: every control of ``cgiter-edu walk``, a player over the emulator's trace,
+and at each step the tree coloured by state, the seq_file buffer, the read() calls,
+``cgroup_mutex``, a caption and the mirrored kernel function that is running.
+``notebooks/explorer.ipynb`` is the same as an app (Voila, or ``cgiter-edu explore``).
 
 Example::
 
@@ -17,7 +17,26 @@ Example::
 
 from __future__ import annotations
 
-from .explorer import Explorer, Frame
-from .model import Settings, Walk, walk
+import importlib
+from typing import Any
 
-__all__ = ["Explorer", "Frame", "Settings", "Walk", "walk"]
+_NAMES = {
+    "Explorer": "explorer", "Frame": "explorer",
+    "Settings": "model", "Walk": "model", "walk": "model",
+    "FrameRenderer": "frame", "bench_explorer": "bench",
+}
+
+__all__ = sorted(_NAMES)
+
+
+def __getattr__(name: str) -> Any:
+    mod = _NAMES.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'cgiter_edu.widgets' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{mod}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + list(_NAMES))

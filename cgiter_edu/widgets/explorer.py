@@ -191,11 +191,15 @@ class Explorer(W.VBox):
                                      layout=lay, style=short)
         self.w_big_pages = W.BoundedIntText(value=8, min=0, max=64, description="extra pages",
                                             layout=lay, style=short)
-        self.w_max_objs = W.IntText(value=MAX_ITER_OBJECTS, description="MAX_ITER_OBJ.",
+        self.w_max_objs = W.IntText(value=MAX_ITER_OBJECTS, description="max objects",
                                     continuous_update=False, layout=lay, style=short)
         self.w_mode = W.ToggleButtons(options=[("one walk", "walk"), ("all orders", "orders")],
                                       value=self.mode, style={"button_width": "100px"})
         self.w_mode.add_class("explorer-mode")
+        for w, cls in ((self.w_tree, "tree"), (self.w_order, "order"), (self.w_start, "start"),
+                       (self.w_program, "program"), (self.w_record, "record"),
+                       (self.w_read, "read-size"), (self.w_kernel, "kernel")):
+            w.add_class(f"explorer-{cls}")
 
         # playback
         self.w_play = W.Play(value=0, min=0, max=0, interval=333, description="play",
@@ -212,11 +216,11 @@ class Explorer(W.VBox):
         bl = W.Layout(width="auto")
         self.w_back = W.Button(description="◀ step", layout=bl)
         self.w_fwd = W.Button(description="step ▶", layout=bl)
-        self.w_first = W.Button(description="⏮ start", layout=bl)
+        self.w_first = W.Button(description="|◀ start", layout=bl)
         self.w_next_read = W.Button(description="next read()", layout=bl)
         self.w_cut = W.Button(description="⚠ truncation", layout=bl,
                               tooltip="the step where the walk is cut")
-        self.w_end = W.Button(description="end ⏭", layout=bl)
+        self.w_end = W.Button(description="end ▶|", layout=bl)
         for b, cls in ((self.w_back, "back"), (self.w_fwd, "fwd"), (self.w_first, "first"),
                        (self.w_next_read, "next-read"), (self.w_cut, "cut"), (self.w_end, "end")):
             b.add_class(f"explorer-{cls}")
@@ -453,8 +457,7 @@ class Explorer(W.VBox):
                 self.w_big_path.options = [NONE, *live]
                 cur = self.w_dead_path.value
                 self.w_dead_path.options = paths
-                if cur in paths:
-                    self.w_dead_path.value = cur
+                self.w_dead_path.value = cur if cur in paths else (paths[-1] if paths else None)
             self.w_tree.value = s.tree if s.tree in [v for _, v in self.w_tree.options] \
                 else self.w_tree.value
             self.w_order.value = s.order if s.order in model.ORDERS.values() \
