@@ -325,10 +325,9 @@ def end_text(res: RunResult) -> str:
         return "the walk did not end in these reads"
     text = reason.explanation
     if reason.value == "program":
-        stopped = [e.cgroup for e in t.events if e.kind.value == "show" and e.ret]
-        at = stopped[-1] if stopped else None
-        path = t.cgroups.get(at, (str(at),))[0] if at is not None else "?"
-        text = text.format(at=f"{path} (id {at})")
+        stop = [e for e in t.events if e.kind.value == "show" and e.ret][-1]
+        path = t.cgroups.get(stop.cgroup, (str(stop.cgroup),))[0]
+        text = text.format(ret=stop.ret, at=f"{path} (id {stop.cgroup})")
     elif reason.value == "read_size":
         text = text.format(size=res.read_size)
     if res.final_errno == 95 and reason.value in ("read_size", "buffer_full"):

@@ -72,7 +72,7 @@ class EndReason(str, enum.Enum):
     @property
     def explanation(self) -> str:
         """The longer sentence the CLI prints after a walk (``ended: ...``); ``program``'s
-        holds an ``{at}`` (the cgroup it stopped at) and ``read_size``'s a ``{size}``
+        holds ``{ret}`` and ``{at}`` (what the program returned, and where) and ``read_size``'s a ``{size}``
         placeholder for the caller to fill."""
         return _END_EXPLANATIONS[self.value]
 
@@ -89,8 +89,8 @@ _END_CAPTIONS = {
 
 _END_EXPLANATIONS = {
     "complete": "the walk visited every cgroup (next() returned NULL); the epilogue ran",
-    "program": "the program returned 1 at {at}: early termination, the cgroups after it "
-               "were never reached; the epilogue ran",
+    "program": "the program returned {ret} at {at}: early termination, the walk went no "
+               "further; the epilogue ran",
     "buffer_full": "the next record did not fit in the 8-page seq_file buffer (count + len < "
                    "size fails): rolled back, the walk was cut",
     "e2big": "the first record alone did not fit in the buffer: E2BIG",
@@ -261,7 +261,7 @@ class Trace:
         for cid in delivered:
             if st[cid] is CgroupState.BUFFERED:
                 st[cid] = CgroupState.DELIVERED
-        if ended is not None and ended not in (EndReason.COMPLETE.value, EndReason.PROGRAM.value):
+        if ended is not None and ended != EndReason.COMPLETE.value:     # ended early
             for cid, s in st.items():
                 if s is CgroupState.UNREACHED:
                     st[cid] = CgroupState.NEVER
@@ -279,11 +279,26 @@ class Trace:
         return st
 
     def counts(self) -> dict[str, int]:
-        """What the whole walk did: ``walked`` (objects the walk reached, dead ones
-        included), ``dead`` (skipped), ``delivered`` (records that reached the user),
-        ``lost`` (walked but their record was rolled back), ``never`` (not reached,
-        after a walk that was cut: every cgroup the walk did not reach counts, those
-        outside its start's range too), ``buffered`` (still in the buffer)."""
+        """What the whole walk did, one number a key:
+
+        * ``walked``: objects start()/next() reached, dead ones included (and the one a
+          cut walk reached but did not show);
+        * ``dead``: dead cgroups show() skipped without calling the program;
+        * ``delivered``: cgroups whose record reached user space through a read();
+        * ``lost``: cgroups the program ran on whose record never reaches the user
+          (rolled back when the buffer was full, or written in a read() that failed);
+        * ``buffered``: cgroups whose record is still in the seq_file buffer at the
+          end of the trace (no read() has copied it out yet);
+        * ``never``: after a walk that ended early (cut by the buffer or the read size,
+          stopped by the program, MAX_ITER_OBJECTS, E2BIG, a program error), every
+          cgroup it did not reach, those outside its start's range too; 0 after a
+          complete walk.
+
+        >>> from cgiter_edu import Hierarchy, Order, run, programs
+        >>> h = Hierarchy(); _ = h.mkdir("/a"); _ = h.mkdir("/b")
+        >>> run(h, programs.Record(stop_id=2), Order.DESCENDANTS_PRE, trace=True).trace.counts()
+        {'walked': 2, 'dead': 0, 'delivered': 2, 'lost': 0, 'never': 1, 'buffered': 0}
+        """
         st, delivered, _current, _ended = self._fold(None)
         c = {s.value: 0 for s in CgroupState}
         for s in st.values():

@@ -176,3 +176,10 @@ def test_a_failed_attach_is_said_once(args, want):
 def test_bench_refuses_unknown_parts():
     r = cli("bench", "--parts", "nope", check=False)
     assert r.returncode == 2 and b"invalid choice: 'nope'" in r.stderr
+
+
+def test_a_walk_stopped_by_the_program_counts_what_it_never_reached_and_says_why():
+    err = cli("walk", "--stop-at", "/system.slice").stderr.decode()
+    assert "3 walked (0 dead, skipped), 3 delivered, 0 lost to the page limit, " \
+           "19 never reached" in err
+    assert "ended: the program returned 1 at /system.slice (id 3): early termination" in err

@@ -118,3 +118,18 @@ def test_events_say_where_in_the_kernel_code_they_happened():
         assert ev.func.startswith("cgiter_edu.kernel.") and _source_line(ev)
     back = Trace.from_json(r.trace.to_json())
     assert [(e.func, e.line) for e in back] == [(e.func, e.line) for e in r.trace]
+
+
+def test_a_walk_stopped_by_the_program_never_reaches_the_rest():
+    """Early termination ends the walk: the cgroups after the stop are NEVER, as after a
+    cut, not 'not reached (yet)'."""
+    h = Hierarchy()
+    for p in ("/a", "/a/x", "/b", "/c"):
+        h.mkdir(p)
+    r = run(h, programs.Record(rec_bytes=24, stop_id=h.id_of("/a")), Order.DESCENDANTS_PRE,
+            trace=True)
+    st = r.trace.states()
+    assert st[h.id_of("/a")] is CgroupState.STOPPED
+    assert [st[h.id_of(p)] for p in ("/a/x", "/b", "/c")] == [CgroupState.NEVER] * 3
+    assert r.trace.counts() == {"walked": 2, "dead": 0, "delivered": 2, "lost": 0,
+                                "never": 3, "buffered": 0}
