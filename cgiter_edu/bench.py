@@ -6,7 +6,8 @@
   reference machine (target: at most 3x; ``--parts live`` measures the kernel here);
 * big: building the 1,001,001-cgroup tree (target 15 s) and reading it with a silent
   program until EAGAIN at 1,000,000 objects (target 2 s);
-* live / viz: the real-kernel and picture benchmarks, when those parts can run.
+* live / viz / explorer: the real-kernel, picture and widget benchmarks, when those
+  parts can run.
 
 Example::
 
@@ -87,7 +88,8 @@ def bench_big() -> dict[str, float]:
 
 def main(quick: bool = False, parts: list[str] | None = None) -> int:
     """Run the benchmarks and print each figure beside its target."""
-    parts = parts or (["walk", "live", "viz"] if quick else ["walk", "big", "live", "viz"])
+    parts = parts or (["walk", "live", "viz", "explorer"] if quick
+                      else ["walk", "big", "live", "viz", "explorer"])
     ok = True
 
     def line(what: str, value: str, target: str, good: bool) -> None:
@@ -137,5 +139,14 @@ def main(quick: bool = False, parts: list[str] | None = None) -> int:
         else:
             print("viz: pictures")
             bench_viz()
+    gc.collect()
+    if "explorer" in parts:
+        try:
+            from .widgets.bench import bench_explorer
+        except ImportError as e:
+            print(f"explorer: not run ({e})")
+        else:
+            print("explorer: the widgets, kernel side")
+            bench_explorer(line)
     sys.stdout.flush()
     return 0 if ok else 1

@@ -453,7 +453,7 @@ def setup_tree(p: argparse.ArgumentParser) -> None:
 
 # -- bench -------------------------------------------------------------------------------
 
-BENCH_PARTS = ("walk", "big", "live", "viz")
+BENCH_PARTS = ("walk", "big", "live", "viz", "explorer")
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

@@ -3,12 +3,17 @@ step shows, bad input, and no stale frames after many changes."""
 
 from __future__ import annotations
 
+import datetime
+import json
+import random
+
 import pytest
 
 pytest.importorskip("ipywidgets")
 
-from cgiter_edu import Order  # noqa: E402
-from cgiter_edu.widgets import Explorer  # noqa: E402
+from cgiter_edu import Hierarchy, Order, shapes  # noqa: E402
+from cgiter_edu.widgets import Explorer, story  # noqa: E402
+from cgiter_edu.widgets.model import Settings, walk  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +81,237 @@ def test_bad_input_is_a_message(ex, kw, words):
     ex.set(tree="systemd", order=2, start="/", kernel="7.0", record_bytes=64, read_size=4096,
            stop_at=None)
     assert ex.frame.error == "" and ex.trace is not None     # usable again
+
+
+def _pngless(f):
+    d = dict(vars(f))
+    d.pop("png")
+    return d
+
+
+def test_every_control_from_the_widgets(ex):
+    ex.set(tree="systemd", order=2, start="/", kernel="7.0", record_bytes=3000,
+           read_size=131072, stop_at=None, changes=(), writer=None, big=None,
+           max_iter_objects=1_000_000, page_size=4096, program="record")
+    # tree
+    ex.w_tree.value = "kubernetes"
+    assert len(ex.trace.cgroups) == len(shapes.kubernetes_node())
+    ex.w_tree.value = "systemd"
+    # order: post-order visits a leaf first
+    ex.w_order.value = int(Order.DESCENDANTS_POST)
+    assert ex.trace.visit_order()[0] == ex.walk.hierarchy.id_of("/init.scope")
+    # start
+    ex.w_order.value = int(Order.DESCENDANTS_PRE)
+    ex.w_start.value = "/system.slice"
+    assert ex.trace.start == ex.walk.hierarchy.id_of("/system.slice")
+    ex.w_start.value = "/"
+    # program
+    ex.w_program.value = "ids"
+    ex.jump("end")
+    out = b"".join(e.data for e in ex.trace.reads if e.data)
+    assert out.startswith(b"prologue\n       1\n") and out.endswith(b"epilogue\n")
+    assert ex.walk.results[1:] == [0, 0, 0]
+    ex.w_program.value = "record"
+    # record bytes 64: everything fits, the walk is complete
+    ex.w_record.value = 64
+    assert ex.trace.end_reason.value == "complete"
+    ex.w_record.value = 3000
+    # page size: 16 KiB pages, a 128 KiB buffer: 3000-byte records all fit
+    ex.w_page.value = 16384
+    assert ex.trace.buffer_size == 131072 and ex.trace.end_reason.value == "complete"
+    ex.w_page.value = 4096
+    # read size: 4096 ends the walk (READ SIZE)
+    ex.w_read.value = 4096
+    ex.jump("cut")
+    assert ex.frame.level == "cut" and "READ SIZE" in ex.frame.why
+    ex.w_read.value = 0
+    assert "read(fd, buf, 0)" in ex.frame.notes[0] and ex.walk.results == [0, 0, 0, 0]
+    ex.w_read.value = 131072
+    # kernel version: CHILDREN only on 7.0
+    ex.w_order.value = int(Order.CHILDREN)
+    assert ex.frame.error == "" and ex.trace is not None
+    ex.w_kernel.value = "6.18"
+    assert "EINVAL" in ex.frame.error and ex.trace is None
+    assert ex.renderer.length == 0                    # no picture: the errno and why instead
+    ex.w_kernel.value = "7.0"
+    ex.w_order.value = int(Order.DESCENDANTS_PRE)
+    # stop at: early termination
+    ex.w_stop.value = "/system.slice"
+    ex.jump("cut")
+    f = ex.frame
+    assert f.level == "end" and "EARLY TERMINATION" in f.why and "/system.slice" in f.why
+    assert f.states[ex.walk.hierarchy.id_of("/system.slice")] == "stopped"
+    ex.w_stop.value = "(none)"
+    # MAX_ITER_OBJECTS: EAGAIN on a small tree with the silent program
+    ex.w_program.value = "silent"
+    ex.w_max_objs.value = 5
+    ex.jump("cut")
+    assert ex.walk.results[0] == "EAGAIN" and "EAGAIN" in ex.frame.why
+    ex.w_max_objs.value = 1_000_000
+    ex.w_program.value = "record"
+    # a big first record: E2BIG
+    ex.w_big_pages.value = 8
+    ex.w_big_path.value = "/"
+    ex.jump("cut")
+    assert ex.walk.results[0] == "E2BIG" and "does not fit" in ex.frame.why
+    ex.w_big_path.value = "(none)"
+    # a writer: its mkdir waits for cgroup_mutex
+    ex.w_writer.value = "/new.slice"
+    ex.w_writer_on.value = True
+    kinds = [e.kind.value for e in ex.trace]
+    assert "wait" in kinds and "acquired" in kinds
+    assert kinds.index("acquired") > kinds.index("unlock")
+    ex.w_writer_on.value = False
+
+
+def test_dead_cgroups(ex):
+    ex.set(tree="systemd", order=2, start="/", record_bytes=64, changes=(), writer=None,
+           big=None, stop_at=None, read_size=131072, max_iter_objects=1_000_000)
+    h = ex.walk.hierarchy
+    cron = h.id_of("/system.slice/cron.service")
+    ex.w_dead_path.value = "/system.slice/cron.service"
+    ex.w_kill.click()
+    ex.jump("end")
+    assert ex.frame.states[cron] == "dead"
+    ex.w_release.click()
+    assert cron not in ex.trace.cgroups                # gone from its parent's list
+    # refused: a cgroup with live children stays, the tree is unchanged
+    before = ex.settings
+    ex.w_dead_path.value = "/system.slice"
+    ex.w_kill.click()
+    assert "EBUSY" in ex.w_error.value and ex.settings == before
+
+
+def test_user_program_and_its_failures():
+    seen = []
+
+    def mine(ctx):
+        if ctx.cgroup is not None:
+            seen.append(ctx.cgroup.id)
+            ctx.meta.seq.printf("%llu\n", ctx.cgroup.id)
+        return 0
+
+    ex = Explorer(tree="small", program=mine)
+    assert ex.w_program.value == "custom" and ex.frame.error == ""
+    assert ex.walk.results[0] == sum(len(f"{i}\n") for i in range(1, 14))
+
+    def boom(ctx):
+        if ctx.cgroup is not None and ctx.cgroup.path == "/c1":
+            raise ZeroDivisionError("oops")
+        return 0
+    ex.set(program=boom)
+    f = ex.frame
+    assert "your program failed" in f.error and "ZeroDivisionError" in f.error
+    assert ex.trace is not None and ex.trace.end_reason.value == "program_error"
+    ex.set(program=lambda ctx: "yes")
+    assert "must return an int" in ex.frame.error
+    ex.set(program="ids")
+    assert ex.frame.error == ""
+
+
+def test_json_upload():
+    ex = Explorer(tree="small")
+    h = Hierarchy()
+    h.mkdir("/x")
+    h.mkdir("/x/y")
+    ex.load_json(h.to_json().encode(), "mine.json")
+    assert ex.settings.tree == "json" and len(ex.trace.cgroups) == 3
+    good = ex.settings
+    ex.load_json(b"{not json", "broken.json")
+    assert "broken.json" in ex.w_error.value and ex.settings == good
+    cyclic = {"cgroups": [{"path": "/", "id": 1}, {"path": "/a", "id": 2, "parent": 3},
+                          {"path": "/b", "id": 3, "parent": 2}]}
+    ex.load_json(json.dumps(cyclic), "cyclic.json")
+    assert "cyclic.json" in ex.w_error.value and ex.settings == good
+    # the upload widget's own path
+    ex.w_upload.value = ({"name": "w.json", "type": "application/json", "size": 1,
+                          "content": memoryview(shapes.balanced(1, 2).to_json().encode()),
+                          "last_modified": datetime.datetime(2026, 1, 1)},)
+    assert len(ex.trace.cgroups) == 3 and ex.frame.error == ""
+
+
+def test_highlighted_source_line():
+    ex = Explorer(tree="small", step=0)
+    src = ex.w_source.value
+    e = ex.trace[0]
+    assert e.func and f"data-line='{e.line}'" in src
+    assert f"cg-src-current' data-line='{e.line}'" in src
+    ex.jump("cut")
+    e = ex.trace[ex.step]
+    assert "elixir.bootlin.com/linux/v7.0/C/ident/" in ex.w_source.value
+    assert f"cg-src-current' data-line='{e.line}'" in ex.w_source.value
+
+
+def test_all_orders_mode():
+    ex = Explorer(tree="small", mode="orders")
+    assert set(ex.renderer.traces) == {f"order{o}" for o in (1, 2, 3, 4, 5)}
+    png0 = ex.frame.png
+    ex.step = 10
+    assert ex.frame.png != png0
+    ex.w_kernel.value = "6.18"
+    assert "EINVAL" in ex.frame.error and len(ex.renderer.traces) == 4
+
+
+def test_story_on_its_own():
+    t = walk(Settings(tree="small", record_bytes=3000)).trace
+    assert story.caption(t, 0).level == "info"
+    assert story.next_read_step(t, 0) > 0
+
+
+@pytest.mark.slow
+def test_200_random_changes_leave_no_stale_frame():
+    rng = random.Random(10)
+    ex = Explorer(tree="small")
+    actions = 0
+    for _ in range(200):
+        k = rng.random()
+        paths = list(ex.w_start.options) or ["/"]
+        if k < 0.45:
+            op = rng.choice(["slider", "back", "fwd", "next", "cut", "end"])
+            if op == "slider":
+                ex.w_slider.value = rng.randint(0, ex.w_slider.max)
+            else:
+                {"back": ex.w_back, "fwd": ex.w_fwd, "next": ex.w_next_read,
+                 "cut": ex.w_cut, "end": ex.w_end}[op].click()
+        else:
+            c = rng.choice(["tree", "order", "start", "program", "record", "page", "read",
+                            "kernel", "stop", "kill", "release", "writer", "big", "objs",
+                            "mode"])
+            if c == "tree":
+                ex.w_tree.value = rng.choice(["systemd", "kubernetes", "small"])
+            elif c == "order":
+                ex.w_order.value = rng.choice([1, 2, 3, 4, 5])
+            elif c == "start":
+                ex.w_start.value = rng.choice([*paths, "/nope"])
+            elif c == "program":
+                ex.w_program.value = rng.choice(["record", "ids", "paths", "silent"])
+            elif c == "record":
+                ex.w_record.value = rng.choice([24, 64, 3000, 4119, -1, 5000])
+            elif c == "page":
+                ex.w_page.value = rng.choice([4096, 16384])
+            elif c == "read":
+                ex.w_read.value = rng.choice([0, 1, 100, 4096, 131072])
+            elif c == "kernel":
+                ex.w_kernel.value = rng.choice(["6.1", "6.18", "7.0"])
+            elif c == "stop":
+                ex.w_stop.value = rng.choice(list(ex.w_stop.options))
+            elif c in ("kill", "release") and ex.w_dead_path.options:
+                ex.w_dead_path.value = rng.choice(list(ex.w_dead_path.options))
+                (ex.w_kill if c == "kill" else ex.w_release).click()
+            elif c == "writer":
+                ex.w_writer_on.value = not ex.w_writer_on.value
+            elif c == "big":
+                ex.w_big_path.value = rng.choice(list(ex.w_big_path.options))
+            elif c == "objs":
+                ex.w_max_objs.value = rng.choice([3, 1_000_000])
+            elif c == "mode" and rng.random() < 0.3:
+                ex.w_mode.value = "orders" if ex.w_mode.value == "walk" else "walk"
+        actions += 1
+    f = ex.frame
+    fresh = Explorer.from_settings(ex.settings, mode=ex.mode)
+    fresh.step = ex.step
+    g = fresh.frame
+    assert fresh.settings == ex.settings
+    assert _pngless(f) == _pngless(g)
+    assert f.png == g.png
+    assert actions == 200

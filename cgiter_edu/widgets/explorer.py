@@ -140,6 +140,23 @@ class Explorer(W.VBox):
                 self.step = step
         self.flush()
 
+    @classmethod
+    def from_settings(cls, settings: model.Settings, *, mode: str = "walk",
+                      program: Callable[[Any], int] | None = None,
+                      background: bool | None = None) -> Explorer:
+        """An explorer showing exactly ``settings`` (e.g. another explorer's
+        ``settings``: the two then show the same frames)."""
+        tree: Any = settings.tree
+        if settings.tree == "json":
+            tree = Hierarchy.from_json(settings.tree_json or "")
+        ex = cls(tree=tree, order=settings.order, program=program or settings.program,
+                 mode=mode, background=background)
+        ex.set(**{k: getattr(settings, k) for k in settings.__dataclass_fields__
+                  if k not in ("tree", "tree_json", "program")})
+        if settings.program != "custom":
+            ex.set(program=settings.program)
+        return ex
+
     # -- widgets ------------------------------------------------------------------------
     def _build_widgets(self) -> None:
         s = self.settings

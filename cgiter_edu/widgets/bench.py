@@ -1,0 +1,77 @@
+"""``cgiter-edu bench --parts explorer``: the explorer's speed, next to the issue's targets.
+
+* a step (slider move) on a tree of about 500 cgroups: the kernel-side frame (PNG and
+  every panel) at most 50 ms;
+* a control change to its first new frame, about 1,000 cgroups: at most 300 ms;
+* the same on the 10,101-cgroup tree (list or icicle view): at most 1.5 s;
+* the browser's slider-to-new-frame time (at most 150 ms) is measured by the browser
+  test (``tests/test_browser.py``), which writes it to ``tests/artifacts/``; printed
+  here when that file exists.
+
+Example::
+
+    $ cgiter-edu bench --parts explorer
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import statistics
+import time
+from pathlib import Path
+
+__all__ = ["bench_explorer"]
+
+
+def _median_s(fn, n: int) -> float:
+    fn()
+    out = []
+    for _ in range(n):
+        gc.collect()
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return statistics.median(out)
+
+
+def bench_explorer(line=None) -> dict[str, float]:
+    """Measure and print (through ``line(what, value, target, good)``); returns seconds."""
+    from cgiter_edu import shapes
+    from cgiter_edu.widgets import Explorer
+
+    if line is None:
+        def line(what: str, value: str, target: str, good: bool) -> None:
+            print(f"  {what:<52} {value:>14}   target {target:<16} "
+                  f"{'ok' if good else 'MISSED'}")
+    out: dict[str, float] = {}
+    h500 = shapes.random(500, seed=1, dead=0.05)
+    ex = Explorer(tree=h500, record_bytes=200, background=False)
+    n = len(ex.trace)
+    steps = iter(range(1, 10**9))
+
+    def one_step() -> None:
+        ex.step = (next(steps) * 37) % n
+    out["step_500_s"] = s = _median_s(one_step, 31)
+    line(f"step on {len(h500)} cgroups ({n} steps): frame kernel-side", f"{s * 1e3:.0f} ms",
+         "<= 50 ms", s <= 0.05)
+    h1000 = shapes.random(1000, seed=2, dead=0.05)
+    ex = Explorer(tree=h1000, record_bytes=200, background=False)
+    orders = iter([3, 2] * 50)
+    out["change_1000_s"] = s = _median_s(lambda: ex.set(order=next(orders)), 5)
+    line(f"order change on {len(h1000)} cgroups: to first frame", f"{s * 1e3:.0f} ms",
+         "<= 300 ms", s <= 0.3)
+    ex = Explorer(tree="balanced", record_bytes=64, background=False)
+    orders = iter([3, 2] * 50)
+    out["change_10101_s"] = s = _median_s(lambda: ex.set(order=next(orders)), 3)
+    line(f"order change on 10,101 cgroups ({ex.renderer.views['walk'].view} view)",
+         f"{s:.2f} s", "<= 1.5 s", s <= 1.5)
+    art = Path(__file__).resolve().parents[2] / "tests" / "artifacts" / "browser-latency.json"
+    if art.exists():
+        d = json.loads(art.read_text())
+        m = d["median_ms"]
+        line("browser: slider move to new frame (browser test)", f"{m:.0f} ms", "<= 150 ms",
+             m <= 150)
+    else:
+        print("  browser: run tests/test_browser.py to measure the slider-to-frame time")
+    return out
