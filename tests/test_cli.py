@@ -183,3 +183,65 @@ def test_a_walk_stopped_by_the_program_counts_what_it_never_reached_and_says_why
     assert "3 walked (0 dead, skipped), 3 delivered, 0 lost to the page limit, " \
            "19 never reached" in err
     assert "ended: the program returned 1 at /system.slice (id 3): early termination" in err
+
+
+SAVED = {"format": "cgiter_edu.hierarchy/1", "root_id": 1, "next_id": 4,
+         "cgroups": [{"id": 2, "name": "a", "parent": 1}, {"id": 3, "name": "b", "parent": 2}]}
+
+
+def _saved(**change):
+    d = json.loads(json.dumps(SAVED))
+    for i, entry in change.items():
+        d["cgroups"][int(i[1:])].update(entry)
+    return json.dumps(d)
+
+
+@pytest.mark.parametrize("text,want", [
+    ("{", "not valid JSON"),
+    ("", "not valid JSON"),
+    ("[]", "not a saved hierarchy"),
+    ("{}", "not a saved hierarchy"),
+    (_saved(e0={"parent": 3}), "its parents form a cycle"),
+    (_saved(e1={"id": 2}), "duplicate id 2"),
+    (_saved(e1={"parent": 9}), "9"),
+])
+def test_a_bad_tree_file_is_one_line(tmp_path, text, want):
+    p = tmp_path / "t.json"
+    p.write_text(text)
+    for cmd in (["walk"], ["tree"], ["plot", "walk", "-o", str(tmp_path / "x.png")]):
+        err = one_line_error(cli(*cmd, "--tree", str(p), check=False))
+        assert err.startswith(f"cgiter-edu {cmd[0]}: --tree {p}: ") and want in err, err
+
+
+@pytest.mark.parametrize("path,want", [("/dev/null", "not valid JSON"),
+                                       ("/etc", "is a directory")])
+def test_a_tree_that_is_not_a_file_of_json_is_one_line(path, want):
+    err = one_line_error(cli("walk", "--tree", path, check=False))
+    assert err.startswith(f"cgiter-edu walk: --tree {path}: {want}"), err
+
+
+@pytest.mark.parametrize("args,want", [
+    (["plot", "walk", "-o", "/nonexistent-dir/x.png"],
+     "plot: -o /nonexistent-dir/x.png: the directory /nonexistent-dir does not exist"),
+    (["animate", "-o", "/nonexistent-dir/x.gif"],
+     "animate: -o /nonexistent-dir/x.gif: the directory /nonexistent-dir does not exist"),
+    (["plot", "walk", "--dpi", "0", "-o", "{tmp}/x.png"], "plot: --dpi 0: must be more than 0"),
+    (["animate", "--fps", "0", "-o", "{tmp}/x.gif"], "animate: --fps 0: must be more than 0"),
+    (["animate", "--max-frames", "0", "-o", "{tmp}/x.gif"],
+     "animate: --max-frames 0: must be more than 0"),
+    (["animate", "--max-frames", "-1", "-o", "{tmp}/x.gif"],
+     "animate: --max-frames -1: must be more than 0"),
+    (["plot", "mutex", "--writer", "relative", "-o", "{tmp}/m.png"],
+     "plot: --writer relative: EINVAL: Invalid argument: cgroup path 'relative' must be "
+     "absolute"),
+    (["plot", "mutex", "--writer", "/nope/x", "-o", "{tmp}/m.png"],
+     "plot: --writer /nope/x: ENOENT: No such file or directory: cannot create '/nope/x'"),
+    (["plot", "mutex", "--writer", "/system.slice", "-o", "{tmp}/m.png"],
+     "plot: --writer /system.slice: EEXIST"),
+])
+def test_picture_flags_that_cannot_work_are_one_line_and_nothing_is_written(tmp_path, args,
+                                                                              want):
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    err = one_line_error(cli(*args, check=False))
+    assert err.startswith("cgiter-edu " + want), err
+    assert not list(tmp_path.iterdir())

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -104,9 +105,15 @@ def _trace_from_args(args: argparse.Namespace) -> Any:
 
         s = walk_spec(args)
         if args.writer in s.hierarchy:
-            raise CliError(f"--writer {args.writer!r} exists already")
-        return writer_waits(s.hierarchy, int(s.order), mkdir=args.writer, prog=s.program,
-                            start=s.start, read_size=s.read_size, kernel=s.kernel)
+            raise CliError(f"--writer {args.writer}: EEXIST: that cgroup exists already")
+        try:
+            return writer_waits(s.hierarchy, int(s.order), mkdir=args.writer,
+                                prog=s.program, start=s.start, read_size=s.read_size,
+                                kernel=s.kernel)
+        except OSError as e:            # the writer's mkdir failed: say why, draw nothing
+            from cgiter_edu.cli import oserror_text
+
+            raise CliError(f"--writer {args.writer}: {oserror_text(e)}") from None
     res = walk_from_args(args, trace=True)
     if res.attach_errno or res.trace is None:
         raise CliError(f"nothing to draw: {res.summary()}")
@@ -120,22 +127,50 @@ def _step(trace: Any, step: int | None) -> int | None:
     if step < 0:
         step += n
     if not 0 <= step < n:
-        raise CliError(f"--step must be in [-{n}, {n - 1}] for this trace of "
-                         f"{n} steps")
+        raise CliError(f"--step must be in [-{n}, {n - 1}] for this trace of {n} steps")
     return step
 
 
-def _check_suffix(path: str, allowed: tuple[str, ...]) -> str:
+def _check_output(path: str, allowed: tuple[str, ...]) -> str:
+    """``-o``: a file of a known kind in a directory that exists and can be written,
+    checked before the walk runs; returns its suffix."""
     suffix = Path(path).suffix.lower()
     if suffix not in allowed:
-        raise CliError(f"-o {path!r}: use one of {', '.join(allowed)}")
+        raise CliError(f"-o {path}: use one of {', '.join(allowed)}")
+    folder = Path(path).parent
+    if Path(path).is_dir():
+        raise CliError(f"-o {path}: is a directory; give a file name such as "
+                       f"{Path(path) / ('walk' + allowed[0])}")
+    if not folder.is_dir():
+        raise CliError(f"-o {path}: the directory {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise CliError(f"-o {path}: the directory {folder} cannot be written (EACCES)")
     return suffix
+
+
+def _check_positive(args: argparse.Namespace, *names: str) -> None:
+    """Each ``--name`` given must be > 0."""
+    for name in names:
+        value = getattr(args, name)
+        if value is not None and not value > 0:
+            raise CliError(f"--{name.replace('_', '-')} {value:g}: must be more than 0")
+
+
+def _save(save: Callable[[], Any], path: str) -> None:
+    """Write the picture; an error of the file system is one line naming the file."""
+    try:
+        save()
+    except OSError as e:
+        from cgiter_edu.cli import oserror_text
+
+        raise CliError(f"-o {path}: {oserror_text(e)}") from None
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
     """``cgiter-edu plot``."""
     os.environ.setdefault("MPLBACKEND", "Agg")
-    _check_suffix(args.output, PICTURE_SUFFIXES)
+    _check_output(args.output, PICTURE_SUFFIXES)
+    _check_positive(args, "dpi")
     import matplotlib
 
     matplotlib.use("Agg")
@@ -170,7 +205,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
                 fig = buffer_view.plot_buffer(trace, step).figure
             else:
                 fig = mutex.plot_mutex(trace, step).figure
-        fig.savefig(args.output, dpi=args.dpi)
+        _save(lambda: fig.savefig(args.output, dpi=args.dpi), args.output)
     plt.close("all")
     print(f"cgiter-edu: wrote {args.output}", file=sys.stderr)
     return 0
@@ -179,7 +214,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
 def cmd_animate(args: argparse.Namespace) -> int:
     """``cgiter-edu animate``."""
     os.environ.setdefault("MPLBACKEND", "Agg")
-    suffix = _check_suffix(args.output, ANIMATION_SUFFIXES)
+    suffix = _check_output(args.output, ANIMATION_SUFFIXES)
+    _check_positive(args, "fps", "dpi", "max_frames")
     import matplotlib
 
     matplotlib.use("Agg")
@@ -197,7 +233,8 @@ def cmd_animate(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"cgiter-edu: {len(a)} frames from a trace of {len(trace.events)} steps",
                   file=sys.stderr)
-        a.save(args.output, progress=not args.quiet, dpi=args.dpi)
+        _save(lambda: a.save(args.output, progress=not args.quiet, dpi=args.dpi),
+              args.output)
     finally:
         a.close()
     print(f"cgiter-edu: wrote {args.output}", file=sys.stderr)

@@ -36,6 +36,8 @@ def writer_waits(h: Any = None, order: int = 2, at: str | None = None,
     reader joins the writer before its next read(), so the trace is the same
     every time.  ``mkdir`` defaults to a new cgroup under the root; ``prog``
     (default ``Record(rec_bytes)``) is the BPF program, ``start`` the start path.
+    If the writer's mkdir fails (a relative path, no parent), its ``OSError`` is
+    raised here once the walk is over.
     """
     from cgiter_edu import KernelConfig, Order, attach, programs, shapes
 
@@ -48,11 +50,14 @@ def writer_waits(h: Any = None, order: int = 2, at: str | None = None,
         while mkdir in h:
             i += 1
             mkdir = f"/new-cgroup-{i}"
-    state: dict[str, Any] = {"seen": 0, "thread": None}
+    state: dict[str, Any] = {"seen": 0, "thread": None, "error": None}
     holder: dict[str, Any] = {}
 
     def writer() -> None:
-        h.mkdir(mkdir)
+        try:
+            h.mkdir(mkdir)
+        except OSError as e:            # raised in the caller's thread after the walk
+            state["error"] = e
 
     def walker(ctx: Any) -> int:
         cg = ctx.cgroup
@@ -65,7 +70,7 @@ def writer_waits(h: Any = None, order: int = 2, at: str | None = None,
                 tr = holder["file"].trace
                 deadline = time.monotonic() + 5.0
                 while not any(e.kind is EventKind.WAIT for e in tr.events):
-                    if time.monotonic() > deadline:   # pragma: no cover - a stuck thread
+                    if not th.is_alive() or time.monotonic() > deadline:   # failed, stuck
                         break
                     time.sleep(0.001)
         return rec(ctx)
@@ -89,6 +94,8 @@ def writer_waits(h: Any = None, order: int = 2, at: str | None = None,
                 th.join(5.0)
             if not data:
                 break
+        if state["error"] is not None:
+            raise state["error"]
         return f.trace
     finally:
         f.close()
