@@ -33,10 +33,10 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from . import programs, shapes
+from .attach import capacity
 from .hierarchy import Hierarchy
 from .kernel.cgroup_iter import Order
 from .kernel.config import PAGE_SIZES, KernelConfig
-from .kernel.seq_file import capacity
 from .names import errno_symbol, errno_text
 from .run import RunResult, run
 

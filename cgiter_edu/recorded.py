@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from . import programs
+from .attach import attach
 from .hierarchy import Hierarchy
-from .kernel.cgroup_iter import Order, attach
+from .kernel.cgroup_iter import Order
 from .kernel.config import KernelConfig
 
 

@@ -23,8 +23,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .attach import attach
 from .kernel.bpf_iter import BpfProgramError
-from .kernel.cgroup_iter import Order, attach
+from .kernel.cgroup_iter import Order
 from .kernel.config import DEFAULT, KernelConfig
 from .names import errno_symbol
 from .trace import Trace

@@ -331,10 +331,16 @@ class Trace:
 # -- recording ---------------------------------------------------------------------------
 
 class Tracer:
-    """Records a :class:`Trace` for the emulator: held by an iterator file's seq_file
-    only when a trace was asked for, so untraced walks never reach it.  Each event
-    records where in the mirrored kernel code it happened (``func``, ``line``): the
-    frame ``depth`` levels above :meth:`emit` (1: its caller)."""
+    """Records a :class:`Trace` for the emulator.
+
+    An iterator file's seq_file holds one only when a trace was asked for; the mirrored
+    kernel functions call it on lines of their own, ``tr and tr.step(...)``, right
+    after the statement a step is about (right before it for READ and UNLOCK), so an
+    untraced walk pays one falsy test per hook.  The tracer computes everything an
+    event holds (counts before and after, seq_num, data) from the seq_file, and
+    records where the step happened (``func``, ``line``): the kernel statement next to
+    the hook, never the hook itself.
+    """
 
     __slots__ = ("trace", "read_no", "mutex_held", "ended", "show_before")
 
@@ -345,38 +351,52 @@ class Tracer:
         self.ended = False
         self.show_before = 0
 
-    def emit(self, kind: EventKind, depth: int = 1, **kw: Any) -> None:
-        """Append one event of ``kind``, placed ``depth`` frames up."""
-        if kind is EventKind.LOCK:
-            self.mutex_held = True
-        elif kind is EventKind.UNLOCK:
-            self.mutex_held = False
-        self._append(kind, depth + 1, mutex_held=self.mutex_held, **kw)
-
-    def _append(self, kind: EventKind, depth: int, **kw: Any) -> None:
+    # -- placing and appending -------------------------------------------------------
+    def _add(self, kind: EventKind, back: int = 1, depth: int = 2, **kw: Any) -> None:
+        """Append an event of ``kind`` placed in the frame ``depth`` levels up (2: the
+        function that called the hook), ``back`` lines above the call (1: the line
+        before the hook, -1: the line after it)."""
         frame = sys._getframe(depth)
         code = frame.f_code
         func = _func_names.get(code)
         if func is None:
             func = _func_names[code] = (f"{frame.f_globals.get('__name__', '?')}:"
                                         f"{getattr(code, 'co_qualname', code.co_name)}")
+        if kind is EventKind.LOCK:
+            self.mutex_held = True
+        elif kind is EventKind.UNLOCK:
+            self.mutex_held = False
         ev = self.trace.events
         ev.append(Event(step=len(ev), kind=kind, read_no=self.read_no, func=func,
-                        line=frame.f_lineno, **kw))
+                        line=frame.f_lineno - back, mutex_held=self.mutex_held, **kw))
 
-    def end(self, reason: EndReason, count: int) -> None:
-        """The END event (once), placed at the caller."""
+    def _end(self, reason: EndReason, count: int, depth: int = 3) -> None:
         if not self.ended:
             self.ended = True
-            self.emit(EventKind.END, 2, reason=reason.value, count_before=count,
+            self._add(EventKind.END, 1, depth, reason=reason.value, count_before=count,
                       count_after=count)
+
+    # -- the hooks, in the order a read() meets them -----------------------------------
+    def read(self, seq: Any, size: int) -> None:
+        """A read() begins (placed at the call on the next line)."""
+        self.read_no += 1
+        self._add(EventKind.READ, -1, size=size, count_before=seq.count,
+                  count_after=seq.count)
 
     def locked(self, seq: Any, root: Any) -> None:
         """``cgroup_mutex`` taken by the walk: LOCK, listen to other threads' waits, and
         keep the tree as this read() sees it."""
-        self.emit(EventKind.LOCK, 2, count_before=seq.count, count_after=seq.count)
+        self._add(EventKind.LOCK, count_before=seq.count, count_after=seq.count)
         root.cgroup_mutex.listener = self.on_mutex
         self.trace.cgroups.update(snapshot(root.cgrp))
+
+    def start(self, seq: Any, p: Any) -> None:
+        """``start()`` returned ``p``: an object, NULL or an error."""
+        if p.__class__ is int:
+            self._add(EventKind.START, errno=-p)
+        else:
+            self._add(EventKind.START, cgroup=None if p is None else p.cgroup_id,
+                      seq_num=seq.iter_priv.seq_num)
 
     def prog_runs(self, seq: Any) -> None:
         """Before the program runs: collect its helper calls."""
@@ -384,19 +404,73 @@ class Tracer:
         seq.writes = []
 
     def prog_ran(self, seq: Any, ctx: Any, ret: int) -> None:
-        """The program ran: a SHOW event, placed at the line that called
-        ``bpf_iter_run_prog`` (two frames up)."""
+        """The program ran and returned ``ret`` (0 or 1): a SHOW event, placed at the
+        line that called ``bpf_iter_run_prog``."""
         cg = ctx.cgroup
-        self.emit(EventKind.SHOW, 3, cgroup=None if cg is None else cg.id,
+        self._add(EventKind.SHOW, 0, 3, cgroup=None if cg is None else cg.id,
                   seq_num=ctx.meta.seq_num, writes=tuple(seq.writes), ret=ret,
                   count_before=self.show_before, count_after=seq.count)
         seq.writes = None
+
+    def skip(self, seq: Any, css: Any) -> None:
+        """show() skipped a dead cgroup."""
+        self._add(EventKind.SKIP, cgroup=css.cgroup_id, seq_num=seq.iter_priv.seq_num,
+                  count_before=seq.count, count_after=seq.count)
+
+    def next(self, seq: Any, p: Any) -> None:
+        """``next()`` returned ``p``; ``seq_num`` is the one a valid object gets."""
+        if p.__class__ is int:
+            self._add(EventKind.NEXT, errno=-p, count_before=seq.count,
+                      count_after=seq.count)
+            return
+        seq_num = seq.iter_priv.seq_num + (p is not None)
+        self._add(EventKind.NEXT, cgroup=None if p is None else p.cgroup_id, seq_num=seq_num,
+                  count_before=seq.count, count_after=seq.count)
+
+    def rollback(self, seq: Any, p: Any, offs: int) -> None:
+        """The buffer overflowed on ``p`` (None: the epilogue) and is cut back to ``offs``;
+        for an object the walk ends there."""
+        self._add(EventKind.ROLLBACK, cgroup=None if p is None else p.cgroup_id,
+                  count_before=seq.count, count_after=offs)
+        if p is not None:
+            self._end(EndReason.E2BIG if offs == 0 else EndReason.BUFFER_FULL, offs)
+
+    def end(self, reason: EndReason, seq: Any) -> None:
+        """The walk ends for ``reason`` (once)."""
+        self._end(reason, seq.count)
+
+    def unlocking(self, seq: Any) -> None:
+        """The walk drops ``cgroup_mutex`` on the next line: UNLOCK comes first, so the
+        waiter it is handed to is recorded after it."""
+        self._add(EventKind.UNLOCK, -1, count_before=seq.count, count_after=seq.count)
+
+    def walk_ended(self, seq: Any) -> None:
+        """stop() with NULL: the walk is over, the epilogue comes."""
+        reason = EndReason.PROGRAM if seq.private.terminate else EndReason.COMPLETE
+        self._end(reason, seq.count)
+
+    def copy(self, seq: Any, buf: bytearray, n: int) -> None:
+        """``n`` bytes were copied to the user (not yet taken off ``seq.count``)."""
+        if n or seq.count:
+            self._add(EventKind.COPY, data=bytes(buf[:n]), count_before=seq.count,
+                      count_after=seq.count - n)
+
+    def returned(self, seq: Any, buf: bytearray, ret: int) -> None:
+        """read() returns ``ret`` (bytes, or -errno)."""
+        self._add(EventKind.RETURN, result=ret, data=bytes(buf[:ret]) if ret > 0 else b"",
+                  errno=-ret if ret < 0 else None, count_before=seq.count,
+                  count_after=seq.count)
+
+    def program_raised(self, seq: Any) -> None:
+        """The Python program raised: the walk ends, read() raises."""
+        self._end(EndReason.PROGRAM_ERROR, 0)
+        self._add(EventKind.RETURN, 0, result=None, note="the program raised")
 
     def on_mutex(self, what: str, who: str) -> None:
         """The cgroup_mutex listener: a thread waits for it (placed where that thread
         called ``lock``) or is handed it (placed where the walk called ``unlock``)."""
         kind = EventKind.WAIT if what == "wait" else EventKind.ACQUIRED
-        self._append(kind, 3, mutex_held=self.mutex_held, note=who)
+        self._add(kind, 0, 3, note=who)
 
 
 _func_names: dict[Any, str] = {}

@@ -7,6 +7,7 @@ import pytest
 
 from cgiter_edu import (
     BpfProgramError,
+    EventKind,
     Hierarchy,
     KernelConfig,
     Order,
@@ -177,3 +178,119 @@ def test_bool_return_is_accepted():
     h = siblings(2)
     r = run(h, lambda ctx: ctx.cgroup is not None, Order.DESCENDANTS_PRE)
     assert [n for n, _ in r.reads] == [0, 0, 0]
+
+
+@pytest.mark.parametrize("ret", [2, 7, -1, 1 << 40])
+def test_a_program_may_return_only_0_or_1(ret):
+    """The verifier refuses an iterator program whose R0 is not in [0, 1] ("should have
+    been in [0, 1]"); the emulator says so, naming the cgroup."""
+    h = siblings(2)
+
+    def prog(ctx):
+        return ret if ctx.cgroup is not None and ctx.cgroup.name == "c1" else 0
+
+    with attach(h, prog, Order.DESCENDANTS_PRE, cgroup_id=h.id_of("/p")) as link:
+        f = link.create(trace=True)
+        with pytest.raises(BpfProgramError, match=rf"returned {ret} on cgroup /p/c1 \(id 4\).*"
+                                                  r"should have been in \[0, 1\]"):
+            f.read(4096)
+        assert not h.cgroup_mutex.locked()
+        assert [e.ret for e in f.trace.of_kind(EventKind.SHOW)] == [0, 0]  # p, c0
+
+
+def test_true_and_false_are_1_and_0_and_1_stops():
+    h = siblings(3)
+
+    def prog(ctx):
+        return ctx.cgroup is not None and ctx.cgroup.name == "c1"
+
+    r = run(h, prog, Order.DESCENDANTS_PRE, "/p", trace=True, read_size=4096)
+    shows = r.trace.of_kind(EventKind.SHOW)
+    assert [(e.cgroup, e.ret) for e in shows] == [(2, 0), (3, 0), (4, 1), (None, 0)]
+    assert all(type(e.ret) is int for e in shows)
+    assert r.trace.end_reason.value == "program"
+
+
+def test_bpf_iter_run_prog_turns_1_into_eagain():
+    """kernel/bpf/bpf_iter.c: "return ret == 0 ? 0 : -EAGAIN"."""
+    from cgiter_edu.kernel.bpf_iter import BpfProg, bpf_iter_run_prog
+
+    class Seq:
+        tracer = None
+
+    class Ctx:
+        cgroup = None
+
+        class meta:
+            seq = Seq()
+
+    assert bpf_iter_run_prog(BpfProg(lambda ctx: 0), Ctx()) == 0
+    assert bpf_iter_run_prog(BpfProg(lambda ctx: 1), Ctx()) == -errno.EAGAIN
+
+
+def _error_target(fail_at):
+    """A target whose next() returns ERR_PTR(-EIO) at the ``fail_at``-th object: the
+    IS_ERR branches of bpf_seq_read that cgroup_iter's own next() never takes."""
+    from cgiter_edu.kernel import bpf_iter
+    from cgiter_edu.kernel.cgroup_iter import bpf_cgroup_reg_info
+
+    cg = bpf_cgroup_reg_info.seq_info
+    calls = []
+
+    def nxt(seq, v):
+        if seq.index + 1 == fail_at:
+            seq.index += 1
+            return -errno.EIO
+        return cg.seq_ops.next(seq, v)
+
+    def stop(seq, v):
+        calls.append(v)
+        cg.seq_ops.stop(seq, v)
+
+    ops = bpf_iter.SeqOperations(cg.seq_ops.start, nxt, stop, cg.seq_ops.show)
+    info = bpf_iter.BpfIterSeqInfo(ops, cg.init_seq_private, cg.fini_seq_private,
+                                   cg.seq_priv, cg.ctx)
+    reg = bpf_iter.BpfIterReg("cgroup", bpf_cgroup_reg_info.attach_target,
+                              bpf_cgroup_reg_info.detach_target, info)
+    return reg, calls
+
+
+def test_an_error_pointer_from_next_ends_the_walk_without_the_epilogue():
+    """``if (IS_ERR_OR_NULL(p)) break;`` then ``stop:``: stop() gets the error pointer (the
+    mutex is dropped, no epilogue: that needs NULL) and what was written is returned."""
+    from cgiter_edu.kernel.bpf_iter import bpf_iter_link_attach
+    from cgiter_edu.kernel.cgroup_iter import BpfIterAuxInfo, BpfIterLinkInfo
+    from cgiter_edu.kernel.config import DEFAULT
+
+    h = siblings(3)
+    reg, calls = _error_target(fail_at=3)
+    link = bpf_iter_link_attach(h, programs.id_printer, BpfIterLinkInfo(2, 0, 2), reg,
+                                BpfIterAuxInfo(None, 0), DEFAULT)
+    with link, link.create(trace=True) as f:
+        assert f.read(4096) == b"prologue\n       2\n       3\n"
+        assert calls == [-errno.EIO] and not h.cgroup_mutex.locked()
+        nexts = f.trace.of_kind(EventKind.NEXT)
+        assert nexts[-1].errno == errno.EIO and nexts[-1].cgroup is None
+        with pytest.raises(OSError) as e:          # the walk did not finish
+            f.read(4096)
+        assert e.value.errno == errno.EOPNOTSUPP
+
+
+def test_closing_the_link_releases_it_at_once_and_the_file_still_walks():
+    """prepare_seq_file() pins the program, not the link; cgroup_iter_seq_init() takes the
+    file's own reference on the start cgroup."""
+    h = siblings(2)
+    start = h.kernfs.by_id[h.id_of("/p")]
+    base = start.refcnt
+    link = attach(h, programs.id_printer, Order.DESCENDANTS_PRE, cgroup_id=start.cgroup_id)
+    assert start.refcnt == base + 1                          # the link's
+    f = link.create()
+    assert start.refcnt == base + 2 and link.bpf_prog.refcnt == 2
+    link.close()
+    assert start.refcnt == base + 1 and link.bpf_prog.refcnt == 1   # released at once
+    assert f.read(4096) == b"prologue\n       2\n       3\n       4\nepilogue\n"
+    for p in ("/p/c0", "/p/c1", "/p"):
+        h.rmdir(p)
+    assert h.cgroup(2).dead                                  # the file's reference holds it
+    f.close()
+    assert link.bpf_prog.refcnt == 0 and 2 not in h

@@ -461,9 +461,6 @@ def test_open_fd_alone_does_not_keep_a_removed_cgroup(require_live):
         assert walk().endswith(b"E 2\n") and walk().count(b"\nC ") == 1
 
 
-@pytest.mark.xfail(strict=True, reason="the emulator's CgroupFd keeps a removed cgroup on "
-                   "its parent's list; a real open directory fd does not (reported to the "
-                   "core; see test_open_fd_alone_does_not_keep_a_removed_cgroup)")
 def test_emulator_open_fd_then_rmdir_matches_the_kernel(require_live):
     """The user-level sequence open(dir) + rmdir(dir), then a walk: the emulator must
     give what the kernel gives (the removed cgroup gone, no seq_num used)."""
@@ -706,3 +703,116 @@ def test_two_sessions_from_one_link(require_live):
             os.close(fd)
     assert emu == kern
     assert emu[0] == emu[1]                     # the same start for both sessions
+
+
+# -- references, return values: the kernel's rules (issue 8) -------------------------------
+
+def _link_id(link_fd: int) -> int:
+    """``bpf_obj_get_info_by_fd(link_fd)``'s ``struct bpf_link_info.id``."""
+    import ctypes
+
+    from cgiter_edu.live import libbpf
+
+    lib = libbpf.lib()
+    fn = lib.bpf_obj_get_info_by_fd
+    fn.restype, fn.argtypes = ctypes.c_int, [ctypes.c_int, ctypes.c_void_p,
+                                              ctypes.POINTER(ctypes.c_uint32)]
+    info = ctypes.create_string_buffer(256)
+    n = ctypes.c_uint32(256)
+    assert fn(link_fd, info, ctypes.byref(n)) == 0
+    return int.from_bytes(info.raw[4:8], "little")     # __u32 type; __u32 id; ...
+
+
+def _link_exists(link_id: int) -> bool:
+    import ctypes
+
+    from cgiter_edu.live import libbpf
+
+    fn = libbpf.lib().bpf_link_get_fd_by_id
+    fn.restype, fn.argtypes = ctypes.c_int, [ctypes.c_uint32]
+    fd = fn(link_id)
+    if fd >= 0:
+        os.close(fd)
+        return True
+    return False
+
+
+def test_closing_the_link_while_a_file_is_open(require_live):
+    """prepare_seq_file() pins the program, not the link: destroying the link releases it
+    at once (its id is gone) while an iterator file made from it is open, and the file
+    still walks -- it holds its own reference on the start (cgroup_iter_seq_init).  The
+    emulator gives the same bytes."""
+    from cgiter_edu.live.backend import Backend, Params
+    from cgiter_edu.live.mirror import Mirror
+
+    h = Hierarchy()
+    for p in ("/a", "/a/b", "/a/c", "/d"):
+        h.mkdir(p)
+    link = attach(h, programs.Record(), Order.DESCENDANTS_PRE, cgroup_id=h.id_of("/a"))
+    f = link.create()
+    start = h.kernfs.by_id[h.id_of("/a")]
+    refs = start.refcnt
+    link.close()
+    assert start.refcnt == refs - 1
+    emu = f.readall()
+    f.close()
+    b = Backend.get()
+    with Mirror(h) as m:
+        fd = m.open_live("/a")
+        try:
+            b.set_params(Params(translate=1))
+            klink = b.attach("cgroup_record", Order.DESCENDANTS_PRE, cgroup_fd=fd)
+        finally:
+            os.close(fd)
+        ifd = klink.create()
+        try:
+            lid = _link_id(klink.fd)
+            assert _link_exists(lid)
+            klink.destroy()
+            for _ in range(100):                     # the link is freed after an RCU grace
+                if not _link_exists(lid):
+                    break
+                time.sleep(0.01)
+            assert not _link_exists(lid)             # released although the file is open
+            kern = b""
+            while chunk := os.read(ifd, 4096):
+                kern += chunk
+        finally:
+            os.close(ifd)
+    assert emu == kern and kern.count(b"\nC ") + kern.startswith(b"C ") == 3
+
+
+RET2_PROG = """
+#include "cgiter_vmlinux.h"
+#include <bpf/bpf_helpers.h>
+char _license[] SEC("license") = "GPL";
+SEC("iter/cgroup")
+int cgroup_ret(struct bpf_iter__cgroup *ctx)
+{
+	return %d;
+}
+"""
+
+
+@pytest.mark.parametrize("ret", [2, -1])
+def test_a_program_returning_other_than_0_or_1_is_refused(require_live, tmp_path, ret):
+    """The verifier: "At program exit the register R0 has smin=2 smax=2 should have been in
+    [0, 1]", EINVAL at load.  The emulator refuses it too, naming the cgroup."""
+    from cgiter_edu import BpfProgramError
+    from cgiter_edu.live import build, libbpf
+
+    src = tmp_path / "ret.bpf.c"
+    src.write_text(RET2_PROG % ret)
+    obj = tmp_path / "ret.bpf.o"
+    subprocess.run([build.clang(), *build.CFLAGS, "-I", str(build.HERE), "-c", str(src),
+                    "-o", str(obj)], check=True, capture_output=True)
+    with pytest.raises(OSError) as e:
+        libbpf.BpfObject.load(obj)
+    assert e.value.errno == errno.EINVAL
+    log = "\n".join(libbpf.messages(40))
+    assert "At program exit the register R0" in log and "should have been in [0, 1]" in log
+    h = Hierarchy()
+    h.mkdir("/a")
+    with pytest.raises(BpfProgramError, match=r"returned -?\d+ on cgroup / \(id 1\).*"
+                                              r"should have been in \[0, 1\]"):
+        attach(h, lambda ctx: ret, Order.DESCENDANTS_PRE).create().read(4096)

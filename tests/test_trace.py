@@ -120,6 +120,41 @@ def test_events_say_where_in_the_kernel_code_they_happened():
     assert [(e.func, e.line) for e in back] == [(e.func, e.line) for e in r.trace]
 
 
+def _walks():
+    """Traces that between them take every branch the tracer is told about."""
+    from cgiter_edu import KernelConfig
+
+    h = Hierarchy()
+    h.mkdir("/p")
+    for i in range(600):
+        h.mkdir(f"/p/c{i}")
+    h.kill("/p/c3")
+    yield run(h, programs.Record(rec_bytes=64), Order.DESCENDANTS_PRE, trace=True,
+              read_size=32768).trace                                   # buffer full, dead
+    yield run(h, programs.Record(rec_bytes=64), Order.DESCENDANTS_POST, trace=True,
+              read_size=100).trace                                     # read size, leftovers
+    yield run(h, programs.Record(rec_bytes=64, big=(2, 8)), Order.DESCENDANTS_PRE,
+              "/p", trace=True, read_size=4096).trace                  # E2BIG
+    yield run(h, programs.Record(rec_bytes=64, stop_id=5), Order.DESCENDANTS_PRE,
+              trace=True).trace                                        # the program stops
+    yield run(h, programs.silent, Order.DESCENDANTS_PRE, trace=True,
+              kernel=KernelConfig(max_iter_objects=10)).trace          # EAGAIN
+    small = Hierarchy()
+    small.mkdir("/a")
+    yield run(small, programs.id_printer, Order.ANCESTORS_UP, "/a", trace=True,
+              read_size=9).trace                                       # epilogue retried
+
+
+def test_every_event_points_at_a_kernel_statement_not_at_a_hook():
+    kinds = set()
+    for t in _walks():
+        for ev in t:
+            kinds.add(ev.kind)
+            text = _source_line(ev)
+            assert not text.startswith(("tr and", "seq.tracer and", "tr.")), (ev, text)
+    assert kinds >= set(EventKind) - {EventKind.WAIT, EventKind.ACQUIRED}
+
+
 def test_a_walk_stopped_by_the_program_never_reaches_the_rest():
     """Early termination ends the walk: the cgroups after the stop are NEVER, as after a
     cut, not 'not reached (yet)'."""

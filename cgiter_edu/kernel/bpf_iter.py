@@ -29,7 +29,7 @@ import types
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..trace import EndReason, EventKind, Trace, Tracer
+from ..trace import EndReason, Trace, Tracer
 from .seq_file import SeqFile, seq_has_overflowed
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -54,8 +54,10 @@ class BpfProgramError(RuntimeError):
     session then behaves like an unfinished walk (the next read() is EOPNOTSUPP)."""
 
 
-class BpfProgramReturnError(BpfProgramError, TypeError):
-    """The program returned something that is not an int or bool."""
+class BpfProgramReturnError(BpfProgramError, TypeError, ValueError):
+    """The program returned something other than 0 or 1 (False and True count as 0 and
+    1).  On the kernel the verifier refuses such a program at load: "At program exit the
+    register R0 has smin=2 smax=2 should have been in [0, 1]" (EINVAL)."""
 
 
 # -- struct bpf_iter_meta / bpf_iter_priv_data ----------------------------------------
@@ -133,15 +135,20 @@ class SeqOperations:
 
 
 class BpfIterSeqInfo:
-    """``struct bpf_iter_seq_info``: the target's seq ops and private data hooks."""
+    """``struct bpf_iter_seq_info``: the target's seq ops and private data hooks;
+    ``seq_priv`` makes the target's private data (``seq_priv_size``) and ``ctx`` the
+    program's context (on the kernel's stack in the target's show())."""
 
-    __slots__ = ("seq_ops", "init_seq_private", "fini_seq_private")
+    __slots__ = ("seq_ops", "init_seq_private", "fini_seq_private", "seq_priv", "ctx")
 
     def __init__(self, seq_ops: SeqOperations, init_seq_private: Callable,
-                 fini_seq_private: Callable) -> None:
+                 fini_seq_private: Callable, seq_priv: Callable[[], Any],
+                 ctx: Callable[[BpfIterMeta], Any]) -> None:
         self.seq_ops = seq_ops
         self.init_seq_private = init_seq_private
         self.fini_seq_private = fini_seq_private
+        self.seq_priv = seq_priv
+        self.ctx = ctx
 
 
 class BpfIterReg:
@@ -160,7 +167,8 @@ class BpfIterReg:
 # -- seq_num and the program ----------------------------------------------------------
 
 def bpf_iter_inc_seq_num(seq: SeqFile) -> None:
-    """``bpf_iter_inc_seq_num()`` (kernel/bpf/bpf_iter.c)."""
+    """``bpf_iter_inc_seq_num()`` (kernel/bpf/bpf_iter.c): the next object gets the next
+    ``seq_num``."""
     seq.iter_priv.seq_num += 1
 
 
@@ -188,26 +196,42 @@ def bpf_iter_get_info(meta: BpfIterMeta, in_stop: bool) -> BpfProg | None:
 
 def bpf_iter_run_prog(prog: BpfProg, ctx: Any) -> int:
     """``bpf_iter_run_prog()`` (kernel/bpf/bpf_iter.c): run the program on ``ctx``
-    (``bpf_prog_run()``: ``prog->bpf_func(ctx)``).
+    (``bpf_prog_run()``: ``prog->bpf_func(ctx)``); 0 stays 0, 1 ("retry the same
+    object", for cgroup_iter: stop after it) becomes ``-EAGAIN``.
 
-    The kernel runs it under ``rcu_read_lock()``; here a Python exception or a return
-    value that is not an int becomes :class:`BpfProgramError` naming the cgroup.
+    The verifier lets an iterator program return only 0 or 1; here a program that
+    returns anything else (or raises) makes :class:`BpfProgramError` naming the cgroup.
     """
-    tr = ctx.meta.seq.tracer
-    if tr is not None:
-        tr.prog_runs(ctx.meta.seq)
+    seq = ctx.meta.seq
+    seq.tracer and seq.tracer.prog_runs(seq)
     try:
         ret = prog.bpf_func(ctx)
     except Exception as e:
         raise BpfProgramError(f"the BPF program raised {type(e).__name__}: {e} "
                               f"{_where(ctx)}") from e
-    if ret.__class__ is not int and not isinstance(ret, int):
-        raise BpfProgramReturnError(f"the BPF program returned {ret!r} ({type(ret).__name__}) "
-                                    f"{_where(ctx)}; it must return an int (0 to go on, "
-                                    f"non-zero to stop)")
-    if tr is not None:
-        tr.prog_ran(ctx.meta.seq, ctx, ret)
-    return ret
+    if ret.__class__ is not int or ret >> 1:        # not exactly 0 or 1
+        if ret is not True and ret is not False:
+            raise _bad_return(ret, ctx)
+        ret = int(ret)
+    seq.tracer and seq.tracer.prog_ran(seq, ctx, ret)
+    # bpf program can only return 0 or 1:
+    #  0 : okay
+    #  1 : retry the same object
+    # The bpf_iter_run_prog() return value
+    # will be seq_ops->show() return value.
+    return 0 if ret == 0 else -errno.EAGAIN
+
+
+def _bad_return(ret: Any, ctx: Any) -> BpfProgramReturnError:
+    if isinstance(ret, int):
+        return BpfProgramReturnError(
+            f"the BPF program returned {ret} {_where(ctx)}; an iterator program may return "
+            f"only 0 (go on) or 1 (stop after this cgroup): the kernel's verifier refuses it "
+            f"at load with \"At program exit the register R0 has smin={ret} smax={ret} "
+            f"should have been in [0, 1]\" (EINVAL)")
+    return BpfProgramReturnError(f"the BPF program returned {ret!r} ({type(ret).__name__}) "
+                                 f"{_where(ctx)}; it must return 0 (go on) or 1 (stop after "
+                                 "this cgroup)")
 
 
 def _where(ctx: Any) -> str:
@@ -219,6 +243,16 @@ def _where(ctx: Any) -> str:
 
 # -- the read loop ---------------------------------------------------------------------
 
+def IS_ERR(p: Any) -> bool:
+    """``IS_ERR()`` (include/linux/err.h): an error pointer is a negative errno here."""
+    return p.__class__ is int
+
+
+def IS_ERR_OR_NULL(p: Any) -> bool:
+    """``IS_ERR_OR_NULL()`` (include/linux/err.h)."""
+    return p is None or p.__class__ is int
+
+
 def bpf_seq_read(file: IterFile, buf: bytearray, size: int) -> int:
     """``bpf_seq_read()`` (kernel/bpf/bpf_iter.c): one read() of an iterator file.
 
@@ -227,26 +261,27 @@ def bpf_seq_read(file: IterFile, buf: bytearray, size: int) -> int:
 
     1. leftover bytes in the buffer are handed out first, nothing else happens;
     2. ``start()`` (takes ``cgroup_mutex``); NULL goes straight to stop, an error
-       (EOPNOTSUPP: a walk cannot resume) is returned;
+       pointer (EOPNOTSUPP: a walk cannot resume) is returned;
     3. the first object is shown; if it alone overflows the buffer: ``E2BIG``;
-    4. loop: ``next()``; NULL ends the walk; stop *before* showing when the buffer
-       already holds ``size`` bytes, or after ``MAX_ITER_OBJECTS`` objects
-       (``EAGAIN`` if nothing was written); show; an overflow rolls the buffer back to
-       where this object began and ends the walk (``E2BIG`` if that is 0);
-    5. stop (drops ``cgroup_mutex``; at the end of the walk it calls the program once
-       more with cgroup NULL, the epilogue); if the epilogue overflowed it is cut off
-       and retried by the next read().
+    4. loop: ``next()``; NULL or an error pointer ends the walk; stop *before* showing
+       when the buffer already holds ``size`` bytes, or after ``MAX_ITER_OBJECTS``
+       objects (``EAGAIN`` if nothing was written); show; an overflow rolls the buffer
+       back to where this object began and ends the walk (``E2BIG`` if that is 0);
+    5. stop (drops ``cgroup_mutex``; at the end of the walk, ``p`` NULL, it calls the
+       program once more with cgroup NULL, the epilogue); if the epilogue overflowed it
+       is cut off and retried by the next read().  An error pointer from ``next()``
+       reaches stop like any object (no epilogue).
+
+    ``seq.tracer``, when a trace is recorded, is told each step on a line of its own
+    (``tr and tr.step(...)``), right after the statement the step is about.
     """
     seq = file.seq
     tr = seq.tracer
-    n = 0
-    offs = 0
     copied = 0
     err = 0
     num_objs = 0
-    max_objs = file.kernel.max_iter_objects
 
-    seq.lock.acquire()                      # mutex_lock(&seq->lock)
+    seq.lock.acquire()                                  # mutex_lock(&seq->lock)
     try:
         if seq.buf is None:
             seq.size = file.kernel.buffer_size          # PAGE_SIZE << 3
@@ -254,10 +289,8 @@ def bpf_seq_read(file: IterFile, buf: bytearray, size: int) -> int:
 
         if seq.count:
             n = min(seq.count, size)
-            buf[:n] = seq.buf[seq.from_:seq.from_ + n]
-            if tr is not None:
-                tr.emit(EventKind.COPY, data=bytes(buf[:n]), count_before=seq.count,
-                        count_after=seq.count - n)
+            buf[:n] = seq.buf[seq.from_:seq.from_ + n]  # copy_to_user(buf, seq->buf + seq->from, n)
+            tr and tr.copy(seq, buf, n)
             seq.count -= n
             seq.from_ += n
             copied = n
@@ -265,76 +298,64 @@ def bpf_seq_read(file: IterFile, buf: bytearray, size: int) -> int:
 
         seq.from_ = 0
         p = seq.op.start(seq)
+        tr and tr.start(seq, p)
         if p is None:
             return _stop(file, buf, size, p)
-        if isinstance(p, int):              # IS_ERR(p)
-            err = p
+        if IS_ERR(p):
+            err = p                                     # PTR_ERR(p)
             seq.op.stop(seq, p)
             seq.count = 0
             return _done(file, copied, err)
 
         err = seq.op.show(seq, p)
         if err > 0:
-            # object is skipped, decrease seq_num, so next valid object can reuse it
+            # object is skipped, decrease seq_num, so next
+            # valid object can reuse the same seq_num.
             bpf_iter_dec_seq_num(seq)
             seq.count = 0
         elif err < 0 or seq_has_overflowed(seq):
+            tr and tr.rollback(seq, p, 0)
             if not err:
                 err = -errno.E2BIG
-            if tr is not None:
-                tr.emit(EventKind.ROLLBACK, cgroup=p.cgroup_id, count_before=seq.count,
-                        count_after=0)
-                tr.end(EndReason.E2BIG, 0)
             seq.op.stop(seq, p)
             seq.count = 0
             return _done(file, copied, err)
 
-        nxt = seq.op.next
-        show = seq.op.show
-        iter_priv = seq.iter_priv
+        max_objs = file.kernel.max_iter_objects         # MAX_ITER_OBJECTS
         while True:
             pos = seq.index
             num_objs += 1
             offs = seq.count
-            p = nxt(seq, p)
-            if pos == seq.index:            # "buggy seq_file .next function"
+            p = seq.op.next(seq, p)
+            tr and tr.next(seq, p)
+            if pos == seq.index:
+                # "buggy seq_file .next function %ps did not updated position index"
                 seq.index += 1
 
-            if p is None:
-                if tr is not None:
-                    tr.emit(EventKind.NEXT, cgroup=None, seq_num=iter_priv.seq_num,
-                            count_before=seq.count, count_after=seq.count)
+            if IS_ERR_OR_NULL(p):
                 break
 
             # got a valid next object, increase seq_num
-            iter_priv.seq_num += 1          # bpf_iter_inc_seq_num(seq)
-            if tr is not None:
-                tr.emit(EventKind.NEXT, cgroup=p.cgroup_id, seq_num=iter_priv.seq_num,
-                        count_before=seq.count, count_after=seq.count)
+            bpf_iter_inc_seq_num(seq)
 
             if seq.count >= size:
-                if tr is not None:
-                    tr.end(EndReason.READ_SIZE, seq.count)
+                tr and tr.end(EndReason.READ_SIZE, seq)
                 break
 
             if num_objs >= max_objs:
-                if tr is not None:
-                    tr.end(EndReason.MAX_ITER_OBJECTS, seq.count)
+                tr and tr.end(EndReason.MAX_ITER_OBJECTS, seq)
                 if offs == 0:
                     err = -errno.EAGAIN
                     seq.op.stop(seq, p)
                     return _done(file, copied, err)
                 break
 
-            err = show(seq, p)
+            err = seq.op.show(seq, p)
             if err > 0:
                 bpf_iter_dec_seq_num(seq)
                 seq.count = offs
-            elif err < 0 or seq.count == seq.size:      # seq_has_overflowed(seq)
-                if tr is not None:
-                    tr.emit(EventKind.ROLLBACK, cgroup=p.cgroup_id, count_before=seq.count,
-                            count_after=offs)
-                    tr.end(EndReason.E2BIG if offs == 0 else EndReason.BUFFER_FULL, offs)
+            elif err < 0 or seq_has_overflowed(seq):
+                tr and tr.rollback(seq, p, offs)
                 seq.count = offs
                 if offs == 0:
                     if not err:
@@ -345,7 +366,7 @@ def bpf_seq_read(file: IterFile, buf: bytearray, size: int) -> int:
             # if (can_resched) cond_resched();
         return _stop(file, buf, size, p)
     finally:
-        seq.lock.release()                  # mutex_unlock(&seq->lock)
+        seq.lock.release()                              # mutex_unlock(&seq->lock)
 
 
 def _stop(file: IterFile, buf: bytearray, size: int, p: Any) -> int:
@@ -360,18 +381,15 @@ def _stop(file: IterFile, buf: bytearray, size: int, p: Any) -> int:
         if not seq_has_overflowed(seq):
             bpf_iter_done_stop(seq)
         else:
-            if tr is not None:
-                tr.emit(EventKind.ROLLBACK, cgroup=None, count_before=seq.count, count_after=offs)
+            tr and tr.rollback(seq, None, offs)
             seq.count = offs
             if offs == 0:
                 err = -errno.E2BIG
                 return _done(file, 0, err)
 
     n = min(seq.count, size)
-    buf[:n] = seq.buf[:n]
-    if tr is not None and (n or seq.count):
-        tr.emit(EventKind.COPY, data=bytes(buf[:n]), count_before=seq.count,
-                count_after=seq.count - n)
+    buf[:n] = seq.buf[:n]                               # copy_to_user(buf, seq->buf, n)
+    tr and tr.copy(seq, buf, n)
     copied = n
     seq.count -= n
     seq.from_ = n
@@ -445,6 +463,17 @@ class IterLink:
         return f"<IterLink cgroup order={self.aux.order} start={self.aux.start.path} {state}>"
 
 
+def bpf_iter_link_attach(h: Hierarchy, prog: Callable, linfo: Any, tinfo: BpfIterReg,
+                         aux: Any, kernel: KernelConfig) -> IterLink | int:
+    """``bpf_iter_link_attach()`` (kernel/bpf/bpf_iter.c): a link for ``prog`` on the
+    target ``tinfo``, whose ``attach_target`` fills ``aux`` from ``linfo``; the link, or
+    the target's negative errno."""
+    err = tinfo.attach_target(h, prog, linfo, aux, kernel)
+    if err:
+        return err
+    return IterLink(h, prog, tinfo, aux, kernel)
+
+
 def bpf_iter_link_release(link: IterLink) -> None:
     """``bpf_iter_link_release()`` (kernel/bpf/bpf_iter.c): call the target's
     ``detach_target`` (``bpf_iter_detach_cgroup``: ``cgroup_put(start)``)."""
@@ -486,19 +515,13 @@ class IterFile:
         size = min(size, MAX_RW_COUNT)
         buf = bytearray(min(size, self.kernel.buffer_size))
         tr = self.seq.tracer
-        if tr is not None:
-            tr.read_no += 1
-            tr.emit(EventKind.READ, size=size, count_before=self.seq.count,
-                    count_after=self.seq.count)
+        tr and tr.read(self.seq, size)
         try:
             ret = bpf_seq_read(self, buf, size)
         except BaseException:
             self._recover()
             raise
-        if tr is not None:
-            tr.emit(EventKind.RETURN, result=ret, data=bytes(buf[:ret]) if ret > 0 else b"",
-                    errno=-ret if ret < 0 else None, count_before=self.seq.count,
-                    count_after=self.seq.count)
+        tr and tr.returned(self.seq, buf, ret)
         if ret < 0:
             raise _oserror(-ret, _read_error_detail(-ret, self))
         return bytes(buf[:ret])
@@ -507,16 +530,14 @@ class IterFile:
         """After a program raised: drop cgroup_mutex if the walk still holds it, empty the
         buffer; the session is then an unfinished walk (next read: EOPNOTSUPP)."""
         seq = self.seq
+        tr = seq.tracer
         mutex = self.hierarchy.cgroup_mutex
         if mutex.held_by_me():
-            if seq.tracer is not None:
-                seq.tracer.emit(EventKind.UNLOCK)
+            tr and tr.unlocking(seq)
             mutex.unlock()
         seq.count = 0
         seq.writes = None
-        if seq.tracer is not None:
-            seq.tracer.end(EndReason.PROGRAM_ERROR, 0)
-            seq.tracer.emit(EventKind.RETURN, result=None, note="the program raised")
+        tr and tr.program_raised(seq)
 
     def readall(self, size: int = 4096) -> bytes:
         """Read with ``size`` until end of file, like ``cat``: every byte the session gives.
@@ -571,16 +592,20 @@ def prepare_seq_file(link: IterLink, trace: bool = False) -> IterFile:
     ``init_seq_private`` and ``init_seq_meta``."""
     prog = link.bpf_prog
     bpf_prog_inc(prog)
+
     seq_info = link.tinfo.seq_info
-    f = IterFile(link)
+    f = IterFile(link)                        # __seq_open_private()
     seq = f.seq
-    iter_priv = BpfIterPrivData()
     seq.op = seq_info.seq_ops
-    seq.iter_priv = iter_priv                 # container_of(seq->private, ...)
-    iter_priv.target_private = seq_info.init_seq_private(link.aux)
-    seq.private = iter_priv.target_private
-    init_seq_meta(iter_priv, seq_info, prog)
-    iter_priv.meta = BpfIterMeta(seq)
+    priv_data = BpfIterPrivData()
+    priv_data.target_private = seq_info.seq_priv()
+    seq_info.init_seq_private(priv_data.target_private, link.aux)
+
+    init_seq_meta(priv_data, seq_info, prog)
+    seq.private = priv_data.target_private
+    seq.iter_priv = priv_data                 # container_of(seq->private, ...)
+    priv_data.meta = BpfIterMeta(seq)
+    priv_data.ctx = seq_info.ctx(priv_data.meta)
     if trace:
         aux = link.aux
         t = Trace(order=int(aux.order), start=aux.start.cgroup_id,

@@ -78,7 +78,18 @@ class KernelConfig:
 
     @classmethod
     def preset(cls, name: str, page_size: int = 4096) -> KernelConfig:
-        """``"6.1"``, ``"6.18"`` or ``"7.0"`` (any ``"X.Y"`` >= 6.1 works too)."""
+        """``"6.1"``, ``"6.18"`` or ``"7.0"`` (any ``"X.Y"`` >= 6.1 works too).
+
+        ``"6.1"`` models the 6.1.y stable kernels *with* the start-pinning fix backported:
+        commit 1a5160d4d8fe ("bpf: Pin the start cgroup in cgroup_iter_seq_init()"), which
+        first landed in 6.2, gives every iterator file its own reference on the start
+        cgroup, so closing the link while a file is open is safe.  v6.1.0 itself lacked
+        it (the file used the link's reference: a use-after-free once the link and the
+        cgroup were gone); that kernel is not modelled.
+
+        >>> KernelConfig.preset("6.1").has_children_order
+        False
+        """
         try:
             major, minor = (int(x) for x in str(name).split(".")[:2])
         except ValueError:

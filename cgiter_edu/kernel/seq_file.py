@@ -8,12 +8,14 @@ marked overflowed (``count = size``) and the helper returns ``-EOVERFLOW``.
 
 Example::
 
-    >>> from cgiter_edu.kernel.seq_file import SeqFile, capacity
+    >>> from cgiter_edu.kernel.seq_file import SeqFile
     >>> m = SeqFile(size=32)
     >>> m.printf("%8llu\\n", 42), bytes(m.buf[:m.count])
     (0, b'      42\\n')
-    >>> capacity(64)          # 64-byte records in 8 pages of 4 KiB: not 512
-    511
+    >>> m.write(b"x" * 22), m.count       # 9 + 22 = 31 < 32: fits
+    (0, 31)
+    >>> m.write(b"y"), m.count == m.size  # 31 + 1 is not < 32: overflow
+    (-75, True)
 """
 
 from __future__ import annotations
@@ -581,21 +583,3 @@ def bpf_bprintf_format(fmt: bytes, args: tuple, kernel: KernelConfig | None = No
     if isinstance(bin_args, int):
         return bin_args
     return bstr_printf(fmt, bin_args, kernel)
-
-
-def capacity(record_bytes: int, page_size: int = 4096, epilogue_bytes: int = 0) -> int:
-    """How many records of ``record_bytes`` fit in one cgroup_iter session.
-
-    The buffer is ``page_size << 3`` bytes and :func:`seq_write` keeps the last
-    byte free (``count + len < size``), so ``(size - 1 - epilogue) // record``
-    records fit; with 64-byte records and 4 KiB pages that is 511, not the 512
-    the commit message says.
-
-    >>> capacity(64), capacity(64, page_size=16384)
-    (511, 2047)
-    """
-    if record_bytes <= 0:
-        raise ValueError(f"record_bytes must be positive, not {record_bytes}")
-    size = page_size << 3
-    room = size - 1 - epilogue_bytes
-    return max(room, 0) // record_bytes

@@ -1,0 +1,166 @@
+"""Attaching a Python BPF program to the emulated cgroup iterator: what a user does
+with ``bpf_link_create()`` (or libbpf's ``bpf_program__attach_iter``), with the
+checks and error texts of the user-facing API, and the small helpers around it
+(order names, how many records fit).
+
+The kernel side it calls is :func:`cgiter_edu.kernel.bpf_iter.bpf_iter_link_attach`
+-> :func:`cgiter_edu.kernel.cgroup_iter.bpf_iter_attach_cgroup`.
+
+Example::
+
+    >>> from cgiter_edu import Hierarchy, Order, attach, programs
+    >>> h = Hierarchy(); _ = h.mkdir("/a")
+    >>> with attach(h, programs.id_printer, Order.CHILDREN) as link:
+    ...     link.create().read(4096)
+    b'prologue\\n       2\\nepilogue\\n'
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .kernel.bpf_iter import IterLink, bpf_iter_link_attach
+from .kernel.cgroup_iter import (
+    BpfIterAuxInfo,
+    BpfIterLinkInfo,
+    Order,
+    bpf_cgroup_reg_info,
+)
+from .kernel.config import DEFAULT, KernelConfig
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .hierarchy import CgroupFd, Hierarchy
+
+__all__ = ["attach", "capacity", "parse_order"]
+
+_ALIASES = {"pre": "descendants_pre", "post": "descendants_post", "up": "ancestors_up",
+            "ancestors": "ancestors_up", "self": "self_only"}
+
+
+def parse_order(value: str | int) -> Order | int:
+    """An order from a name (``"pre"``, ``"descendants_post"``, ``"ANCESTORS_UP"``,
+    ``"children"``...) or a number; unknown numbers are returned as plain ints so the
+    kernel can reject them with EINVAL.  ``Order.parse`` is this function.
+
+    >>> parse_order("up"), parse_order(7)
+    (<Order.ANCESTORS_UP: 4>, 7)
+    """
+    if isinstance(value, int):
+        try:
+            return Order(value)
+        except ValueError:
+            return value
+    s = str(value).strip().lower().replace("-", "_")
+    if s.lstrip("-").isdigit():
+        return parse_order(int(s))
+    s = _ALIASES.get(s, s)
+    try:
+        return Order[s.upper()]
+    except KeyError:
+        names = ", ".join(m.name.lower() for m in Order)
+        raise ValueError(f"unknown order {value!r}; use one of {names} "
+                         "(or pre, post, up, self) or a number") from None
+
+
+def _valid_order(order: int, kernel: KernelConfig) -> bool:
+    return order in (1, 2, 3, 4) or (order == 5 and kernel.has_children_order)
+
+
+def _oserror(code: int, detail: str) -> OSError:
+    return OSError(code, f"{os.strerror(code)}: {detail}")
+
+
+def _attach_error(code: int, h: Hierarchy, order: Any, fd: int, cid: int,
+                  kernel: KernelConfig) -> OSError:
+    """The attach error, with the reason the kernel had for its errno."""
+    if code == errno.EINVAL and not (fd and cid and _valid_order(order, kernel)):
+        valid = "1-5" if kernel.has_children_order else "1-4 (CHILDREN=5 needs Linux 7.0)"
+        name = Order(order).name if order in Order._value2member_map_ else str(order)
+        return _oserror(code, f"order {name} ({int(order)}) is not a cgroup_iter order on "
+                              f"Linux {kernel.name}; valid orders: {valid}")
+    if code == errno.EINVAL:
+        return _oserror(code, f"both cgroup_fd ({fd}) and cgroup_id ({cid}) are given; at "
+                              "most one of them may be non-zero")
+    if code == errno.EBADF:
+        return _oserror(code, f"cgroup_fd {fd} is not an open cgroup directory fd of this "
+                              "hierarchy")
+    if code == errno.ENOENT and fd:
+        return _oserror(code, f"cgroup_fd {fd} refers to a cgroup that has been removed")
+    if code == errno.ENOENT:
+        dead = h.kernfs.by_id.get(cid)
+        why = f"cgroup {dead.path} (id {cid}) has been removed" if dead else f"no cgroup has id {cid}"
+        return _oserror(code, why)
+    return _oserror(code, "bpf_iter_attach_cgroup")
+
+
+def attach(h: Hierarchy, prog: Callable[[Any], int], order: Order | int, *,
+           cgroup_fd: CgroupFd | int | None = None, cgroup_id: int | None = None,
+           kernel: KernelConfig | None = None) -> IterLink:
+    """Attach a BPF program (a Python callable ``prog(ctx) -> int``) to the cgroup
+    iterator: ``bpf_link_create()`` with ``union bpf_iter_link_info`` ->
+    ``bpf_iter_link_attach()`` -> ``bpf_iter_attach_cgroup()``.
+
+    ``cgroup_fd`` (a :class:`~cgiter_edu.hierarchy.CgroupFd` or an int) or ``cgroup_id``
+    pick the start cgroup; neither: the root.  Errors are ``OSError`` with the kernel's
+    errno: EINVAL (bad order, or both given), EBADF (not an open cgroup fd), ENOENT
+    (unknown or removed cgroup).  ``kernel`` defaults to the newest modelled kernel.
+    Neither attaching nor closing the link takes ``cgroup_mutex``.
+
+    >>> from cgiter_edu import Hierarchy, Order, attach, programs
+    >>> h = Hierarchy()
+    >>> attach(h, programs.id_printer, Order.CHILDREN).create().read(64)
+    b'epilogue\\n'
+    """
+    if not callable(prog):
+        raise TypeError(f"prog must be a callable taking ctx, not {type(prog).__name__}")
+    kernel = DEFAULT if kernel is None else kernel
+    if isinstance(order, bool) or not isinstance(order, int):
+        raise TypeError(f"order must be an Order or an int, not {type(order).__name__}")
+    fd = _fd_number(h, cgroup_fd)
+    if cgroup_id is None:
+        cid = 0
+    elif isinstance(cgroup_id, bool) or not isinstance(cgroup_id, int):
+        raise TypeError(f"cgroup_id must be an int, not {type(cgroup_id).__name__}")
+    else:
+        cid = cgroup_id
+    linfo = BpfIterLinkInfo(int(order), fd, cid)
+    aux = BpfIterAuxInfo(None, 0)
+    link = bpf_iter_link_attach(h, prog, linfo, bpf_cgroup_reg_info, aux, kernel)
+    if link.__class__ is int:
+        raise _attach_error(-link, h, order, linfo.cgroup_fd, linfo.cgroup_id, kernel)
+    return link
+
+
+def _fd_number(h: Hierarchy, cgroup_fd: Any) -> int:
+    from .hierarchy import CgroupFd
+
+    if cgroup_fd is None:
+        return 0
+    if isinstance(cgroup_fd, CgroupFd):
+        if cgroup_fd.closed or cgroup_fd.hierarchy is not h:
+            return -1       # EBADF: closed, or an fd of another hierarchy
+        return cgroup_fd.fd
+    if isinstance(cgroup_fd, bool) or not isinstance(cgroup_fd, int):
+        raise TypeError(f"cgroup_fd must be a CgroupFd or an int, not {type(cgroup_fd).__name__}")
+    return cgroup_fd
+
+
+def capacity(record_bytes: int, page_size: int = 4096, epilogue_bytes: int = 0) -> int:
+    """How many records of ``record_bytes`` fit in one cgroup_iter session.
+
+    The buffer is ``page_size << 3`` bytes and ``seq_write()`` keeps the last byte free
+    (``count + len < size``), so ``(size - 1 - epilogue) // record`` records fit; with
+    64-byte records and 4 KiB pages that is 511, not the 512 the comment at the top of
+    kernel/bpf/cgroup_iter.c says.
+
+    >>> capacity(64), capacity(64, page_size=16384)
+    (511, 2047)
+    """
+    if record_bytes <= 0:
+        raise ValueError(f"record_bytes must be positive, not {record_bytes}")
+    size = page_size << 3
+    room = size - 1 - epilogue_bytes
+    return max(room, 0) // record_bytes
