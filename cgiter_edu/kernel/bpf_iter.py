@@ -230,8 +230,8 @@ def _bad_return(ret: Any, ctx: Any) -> BpfProgramReturnError:
             f"at load with \"At program exit the register R0 has smin={ret} smax={ret} "
             f"should have been in [0, 1]\" (EINVAL)")
     return BpfProgramReturnError(f"the BPF program returned {ret!r} ({type(ret).__name__}) "
-                                 f"{_where(ctx)}; it must return 0 (go on) or 1 (stop after "
-                                 "this cgroup)")
+                                 f"{_where(ctx)}; it must return an int: 0 (go on) or 1 (stop "
+                                 "after this cgroup)")
 
 
 def _where(ctx: Any) -> str:
