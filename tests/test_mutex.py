@@ -104,3 +104,18 @@ def test_the_next_read_waits_for_a_writer_that_still_holds_the_mutex():
     kinds = [e.kind for e in second]
     assert kinds[:3] == [EventKind.READ, EventKind.WAIT, EventKind.LOCK]
     assert second[1].note == "cgroup_iter_seq_start" and not second[1].mutex_held
+
+
+def test_the_mutex_picture_data_shows_the_writer_holding_it():
+    """viz.analysis.mutex_spans: the writer holds cgroup_mutex from the hand-off until the
+    walk's next LOCK; a read() that had to wait for it is a walk wait."""
+    from cgiter_edu.viz.analysis import mutex_spans
+
+    h = Hierarchy()
+    h.mkdir("/a")
+    trace, _ = _slow_read(h, lambda: h.mkdir("/new"), patience=0.3)
+    sp = mutex_spans(trace)
+    acq = trace.of_kind(EventKind.ACQUIRED)[0].step
+    next_lock = [e.step for e in trace.of_kind(EventKind.LOCK) if e.step > acq][0]
+    assert sp.writer_held == [(acq, next_lock, "mkdir /new")] and sp.walk_waits == []
+    assert [(a, b) for a, b, _ in sp.waits] == [(trace.of_kind(EventKind.WAIT)[0].step, acq)]

@@ -29,7 +29,7 @@ Example::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cgiter_edu.names import errno_symbol
 from cgiter_edu.trace import EndReason, Event, EventKind, Trace
@@ -290,7 +290,10 @@ class MutexSpans:
 
     ``held``: ``(lock step, unlock step)``; ``waits``: ``(wait step, acquired step,
     who)``; ``acquired``: ``(step, who)``; ``reads``: ``(read step, return step,
-    RETURN event)``; ``ends``: ``(end step, reason)``.
+    RETURN event)``; ``ends``: ``(end step, reason)``; ``writer_held``: ``(acquired
+    step, end step, who)``: a writer holds the mutex from the unlock that handed it over
+    until, at the latest, the walk's next LOCK (or the end of the trace);
+    ``walk_waits``: ``(wait step, lock step)``: a read() waiting for a writer.
     """
 
     held: list[tuple[int, int]]
@@ -298,6 +301,8 @@ class MutexSpans:
     acquired: list[tuple[int, str]]
     reads: list[tuple[int, int, Event]]
     ends: list[tuple[int, str]]
+    writer_held: list[tuple[int, int, str]] = field(default_factory=list)
+    walk_waits: list[tuple[int, int]] = field(default_factory=list)
 
 
 def mutex_spans(trace: Trace) -> MutexSpans:
@@ -316,20 +321,32 @@ def mutex_spans(trace: Trace) -> MutexSpans:
     lock_at: int | None = None
     wait_at: dict[str, int] = {}
     read_at: int | None = None
+    writer_held: list[tuple[int, int, str]] = []
+    walk_waits: list[tuple[int, int]] = []
+    holding: list[tuple[int, str]] = []           # writers handed the mutex, not yet gone
+    walk_wait_at: int | None = None
     n = len(trace.events)
     for e in trace.events:
         k = e.kind
         if k is EventKind.LOCK:
             lock_at = e.step
+            writer_held += [(a, e.step, who) for a, who in holding]
+            holding = []
+            if walk_wait_at is not None:
+                walk_waits.append((walk_wait_at, e.step))
+                walk_wait_at = None
         elif k is EventKind.UNLOCK and lock_at is not None:
             held.append((lock_at, e.step))
             lock_at = None
+        elif k is EventKind.WAIT and e.note == "cgroup_iter_seq_start":
+            walk_wait_at = e.step                  # the walk itself waits for a writer
         elif k is EventKind.WAIT:
             wait_at[e.note] = e.step
         elif k is EventKind.ACQUIRED:
             s = wait_at.pop(e.note, e.step)
             waits.append((s, e.step, e.note))
             acq.append((e.step, e.note))
+            holding.append((e.step, e.note))
         elif k is EventKind.READ:
             read_at = e.step
         elif k is EventKind.RETURN and read_at is not None:
@@ -341,4 +358,7 @@ def mutex_spans(trace: Trace) -> MutexSpans:
         held.append((lock_at, n))
     for note, s in wait_at.items():
         waits.append((s, n, note))
-    return MutexSpans(held, waits, acq, reads, ends)
+    writer_held += [(a, n, who) for a, who in holding]
+    if walk_wait_at is not None:
+        walk_waits.append((walk_wait_at, n))
+    return MutexSpans(held, waits, acq, reads, ends, writer_held, walk_waits)

@@ -119,6 +119,19 @@ class MutexView(View):
                         color=COLORS["mutex_writer"], markeredgecolor="black", zorder=4)
                 ax.text(x0 + wd + 0.02 * X, y, "gets it", fontsize=15, ha="left",
                         va="center", color=DARK)
+            # a writer holds the mutex from the hand-off until the walk locks it again
+            self.writer_held = []
+            for a, b, note in sp.writer_held:
+                y = ys[wl[note]] if note in wl else y_mx
+                for yy in (y, y_mx):
+                    self.writer_held.append(ax.broken_barh(
+                        [xs(a, b)], (yy - h / 4, h / 2), facecolors=COLORS["mutex_writer"],
+                        edgecolors="black", lw=1, zorder=3))
+            for a, b in sp.walk_waits:            # a read() waiting for the writer
+                self.waits.append(ax.broken_barh([xs(a, b)], (y_read - h / 2, h),
+                                                 facecolors="none",
+                                                 edgecolors=COLORS["mutex_wait"], hatch="//",
+                                                 lw=2, zorder=3))
             for s_, reason in sp.ends:
                 xe = float(x[min(s_, n)])
                 ax.plot([xe, xe], [y_mx - h / 2, y_read + h / 2 + 0.1], color=OKABE_ITO["orange"],
@@ -135,8 +148,10 @@ class MutexView(View):
             ax.legend(handles=[Patch(facecolor=COLORS["mutex_held"], label="held by the walk"),
                                Patch(facecolor=COLORS["page"], edgecolor="#BBBBBB", label="free"),
                                Patch(facecolor="none", edgecolor=COLORS["mutex_wait"], hatch="//",
-                                     label="writer waiting")],
-                      loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=3, fontsize=16,
+                                     label="writer waiting")]
+                      + ([Patch(facecolor=COLORS["mutex_writer"], edgecolor="black",
+                                label="held by the writer")] if sp.writer_held else []),
+                      loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=4, fontsize=16,
                       frameon=False, borderaxespad=0.3)
         self.step: int | None = None
         self.update(step)
