@@ -417,25 +417,32 @@ class Hierarchy:
         h = cls(root_id=root_id)
         dead_order: list[tuple[str, int]] = []
 
-        def build(parent_path: str, pid: int, parent_dead: bool) -> None:
-            live_names: set[str] = set()
-            for e in kids[pid]:
-                path = ("/" + e["name"]) if parent_path == "/" else f"{parent_path}/{e['name']}"
-                dead = bool(e.get("dead", False))
-                if parent_dead and not dead:
-                    raise ValueError(f"entry {e!r}: a live cgroup under the dead {parent_path!r}")
-                if not dead:
-                    if e["name"] in live_names:
-                        raise ValueError(f"entry {e!r}: duplicate live cgroup {path!r}")
-                    live_names.add(e["name"])
-                # a dead sibling of the same name must die before the next one is made
-                h._kill_subtree_named(path, dead_order)
-                h.mkdir(path, cgroup_id=e["id"])
-                build(path, e["id"], dead)
-                if dead:
-                    dead_order.append((path, e["id"]))
-
-        build("/", root_id, False)
+        # depth first, parents before children, siblings in file order; a stack of
+        # (children left, path, id, dead) instead of recursion, so any depth loads
+        live_names: dict[int, set[str]] = {}
+        stack: list[tuple[Iterator[dict], str, int, bool]] = [
+            (iter(kids[root_id]), "/", root_id, False)]
+        while stack:
+            left, parent_path, pid, parent_dead = stack[-1]
+            e = next(left, None)
+            if e is None:                   # the subtree of pid is made
+                stack.pop()
+                if parent_dead:
+                    dead_order.append((parent_path, pid))
+                continue
+            path = ("/" + e["name"]) if parent_path == "/" else f"{parent_path}/{e['name']}"
+            dead = bool(e.get("dead", False))
+            if parent_dead and not dead:
+                raise ValueError(f"entry {e!r}: a live cgroup under the dead {parent_path!r}")
+            if not dead:
+                names = live_names.setdefault(pid, set())
+                if e["name"] in names:
+                    raise ValueError(f"entry {e!r}: duplicate live cgroup {path!r}")
+                names.add(e["name"])
+            # a dead sibling of the same name must die before the next one is made
+            h._kill_subtree_named(path, dead_order)
+            h.mkdir(path, cgroup_id=e["id"])
+            stack.append((iter(kids[e["id"]]), path, e["id"], dead))
         h._kill_subtree_named(None, dead_order)
         h._next_id = max(h._next_id, int(d.get("next_id", h._next_id)))
         return h

@@ -245,3 +245,35 @@ def test_picture_flags_that_cannot_work_are_one_line_and_nothing_is_written(tmp_
     err = one_line_error(cli(*args, check=False))
     assert err.startswith("cgiter-edu " + want), err
     assert not list(tmp_path.iterdir())
+
+
+def _tree_file(tmp_path, entries):
+    p = tmp_path / "t.json"
+    p.write_text(json.dumps({"format": "cgiter_edu.hierarchy/1", "root_id": 1,
+                             "next_id": 2 + len(entries), "cgroups": entries}))
+    return str(p)
+
+
+def test_any_depth_loads_walks_and_draws(tmp_path):
+    """1500 levels (the kernel has no depth limit but cgroup.max.depth, unlimited by
+    default): more than Python's recursion limit."""
+    n = 1500
+    p = _tree_file(tmp_path, [{"id": i + 2, "name": "d", "parent": i + 1} for i in range(n)])
+    r = cli("walk", "--tree", p, "--program", "silent")
+    assert r.stdout == b"E 1500\n"
+    assert f"{n + 1} walked (0 dead, skipped)" in r.stderr.decode()
+    assert cli("tree", "--tree", p).stdout.decode().splitlines()[-1].rstrip().endswith("d")
+    cli("plot", "walk", "--tree", p, "--dpi", "40", "-o", str(tmp_path / "deep.png"))
+
+
+def test_names_of_any_legal_length_and_bytes(tmp_path):
+    names = ["x" * 255, "é" * 127, "😀" * 63, "a b", "%s%n%p", "\t\x01ctl", "-rf", "\u202eevil",
+             "...", "ü" * 127]
+    p = _tree_file(tmp_path, [{"id": i + 2, "name": n, "parent": 1} for i, n in enumerate(names)])
+    out = cli("walk", "--tree", p, "--program", "paths", "-q").stdout.decode()
+    assert [line.split(" ", 1)[1].strip()[1:] for line in out.splitlines()[1:]] == names
+    cli("plot", "walk", "--tree", p, "--dpi", "40", "-o", str(tmp_path / "names.png"))
+    names[-1] += "ü"                           # 256 bytes: ENAMETOOLONG, as mkdir says
+    p = _tree_file(tmp_path, [{"id": i + 2, "name": n, "parent": 1} for i, n in enumerate(names)])
+    err = one_line_error(cli("walk", "--tree", p, check=False))
+    assert "File name too long: cgroup name of 256 bytes; at most 255" in err

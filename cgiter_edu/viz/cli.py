@@ -164,6 +164,11 @@ def _save(save: Callable[[], Any], path: str) -> None:
         from cgiter_edu.cli import oserror_text
 
         raise CliError(f"-o {path}: {oserror_text(e)}") from None
+    except RuntimeError as e:
+        if "ppem" not in str(e):        # FreeType: a font of less than a pixel
+            raise
+        raise CliError(f"-o {path}: the --dpi is too low for the smallest text of this "
+                       "picture; give a larger --dpi") from None
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
