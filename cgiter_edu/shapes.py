@@ -17,11 +17,11 @@ import contextlib
 import gc
 import os
 import random as _random
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 from .hierarchy import Hierarchy
+from .progress import progress_line
 
 SYSTEM_SERVICES = ("dbus.service", "systemd-journald.service", "systemd-logind.service",
                    "sshd.service", "cron.service", "containerd.service")
@@ -43,8 +43,7 @@ def _bulk() -> Iterator[None]:
 
 def _progress(done: int, total: int, what: str) -> None:
     if total >= 200_000 and (done % 100_000 == 0 or done == total):
-        end = "\n" if done == total else ""
-        print(f"\r{what}: {done:,}/{total:,} cgroups", end=end, file=sys.stderr, flush=True)
+        progress_line(f"{what}: {done:,}/{total:,} cgroups", done == total)
 
 
 def systemd_host(users: int = 2, sessions: int = 2, dead: bool = True) -> Hierarchy:

@@ -277,3 +277,20 @@ def test_names_of_any_legal_length_and_bytes(tmp_path):
     p = _tree_file(tmp_path, [{"id": i + 2, "name": n, "parent": 1} for i, n in enumerate(names)])
     err = one_line_error(cli("walk", "--tree", p, check=False))
     assert "File name too long: cgroup name of 256 bytes; at most 255" in err
+
+
+def test_bench_rows_without_a_target_show_no_verdict():
+    out = cli("bench", "--parts", "walk", check=False).stdout.decode()
+    rows = {line.split("  ")[1].strip(): line for line in out.splitlines()
+            if line.startswith("  ")}
+    assert "target" not in rows["networkx.dfs_preorder_nodes, same graph, same run"]
+    assert "target" not in rows["emulator"]
+    assert rows["emulator / networkx"].rstrip().endswith(("ok", "MISSED"))
+
+
+def test_progress_in_a_pipe_is_plain_lines():
+    """Building a big tree reports progress; in a pipe or a log, one line each, no \\r."""
+    code = ("from cgiter_edu import shapes\n"
+            "for done in (100_000, 200_000): shapes._progress(done, 200_000, 'building')\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.stderr == "building: 100,000/200,000 cgroups\nbuilding: 200,000/200,000 cgroups\n"

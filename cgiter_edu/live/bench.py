@@ -75,8 +75,7 @@ def bench_live(repeat: int = 21, fanout: int = 100, quiet: bool = False) -> dict
          "same_output": same, "repeat": repeat, "scratch": scratch}
     r["ratio"] = r["emulator_s"] / r["kernel_s"]
     if not quiet:
-        def line(what: str, value: str, target: str = "", good: bool = True) -> None:
-            print(f"  {what:<52} {value:>14}   target {target:<16} {'ok' if good else 'MISSED'}")
+        from ..bench import row as line
 
         print(f"live: silent program, pre-order, {len(h):,} cgroups, emulator and kernel "
               f"alternately (median of {repeat}, read() calls alone)")

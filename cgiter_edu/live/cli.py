@@ -128,13 +128,13 @@ def cmd_record(args: argparse.Namespace) -> int:
     code = _unavailable()
     if code is not None:
         return code
+    from ..progress import progress_line
     from . import LiveError
     from .record import record
 
     def progress(done: int, total: int) -> None:
         if not args.quiet:
-            print(f"\rrecording: {done}/{total}", end="" if done < total else "\n",
-                  file=sys.stderr, flush=True)
+            progress_line(f"recording: {done}/{total}", done == total)
 
     try:
         _path, _cases, mismatches = record(args.cases, seed=args.seed, out=args.out,

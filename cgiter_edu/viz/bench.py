@@ -82,14 +82,12 @@ def bench_viz(n_cgroups: int = 200, repeats: int = 41, gif_frames: int = 100,
     out = {"cgroups": float(len(trace.cgroups)), "redraw_ms": redraw_ms,
            "full_draw_ms": full_ms, "gif_s": gif_s, "frames": float(len(frames))}
     if verbose:
-        def line(what: str, value: str, target: str, good: bool | None) -> None:
-            verdict = "" if good is None else ("ok" if good else "MISSED")
-            print(f"  {what:<52} {value:>14}   target {target:<16} {verdict}")
+        from ..bench import row as line
 
         line(f"redraw one step, {len(trace.cgroups)} cgroups (median of {repeats})",
              f"{redraw_ms:.1f} ms", f"<= {REDRAW_TARGET_MS:.0f} ms",
              redraw_ms <= REDRAW_TARGET_MS)
-        line("  (for comparison: full canvas.draw() per step)", f"{full_ms:.1f} ms", "", None)
+        line("  (for comparison: full canvas.draw() per step)", f"{full_ms:.1f} ms")
         line(f"save a {len(frames)}-frame GIF (1280x720)", f"{gif_s:.1f} s",
              f"<= {GIF_TARGET_S:.0f} s", gif_s <= GIF_TARGET_S)
     return out
