@@ -398,14 +398,16 @@ class Tracer:
             self._add(EventKind.START, cgroup=None if p is None else p.cgroup_id,
                       seq_num=seq.iter_priv.seq_num)
 
-    def prog_runs(self, seq: Any) -> None:
+    def prog_runs(self, ctx: Any) -> None:
         """Before the program runs: collect its helper calls."""
+        seq = ctx.meta.seq
         self.show_before = seq.count
         seq.writes = []
 
-    def prog_ran(self, seq: Any, ctx: Any, ret: int) -> None:
+    def prog_ran(self, ctx: Any, ret: int) -> None:
         """The program ran and returned ``ret`` (0 or 1): a SHOW event, placed at the
         line that called ``bpf_iter_run_prog``."""
+        seq = ctx.meta.seq
         cg = ctx.cgroup
         self._add(EventKind.SHOW, 0, 3, cgroup=None if cg is None else cg.id,
                   seq_num=ctx.meta.seq_num, writes=tuple(seq.writes), ret=ret,

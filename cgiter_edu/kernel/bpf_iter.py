@@ -1,5 +1,13 @@
-"""The generic BPF iterator (``kernel/bpf/bpf_iter.c``): links, iterator files and the
+"""``kernel/bpf/bpf_iter.c``: the generic BPF iterator -- links, iterator files and the
 read loop :func:`bpf_seq_read` that every cgroup_iter number comes out of.
+
+The kernel file's header carries only its copyright (Facebook, 2020); what it holds:
+the registered targets, ``struct bpf_iter_link`` (a program attached to a target with
+its parameters), ``struct bpf_iter_priv_data`` (each open iterator file's program,
+``session_id``, ``seq_num``, ``done_stop`` and the target's private data), and
+``bpf_seq_read``, a seq_file read for iterators whose ``stop()`` may call the program
+once more.  Its one comment that is wrong: ``bpf_seq_read`` says "fixed buffer size
+(PAGE_SIZE)"; the code allocates ``PAGE_SIZE << 3``.
 
 Objects:
 
@@ -164,7 +172,7 @@ class BpfIterReg:
         self.seq_info = seq_info
 
 
-# -- seq_num and the program ----------------------------------------------------------
+# -- seq_num ---------------------------------------------------------------------------
 
 def bpf_iter_inc_seq_num(seq: SeqFile) -> None:
     """``bpf_iter_inc_seq_num()`` (kernel/bpf/bpf_iter.c): the next object gets the next
@@ -183,65 +191,15 @@ def bpf_iter_done_stop(seq: SeqFile) -> None:
     seq.iter_priv.done_stop = True
 
 
-def bpf_iter_get_info(meta: BpfIterMeta, in_stop: bool) -> BpfProg | None:
-    """``bpf_iter_get_info()`` (kernel/bpf/bpf_iter.c): fill ``meta`` and give the program,
-    or None in stop() once the epilogue has been delivered (``done_stop``)."""
-    iter_priv = meta.seq.iter_priv
-    if in_stop and iter_priv.done_stop:
-        return None
-    meta.session_id = iter_priv.session_id
-    meta.seq_num = iter_priv.seq_num
-    return iter_priv.prog
-
-
-def bpf_iter_run_prog(prog: BpfProg, ctx: Any) -> int:
-    """``bpf_iter_run_prog()`` (kernel/bpf/bpf_iter.c): run the program on ``ctx``
-    (``bpf_prog_run()``: ``prog->bpf_func(ctx)``); 0 stays 0, 1 ("retry the same
-    object", for cgroup_iter: stop after it) becomes ``-EAGAIN``.
-
-    The verifier lets an iterator program return only 0 or 1; here a program that
-    returns anything else (or raises) makes :class:`BpfProgramError` naming the cgroup.
-    """
-    seq = ctx.meta.seq
-    seq.tracer and seq.tracer.prog_runs(seq)
-    try:
-        ret = prog.bpf_func(ctx)
-    except Exception as e:
-        raise BpfProgramError(f"the BPF program raised {type(e).__name__}: {e} "
-                              f"{_where(ctx)}") from e
-    if ret.__class__ is not int or ret >> 1:        # not exactly 0 or 1
-        if ret is not True and ret is not False:
-            raise _bad_return(ret, ctx)
-        ret = int(ret)
-    seq.tracer and seq.tracer.prog_ran(seq, ctx, ret)
-    # bpf program can only return 0 or 1:
-    #  0 : okay
-    #  1 : retry the same object
-    # The bpf_iter_run_prog() return value
-    # will be seq_ops->show() return value.
-    return 0 if ret == 0 else -errno.EAGAIN
-
-
-def _bad_return(ret: Any, ctx: Any) -> BpfProgramReturnError:
-    if isinstance(ret, int):
-        return BpfProgramReturnError(
-            f"the BPF program returned {ret} {_where(ctx)}; an iterator program may return "
-            f"only 0 (go on) or 1 (stop after this cgroup): the kernel's verifier refuses it "
-            f"at load with \"At program exit the register R0 has smin={ret} smax={ret} "
-            f"should have been in [0, 1]\" (EINVAL)")
-    return BpfProgramReturnError(f"the BPF program returned {ret!r} ({type(ret).__name__}) "
-                                 f"{_where(ctx)}; it must return an int: 0 (go on) or 1 (stop "
-                                 "after this cgroup)")
-
-
-def _where(ctx: Any) -> str:
-    cg = getattr(ctx, "cgroup", None)
-    if cg is None:
-        return "on the epilogue call (cgroup NULL)"
-    return f"on cgroup {cg.path} (id {cg.id})"
-
-
 # -- the read loop ---------------------------------------------------------------------
+#
+# kernel/bpf/bpf_iter.c: "MAX_ITER_OBJECTS: maximum visited objects before bailing out"
+# (1000000, KernelConfig.max_iter_objects).  Its comment on bpf_seq_read(): "a customized
+# and simpler version for bpf iterator. no_llseek is assumed for this file.  The
+# following are differences from seq_read(): fixed buffer size (PAGE_SIZE), assuming
+# no_llseek, stop() may call bpf program, handling potential overflow there".  The
+# buffer is in fact PAGE_SIZE << 3 (8 pages), as the code below it allocates.
+
 
 def IS_ERR(p: Any) -> bool:
     """``IS_ERR()`` (include/linux/err.h): an error pointer is a negative errno here."""
@@ -405,7 +363,15 @@ def _done(file: IterFile, copied: int, err: int) -> int:
     return copied
 
 
-# -- links and files ---------------------------------------------------------------------
+def iter_release(f: IterFile) -> None:
+    """``iter_release()`` (kernel/bpf/bpf_iter.c): ``fini_seq_private`` (for cgroup_iter
+    ``css_put`` of the start cgroup) and unpin the program."""
+    iter_priv = f.seq.iter_priv
+    iter_priv.seq_info.fini_seq_private(iter_priv.target_private)
+    bpf_prog_put(iter_priv.prog)
+
+
+# -- links, files, and running the program ------------------------------------------------
 
 class IterLink:
     """``struct bpf_iter_link``: a program attached to a target.  Made by
@@ -463,6 +429,12 @@ class IterLink:
         return f"<IterLink cgroup order={self.aux.order} start={self.aux.start.path} {state}>"
 
 
+def bpf_iter_link_release(link: IterLink) -> None:
+    """``bpf_iter_link_release()`` (kernel/bpf/bpf_iter.c): call the target's
+    ``detach_target`` (``bpf_iter_detach_cgroup``: ``cgroup_put(start)``)."""
+    link.tinfo.detach_target(link.aux)
+
+
 def bpf_iter_link_attach(h: Hierarchy, prog: Callable, linfo: Any, tinfo: BpfIterReg,
                          aux: Any, kernel: KernelConfig) -> IterLink | int:
     """``bpf_iter_link_attach()`` (kernel/bpf/bpf_iter.c): a link for ``prog`` on the
@@ -474,10 +446,43 @@ def bpf_iter_link_attach(h: Hierarchy, prog: Callable, linfo: Any, tinfo: BpfIte
     return IterLink(h, prog, tinfo, aux, kernel)
 
 
-def bpf_iter_link_release(link: IterLink) -> None:
-    """``bpf_iter_link_release()`` (kernel/bpf/bpf_iter.c): call the target's
-    ``detach_target`` (``bpf_iter_detach_cgroup``: ``cgroup_put(start)``)."""
-    link.tinfo.detach_target(link.aux)
+def init_seq_meta(priv_data: BpfIterPrivData, seq_info: BpfIterSeqInfo, prog: BpfProg) -> None:
+    """``init_seq_meta()`` (kernel/bpf/bpf_iter.c): a new session id, ``seq_num`` 0."""
+    priv_data.seq_info = seq_info
+    priv_data.prog = prog
+    priv_data.session_id = next(_session_id)
+    priv_data.seq_num = 0
+    priv_data.done_stop = False
+
+
+def prepare_seq_file(link: IterLink, trace: bool = False) -> IterFile:
+    """``prepare_seq_file()`` (kernel/bpf/bpf_iter.c): a new file for ``link``: pin the
+    program (``bpf_prog_inc``; the file takes no link reference), the target's
+    ``init_seq_private`` and ``init_seq_meta``."""
+    prog = link.bpf_prog
+    bpf_prog_inc(prog)
+
+    seq_info = link.tinfo.seq_info
+    f = IterFile(link)                        # __seq_open_private()
+    seq = f.seq
+    seq.op = seq_info.seq_ops
+    priv_data = BpfIterPrivData()
+    priv_data.target_private = seq_info.seq_priv()
+    seq_info.init_seq_private(priv_data.target_private, link.aux)
+
+    init_seq_meta(priv_data, seq_info, prog)
+    seq.private = priv_data.target_private
+    seq.iter_priv = priv_data                 # container_of(seq->private, ...)
+    priv_data.meta = BpfIterMeta(seq)
+    priv_data.ctx = seq_info.ctx(priv_data.meta)
+    if trace:
+        aux = link.aux
+        t = Trace(order=int(aux.order), start=aux.start.cgroup_id,
+                  page_size=link.kernel.page_size, buffer_size=link.kernel.buffer_size,
+                  kernel=link.kernel.name)
+        f.trace = t
+        seq.tracer = Tracer(t)
+    return f
 
 
 class IterFile:
@@ -586,48 +591,59 @@ def _read_error_detail(code: int, f: IterFile) -> str:
     return "bpf_seq_read"
 
 
-def prepare_seq_file(link: IterLink, trace: bool = False) -> IterFile:
-    """``prepare_seq_file()`` (kernel/bpf/bpf_iter.c): a new file for ``link``: pin the
-    program (``bpf_prog_inc``; the file takes no link reference), the target's
-    ``init_seq_private`` and ``init_seq_meta``."""
-    prog = link.bpf_prog
-    bpf_prog_inc(prog)
-
-    seq_info = link.tinfo.seq_info
-    f = IterFile(link)                        # __seq_open_private()
-    seq = f.seq
-    seq.op = seq_info.seq_ops
-    priv_data = BpfIterPrivData()
-    priv_data.target_private = seq_info.seq_priv()
-    seq_info.init_seq_private(priv_data.target_private, link.aux)
-
-    init_seq_meta(priv_data, seq_info, prog)
-    seq.private = priv_data.target_private
-    seq.iter_priv = priv_data                 # container_of(seq->private, ...)
-    priv_data.meta = BpfIterMeta(seq)
-    priv_data.ctx = seq_info.ctx(priv_data.meta)
-    if trace:
-        aux = link.aux
-        t = Trace(order=int(aux.order), start=aux.start.cgroup_id,
-                  page_size=link.kernel.page_size, buffer_size=link.kernel.buffer_size,
-                  kernel=link.kernel.name)
-        f.trace = t
-        seq.tracer = Tracer(t)
-    return f
+def bpf_iter_get_info(meta: BpfIterMeta, in_stop: bool) -> BpfProg | None:
+    """``bpf_iter_get_info()`` (kernel/bpf/bpf_iter.c): fill ``meta`` and give the program,
+    or None in stop() once the epilogue has been delivered (``done_stop``)."""
+    iter_priv = meta.seq.iter_priv
+    if in_stop and iter_priv.done_stop:
+        return None
+    meta.session_id = iter_priv.session_id
+    meta.seq_num = iter_priv.seq_num
+    return iter_priv.prog
 
 
-def init_seq_meta(priv_data: BpfIterPrivData, seq_info: BpfIterSeqInfo, prog: BpfProg) -> None:
-    """``init_seq_meta()`` (kernel/bpf/bpf_iter.c): a new session id, ``seq_num`` 0."""
-    priv_data.seq_info = seq_info
-    priv_data.prog = prog
-    priv_data.session_id = next(_session_id)
-    priv_data.seq_num = 0
-    priv_data.done_stop = False
+def bpf_iter_run_prog(prog: BpfProg, ctx: Any) -> int:
+    """``bpf_iter_run_prog()`` (kernel/bpf/bpf_iter.c): run the program on ``ctx``
+    (``bpf_prog_run()``: ``prog->bpf_func(ctx)``); 0 stays 0, 1 ("retry the same
+    object", for cgroup_iter: stop after it) becomes ``-EAGAIN``.
+
+    The verifier lets an iterator program return only 0 or 1; here a program that
+    returns anything else (or raises) makes :class:`BpfProgramError` naming the cgroup.
+    """
+    tr = ctx.meta.seq.tracer
+    tr and tr.prog_runs(ctx)
+    try:
+        ret = prog.bpf_func(ctx)
+    except Exception as e:
+        raise BpfProgramError(f"the BPF program raised {type(e).__name__}: {e} "
+                              f"{_where(ctx)}") from e
+    if ret.__class__ is not int or ret >> 1:        # not exactly 0 or 1
+        if ret is not True and ret is not False:
+            raise _bad_return(ret, ctx)
+        ret = int(ret)
+    tr and tr.prog_ran(ctx, ret)
+    # bpf program can only return 0 or 1:
+    #  0 : okay
+    #  1 : retry the same object
+    # The bpf_iter_run_prog() return value
+    # will be seq_ops->show() return value.
+    return 0 if ret == 0 else -errno.EAGAIN
 
 
-def iter_release(f: IterFile) -> None:
-    """``iter_release()`` (kernel/bpf/bpf_iter.c): ``fini_seq_private`` (for cgroup_iter
-    ``css_put`` of the start cgroup) and unpin the program."""
-    iter_priv = f.seq.iter_priv
-    iter_priv.seq_info.fini_seq_private(iter_priv.target_private)
-    bpf_prog_put(iter_priv.prog)
+def _bad_return(ret: Any, ctx: Any) -> BpfProgramReturnError:
+    if isinstance(ret, int):
+        return BpfProgramReturnError(
+            f"the BPF program returned {ret} {_where(ctx)}; an iterator program may return "
+            f"only 0 (go on) or 1 (stop after this cgroup): the kernel's verifier refuses it "
+            f"at load with \"At program exit the register R0 has smin={ret} smax={ret} "
+            f"should have been in [0, 1]\" (EINVAL)")
+    return BpfProgramReturnError(f"the BPF program returned {ret!r} ({type(ret).__name__}) "
+                                 f"{_where(ctx)}; it must return an int: 0 (go on) or 1 (stop "
+                                 "after this cgroup)")
+
+
+def _where(ctx: Any) -> str:
+    cg = getattr(ctx, "cgroup", None)
+    if cg is None:
+        return "on the epilogue call (cgroup NULL)"
+    return f"on cgroup {cg.path} (id {cg.id})"

@@ -1,11 +1,19 @@
-"""The parts of ``kernel/cgroup/cgroup.c`` that cgroup_iter walks with.
+"""``kernel/cgroup/cgroup.c``: the parts cgroup_iter walks with.
 
-A cgroup here is one :class:`Css` object: it stands for ``struct cgroup``
-together with its ``self`` css (``struct cgroup_subsys_state``), which is
-what the iterator hands around.  Siblings are a linked list in creation
-order, exactly as the kernel's ``css->sibling`` list on ``parent->children``
-(``list_add_tail_rcu`` in ``init_and_link_css``/``css_create``), so the walk
-functions below read like their C originals.
+The kernel file's header: "Generic process-grouping system", based originally on the
+cpuset system.  Next to its definition, ``cgroup_mutex`` is "the master lock.  Any
+modification to cgroup or its hierarchy must be performed while holding it" -- here the
+writers (mkdir, rmdir, the release work) and cgroup_iter's ``start``/``stop`` take it;
+lookups by id, fd or path take no lock (RCU and kernfs references), and neither do
+``css_get``/``css_put``.
+
+A cgroup here is one :class:`Css` object: it stands for ``struct cgroup`` together
+with its ``self`` css (``struct cgroup_subsys_state``), which is what the iterator
+hands around.  Siblings are a linked list in creation order, exactly as the kernel's
+``css->sibling`` list on ``parent->children`` (``list_add_tail_rcu`` in
+``init_and_link_css``), so the walk functions below read like their C originals.
+:class:`CgroupRoot` is ``struct cgroup_root``: the root cgroup, ``cgroup_mutex`` and
+the id/path indexes the lookups use.
 
 Example::
 
