@@ -100,7 +100,7 @@ def browser():
 
 
 def _page(browser, server: Server):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = browser.new_page(viewport={"width": 1400, "height": 1400})
     page.set_default_timeout(90_000)
     page.left: list[str] = []            # requests that tried to leave the machine
     page.errors: list[str] = []
@@ -136,6 +136,8 @@ def _set_step(page, root, step: int) -> float:
     """Type ``step`` into the slider's readout; return ms until the picture changed."""
     from playwright.sync_api import expect
 
+    if f"step={step} " in root.locator(".explorer-status").inner_text():
+        return 0.0                                   # already there: nothing to change
     before = _img_src(root)
     readout = root.locator(".explorer-slider .widget-readout")
     page.evaluate("""() => { window.__cgImg = null;
@@ -151,6 +153,25 @@ def _set_step(page, root, step: int) -> float:
     t1 = page.evaluate("window.__cgImg")
     assert _img_src(root) != before
     return t1 - t0
+
+
+def _gif(page, root, steps: list[int]) -> None:
+    """A short GIF of the explorer stepping through a walk, from browser screenshots
+    (tests/artifacts/explorer.gif; the README shows a copy)."""
+    from PIL import Image
+
+    frames = []
+    for s in steps:
+        _set_step(page, root, s)
+        page.wait_for_timeout(100)
+        shot = ARTIFACTS / "gif-frame.png"
+        root.screenshot(path=str(shot))
+        im = Image.open(shot).convert("RGB")
+        im = im.resize((im.width * 3 // 5, im.height * 3 // 5), Image.LANCZOS)
+        frames.append(im.quantize(colors=128, method=Image.Quantize.MEDIANCUT))
+    frames[0].save(ARTIFACTS / "explorer.gif", save_all=True, append_images=frames[1:],
+                   duration=[700] * (len(frames) - 1) + [2500], loop=0, optimize=True)
+    (ARTIFACTS / "gif-frame.png").unlink()
 
 
 def _no_errors(page) -> None:
@@ -191,9 +212,10 @@ def test_explorer_in_voila(browser, tmp_path):
         # the order changes the picture
         before = _img_src(root)
         root.locator(".explorer-order select").select_option(label="DESCENDANTS_POST (post-order)")
-        expect(root.locator(".explorer-caption")).to_contain_text("step 1/")
+        expect(root.locator(".explorer-caption")).to_contain_text("step 0/")
         page.wait_for_function(f"document.querySelector('.cg-explorer .explorer-img').src "
                                f"!== {json.dumps(before)}")
+        _gif(page, root, [0, 3, 6, 9, 12, 15, 18, 21, 24, 26, 30])
         # the truncation jump: the caption says why the next read() gives EOPNOTSUPP
         root.locator("button.explorer-cut").click()
         expect(root.locator(".explorer-caption")).to_contain_text("TRUNCATED")
@@ -201,7 +223,8 @@ def test_explorer_in_voila(browser, tmp_path):
             "the next read() gives EOPNOTSUPP")
         expect(root.locator(".explorer-source .cg-src-current")).to_have_count(1)
         root.evaluate("e => e.scrollIntoView({block: 'start'})")
-        page.screenshot(path=str(ARTIFACTS / "explorer-voila-cut.png"), full_page=True)
+        page.wait_for_timeout(300)
+        root.screenshot(path=str(ARTIFACTS / "explorer-voila-cut.png"))    # the README's
         # a rejected attach is a message, not a traceback
         root.locator(".explorer-order select").select_option(label="CHILDREN (Linux 7.0)")
         root.locator(".explorer-kernel button", has_text="6.18").click()

@@ -315,3 +315,18 @@ def test_200_random_changes_leave_no_stale_frame():
     assert _pngless(f) == _pngless(g)
     assert f.png == g.png
     assert actions == 200
+
+
+def test_a_fast_slider_drops_frames_and_ends_on_the_last():
+    """In a kernel, frames are drawn by a thread that takes the newest step asked for:
+    40 slider moves faster than frames can draw give fewer frames, never a queue, and
+    the picture ends on the last step asked for."""
+    ex = Explorer(tree="small", background=True)
+    fresh = Explorer(tree="small", step=39)
+    ex.flush()
+    before = ex.frames_drawn
+    for s in range(40):
+        ex.w_slider.value = s
+    f = ex.frame                                   # flushes
+    assert f.step == 39 and f.png == fresh.frame.png
+    assert ex.frames_drawn - before < 40

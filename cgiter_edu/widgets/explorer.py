@@ -126,6 +126,8 @@ class Explorer(W.VBox):
         self._cv = threading.Condition()
         self._want: int | None = None
         self._busy = False
+        #: frames drawn so far (a slider that moves faster than frames draw skips some)
+        self.frames_drawn = 0
         self._build_widgets()
         super().__init__([self._top, self._body])
         self.add_class("cg-explorer")
@@ -245,13 +247,14 @@ class Explorer(W.VBox):
         # panels
         self.w_image = W.Image(format="png", layout=W.Layout(width="820px"))
         self.w_image.add_class("explorer-img")
-        self.w_caption = W.HTML(layout=W.Layout(width="820px"))
+        self.w_caption = W.HTML(layout=W.Layout(width="820px", min_height="190px"))
         self.w_caption.add_class("explorer-caption")
         self.w_error = W.HTML(layout=W.Layout(width="820px"))
         self.w_error.add_class("explorer-error")
-        self.w_reads = W.HTML(layout=W.Layout(width="300px"))
+        # explicit heights: an HTML widget's box does not grow with its content
+        self.w_reads = W.HTML(layout=W.Layout(width="300px", height="420px"))
         self.w_reads.add_class("explorer-reads")
-        self.w_source = W.HTML(layout=W.Layout(width="510px"))
+        self.w_source = W.HTML(layout=W.Layout(width="510px", height="420px"))
         self.w_source.add_class("explorer-source")
         self.w_status = W.Label(value="")
         self.w_status.add_class("explorer-status")
@@ -601,6 +604,7 @@ class Explorer(W.VBox):
         f = self._describe(step)
         f.png = png
         self._frame = f
+        self.frames_drawn += 1
         self.w_image.value = png
         self._show_texts(f)
         self._timing["render"] = t1 - t0

@@ -182,6 +182,23 @@ def build(settings: Settings) -> Hierarchy:
     return h
 
 
+_BUILT: dict[tuple, Hierarchy] = {}
+
+
+def _built(s: Settings) -> Hierarchy:
+    """:func:`build`, kept for the next run with the same tree and changes (a walk
+    leaves its hierarchy as it found it; only a writer's mkdir changes it, and a run
+    with a writer builds its own)."""
+    key = (s.tree, s.tree_json, s.changes)
+    h = _BUILT.get(key)
+    if h is None:
+        h = build(s)
+        if len(_BUILT) >= 8:
+            _BUILT.pop(next(iter(_BUILT)))
+        _BUILT[key] = h
+    return h
+
+
 def apply_change(h: Hierarchy, what: str, path: str) -> None:
     """``kill``: make the cgroup at ``path`` dead (open + rmdir, the reference held);
     ``release``: drop the reference that keeps the dead cgroup at ``path``."""
@@ -241,7 +258,7 @@ def walk(settings: Settings, user_program: Callable[[Any], int] | None = None) -
     s = settings
     # the hierarchy and the cheap checks, before anything runs
     try:
-        h = build(s)
+        h = build(s) if s.writer else _built(s)
     except TreeError as e:
         w.error = str(e)
         return w

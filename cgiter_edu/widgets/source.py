@@ -136,5 +136,5 @@ def source_html(src: Source | None, version: str, context: int = 9) -> str:
             + (f", line {src.line}" if src.line else "") + f"<br>{mirrors}</div>")
     body = ("<div class='cg-src-code' style='font-family:monospace;font-size:12px;"
             "white-space:pre;overflow-x:auto;border:1px solid #ccc;padding:4px;"
-            "background:#fafafa'>" + "".join(rows) + "</div>")
+            "background:#fafafa;line-height:1.3'>" + "".join(rows) + "</div>")
     return f"<div class='cg-src'>{head}{body}</div>"
