@@ -90,7 +90,7 @@ def _attach_error(code: int, h: Hierarchy, order: Any, fd: int, cid: int,
     if code == errno.ENOENT and fd:
         return _oserror(code, f"cgroup_fd {fd} refers to a cgroup that has been removed")
     if code == errno.ENOENT:
-        dead = h.kernfs.by_id.get(cid)
+        dead = h.cgroup_root.by_id.get(cid)
         why = f"cgroup {dead.path} (id {cid}) has been removed" if dead else f"no cgroup has id {cid}"
         return _oserror(code, why)
     return _oserror(code, "bpf_iter_attach_cgroup")

@@ -91,7 +91,7 @@ class CgroupFd:
         """Close the fd (no ``cgroup_mutex``, no reference to drop)."""
         if not self.closed:
             self.closed = True
-            del self.hierarchy._fds[self.fd]
+            del self.hierarchy.fdtable[self.fd]
 
     def __enter__(self) -> CgroupFd:
         return self
@@ -116,24 +116,26 @@ class Hierarchy:
     def __init__(self, root_id: int = 1) -> None:
         _check_id(root_id)
         #: the kernel side: ``struct cgroup_root`` with the id/path indexes and cgroup_mutex
-        self.kernfs = CgroupRoot(root_id)
-        self._by_id: dict[int, Css] = self.kernfs.by_id
-        self._by_path: dict[str, Css] = self.kernfs.by_path
+        self.cgroup_root = CgroupRoot(root_id)
+        self._by_id: dict[int, Css] = self.cgroup_root.by_id
+        self._by_path: dict[str, Css] = self.cgroup_root.by_path
         self._used_ids: set[int] = {root_id}
         self._next_id = root_id + 1
-        self._fds: dict[int, CgroupFd] = {}
+        #: this process's open cgroup fds, number -> :class:`CgroupFd` (what
+        #: ``cgroup_v1v2_get_from_fd`` looks a number up in)
+        self.fdtable: dict[int, CgroupFd] = {}
         self._held: dict[int, CgroupFd] = {}
         self._graph: tuple[int, nx.DiGraph] | None = None
 
     @property
     def cgroup_mutex(self) -> CgroupMutex:
         """``cgroup_mutex`` of this hierarchy."""
-        return self.kernfs.cgroup_mutex
+        return self.cgroup_root.cgroup_mutex
 
     @property
     def root_css(self) -> Css:
         """The root cgroup's kernel object (``cgrp_dfl_root.cgrp``)."""
-        return self.kernfs.cgrp
+        return self.cgroup_root.cgrp
 
     @property
     def graph(self) -> nx.DiGraph:
@@ -144,11 +146,11 @@ class Hierarchy:
         >>> h = Hierarchy(); _ = h.mkdir("/a"); list(h.graph.edges)
         [(1, 2)]
         """
-        gen = self.kernfs.generation
+        gen = self.cgroup_root.generation
         if self._graph is None or self._graph[0] != gen:
             g = nx.DiGraph()
             pos = None
-            root = self.kernfs.cgrp
+            root = self.cgroup_root.cgrp
             while (pos := css_next_descendant_pre(pos, root)) is not None:
                 g.add_node(pos.cgroup_id, name=pos.name, path=pos.path,
                            dead=not pos.flags & CSS_ONLINE)
@@ -222,7 +224,7 @@ class Hierarchy:
         True
         """
         try:
-            return self._fds[number]
+            return self.fdtable[number]
         except KeyError:
             raise KeyError(f"no open cgroup fd {number!r}") from None
 
@@ -280,7 +282,7 @@ class Hierarchy:
                 raise _err(errno.EEXIST, f"cgroup id {cgroup_id} is already taken"
                            + (f" by {self._by_id[cgroup_id].path!r}" if cgroup_id in self._by_id
                               else " (by a cgroup since released; ids are never reused)"))
-            cgroup_mkdir(self.kernfs, parent, name, cgroup_id)
+            cgroup_mkdir(self.cgroup_root, parent, name, cgroup_id)
             self._used_ids.add(cgroup_id)
             if cgroup_id >= self._next_id:
                 self._next_id = cgroup_id + 1
@@ -314,10 +316,10 @@ class Hierarchy:
         """
         css = self._live(path)
         fd = 3
-        while fd in self._fds:
+        while fd in self.fdtable:
             fd += 1
         cfd = CgroupFd(self, css, fd)
-        self._fds[fd] = cfd
+        self.fdtable[fd] = cfd
         return cfd
 
     def kill(self, path: str) -> CgroupFd:

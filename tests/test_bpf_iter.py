@@ -280,7 +280,7 @@ def test_closing_the_link_releases_it_at_once_and_the_file_still_walks():
     """prepare_seq_file() pins the program, not the link; cgroup_iter_seq_init() takes the
     file's own reference on the start cgroup."""
     h = siblings(2)
-    start = h.kernfs.by_id[h.id_of("/p")]
+    start = h.cgroup_root.by_id[h.id_of("/p")]
     base = start.refcnt
     link = attach(h, programs.id_printer, Order.DESCENDANTS_PRE, cgroup_id=start.cgroup_id)
     assert start.refcnt == base + 1                          # the link's

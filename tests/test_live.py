@@ -750,7 +750,7 @@ def test_closing_the_link_while_a_file_is_open(require_live):
         h.mkdir(p)
     link = attach(h, programs.Record(), Order.DESCENDANTS_PRE, cgroup_id=h.id_of("/a"))
     f = link.create()
-    start = h.kernfs.by_id[h.id_of("/a")]
+    start = h.cgroup_root.by_id[h.id_of("/a")]
     refs = start.refcnt
     link.close()
     assert start.refcnt == refs - 1

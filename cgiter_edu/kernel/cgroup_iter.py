@@ -300,11 +300,11 @@ def bpf_iter_attach_cgroup(h: Hierarchy, prog: Callable, linfo: BpfIterLinkInfo,
         return -errno.EINVAL
 
     if fd:
-        cgrp = cgroup_v1v2_get_from_fd(h._fds, fd)
+        cgrp = cgroup_v1v2_get_from_fd(h.fdtable, fd)
     elif id:
-        cgrp = cgroup_get_from_id(h.kernfs, id)
+        cgrp = cgroup_get_from_id(h.cgroup_root, id)
     else:  # walk the entire hierarchy by default.
-        cgrp = cgroup_get_from_path(h.kernfs, "/")
+        cgrp = cgroup_get_from_path(h.cgroup_root, "/")
 
     if cgrp.__class__ is int:                          # IS_ERR(cgrp)
         return cgrp                                    # PTR_ERR(cgrp)
