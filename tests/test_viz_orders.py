@@ -34,3 +34,84 @@ def test_orders_without_children_on_6_18():
     assert set(views) == {1, 2, 3, 4}
 
 
+
+
+SHAPES = {"systemd": shapes.systemd_host, "kubernetes": shapes.kubernetes_node,
+          "balanced": lambda: shapes.balanced(2, 3), "small": lambda: shapes.balanced(3, 2)}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_panel_texts_do_not_overprint_each_other(shape):
+    # the ANCESTORS_UP subtitle names a deep start: it must stay inside its panel
+    v = orders.plot_orders(SHAPES[shape]())
+    fig = v.figure
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    boxes = []
+    for pv in v.views.values():
+        texts = [t for t in pv.ax.texts if t.get_text()] + [pv.ax.title]
+        boxes += [(pv.ax, t.get_window_extent(r)) for t in texts]
+    for i, (ax_a, a) in enumerate(boxes):
+        for ax_b, b in boxes[i + 1:]:
+            if ax_a is not ax_b:
+                assert not a.overlaps(b), (a, b)
+    for pv in v.views.values():
+        width = pv.ax.get_window_extent(r).x1
+        right = max(t.get_window_extent(r).x1 for t in pv.ax.texts if t.get_text())
+        assert right <= width + 2
+
+
+def _segments(arrow):
+    from matplotlib.path import Path as MPath
+
+    verts, codes = arrow
+    pts = MPath(verts, codes).to_polygons(closed_only=False)[0]   # curves flattened
+    return list(zip(pts, pts[1:], strict=False))
+
+
+def _cross(p, q, r_, s):
+    def orient(a, b, c):
+        v = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+        return 0 if abs(v) < 1e-6 else (1 if v > 0 else -1)
+    o1, o2, o3, o4 = orient(p, q, r_), orient(p, q, s), orient(r_, s, p), orient(r_, s, q)
+    return o1 * o2 < 0 and o3 * o4 < 0          # a proper crossing, not touching ends
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_the_walks_arrows_never_cross_each_other(shape):
+    from cgiter_edu.viz.geometry import walk_arrows
+
+    v = orders.plot_orders(SHAPES[shape]())
+    for o, pv in v.views.items():
+        seq = list(dict.fromkeys(pv.trace.visit_order()))
+        arrows = [a for a in walk_arrows(pv.geometry, pv.tree, seq) if a is not None]
+        segs = [_segments(a) for a in arrows]
+        for i in range(len(segs)):
+            for j in range(i + 1, len(segs)):
+                for p, q in segs[i]:
+                    for r_, s in segs[j]:
+                        assert not _cross(p, q, r_, s), (o, i, j)
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_every_arrow_is_long_enough_to_show_its_direction(shape):
+    import math
+
+    v = orders.plot_orders(SHAPES[shape]())
+    for o, pv in v.views.items():
+        for arr in pv.path_arrows:
+            verts = arr.get_path().vertices
+            # the last leg carries the head: at least a marker wide, in layout points
+            (x0, y0), (x1, y1) = verts[-2], verts[-1]
+            assert math.hypot(x1 - x0, y1 - y0) >= 0.5 * pv.geometry.marker, o
+
+
+def test_legend_lists_only_states_that_occur():
+    from cgiter_edu.trace import CgroupState
+
+    v = orders.plot_orders(shapes.balanced(2, 3))      # no dead cgroup in it
+    labels = [t.get_text() for t in v.legend_ax.get_legend().get_texts()]
+    from cgiter_edu.viz.style import STATE_LABELS
+
+    assert STATE_LABELS[CgroupState.DEAD] not in labels
+    assert STATE_LABELS[CgroupState.DELIVERED] in labels

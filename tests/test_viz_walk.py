@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 from vizkit import CASES, make_trace, some_steps  # noqa: E402
 
-from cgiter_edu import shapes  # noqa: E402
+from cgiter_edu import Order, shapes  # noqa: E402
 from cgiter_edu.trace import CgroupState, EventKind  # noqa: E402
 from cgiter_edu.viz import analysis, style, walk  # noqa: E402
 
@@ -120,3 +120,61 @@ def test_captions_elide_long_paths_so_they_fit_the_slide():
     longest = max(len(describe_step(t, s)) for s in shows)
     assert longest <= 110, longest
     assert any("/.../cri-containerd-" in describe_step(t, s) for s in shows)
+
+
+def test_caption_counts_steps_from_0_like_the_step_flag():
+    _res, tr = make_trace(order=Order.DESCENDANTS_POST)
+    v = walk.plot_walk(tr, step=12)
+    n = len(tr.events)
+    assert v.caption.get_text().startswith(f"step 12/{n - 1}: ")
+    assert v.caption_text == v.caption.get_text()
+    v.update(0)
+    assert v.caption.get_text().startswith(f"step 0/{n - 1}: read() #1")
+
+
+def test_legend_lists_the_states_that_occur_and_only_those():
+    _res, tr = make_trace(order=Order.DESCENDANTS_POST)
+    v = walk.plot_walk(tr, step=12)
+    labels = [t.get_text() for t in v.legend.get_texts()]
+    want = {style.STATE_LABELS[s] for s in set(tr.states(12).values())}
+    assert set(labels) == want
+    assert style.STATE_LABELS[CgroupState.LOST] not in labels
+    end = walk.plot_walk(tr)
+    assert [t.get_text() for t in end.legend.get_texts()] == [
+        style.STATE_LABELS[s] for s in CgroupState if s in set(tr.states(None).values())]
+
+
+def test_paint_colours_any_states_the_caller_gives():
+    _res, tr = make_trace(order=Order.DESCENDANTS_PRE,
+                          stop_id=shapes.systemd_host().id_of("/system.slice"))
+    v = walk.plot_walk(tr)
+    states = {c: (CgroupState.NEVER if s is CgroupState.UNREACHED else s)
+              for c, s in tr.states(None).items()}
+    v.paint(states)
+    for c, s in states.items():
+        assert v.colors()[c] == pytest.approx(to_rgba(style.STATE_COLORS[s]))
+
+
+def test_a_list_column_that_continues_a_subtree_says_which():
+    _res, tr = make_trace(order=Order.DESCENDANTS_POST)
+    v = walk.plot_walk(tr, view="list")
+    g = v.geometry
+    cols = sorted(set(g.column.values()))
+    assert len(cols) > 1
+    heads = [t.get_text() for t in v.headers]
+    # each column whose first row's parent sits in an earlier column names that parent
+    want = []
+    for c in cols[1:]:
+        first = min((cid for cid, cc in g.column.items() if cc == c), key=lambda x: -g.xy[x][1])
+        p = v.tree.parent[first]
+        if p is not None and g.column[p] != c:
+            want.append(v.tree.names[p])
+    assert len(heads) == len(want) > 0
+    for h, name in zip(heads, want, strict=True):      # the path, shortened to fit
+        assert h.startswith("continued from ") and h.endswith("/" + name)
+    fig = v.figure
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    ax_top = v.ax.get_window_extent(r).y1
+    for t in v.headers:                                # inside the axes, under the caption
+        assert t.get_window_extent(r).y1 <= ax_top + 1

@@ -19,7 +19,7 @@ Example::
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -42,6 +42,9 @@ class Geometry:
     marker: float                      # marker diameter (points at scale 1)
     number_font: float
     column: dict[int, int] | None = None    # list view: which column each cgroup is in
+    #: list view: ``(x, y, text)`` over each column that continues a subtree begun in an
+    #: earlier one, naming the parent its open lines come from
+    headers: list[tuple[float, float, str]] = field(default_factory=list)
 
 
 def tree_geometry(tree: Tree, labels: dict[int, str]) -> Geometry:
@@ -123,8 +126,141 @@ def list_geometry(tree: Tree, labels: dict[int, str], aspect: float) -> Geometry
             xp = colx[col_of[v]] + depth[p] * indent + m / 2
             ytop = row * 0.5
         segs.append([(xp, ytop), (xp, yv), (xv - m / 2, yv)])
+    headers = []
+    for c in range(1, len(colw)):
+        first = order[c * per]
+        p = tree.parent[first]
+        if p is None or col_of[p] == c:
+            continue
+        path = tree.paths.get(p) or tree.names.get(p, str(p))
+        text = f"continued from {path}"
+        limit = len(path)
+        while text_width(text, HEADER_FONT * fs) > colw[c] - 0.5 * fs and limit > 8:
+            limit -= 2
+            text = f"continued from {_short(path, limit)}"
+        headers.append((float(colx[c]), row * 0.5 + 0.2 * fs, text))
     lx = {v: (xy[v][0] + m / 2 + pad, xy[v][1]) for v in xy}
     x1 = max(lx[v][0] + widths[v] for v in xy)
     y0 = min(y for _, y in xy.values()) - row / 2
-    return Geometry("list", xy, segs, lx, "left", (0.0, y0, x1, row / 2), m, fn, col_of)
+    top = row / 2 + (1.3 * HEADER_FONT * fs if headers else 0.0)
+    return Geometry("list", xy, segs, lx, "left", (0.0, y0, x1, top), m, fn, col_of, headers)
 
+
+#: list view: the column headers' font size, relative to the labels'
+HEADER_FONT = 0.8
+
+
+def _short(path: str, limit: int) -> str:
+    from .analysis import short_path
+
+    return short_path(path, limit)
+
+
+
+#: how a path arrow is drawn: vertices in layout points, and Path codes
+#: (1 = move to, 2 = line to, 3 = quadratic curve control/end point)
+ArrowPath = tuple[list[tuple[float, float]], list[int]]
+
+
+def walk_arrows(g: Geometry, tree: Tree, seq: list[int]) -> list[ArrowPath | None]:
+    """The path of a walk through a tree drawing: one arrow from each cgroup of ``seq``
+    (the visiting order) to the next, routed so that arrows do not cross each other
+    and each head is clearly visible:
+
+    * to a neighbouring sibling: a shallow arc *below* the two markers (a sibling hop
+      only follows a leaf, or ends at one, so nothing else is drawn there);
+    * to a child or to the parent: along the tree's edge (down to the bus line,
+      along it, down into the child; or the other way up);
+    * up to the next sibling of an ancestor (pre-order, after a subtree): up the gap
+      right of the subtree just done, level by level, into the target's left side;
+    * down to the first leaf of the next subtree (post-order): across at the level
+      it leaves, then down the gap left of that subtree, into the target's left side;
+    * anything else: straight, edge to edge.
+
+    ``None`` for a pair that is not in the same list column (the numbers say it).
+
+    >>> from cgiter_edu.viz.layout import Tree
+    >>> t = Tree.from_parents({1: None, 2: 1, 3: 2, 4: 3, 5: 1})
+    >>> g = tree_geometry(t, {})
+    >>> [len(a[0]) for a in walk_arrows(g, t, [1, 2, 3, 4, 5])]  # down x3, up the gap
+    [4, 2, 2, 6]
+    """
+    r = g.marker / 2
+    col = g.column or {}
+    depth = tree.depth()
+    rows: dict[int, list[int]] = {}
+    for v in sorted(g.xy, key=lambda v: g.xy[v][0]):
+        rows.setdefault(depth[v], []).append(v)
+    place = {v: i for row in rows.values() for i, v in enumerate(row)}
+    level_y = {d: g.xy[row[0]][1] for d, row in rows.items()}
+    jog = 0.45 * BASE_FONT
+
+    def ancestor(v: int, d: int) -> int:
+        while depth[v] > d:
+            v = tree.parent[v]  # type: ignore[assignment]
+        return v
+
+    def gap(v: int, right: bool) -> float:
+        """x in the gap beside v's marker (halfway to its neighbour on that side, at most
+        a little more than a marker away)."""
+        row, i = rows[depth[v]], place[v]
+        j = i + 1 if right else i - 1
+        x = g.xy[v][0]
+        off = r + 0.6 * BASE_FONT
+        if 0 <= j < len(row):
+            off = min(off, abs(g.xy[row[j]][0] - x) / 2)
+        return x + off if right else x - off
+
+    out: list[ArrowPath | None] = []
+    c45 = math.cos(math.radians(45))
+    for a, b in zip(seq, seq[1:], strict=False):
+        if a not in g.xy or b not in g.xy or col.get(a) != col.get(b):
+            out.append(None)
+            continue
+        (xa, ya), (xb, yb) = g.xy[a], g.xy[b]
+        pa, pb = tree.parent.get(a), tree.parent.get(b)
+        da, db = depth[a], depth[b]
+        if g.kind == "tree" and (pb == a or pa == b):          # along the tree's edge
+            p, c = (a, b) if pb == a else (b, a)
+            (xp, yp), (xc, yc) = g.xy[p], g.xy[c]
+            ybus = (yp + yc) / 2
+            pts = [(xp, yp - r), (xp, ybus), (xc, ybus), (xc, yc + r)]
+            if abs(xp - xc) < 1e-9:
+                pts = [pts[0], pts[-1]]
+            if p == b:
+                pts.reverse()
+            out.append((pts, [1] + [2] * (len(pts) - 1)))
+        elif g.kind == "tree" and pa is not None and pa == pb:          # siblings
+            s = 1.0 if xb > xa else -1.0
+            p0 = (xa + s * r * c45, ya - r * c45)
+            p1 = (xb - s * r * c45, yb - r * c45)
+            sag = min(0.35 * abs(xb - xa), 0.9 * BASE_FONT)
+            out.append(([p0, ((p0[0] + p1[0]) / 2, p0[1] - 2 * sag), p1], [1, 3, 3]))
+        elif g.kind == "tree" and db < da and xb > xa:         # up past a finished subtree
+            x = gap(a, True)
+            pts = [(xa + r, ya), (x, ya)]
+            for d in range(da - 1, db, -1):       # from level d + 1 up to level d
+                y = level_y[d + 1] + r + jog
+                pts.append((x, y))
+                x = gap(ancestor(a, d), True)
+                pts.append((x, y))
+            if x < xb - r - 0.3 * BASE_FONT:      # up beside it, then into its left side
+                pts += [(x, yb), (xb - r, yb)]
+            else:                                 # it sits above the subtree: from below
+                pts += [(x, level_y[db + 1] + r + jog), (xb, yb - r)]
+            out.append((pts, [1] + [2] * (len(pts) - 1)))
+        elif g.kind == "tree" and db > da and xb > xa:         # down into the next subtree
+            x = gap(ancestor(b, da + 1), False)
+            pts = [(xa + r, ya), (x, ya)]
+            for d in range(da + 1, db):           # from level d down to level d + 1
+                y = level_y[d + 1] + r + jog
+                pts.append((x, y))
+                x = gap(ancestor(b, d + 1), False)
+                pts.append((x, y))
+            pts += [(x, yb), (xb - r, yb)]
+            out.append((pts, [1] + [2] * (len(pts) - 1)))
+        else:
+            dd = math.hypot(xb - xa, yb - ya) or 1.0
+            ux, uy = (xb - xa) / dd, (yb - ya) / dd
+            out.append(([(xa + ux * r, ya + uy * r), (xb - ux * r, yb - uy * r)], [1, 2]))
+    return out

@@ -27,14 +27,27 @@ from cgiter_edu.kernel.cgroup_iter import Order
 from cgiter_edu.names import ORDER_FUNCTIONS
 from cgiter_edu.trace import CgroupState, Trace
 
-from .analysis import cgroup_name
+from .analysis import cgroup_name, short_path
 from .layout import tree_of
 from .scenes import order_traces
 from .style import SLIDE_SIZE, slide_style, state_legend_handles
-from .view import View
+from .view import View, ax_size_pt
 from .walk import WalkView, states_shown
 
 __all__ = ["OrdersView", "plot_orders"]
+
+
+#: the panel subtitles' font: monospace, so width = characters x this x size
+_MONO_EM = 0.602
+_SUB_FONT = 12
+
+
+def _subtitle(tr: Trace, order: int, width_pt: float) -> str:
+    """``from <start>: <kernel function>``, the start's path shortened to fit the panel."""
+    fn = ORDER_FUNCTIONS.get(order, "")
+    path = tr.cgroups[tr.start][0] if tr.start in tr.cgroups else cgroup_name(tr, tr.start)
+    room = int(width_pt / (_MONO_EM * _SUB_FONT)) - len(f"from : {fn}")
+    return f"from {short_path(path, max(room, 12))}: {fn}"
 
 
 class OrdersView(View):
@@ -59,11 +72,10 @@ class OrdersView(View):
                 v = WalkView(tr, None, ax, labels=labels, numbers="visit", legend=False,
                              title=False, caption=False, path=path, max_scale=1.1,
                              min_font=8.0)
-                tt = cgroup_name(tr, tr.start)
                 ax.set_title(f"{Order(o).name}\n", loc="left", fontsize=18,
                              fontweight="bold", pad=4)
-                ax.text(0, 1.0, f"from {tt}: {ORDER_FUNCTIONS.get(o, '')}",
-                        transform=ax.transAxes, fontsize=12, family="DejaVu Sans Mono",
+                ax.text(0, 1.0, _subtitle(tr, o, ax_size_pt(ax)[0]),
+                        transform=ax.transAxes, fontsize=_SUB_FONT, family="DejaVu Sans Mono",
                         va="bottom", ha="left", color="#444444")
                 self.views[o] = v
             self.legend_ax = None

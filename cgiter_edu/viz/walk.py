@@ -25,7 +25,6 @@ Example::
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -39,7 +38,7 @@ from cgiter_edu.kernel.cgroup_iter import Order
 from cgiter_edu.trace import CgroupState, EventKind, Trace
 
 from .analysis import cgroup_name, first_reached, frame_caption
-from .geometry import Geometry, list_geometry, tree_geometry
+from .geometry import HEADER_FONT, Geometry, list_geometry, tree_geometry, walk_arrows
 from .layout import icicle_layout, tree_of
 from .style import COLORS, STATE_COLORS, PathText, slide_style, state_legend_handles, text_color_on
 from .view import BASE_FONT, DARK, MIN_FONT, View, ax_size_pt, new_axes, text_width
@@ -223,6 +222,9 @@ class WalkView(View):
                     lx, ly = g.label_xy[v]
                     self.labels.append(ax.text(lx, ly, txt, ha=g.label_ha, va="center_baseline",
                                                fontsize=fl, zorder=4, color=DARK))
+        self.headers = [ax.text(x, y, txt, ha="left", va="bottom", fontsize=HEADER_FONT * fl,
+                                zorder=4, color="#666666", style="italic")
+                        for x, y, txt in g.headers] if fl * HEADER_FONT >= MIN_FONT else []
         if fn < MIN_FONT:
             self.numbers_mode = None
             self.numbers.set_visible(False)
@@ -263,25 +265,21 @@ class WalkView(View):
         self.numbers_mode = None
 
     def _draw_path(self) -> None:
-        g = self.geometry
-        reached = first_reached(self.trace)
-        seq = [v for v in reached if v in g.xy]
         from matplotlib.patches import FancyArrowPatch
+
+        reached = first_reached(self.trace)
+        seq = [v for v in reached if v in self.geometry.xy]
         self.path_arrows = []
         self._arrow_at: list[int] = []          # the step at which each arrow's head is reached
-        r = g.marker / 2
-        col = g.column or {}
-        for va, vb in zip(seq, seq[1:], strict=False):
-            if col.get(va) != col.get(vb):
-                continue                    # a jump between list columns: the numbers say it
-            (xa, ya), (xb, yb) = g.xy[va], g.xy[vb]
-            d = math.hypot(xb - xa, yb - ya) or 1.0
-            a = (xa + (xb - xa) * r / d, ya + (yb - ya) * r / d)
-            b = (xb - (xb - xa) * r / d, yb - (yb - ya) * r / d)
-            arr = FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=12 * self.scale,
-                                  color=COLORS["path"], lw=1.6 * self.scale, alpha=0.75,
-                                  connectionstyle=f"arc3,rad={0.6 if abs(ya - yb) < 1e-6 else 0.25}",
-                                  zorder=2.5)
+        s = self.scale
+        for vb, arrow in zip(seq[1:], walk_arrows(self.geometry, self.tree, seq), strict=True):
+            if arrow is None:
+                continue
+            verts, codes = arrow
+            arr = FancyArrowPatch(path=Path(verts, codes), arrowstyle="-|>",
+                                  mutation_scale=max(7.0, 15 * s), color=COLORS["path"],
+                                  lw=max(1.0, 1.8 * s), alpha=0.85, zorder=2.5,
+                                  joinstyle="round", capstyle="round")
             self.ax.add_patch(arr)
             self.path_arrows.append(arr)
             self._arrow_at.append(reached[vb])
