@@ -330,3 +330,51 @@ def test_a_fast_slider_drops_frames_and_ends_on_the_last():
     f = ex.frame                                   # flushes
     assert f.step == 39 and f.png == fresh.frame.png
     assert ex.frames_drawn - before < 40
+
+
+def test_explore_without_voila_says_how_to_install(monkeypatch, capsys):
+    import importlib.util
+
+    from cgiter_edu import cli
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "voila" else real(name, *a))
+    assert cli.main(["explore"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == ("cgiter-edu explore: Voila is not installed; install the extra: "
+                           "pip install -e '.[explore]'")
+
+
+@pytest.mark.slow
+def test_explore_serves_the_explorer_and_cleans_up():
+    """cgiter-edu explore: Voila on 127.0.0.1, the URL printed with a token, the page
+    answers; SIGTERM stops Voila and its kernel (no process left behind)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    pytest.importorskip("voila")
+    p = subprocess.Popen([sys.executable, "-m", "cgiter_edu.cli", "explore"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    try:
+        line = p.stdout.readline()
+        assert line.startswith("the explorer is at http://127.0.0.1:"), line
+        url = line.split()[-1]
+        assert "?token=" in url
+        with urllib.request.urlopen(url, timeout=60) as r:
+            page = r.read().decode()
+        assert r.status == 200 and "voila" in page
+        with urllib.request.urlopen(url.split("?")[0], timeout=30) as r:
+            assert "/login" in r.geturl()                      # the token is required
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(30) == 0
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+    # Voila is gone with it: nothing answers on its port any more
+    with pytest.raises(OSError):
+        urllib.request.urlopen(url.split("?")[0], timeout=5)

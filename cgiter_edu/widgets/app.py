@@ -95,16 +95,17 @@ def cmd_explore(args: argparse.Namespace) -> int:
     token = "" if args.no_token else secrets.token_hex(16)
     with tempfile.TemporaryDirectory(prefix="cgiter-explore-") as d:
         nb = write_notebook(d)
+        log_path = Path(d) / "voila.log"       # a file, not a pipe: a full pipe blocks Voila
+        log = open(log_path, "wb")
         proc = subprocess.Popen(voila_command(nb, port, token), cwd=d, start_new_session=True,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}/" + (f"?token={token}" if token else "")
         old_term = signal.signal(signal.SIGTERM, _exit_on_term)   # clean up on SIGTERM too
         try:
             try:
                 wait_ready(f"http://127.0.0.1:{port}/", proc)
             except (RuntimeError, TimeoutError) as e:
-                err = proc.stderr.read().decode(errors="replace")[-400:] \
-                    if proc.poll() is not None and proc.stderr else ""
+                err = log_path.read_bytes().decode(errors="replace")[-400:]
                 raise CliError(f"Voila did not start: {e}. {err.strip()}") from None
             print(f"the explorer is at {url}", flush=True)
             print("(Ctrl-C stops it)", file=sys.stderr, flush=True)
@@ -119,6 +120,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
             signal.signal(signal.SIGTERM, old_term)
+            log.close()
     return 0
 
 
