@@ -91,7 +91,8 @@ def run(h: Hierarchy, prog: Callable[[Any], int], order: Order | int = Order.DES
         start: str | CgroupFd | int | None = None, *, cgroup_id: int | None = None,
         read_size: int | Sequence[int] = 131072, kernel: KernelConfig | None = None,
         trace: bool = False, extra_reads: int = 2, max_reads: int = 1_000_000,
-        after_create: Callable[[], None] | None = None) -> RunResult:
+        after_create: Callable[[], None] | None = None,
+        between_reads: Callable[[], None] | None = None) -> RunResult:
     """Attach ``prog``, create one iterator file and read it like ``cat`` would.
 
     ``start``: a path (an fd is opened on it for the attach and closed after), a
@@ -99,7 +100,9 @@ def run(h: Hierarchy, prog: Callable[[Any], int], order: Order | int = Order.DES
     neither: the root; both: EINVAL, as the kernel says.  Reads of ``read_size`` (or of
     each size of a list in turn) go on until the first one that gives 0 or an error,
     then ``extra_reads`` more.  ``after_create`` runs between creating the iterator
-    file and the first read (to remove or make cgroups then, as the recorded walks do).
+    file and the first read (to remove or make cgroups then, as the recorded walks do);
+    ``between_reads`` before every read() but the first (to let another thread finish
+    what it does while the walk has dropped ``cgroup_mutex``).
     A program that raises makes this raise :class:`BpfProgramError` with the run so far
     (its trace ends where the program raised) as ``err.result``.
     """
@@ -126,8 +129,17 @@ def run(h: Hierarchy, prog: Callable[[Any], int], order: Order | int = Order.DES
         res.trace = f.trace
         if after_create is not None:
             after_create()
+        read = f.read
+        if between_reads is not None:
+            calls = [0]
+
+            def read(n: int) -> bytes:
+                if calls[0]:
+                    between_reads()
+                calls[0] += 1
+                return f.read(n)
         try:
-            res.reads = read_session(f.read, sizes, extra_reads, max_reads)
+            res.reads = read_session(read, sizes, extra_reads, max_reads)
         except BpfProgramError as e:
             e.result = res        # the walk so far: its trace ends where the program raised
             raise

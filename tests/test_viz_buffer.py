@@ -75,3 +75,14 @@ def test_buffer_read_results_listed_as_the_reads_returned():
     assert v.read_labels() == want
 
 
+
+
+def test_buffer_legend_lists_only_the_kinds_of_byte_shown():
+    _res, tr = make_trace(shapes.balanced(2, 30), rec=64)
+    v = buffer.plot_buffer(tr)                   # all copied, one record rolled back
+    labels = [t.get_text() for t in v.legend.get_texts()]
+    assert labels == ["copied to user space", "rolled back", "never usable"]
+    first_show = tr.of_kind(EventKind.SHOW)[0].step
+    v2 = buffer.plot_buffer(tr, step=first_show)  # one record, still in the buffer
+    labels = [t.get_text() for t in v2.legend.get_texts()]
+    assert labels == ["in the buffer", "free", "never usable"]

@@ -33,3 +33,40 @@ def test_mutex_lane_replays_lock_unlock_and_the_waiting_writer():
     assert v.cursor.get_visible()
 
 
+
+
+def test_the_writer_scene_is_one_run_and_the_same_every_time():
+    from cgiter_edu import shapes
+
+    kinds = []
+    for _ in range(3):
+        tr = scenes.writer_waits(shapes.systemd_host(), mkdir="/new.slice", read_size=1024)
+        kinds.append([(e.kind, e.cgroup, e.note) for e in tr])
+        acq = tr.of_kind(EventKind.ACQUIRED)[0].step
+        nxt = [e.step for e in tr.of_kind(EventKind.READ) if e.step > acq]
+        waits = [e for e in tr.of_kind(EventKind.WAIT)]
+        assert [w.note for w in waits] == ["mkdir /new.slice"]     # the reader never waits
+        assert nxt and acq < nxt[0]
+    assert kinds[0] == kinds[1] == kinds[2]
+
+
+def test_run_calls_between_reads_before_every_read_but_the_first():
+    from cgiter_edu import Order, programs, run, shapes
+
+    calls = []
+    res = run(shapes.systemd_host(), programs.Record(rec_bytes=64), Order.DESCENDANTS_PRE,
+              read_size=512, between_reads=lambda: calls.append(1))
+    assert len(calls) == len(res.reads) - 1 > 0
+
+
+def test_the_walk_end_is_marked_on_the_read_lane_only():
+    from cgiter_edu import shapes
+
+    tr = scenes.writer_waits(shapes.systemd_host(), mkdir="/new.slice", read_size=1024)
+    v = mutex.plot_mutex(tr)
+    y_read = v.lanes.index("read() calls")
+    y_read = len(v.lanes) - 1 - y_read
+    dashed = [ln for ln in v.ax.lines if ln.get_linestyle() == "--"]
+    assert dashed
+    for ln in dashed:                       # it does not cross the mutex or writer lanes
+        assert min(ln.get_ydata()) >= y_read - 0.5

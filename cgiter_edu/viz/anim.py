@@ -44,8 +44,8 @@ from cgiter_edu.trace import EventKind, Trace
 
 from .analysis import result_text
 from .buffer import BufferStrip
-from .style import SLIDE_SIZE, PathText, slide_style
-from .walk import WalkView
+from .style import SLIDE_SIZE, PathText, slide_style, state_legend_handles
+from .walk import WalkView, states_shown
 
 __all__ = ["Animator", "animate", "save_animation", "frame_steps", "ffmpeg_available",
            "ProgressBar"]
@@ -137,7 +137,7 @@ class Animator:
             ax_buf = fig.add_axes((0.03, 0.025, 0.66, 0.17))
             self.walk = WalkView(trace, None, ax_tree, legend=False, **walk_kwargs)
             self.walk.legend = fig.legend(
-                handles=_legend_handles(), loc="upper left", bbox_to_anchor=(0.725, 0.86),
+                handles=state_legend_handles(states_shown(trace, self.steps)), loc="upper left", bbox_to_anchor=(0.725, 0.86),
                 fontsize=16, title="cgroup state", title_fontsize=18, labelspacing=0.9,
                 alignment="left")
             self.buffer = BufferStrip(trace, None, ax_buf)
@@ -180,10 +180,7 @@ class Animator:
     # -- fast frames -----------------------------------------------------------------
     def dynamic_artists(self) -> list[Any]:
         """The artists a frame changes; everything else is drawn once as background."""
-        w = self.walk
-        return [*getattr(w, "path_arrows", []), w.nodes, w.numbers, w.caption,
-                *self.buffer.bars.values(),
-                *([self.buffer.text] if self.buffer.text is not None else []), self.reads]
+        return [*self.walk.artists(), *self.buffer.artists(), self.reads]
 
     def frames(self, dpi: float = 80) -> Iterator[np.ndarray]:
         """Render every frame as an RGBA array: the static parts are drawn once, then
@@ -389,11 +386,6 @@ def _player_html(frames: Iterable[np.ndarray], fps: float, bar: ProgressBar | No
                           frames=json.dumps(uris), interval=int(round(1000 / fps)))
     return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
             "<title>cgroup_iter walk</title></head><body>\n" + body + "\n</body></html>\n")
-
-
-def _legend_handles() -> list:
-    from .style import state_legend_handles
-    return state_legend_handles()
 
 
 def animate(trace: Trace, steps: Sequence[int] | None = None, **kwargs: Any) -> Animator:

@@ -138,19 +138,34 @@ class BufferView(View):
                 self.reads_text = ax.text(1.03, 1.0, "", transform=ax.transAxes, fontsize=16,
                                           ha="left", va="top", family="DejaVu Sans Mono",
                                           linespacing=1.5)
-                from matplotlib.patches import Patch
-                handles = [Patch(facecolor=COLORS["copied"], label="copied to user space"),
-                           Patch(facecolor=COLORS["buffered"], label="in the buffer"),
-                           Patch(facecolor="none", edgecolor=COLORS["rollback"], hatch="///",
-                                 label="rolled back"),
-                           Patch(facecolor=COLORS["page"], edgecolor="#BBBBBB", label="free"),
-                           Patch(facecolor=COLORS["unusable"], label="never usable")]
-                self.legend = ax.legend(handles=handles, loc="lower left",
-                                        bbox_to_anchor=(1.02, -0.02), fontsize=15,
-                                        frameon=False)
         self.step: int | None = None
         self.state: BufferState | None = None
+        self.legend = None
         self.update(step)
+        if reads:
+            with slide_style():
+                self.legend = ax.legend(handles=self._legend_handles(), loc="lower left",
+                                        bbox_to_anchor=(1.02, -0.02), fontsize=15,
+                                        frameon=False)
+
+    def _legend_handles(self) -> list[Any]:
+        """One patch per kind of byte the picture shows at its step (no others)."""
+        from matplotlib.patches import Patch
+
+        bc = self.byte_counts()
+        st = self.state
+        ghost = (st.ghost[1] - st.ghost[0]) if st is not None and st.ghost else 0
+        count = st.count if st is not None else 0
+        kinds = [
+            (bc["copied"] > 0, Patch(facecolor=COLORS["copied"], label="copied to user space")),
+            (bc["buffered"] > 0, Patch(facecolor=COLORS["buffered"], label="in the buffer")),
+            (bc["ghost"] > 0, Patch(facecolor="none", edgecolor=COLORS["rollback"],
+                                    hatch="///", label="rolled back")),
+            (count + ghost < self.size - 1, Patch(facecolor=COLORS["page"],
+                                                  edgecolor="#BBBBBB", label="free")),
+            (True, Patch(facecolor=COLORS["unusable"], label="never usable")),
+        ]
+        return [h for shown, h in kinds if shown]
 
     def _typical_record(self) -> int:
         sizes = [e.count_after - e.count_before for e in self.trace.events

@@ -135,12 +135,14 @@ def list_geometry(tree: Tree, labels: dict[int, str], aspect: float) -> Geometry
         path = tree.paths.get(p) or tree.names.get(p, str(p))
         text = f"continued from {path}"
         limit = len(path)
-        while text_width(text, HEADER_FONT * fs) > colw[c] - 0.5 * fs and limit > 8:
+        room = colw[c] - 0.5 * fs if c < len(colw) - 1 else float("inf")   # the last: all
+        while text_width(text, HEADER_FONT * fs) > room and limit > 8:
             limit -= 2
             text = f"continued from {_short(path, limit)}"
         headers.append((float(colx[c]), row * 0.5 + 0.2 * fs, text))
     lx = {v: (xy[v][0] + m / 2 + pad, xy[v][1]) for v in xy}
-    x1 = max(lx[v][0] + widths[v] for v in xy)
+    x1 = max([lx[v][0] + widths[v] for v in xy]
+             + [x + text_width(t, HEADER_FONT * fs) for x, _y, t in headers])
     y0 = min(y for _, y in xy.values()) - row / 2
     top = row / 2 + (1.3 * HEADER_FONT * fs if headers else 0.0)
     return Geometry("list", xy, segs, lx, "left", (0.0, y0, x1, top), m, fn, col_of, headers)

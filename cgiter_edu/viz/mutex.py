@@ -134,7 +134,7 @@ class MutexView(View):
                                                  lw=2, zorder=3))
             for s_, reason in sp.ends:
                 xe = float(x[min(s_, n)])
-                ax.plot([xe, xe], [y_mx - h / 2, y_read + h / 2 + 0.1], color=OKABE_ITO["orange"],
+                ax.plot([xe, xe], [y_read - h / 2, y_read + h / 2 + 0.1], color=OKABE_ITO["orange"],
                         lw=2.5, ls="--", zorder=4)
                 ax.text(xe, y_read + h / 2 + 0.12, "walk ends: " + reason.replace("_", " "),
                         fontsize=14, color="#9A6700", ha="center", va="bottom")

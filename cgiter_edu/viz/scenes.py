@@ -33,13 +33,13 @@ def writer_waits(h: Any = None, order: int = 2, at: str | None = None,
 
     The program starts the writer thread when it reaches ``at`` (default: the
     third cgroup it sees) and goes on only once the writer is waiting; the
-    reader joins the writer before its next read(), so the trace is the same
+    reader lets the writer finish before its next read(), so the trace is the same
     every time.  ``mkdir`` defaults to a new cgroup under the root; ``prog``
     (default ``Record(rec_bytes)``) is the BPF program, ``start`` the start path.
     If the writer's mkdir fails (a relative path, no parent), its ``OSError`` is
-    raised here once the walk is over.
+    raised here once the walk is over.  The walk is one :func:`cgiter_edu.run`.
     """
-    from cgiter_edu import KernelConfig, Order, attach, programs, shapes
+    from cgiter_edu import KernelConfig, Order, programs, run, shapes
 
     h = shapes.systemd_host() if h is None else h
     kernel = kernel if kernel is not None else KernelConfig.preset("7.0")
@@ -51,12 +51,11 @@ def writer_waits(h: Any = None, order: int = 2, at: str | None = None,
             i += 1
             mkdir = f"/new-cgroup-{i}"
     state: dict[str, Any] = {"seen": 0, "thread": None, "error": None}
-    holder: dict[str, Any] = {}
 
     def writer() -> None:
         try:
             h.mkdir(mkdir)
-        except OSError as e:            # raised in the caller's thread after the walk
+        except OSError as e:                      # reported by the reader, not the thread
             state["error"] = e
 
     def walker(ctx: Any) -> int:
@@ -67,7 +66,7 @@ def writer_waits(h: Any = None, order: int = 2, at: str | None = None,
                 th = threading.Thread(target=writer, name="writer", daemon=True)
                 state["thread"] = th
                 th.start()
-                tr = holder["file"].trace
+                tr = ctx.meta.seq.tracer.trace
                 deadline = time.monotonic() + 5.0
                 while not any(e.kind is EventKind.WAIT for e in tr.events):
                     if not th.is_alive() or time.monotonic() > deadline:   # failed, stuck
@@ -75,31 +74,19 @@ def writer_waits(h: Any = None, order: int = 2, at: str | None = None,
                     time.sleep(0.001)
         return rec(ctx)
 
-    fd = h.open(start) if start is not None else None
-    try:
-        link = attach(h, walker, Order(order), cgroup_fd=fd, kernel=kernel)
-    finally:
-        if fd is not None:
-            fd.close()
-    f = link.create(trace=True)
-    holder["file"] = f
-    try:
-        while True:
-            try:
-                data = f.read(read_size)
-            except OSError:
-                break
-            th = state["thread"]
-            if th is not None:
-                th.join(5.0)
-            if not data:
-                break
-        if state["error"] is not None:
-            raise state["error"]
-        return f.trace
-    finally:
-        f.close()
-        link.close()
+    def let_the_writer_finish() -> None:
+        th = state["thread"]
+        if th is not None:
+            th.join(5.0)
+
+    res = run(h, walker, Order(order), start, read_size=read_size, kernel=kernel, trace=True,
+              extra_reads=0, between_reads=let_the_writer_finish)
+    let_the_writer_finish()
+    if state["error"] is not None:
+        raise state["error"]
+    if res.trace is None:
+        raise OSError(res.attach_errno, f"attach: {res.attach_error}")
+    return res.trace
 
 
 def truncated_walk(h: Any = None, rec_bytes: int = 3000, read_size: int = 1 << 20,
