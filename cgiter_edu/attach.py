@@ -66,7 +66,9 @@ def parse_order(value: str | int) -> Order | int:
 
 
 def _valid_order(order: int, kernel: KernelConfig) -> bool:
-    return order in (1, 2, 3, 4) or (order == 5 and kernel.has_children_order)
+    return (order in (Order.SELF_ONLY, Order.DESCENDANTS_PRE, Order.DESCENDANTS_POST,
+                      Order.ANCESTORS_UP)
+            or (order == Order.CHILDREN and kernel.has_children_order))
 
 
 def _oserror(code: int, detail: str) -> OSError:

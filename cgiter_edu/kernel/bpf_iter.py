@@ -206,11 +206,6 @@ def IS_ERR(p: Any) -> bool:
     return p.__class__ is int
 
 
-def IS_ERR_OR_NULL(p: Any) -> bool:
-    """``IS_ERR_OR_NULL()`` (include/linux/err.h)."""
-    return p is None or p.__class__ is int
-
-
 def bpf_seq_read(file: IterFile, buf: bytearray, size: int) -> int:
     """``bpf_seq_read()`` (kernel/bpf/bpf_iter.c): one read() of an iterator file.
 
@@ -290,7 +285,7 @@ def bpf_seq_read(file: IterFile, buf: bytearray, size: int) -> int:
                 # "buggy seq_file .next function %ps did not updated position index"
                 seq.index += 1
 
-            if IS_ERR_OR_NULL(p):
+            if p is None or p.__class__ is int:         # IS_ERR_OR_NULL(p)
                 break
 
             # got a valid next object, increase seq_num
