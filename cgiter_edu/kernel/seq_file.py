@@ -1,6 +1,11 @@
 """The seq_file buffer (``fs/seq_file.c``) and the helpers a BPF iterator writes with
 (``bpf_seq_printf``/``bpf_seq_write``, ``kernel/trace/bpf_trace.c``).
 
+The kernel file's header: "helper functions for making synthetic files from sequences
+of records" (Al Viro, 2001).  A seq_file holds one buffer; ``show()`` appends records
+to it and ``read()`` hands them out; the BPF iterator uses the buffer with its own read
+loop (``bpf_seq_read``, kernel/bpf/bpf_iter.c).
+
 The rule every number in cgroup_iter comes from is in :func:`seq_write`: bytes
 are appended only if ``count + len < size`` -- strictly less -- so a buffer of
 ``PAGE_SIZE << 3`` = 32768 bytes holds at most 32767.  Otherwise the buffer is
