@@ -816,3 +816,69 @@ def test_a_program_returning_other_than_0_or_1_is_refused(require_live, tmp_path
     with pytest.raises(BpfProgramError, match=r"returned -?\d+ on cgroup / \(id 1\).*"
                                               r"should have been in \[0, 1\]"):
         attach(h, lambda ctx: ret, Order.DESCENDANTS_PRE).create().read(4096)
+
+
+SPIN_PROG = """
+#include "cgiter_vmlinux.h"
+#include <bpf/bpf_helpers.h>
+char _license[] SEC("license") = "GPL";
+volatile __u64 spins;
+static long spin_cb(__u64 i, void *ctx) { spins++; return 0; }
+SEC("iter/cgroup")
+int cgroup_spin(struct bpf_iter__cgroup *ctx)
+{
+	if (ctx->cgroup)
+		bpf_loop(1 << 23, spin_cb, 0, 0);	/* a long walk: cgroup_mutex held */
+	return 0;
+}
+"""
+
+
+def test_cgroup_mutex_is_taken_by_the_walk_and_mkdir_not_by_attach(require_live, tmp_path):
+    """During a read() whose program runs long (cgroup_mutex held by
+    cgroup_iter_seq_start), attaching by fd, creating an iterator file and closing both
+    finish while the read() still runs; a mkdir started at the same moment has to wait
+    for the walk to drop the mutex.  The emulator's side: tests/test_mutex.py."""
+    import threading
+
+    from cgiter_edu.live import build, libbpf
+    from cgiter_edu.live.mirror import Mirror
+
+    src = tmp_path / "spin.bpf.c"
+    src.write_text(SPIN_PROG)
+    obj_path = tmp_path / "spin.bpf.o"
+    subprocess.run([build.clang(), *build.CFLAGS, "-I", str(build.HERE), "-c", str(src),
+                    "-o", str(obj_path)], check=True, capture_output=True)
+    h = Hierarchy()
+    h.mkdir("/a")
+    with libbpf.BpfObject.load(obj_path) as obj, Mirror(h) as m:
+        fd = m.open_live("/a")
+        try:
+            link = obj.attach_iter("cgroup_spin", Order.SELF_ONLY, cgroup_fd=fd)
+            ifd = link.create()
+            times: dict[str, float] = {}
+
+            def reader():
+                times["read0"] = time.monotonic()
+                os.read(ifd, 4096)
+                times["read1"] = time.monotonic()
+
+            th = threading.Thread(target=reader)
+            th.start()
+            time.sleep(0.05)                      # the walk is inside its program now
+            t0 = time.monotonic()
+            link2 = obj.attach_iter("cgroup_spin", Order.SELF_ONLY, cgroup_fd=fd)
+            os.close(link2.create())
+            link2.destroy()
+            times["attach"] = time.monotonic()
+            os.mkdir(os.path.join(m.scratch, "new"))
+            times["mkdir"] = time.monotonic()
+            th.join(30)
+            os.close(ifd)
+            link.destroy()
+            os.rmdir(os.path.join(m.scratch, "new"))
+        finally:
+            os.close(fd)
+    assert times["read0"] <= t0 and times["attach"] < times["read1"], times
+    walk = times["read1"] - times["read0"]
+    assert times["mkdir"] - times["read0"] > 0.8 * walk, times     # waited for the walk
