@@ -378,3 +378,45 @@ def test_explore_serves_the_explorer_and_cleans_up():
     # Voila is gone with it: nothing answers on its port any more
     with pytest.raises(OSError):
         urllib.request.urlopen(url.split("?")[0], timeout=5)
+
+
+@pytest.mark.parametrize("name", ["cgiter_edu.widgets", "cgiter_edu.widgets.model",
+                                  "cgiter_edu.widgets.story", "cgiter_edu.widgets.source",
+                                  "cgiter_edu.widgets.frame", "cgiter_edu.widgets.explorer"])
+def test_docstring_examples_run(name):
+    import doctest
+    import importlib
+
+    res = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert res.failed == 0 and res.attempted > 0
+
+
+def test_app_and_cli_do_not_load_widgets():
+    import subprocess
+    import sys
+
+    code = ("import sys, cgiter_edu.cli, cgiter_edu.widgets.app; cgiter_edu.cli.build_parser(); "
+            "print([m for m in ('matplotlib', 'ipywidgets') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("tree, mode", [("systemd", "walk"), ("random1000", "walk"),
+                                        ("small", "orders")])
+def test_blitted_frame_is_the_full_redraw(tree, mode):
+    """A step draws only what changes over a saved background; the picture must be the
+    one a full redraw gives (labels over icicle cells, the never-usable byte over the
+    buffer bars included), to antialiasing rounding."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    t = shapes.random(1000, seed=2) if tree == "random1000" else tree
+    ex = Explorer(tree=t, record_bytes=200, mode=mode)
+    r = ex.renderer
+    n = r.length
+    for step in (0, n // 3, n - 1):
+        a, b = (np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+                for png in (r.render(step), r.full_render(step)))
+        assert np.abs(a - b).max() <= 2, (tree, mode, step)

@@ -55,6 +55,8 @@ class FrameRenderer:
         self.traces: dict[str, Trace] = {}
         self._dynamic: list[Any] = []
         self._background: Any = None
+        self._plan: list[tuple[str, Any]] = []
+        self._over: list[Any] = []
         self.step: int | None = None
 
     # -- building ------------------------------------------------------------------------
@@ -63,7 +65,7 @@ class FrameRenderer:
         with self.lock:
             self.figure.clear()
             self.views, self.traces = {}, {}
-            self._dynamic, self._background = [], None
+            self._dynamic, self._background, self._plan, self._over = [], None, [], []
             if message:
                 self.figure.text(0.5, 0.5, message, ha="center", va="center", fontsize=24,
                                  wrap=True, color="#A23B00")
@@ -125,17 +127,82 @@ class FrameRenderer:
             return f"order {o}"
 
     def _prepare(self) -> None:
-        """Find the artists a step changes; draw everything else once."""
+        """Find the artists a step changes; draw everything else once.
+
+        Static artists drawn *above* a changing one in the same Axes (an icicle cell's
+        label over its cell, the never-usable byte over the buffer bars) cannot be in
+        the background.  Each run of them between two changing artists (in the order
+        a full redraw draws them: zorder, then the order they were added) is drawn
+        once into a transparent layer; a frame draws the changing artists and
+        composites those layers in that order -- the picture a full redraw gives,
+        at the cost of a few array operations instead of drawing text again."""
+        import numpy as np
+
         dyn: list[Any] = []
         for key, v in self.views.items():
             dyn += v.update(0 if len(self.traces[key]) else None)
             dyn += list(getattr(v, "path_arrows", []))
         seen: set[int] = set()
-        self._dynamic = [a for a in dyn if not (id(a) in seen or seen.add(id(a)))]
-        for a in self._dynamic:
+        dyn = [a for a in dyn if not (id(a) in seen or seen.add(id(a)))]
+        plan: list[tuple[str, Any]] = [("draw", a) for a in dyn if a.axes is None]
+        over: list[Any] = []
+        for ax in self.figure.axes:
+            mine = [a for a in dyn if a.axes is ax]
+            if not mine:
+                continue
+            skip = {id(ax.patch)}                # what Axes.draw itself leaves out
+            if not (ax.axison and ax.get_frame_on()):
+                skip |= {id(sp) for sp in ax.spines.values()}
+            if not ax.axison:
+                skip |= {id(ax.xaxis), id(ax.yaxis)}
+            kids = [a for a in ax.get_children() if id(a) not in skip and
+                    (id(a) in seen or a.get_visible())]
+            order = {id(a): i for i, a in enumerate(kids)}
+            layered = sorted(kids, key=lambda a: (a.get_zorder(), order[id(a)]))
+            first = min(i for i, a in enumerate(layered) if id(a) in seen)
+            run: list[Any] = []
+            for a in layered[first:]:
+                if id(a) in seen:
+                    if run:
+                        plan.append(("layer", run))
+                        run = []
+                    plan.append(("draw", a))
+                else:
+                    run.append(a)
+                    over.append(a)
+            if run:
+                plan.append(("layer", run))
+        self._over = over
+        self._dynamic = dyn
+        for a in dyn + over:
             a.set_animated(True)
         self.canvas.draw()
         self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+        renderer = self.canvas.get_renderer()
+        self._plan = []
+        for what, x in plan:
+            if what == "draw":
+                self._plan.append((what, x))
+                continue
+            renderer.clear()                      # transparent
+            for a in x:
+                self.figure.draw_artist(a)
+            ov = np.asarray(self.canvas.buffer_rgba())
+            ys, xs = np.nonzero(ov[..., 3])
+            if len(ys):
+                self._plan.append(("layer", (ys, xs, ov[ys, xs, :3].astype(np.uint16),
+                                             ov[ys, xs, 3:4].astype(np.uint16))))
+        self.canvas.restore_region(self._background)
+
+    def _composite(self, layer: Any) -> None:
+        """Put one pre-drawn layer (see :meth:`_prepare`) over the frame: ``over``
+        blending, as Agg blends an artist drawn there."""
+        import numpy as np
+
+        ys, xs, rgb, a = layer
+        buf = np.asarray(self.canvas.buffer_rgba())
+        under = buf[ys, xs, :3].astype(np.uint16)
+        buf[ys, xs, :3] = ((rgb * a + under * (255 - a) + 127) // 255).astype(np.uint8)
 
     # -- one frame ------------------------------------------------------------------------
     @property
@@ -160,9 +227,11 @@ class FrameRenderer:
                 self.canvas.draw()
             else:
                 self.canvas.restore_region(self._background)
-                for a in self._dynamic:
-                    if a.get_visible():
-                        self.figure.draw_artist(a)
+                for what, x in self._plan:
+                    if what == "layer":
+                        self._composite(x)
+                    elif x.get_visible():
+                        self.figure.draw_artist(x)
             return self._png()
 
     def _png(self) -> bytes:
@@ -179,11 +248,12 @@ class FrameRenderer:
         with self.lock:
             if step is not None:
                 self.update(step)
-            for a in self._dynamic:
+            moving = self._dynamic + self._over
+            for a in moving:
                 a.set_animated(False)
             try:
                 self.canvas.draw()
                 return self._png()
             finally:
-                for a in self._dynamic:
+                for a in moving:
                     a.set_animated(True)

@@ -17,7 +17,7 @@ Example::
     >>> w.error, w.trace.end_reason.value
     ('', 'buffer_full')
     >>> walk(Settings(order=5, kernel="6.18")).error
-    'attach: EINVAL (Invalid argument): BPF_CGROUP_ITER_CHILDREN needs Linux 7.0'
+    'attach: EINVAL (Invalid argument): order CHILDREN (5) is not a cgroup_iter order on Linux 6.18; ...'
 """
 
 from __future__ import annotations
