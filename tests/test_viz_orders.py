@@ -115,3 +115,13 @@ def test_legend_lists_only_states_that_occur():
 
     assert STATE_LABELS[CgroupState.DEAD] not in labels
     assert STATE_LABELS[CgroupState.DELIVERED] in labels
+
+
+def test_the_key_names_only_what_the_panels_draw():
+    small = orders.plot_orders(shapes.balanced(2, 3))
+    assert small.legend_ax.texts[0].get_text() == "numbers: visiting order\narrows: the walk's path"
+    big = orders.plot_orders(shapes.random(200, seed=0))        # list panels, tiny numbers
+    assert not any(v.path_arrows if hasattr(v, "path_arrows") else False
+                   for v in big.views.values())
+    key = big.legend_ax.texts[0].get_text()
+    assert "numbers" not in key and "arrows" not in key

@@ -178,3 +178,12 @@ def test_a_list_column_that_continues_a_subtree_says_which():
     ax_top = v.ax.get_window_extent(r).y1
     for t in v.headers:                                # inside the axes, under the caption
         assert t.get_window_extent(r).y1 <= ax_top + 1
+
+
+def test_after_the_walk_unreached_cgroups_are_not_called_not_reached_yet():
+    _res, tr = make_trace(order=Order.CHILDREN, start="/init.scope")   # a leaf: nothing
+    end = walk.plot_walk(tr)
+    assert [t.get_text() for t in end.legend.get_texts()] == [style.UNREACHED_AFTER_END]
+    mid = walk.plot_walk(tr, step=1)                                   # not over yet
+    assert [t.get_text() for t in mid.legend.get_texts()] == [
+        style.STATE_LABELS[CgroupState.UNREACHED]]

@@ -65,7 +65,7 @@ from typing import Any
 
 _NAMES = {
     "View": "view",
-    "plot_walk": "walk", "WalkView": "walk", "states_shown": "walk",
+    "plot_walk": "walk", "WalkView": "walk", "states_shown": "walk", "walk_over": "walk",
     "plot_buffer": "buffer", "BufferView": "buffer", "BufferStrip": "buffer",
     "plot_mutex": "mutex", "MutexView": "mutex",
     "plot_orders": "orders", "OrdersView": "orders",

@@ -88,16 +88,25 @@ class OrdersView(View):
                 for tr in traces.values():
                     shown.update(states_shown(tr, [None]))
                 lax.legend(handles=state_legend_handles([s for s in CgroupState
-                                                         if s in shown]),
+                                                         if s in shown], ended=True),
                            loc="center left", fontsize=15, labelspacing=1.0)
-                lax.text(0.02, 0.95, "numbers: visiting order\narrows: the walk's path",
-                         transform=lax.transAxes, fontsize=15, va="top", ha="left")
+                lax.text(0.02, 0.95, self._key(), transform=lax.transAxes, fontsize=15,
+                         va="top", ha="left")
                 self.legend_ax = lax
             kern = next(iter(traces.values())).kernel if traces else ""
             fig.suptitle(f"The cgroup_iter orders on one hierarchy (Linux {kern})", x=0.01,
                          ha="left", y=0.985, fontsize=26, fontweight="bold")
         first = next(iter(self.views.values()), None)
         super().__init__(fig, first.ax if first is not None else None)  # type: ignore[arg-type]
+
+    def _key(self) -> str:
+        """What the numbers and arrows mean, naming only those drawn."""
+        lines = []
+        if any(v.numbers_mode and v.number_ids for v in self.views.values()):
+            lines.append("numbers: visiting order")
+        if any(getattr(v, "path_arrows", None) for v in self.views.values()):
+            lines.append("arrows: the walk's path")
+        return "\n".join(lines) or "too many cgroups to number:\nthe colours show what\neach order reached"
 
     def update(self, step: int | None) -> list[Any]:
         """Show ``step`` in every panel; returns the changed artists."""

@@ -152,14 +152,26 @@ def text_color_on(facecolor: str) -> str:
     return "black" if lum > 0.18 else "white"
 
 
-def state_legend_handles(states: list[CgroupState] | None = None) -> list:
-    """Legend handles, one per state (all by default), each with its sentence."""
+#: the label of UNREACHED once the walk is over: those cgroups were not "not yet" reached,
+#: the walk never goes there (outside its range, or after it stopped)
+UNREACHED_AFTER_END = "not visited by this walk"
+
+
+def state_legend_handles(states: list[CgroupState] | None = None, *,
+                         ended: bool = False) -> list:
+    """Legend handles, one per state (all by default), each with its sentence;
+    ``ended``: the picture shows a walk that is over (UNREACHED then reads
+    :data:`UNREACHED_AFTER_END`)."""
     from matplotlib.lines import Line2D
 
     states = list(CgroupState) if states is None else states
+
+    def label(s: CgroupState) -> str:
+        return UNREACHED_AFTER_END if ended and s is CgroupState.UNREACHED else STATE_LABELS[s]
+
     return [Line2D([], [], linestyle="none", marker="o", markersize=16,
                    markerfacecolor=STATE_COLORS[s], markeredgecolor="black",
-                   markeredgewidth=1.2, label=STATE_LABELS[s]) for s in states]
+                   markeredgewidth=1.2, label=label(s)) for s in states]
 
 
 class PathText(mpl.artist.Artist):

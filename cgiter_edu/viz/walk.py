@@ -43,10 +43,16 @@ from .layout import icicle_layout, tree_of
 from .style import COLORS, STATE_COLORS, PathText, slide_style, state_legend_handles, text_color_on
 from .view import BASE_FONT, DARK, MIN_FONT, View, ax_size_pt, new_axes, text_width
 
-__all__ = ["WalkView", "plot_walk", "states_shown"]
+__all__ = ["WalkView", "plot_walk", "states_shown", "walk_over"]
 
 _CLEAR = (0.0, 0.0, 0.0, 0.0)
 _TEXT_RGBA = {"black": (0.0, 0.0, 0.0, 1.0), "white": (1.0, 1.0, 1.0, 1.0)}
+
+
+def walk_over(trace: Trace, step: int | None) -> bool:
+    """Has the walk of ``trace`` ended by ``step`` (None: after the last step)?"""
+    end = next((e.step for e in trace.events if e.kind is EventKind.END), None)
+    return end is not None and (step is None or step >= end)
 
 
 def states_shown(trace: Trace, steps: Iterable[int | None]) -> list[CgroupState]:
@@ -131,14 +137,15 @@ class WalkView(View):
                 shown = (states_shown(trace, [step]) if legend is True
                          else [CgroupState(x) for x in legend])
                 self.legend_states = shown
+                ended = walk_over(trace, step)
                 if own:
                     self.legend = self.figure.legend(
-                        handles=state_legend_handles(shown), loc="center left",
+                        handles=state_legend_handles(shown, ended=ended), loc="center left",
                         bbox_to_anchor=(0.725, 0.5), fontsize=17, title="cgroup state",
                         title_fontsize=19, labelspacing=1.1, handletextpad=0.4,
                         alignment="left")
                 else:
-                    self.legend = ax.legend(handles=state_legend_handles(shown), loc="upper left",
+                    self.legend = ax.legend(handles=state_legend_handles(shown, ended=ended), loc="upper left",
                                             bbox_to_anchor=(1.0, 1.0), fontsize=11,
                                             title="cgroup state", title_fontsize=12)
         self.step: int | None = None
