@@ -420,3 +420,28 @@ def test_blitted_frame_is_the_full_redraw(tree, mode):
         a, b = (np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
                 for png in (r.render(step), r.full_render(step)))
         assert np.abs(a - b).max() <= 2, (tree, mode, step)
+
+
+def test_settings_argument_sets_every_control():
+    """What the course's "show me" does: one Settings for every control."""
+    s = Settings(tree="json", tree_json=shapes.balanced(2, 3).to_json(), order=3,
+                 start="/c1", record_bytes=64, big=("/c1/c0", 8))
+    ex = Explorer(settings=s)
+    assert ex.settings == s and ex.frame.error == ""
+    assert ex.walk.results[0] == "E2BIG"          # post-order from /c1: /c1/c0 comes first
+    assert (ex.w_tree.value, ex.w_order.value, ex.w_start.value, ex.w_big_path.value) == \
+        ("json", 3, "/c1", "/c1/c0")
+
+
+def test_this_machines_tree():
+    """The sysfs tree, where the cgroup2 mount is readable: a walk of the real tree, or
+    (whatever other programs made there) a message -- never a traceback."""
+    from cgiter_edu.widgets.model import sysfs_readable
+
+    ex = Explorer(tree="small")
+    if sysfs_readable():
+        assert "sysfs" not in [v for _, v in ex.w_tree.options]
+        return
+    ex.w_tree.value = "sysfs"
+    assert ex.settings.tree == "sysfs"
+    assert (ex.trace is not None and len(ex.trace.cgroups) >= 1) or ex.frame.error

@@ -82,6 +82,8 @@ class Explorer(W.VBox):
     ``"7.0"``), ``stop_at`` (a path), ``writer`` (a path another thread mkdirs during
     the read), ``step`` (the step shown first; ``"cut"`` or ``"end"`` jump there),
     ``mode`` (``"walk"`` or ``"orders"``: the five orders side by side).
+    ``settings``: a :class:`~cgiter_edu.widgets.model.Settings` with every control at
+    once (it wins over the single arguments).
     ``background``: draw frames in a thread (default: inside a Jupyter kernel only).
 
     :meth:`set` changes controls from Python, :meth:`jump` moves the player,
@@ -94,11 +96,18 @@ class Explorer(W.VBox):
                  page_size: int = 4096, read_size: int = 131072, kernel: str = "7.0",
                  stop_at: str | None = None, writer: str | None = None,
                  step: int | str | None = None, mode: str = "walk",
+                 settings: model.Settings | None = None,
                  background: bool | None = None) -> None:
         self._user_program = program if callable(program) else None
         self._hier_json: str | None = None
+        if settings is not None:                 # every control at once (the course does)
+            tree = settings.tree
+            if settings.tree == "json":
+                self._hier_json = settings.tree_json
         if isinstance(tree, Hierarchy):
             self._hier_json = tree.to_json()
+            tree_name = "json"
+        elif self._hier_json is not None:
             tree_name = "json"
         elif isinstance(tree, os.PathLike) or (isinstance(tree, str) and tree.endswith(".json")):
             with open(tree) as f:
@@ -112,6 +121,8 @@ class Explorer(W.VBox):
             program="custom" if callable(program) else str(program),
             record_bytes=record_bytes, page_size=page_size, read_size=read_size,
             kernel=kernel, stop_at=stop_at, writer=writer)
+        if settings is not None:
+            self.settings = settings.with_(tree=tree_name, tree_json=self._hier_json)
         self.mode = mode
         self.renderer = FrameRenderer()
         self.walk: model.Walk | None = None
@@ -148,16 +159,8 @@ class Explorer(W.VBox):
                       background: bool | None = None) -> Explorer:
         """An explorer showing exactly ``settings`` (e.g. another explorer's
         ``settings``: the two then show the same frames)."""
-        tree: Any = settings.tree
-        if settings.tree == "json":
-            tree = Hierarchy.from_json(settings.tree_json or "")
-        ex = cls(tree=tree, order=settings.order, program=program or settings.program,
-                 mode=mode, background=background)
-        ex.set(**{k: getattr(settings, k) for k in settings.__dataclass_fields__
-                  if k not in ("tree", "tree_json", "program")})
-        if settings.program != "custom":
-            ex.set(program=settings.program)
-        return ex
+        return cls(settings=settings, mode=mode, background=background,
+                   program=program if program is not None else settings.program)
 
     # -- widgets ------------------------------------------------------------------------
     def _build_widgets(self) -> None:
@@ -400,10 +403,15 @@ class Explorer(W.VBox):
         """Run the emulator for ``new`` and show its first frame."""
         t0 = time.perf_counter()
         self.settings = new
-        if self.mode == "orders":
-            self._run_orders(new)
-        else:
-            self._run_walk(new)
+        try:
+            if self.mode == "orders":
+                self._run_orders(new)
+            else:
+                self._run_walk(new)
+        except Exception as e:          # noqa: BLE001 - a message in the explorer, never a traceback
+            msg = f"cannot show this walk: {type(e).__name__}: {e}"
+            self.walk, self.order_walks, self.trace = model.Walk(new, error=msg), {}, None
+            self.renderer.clear(_wrap(msg, 60))
         self._sync_controls()
         self._timing["apply"] = time.perf_counter() - t0
         n = self.renderer.length

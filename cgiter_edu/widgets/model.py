@@ -154,8 +154,9 @@ def tree_source(settings: Settings) -> str:
     if name == "sysfs":
         try:
             h = shapes.from_sysfs()
-        except (OSError, ValueError) as e:
-            raise TreeError(f"this machine's cgroup tree cannot be read: {e}") from None
+        except (OSError, ValueError, RecursionError) as e:
+            raise TreeError(f"this machine's cgroup tree cannot be read: "
+                            f"{type(e).__name__}: {e}") from None
     elif name in shapes.BY_NAME and name != "big":
         h = shapes.BY_NAME[name]()
     else:
@@ -165,11 +166,16 @@ def tree_source(settings: Settings) -> str:
 
 
 def sysfs_readable() -> str:
-    """'' when this machine's cgroup v2 tree can be read, else why not."""
+    """'' when this machine's cgroup v2 mount can be read, else why not (a cheap check:
+    the tree itself is read when it is chosen)."""
+    import os
+
     try:
-        shapes.from_sysfs()
-    except (OSError, ValueError) as e:
+        mnt = shapes.cgroup2_mount()
+    except OSError as e:
         return str(e)
+    if not os.access(mnt, os.R_OK | os.X_OK):
+        return f"{mnt} is not readable"
     return ""
 
 
