@@ -37,7 +37,6 @@ from collections.abc import Callable
 from typing import Any
 
 #: css->flags bits (include/linux/cgroup-defs.h)
-CSS_NO_REF = 1 << 0
 CSS_ONLINE = 1 << 1
 CSS_RELEASED = 1 << 2
 
