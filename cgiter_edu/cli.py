@@ -291,7 +291,7 @@ def walk_from_args(args: argparse.Namespace, trace: bool | None = True,
 
 # -- walk --------------------------------------------------------------------------------
 
-def describe(res: RunResult) -> str:
+def walk_report(res: RunResult) -> str:
     """The stderr summary of a walk: only what happened."""
     if res.attach_errno:
         return f"attach failed: {errno_symbol(res.attach_errno)}: {res.attach_error}"
@@ -357,13 +357,13 @@ def cmd_walk(args: argparse.Namespace) -> int:
             out.write(data)
         out.flush()
         if res.attach_errno:
-            print(f"cgiter-edu walk: {describe(res)}", file=sys.stderr)
+            print(f"cgiter-edu walk: {walk_report(res)}", file=sys.stderr)
             return 1
         if res.final_errno:
             print(f"cgiter-edu: read: {errno_text(res.final_errno)}", file=sys.stderr)
     if not args.quiet and not res.attach_errno:
         print("--", file=sys.stderr)
-        print(describe(res), file=sys.stderr)
+        print(walk_report(res), file=sys.stderr)
     return 1 if res.final_errno else 0
 
 

@@ -110,21 +110,14 @@ class FrameRenderer:
             else:
                 views = {}
             if rejected:
-                txt = "\n".join(f"{self._order_name(o)}: {why}" for o, why in rejected.items())
+                from cgiter_edu.names import order_name
+
+                txt = "\n".join(f"{order_name(o)}: {why}" for o, why in rejected.items())
                 self.figure.text(0.01, 0.01, txt, fontsize=14, color="#A23B00", va="bottom",
                                  ha="left", wrap=True)
             self.views = {f"order{o}": v for o, v in views.items()}
             self.traces = {f"order{o}": t for o, t in traces.items()}
             self._prepare()
-
-    @staticmethod
-    def _order_name(o: int) -> str:
-        from cgiter_edu.kernel.cgroup_iter import Order
-
-        try:
-            return Order(o).name
-        except ValueError:
-            return f"order {o}"
 
     def _prepare(self) -> None:
         """Find the artists a step changes; draw everything else once.
