@@ -71,8 +71,8 @@ class Command(NamedTuple):
 COMMANDS: dict[str, Command] = {
     "walk": Command("walk a hierarchy and print what cat would print",
                     "cgiter_edu.cli:setup_walk"),
-    "capacity": Command("how many records fit in the 8-page buffer, and why the commit "
-                        "message's 512 is one too many", "cgiter_edu.cli:setup_capacity"),
+    "capacity": Command("how many records fit in the 8-page buffer, and why the kernel "
+                        "comment's 512 is one too many", "cgiter_edu.cli:setup_capacity"),
     "tree": Command("print a hierarchy (or save it as JSON)", "cgiter_edu.cli:setup_tree"),
     "plot": Command("draw a picture of a walk (PNG, SVG or PDF)",
                     "cgiter_edu.viz.cli:setup_plot"),
@@ -401,7 +401,8 @@ def cmd_capacity(args: argparse.Namespace) -> int:
                                                "epilogue" if args.epilogue_bytes else ""))
     print(f"  ({size - 1 - args.epilogue_bytes}) // {rb} = {n}  ->  {n * rb} bytes")
     if naive != n:
-        print(f"  the commit message's count, {size} / {rb} = {naive}, is {naive - n} too many: "
+        print(f"  the count of the comment at the top of kernel/bpf/cgroup_iter.c, "
+              f"{size} / {rb} = {naive}, is {naive - n} too many: "
               f"record {n + 1} would end exactly at byte {(n + 1) * rb}, which the strict < "
               "refuses; the next read() then gives EOPNOTSUPP")
     if not RECORD_BYTES_MIN <= rb <= RECORD_BYTES_MAX:

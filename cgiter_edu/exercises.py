@@ -386,8 +386,8 @@ def _q_capacity(seed: int, rng: Rng) -> Question:
     if size % rec == 0:
         expl.append(f"{size} / {rec} = {size // rec} is one too many: the last record would "
                     "end exactly at the buffer's end, and the strict < keeps the last byte "
-                    "free (the commit message's '512 records of 64 bytes' has the same "
-                    "mistake).")
+                    "free (the comment at the top of kernel/bpf/cgroup_iter.c, '512' "
+                    "for 64-byte records, makes the same mistake).")
     expl.append("The next read() gives " + str(res.results[1]) +
                 ": cgroup_mutex was dropped, so the walk cannot resume.")
     return Question(seed, "capacity", text, fit, str(fit), "\n".join(expl), setup,

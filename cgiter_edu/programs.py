@@ -3,7 +3,8 @@
 A program is a callable ``prog(ctx) -> int``: ``ctx.cgroup`` is the cgroup (None for
 the epilogue call), ``ctx.meta.seq_num`` its sequence number, ``ctx.meta.seq`` the
 buffer to write to with ``printf`` (C formats, as ``bpf_seq_printf``) or ``write``.
-Return 0 to go on, non-zero to stop the walk after this cgroup.
+Return 0 to go on, 1 to stop the walk after this cgroup (the verifier lets a
+cgroup_iter program return only 0 or 1).
 
 The classes here carry their parameters as attributes so the real-kernel backend
 (:mod:`cgiter_edu.live`) can run the same program in C.

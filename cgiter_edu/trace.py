@@ -53,7 +53,7 @@ class EndReason(str, enum.Enum):
     """Why a walk ended (the ``reason`` of an ``END`` event)."""
 
     COMPLETE = "complete"                  #: next() returned NULL: every cgroup was visited
-    PROGRAM = "program"                    #: the program returned non-zero (early termination)
+    PROGRAM = "program"                    #: the program returned 1 (early termination)
     BUFFER_FULL = "buffer_full"            #: a record did not fit in the 8 pages: rolled back, walk cut
     E2BIG = "e2big"                        #: the very first record did not fit: read() gave E2BIG
     READ_SIZE = "read_size"                #: the buffer held the user's read size: walk cut
@@ -169,7 +169,7 @@ class CgroupState(str, enum.Enum):
     LOST = "lost"                #: walked, but its record never reaches the user (page limit/cut)
     NEVER = "never"              #: never reached because the session ended early
     DEAD = "dead"                #: dead: skipped by show(), the program not called
-    STOPPED = "stopped"          #: the program returned non-zero here: the walk stopped
+    STOPPED = "stopped"          #: the program returned 1 here: the walk stopped
 
 
 @dataclass

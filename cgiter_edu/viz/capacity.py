@@ -3,7 +3,8 @@
 
 Records that fit against record size, one line per page size, computed by
 :func:`cgiter_edu.capacity` (``(PAGE_SIZE * 8 - 1 - epilogue) // record``), with the
-commit message's 512 and the kernel's 511 marked at 64-byte records.  It draws no
+kernel comment's 512 (kernel/bpf/cgroup_iter.c) and the kernel's 511 marked at 64-byte
+records.  It draws no
 trace, so :meth:`CapacityView.update` has no step to show and changes nothing
 (it is there so every view can be driven the same way).
 
@@ -53,7 +54,7 @@ def plot_capacity(ax: Axes | None = None, *, page_sizes: Sequence[int] = (4096, 
                   record_sizes: Sequence[int] | None = None, mark: int = 64,
                   epilogue_bytes: int = 0) -> CapacityView:
     """Records that fit in one session against record size, one line per page size,
-    with the commit message's 512 and the kernel's 511 marked at ``mark``-byte records
+    with the kernel comment's 512 and the kernel's 511 marked at ``mark``-byte records
     (4 KiB pages).  Uses :func:`cgiter_edu.capacity`; returns a :class:`CapacityView`.
 
     Example::
@@ -97,7 +98,7 @@ def _draw(ax: Axes, page_sizes: Sequence[int], record_sizes: Sequence[int] | Non
         ax.legend(loc="lower left", fontsize=17)
         ax.set_title("How many cgroups one session can deliver: (PAGE_SIZE x 8 - 1) // record",
                      loc="left", fontsize=22, fontweight="bold", pad=16)
-        # zoom at the commit message's example, linear: 512 against 511
+        # zoom at the example of the comment atop kernel/bpf/cgroup_iter.c, linear: 512 against 511
         ins = ax.inset_axes((0.58, 0.64, 0.41, 0.3))
         ins.axhline(naive, color="black", lw=1.5, ls=":")
         ins.axhline(k511, color=OKABE_ITO["vermillion"], lw=1.5, ls=":")
@@ -105,7 +106,7 @@ def _draw(ax: Axes, page_sizes: Sequence[int], record_sizes: Sequence[int] | Non
                  markeredgecolor="black", markeredgewidth=2.5, zorder=5)
         ins.plot([0], [k511], marker="o", markersize=15, color=OKABE_ITO["vermillion"],
                  markeredgecolor="black", zorder=6)
-        ins.text(0.35, naive + 0.15, f"commit message: 8 x 4096 / {mark} = {naive}",
+        ins.text(0.35, naive + 0.15, f"kernel comment: 8 x 4096 / {mark} = {naive}",
                  fontsize=15, ha="left", va="bottom")
         ins.text(0.35, k511 - 0.15, f"kernel: (32768 - 1) // {mark} = {k511}", fontsize=15,
                  ha="left", va="top", color="#A23B00", fontweight="bold")

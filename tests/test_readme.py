@@ -1,0 +1,81 @@
+"""The README's commands, run as a new user runs them: each sample shows what the
+command prints, and each command in a list runs without a traceback."""
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from test_cli import COMMAND, cli
+
+README = (Path(__file__).parent.parent / "README.md").read_text()
+
+
+def blocks():
+    """The README's fenced code blocks without a language (shell), each as its lines."""
+    out, cur, lang = [], None, None
+    for line in README.splitlines():
+        if line.startswith("```"):
+            if cur is None:
+                cur, lang = [], line[3:].strip()
+            else:
+                if not lang:
+                    out.append(cur)
+                cur = None
+        elif cur is not None:
+            cur.append(line)
+    return out
+
+
+def samples():
+    """``$ cgiter-edu ...`` lines in code blocks, with the lines printed after them."""
+    out = []
+    for block in blocks():
+        cmd, shown = None, []
+        for line in block + ["$ end"]:
+            if line.startswith("$ "):
+                if cmd and shown:
+                    out.append((cmd, shown))
+                cmd, shown = line[2:].split("  #")[0].strip(), []
+            elif cmd:
+                shown.append(line)
+    return out
+
+
+def listed():
+    """Command lines of the README's lists (``cgiter-edu ...   # comment``)."""
+    return [line.split("  #")[0].strip() for block in blocks() for line in block
+            if line.startswith("cgiter-edu ")]
+
+
+def test_the_capacity_sample_is_what_capacity_prints():
+    (cmd, shown), = [(c, s) for c, s in samples() if c.startswith("cgiter-edu capacity")]
+    assert cli(*cmd.split()[1:]).stdout.decode().splitlines() == shown
+
+
+def test_the_live_sample_is_what_live_prints(require_live):
+    """The table and the verdict exactly; the lines that name this machine's kernel and
+    scratch cgroup only in their shape."""
+    (cmd, shown), = [(c, s) for c, s in samples() if c.startswith("sudo cgiter-edu live")]
+    got = cli(*cmd.split()[2:]).stdout.decode().splitlines()
+    table = next(i for i, line in enumerate(shown) if line.lstrip().startswith("read()"))
+    assert got[-len(shown) + table:] == shown[table:]
+    assert len(got) == len(shown) and got[0] == shown[0]
+    n = int(re.search(r"attach and (\d+) read\(\) calls", shown[-1]).group(1))
+    assert sum(1 for line in shown if re.match(r"  #\d+ ", line)) == n
+
+
+SLOW = ("--tree big", "cgiter-edu bench")       # measured in bench, not here
+
+
+@pytest.mark.parametrize("line", [x for x in listed() if not any(s in x for s in SLOW)])
+def test_every_listed_command_runs(line, tmp_path):
+    """Exit 0, or 1 where the README's comment names the errno the walk ends with (as
+    cat exits 1 after a failed read); never a traceback."""
+    r = subprocess.run(line.replace("cgiter-edu ", f"{COMMAND} "), shell=True, cwd=tmp_path,
+                       capture_output=True, timeout=600)
+    err = r.stderr.decode()
+    assert "Traceback" not in err, err
+    comment = README.split(line, 1)[1].split("\n", 1)[0]
+    want = 1 if re.search(r"\bE[A-Z0-9]{3,}\b", comment) else 0
+    assert r.returncode == want, err
