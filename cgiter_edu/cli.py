@@ -38,7 +38,7 @@ from .hierarchy import Hierarchy
 from .kernel.cgroup_iter import Order
 from .kernel.config import PAGE_SIZES, KernelConfig
 from .names import errno_symbol, errno_text
-from .run import RunResult, run
+from .run import TRACE_LIMIT, RunResult, run
 
 
 class CliError(Exception):
@@ -281,8 +281,6 @@ def walk_from_args(args: argparse.Namespace, trace: bool | None = True,
     ``TRACE_LIMIT`` cgroups.  ``--read-size 0`` makes one read, as ``cat`` stops at
     its 0."""
     s = walk_spec(args)
-    if trace is None:
-        trace = len(s.hierarchy) <= TRACE_LIMIT
     one = s.read_size == 0
     return run(s.hierarchy, s.program, s.order, s.start, cgroup_id=s.start_id,
                read_size=s.read_size, kernel=s.kernel, trace=trace,
@@ -333,10 +331,6 @@ def end_text(res: RunResult) -> str:
     if res.final_errno == 95 and reason.value in ("read_size", "buffer_full"):
         text += "; the walk cannot resume: the next read() gave EOPNOTSUPP"
     return text
-
-
-#: above this many cgroups `walk` records no trace unless --trace is given (memory, time)
-TRACE_LIMIT = 100_000
 
 
 def cmd_walk(args: argparse.Namespace) -> int:

@@ -34,13 +34,19 @@ if TYPE_CHECKING:  # pragma: no cover
     from .hierarchy import CgroupFd, Hierarchy
 
 
-@dataclass
+#: :func:`run` records a trace by default for a hierarchy of at most this many cgroups
+TRACE_LIMIT = 100_000
+
+
+@dataclass(repr=False)
 class RunResult:
     """What one walk gave.
 
     ``reads``: one ``(n, data)`` per read() call: ``n`` bytes (``data`` has them), or
     ``n = -errno`` with ``data`` empty.  ``attach_errno``: 0, or the errno the attach
-    failed with (then ``reads`` is empty).  ``trace``: the emulator's trace when asked.
+    failed with (then ``reads`` is empty).  ``trace``: the emulator's :class:`Trace`
+    (None when the attach failed, on the kernel, or when not recorded: see
+    :func:`run`).  Printed, it sums up (the bytes are in ``output``).
     """
 
     read_size: int
@@ -50,6 +56,15 @@ class RunResult:
     trace: Trace | None = None
     backend: str = "emulator"
     hierarchy: Any = field(default=None, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        r = self.results
+        shown = ", ".join(map(repr, r if len(r) <= 8 else r[:4] + ["..."] + r[-2:]))
+        what = (f"attach failed: {errno_symbol(self.attach_errno)}" if self.attach_errno
+                else f"{len(r)} reads [{shown}], {len(self.output)} bytes")
+        trace = "no trace" if self.trace is None else f"trace of {len(self.trace)} steps"
+        return (f"<{type(self).__name__} {self.backend}, read_size={self.read_size}, "
+                f"{what}, {trace}>")
 
     @property
     def output(self) -> bytes:
@@ -90,7 +105,7 @@ class RunResult:
 def run(h: Hierarchy, prog: Callable[[Any], int], order: Order | int = Order.DESCENDANTS_PRE,
         start: str | CgroupFd | int | None = None, *, cgroup_id: int | None = None,
         read_size: int | Sequence[int] = 131072, kernel: KernelConfig | None = None,
-        trace: bool = False, extra_reads: int = 2, max_reads: int = 1_000_000,
+        trace: bool | None = None, extra_reads: int = 2, max_reads: int = 1_000_000,
         after_create: Callable[[], None] | None = None,
         between_reads: Callable[[], None] | None = None) -> RunResult:
     """Attach ``prog``, create one iterator file and read it like ``cat`` would.
@@ -104,9 +119,14 @@ def run(h: Hierarchy, prog: Callable[[Any], int], order: Order | int = Order.DES
     ``between_reads`` before every read() but the first (to let another thread finish
     what it does while the walk has dropped ``cgroup_mutex``).
     A program that raises makes this raise :class:`BpfProgramError` with the run so far
-    (its trace ends where the program raised) as ``err.result``.
+    (its trace ends where the program raised) as ``err.result``.  ``trace``: record
+    every step in ``res.trace``; None (the default) records one when the hierarchy has
+    at most :data:`TRACE_LIMIT` cgroups, so a small walk always has its trace
+    (``res.trace.counts()``); False is faster.
     """
     kernel = DEFAULT if kernel is None else kernel
+    if trace is None:
+        trace = len(h) <= TRACE_LIMIT
     sizes = [read_size] if isinstance(read_size, int) else list(read_size)
     res = RunResult(read_size=sizes[0], hierarchy=h)
     fd = None

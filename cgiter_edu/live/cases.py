@@ -192,7 +192,7 @@ def run_emulated(h: Hierarchy, case: Case, kernel: KernelConfig | None = None) -
 
     return run(h, program_from_spec(case.program), case.order, start, cgroup_id=st.get("id"),
                read_size=case.read_sizes or case.read_size, kernel=kernel,
-               extra_reads=case.extra_reads, after_create=changes)
+               extra_reads=case.extra_reads, after_create=changes, trace=False)
 
 
 # -- random cases -------------------------------------------------------------------------

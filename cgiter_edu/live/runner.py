@@ -42,7 +42,7 @@ from .mirror import Mirror
 V2_ROOT_ID = 1
 
 
-@dataclass
+@dataclass(repr=False)
 class LiveResult(RunResult):
     """A :class:`~cgiter_edu.RunResult` from the kernel, plus how it was run:
     ``notes`` (how the start was mapped), ``release`` (``uname -r``), ``scratch``."""
