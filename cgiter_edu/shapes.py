@@ -190,21 +190,23 @@ def from_sysfs(path: str | os.PathLike | None = None) -> Hierarchy:
         raise ValueError(f"{base} is not a cgroup v2 directory (no cgroup.procs)")
     h = Hierarchy(root_id=os.stat(base).st_ino)
 
-    def walk(d: Path, rel: str) -> None:
+    stack = [(str(base), "/")]           # parents before children, any depth
+    while stack:
+        d, rel = stack.pop()
         try:
             entries = [e for e in os.scandir(d) if e.is_dir(follow_symlinks=False)]
         except OSError:
-            return
+            continue
         entries.sort(key=lambda e: e.inode())
+        made = []
         for e in entries:
             child = f"{rel}/{e.name}" if rel != "/" else f"/{e.name}"
             try:
                 h.mkdir(child, cgroup_id=e.inode())
             except OSError:
                 continue
-            walk(Path(e.path), child)
-
-    walk(base, "/")
+            made.append((e.path, child))
+        stack.extend(reversed(made))
     return h
 
 

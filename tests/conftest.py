@@ -39,6 +39,18 @@ def need_browser(ok: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+def rmtree_cgroups(top: Path) -> None:
+    """Remove a real cgroup directory and every cgroup below it, deepest first (a stack,
+    not recursion: any depth)."""
+    dirs, stack = [], [top]
+    while stack:
+        d = stack.pop()
+        dirs.append(d)
+        stack.extend(Path(e.path) for e in os.scandir(d) if e.is_dir(follow_symlinks=False))
+    for d in reversed(dirs):
+        d.rmdir()
+
+
 @pytest.fixture(scope="session")
 def require_live():
     """The live backend's availability; skips (or fails, see above) when not available."""
@@ -67,8 +79,6 @@ def cgroup2_scratch():
     try:
         yield d
     finally:
-        for sub in sorted((p for p in d.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
-            sub.rmdir()
-        d.rmdir()
+        rmtree_cgroups(d)
         assert not d.exists()
         del shutil

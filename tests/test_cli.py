@@ -294,3 +294,16 @@ def test_progress_in_a_pipe_is_plain_lines():
             "for done in (100_000, 200_000): shapes._progress(done, 200_000, 'building')\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.stderr == "building: 100,000/200,000 cgroups\nbuilding: 200,000/200,000 cgroups\n"
+
+
+def test_every_option_of_every_subcommand_says_what_it_does():
+    import argparse
+
+    sub = next(a for a in cgiter_edu.cli.build_parser()._actions
+               if isinstance(a, argparse._SubParsersAction))
+    for name, p in sub.choices.items():
+        assert p.description and len(p.description) > 20, name
+        for a in p._actions:
+            assert a.help, (name, a.option_strings or a.dest)
+    out = cli("tree", "--help").stdout.decode()
+    assert "one cgroup a line" in out and "print Hierarchy.to_json()" in out

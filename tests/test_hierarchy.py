@@ -192,3 +192,14 @@ def test_automatic_ids_never_leave_64_bits_and_fds_are_looked_up():
     fd.close()
     with pytest.raises(KeyError):
         h.fd(int(fd))
+
+
+def test_from_sysfs_reads_a_real_tree_deeper_than_python_recursion(cgroup2_scratch):
+    """1100 real nested cgroups (the kernel has no depth limit by default)."""
+    d = cgroup2_scratch
+    p = d
+    for _ in range(1100):
+        p = p / "d"
+        p.mkdir()
+    h = shapes.from_sysfs(d)
+    assert len(h) == 1101 and h.cgroup(h.id_of("/d" * 1100)).level == 1100

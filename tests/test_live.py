@@ -572,8 +572,9 @@ def _python(code: str, **kw):
 def test_available_says_why_not_without_a_traceback(require_live, capsys):
     """Not root, or no clang: one line with the reason and the fix; the CLI exits 2."""
     from cgiter_edu import live
-    from cgiter_edu.cli import main
+    from cgiter_edu.cli import build_parser, main
 
+    build_parser()      # import every subcommand now: nobody may not read this checkout
     os.seteuid(65534)                       # not root (the real uid stays 0 to come back)
     try:
         a = live.available(refresh=True)

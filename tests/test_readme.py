@@ -66,9 +66,10 @@ def test_the_live_sample_is_what_live_prints(require_live):
 
 
 SLOW = ("--tree big", "cgiter-edu bench")       # measured in bench, not here
+SERVERS = ("cgiter-edu explore",)                # runs until stopped: tests/test_browser.py
 
 
-@pytest.mark.parametrize("line", [x for x in listed() if not any(s in x for s in SLOW)])
+@pytest.mark.parametrize("line", [x for x in listed() if not any(s in x for s in SLOW + SERVERS)])
 def test_every_listed_command_runs(line, tmp_path):
     """Exit 0, or 1 where the README's comment names the errno the walk ends with (as
     cat exits 1 after a failed read); never a traceback."""
