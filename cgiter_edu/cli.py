@@ -521,6 +521,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except (SystemExit, GeneratorExit):
         raise
+    except OSError as e:                # the machine said no (a full disk, a closed fd...)
+        if os.environ.get("CGITER_EDU_DEBUG"):
+            raise
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"cgiter-edu {args.cmd}: {where}{oserror_text(e)}", file=sys.stderr)
+        return 1
     except Exception as e:              # noqa: BLE001 - the last resort: one line, not a traceback
         if os.environ.get("CGITER_EDU_DEBUG"):
             raise

@@ -19,7 +19,8 @@ COMMAND = str(Path(sys.executable).with_name("cgiter-edu")) \
 
 def cli(*args, check=True, **kw):
     assert COMMAND, "the cgiter-edu command is not installed (pip install -e .)"
-    r = subprocess.run([COMMAND, *args], capture_output=True, timeout=300, **kw)
+    kw.setdefault("stdout", subprocess.PIPE)
+    r = subprocess.run([COMMAND, *args], stderr=subprocess.PIPE, timeout=300, **kw)
     if check:
         assert r.returncode == 0, r.stderr.decode()
     return r
@@ -307,3 +308,10 @@ def test_every_option_of_every_subcommand_says_what_it_does():
             assert a.help, (name, a.option_strings or a.dest)
     out = cli("tree", "--help").stdout.decode()
     assert "one cgroup a line" in out and "print Hierarchy.to_json()" in out
+
+
+def test_a_full_disk_is_one_line():
+    with open("/dev/full", "wb") as full:
+        r = cli("tree", "--tree", "kubernetes", "--json", stdout=full, check=False)
+    assert r.returncode == 1
+    assert r.stderr.decode() == "cgiter-edu tree: ENOSPC: No space left on device\n"
