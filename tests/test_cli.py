@@ -315,3 +315,18 @@ def test_a_full_disk_is_one_line():
         r = cli("tree", "--tree", "kubernetes", "--json", stdout=full, check=False)
     assert r.returncode == 1
     assert r.stderr.decode() == "cgiter-edu tree: ENOSPC: No space left on device\n"
+
+
+def test_record_refuses_no_cases():
+    err = one_line_error(cli("record", "--cases", "0", check=False))
+    assert err == "cgiter-edu record: --cases 0: record at least 1 walk"
+
+
+@pytest.mark.parametrize("case,want", [
+    ("{bad", "cgiter-edu live: --case: not a case as a failing live test prints it: Expecting"),
+    ("/nonexistent.json", "cgiter-edu live: /nonexistent.json: ENOENT: No such file"),
+])
+def test_live_case_that_cannot_be_read_is_one_line(require_live, case, want):
+    err = one_line_error(cli("live", "--case", case, check=False),
+                         code=2 if "ENOENT" in want else 1)
+    assert err.startswith(want), err

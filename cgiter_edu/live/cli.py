@@ -65,7 +65,13 @@ def cmd_live(args: argparse.Namespace) -> int:
             if not text.lstrip().startswith("{"):
                 with open(text) as f:
                     text = f.read()
-            c = compare_case(text, parent=args.parent)
+            try:
+                c = compare_case(text, parent=args.parent)
+            except (ValueError, KeyError, TypeError) as e:
+                from ..cli import CliError, oserror_text
+
+                raise CliError(f"--case: not a case as a failing live test prints it: "
+                               f"{oserror_text(e)}") from None
         else:
             from ..cli import walk_spec
 
@@ -76,7 +82,10 @@ def cmd_live(args: argparse.Namespace) -> int:
         print(f"cgiter-edu live: {e}", file=sys.stderr)
         return 2
     except OSError as e:
-        print(f"cgiter-edu live: {e}", file=sys.stderr)
+        from ..cli import oserror_text
+
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"cgiter-edu live: {where}{oserror_text(e)}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(c.to_dict(), indent=1))
@@ -125,6 +134,10 @@ def _printf(args: argparse.Namespace) -> int:
 
 def cmd_record(args: argparse.Namespace) -> int:
     """Record walks on the running kernel into tests/data/."""
+    if args.cases < 1:
+        from ..cli import CliError
+
+        raise CliError(f"--cases {args.cases}: record at least 1 walk")
     code = _unavailable()
     if code is not None:
         return code
