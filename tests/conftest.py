@@ -15,6 +15,16 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+os.environ.setdefault("MPLBACKEND", "Agg")      # pictures are drawn off-screen
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close every matplotlib figure a test made (when matplotlib was loaded at all)."""
+    yield
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:
+        plt.close("all")
 
 REQUIRE_LIVE = os.environ.get("CGITER_REQUIRE_LIVE") == "1"
 #: ``CGITER_REQUIRE_BROWSER=1`` (set by ``.ci/run``): a skipped browser test is a failure

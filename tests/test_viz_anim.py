@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.animation
+import pytest
+from vizkit import make_trace
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-from vizkit import make_trace  # noqa: E402
-
-from cgiter_edu import Order, shapes  # noqa: E402
-from cgiter_edu.trace import EventKind  # noqa: E402
-from cgiter_edu.viz import anim  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
+from cgiter_edu import Order, shapes
+from cgiter_edu.trace import EventKind
+from cgiter_edu.viz import anim
 
 # -- animation --------------------------------------------------------------------------
 

@@ -14,28 +14,17 @@ import os
 import shutil
 from pathlib import Path
 
-import matplotlib
+import pytest
+from matplotlib.testing.compare import compare_images
+from vizkit import make_trace
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.testing.compare import compare_images  # noqa: E402
-from vizkit import make_trace  # noqa: E402
-
-from cgiter_edu import shapes  # noqa: E402
-from cgiter_edu.viz import buffer, capacity, mutex, orders, scenes, style, walk  # noqa: E402
+from cgiter_edu import shapes
+from cgiter_edu.viz import buffer, capacity, mutex, orders, scenes, style, walk
 
 BASELINE = Path(__file__).parent / "baseline"
 UPDATE = os.environ.get("CGITER_UPDATE_BASELINES") == "1"
 DPI = 80
 TOL = 1.0
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def _walk_pre(step, **kw):

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import matplotlib
+import pytest
+from vizkit import CASES, make_trace
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-from vizkit import CASES, make_trace  # noqa: E402
-
-from cgiter_edu import shapes  # noqa: E402
-from cgiter_edu.names import errno_symbol  # noqa: E402
-from cgiter_edu.trace import EventKind  # noqa: E402
-from cgiter_edu.viz import analysis, buffer  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
+from cgiter_edu import shapes
+from cgiter_edu.names import errno_symbol
+from cgiter_edu.trace import EventKind
+from cgiter_edu.viz import analysis, buffer
 
 # -- the buffer -------------------------------------------------------------------------
 

@@ -5,21 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-
-from cgiter_edu.viz import anim  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
+from cgiter_edu.viz import anim
 
 # -- the CLI ----------------------------------------------------------------------------
 

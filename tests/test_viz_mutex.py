@@ -2,22 +2,8 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-
-from cgiter_edu.trace import EventKind  # noqa: E402
-from cgiter_edu.viz import mutex, scenes  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
+from cgiter_edu.trace import EventKind
+from cgiter_edu.viz import mutex, scenes
 
 # -- the mutex --------------------------------------------------------------------------
 

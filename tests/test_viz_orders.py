@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import matplotlib
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-
-from cgiter_edu import KernelConfig, shapes  # noqa: E402
-from cgiter_edu.viz import orders  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
+from cgiter_edu import KernelConfig, shapes
+from cgiter_edu.viz import orders
 
 
 def test_orders_are_numbered_in_visiting_order():

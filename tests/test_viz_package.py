@@ -10,23 +10,12 @@ import sys
 from pathlib import Path
 
 import matplotlib
+import pytest
+from vizkit import make_trace
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-from vizkit import make_trace  # noqa: E402
-
-from cgiter_edu import shapes  # noqa: E402
-from cgiter_edu.trace import CgroupState  # noqa: E402
-from cgiter_edu.viz import layout, style  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
+from cgiter_edu import shapes
+from cgiter_edu.trace import CgroupState
+from cgiter_edu.viz import layout, style
 
 # -- the package ------------------------------------------------------------------------
 

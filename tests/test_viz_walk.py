@@ -3,24 +3,13 @@ the drawn artists."""
 
 from __future__ import annotations
 
-import matplotlib
+import pytest
+from matplotlib.colors import to_rgba
+from vizkit import CASES, make_trace, some_steps
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.colors import to_rgba  # noqa: E402
-from vizkit import CASES, make_trace, some_steps  # noqa: E402
-
-from cgiter_edu import Order, shapes  # noqa: E402
-from cgiter_edu.trace import CgroupState, EventKind  # noqa: E402
-from cgiter_edu.viz import analysis, style, walk  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
+from cgiter_edu import Order, shapes
+from cgiter_edu.trace import CgroupState, EventKind
+from cgiter_edu.viz import analysis, style, walk
 
 
 def _label_boxes(view):

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-from cgiter_edu import KernelConfig, Order, programs, run, shapes  # noqa: E402
+from cgiter_edu import KernelConfig, Order, programs, run, shapes
 
 K70 = KernelConfig.preset("7.0")
 
