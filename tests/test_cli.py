@@ -330,3 +330,11 @@ def test_live_case_that_cannot_be_read_is_one_line(require_live, case, want):
     err = one_line_error(cli("live", "--case", case, check=False),
                          code=2 if "ENOENT" in want else 1)
     assert err.startswith(want), err
+
+
+def test_orders_of_a_million_cgroups_is_refused_in_one_line(tmp_path):
+    r = cli("plot", "orders", "--tree", "big", "-o", str(tmp_path / "o.png"), check=False)
+    assert r.returncode == 1 and b"Traceback" not in r.stderr
+    err = r.stderr.decode().splitlines()[-1]        # after the progress of building it
+    assert err.startswith("cgiter-edu plot: --tree big: 1,001,001 cgroups; orders traces "
+                          "five walks of every cgroup, at most 100,000"), err

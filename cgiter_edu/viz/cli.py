@@ -193,6 +193,10 @@ def cmd_plot(args: argparse.Namespace) -> int:
             from cgiter_edu import cli as main_cli
 
             h = main_cli.load_tree(args.tree)
+            if len(h) > main_cli.TRACE_LIMIT:
+                raise CliError(f"--tree {args.tree}: {len(h):,} cgroups; orders traces five "
+                               f"walks of every cgroup, at most {main_cli.TRACE_LIMIT:,} "
+                               "(plot walk --order ... draws one order of a bigger tree)")
             start = args.start or "/"
             if start not in h:
                 raise CliError(f"--start {start!r}: no such cgroup")
