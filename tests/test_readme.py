@@ -73,6 +73,7 @@ SERVERS = ("cgiter-edu explore",)                # runs until stopped: tests/tes
 def test_every_listed_command_runs(line, tmp_path):
     """Exit 0, or 1 where the README's comment names the errno the walk ends with (as
     cat exits 1 after a failed read); never a traceback."""
+    (tmp_path / "docs" / "img").mkdir(parents=True)     # as in the repository's top
     r = subprocess.run(line.replace("cgiter-edu ", f"{COMMAND} "), shell=True, cwd=tmp_path,
                        capture_output=True, timeout=600)
     err = r.stderr.decode()
