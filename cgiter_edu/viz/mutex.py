@@ -118,7 +118,7 @@ class MutexView(View):
                 ax.plot([x0 + wd], [y], marker="D", markersize=16,
                         color=COLORS["mutex_writer"], markeredgecolor="black", zorder=4)
                 ax.text(x0 + wd + 0.02 * X, y, "gets it", fontsize=15, ha="left",
-                        va="center", color=DARK)
+                        va="center", color=DARK, zorder=5)
             # a writer holds the mutex from the hand-off until the walk locks it again
             self.writer_held = []
             for a, b, note in sp.writer_held:
