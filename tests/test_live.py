@@ -864,10 +864,15 @@ def test_cgroup_mutex_is_taken_by_the_walk_and_mkdir_not_by_attach(require_live,
                 os.read(ifd, 4096)
                 times["read1"] = time.monotonic()
 
+            bss, size = obj.map_fd(".bss")
             th = threading.Thread(target=reader)
             th.start()
-            time.sleep(0.05)                      # the walk is inside its program now
+            deadline = time.monotonic() + 10
+            while (int.from_bytes(obj.lookup(bss, b"\0" * 4, size)[:8], "little") == 0
+                   and time.monotonic() < deadline):
+                time.sleep(0.001)                 # until the program runs: mutex held
             t0 = time.monotonic()
+            assert t0 < deadline, "the spinning program never ran"
             link2 = obj.attach_iter("cgroup_spin", Order.SELF_ONLY, cgroup_fd=fd)
             os.close(link2.create())
             link2.destroy()
