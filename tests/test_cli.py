@@ -338,3 +338,9 @@ def test_orders_of_a_million_cgroups_is_refused_in_one_line(tmp_path):
     err = r.stderr.decode().splitlines()[-1]        # after the progress of building it
     assert err.startswith("cgiter-edu plot: --tree big: 1,001,001 cgroups; orders traces "
                           "five walks of every cgroup, at most 100,000"), err
+
+
+def test_python_dash_m_cgiter_edu_is_the_command():
+    r = subprocess.run([sys.executable, "-m", "cgiter_edu", "capacity", "--record-bytes", "64"],
+                       capture_output=True)
+    assert r.returncode == 0 and r.stdout == cli("capacity", "--record-bytes", "64").stdout
