@@ -602,10 +602,12 @@ def cmd_quiz(args: Any) -> int:
     """Run ``cgiter-edu quiz``."""
     import json
 
+    from .cli import CliError
+
     if args.seed < 0:
-        raise SystemExit(f"cgiter-edu: --seed must be >= 0, not {args.seed}")
+        raise CliError(f"--seed {args.seed}: a seed is an int >= 0")
     if args.all and args.kind:
-        raise SystemExit("cgiter-edu: give --all or --kind, not both")
+        raise CliError("give --all or --kind, not both")
     qs = questions(args.seed) if args.all else [question(args.seed, args.kind)]
     if args.json:
         print(json.dumps([{"seed": q.seed, "kind": q.kind, "question": q.text,
