@@ -63,7 +63,10 @@ class FrameRenderer:
     def clear(self, message: str = "") -> None:
         """Empty the figure (a message in the middle, e.g. why nothing can be shown)."""
         with self.lock:
-            self.figure.clear()
+            fig = self.figure
+            for ax in list(fig.axes):     # Figure.clear() would clear each Axes first: slow
+                fig.delaxes(ax)
+            fig.clear()
             self.views, self.traces = {}, {}
             self._dynamic, self._background, self._plan, self._over = [], None, [], []
             if message:
@@ -73,7 +76,6 @@ class FrameRenderer:
     def show_walk(self, trace: Trace, *, view: str = "auto") -> None:
         """The tree, the buffer and the mutex lanes of one trace."""
         from cgiter_edu.viz import BufferView, MutexView, WalkView, slide_style
-        from cgiter_edu.viz.style import state_legend_handles
 
         with self.lock, slide_style():
             self.clear()
@@ -89,12 +91,36 @@ class FrameRenderer:
             ax_buf.set_xlabel("")
             mx = MutexView(trace, None, ax_mx, title=False)
             ax_mx.set_xlabel("")
-            fig.legend(handles=state_legend_handles(), loc="upper left", ncol=4,
-                       bbox_to_anchor=(0.005, 0.305), fontsize=13, frameon=False,
-                       handletextpad=0.2, columnspacing=0.8)
+            legend = self._legend_image()          # the same for every trace: drawn once
+            fig.figimage(legend, xo=int(0.005 * fig.bbox.width),
+                         yo=int(0.305 * fig.bbox.height) - legend.shape[0], zorder=1)
             self.views = {"walk": walk, "buffer": buf, "mutex": mx}
             self.traces = {k: trace for k in self.views}
             self._prepare()
+
+    def _legend_image(self) -> Any:
+        """The cgroup-state legend as an RGBA array, drawn once (a legend is one of the
+        slowest things to lay out, and it never changes)."""
+        if getattr(self, "_legend", None) is None:
+            import numpy as np
+
+            from cgiter_edu.viz import slide_style
+            from cgiter_edu.viz.style import state_legend_handles
+
+            with slide_style():
+                f = Figure(figsize=(16, 1.5), dpi=self.figure.dpi)
+                FigureCanvasAgg(f)
+                leg = f.legend(handles=state_legend_handles(), loc="upper left", ncol=4,
+                               bbox_to_anchor=(0, 1), fontsize=13, frameon=False,
+                               handletextpad=0.2, columnspacing=0.8, borderaxespad=0.1)
+                f.patch.set_alpha(0)
+                f.canvas.draw()
+                box = leg.get_window_extent()
+                img = np.asarray(f.canvas.buffer_rgba())
+                h = int(np.ceil(box.height)) + 2
+                w = int(np.ceil(box.x1)) + 2
+                self._legend = img[:h, :w].copy()
+        return self._legend
 
     def show_orders(self, traces: dict[int, Trace], hierarchy: Any, start: str = "/",
                     rejected: dict[int, str] | None = None) -> None:
