@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cgiter_edu.viz import anim
+from cgiter_edu.viz import anim, orders
 
 # -- the CLI ----------------------------------------------------------------------------
 
@@ -85,3 +85,23 @@ def test_bench_viz_runs_small(capsys):
     assert "target" in capsys.readouterr().out
 
 
+
+
+def test_plot_orders_on_a_huge_tree_says_why_not_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    from cgiter_edu import shapes
+
+    h = shapes.balanced(2, 80)                    # 6,481 cgroups: panels would be noise
+    tree = tmp_path / "t.json"
+    tree.write_text(h.to_json())
+    out = tmp_path / "o.png"
+    p = subprocess.run([sys.executable, "-m", "cgiter_edu.cli", "plot", "orders", "--tree",
+                        str(tree), "-o", str(out)], capture_output=True, text=True)
+    assert p.returncode == 1
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and "6,481 cgroups is more than it can show" in lines[0]
+    assert not out.exists()
+    with pytest.raises(ValueError, match="at most 5,000"):
+        orders.plot_orders(h)

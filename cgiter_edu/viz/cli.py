@@ -200,6 +200,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
             start = args.start or "/"
             if start not in h:
                 raise CliError(f"--start {start!r}: no such cgroup")
+            if len(h) > orders.ORDERS_MAX_CGROUPS:
+                raise CliError(orders.too_big(len(h)))
             kernel = main_cli.kernel_from_args(args)
             rb = 64 if args.record_bytes is None else main_cli.record_bytes(args.record_bytes)
             traces = scenes.order_traces(h, start, kernel=kernel, rec_bytes=rb)

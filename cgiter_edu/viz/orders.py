@@ -34,7 +34,18 @@ from .style import SLIDE_SIZE, slide_style, state_legend_handles
 from .view import View, ax_size_pt
 from .walk import WalkView, states_shown
 
-__all__ = ["OrdersView", "plot_orders"]
+__all__ = ["OrdersView", "plot_orders", "ORDERS_MAX_CGROUPS"]
+
+#: the orders picture draws the tree once per order in a small panel: beyond this many
+#: cgroups the panels show nothing readable and the five traced walks take minutes
+ORDERS_MAX_CGROUPS = 5000
+
+
+def too_big(n: int) -> str:
+    """Why a tree of ``n`` cgroups gets no orders picture, and what to do instead."""
+    return (f"the orders picture draws the tree once per order in a small panel; "
+            f"{n:,} cgroups is more than it can show (at most {ORDERS_MAX_CGROUPS:,}): "
+            "draw one order with `plot walk --order ...`, or use a smaller --tree")
 
 
 #: the panel subtitles' font: monospace, so width = characters x this x size
@@ -133,13 +144,17 @@ def plot_orders(h: Any, start: str = "/", up_start: str | None = None, *,
     exists; ``traces`` given: drawn as they are); ANCESTORS_UP starts at ``up_start``.
     ``labels="auto"`` names the cgroups only when the tree has at most 6 leaves (the
     panels are small).  Draws several Axes, so it takes ``fig=`` (a figure to draw in;
-    default a new 16:9 one) instead of ``ax=``.  Returns an :class:`OrdersView`.
+    default a new 16:9 one) instead of ``ax=``.  Returns an :class:`OrdersView`.  A tree
+    of more than :data:`ORDERS_MAX_CGROUPS` cgroups is refused (ValueError): its panels
+    would show nothing readable.
 
     Example::
 
         >>> from cgiter_edu import shapes                     # doctest: +SKIP
         >>> plot_orders(shapes.balanced(2, 3)).savefig("orders.png")   # doctest: +SKIP
     """
+    if traces is None and len(h) > ORDERS_MAX_CGROUPS:
+        raise ValueError(too_big(len(h)))
     traces = traces if traces is not None else order_traces(h, start, up_start, kernel=kernel,
                                                             rec_bytes=rec_bytes)
     if labels == "auto":                       # small panels: names only when few leaves
