@@ -830,18 +830,22 @@ static long spin_cb(__u64 i, void *ctx) { spins++; return 0; }
 SEC("iter/cgroup")
 int cgroup_spin(struct bpf_iter__cgroup *ctx)
 {
-	if (ctx->cgroup)
-		bpf_loop(1 << 23, spin_cb, 0, 0);	/* a long walk: cgroup_mutex held */
+	if (ctx->cgroup) {	/* a long walk: cgroup_mutex held all along */
+		bpf_loop(1 << 23, spin_cb, 0, 0);	/* BPF_MAX_LOOPS */
+		bpf_loop(1 << 23, spin_cb, 0, 0);
+	}
 	return 0;
 }
 """
+SPINS = 1 << 24
 
 
 def test_cgroup_mutex_is_taken_by_the_walk_and_mkdir_not_by_attach(require_live, tmp_path):
     """During a read() whose program runs long (cgroup_mutex held by
     cgroup_iter_seq_start), attaching by fd, creating an iterator file and closing both
-    finish while the read() still runs; a mkdir started at the same moment has to wait
-    for the walk to drop the mutex.  The emulator's side: tests/test_mutex.py."""
+    finish while the program still runs (its loop counter has not reached the end); a
+    mkdir started then returns only once the walk is over (the counter is complete).
+    The emulator's side: tests/test_mutex.py."""
     import threading
 
     from cgiter_edu.live import build, libbpf
@@ -858,38 +862,32 @@ def test_cgroup_mutex_is_taken_by_the_walk_and_mkdir_not_by_attach(require_live,
     h = Hierarchy()
     h.mkdir("/a")
     with libbpf.BpfObject.load(obj_path) as obj, Mirror(h) as m:
+        bss, size = obj.map_fd(".bss")
+
+        def spins() -> int:
+            return int.from_bytes(obj.lookup(bss, b"\0" * 4, size)[:8], "little")
+
         fd = m.open_live("/a")
         try:
             link = obj.attach_iter("cgroup_spin", Order.SELF_ONLY, cgroup_fd=fd)
             ifd = link.create()
-            times: dict[str, float] = {}
-
-            def reader():
-                times["read0"] = time.monotonic()
-                os.read(ifd, 4096)
-                times["read1"] = time.monotonic()
-
-            bss, size = obj.map_fd(".bss")
-            th = threading.Thread(target=reader)
+            th = threading.Thread(target=os.read, args=(ifd, 4096))
             th.start()
-            deadline = time.monotonic() + 10
-            while (int.from_bytes(obj.lookup(bss, b"\0" * 4, size)[:8], "little") == 0
-                   and time.monotonic() < deadline):
+            deadline = time.monotonic() + 30
+            while spins() == 0 and time.monotonic() < deadline:
                 time.sleep(0.001)                 # until the program runs: mutex held
-            t0 = time.monotonic()
-            assert t0 < deadline, "the spinning program never ran"
+            assert spins() > 0, "the spinning program never ran"
             link2 = obj.attach_iter("cgroup_spin", Order.SELF_ONLY, cgroup_fd=fd)
             os.close(link2.create())
             link2.destroy()
-            times["attach"] = time.monotonic()
+            after_attach = spins()
             os.mkdir(os.path.join(m.scratch, "new"))
-            times["mkdir"] = time.monotonic()
-            th.join(30)
+            after_mkdir = spins()
+            th.join(60)
             os.close(ifd)
             link.destroy()
             os.rmdir(os.path.join(m.scratch, "new"))
         finally:
             os.close(fd)
-    assert times["read0"] <= t0 and times["attach"] < times["read1"], times
-    walk = times["read1"] - times["read0"]
-    assert times["mkdir"] - times["read0"] > 0.8 * walk, times     # waited for the walk
+    assert after_attach < SPINS, "attach/create/close waited for the walk"
+    assert after_mkdir == SPINS, "mkdir did not wait for the walk's cgroup_mutex"
