@@ -1,8 +1,14 @@
-"""The emulator: one module per kernel source file it mirrors.
+"""The emulator: only mirrored kernel code, one module per kernel source file.
 
-* :mod:`.cgroup` -- kernel/cgroup/cgroup.c: the css walks and ``cgroup_mutex``
+* :mod:`.cgroup` -- kernel/cgroup/cgroup.c: the css walks, references, ``cgroup_mutex``,
+  ``struct cgroup_root`` and the lookups by id, fd and path
 * :mod:`.seq_file` -- fs/seq_file.c + the bpf_seq_* helpers: the buffer
 * :mod:`.bpf_iter` -- kernel/bpf/bpf_iter.c: ``bpf_seq_read``, links and files
-* :mod:`.cgroup_iter` -- kernel/bpf/cgroup_iter.c: the cgroup seq ops, attach
-* :mod:`.config` -- which kernel: version, page size, MAX_ITER_OBJECTS
+* :mod:`.cgroup_iter` -- kernel/bpf/cgroup_iter.c: the cgroup seq ops,
+  ``bpf_iter_attach_cgroup``
+* :mod:`.config` -- which kernel: version, page size, MAX_ITER_OBJECTS (not a kernel file)
+
+The user-facing layers are outside: :mod:`cgiter_edu.hierarchy` (paths, fds, JSON,
+``h.graph``), :mod:`cgiter_edu.attach` (``attach()`` and its errors) and
+:mod:`cgiter_edu.trace` (the Tracer the kernel code calls on hook lines).
 """
