@@ -56,3 +56,14 @@ def test_the_walk_end_is_marked_on_the_read_lane_only():
     assert dashed
     for ln in dashed:                       # it does not cross the mutex or writer lanes
         assert min(ln.get_ydata()) >= y_read - 0.5
+
+
+def test_the_legend_names_a_waiting_writer_only_when_one_waited():
+    from vizkit import make_trace
+
+    _res, tr = make_trace(read_size=512)
+    labels = [t.get_text() for t in mutex.plot_mutex(tr).ax.get_legend().get_texts()]
+    assert labels == ["held by the walk", "free"]
+    w = mutex.plot_mutex(scenes.writer_waits())
+    labels = [t.get_text() for t in w.ax.get_legend().get_texts()]
+    assert "writer waiting" in labels and "held by the writer" in labels

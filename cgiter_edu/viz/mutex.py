@@ -146,9 +146,9 @@ class MutexView(View):
                                           pad=60)
             from matplotlib.patches import Patch
             ax.legend(handles=[Patch(facecolor=COLORS["mutex_held"], label="held by the walk"),
-                               Patch(facecolor=COLORS["page"], edgecolor="#BBBBBB", label="free"),
-                               Patch(facecolor="none", edgecolor=COLORS["mutex_wait"], hatch="//",
-                                     label="writer waiting")]
+                               Patch(facecolor=COLORS["page"], edgecolor="#BBBBBB", label="free")]
+                      + ([Patch(facecolor="none", edgecolor=COLORS["mutex_wait"], hatch="//",
+                                label="writer waiting")] if sp.waits else [])
                       + ([Patch(facecolor=COLORS["mutex_writer"], edgecolor="black",
                                 label="held by the writer")] if sp.writer_held else []),
                       loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=4, fontsize=16,
