@@ -31,21 +31,15 @@ REQUIRE_LIVE = os.environ.get("CGITER_REQUIRE_LIVE") == "1"
 REQUIRE_BROWSER = os.environ.get("CGITER_REQUIRE_BROWSER") == "1"
 
 
-def need(ok: bool, reason: str) -> None:
-    """Skip with ``reason`` when ``ok`` is false, or fail under CGITER_REQUIRE_LIVE=1."""
+def need(ok: bool, reason: str, *, browser: bool = False) -> None:
+    """Skip with ``reason`` when ``ok`` is false, or fail under CGITER_REQUIRE_LIVE=1
+    (CGITER_REQUIRE_BROWSER=1 for a browser test, ``browser=True``)."""
     if ok:
         return
-    if REQUIRE_LIVE:
-        pytest.fail(f"CGITER_REQUIRE_LIVE=1 but this machine cannot run it: {reason}")
-    pytest.skip(reason)
-
-
-def need_browser(ok: bool, reason: str) -> None:
-    """Skip a browser test with ``reason`` unless ``CGITER_REQUIRE_BROWSER=1``: then fail."""
-    if ok:
-        return
-    if REQUIRE_BROWSER:
-        pytest.fail(f"CGITER_REQUIRE_BROWSER=1 but the browser test cannot run: {reason}")
+    var, required = (("CGITER_REQUIRE_BROWSER", REQUIRE_BROWSER) if browser
+                     else ("CGITER_REQUIRE_LIVE", REQUIRE_LIVE))
+    if required:
+        pytest.fail(f"{var}=1 but this machine cannot run it: {reason}")
     pytest.skip(reason)
 
 

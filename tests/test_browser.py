@@ -8,6 +8,7 @@ Skipped without Chromium, Playwright, Voila or JupyterLab -- unless
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -22,9 +23,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import need_browser
+from conftest import need
 
-CHROMIUM = os.environ.get("CGITER_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = (os.environ.get("CGITER_CHROMIUM") or shutil.which("chromium")
+            or "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
 #: page errors known to be harmless (Voila asks a CDN for fonts; we abort it)
 NOISE = re.compile(r"net::ERR_FAILED|Failed to load resource|fontawesome|mathjax", re.I)
@@ -34,10 +36,10 @@ pytestmark = pytest.mark.slow
 
 def _check() -> None:
     for mod in ("playwright", "voila", "jupyterlab"):
-        need_browser(importlib.util.find_spec(mod) is not None,
-                     f"{mod} is not installed (pip install -e '.[browser]')")
-    need_browser(os.path.exists(CHROMIUM) or shutil.which("chromium") is not None,
-                 f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
+        need(importlib.util.find_spec(mod) is not None,
+             f"{mod} is not installed (pip install -e '.[browser]')", browser=True)
+    need(os.path.exists(CHROMIUM), f"no Chromium at {CHROMIUM} (apt-get install -y chromium)",
+         browser=True)
 
 
 class Server:
@@ -183,15 +185,25 @@ def _no_errors(page) -> None:
     assert all(not re.match(r"^https?://(127\.0\.0\.1|localhost)", u) for u in page.left)
 
 
+@contextlib.contextmanager
+def _opened(browser, tmp_path, kind: str):
+    """A server of ``kind`` and a page on it; both closed after."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    server = Server(kind, tmp_path)
+    try:
+        page = _page(browser, server)
+        page.goto(server.url)
+        yield server, page
+        page.close()
+    finally:
+        server.stop()
+
+
 def test_explorer_in_voila(browser, tmp_path):
     """Render, slider, play, order, truncation jump: in Voila (the app and Binder route)."""
     from playwright.sync_api import expect
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    server = Server("voila", tmp_path)
-    try:
-        page = _page(browser, server)
-        page.goto(server.url)
+    with _opened(browser, tmp_path, "voila") as (_server, page):
         root = _explorer(page)
         _no_errors(page)
         page.screenshot(path=str(ARTIFACTS / "explorer-voila-start.png"), full_page=True)
@@ -230,20 +242,13 @@ def test_explorer_in_voila(browser, tmp_path):
         root.locator(".explorer-kernel button", has_text="6.18").click()
         expect(root.locator(".explorer-error")).to_contain_text("EINVAL")
         _no_errors(page)
-        page.close()
-    finally:
-        server.stop()
 
 
 def test_explorer_in_jupyterlab(browser, tmp_path):
     """Run All in JupyterLab: the widgets render, the slider and the truncation jump work."""
     from playwright.sync_api import expect
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    server = Server("lab", tmp_path)
-    try:
-        page = _page(browser, server)
-        page.goto(server.url)
+    with _opened(browser, tmp_path, "lab") as (server, page):
         hdr = {"Authorization": f"token {server.token}"}
         for _ in range(480):          # the toolbar says idle before the kernel exists
             req = urllib.request.Request(server.base + "/api/sessions", headers=hdr)
@@ -262,6 +267,3 @@ def test_explorer_in_jupyterlab(browser, tmp_path):
         expect(root.locator(".explorer-caption")).to_contain_text("EOPNOTSUPP")
         page.screenshot(path=str(ARTIFACTS / "explorer-lab.png"))
         _no_errors(page)
-        page.close()
-    finally:
-        server.stop()
