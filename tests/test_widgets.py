@@ -248,6 +248,10 @@ def test_all_orders_mode():
     png0 = ex.frame.png
     ex.step = 10
     assert ex.frame.png != png0
+    lines = ex.frame.why.splitlines()             # one caption line per order at this step
+    assert [x.split(":")[0] for x in lines] == ["DESCENDANTS_PRE", "DESCENDANTS_POST",
+                                                 "ANCESTORS_UP", "SELF_ONLY", "CHILDREN"]
+    assert "cg-why-orders" in ex.w_caption.value
     ex.w_kernel.value = "6.18"
     assert "EINVAL" in ex.frame.error and len(ex.renderer.traces) == 4
 

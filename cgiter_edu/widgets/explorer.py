@@ -629,6 +629,14 @@ class Explorer(W.VBox):
             if t is not None:
                 f.caption = (f"step {step}: all orders at once; each panel is one order's "
                              f"walk at this step (or its end)")
+                lines = []
+                for o, w_ in self.order_walks.items():
+                    if w_.trace is None or not len(w_.trace):
+                        continue
+                    c = story.caption(w_.trace, min(step, len(w_.trace) - 1))
+                    lines.append(f"{Order(o).name}: {c.text.partition(': ')[2]}")
+                f.why = "\n".join(lines)
+                f.level = "orders"
             return f
         if w is None:
             return f
@@ -662,7 +670,11 @@ class Explorer(W.VBox):
         self.w_error.value = err
         cap = f"<div class='cg-caption-text' style='font-size:18px;padding:4px 0'>" \
               f"{html.escape(f.caption)}</div>"
-        if f.why:
+        if f.why and f.level == "orders":
+            cap += ("<div class='cg-why cg-why-orders' style='font-size:14px;"
+                    "font-family:monospace;white-space:pre-wrap'>" + html.escape(f.why)
+                    + "</div>")
+        elif f.why:
             color = "#D55E00" if f.level == "cut" else "#009E73"
             cap += (f"<div class='cg-why cg-why-{f.level}' style='font-size:16px;"
                     f"border:3px solid {color};padding:6px;background:"
