@@ -42,7 +42,8 @@ from . import programs
 from .hierarchy import Hierarchy
 from .kernel.cgroup_iter import Order
 from .kernel.config import KernelConfig
-from .run import RunResult, errno_symbol, run
+from .names import errno_symbol
+from .run import RunResult, run
 from .trace import CgroupState, EventKind, Trace
 
 #: the kinds of question, in the order the lessons meet them

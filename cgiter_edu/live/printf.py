@@ -34,7 +34,8 @@ from ..hierarchy import Hierarchy
 from ..kernel.cgroup_iter import Order
 from ..kernel.config import KernelConfig
 from ..kernel.seq_file import bpf_bprintf_format, check_printf_args
-from ..run import RunResult, errno_symbol, run
+from ..names import errno_symbol
+from ..run import RunResult, run
 from ._common import LiveError
 from .backend import Backend, Params
 from .cases import machine_kernel

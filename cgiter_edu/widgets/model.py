@@ -367,7 +367,7 @@ def _walk_with_writer(w: Walk, h: Hierarchy, prog: Callable[[Any], int],
 
 
 def _sym(result: int | None) -> str:
-    from cgiter_edu.run import errno_symbol
+    from cgiter_edu.names import errno_symbol
 
     return "raised" if result is None else errno_symbol(-result)
 

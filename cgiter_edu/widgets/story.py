@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cgiter_edu.run import errno_symbol
+from cgiter_edu.names import errno_symbol
 from cgiter_edu.trace import EndReason, Event, EventKind, Trace
 
 __all__ = ["Caption", "caption", "cut_step", "end_step", "next_read_step", "final_step",
