@@ -10,7 +10,8 @@ import pytest
 CORE = ["cgiter_edu", "cgiter_edu.hierarchy", "cgiter_edu.shapes", "cgiter_edu.programs",
         "cgiter_edu.run", "cgiter_edu.trace", "cgiter_edu.recorded", "cgiter_edu.kernel.cgroup",
         "cgiter_edu.kernel.seq_file", "cgiter_edu.kernel.bpf_iter",
-        "cgiter_edu.kernel.cgroup_iter", "cgiter_edu.kernel.config"]
+        "cgiter_edu.kernel.cgroup_iter", "cgiter_edu.kernel.config", "cgiter_edu.walkflags",
+        "cgiter_edu.progress", "cgiter_edu.bench"]
 
 
 def test_import_is_light():

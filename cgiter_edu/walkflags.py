@@ -1,0 +1,216 @@
+"""The walk flags every walking subcommand shares (``walk``, ``plot``, ``animate``,
+``live``), and their one translation into checked values: :func:`add_walk_args` adds
+them to a parser, :func:`walk_spec` turns the parsed flags into a :class:`WalkSpec`
+(or one :class:`CliError` line naming the first bad flag), :func:`walk_from_args`
+runs that walk.
+
+Example::
+
+    >>> import argparse
+    >>> p = argparse.ArgumentParser(); add_walk_args(p)
+    >>> s = walk_spec(p.parse_args(["--order", "post", "--record-bytes", "64"]))
+    >>> s.order, s.program, s.read_size
+    (<Order.DESCENDANTS_POST: 3>, Record(rec_bytes=64), 131072)
+    >>> walk_spec(p.parse_args(["--record-bytes", "23"]))
+    Traceback (most recent call last):
+    ...
+    cgiter_edu.walkflags.CliError: --record-bytes 23: a record is at least its 24-byte line 'C <id> <seq_num>\\n'; use 24 to 4119
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from . import programs, shapes
+from .hierarchy import Hierarchy
+from .kernel.cgroup_iter import Order
+from .kernel.config import PAGE_SIZES, KernelConfig
+from .names import errno_symbol
+from .run import RunResult, run
+
+
+class CliError(Exception):
+    """A user error: ``main`` prints ``cgiter-edu <command>: <message>`` and exits 1."""
+
+
+#: the sizes ``--record-bytes`` accepts: the record program's 24-byte line, then
+#: ``(rec_bytes - 24) & 4095`` pad bytes (the recorded-walk format), so 24 to 4119
+RECORD_BYTES_MIN = programs.Record.MIN_BYTES
+RECORD_BYTES_MAX = programs.Record.MAX_BYTES
+
+#: what read() asks for when --read-size is not given (what cat asks)
+CAT_READ_SIZE = 131072
+
+
+# -- the walk flags, shared by walk, plot, animate and live -----------------------------
+
+def add_walk_args(p: argparse.ArgumentParser) -> None:
+    """The flags every walking subcommand shares (walk, plot, animate, live)."""
+    g = p.add_argument_group("the walk")
+    g.add_argument("--tree", default="systemd", metavar="SHAPE|FILE.json",
+                   help="the hierarchy: a shape (" + ", ".join(shapes.BY_NAME) + "), sysfs "
+                        "(this machine's real cgroup v2 tree, read-only) or a JSON file saved "
+                        "by Hierarchy.to_json / `cgiter-edu tree --json` (default: systemd, a "
+                        "systemd host with one dead session)")
+    g.add_argument("--order", default="pre", metavar="ORDER",
+                   help="walk order: pre, post, up (ancestors), self, children (Linux 7.0+), "
+                        "or a raw number such as 0 or 7 to see EINVAL (default: pre)")
+    g.add_argument("--start", default=None, metavar="PATH",
+                   help="start cgroup, attached by an fd opened on it (default: the root, "
+                        "neither fd nor id)")
+    g.add_argument("--start-id", type=int, default=None, metavar="ID",
+                   help="start cgroup by id (cgroup_id); with --start too: EINVAL")
+    g.add_argument("--program", choices=["ids", "paths", "record", "silent"], default=None,
+                   help="the BPF program: ids = the kernel selftest's id printer (default), "
+                        "paths, record (fixed-size records, see --record-bytes), silent")
+    g.add_argument("--record-bytes", type=int, default=None, metavar="N",
+                   help=f"bytes each cgroup's record takes, {RECORD_BYTES_MIN} to "
+                        f"{RECORD_BYTES_MAX}: a 24-byte line and up to 4095 pad bytes "
+                        "(implies --program record)")
+    g.add_argument("--stop-at", default=None, metavar="PATH",
+                   help="the program returns 1 at this cgroup: early termination "
+                        "(implies --program record)")
+    g.add_argument("--page-size", type=int, default=4096, choices=PAGE_SIZES,
+                   help="PAGE_SIZE; the buffer is 8 pages (default: 4096)")
+    g.add_argument("--read-size", type=int, default=None, metavar="N",
+                   help=f"bytes each read() asks for (default: {CAT_READ_SIZE}, what cat "
+                        "asks); 0 makes one read, which cat takes as end of file")
+    g.add_argument("--kernel", default="7.0", metavar="X.Y",
+                   help="kernel version to behave as: 6.1, 6.18 or 7.0 (default: 7.0)")
+
+
+def load_tree(spec: str) -> Hierarchy:
+    """A shape name, ``sysfs``, or a saved JSON file; a bad one is a :class:`CliError`."""
+    if spec in shapes.BY_NAME:
+        return shapes.BY_NAME[spec]()
+    if spec == "sysfs":
+        try:
+            return shapes.from_sysfs()
+        except (OSError, ValueError) as e:
+            raise CliError(f"--tree sysfs: {oserror_text(e)}") from None
+    if os.path.isdir(spec):
+        raise CliError(f"--tree {spec}: is a directory, not a JSON file saved by "
+                       "`cgiter-edu tree --json`")
+    if os.path.exists(spec):
+        try:
+            return Hierarchy.from_json(spec)
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as e:
+            raise CliError(f"--tree {spec}: {oserror_text(e)}") from None
+    raise CliError(f"--tree {spec!r} is neither a shape "
+                   f"({', '.join(shapes.BY_NAME)}, sysfs) nor a JSON file")
+
+
+def oserror_text(e: BaseException) -> str:
+    """One line for an exception: ``"EISDIR: Is a directory"`` for an OSError with an
+    errno, else its message."""
+    if isinstance(e, OSError) and e.errno:
+        return f"{errno_symbol(e.errno)}: {e.strerror}"
+    if isinstance(e, KeyError) and e.args:
+        return str(e.args[0])
+    if isinstance(e, RecursionError):
+        return "nested too deeply to read"
+    return str(e) or type(e).__name__
+
+
+def record_bytes(n: int, flag: str = "--record-bytes") -> int:
+    """``n`` if the record program writes records of exactly ``n`` bytes, else a
+    :class:`CliError` saying why not."""
+    if n < RECORD_BYTES_MIN:
+        raise CliError(f"{flag} {n}: a record is at least its {RECORD_BYTES_MIN}-byte line "
+                       f"'C <id> <seq_num>\\n'; use {RECORD_BYTES_MIN} to {RECORD_BYTES_MAX}")
+    if n > RECORD_BYTES_MAX:
+        raise CliError(f"{flag} {n}: the record program writes its 24-byte line and at most "
+                       f"4095 pad bytes ((rec_bytes - 24) & 4095, as the C program does), so "
+                       f"{RECORD_BYTES_MAX} at most; use {RECORD_BYTES_MIN} to "
+                       f"{RECORD_BYTES_MAX}")
+    return n
+
+
+def program_from_args(args: argparse.Namespace, h: Hierarchy) -> Any:
+    """The program the flags ask for."""
+    name = args.program
+    if name is None:
+        name = "record" if (args.record_bytes is not None or args.stop_at) else "ids"
+    if name == "record":
+        stop_id = None
+        if args.stop_at:
+            try:
+                stop_id = h.id_of(args.stop_at)
+            except KeyError:
+                raise CliError(f"--stop-at {args.stop_at!r}: no such cgroup") from None
+        rb = record_bytes(args.record_bytes) if args.record_bytes is not None else 24
+        return programs.Record(rec_bytes=rb, stop_id=stop_id)
+    if args.record_bytes is not None or args.stop_at:
+        raise CliError(f"--record-bytes and --stop-at need --program record, not {name}")
+    return programs.BY_NAME[name]
+
+
+def order_from_args(args: argparse.Namespace) -> Order | int:
+    """``--order``: an :class:`Order`, or a plain int the kernel will reject (EINVAL)."""
+    try:
+        return Order.parse(args.order)
+    except ValueError as e:
+        raise CliError(f"--order: {e}") from None
+
+
+def kernel_from_args(args: argparse.Namespace, default: KernelConfig | None = None
+                     ) -> KernelConfig:
+    """``--kernel`` and ``--page-size``; where a flag is None, ``default``'s value."""
+    version = args.kernel
+    if version is None and default is not None:
+        version = ".".join(str(x) for x in default.version[:2])
+    page_size = args.page_size
+    if page_size is None:
+        page_size = default.page_size if default is not None else 4096
+    try:
+        return KernelConfig.preset(version or "7.0", page_size=page_size)
+    except ValueError as e:
+        raise CliError(f"--kernel: {e}") from None
+
+
+@dataclass
+class WalkSpec:
+    """What the walk flags ask for, checked, ready for :func:`~cgiter_edu.run`."""
+
+    hierarchy: Hierarchy
+    program: Any
+    order: Order | int
+    kernel: KernelConfig
+    start: str | None
+    start_id: int | None
+    read_size: int
+
+
+def walk_spec(args: argparse.Namespace, kernel_default: KernelConfig | None = None
+              ) -> WalkSpec:
+    """Every walk flag turned into a checked value (one :class:`CliError` line for the
+    first bad one).  ``kernel_default`` stands for an unset ``--kernel``/``--page-size``."""
+    h = load_tree(args.tree)
+    prog = program_from_args(args, h)
+    order = order_from_args(args)
+    kernel = kernel_from_args(args, kernel_default)
+    if args.start is not None and args.start not in h:
+        raise CliError(f"--start {args.start!r}: no such cgroup")
+    if args.start_id is not None and not 0 <= args.start_id < 2 ** 64:
+        raise CliError(f"--start-id {args.start_id}: a cgroup id is an unsigned 64-bit "
+                       "number (0 means none)")
+    read_size = args.read_size if args.read_size is not None else CAT_READ_SIZE
+    if read_size < 0:
+        raise CliError(f"--read-size {read_size}: read() takes a size of 0 or more bytes")
+    return WalkSpec(h, prog, order, kernel, args.start, args.start_id, read_size)
+
+
+def walk_from_args(args: argparse.Namespace, trace: bool | None = True,
+                   extra_reads: int = 0) -> RunResult:
+    """Build the hierarchy and run the walk the flags describe (used by walk, plot,
+    animate).  ``trace=None``: record a trace unless the tree has more than
+    ``TRACE_LIMIT`` cgroups.  ``--read-size 0`` makes one read, as ``cat`` stops at
+    its 0."""
+    s = walk_spec(args)
+    one = s.read_size == 0
+    return run(s.hierarchy, s.program, s.order, s.start, cgroup_id=s.start_id,
+               read_size=s.read_size, kernel=s.kernel, trace=trace,
+               extra_reads=0 if one else extra_reads, max_reads=1 if one else 1_000_000)
