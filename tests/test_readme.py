@@ -81,3 +81,15 @@ def test_every_listed_command_runs(line, tmp_path):
     comment = README.split(line, 1)[1].split("\n", 1)[0]
     want = 1 if re.search(r"\bE[A-Z0-9]{3,}\b", comment) else 0
     assert r.returncode == want, err
+
+
+def test_who_said_512_is_stated_one_way_everywhere():
+    """The 512 is the comment at the top of kernel/bpf/cgroup_iter.c; no text credits it
+    to something else."""
+    top = Path(__file__).parent.parent
+    files = [top / "README.md", *top.glob("notebooks/*.ipynb"), *top.glob("cgiter_edu/**/*.py")]
+    for f in files:
+        text = f.read_text()
+        for wrong in ("commit message's 512", "commit message: 8 x", "commit message's count",
+                      "commit that added `cgroup_iter` says", "the commit message's '512"):
+            assert wrong not in text, (f, wrong)
