@@ -344,3 +344,10 @@ def test_python_dash_m_cgiter_edu_is_the_command():
     r = subprocess.run([sys.executable, "-m", "cgiter_edu", "capacity", "--record-bytes", "64"],
                        capture_output=True)
     assert r.returncode == 0 and r.stdout == cli("capacity", "--record-bytes", "64").stdout
+
+
+def test_animate_with_one_frame_shows_the_end(tmp_path):
+    out = tmp_path / "one.gif"
+    cli("animate", "--tree", "small", "--max-frames", "1", "--quiet", "--dpi", "30",
+        "-o", str(out))
+    assert out.read_bytes().startswith(b"GIF89a")

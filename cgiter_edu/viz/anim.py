@@ -63,12 +63,18 @@ def frame_steps(trace: Trace, max_frames: int | None = 300) -> list[int]:
     >>> t = Trace(events=[Event(i, EventKind.SHOW, 0) for i in range(10)])
     >>> frame_steps(t, 4)
     [0, 3, 6, 9]
+    >>> frame_steps(t, 1)
+    [9]
     """
     n = len(trace.events)
+    if max_frames is not None and max_frames < 1:
+        raise ValueError(f"max_frames must be at least 1, not {max_frames}")
     if n == 0:
         return []
     if max_frames is None or n <= max_frames:
         return list(range(n))
+    if max_frames == 1:                   # one frame: how the walk ended
+        return [n - 1]
     keys = [e.step for e in trace.events if e.kind in KEY_EVENTS]
     room = max(2, max_frames - len(keys))
     even = {round(i * (n - 1) / (room - 1)) for i in range(room)}
