@@ -114,3 +114,30 @@ def test_the_key_names_only_what_the_panels_draw():
                    for v in big.views.values())
     key = big.legend_ax.texts[0].get_text()
     assert "numbers" not in key and "arrows" not in key
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+@pytest.mark.parametrize("order", [2, 3])
+def test_arrows_keep_clear_of_each_other_and_of_labels_in_a_labelled_tree(shape, order):
+    from cgiter_edu import programs, run
+    from cgiter_edu.viz import walk
+    from cgiter_edu.viz.geometry import walk_arrows
+
+    t = run(SHAPES[shape](), programs.Record(rec_bytes=64), order, trace=True).trace
+    v = walk.plot_walk(t, view="tree", path=True, labels="name")
+    g = v.geometry
+    seq = t.visit_order()
+    segs = [_segments(a) for a in walk_arrows(g, v.tree, seq) if a is not None]
+    for i in range(len(segs)):
+        for j in range(i + 1, len(segs)):
+            assert not any(_cross(p, q, r_, s) for p, q in segs[i] for r_, s in segs[j]), (i, j)
+    # no horizontal leg runs through a label (labels sit right of the marker, at its y)
+    fs = 16.0
+    for sg in segs:
+        for (x0, y0), (x1, y1) in sg:
+            if abs(y1 - y0) > 1e-6:
+                continue
+            for cid, (lx, ly) in g.label_xy.items():
+                if abs(ly - y0) < 0.3 * fs:
+                    lo, hi = sorted((x0, x1))
+                    assert hi <= lx + 1e-6 or lo >= g.reach[cid] - 1e-6, cid

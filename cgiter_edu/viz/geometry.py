@@ -45,6 +45,8 @@ class Geometry:
     #: list view: ``(x, y, text)`` over each column that continues a subtree begun in an
     #: earlier one, naming the parent its open lines come from
     headers: list[tuple[float, float, str]] = field(default_factory=list)
+    #: tree view: the rightmost x each cgroup's ink reaches (its marker, or its label)
+    reach: dict[int, float] = field(default_factory=dict)
 
 
 def tree_geometry(tree: Tree, labels: dict[int, str]) -> Geometry:
@@ -74,7 +76,8 @@ def tree_geometry(tree: Tree, labels: dict[int, str]) -> Geometry:
     x1 = max(max(xy[v][0] + m / 2, lx[v][0] + widths[v]) for v in xy)
     y0 = min(y for _, y in xy.values()) - m / 2 - 0.2 * fs
     y1 = m / 2 + 0.2 * fs
-    return Geometry("tree", xy, segs, lx, "left", (x0, y0, x1, y1), m, fn)
+    reach = {v: max(xy[v][0] + m / 2, lx[v][0] + widths[v] if widths[v] else 0.0) for v in xy}
+    return Geometry("tree", xy, segs, lx, "left", (x0, y0, x1, y1), m, fn, reach=reach)
 
 
 def list_geometry(tree: Tree, labels: dict[int, str], aspect: float) -> Geometry:
@@ -185,7 +188,7 @@ def walk_arrows(g: Geometry, tree: Tree, seq: list[int]) -> list[ArrowPath | Non
     >>> t = Tree.from_parents({1: None, 2: 1, 3: 2, 4: 3, 5: 1})
     >>> g = tree_geometry(t, {})
     >>> [len(a[0]) for a in walk_arrows(g, t, [1, 2, 3, 4, 5])]  # down x3, up the gap
-    [4, 2, 2, 6]
+    [4, 2, 2, 4]
     """
     r = g.marker / 2
     col = g.column or {}
@@ -202,16 +205,28 @@ def walk_arrows(g: Geometry, tree: Tree, seq: list[int]) -> list[ArrowPath | Non
             v = tree.parent[v]  # type: ignore[assignment]
         return v
 
-    def gap(v: int, right: bool) -> float:
-        """x in the gap beside v's marker (halfway to its neighbour on that side, at most
-        a little more than a marker away)."""
+    def ink(v: int) -> float:
+        return g.reach.get(v, g.xy[v][0] + r)
+
+    def gap_range(v: int, right: bool) -> tuple[float, float]:
+        """The free x interval beside v on that side, between inks and markers."""
         row, i = rows[depth[v]], place[v]
         j = i + 1 if right else i - 1
-        x = g.xy[v][0]
-        off = r + 0.6 * BASE_FONT
-        if 0 <= j < len(row):
-            off = min(off, abs(g.xy[row[j]][0] - x) / 2)
-        return x + off if right else x - off
+        room = 0.6 * BASE_FONT
+        if right:
+            lo = ink(v)
+            return lo, (g.xy[row[j]][0] - r if 0 <= j < len(row) else lo + 2 * room)
+        hi = g.xy[v][0] - r
+        return (ink(row[j]) if 0 <= j < len(row) else hi - 2 * room), hi
+
+    def gap(v: int, right: bool, keep: float | None = None) -> float:
+        """x in the gap beside v on that side, clear of labels: ``keep`` if it is in
+        it already, else halfway across (at most a little more than a marker away)."""
+        lo, hi = gap_range(v, right)
+        room = 0.6 * BASE_FONT
+        if keep is not None and lo + 0.2 * room <= keep <= hi - 0.2 * room:
+            return keep
+        return min((lo + hi) / 2, lo + room) if right else max((lo + hi) / 2, hi - room)
 
     out: list[ArrowPath | None] = []
     c45 = math.cos(math.radians(45))
@@ -238,27 +253,28 @@ def walk_arrows(g: Geometry, tree: Tree, seq: list[int]) -> list[ArrowPath | Non
             p1 = (xb - s * r * c45, yb - r * c45)
             sag = min(0.35 * abs(xb - xa), 0.9 * BASE_FONT)
             out.append(([p0, ((p0[0] + p1[0]) / 2, p0[1] - 2 * sag), p1], [1, 3, 3]))
-        elif g.kind == "tree" and db < da and xb > xa:         # up past a finished subtree
+        elif g.kind == "tree" and db < da:                     # up past a finished subtree
             x = gap(a, True)
-            pts = [(xa + r, ya), (x, ya)]
-            for d in range(da - 1, db, -1):       # from level d + 1 up to level d
+            y0 = ya - r * c45                     # under its label
+            pts = [(xa + r * c45, y0), (x, y0)]
+            for d in range(da - 1, db - 1, -1):   # from level d + 1 up to level d
                 y = level_y[d + 1] + r + jog
-                pts.append((x, y))
-                x = gap(ancestor(a, d), True)
-                pts.append((x, y))
-            if x < xb - r - 0.3 * BASE_FONT:      # up beside it, then into its left side
-                pts += [(x, yb), (xb - r, yb)]
-            else:                                 # it sits above the subtree: from below
-                pts += [(x, level_y[db + 1] + r + jog), (xb, yb - r)]
+                nx_ = gap(ancestor(a, d), True, keep=x)
+                if nx_ != x:
+                    pts += [(x, y), (nx_, y)]
+                x = nx_
+            pts += [(x, yb), (xb - r, yb)]        # up beside it, into its left side
             out.append((pts, [1] + [2] * (len(pts) - 1)))
-        elif g.kind == "tree" and db > da and xb > xa:         # down into the next subtree
+        elif g.kind == "tree" and db > da:                     # down into the next subtree
             x = gap(ancestor(b, da + 1), False)
-            pts = [(xa + r, ya), (x, ya)]
+            y0 = ya - r * c45                     # under its label, on the side it goes
+            pts = [(xa + (r if x > xa else -r) * c45, y0), (x, y0)]
             for d in range(da + 1, db):           # from level d down to level d + 1
                 y = level_y[d + 1] + r + jog
-                pts.append((x, y))
-                x = gap(ancestor(b, d + 1), False)
-                pts.append((x, y))
+                nx_ = gap(ancestor(b, d + 1), False, keep=x)
+                if nx_ != x:
+                    pts += [(x, y), (nx_, y)]
+                x = nx_
             pts += [(x, yb), (xb - r, yb)]
             out.append((pts, [1] + [2] * (len(pts) - 1)))
         else:
