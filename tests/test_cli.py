@@ -336,8 +336,9 @@ def test_orders_of_a_million_cgroups_is_refused_in_one_line(tmp_path):
     r = cli("plot", "orders", "--tree", "big", "-o", str(tmp_path / "o.png"), check=False)
     assert r.returncode == 1 and b"Traceback" not in r.stderr
     err = r.stderr.decode().splitlines()[-1]        # after the progress of building it
-    assert err.startswith("cgiter-edu plot: --tree big: 1,001,001 cgroups; orders traces "
-                          "five walks of every cgroup, at most 100,000"), err
+    assert err.startswith("cgiter-edu plot: --tree big: the orders picture draws the tree "
+                          "once per order"), err
+    assert "1,001,001 cgroups is more than it can show (at most 5,000)" in err
 
 
 def test_python_dash_m_cgiter_edu_is_the_command():

@@ -193,15 +193,11 @@ def cmd_plot(args: argparse.Namespace) -> int:
             from cgiter_edu import cli as main_cli
 
             h = main_cli.load_tree(args.tree)
-            if len(h) > main_cli.TRACE_LIMIT:
-                raise CliError(f"--tree {args.tree}: {len(h):,} cgroups; orders traces five "
-                               f"walks of every cgroup, at most {main_cli.TRACE_LIMIT:,} "
-                               "(plot walk --order ... draws one order of a bigger tree)")
+            if len(h) > orders.ORDERS_MAX_CGROUPS:
+                raise CliError(f"--tree {args.tree}: {orders.too_big(len(h))}")
             start = args.start or "/"
             if start not in h:
                 raise CliError(f"--start {start!r}: no such cgroup")
-            if len(h) > orders.ORDERS_MAX_CGROUPS:
-                raise CliError(orders.too_big(len(h)))
             kernel = main_cli.kernel_from_args(args)
             rb = 64 if args.record_bytes is None else main_cli.record_bytes(args.record_bytes)
             traces = scenes.order_traces(h, start, kernel=kernel, rec_bytes=rb)

@@ -45,7 +45,7 @@ def too_big(n: int) -> str:
     """Why a tree of ``n`` cgroups gets no orders picture, and what to do instead."""
     return (f"the orders picture draws the tree once per order in a small panel; "
             f"{n:,} cgroups is more than it can show (at most {ORDERS_MAX_CGROUPS:,}): "
-            "draw one order with `plot walk --order ...`, or use a smaller --tree")
+            "plot walk --order ... draws one order of a bigger tree")
 
 
 #: the panel subtitles' font: monospace, so width = characters x this x size
