@@ -352,3 +352,12 @@ def test_animate_with_one_frame_shows_the_end(tmp_path):
     cli("animate", "--tree", "small", "--max-frames", "1", "--quiet", "--dpi", "30",
         "-o", str(out))
     assert out.read_bytes().startswith(b"GIF89a")
+
+
+def test_animate_a_wide_tree_drawn_as_an_icicle(tmp_path):
+    """20,000 siblings: the icicle view, whose numbers are never placed in the figure."""
+    p = _tree_file(tmp_path, [{"id": i + 2, "name": f"c{i}", "parent": 1}
+                              for i in range(20000)])
+    out = tmp_path / "w.gif"
+    cli("animate", "--tree", p, "--max-frames", "5", "--quiet", "--dpi", "30", "-o", str(out))
+    assert out.read_bytes().startswith(b"GIF89a")

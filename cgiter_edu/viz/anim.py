@@ -185,8 +185,11 @@ class Animator:
 
     # -- fast frames -----------------------------------------------------------------
     def dynamic_artists(self) -> list[Any]:
-        """The artists a frame changes; everything else is drawn once as background."""
-        return [*self.walk.artists(), *self.buffer.artists(), self.reads]
+        """The artists a frame changes; everything else is drawn once as background.
+        Artists a view keeps but never placed in the figure (the numbers of an icicle
+        of thousands of cgroups) are left out: there is nothing of them to draw."""
+        return [a for a in (*self.walk.artists(), *self.buffer.artists(), self.reads)
+                if a.get_figure() is not None]
 
     def frames(self, dpi: float = 80) -> Iterator[np.ndarray]:
         """Render every frame as an RGBA array: the static parts are drawn once, then
