@@ -333,6 +333,9 @@ def _cannot_run(p: argparse.ArgumentParser, name: str, e: BaseException) -> None
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``cgiter-edu``: a user error is one line on stderr and exit 1."""
     parser = build_parser()
+    if not (sys.argv[1:] if argv is None else argv):
+        parser.print_help()             # `cgiter-edu` alone: what there is to do
+        return 2
     args, unknown = parser.parse_known_args(argv)
     if unknown and not getattr(args, "takes_any_arguments", False):
         parser.parse_args(argv)         # argparse's own error (exit 2)

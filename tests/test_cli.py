@@ -361,3 +361,9 @@ def test_animate_a_wide_tree_drawn_as_an_icicle(tmp_path):
     out = tmp_path / "w.gif"
     cli("animate", "--tree", p, "--max-frames", "5", "--quiet", "--dpi", "30", "-o", str(out))
     assert out.read_bytes().startswith(b"GIF89a")
+
+
+def test_the_command_alone_shows_what_there_is_to_do():
+    r = cli(check=False)
+    assert r.returncode == 2 and b"    walk " in r.stdout and b"Start with `cgiter-edu walk`" \
+        in r.stdout

@@ -86,8 +86,9 @@ def setup_animate(p: argparse.ArgumentParser) -> None:
                    help="where to write it: .gif, .mp4 or .html")
     p.add_argument("--fps", type=float, default=4.0, help="frames per second (default 4)")
     p.add_argument("--max-frames", type=int, default=300, metavar="N",
-                   help="at most N frames; longer walks are thinned out, keeping every "
-                        "skip, rollback, end and read() result (default 300)")
+                   help="at most N steps of the walk get a frame (longer walks are thinned "
+                        "out, keeping every skip, rollback, end and read() result), and the "
+                        "end is held for 6 more (default 300)")
     p.add_argument("--dpi", type=int, default=None,
                    help="resolution (default: 80 for GIF, 120 for MP4, 72 for HTML)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
