@@ -42,7 +42,7 @@ from . import programs
 from .hierarchy import Hierarchy
 from .kernel.cgroup_iter import Order
 from .kernel.config import KernelConfig
-from .names import errno_symbol
+from .names import errno_symbol, order_prose
 from .run import RunResult, run
 from .trace import CgroupState, EventKind, Trace
 
@@ -214,11 +214,6 @@ def _tree_text(h: Hierarchy) -> str:
     return "\n".join(lines)
 
 
-def _order_name(order: int) -> str:
-    return {2: "pre-order (DESCENDANTS_PRE)", 3: "post-order (DESCENDANTS_POST)",
-            4: "ANCESTORS_UP", 1: "SELF_ONLY", 5: "CHILDREN"}[int(order)]
-
-
 _KERNEL_FN = {
     2: "start() calls css_next_descendant_pre(NULL, start) (the start itself), next() calls "
        "css_next_descendant_pre(pos, start): a parent before its children, children in "
@@ -313,7 +308,7 @@ def _q_order(seed: int, rng: Rng) -> Question:
     t = res.trace
     ids = _shown(t)
     text = (f"Exercise {seed} (order).  The hierarchy (id, name):\n{_tree_text(h)}\n\n"
-            f"A program is attached in {_order_name(order)} starting at {start} "
+            f"A program is attached in {order_prose(order)} starting at {start} "
             f"(id {h.id_of(start)}) and prints one line per cgroup.  In which order is it "
             "called on the cgroups?  Give the ids, in order.")
     expl = [f"{_KERNEL_FN[order]}.",
@@ -413,7 +408,7 @@ def _q_never(seed: int, rng: Rng) -> Question:
     lost = sorted(c for c, s in st.items() if s is CgroupState.LOST)
     text = (f"Exercise {seed} (never).  The hierarchy (id, name):\n{_tree_text(h)}\n\n"
             f"A program writes a {rec}-byte record for every cgroup; the walk is "
-            f"{_order_name(order)} from the root with 4 KiB pages, and the reader calls "
+            f"{order_prose(order)} from the root with 4 KiB pages, and the reader calls "
             f"read(fd, buf, {read_size}) until one returns 0 or fails.  On which cgroups does "
             "the program never run?  Give their ids (or 'none').")
     expl = _read_story(res.trace)
@@ -447,7 +442,7 @@ def _q_seq_num(seed: int, rng: Rng) -> Question:
     answer = seq[target]
     text = (f"Exercise {seed} (seq_num).  The hierarchy (id, name):\n{_tree_text(h)}\n\n"
             f"The program prints 'C <id> <seq_num>' for every cgroup it is called on; the "
-            f"walk is {_order_name(order)} from the root.  What seq_num does the record of "
+            f"walk is {order_prose(order)} from the root.  What seq_num does the record of "
             f"cgroup {target} ({h.path_of(target)}) carry?")
     expl = ["The walk visits (id: seq_num): " + ", ".join(
         f"{c}{' (dead, skipped)' if c in skipped else ''}: "

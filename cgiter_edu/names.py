@@ -9,9 +9,11 @@ walk ended is told by :class:`~cgiter_edu.trace.EndReason` itself (``.caption``,
 
 Example::
 
-    >>> from cgiter_edu.names import order_name, errno_symbol, errno_text, ORDER_FUNCTIONS
+    >>> from cgiter_edu.names import order_name, order_prose, errno_symbol, errno_text, ORDER_FUNCTIONS
     >>> order_name(2), order_name(7)
     ('DESCENDANTS_PRE (2)', '7 (no such order)')
+    >>> order_prose(3)
+    'post-order (DESCENDANTS_POST)'
     >>> ORDER_FUNCTIONS[3]
     'css_next_descendant_post()'
     >>> errno_symbol(95), errno_text(7)
@@ -23,16 +25,18 @@ from __future__ import annotations
 import errno as _errno
 import os
 
-__all__ = ["ORDER_FUNCTIONS", "order_name", "errno_symbol", "errno_text"]
+from .kernel.cgroup_iter import Order
+
+__all__ = ["ORDER_FUNCTIONS", "order_name", "order_prose", "errno_symbol", "errno_text"]
 
 #: how each order finds the next cgroup in the kernel (kernel/bpf/cgroup_iter.c's
 #: cgroup_iter_seq_next(), with the helpers of kernel/cgroup/cgroup.c)
 ORDER_FUNCTIONS: dict[int, str] = {
-    1: "next() gives NULL",
-    2: "css_next_descendant_pre()",
-    3: "css_next_descendant_post()",
-    4: "css->parent to the root",
-    5: "css_next_child() (Linux 7.0)",
+    Order.SELF_ONLY: "next() gives NULL",
+    Order.DESCENDANTS_PRE: "css_next_descendant_pre()",
+    Order.DESCENDANTS_POST: "css_next_descendant_post()",
+    Order.ANCESTORS_UP: "css->parent to the root",
+    Order.CHILDREN: "css_next_child() (Linux 7.0)",
 }
 
 
@@ -40,12 +44,20 @@ def order_name(order: int) -> str:
     """An order as the outputs print it: the uapi name without its prefix and the
     number (``"DESCENDANTS_PRE (2)"``), or ``"7 (no such order)"``.  A valid
     :class:`~cgiter_edu.Order` member's bare name is ``Order(o).name``."""
-    from .kernel.cgroup_iter import Order
-
     try:
         return f"{Order(order).name} ({int(order)})"
     except ValueError:
         return f"{order} (no such order)"
+
+
+def order_prose(order: int) -> str:
+    """An order as a sentence names it (the exercises' questions): the walk's common
+    name with the uapi name after it, ``"pre-order (DESCENDANTS_PRE)"``; an order
+    that has no common name is its uapi name alone (``"SELF_ONLY"``).  Raises
+    ValueError for a value that is no order."""
+    o = Order(order)
+    common = {Order.DESCENDANTS_PRE: "pre-order", Order.DESCENDANTS_POST: "post-order"}
+    return f"{common[o]} ({o.name})" if o in common else o.name
 
 
 def errno_symbol(code: int) -> str:
