@@ -340,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown and not getattr(args, "takes_any_arguments", False):
         parser.parse_args(argv)         # argparse's own error (exit 2)
     t0 = time.perf_counter()
+    if hasattr(sys.stdout, "reconfigure"):      # a name that is not UTF-8 prints its bytes,
+        sys.stdout.reconfigure(errors="surrogateescape")      # as ls does
     try:
         return args.func(args)
     except CliError as e:

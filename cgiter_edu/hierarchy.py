@@ -506,8 +506,9 @@ def _check_name(name: Any) -> None:
                                  "refuses it so /proc/<pid>/cgroup stays parsable)")
     if "\0" in name:
         raise _err(errno.EINVAL, f"cgroup name {name!r} contains a NUL byte")
-    if len(name.encode("utf-8")) > NAME_MAX:
-        raise _err(errno.ENAMETOOLONG, f"cgroup name of {len(name.encode())} bytes; at most "
+    size = len(name.encode("utf-8", "surrogateescape"))    # bytes as os.fsencode gives them
+    if size > NAME_MAX:
+        raise _err(errno.ENAMETOOLONG, f"cgroup name of {size} bytes; at most "
                                        f"{NAME_MAX}")
 
 

@@ -27,7 +27,8 @@ import os
 
 from .kernel.cgroup_iter import Order
 
-__all__ = ["ORDER_FUNCTIONS", "order_name", "order_prose", "errno_symbol", "errno_text"]
+__all__ = ["ORDER_FUNCTIONS", "order_name", "order_prose", "errno_symbol", "errno_text",
+           "printable"]
 
 #: how each order finds the next cgroup in the kernel (kernel/bpf/cgroup_iter.c's
 #: cgroup_iter_seq_next(), with the helpers of kernel/cgroup/cgroup.c)
@@ -72,3 +73,18 @@ def errno_symbol(code: int) -> str:
 def errno_text(code: int) -> str:
     """The errno's name and its message: ``"EOPNOTSUPP (Operation not supported)"``."""
     return f"{errno_symbol(code)} ({os.strerror(abs(int(code)))})"
+
+
+def printable(text: str) -> str:
+    """``text`` as a picture can draw it: the bytes of a cgroup name that are not UTF-8
+    (read from the file system, they come as ``os.fsdecode``'s surrogates, which no font
+    can draw) shown as ``\\xff`` escapes; any other text unchanged.
+
+    >>> printable("user.slice"), printable("\\udcff\\udcferaw")
+    ('user.slice', '\\\\xff\\\\xferaw')
+    """
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

@@ -112,7 +112,8 @@ def oserror_text(e: BaseException) -> str:
         return str(e.args[0])
     if isinstance(e, RecursionError):
         return "nested too deeply to read"
-    return str(e) or type(e).__name__
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
 
 
 def record_bytes(n: int, flag: str = "--record-bytes") -> int:

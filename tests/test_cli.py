@@ -367,3 +367,15 @@ def test_the_command_alone_shows_what_there_is_to_do():
     r = cli(check=False)
     assert r.returncode == 2 and b"    walk " in r.stdout and b"Start with `cgiter-edu walk`" \
         in r.stdout
+
+
+def test_names_that_are_not_utf8_print_their_bytes_and_draw_escaped(tmp_path):
+    """Linux takes any bytes but '/' and NUL in a name; read from the file system the
+    ones that are not UTF-8 come as os.fsdecode's surrogates, as saved JSON keeps them."""
+    p = _tree_file(tmp_path, [{"id": 2, "name": "\udcff\udcferaw", "parent": 1},
+                              {"id": 3, "name": "ok", "parent": 2}])
+    assert cli("walk", "--tree", p, "--program", "paths", "-q").stdout == \
+        b"1 /\n2   /\xff\xferaw\n3     /\xff\xferaw/ok\n"
+    assert b"\xff\xferaw\n" in cli("tree", "--tree", p).stdout
+    cli("plot", "walk", "--tree", p, "--labels", "path", "--dpi", "40",
+        "-o", str(tmp_path / "raw.png"))

@@ -203,3 +203,10 @@ def test_from_sysfs_reads_a_real_tree_deeper_than_python_recursion(cgroup2_scrat
         p.mkdir()
     h = shapes.from_sysfs(d)
     assert len(h) == 1101 and h.cgroup(h.id_of("/d" * 1100)).level == 1100
+
+
+def test_from_sysfs_reads_names_that_are_not_utf8(cgroup2_scratch):
+    os.mkdir(os.fsencode(cgroup2_scratch) + b"/\xff\xfe")
+    h = shapes.from_sysfs(cgroup2_scratch)
+    (c,) = h.children("/")
+    assert os.fsencode(c.name) == b"\xff\xfe"

@@ -166,10 +166,12 @@ def _u64(arg: int | str | bytes, conv: str) -> int:
 
 
 def _memory(arg: int | str | bytes) -> bytes | None:
-    """What a pointer argument points to: the bytes of a str (UTF-8) or bytes; an integer
-    is an address the emulator has no memory behind (None: reading it faults)."""
+    """What a pointer argument points to: the bytes of a str (UTF-8; a name read from the
+    file system with bytes that are not UTF-8 gives those bytes back, as os.fsencode) or
+    bytes; an integer is an address the emulator has no memory behind (None: reading it
+    faults)."""
     if isinstance(arg, str):
-        return arg.encode("utf-8")
+        return arg.encode("utf-8", "surrogateescape")
     if isinstance(arg, (bytes, bytearray)):
         return bytes(arg)
     return None

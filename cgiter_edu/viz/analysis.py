@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cgiter_edu.names import errno_symbol
+from cgiter_edu.names import errno_symbol, printable
 from cgiter_edu.trace import EndReason, Event, EventKind, Trace
 
 __all__ = [
@@ -84,6 +84,7 @@ def short_path(path: str, limit: int = CAPTION_PATH_MAX) -> str:
     >>> short_path("/k.slice/" + "pod-" + "x" * 60 + ".slice", 30)
     '.../pod-xxxxxxx...xxxxxx.slice'
     """
+    path = printable(path)
     if len(path) <= limit:
         return path
     parts = path.strip("/").split("/")

@@ -28,6 +28,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..names import printable
+
 __all__ = ["Tree", "TreeLayout", "IcicleLayout", "tidy_layout", "icicle_layout", "tree_of"]
 
 
@@ -97,11 +99,12 @@ class Tree:
             else:
                 par[c] = p
                 children[p].append(c)
-        names = dict(names or {})
+        names = {c: printable(n) for c, n in (names or {}).items()}   # as they are drawn
         for c in parents:
             names.setdefault(c, str(c))
         return cls(root=roots[0], children=children, parent=par, names=names,
-                   paths=dict(paths or {}), dead=dict(dead or {}))
+                   paths={c: printable(p) for c, p in (paths or {}).items()},
+                   dead=dict(dead or {}))
 
     @classmethod
     def from_trace(cls, trace: Any) -> Tree:
@@ -176,7 +179,7 @@ def tree_of(source: Any) -> Tree:
     if hasattr(g, "successors") and hasattr(g, "predecessors"):
         if hasattr(source, "path_of"):
             tree = Tree.from_graph(g)
-            tree.paths = {v: source.path_of(v) for v in tree.parent}
+            tree.paths = {v: printable(source.path_of(v)) for v in tree.parent}
             tree.names = {v: _basename(p) for v, p in tree.paths.items()}
             return tree
         return Tree.from_graph(g)
