@@ -95,6 +95,8 @@ COMMANDS: dict[str, Command] = {
                     "cgiter_edu.exercises:setup_quiz"),
     "explore": Command("serve the explorer (widgets) in a browser with Voila on 127.0.0.1",
                        "cgiter_edu.widgets.app:setup_explore"),
+    "slides": Command("build the lessons' slide decks (offline reveal.js) and a PDF of the key "
+                      "pictures", "cgiter_edu.slides:setup_slides"),
     "bench": Command("benchmark the emulator against networkx and the kernel",
                      "cgiter_edu.cli:setup_bench"),
 }

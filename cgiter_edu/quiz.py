@@ -97,6 +97,22 @@ class Quiz(W.VBox):
         self.show_me_button.on_click(lambda _b: self.show_me())
         self._show()
 
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The widget, plus a static HTML copy of the question for pages without a
+        widget manager (the slide decks, nbconvert's HTML)."""
+        data = super()._repr_mimebundle_(**kwargs)
+        if isinstance(data, tuple):
+            data = data[0]
+        if data is None:
+            return None
+        data = dict(data)
+        data["text/html"] = (f"<div class='cgiter-quiz'><b>Exercise (seed "
+                             f"{self.question.seed}, {self.question.kind})</b>"
+                             f"{self.text.value}<i>In the notebook: type the answer, press "
+                             f"Check.  Or: cgiter-edu quiz --seed {self.question.seed} "
+                             f"--kind {self.question.kind}</i></div>")
+        return data
+
     def _show(self) -> None:
         q = self.question
         self.text.value = (f"<pre style='font-size:0.95em;line-height:1.25'>"

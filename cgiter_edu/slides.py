@@ -1,0 +1,327 @@
+"""Slide decks of the lessons, for a teacher who presents: reveal.js decks that work
+offline, and a 16:9 PDF of the key pictures.
+
+Every lesson carries slide metadata, so ``jupyter nbconvert --to slides`` makes a deck of
+it.  :func:`build` (``cgiter-edu slides``) does more: it runs each lesson (so every
+picture is in the deck, embedded as PNG), and points the deck at a **local copy** of the
+JavaScript it needs, so it shows with no network at all.
+
+Where the JavaScript comes from: nbconvert's reveal template loads reveal.js from
+unpkg.com and jQuery and require.js from cdnjs by default.  :func:`web_assets` takes
+the same files from the npm registry packages ``reveal.js@4.6.1`` (MIT; the 4.x line
+the template is written for), ``jquery@3.7.1`` and ``requirejs@2.3.7`` (``npm pack``,
+once, into ``~/.cache/cgiter_edu/web``; or ``--assets DIR`` with the unpacked
+packages), and :func:`build` copies them beside the decks.  The course's template
+(``cgiter_edu/slides_template``) leaves out the template's Mermaid and MathJax scripts:
+the lessons have no diagrams or formulas to typeset.
+
+Example::
+
+    $ cgiter-edu slides -o slides/            # slides/index.html, NN-*.slides.html, key-pictures.pdf
+    $ cgiter-edu slides -o slides/ --lessons 03 04 --no-pdf
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+#: npm packages the decks use: name -> (version, files kept, relative to ``package/``)
+NPM_ASSETS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "reveal.js": ("4.6.1", ("dist", "plugin/notes", "LICENSE")),
+    "jquery": ("3.7.1", ("dist/jquery.min.js", "LICENSE.txt")),
+    "requirejs": ("2.3.7", ("require.js",)),
+}
+
+#: where the notebooks are, when cgiter_edu is installed from a checkout (pip install -e)
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+TEMPLATE_DIR = Path(__file__).resolve().parent / "slides_template"   #: holds cgiter_slides/
+
+
+class SlidesError(Exception):
+    """Something the decks need is missing (npm, the notebooks...); the message says what."""
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
+    return Path(base) / "cgiter_edu" / "web"
+
+
+def web_assets(cache: Path | None = None, assets: Path | None = None,
+               log: Callable[[str], None] = lambda s: None) -> Path:
+    """A folder holding ``reveal.js/``, ``jquery/`` and ``requirejs/`` (the npm packages'
+    files of :data:`NPM_ASSETS`).  ``assets``: use this folder as it is (it must have
+    them).  Otherwise the cache is filled with ``npm pack`` the first time."""
+    if assets is not None:
+        missing = [n for n in NPM_ASSETS if not (Path(assets) / n).is_dir()]
+        if missing:
+            raise SlidesError(f"--assets {assets}: no {', '.join(missing)} folder in it")
+        return Path(assets)
+    cache = cache or _cache_dir()
+    for name, (version, keep) in NPM_ASSETS.items():
+        dest = cache / name
+        stamp = dest / ".version"
+        if stamp.exists() and stamp.read_text() == version:
+            continue
+        npm = shutil.which("npm")
+        if npm is None:
+            raise SlidesError(f"the decks need {name}@{version} from the npm registry, and "
+                              "npm is not installed (apt-get install npm), or give --assets "
+                              "DIR with the unpacked packages")
+        log(f"fetching {name}@{version} from the npm registry (npm pack), once")
+        with tempfile.TemporaryDirectory() as tmp:
+            r = subprocess.run([npm, "pack", f"{name}@{version}", "--silent"], cwd=tmp,
+                               capture_output=True, text=True)
+            tgz = [p for p in Path(tmp).glob("*.tgz")]
+            if r.returncode != 0 or not tgz:
+                raise SlidesError(f"npm pack {name}@{version} failed: "
+                                  f"{(r.stderr or r.stdout).strip()[-300:]}")
+            with tarfile.open(tgz[0]) as tf:
+                tf.extractall(tmp, filter="data")
+            if dest.exists():
+                shutil.rmtree(dest)
+            for rel in keep:
+                src = Path(tmp) / "package" / rel
+                if not src.exists():
+                    continue
+                (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+                if src.is_dir():
+                    shutil.copytree(src, dest / rel)
+                else:
+                    shutil.copy2(src, dest / rel)
+            stamp.write_text(version)
+    return cache
+
+
+def lessons(folder: Path | None = None, only: Sequence[str] = ()) -> list[Path]:
+    """The lesson notebooks (``NN-name.ipynb``), all or those whose number or name is in
+    ``only``."""
+    folder = Path(folder or NOTEBOOKS)
+    paths = sorted(folder.glob("[0-9][0-9]-*.ipynb"))
+    if not paths:
+        raise SlidesError(f"no lessons (NN-name.ipynb) in {folder}: give --notebooks DIR")
+    if only:
+        chosen = [p for p in paths if any(p.name.startswith(o) or p.stem == o for o in only)]
+        unknown = [o for o in only if not any(p.name.startswith(o) or p.stem == o
+                                               for p in paths)]
+        if unknown:
+            raise SlidesError(f"no lesson {', '.join(unknown)} in {folder}")
+        paths = chosen
+    return paths
+
+
+def deck(path: Path, execute: bool = True, timeout: int = 600) -> tuple[str, Any]:
+    """One lesson as reveal.js HTML (run first, so its pictures are in it): the HTML and
+    the executed notebook.  Asset URLs are relative: ``assets/...`` beside the deck."""
+    import nbformat
+    from nbconvert import SlidesExporter
+
+    nb = nbformat.read(path, as_version=4)
+    if execute:
+        from nbclient import NotebookClient
+
+        env_backend = os.environ.get("MPLBACKEND")
+        os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+        try:
+            NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                           store_widget_state=False,
+                           resources={"metadata": {"path": str(path.parent)}}).execute()
+        finally:
+            if env_backend is None:
+                os.environ.pop("MPLBACKEND", None)
+            else:
+                os.environ["MPLBACKEND"] = env_backend
+    exporter = SlidesExporter(template_name="cgiter_slides",
+                              extra_template_basedirs=[str(TEMPLATE_DIR)],
+                              reveal_url_prefix="assets/reveal.js",
+                              reveal_theme="white", reveal_transition="none",
+                              reveal_number="c/t", reveal_width="1280", reveal_height="720",
+                              jquery_url="assets/jquery/dist/jquery.min.js",
+                              require_js_url="assets/requirejs/require.js")
+    html, _res = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
+    return html, nb
+
+
+def build(out: str | os.PathLike, only: Sequence[str] = (), notebooks: Path | None = None,
+          assets: Path | None = None, pdf: bool = True, execute: bool = True,
+          progress: bool | None = None) -> list[Path]:
+    """Build the decks into ``out``: ``assets/`` (reveal.js, jQuery, require.js),
+    ``NN-name.slides.html`` per lesson, ``index.html`` and ``key-pictures.pdf``.
+    Returns the files written.  ``progress``: print a line per step (default: when
+    stderr is a terminal)."""
+    if progress is None:
+        progress = sys.stderr.isatty()
+
+    def log(s: str) -> None:
+        if progress:
+            print(s, file=sys.stderr, flush=True)
+
+    out = Path(out)
+    paths = lessons(notebooks, only)
+    src = web_assets(assets=assets, log=log)
+    out.mkdir(parents=True, exist_ok=True)
+    if (out / "assets").exists():
+        shutil.rmtree(out / "assets")
+    shutil.copytree(src, out / "assets", ignore=shutil.ignore_patterns(".version", "*.map"))
+    written = []
+    for i, p in enumerate(paths):
+        log(f"[{i + 1}/{len(paths)}] running and converting {p.name}")
+        html, _nb = deck(p, execute=execute)
+        dest = out / f"{p.stem}.slides.html"
+        dest.write_text(html, encoding="utf-8")
+        written.append(dest)
+    items = "\n".join(f'<li><a href="{w.name}">{w.stem.removesuffix(".slides")}</a></li>'
+                      for w in written)
+    pdf_link = '<li><a href="key-pictures.pdf">key pictures (PDF, 16:9)</a></li>' if pdf else ""
+    (out / "index.html").write_text(
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>cgroup_iter: the decks"
+        f"</title></head><body><h1>cgroup_iter: the decks</h1><ul>{items}{pdf_link}</ul>"
+        "<p>reveal.js 4.6.1, jQuery 3.7.1 and require.js 2.3.7 (from the npm registry) are "
+        "in assets/: the decks need no network.</p></body></html>", encoding="utf-8")
+    written.append(out / "index.html")
+    if pdf:
+        log("drawing key-pictures.pdf")
+        written.append(key_pictures_pdf(out / "key-pictures.pdf"))
+    return written
+
+
+def key_pictures() -> list[tuple[str, Any]]:
+    """The course's key pictures as ``(title, figure)``, each 16:9, each a replay of an
+    emulator trace."""
+    import matplotlib
+
+    if "matplotlib.pyplot" not in sys.modules:
+        matplotlib.use("Agg")
+    from . import Order, programs, run, shapes
+    from .viz import (
+        plot_buffer,
+        plot_capacity,
+        plot_mutex,
+        plot_orders,
+        plot_walk,
+        slide_style,
+        writer_waits,
+    )
+
+    pics: list[tuple[str, Any]] = []
+    with slide_style():
+        h = shapes.balanced(2, 3)
+        views = plot_orders(h, "/", up_start="/c1/c2")
+        pics.append(("The orders: each cgroup numbered in visiting order",
+                     _figure_of(views)))
+        big = shapes.balanced(2, 100)
+        r = run(big, programs.Record(rec_bytes=64), Order.DESCENDANTS_PRE, trace=True)
+        pics.append(("8 pages hold 511 records of 64 bytes, not 512",
+                     plot_buffer(r.trace).figure))
+        pics.append(("How many records fit: (8 x PAGE_SIZE - 1) // size",
+                     _figure_of(plot_capacity())))
+        sysd = shapes.systemd_host()
+        r = run(sysd, programs.Record(rec_bytes=64), Order.DESCENDANTS_PRE, read_size=300,
+                trace=True)
+        pics.append(("A read() of 300 bytes cuts the walk: leftovers, then EOPNOTSUPP",
+                     plot_walk(r.trace).figure))
+        r = run(sysd, programs.Record(rec_bytes=3000), Order.DESCENDANTS_POST, trace=True)
+        pics.append(("The 8 pages cut a post-order walk", plot_walk(r.trace).figure))
+        pics.append(("cgroup_mutex is held during each read(); a mkdir waits",
+                     plot_mutex(writer_waits(read_size=1024)).figure))
+        r = run(sysd, programs.Record(rec_bytes=24), Order.DESCENDANTS_PRE,
+                "/user.slice/user-1000.slice", trace=True)
+        pics.append(("A dead cgroup is skipped but uses up a seq_num",
+                     plot_walk(r.trace).figure))
+        stop = sysd.id_of("/system.slice")
+        r = run(sysd, programs.Record(rec_bytes=24, stop_id=stop), Order.DESCENDANTS_PRE,
+                trace=True)
+        pics.append(("Early termination at /system.slice: the epilogue still runs",
+                     plot_walk(r.trace).figure))
+    return pics
+
+
+def _figure_of(drawn: Any) -> Any:
+    """The figure a plot function drew on (it returns a view, or a dict of them)."""
+    if isinstance(drawn, dict):
+        drawn = next(iter(drawn.values()))
+    fig = getattr(drawn, "figure", None)
+    if fig is None:                      # a Line2D or an Axes
+        fig = drawn.get_figure() if hasattr(drawn, "get_figure") else drawn.axes.figure
+    return fig
+
+
+def key_pictures_pdf(path: str | os.PathLike) -> Path:
+    """A PDF deck of :func:`key_pictures`, one 16:9 page each (13.33 x 7.5 inches, the
+    pictures' own size and titles), with the titles as the PDF's page list."""
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    path = Path(path)
+    with PdfPages(path) as pdf:
+        titles = []
+        for title, fig in key_pictures():
+            fig.set_size_inches(13.333, 7.5)
+            pdf.savefig(fig)
+            plt.close(fig)
+            titles.append(title)
+        d = pdf.infodict()
+        d["Title"] = "cgroup_iter: the key pictures"
+        d["Subject"] = " | ".join(titles)
+    return path
+
+
+EPILOG_SLIDES = """\
+examples:
+  cgiter-edu slides -o slides/                 # every lesson, run, plus key-pictures.pdf
+  cgiter-edu slides -o slides/ --lessons 03 04 # two lessons
+  cgiter-edu slides -o slides/ --pdf-only      # only the PDF of the key pictures
+
+Open slides/index.html in a browser: the decks need no network (reveal.js, jQuery and
+require.js are copied into slides/assets/ from the npm registry's packages, fetched once
+with npm into ~/.cache/cgiter_edu/web).  Press S in a deck for the speaker view.
+"""
+
+
+def setup_slides(p: Any) -> None:
+    """The arguments of ``cgiter-edu slides``."""
+    p.description = ("Build reveal.js decks of the lessons (run, pictures embedded, working "
+                     "offline) and a 16:9 PDF of the key pictures.")
+    p.epilog = EPILOG_SLIDES
+    p.add_argument("-o", "--out", default="slides", metavar="DIR",
+                   help="folder to write the decks into (default: slides)")
+    p.add_argument("--lessons", nargs="*", default=(), metavar="NN",
+                   help="only these lessons (number or name; default: all)")
+    p.add_argument("--notebooks", default=None, metavar="DIR",
+                   help="the lessons' folder (default: the checkout's notebooks/)")
+    p.add_argument("--assets", default=None, metavar="DIR",
+                   help="a folder with the npm packages reveal.js, jquery, requirejs unpacked "
+                        "(default: fetched with npm once into ~/.cache/cgiter_edu/web)")
+    p.add_argument("--no-pdf", dest="pdf", action="store_false", help="no key-pictures.pdf")
+    p.add_argument("--pdf-only", action="store_true", help="only key-pictures.pdf")
+    p.set_defaults(func=cmd_slides)
+
+
+def cmd_slides(args: Any) -> int:
+    """Run ``cgiter-edu slides``."""
+    out = Path(args.out)
+    try:
+        if args.pdf_only:
+            out.mkdir(parents=True, exist_ok=True)
+            files = [key_pictures_pdf(out / "key-pictures.pdf")]
+        else:
+            files = build(out, only=args.lessons,
+                          notebooks=Path(args.notebooks) if args.notebooks else None,
+                          assets=Path(args.assets) if args.assets else None, pdf=args.pdf)
+    except SlidesError as e:
+        print(f"cgiter-edu slides: {e}", file=sys.stderr)
+        return 1
+    for f in files:
+        print(f)
+    return 0
+
+
+__all__ = ["NPM_ASSETS", "SlidesError", "build", "deck", "key_pictures", "key_pictures_pdf",
+           "lessons", "setup_slides", "web_assets"]

@@ -1,0 +1,146 @@
+"""The decks: built offline, shown by headless Chromium with no request leaving the
+machine; the PDF of key pictures: every page rendered by pdftoppm has its picture."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from cgiter_edu import slides
+
+CHROMIUM = "/usr/bin/chromium"
+# the Okabe-Ito colours the pictures use for cgroup states (RGB)
+STATE_RGB = [(0, 158, 115), (230, 159, 0), (0, 114, 178), (213, 94, 0), (204, 121, 167),
+             (86, 180, 233)]
+
+
+def _colour_fraction(png: Path, colours=STATE_RGB, tol: int = 12) -> float:
+    from PIL import Image
+
+    im = Image.open(png).convert("RGB")
+    px = list(im.getdata())
+    hit = sum(1 for p in px if any(all(abs(a - b) <= tol for a, b in zip(p, c, strict=True))
+                                   for c in colours))
+    return hit / len(px)
+
+
+@pytest.fixture(scope="module")
+def decks(tmp_path_factory):
+    pytest.importorskip("nbconvert")
+    if shutil.which("npm") is None and not (slides._cache_dir() / "reveal.js").exists():
+        pytest.fail("npm is needed once to fetch reveal.js (apt-get install npm)")
+    out = tmp_path_factory.mktemp("slides")
+    files = slides.build(out, progress=False)
+    return out, files
+
+
+def test_build_writes_every_deck_with_local_assets(decks):
+    out, files = decks
+    names = {f.name for f in files}
+    for lesson in slides.lessons():
+        assert f"{lesson.stem}.slides.html" in names
+    assert "index.html" in names and "key-pictures.pdf" in names
+    assert (out / "assets/reveal.js/dist/reveal.js").stat().st_size > 50_000
+    for f in files:
+        if f.suffix == ".html":
+            html = f.read_text()
+            assert "unpkg.com" not in html and "cdnjs" not in html and "jsdelivr" not in html
+    deck3 = (out / "03-eight-pages.slides.html").read_text()
+    assert deck3.count("data:image/png;base64,") >= 2        # executed: pictures embedded
+    assert 'src="assets/reveal.js/dist/reveal.js"' in deck3 or "assets/reveal.js/dist/reveal.js" in deck3
+
+
+def _browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("no /usr/bin/chromium (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    return sync_api.sync_playwright()
+
+
+_FIND_PICTURE = """() => {
+  const img = [...document.querySelectorAll('.slides img')].find(i => i.naturalWidth > 200);
+  if (!img) return null;
+  const sec = img.closest('section');
+  const top = sec.parentElement.closest('section') || sec;
+  const h = [...document.querySelectorAll('.slides > section')].indexOf(top);
+  const v = top === sec ? 0 : [...top.querySelectorAll(':scope > section')].indexOf(sec);
+  return [h, v];
+}"""
+
+
+@pytest.mark.slow
+def test_every_deck_renders_offline_in_chromium(decks, tmp_path):
+    out, files = decks
+    html_decks = [f for f in files if f.name.endswith(".slides.html")]
+    with _browser() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run", "--disable-sync"])
+        try:
+            for deck in html_decks:
+                page = browser.new_page(viewport={"width": 1280, "height": 720})
+                outside: list[str] = []
+                errors: list[str] = []
+
+                def route(r, outside=outside):
+                    url = r.request.url
+                    if url.startswith(("file://", "data:")):
+                        r.continue_()
+                    else:
+                        outside.append(url)
+                        r.abort()
+
+                page.route("**/*", route)
+                page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+                page.goto(deck.as_uri())
+                page.wait_for_function(
+                    "document.querySelector('.reveal').classList.contains('ready')",
+                    timeout=20_000)
+                n = page.evaluate("document.querySelectorAll('.slides section').length")
+                assert n >= 4, deck.name
+                where = page.evaluate(_FIND_PICTURE)
+                assert where is not None, f"{deck.name}: no picture in the deck"
+                page.evaluate(f"location.hash = '#/{where[0]}/{where[1]}'")
+                page.wait_for_timeout(600)
+                shown = page.evaluate(
+                    "[...document.querySelectorAll('section.present img')]"
+                    ".map(i => [i.naturalWidth, i.getBoundingClientRect().height])")
+                assert any(w > 200 and hgt > 100 for w, hgt in shown), (deck.name, shown)
+                shot = tmp_path / f"{deck.stem}.png"
+                page.screenshot(path=str(shot))
+                assert _colour_fraction(shot) > 0.0015, f"{deck.name}: picture not on screen"
+                assert outside == [], f"{deck.name} asked the network for {outside}"
+                assert errors == [], f"{deck.name}: {errors}"
+                page.close()
+        finally:
+            browser.close()
+
+
+def test_pdf_pages_render_with_their_picture(decks, tmp_path):
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("no pdftoppm (apt-get install poppler-utils)")
+    out, _files = decks
+    pdf = out / "key-pictures.pdf"
+    subprocess.run(["pdftoppm", "-png", "-r", "40", str(pdf), str(tmp_path / "p")], check=True)
+    pages = sorted(tmp_path.glob("p-*.png"))
+    assert len(pages) == 8
+    from PIL import Image
+
+    for p in pages:
+        w, h = Image.open(p).size
+        assert abs(w / h - 16 / 9) < 0.02, p.name
+        assert _colour_fraction(p) > 0.004, f"{p.name}: no picture on the page"
+
+
+def test_cli_slides_says_what_is_missing(tmp_path, capsys):
+    from cgiter_edu.cli import main
+
+    assert main(["slides", "-o", str(tmp_path), "--lessons", "99"]) == 1
+    assert "no lesson 99" in capsys.readouterr().err
+    assert main(["slides", "-o", str(tmp_path), "--assets", str(tmp_path), "--no-pdf"]) == 1
+    assert "no reveal.js, jquery, requirejs folder" in capsys.readouterr().err
