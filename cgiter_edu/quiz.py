@@ -19,49 +19,15 @@ import ipywidgets as W
 from .exercises import KINDS, Question, question
 
 
-def explorer_settings(q: Question) -> dict[str, Any] | None:
-    """The explorer's settings for a question's walk, or None when the walk runs a
-    program the explorer has no control for (the ``format`` questions)."""
-    s = q.setup
-    prog = s.program
-    if type(prog).__name__ != "Record":
-        return None
-    big = None
-    if prog.big is not None:
-        big = (s.hierarchy().path_of(prog.big[0]), prog.big[1])
-    return {"tree": "json", "tree_json": s.tree, "order": int(s.order),
-            "start": s.start or "/", "program": "record", "record_bytes": prog.rec_bytes,
-            "page_size": s.page_size, "read_size": s.read_size, "big": big}
-
-
 def open_explorer(q: Question) -> Any:
-    """A widget that plays the question's walk: the explorer on those settings if this
-    install has it, else a picture of the walk's last step (both replay the trace)."""
-    kw = explorer_settings(q)
-    if kw is not None:
-        try:
-            from .widgets import Explorer
-            from .widgets.model import Settings
-        except ImportError:
-            Explorer = None  # noqa: N806
-        if Explorer is not None:
-            return Explorer(settings=Settings(**kw))
-    return _picture(q)
+    """The explorer (:class:`cgiter_edu.widgets.Explorer`) on the question's walk: its
+    tree, order, start, program, page size and read() size, at the walk's end."""
+    from .widgets import Explorer
 
-
-def _picture(q: Question) -> W.Widget:
-    import io
-
-    import matplotlib.pyplot as plt
-
-    from .viz import plot_walk, slide_style
-
-    with slide_style():
-        view = plot_walk(q.trace())
-        buf = io.BytesIO()
-        view.figure.savefig(buf, format="png", dpi=60)
-        plt.close(view.figure)
-    return W.Image(value=buf.getvalue(), format="png", layout=W.Layout(max_width="900px"))
+    s = q.setup
+    return Explorer(tree=s.hierarchy(), order=s.order, start=s.start or "/",
+                    program=s.program, page_size=s.page_size, read_size=s.read_size,
+                    step="end")
 
 
 class Quiz(W.VBox):
@@ -147,7 +113,7 @@ class Quiz(W.VBox):
                                "</p>" + _pre(q.explanation))
 
     def show_me(self) -> None:
-        """Play the question's walk (the explorer, or a picture of it)."""
+        """Open the explorer on the question's walk, below the question."""
         self.show_me_box.children = (open_explorer(self.question),)
 
 
@@ -155,4 +121,4 @@ def _pre(text: str) -> str:
     return f"<pre style='white-space:pre-wrap'>{html.escape(text)}</pre>"
 
 
-__all__ = ["Quiz", "explorer_settings", "open_explorer"]
+__all__ = ["Quiz", "open_explorer"]

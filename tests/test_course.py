@@ -56,4 +56,8 @@ def test_quiz_widget_checks_and_shows():
     w.reveal_button.click()
     assert question(3, "order").answer_text in w.feedback.value
     w.show_me_button.click()
-    assert len(w.show_me_box.children) == 1
+    (ex,) = w.show_me_box.children
+    from cgiter_edu.widgets import Explorer
+
+    assert isinstance(ex, Explorer)
+    assert ex.trace.visit_order() == w.question.trace().visit_order() != []

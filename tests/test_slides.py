@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from cgiter_edu import slides
+from conftest import need_browser
 
 CHROMIUM = "/usr/bin/chromium"
 # the Okabe-Ito colours the pictures use for cgroup states (RGB)
@@ -55,10 +56,14 @@ def test_build_writes_every_deck_with_local_assets(decks):
 
 
 def _browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("no /usr/bin/chromium (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    return sync_api.sync_playwright()
+    import importlib.util
+
+    need_browser(os.path.exists(CHROMIUM), "no /usr/bin/chromium (apt-get install chromium)")
+    need_browser(importlib.util.find_spec("playwright") is not None,
+                 "no playwright (pip install -e '.[browser]')")
+    from playwright.sync_api import sync_playwright
+
+    return sync_playwright()
 
 
 _FIND_PICTURE = """() => {
@@ -122,8 +127,8 @@ def test_every_deck_renders_offline_in_chromium(decks, tmp_path):
 
 
 def test_pdf_pages_render_with_their_picture(decks, tmp_path):
-    if shutil.which("pdftoppm") is None:
-        pytest.skip("no pdftoppm (apt-get install poppler-utils)")
+    need_browser(shutil.which("pdftoppm") is not None,
+                 "no pdftoppm (apt-get install poppler-utils)")
     out, _files = decks
     pdf = out / "key-pictures.pdf"
     subprocess.run(["pdftoppm", "-png", "-r", "40", str(pdf), str(tmp_path / "p")], check=True)
