@@ -117,13 +117,18 @@ def lessons(folder: Path | None = None, only: Sequence[str] = ()) -> list[Path]:
     return paths
 
 
-def deck(path: Path, execute: bool = True, timeout: int = 600) -> tuple[str, Any]:
+def deck(path: Path, execute: bool = True, timeout: int = 600,
+         nb: Any = None) -> tuple[str, Any]:
     """One lesson as reveal.js HTML (run first, so its pictures are in it): the HTML and
-    the executed notebook.  Asset URLs are relative: ``assets/...`` beside the deck."""
+    the executed notebook.  ``nb``: the lesson already run (then it is not run again).
+    Asset URLs are relative: ``assets/...`` beside the deck."""
     import nbformat
     from nbconvert import SlidesExporter
 
-    nb = nbformat.read(path, as_version=4)
+    if nb is not None:
+        execute = False
+    else:
+        nb = nbformat.read(path, as_version=4)
     if execute:
         from nbclient import NotebookClient
 
@@ -151,11 +156,13 @@ def deck(path: Path, execute: bool = True, timeout: int = 600) -> tuple[str, Any
 
 def build(out: str | os.PathLike, only: Sequence[str] = (), notebooks: Path | None = None,
           assets: Path | None = None, pdf: bool = True, execute: bool = True,
-          progress: bool | None = None) -> list[Path]:
+          progress: bool | None = None, run: Callable[[Path], Any] | None = None
+          ) -> list[Path]:
     """Build the decks into ``out``: ``assets/`` (reveal.js, jQuery, require.js),
     ``NN-name.slides.html`` per lesson, ``index.html`` and ``key-pictures.pdf``.
     Returns the files written.  ``progress``: print a line per step (default: when
-    stderr is a terminal)."""
+    stderr is a terminal).  ``run(path)``: gives a lesson already run (a test session
+    that has run them), instead of running it here."""
     if progress is None:
         progress = sys.stderr.isatty()
 
@@ -173,7 +180,7 @@ def build(out: str | os.PathLike, only: Sequence[str] = (), notebooks: Path | No
     written = []
     for i, p in enumerate(paths):
         log(f"[{i + 1}/{len(paths)}] running and converting {p.name}")
-        html, _nb = deck(p, execute=execute)
+        html, _nb = deck(p, execute=execute, nb=run(p) if run is not None else None)
         dest = out / f"{p.stem}.slides.html"
         dest.write_text(html, encoding="utf-8")
         written.append(dest)

@@ -86,3 +86,41 @@ def cgroup2_scratch():
         rmtree_cgroups(d)
         assert not d.exists()
         del shutil
+
+
+class _ExecutedNotebooks:
+    """Notebooks run top to bottom, each once per test session, on first use (the
+    notebook test checks them; the slides test turns the same runs into decks)."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.done: dict[str, object] = {}
+
+    def __getitem__(self, path: Path):
+        import nbclient
+        import nbformat
+
+        path = Path(path)
+        if path.name not in self.done:
+            nb = nbformat.read(path, as_version=4)
+            old = os.environ.get("MPLBACKEND")
+            os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+            try:
+                nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
+                                        store_widget_state=False,
+                                        resources={"metadata": {"path": str(self.tmp)}}
+                                        ).execute()
+            finally:
+                if old is None:
+                    os.environ.pop("MPLBACKEND", None)
+                else:
+                    os.environ["MPLBACKEND"] = old
+            self.done[path.name] = nb
+        return self.done[path.name]
+
+
+@pytest.fixture(scope="session")
+def executed_notebooks(tmp_path_factory):
+    """``executed_notebooks[path]``: that notebook after a run top to bottom (once)."""
+    pytest.importorskip("nbclient")
+    return _ExecutedNotebooks(tmp_path_factory.mktemp("executed"))

@@ -9,9 +9,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import need_browser
 
 from cgiter_edu import slides
-from conftest import need_browser
 
 CHROMIUM = "/usr/bin/chromium"
 # the Okabe-Ito colours the pictures use for cgroup states (RGB)
@@ -30,12 +30,12 @@ def _colour_fraction(png: Path, colours=STATE_RGB, tol: int = 12) -> float:
 
 
 @pytest.fixture(scope="module")
-def decks(tmp_path_factory):
+def decks(tmp_path_factory, executed_notebooks):
     pytest.importorskip("nbconvert")
     if shutil.which("npm") is None and not (slides._cache_dir() / "reveal.js").exists():
         pytest.fail("npm is needed once to fetch reveal.js (apt-get install npm)")
     out = tmp_path_factory.mktemp("slides")
-    files = slides.build(out, progress=False)
+    files = slides.build(out, progress=False, run=lambda p: executed_notebooks[p])
     return out, files
 
 

@@ -1,0 +1,197 @@
+"""The classroom's environment, built from ``binder/`` alone as mybinder.org builds it,
+then used as a class uses it: every lesson run top to bottom, the explorer served by
+Voila and shown in headless Chromium.  Each stage is timed.
+
+repo2docker copies the repository, installs ``binder/requirements.txt`` with pip into
+a fresh environment and runs ``binder/postBuild`` in the repository's folder; this does
+the same with a venv (pip's cache is reused, as a rebuilt Binder image reuses layers).
+
+As a benchmark (prints the figures the README quotes)::
+
+    python tests/binder_env.py            # or: python tests/binder_env.py --keep /tmp/b
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CGITER_CHROMIUM", "/usr/bin/chromium")
+_IGNORE = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.egg-info", "artifacts",
+                                 ".pytest_cache", ".ruff_cache", ".hypothesis", "build", "dist",
+                                 "slides", "out")
+
+
+class Env:
+    """A venv built from a copy of the repository's ``binder/`` files."""
+
+    def __init__(self, work: Path) -> None:
+        self.work = Path(work)
+        self.repo = self.work / "repo"
+        self.venv = self.work / "venv"
+        self.bin = self.venv / "bin"
+        self.times: dict[str, float] = {}
+        self.env = dict(os.environ, PATH=f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}",
+                        VIRTUAL_ENV=str(self.venv), MPLBACKEND="Agg",
+                        JUPYTER_DATA_DIR=str(self.work / "jupyter-data"),   # no user kernels
+                        JUPYTER_CONFIG_DIR=str(self.work / "jupyter-config"),
+                        JUPYTERLAB_WORKSPACES_DIR=str(self.work / "workspaces"),
+                        PIP_DISABLE_PIP_VERSION_CHECK="1")
+        self.env.pop("PYTHONPATH", None)
+
+    def _run(self, stage: str, cmd: list[str], cwd: Path, timeout: float = 1800) -> None:
+        t = time.perf_counter()
+        r = subprocess.run(cmd, cwd=cwd, env=self.env, capture_output=True, text=True,
+                           timeout=timeout)
+        self.times[stage] = time.perf_counter() - t
+        if r.returncode != 0:
+            raise RuntimeError(f"{stage}: {' '.join(cmd)} exited {r.returncode}\n"
+                               f"{(r.stdout + r.stderr)[-3000:]}")
+
+    def build(self) -> None:
+        """Copy the repository, make the venv, install requirements, run postBuild."""
+        shutil.copytree(ROOT, self.repo, ignore=_IGNORE)
+        self._run("venv", [sys.executable, "-m", "venv", str(self.venv)], self.work)
+        self._run("requirements", [str(self.bin / "pip"), "install", "-q", "-r",
+                                   "binder/requirements.txt"], self.repo)
+        self._run("postBuild", ["bash", "binder/postBuild"], self.repo)
+
+    def execute_notebooks(self) -> list[Path]:
+        """Run every notebook top to bottom with the environment's Jupyter; an error in
+        any cell fails (nbconvert's default)."""
+        out = self.work / "executed"
+        nbs = sorted((self.repo / "notebooks").glob("*.ipynb"))
+        self._run("notebooks", [str(self.bin / "jupyter"), "nbconvert", "--to", "notebook",
+                                "--execute", "--ExecutePreprocessor.timeout=900",
+                                "--ExecutePreprocessor.kernel_name=python3",
+                                "--output-dir", str(out), *map(str, nbs)], self.repo,
+                  timeout=3600)
+        return [out / p.name for p in nbs]
+
+    def serve_explorer(self, port: int, token: str) -> subprocess.Popen:
+        """Voila on ``notebooks/explorer.ipynb``, as the README's Voila badge opens it."""
+        log = open(self.work / "voila.log", "wb")
+        return subprocess.Popen(
+            [str(self.bin / "voila"), "notebooks/explorer.ipynb", "--no-browser",
+             f"--port={port}", "--Voila.ip=127.0.0.1", "--Voila.port_retries=0",
+             f"--token={token}"], cwd=self.repo, env=self.env, stdout=log,
+            stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 180) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"Voila exited with status {proc.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.25)
+    raise TimeoutError(f"no answer from {url} after {timeout:.0f} s")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+def explorer_in_chromium(env: Env, screenshot: Path | None = None) -> dict:
+    """Serve the explorer with the environment's Voila and wait until Chromium shows its
+    first picture.  Returns ``{"seconds", "requests_out", "picture_width"}``."""
+    from playwright.sync_api import sync_playwright
+
+    port, token = _free_port(), secrets.token_hex(12)
+    t = time.perf_counter()
+    proc = env.serve_explorer(port, token)
+    try:
+        _wait_http(f"http://127.0.0.1:{port}/", proc)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=CHROMIUM, headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                      "--disable-component-update", "--no-first-run", "--disable-sync"])
+            try:
+                page = browser.new_page(viewport={"width": 1400, "height": 1100})
+                page.set_default_timeout(180_000)
+                out: list[str] = []
+
+                def route(r):
+                    out.append(r.request.url)
+                    r.abort()
+
+                import re
+
+                page.route(re.compile(rf"^(?!(http|ws)://127\.0\.0\.1:{port}/)"), route)
+                page.goto(f"http://127.0.0.1:{port}/?token={token}")
+                page.wait_for_function(
+                    "(() => { const i = document.querySelector('.cg-explorer img');"
+                    " return i && i.naturalWidth > 200; })()")
+                seconds = time.perf_counter() - t
+                width = page.evaluate(
+                    "document.querySelector('.cg-explorer img').naturalWidth")
+                if screenshot is not None:
+                    page.screenshot(path=str(screenshot))
+            finally:
+                browser.close()
+    finally:
+        _stop(proc)
+    env.times["voila to explorer shown"] = seconds
+    return {"seconds": seconds, "requests_out": out, "picture_width": width}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--keep", default=None, help="build in this folder and keep it")
+    ap.add_argument("--no-notebooks", action="store_true", help="skip running the lessons")
+    a = ap.parse_args(argv)
+    work = Path(a.keep) if a.keep else Path(tempfile.mkdtemp(prefix="binder-env-"))
+    work.mkdir(parents=True, exist_ok=True)
+    env = Env(work)
+    t0 = time.perf_counter()
+    try:
+        env.build()
+        shown = explorer_in_chromium(env)
+        to_explorer = time.perf_counter() - t0
+        if not a.no_notebooks:
+            env.execute_notebooks()
+    finally:
+        if not a.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    rows = [(k, v) for k, v in env.times.items()]
+    for k, v in rows:
+        print(f"{k:28} {v:7.1f} s")
+    print(f"{'empty venv -> explorer shown':28} {to_explorer:7.1f} s")
+    print(json.dumps({"requests_out": shown["requests_out"]}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

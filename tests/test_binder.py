@@ -1,0 +1,69 @@
+"""Binder as the classroom gets it: an environment made only from binder/ (as
+repo2docker makes it) runs every lesson and serves the explorer to headless Chromium."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from conftest import need_browser
+
+BINDER = Path(__file__).resolve().parent.parent / "binder"
+#: what Voila's page asks a CDN for (aborted: nothing visible breaks), see
+#: ../shared/docs/browser-testing.md
+ALLOWED_OUT = re.compile(r"^https://cdn\.jsdelivr\.net/npm/@fortawesome/")
+
+
+def test_requirements_are_pinned_and_name_the_classroom_stack():
+    pins = {}
+    for line in (BINDER / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, sep, version = line.partition("==")
+            assert sep, f"not pinned: {line!r}"
+            pins[name.lower().replace("_", "-")] = version
+    assert pins["jupyterlab"].startswith("4.")
+    assert pins["ipywidgets"].startswith("8.")
+    assert pins["voila"].startswith("0.5.")
+    assert os.access(BINDER / "postBuild", os.X_OK)
+    assert "pip install --no-deps -e ." in (BINDER / "postBuild").read_text()
+
+
+def test_readme_badges_open_start_here_and_the_explorer():
+    readme = (BINDER.parent / "README.md").read_text()
+    assert re.search(r"https://mybinder\.org/v2/gh/[^/\s]+/cgiter_edu/HEAD\?labpath="
+                     r"notebooks%2F00-start-here\.ipynb", readme)
+    assert re.search(r"https://mybinder\.org/v2/gh/[^/\s]+/cgiter_edu/HEAD\?urlpath="
+                     r"voila%2Frender%2Fnotebooks%2Fexplorer\.ipynb", readme)
+    assert (BINDER.parent / "notebooks/00-start-here.ipynb").exists()
+    assert (BINDER.parent / "notebooks/explorer.ipynb").exists()
+
+
+@pytest.mark.slow
+def test_fresh_binder_environment_runs_the_course(tmp_path):
+    need_browser(os.path.exists("/usr/bin/chromium"), "no /usr/bin/chromium")
+    need_browser(importlib.util.find_spec("playwright") is not None, "no playwright")
+    import nbformat
+    from binder_env import Env, explorer_in_chromium
+
+    env = Env(tmp_path)
+    env.build()                                   # venv + requirements.txt + postBuild
+    shown = explorer_in_chromium(env, screenshot=tmp_path / "explorer.png")
+    assert shown["picture_width"] > 200
+    assert all(ALLOWED_OUT.match(u) for u in shown["requests_out"]), shown["requests_out"]
+    executed = env.execute_notebooks()            # fails on any cell error
+    names = [p.name for p in executed]
+    assert "00-start-here.ipynb" in names and "explorer.ipynb" in names
+    for p in executed:
+        nb = nbformat.read(p, 4)
+        errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+                  if o.get("output_type") == "error"]
+        assert not errors, p.name
+    start = nbformat.read(env.work / "executed" / "00-start-here.ipynb", 4)
+    text = json.dumps([c.get("outputs", []) for c in start.cells if c.cell_type == "code"])
+    assert "prologue" in text and "epilogue" in text and "image/png" in text
+    print("binder environment:", {k: round(v, 1) for k, v in env.times.items()})
