@@ -20,13 +20,15 @@ STATE_RGB = [(0, 158, 115), (230, 159, 0), (0, 114, 178), (213, 94, 0), (204, 12
 
 
 def _colour_fraction(png: Path, colours=STATE_RGB, tol: int = 12) -> float:
+    """The fraction of the image's pixels that have one of ``colours`` (within ``tol``)."""
+    import numpy as np
     from PIL import Image
 
-    im = Image.open(png).convert("RGB")
-    px = list(im.getdata())
-    hit = sum(1 for p in px if any(all(abs(a - b) <= tol for a, b in zip(p, c, strict=True))
-                                   for c in colours))
-    return hit / len(px)
+    px = np.asarray(Image.open(png).convert("RGB"), dtype=np.int16).reshape(-1, 3)
+    hit = np.zeros(len(px), dtype=bool)
+    for c in colours:
+        hit |= (np.abs(px - np.array(c, dtype=np.int16)) <= tol).all(axis=1)
+    return float(hit.mean())
 
 
 @pytest.fixture(scope="module")
