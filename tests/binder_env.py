@@ -44,12 +44,13 @@ class Env:
         self.bin = self.venv / "bin"
         self.times: dict[str, float] = {}
         self.env = dict(os.environ, PATH=f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}",
-                        VIRTUAL_ENV=str(self.venv), MPLBACKEND="Agg",
+                        VIRTUAL_ENV=str(self.venv),
                         JUPYTER_DATA_DIR=str(self.work / "jupyter-data"),   # no user kernels
                         JUPYTER_CONFIG_DIR=str(self.work / "jupyter-config"),
                         JUPYTERLAB_WORKSPACES_DIR=str(self.work / "workspaces"),
                         PIP_DISABLE_PIP_VERSION_CHECK="1")
-        self.env.pop("PYTHONPATH", None)
+        for var in ("PYTHONPATH", "MPLBACKEND"):     # as on Binder: Jupyter's inline plots
+            self.env.pop(var, None)
 
     def _run(self, stage: str, cmd: list[str], cwd: Path, timeout: float = 1800) -> None:
         t = time.perf_counter()
