@@ -554,7 +554,20 @@ def question(seed: int, kind: str | None = None) -> Question:
         kind = KINDS[Rng(seed, "kind").below(len(KINDS))]
     if kind not in _MAKERS:
         raise ValueError(f"unknown kind {kind!r}: one of {', '.join(KINDS)}")
-    return _MAKERS[kind](seed, Rng(seed, kind))
+    q = _MAKERS[kind](seed, Rng(seed, kind))
+    q.text = _fill(q.text)
+    q.explanation = _fill(q.explanation)
+    return q
+
+
+def _fill(text: str, width: int = 88) -> str:
+    """Wrap the long lines of prose at ``width`` (trees, code and records stay as they are)."""
+    import textwrap
+
+    return "\n".join(textwrap.fill(line, width, break_on_hyphens=False,
+                                   break_long_words=False)
+                     if len(line) > width and not line.startswith(" ") else line
+                     for line in text.split("\n"))
 
 
 def questions(seed: int, kinds: tuple[str, ...] = KINDS) -> list[Question]:

@@ -43,13 +43,13 @@ def test_quiz_widget_checks_and_shows():
     from cgiter_edu.quiz import Quiz
 
     w = Quiz(seed=0, kind="capacity")
-    assert "256-byte record" in w.text.value
+    assert "256-byte record" in " ".join(w.text.value.split())
     w.answer.value = "128"
     w.check_button.click()
     assert "Not quite" in w.feedback.value and "last byte" in w.feedback.value
     w.answer.value = "127"
     w.check_button.click()
-    assert "Right" in w.feedback.value and "32768 / 256 = 128" in w.feedback.value
+    assert "Right" in w.feedback.value and "32768 / 256 = 128" in " ".join(w.feedback.value.split())
     w.kind_box.value = "order"
     w.new(seed=3)
     assert w.question.text == question(3, "order").text and w.feedback.value == ""
