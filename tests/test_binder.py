@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import need_browser
+from conftest import need
 
 BINDER = Path(__file__).resolve().parent.parent / "binder"
 #: what Voila's page asks a CDN for (aborted: nothing visible breaks), see
@@ -45,8 +45,8 @@ def test_readme_badges_open_start_here_and_the_explorer():
 
 @pytest.mark.slow
 def test_fresh_binder_environment_runs_the_course(tmp_path):
-    need_browser(os.path.exists("/usr/bin/chromium"), "no /usr/bin/chromium")
-    need_browser(importlib.util.find_spec("playwright") is not None, "no playwright")
+    need(os.path.exists("/usr/bin/chromium"), "no /usr/bin/chromium", browser=True)
+    need(importlib.util.find_spec("playwright") is not None, "no playwright", browser=True)
     import nbformat
     from binder_env import Env, explorer_in_chromium
 

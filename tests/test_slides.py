@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import need_browser
+from conftest import need
 
 from cgiter_edu import slides
 
@@ -60,9 +60,9 @@ def test_build_writes_every_deck_with_local_assets(decks):
 def _browser():
     import importlib.util
 
-    need_browser(os.path.exists(CHROMIUM), "no /usr/bin/chromium (apt-get install chromium)")
-    need_browser(importlib.util.find_spec("playwright") is not None,
-                 "no playwright (pip install -e '.[browser]')")
+    need(os.path.exists(CHROMIUM), "no /usr/bin/chromium (apt-get install chromium)", browser=True)
+    need(importlib.util.find_spec("playwright") is not None,
+                 "no playwright (pip install -e '.[browser]')", browser=True)
     from playwright.sync_api import sync_playwright
 
     return sync_playwright()
@@ -129,8 +129,8 @@ def test_every_deck_renders_offline_in_chromium(decks, tmp_path):
 
 
 def test_pdf_pages_render_with_their_picture(decks, tmp_path):
-    need_browser(shutil.which("pdftoppm") is not None,
-                 "no pdftoppm (apt-get install poppler-utils)")
+    need(shutil.which("pdftoppm") is not None,
+                 "no pdftoppm (apt-get install poppler-utils)", browser=True)
     out, _files = decks
     pdf = out / "key-pictures.pdf"
     subprocess.run(["pdftoppm", "-png", "-r", "40", str(pdf), str(tmp_path / "p")], check=True)
