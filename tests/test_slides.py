@@ -62,7 +62,7 @@ def _browser():
 
     need(os.path.exists(CHROMIUM), "no /usr/bin/chromium (apt-get install chromium)", browser=True)
     need(importlib.util.find_spec("playwright") is not None,
-                 "no playwright (pip install -e '.[browser]')", browser=True)
+         "no playwright (pip install -e '.[browser]')", browser=True)
     from playwright.sync_api import sync_playwright
 
     return sync_playwright()
@@ -130,7 +130,7 @@ def test_every_deck_renders_offline_in_chromium(decks, tmp_path):
 
 def test_pdf_pages_render_with_their_picture(decks, tmp_path):
     need(shutil.which("pdftoppm") is not None,
-                 "no pdftoppm (apt-get install poppler-utils)", browser=True)
+         "no pdftoppm (apt-get install poppler-utils)", browser=True)
     out, _files = decks
     pdf = out / "key-pictures.pdf"
     subprocess.run(["pdftoppm", "-png", "-r", "40", str(pdf), str(tmp_path / "p")], check=True)
