@@ -49,8 +49,58 @@ def _unavailable() -> int | None:
     return 2
 
 
+def forwarded_argv(args: argparse.Namespace, drop: tuple[str, ...] = ("kernel_image",)
+                   ) -> list[str]:
+    """The command line that gives ``args`` again (less ``drop``): what the guest of
+    ``--kernel-image`` runs.  Built from the subcommand's own parser."""
+    p: argparse.ArgumentParser = args.parser
+    out = [args.cmd]
+    for a in p._actions:                            # argparse keeps no public list
+        if not a.option_strings or a.dest in drop or a.dest == "help":
+            continue
+        v = getattr(args, a.dest, None)
+        if v is None or v == a.default or v is False:
+            continue
+        flag = a.option_strings[-1] if a.option_strings[-1].startswith("--") else a.option_strings[0]
+        if v is True:
+            out.append(flag)
+        elif isinstance(v, list):
+            out += [flag, *map(str, v)]
+        else:
+            out += [flag, str(v)]
+    return out
+
+
+def in_vm(args: argparse.Namespace, rwdirs: tuple[str, ...] = ()) -> int:
+    """``--kernel-image``: run this very command (less that flag) in a VM booted from
+    the image, its output passed through; the guest's exit code, or 2 if it did not
+    boot."""
+    from . import LiveError, vm
+
+    try:
+        img = vm.image(args.kernel_image)
+        argv = vm.python_argv(*forwarded_argv(args))
+        print(f"cgiter-edu {args.cmd}: booting {img.path} (Linux {img.release}) in QEMU "
+              "without KVM: about 30 s to boot, then the walk, 10 to 40 times slower than "
+              "here", file=sys.stderr, flush=True)
+        r = vm.run_in_vm(img, argv, rwdirs=rwdirs, echo=True)
+    except LiveError as e:
+        print(f"cgiter-edu {args.cmd}: {e}", file=sys.stderr)
+        return 2
+    if not r.booted:
+        print(f"cgiter-edu {args.cmd}: {img.path} did not boot (exit {r.returncode} after "
+              f"{r.seconds:.0f} s){': ' + r.stderr.strip()[-500:] if r.stderr.strip() else ''}",
+              file=sys.stderr)
+        return 2
+    print(f"cgiter-edu {args.cmd}: ran on Linux {r.release} in {r.seconds:.0f} s (boot "
+          "included)", file=sys.stderr)
+    return r.returncode
+
+
 def cmd_live(args: argparse.Namespace) -> int:
     """Run the walk both ways and print the comparison."""
+    if args.kernel_image:
+        return in_vm(args)
     code = _unavailable()
     if code is not None:
         return code
@@ -138,6 +188,21 @@ def cmd_record(args: argparse.Namespace) -> int:
         from ..cli import CliError
 
         raise CliError(f"--cases {args.cases}: record at least 1 walk")
+    if args.kernel_image:
+        from pathlib import Path
+
+        out = Path(args.out) if args.out else Path("tests") / "data" / "x"
+        if not out.parent.is_dir():
+            print(f"cgiter-edu record: {out.parent} does not exist: run from the repository "
+                  "root, or give --out", file=sys.stderr)
+            return 2
+        if args.out:
+            args.out = str(out.resolve())
+        if args.seed is None:                       # say it here, so it can be drawn again
+            import random
+
+            args.seed = random.SystemRandom().randrange(1 << 31)
+        return in_vm(args, rwdirs=(str(out.parent.resolve()),))
     code = _unavailable()
     if code is not None:
         return code
@@ -175,6 +240,11 @@ def setup_live(p: argparse.ArgumentParser) -> None:
                    help="make the scratch cgroup in this cgroup directory (default: the "
                         "cgroup2 mount's root)")
     p.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    p.add_argument("--kernel-image", default=None, metavar="IMAGE|X.Y",
+                   help="run it in a VM booted from this kernel image (e.g. "
+                        "/boot/vmlinuz-6.1.0-56-amd64, or 6.1 for the newest such image in "
+                        "/boot) with QEMU and virtme-ng; the emulator behaves as that kernel")
+    p.set_defaults(parser=p)
     p.add_argument("--printf", nargs="+", default=None, metavar="FMT_OR_ARG",
                    help="instead of a walk: one bpf_seq_printf(seq, FMT, ARG...) call on both "
                         "sides (FMT with C escapes such as \\n; an ARG that reads as an "
@@ -195,4 +265,7 @@ def setup_record(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default=None, metavar="FILE",
                    help="output (default tests/data/kernel-<uname -r>-recorded.jsonl)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress")
-    p.set_defaults(func=cmd_record)
+    p.add_argument("--kernel-image", default=None, metavar="IMAGE|X.Y",
+                   help="record on the kernel of a VM booted from this image (e.g. 6.12: the "
+                        "newest /boot/vmlinuz-6.12.*) instead of this machine's")
+    p.set_defaults(func=cmd_record, parser=p)
