@@ -79,7 +79,7 @@ def add_walk_args(p: argparse.ArgumentParser) -> None:
                    help=f"bytes each read() asks for (default: {CAT_READ_SIZE}, what cat "
                         "asks); 0 makes one read, which cat takes as end of file")
     g.add_argument("--kernel", default="7.0", metavar="X.Y",
-                   help="kernel version to behave as: 6.1, 6.18 or 7.0 (default: 7.0)")
+                   help="kernel version to behave as: 6.1, 6.12, 6.18 or 7.0 (default: 7.0)")
 
 
 def load_tree(spec: str) -> Hierarchy:

@@ -27,16 +27,20 @@ def _close_figures():
         plt.close("all")
 
 REQUIRE_LIVE = os.environ.get("CGITER_REQUIRE_LIVE") == "1"
+#: tests/test_vm.py: a missing kernel image or VM tool fails instead of skipping
+REQUIRE_VM = os.environ.get("CGITER_REQUIRE_VM") == "1"
 #: ``CGITER_REQUIRE_BROWSER=1`` (set by ``.ci/run``): a skipped browser test is a failure
 REQUIRE_BROWSER = os.environ.get("CGITER_REQUIRE_BROWSER") == "1"
 
 
-def need(ok: bool, reason: str, *, browser: bool = False) -> None:
+def need(ok: bool, reason: str, *, browser: bool = False, vm: bool = False) -> None:
     """Skip with ``reason`` when ``ok`` is false, or fail under CGITER_REQUIRE_LIVE=1
-    (CGITER_REQUIRE_BROWSER=1 for a browser test, ``browser=True``)."""
+    (CGITER_REQUIRE_BROWSER=1 for a browser test, ``browser=True``; CGITER_REQUIRE_VM=1
+    for booting another kernel, ``vm=True``)."""
     if ok:
         return
     var, required = (("CGITER_REQUIRE_BROWSER", REQUIRE_BROWSER) if browser
+                     else ("CGITER_REQUIRE_VM", REQUIRE_VM) if vm
                      else ("CGITER_REQUIRE_LIVE", REQUIRE_LIVE))
     if required:
         pytest.fail(f"{var}=1 but this machine cannot run it: {reason}")
@@ -53,6 +57,14 @@ def rmtree_cgroups(top: Path) -> None:
         stack.extend(Path(e.path) for e in os.scandir(d) if e.is_dir(follow_symlinks=False))
     for d in reversed(dirs):
         d.rmdir()
+
+
+def pytest_collection_modifyitems(items):
+    """A test that takes ``require_live`` is marked ``live`` (``-m live`` selects the
+    real-kernel tests, ``-m 'not live'`` the rest)."""
+    for item in items:
+        if "require_live" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.live)
 
 
 @pytest.fixture(scope="session")

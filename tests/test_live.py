@@ -1,8 +1,10 @@
 """The emulator against the real kernel: random walks and the kernel selftest, byte for
 byte and errno for errno.
 
-Every test here is marked ``live`` and needs root, BPF, cgroup v2, clang and libbpf;
-elsewhere they skip with the reason, or fail under ``CGITER_REQUIRE_LIVE=1``.
+The tests that take the ``require_live`` fixture are marked ``live`` (by conftest.py)
+and need root, BPF, cgroup v2, clang and libbpf; elsewhere they skip with the reason,
+or fail under ``CGITER_REQUIRE_LIVE=1``.  The others (coverage of the random walks,
+doctests, the import) need no kernel and run everywhere.
 
 Random walks come in batches (one random tree mirrored once, several walks on it):
 a fixed seed (the same cases every run) and a seed drawn for this run (new cases every
@@ -29,19 +31,27 @@ import pytest
 
 from cgiter_edu import Hierarchy, Order, attach, programs, shapes
 
-pytestmark = pytest.mark.live
-
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
 
 FIXED_SEED = 20251125
 RUN_SEED = int(os.environ.get("CGITER_LIVE_SEED") or random.SystemRandom().randrange(1, 1 << 31))
-FIXED_BATCHES, RUN_BATCHES, PER_BATCH = 50, 30, 12
+PER_BATCH = 12
+
+
+def batch_counts() -> tuple[int, int]:
+    """(fixed-seed batches, run-seed batches): 50 and 30, or ``CGITER_LIVE_BATCHES``
+    ("26,4": the subset tests/test_vm.py runs in a VM, where a walk is slower)."""
+    text = os.environ.get("CGITER_LIVE_BATCHES")
+    if not text:
+        return 50, 30
+    fixed, run = (int(x) for x in text.split(","))
+    return fixed, run
+
+
+FIXED_BATCHES, RUN_BATCHES = batch_counts()
 BATCHES = ([("fixed", FIXED_SEED, i) for i in range(FIXED_BATCHES)]
            + [("run", RUN_SEED, i) for i in range(RUN_BATCHES)])
-
-#: what the fixed-seed batches covered (checked by test_random_cases_cover_everything)
-COVERAGE: collections.Counter = collections.Counter()
 
 
 def _mount() -> str:
@@ -116,47 +126,69 @@ def _classify(case, h) -> list[str]:
     return out
 
 
+def _batch_tree(seed: int, batch: int):
+    """The random tree of one batch and the generator that then draws its walks."""
+    from cgiter_edu.live.cases import random_hierarchy
+
+    rng = random.Random(f"{seed}-{batch}")
+    return random_hierarchy(rng, min_n=300 if batch % 4 == 3 else 1), rng
+
+
 @pytest.mark.parametrize("which,seed,batch", BATCHES,
                          ids=[f"{w}-seed{s}-batch{b}" for w, s, b in BATCHES])
 def test_random_cases(require_live, which, seed, batch):
     """A random tree mirrored once, PER_BATCH random walks on it, each compared."""
     from cgiter_edu.live import compare_on
-    from cgiter_edu.live.cases import machine_kernel, random_case, random_hierarchy
+    from cgiter_edu.live.cases import machine_kernel, random_case
     from cgiter_edu.live.mirror import Mirror
 
-    rng = random.Random(f"{seed}-{batch}")
-    big = batch % 4 == 3
-    h = random_hierarchy(rng, min_n=300 if big else 1)
+    h, rng = _batch_tree(seed, batch)
     kernel = machine_kernel()
     note = (f"seed {seed} ({which}), batch {batch}; rerun the run seed with "
             f"CGITER_LIVE_SEED={seed}" if which == "run" else f"fixed seed {seed}, batch {batch}")
     with Mirror(h) as m:
         for i in range(PER_BATCH):
             case = random_case(rng, h, label=f"{which}-{seed}-{batch}-{i}")
-            tags = _classify(case, h) + [f"tree:{'>=600' if len(h) >= 600 else '1' if len(h) == 1 else 'n'}"]
             comp = compare_on(h, m, case, kernel)
-            if which == "fixed":
-                COVERAGE.update(tags)
-                COVERAGE["cases"] += 1
-                k = comp.kernel
-                COVERAGE[f"errno:{k.final_errno}"] += 1
             assert comp.match, _fail(comp, note)
 
 
-def test_random_cases_cover_everything(require_live):
-    """The fixed-seed batches tried every order, every kind of start, and the rest."""
-    if COVERAGE["cases"] < FIXED_BATCHES * PER_BATCH:
-        pytest.skip("runs after the fixed-seed random batches (run the whole file)")
-    assert COVERAGE["cases"] >= 200
-    want = ["start:neither", "start:fd", "start:id", "start:both", "start:unknown-id",
-            "start:held-dead-fd", "start:dead-id", "start:rawfd",
-            "order:0", "order:1", "order:2", "order:3", "order:4", "order:5", "order:7",
-            "rec:0", "rec:mid", "rec:>=4096", "big>=8", "stop_id", "id_printer", "read:1",
-            "read:128K", "read:mixed", "read:0", "dead-after-create", "remake", "tree:>=600",
-            f"errno:{errno.EINVAL}", f"errno:{errno.ENOENT}", f"errno:{errno.EBADF}",
-            f"errno:{errno.EOPNOTSUPP}", f"errno:{errno.E2BIG}", "errno:0"]
-    missing = [w for w in want if not COVERAGE[w]]
-    assert not missing, f"not covered: {missing}; covered: {dict(COVERAGE)}"
+#: what the fixed-seed walks must have tried between them
+COVER = ["start:neither", "start:fd", "start:id", "start:both", "start:unknown-id",
+         "start:held-dead-fd", "start:dead-id", "start:rawfd",
+         "order:0", "order:1", "order:2", "order:3", "order:4", "order:5", "order:7",
+         "rec:0", "rec:mid", "rec:>=4096", "big>=8", "stop_id", "id_printer", "read:1",
+         "read:128K", "read:mixed", "read:0", "dead-after-create", "remake", "tree:>=600",
+         f"errno:{errno.EINVAL}", f"errno:{errno.ENOENT}", f"errno:{errno.EBADF}",
+         f"errno:{errno.EOPNOTSUPP}", f"errno:{errno.E2BIG}", "errno:0"]
+
+
+def fixed_coverage(batches: int) -> collections.Counter:
+    """What the first ``batches`` fixed-seed batches try: the same walks as
+    test_random_cases draws (each run on the emulator, which changes the tree as the
+    kernel side does, so the next walk is drawn on the same tree), no kernel needed.
+    The errnos are the emulator's; the live batches show the kernel's are the same."""
+    from cgiter_edu.live.cases import machine_kernel, random_case, run_emulated
+
+    cov: collections.Counter = collections.Counter()
+    for batch in range(batches):
+        h, rng = _batch_tree(FIXED_SEED, batch)
+        for _ in range(PER_BATCH):
+            case = random_case(rng, h)
+            cov.update(_classify(case, h))
+            cov[f"tree:{'>=600' if len(h) >= 600 else '1' if len(h) == 1 else 'n'}"] += 1
+            cov[f"errno:{run_emulated(h, case, machine_kernel()).final_errno}"] += 1
+            cov["cases"] += 1
+    return cov
+
+
+def test_random_cases_cover_everything():
+    """The fixed-seed batches try every order, every kind of start, and the rest
+    (whatever else ran before: the walks are drawn again here)."""
+    cov = fixed_coverage(FIXED_BATCHES)
+    assert cov["cases"] == FIXED_BATCHES * PER_BATCH
+    missing = [w for w in COVER if not cov[w]]
+    assert not missing, f"not covered: {missing}; covered: {dict(cov)}"
 
 
 # -- the kernel selftest (tools/testing/selftests/bpf/prog_tests/cgroup_iter.c) ------------
@@ -643,11 +675,14 @@ def test_record(require_live, tmp_path):
 LIVE_MODULES = ["cgiter_edu.live", "cgiter_edu.live.libbpf", "cgiter_edu.live.build",
                 "cgiter_edu.live.backend", "cgiter_edu.live.mirror", "cgiter_edu.live.cases",
                 "cgiter_edu.live.comparison", "cgiter_edu.live.runner",
-                "cgiter_edu.live.record", "cgiter_edu.live.bench", "cgiter_edu.live.cli"]
+                "cgiter_edu.live.record", "cgiter_edu.live.bench", "cgiter_edu.live.cli",
+                "cgiter_edu.live.vm", "cgiter_edu.live.printf"]
 
 
 @pytest.mark.parametrize("name", LIVE_MODULES)
-def test_live_docstring_examples_run(require_live, name):
+def test_live_docstring_examples_run(name):
+    """The examples in the live modules' docstrings (those that need the kernel are
+    marked +SKIP there, so these run anywhere)."""
     import doctest
     import importlib
 
@@ -655,7 +690,7 @@ def test_live_docstring_examples_run(require_live, name):
     assert res.failed == 0
 
 
-def test_import_stays_light(require_live):
+def test_import_stays_light():
     """``import cgiter_edu`` (and building the CLI) loads nothing of the live backend
     but its argparse glue."""
     code = ("import sys, cgiter_edu, cgiter_edu.cli as c; c.build_parser(); "

@@ -222,24 +222,43 @@ def _release(out: str) -> str:
 
 
 def _run_echo(cmd: list[str], timeout: float) -> subprocess.CompletedProcess:
-    """Run ``cmd``, copying its stdout here as it comes (the release line kept back)
-    and its stderr straight through; the stdout is also returned."""
-    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
-    out = []
-    deadline = time.monotonic() + timeout
-    assert p.stdout is not None
-    for line in p.stdout:
-        out.append(line)
-        if not line.startswith(RELEASE_MARK):
-            sys.stdout.write(line)
-            sys.stdout.flush()
-        if time.monotonic() > deadline:
-            p.kill()
-            break
-    try:
-        p.wait(timeout=max(1.0, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
+    """Run ``cmd``, copying its stdout (the release line kept back) and stderr here as
+    they come; both are also returned.  (Both are pipes: QEMU reopens a file it is
+    given by path, which would write over what a log file already holds.)"""
+    import threading
+
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    assert p.stdout is not None and p.stderr is not None
+    out: list[str] = []
+    err: list[str] = []
+
+    def copy_err() -> None:
+        for line in p.stderr:
+            err.append(line)
+            sys.stderr.write(line)
+            sys.stderr.flush()
+
+    t = threading.Thread(target=copy_err, daemon=True)
+    t.start()
+    killed: list[bool] = []
+
+    def kill() -> None:
+        killed.append(True)
         p.kill()
+
+    timer = threading.Timer(timeout, kill)
+    timer.start()
+    try:
+        for line in p.stdout:
+            out.append(line)
+            if not line.startswith(RELEASE_MARK):
+                sys.stdout.write(line)
+                sys.stdout.flush()
         p.wait()
-        raise subprocess.TimeoutExpired(cmd, timeout, "".join(out), "") from None
-    return subprocess.CompletedProcess(cmd, p.returncode, "".join(out), "")
+        t.join(10)
+    finally:
+        timer.cancel()
+    if killed:
+        raise subprocess.TimeoutExpired(cmd, timeout, "".join(out), "".join(err))
+    return subprocess.CompletedProcess(cmd, p.returncode, "".join(out), "".join(err))

@@ -1,0 +1,125 @@
+"""The live suite on Linux 6.1 LTS and 6.12 LTS, each booted in QEMU (cgiter_edu.live.vm).
+
+Both kernels are booted at once (one TCG thread each), each runs a subset of
+tests/test_live.py and tests/test_live_printf.py inside, as root on its own kernel,
+with ``CGITER_REQUIRE_LIVE=1`` (a skipped test inside is a failure):
+
+* the random walks of the first ``VM_BATCHES`` fixed-seed batches (every order, every
+  kind of start, buffer overflows, E2BIG, dead and re-created cgroups:
+  test_vm_subset_covers_everything checks that they do) and a few run-seed batches;
+* the kernel selftest's subtests, 511 not 512, 24-byte records, the dead and
+  re-created cgroups, ANCESTORS_UP, two sessions, the CLI, the recorder;
+* every ``bpf_seq_printf`` case.
+
+Left out inside (they test the host, not the kernel, or cost minutes under TCG for
+nothing new): :data:`HOST_ONLY`.
+
+Where a kernel image is missing these skip with the fix, or fail under
+``CGITER_REQUIRE_VM=1`` (``.ci/run`` sets it, as it sets ``CGITER_REQUIRE_LIVE``); a VM
+that does not boot is a failure.  Install: ``apt-get install qemu-system-x86
+busybox-static linux-image-6.1.0-NN-amd64-unsigned linux-image-6.12.NN+deb12-amd64-unsigned``
+and ``pip install virtme-ng`` (``.ci/run`` picks the newest NN with apt-cache).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import need
+
+REPO = Path(__file__).resolve().parent.parent
+
+#: the LTS series checked in a VM (this machine's own kernel is checked by test_live.py)
+KERNELS = ("6.1", "6.12")
+#: fixed-seed and run-seed random batches of 12 walks inside each VM
+VM_BATCHES = (26, 4)
+#: tests of test_live.py not run inside: they test the host or the package, not the
+#: kernel (doctests, imports, coverage, availability as nobody, signals sent to a
+#: subprocess), or are the 10,101-cgroup tree (minutes under TCG, nothing new)
+HOST_ONLY = ("cover_everything", "docstring", "import_stays_light", "available_says",
+             "interrupted_run", "killed_run", "benchmark_tree", "recorded_walk_on_this_kernel")
+#: how long one VM may take (boot included) before it counts as hung
+TIMEOUT = 40 * 60
+
+
+def _inside_argv() -> list[str]:
+    import sys
+
+    k = " or ".join(HOST_ONLY)
+    return [sys.executable, "-m", "pytest", "tests/test_live.py", "tests/test_live_printf.py",
+            "-m", "live", "-k", f"not ({k})", "-q", "-p", "no:cacheprovider", "-rfEs"]
+
+
+_runs: dict[str, object] = {}
+_lock = threading.Lock()
+
+
+def _boot_all() -> dict[str, object]:
+    """Boot every kernel of KERNELS at once; each entry a VmRun or the reason it could not
+    start (a string)."""
+    from cgiter_edu.live import LiveError, vm
+
+    with _lock:
+        if _runs:
+            return _runs
+        threads = []
+
+        def one(series: str) -> None:
+            img = vm.find_image(series)
+            if img is None:
+                _runs[series] = f"no Linux {series} kernel image in /boot (fix: {vm.APT_HINT})"
+                return
+            problem = vm.why_not(img)
+            if problem:
+                _runs[series] = problem
+                return
+            env = {"CGITER_REQUIRE_LIVE": "1",
+                   "CGITER_LIVE_BATCHES": f"{VM_BATCHES[0]},{VM_BATCHES[1]}"}
+            if os.environ.get("CGITER_LIVE_SEED"):
+                env["CGITER_LIVE_SEED"] = os.environ["CGITER_LIVE_SEED"]
+            try:
+                _runs[series] = vm.run_in_vm(img, _inside_argv(), env=env, cwd=REPO,
+                                             timeout=TIMEOUT)
+            except LiveError as e:
+                _runs[series] = str(e)
+
+        for s in KERNELS:
+            t = threading.Thread(target=one, args=(s,), daemon=True)
+            t.start()
+            threads.append(t)
+        for t in threads:
+            t.join()
+        return _runs
+
+
+@pytest.mark.parametrize("series", KERNELS)
+def test_live_suite_in_a_vm(series):
+    """The live subset passes on Linux ``series``, booted in QEMU: nothing failed,
+    nothing skipped, and as many tests passed as were collected."""
+    r = _boot_all()[series]
+    need(not isinstance(r, str), str(r), vm=True)
+    tail = (r.stdout[-6000:] + "\n--- stderr ---\n" + r.stderr[-3000:])
+    assert r.booted, f"Linux {series} ({r.image.path}) did not boot:\n{tail}"
+    assert r.release.startswith(series + "."), (r.release, series)
+    summary = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
+    assert r.returncode == 0, f"the live suite failed on Linux {r.release}:\n{tail}"
+    passed = re.search(r"(\d+) passed", summary)
+    assert passed and int(passed.group(1)) >= 60, summary
+    for bad in ("failed", "skipped", "error", "xpassed"):
+        assert bad not in summary, f"{summary}\n{tail}"
+    print(f"Linux {r.release}: {summary} ({r.seconds:.0f} s, boot included)")
+
+
+def test_vm_subset_covers_everything():
+    """The fixed-seed batches run in each VM try every order, kind of start, overflow
+    and errno between them (test_live.py's coverage, for the VM's batch count)."""
+    from test_live import COVER, PER_BATCH, fixed_coverage
+
+    cov = fixed_coverage(VM_BATCHES[0])
+    assert cov["cases"] == VM_BATCHES[0] * PER_BATCH
+    missing = [w for w in COVER if not cov[w]]
+    assert not missing, f"the VM's {VM_BATCHES[0]} batches miss {missing}"
