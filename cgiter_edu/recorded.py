@@ -30,6 +30,7 @@ from .attach import attach
 from .hierarchy import Hierarchy
 from .kernel.cgroup_iter import Order
 from .kernel.config import KernelConfig
+from .run import reads_json
 
 
 def load(path: str | os.PathLike) -> list[dict[str, Any]]:
@@ -60,8 +61,7 @@ def bundled() -> list[dict[str, Any]]:
 
 def kernel_of(case: dict[str, Any], page_size: int = 4096) -> KernelConfig:
     """The kernel a case was recorded on (``"kernel": "6.18.44-..."``; 6.18 if unsaid)."""
-    release = str(case.get("kernel", "6.18"))
-    return KernelConfig.preset(".".join(release.split(".")[:2]), page_size=page_size)
+    return KernelConfig.preset(str(case.get("kernel", "6.18")), page_size=page_size)
 
 
 def replay(case: dict[str, Any], page_size: int = 4096) -> tuple[int, list]:
@@ -92,14 +92,14 @@ def replay(case: dict[str, Any], page_size: int = 4096) -> tuple[int, list]:
                 h.rmdir(p)
             for p, cid in zip(case["remake"], case["made"], strict=True):
                 h.mkdir(p, cgroup_id=cid)
-            reads: list = []
+            reads: list[tuple[int, bytes]] = []
             for _ in case["reads"]:
                 try:
                     data = f.read(case["read_size"])
-                    reads.append([len(data), data.hex()])
+                    reads.append((len(data), data))
                 except OSError as e:
-                    reads.append(["err", e.errno])
-        return 0, reads
+                    reads.append((-e.errno, b""))
+        return 0, reads_json(reads)
     finally:
         for x in holds:
             x.close()

@@ -99,7 +99,17 @@ class RunResult:
         """JSON-ready: reads as ``[n, hex]`` or ``["err", errno]`` like the kernel traces."""
         return {"backend": self.backend, "read_size": self.read_size,
                 "attach_errno": self.attach_errno,
-                "reads": [[n, d.hex()] if n >= 0 else ["err", -n] for n, d in self.reads]}
+                "reads": reads_json(self.reads)}
+
+
+def reads_json(reads: Sequence[tuple[int, bytes]]) -> list[list[Any]]:
+    """read() results as the recorded walks write them: ``[n, hex]`` for data (``n``
+    bytes, 0 at the end of file) and ``["err", errno]`` for an error.
+
+    >>> reads_json([(3, b"E 0"), (-95, b"")])
+    [[3, '452030'], ['err', 95]]
+    """
+    return [[n, d.hex()] if n >= 0 else ["err", -n] for n, d in reads]
 
 
 def run(h: Hierarchy, prog: Callable[[Any], int], order: Order | int = Order.DESCENDANTS_PRE,

@@ -363,9 +363,11 @@ def test_recorded_walk_on_this_kernel(require_live, where, rec):
     with Mirror(h) as m:
         comp = compare_on(h, m, case, machine_kernel())
     assert comp.match, _fail(comp, where)
-    recorded_on = str(rec.get("kernel", "6.18")).split(".")[:2]
-    if recorded_on == os.uname().release.split(".")[:2]:
-        got = [[n, d.hex()] if n >= 0 else ["err", -n] for n, d in comp.kernel.reads]
+    from cgiter_edu.recorded import kernel_of
+    from cgiter_edu.run import reads_json
+
+    if kernel_of(rec).version == machine_kernel().version:
+        got = reads_json(comp.kernel.reads)
         assert (comp.kernel.attach_errno, got) == (rec["attach_errno"], rec["reads"]), where
 
 
@@ -623,6 +625,61 @@ def test_available_says_why_not_without_a_traceback(require_live, capsys):
     assert "apt-get install" in r.stdout and "Traceback" not in r.stderr
 
 
+def _probe(wrap: list[str], env: dict | None = None) -> tuple[str, str, int, str]:
+    """``live.available()`` and ``cgiter-edu live``, each run under ``wrap`` (a command
+    that changes something for real and then execs its arguments): (reason, fix, the
+    CLI's exit code, its stderr)."""
+    probe = ("from cgiter_edu import live; a = live.available(); print(a.ok); "
+             "print(a.reason); print(a.fix)")
+    e = dict(os.environ, PYTHONPATH=str(REPO), **(env or {}))
+    r = subprocess.run([*wrap, sys.executable, "-c", probe], capture_output=True, text=True,
+                       env=e, timeout=300, cwd="/tmp")
+    lines = r.stdout.splitlines()
+    assert len(lines) >= 3 and lines[0] == "False", r.stdout + r.stderr
+    c = subprocess.run([*wrap, sys.executable, "-m", "cgiter_edu.cli", "live"],
+                       capture_output=True, text=True, env=e, timeout=300, cwd="/tmp")
+    assert "Traceback" not in r.stderr + c.stderr, r.stderr + c.stderr
+    return lines[1], lines[2], c.returncode, c.stderr
+
+
+def _in_mount_ns(shell: str) -> list[str]:
+    """Run ``shell`` in a private mount namespace (the host's mounts stay as they are),
+    then the command."""
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+            f'{shell} && exec "$0" "$@"']
+
+
+@pytest.mark.parametrize("what", ["headers", "no-cgroup2", "ro-cgroup2", "no-btf", "ro-cache",
+                                  "no-caps"])
+def test_available_names_the_true_cause(require_live, tmp_path, what):
+    """Each way the backend cannot run, made for real (libbpf's headers hidden under an
+    empty tmpfs, cgroup v2 unmounted or read-only, BTF hidden, a cache that cannot be
+    written, BPF capabilities dropped), gives its own reason and fix, and
+    ``cgiter-edu live`` says them and exits 2."""
+    mnt = _mount()
+    caps = "-bpf,-sys_admin,-perfmon"
+    wrap, env, reason, fix = {
+        "headers": (_in_mount_ns("mount -t tmpfs none /usr/include/bpf"),
+                    {"CGITER_CACHE_DIR": str(tmp_path / "cache")},     # clang must run
+                    "libbpf's C headers are missing (clang: 'bpf/bpf_helpers.h' file not found)",
+                    "apt-get install -y libbpf-dev"),
+        "no-cgroup2": (_in_mount_ns(f"umount -l {mnt}"), None, "no cgroup v2 mount",
+                       "mount -t cgroup2"),
+        "ro-cgroup2": (_in_mount_ns(f"mount -o remount,bind,ro {mnt}"), None,
+                       f"{mnt} is read-only", f"mount -o remount,rw {mnt}"),
+        "no-btf": (_in_mount_ns("mount -t tmpfs none /sys/kernel/btf"), None, "has no BTF",
+                   "CONFIG_DEBUG_INFO_BTF=y"),
+        "ro-cache": ([], {"CGITER_CACHE_DIR": "/proc/cgiter_edu-cache"},
+                     "cannot write the cache directory /proc/cgiter_edu-cache",
+                     "set CGITER_CACHE_DIR to a writable directory"),
+        "no-caps": (["setpriv", "--bounding-set", caps, "--inh-caps", caps], None,
+                    "not allowed to load BPF programs (EPERM) although root", "--privileged"),
+    }[what]
+    got_reason, got_fix, code, err = _probe(wrap, env)
+    assert reason in got_reason and fix in got_fix, (got_reason, got_fix)
+    assert code == 2 and reason in err and "fix:" in err, err
+
+
 def test_cli_live(require_live, capsys):
     """``cgiter-edu live``: the table, exit 0 when identical; ``--case`` replays."""
     from cgiter_edu.cli import main
@@ -696,7 +753,7 @@ def test_import_stays_light():
     code = ("import sys, cgiter_edu, cgiter_edu.cli as c; c.build_parser(); "
             "print(sorted(m for m in sys.modules if m.startswith('cgiter_edu.live')))")
     r = _python(code)
-    assert r.stdout.strip() == "['cgiter_edu.live', 'cgiter_edu.live._common', 'cgiter_edu.live.cli']", \
+    assert r.stdout.strip() == "['cgiter_edu.live', 'cgiter_edu.live.cli', 'cgiter_edu.live.errors']", \
         r.stdout + r.stderr
 
 

@@ -56,8 +56,9 @@ def test_the_capacity_sample_is_what_capacity_prints():
 def test_the_live_sample_is_what_live_prints(require_live):
     """The table and the verdict exactly; the lines that name this machine's kernel and
     scratch cgroup only in their shape."""
-    (cmd, shown), = [(c, s) for c, s in samples() if c.startswith("sudo cgiter-edu live")]
-    got = cli(*cmd.split()[2:]).stdout.decode().splitlines()
+    sudo = 'sudo "$(command -v cgiter-edu)" '           # the venv's cgiter-edu, as root
+    (cmd, shown), = [(c, s) for c, s in samples() if c.startswith(sudo + "live")]
+    got = cli(*cmd[len(sudo):].split()).stdout.decode().splitlines()
     table = next(i for i, line in enumerate(shown) if line.lstrip().startswith("read()"))
     assert got[-len(shown) + table:] == shown[table:]
     assert len(got) == len(shown) and got[0] == shown[0]

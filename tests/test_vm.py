@@ -77,7 +77,7 @@ def _boot_all() -> dict[str, object]:
             if problem:
                 _runs[series] = problem
                 return
-            env = {"CGITER_REQUIRE_LIVE": "1",
+            env = {"CGITER_REQUIRE_LIVE": "1", "PYTHONPATH": str(REPO),   # this checkout
                    "CGITER_LIVE_BATCHES": f"{VM_BATCHES[0]},{VM_BATCHES[1]}"}
             if os.environ.get("CGITER_LIVE_SEED"):
                 env["CGITER_LIVE_SEED"] = os.environ["CGITER_LIVE_SEED"]

@@ -72,6 +72,15 @@ class KernelConfig:
         return self.version >= (7, 0)
 
     @property
+    def verified_on(self) -> str:
+        """The real release this preset was verified on (:data:`VERIFIED_ON`).
+
+        >>> KernelConfig.preset("6.1").verified_on[:13]
+        'Linux 6.1.192'
+        """
+        return verified_on(self)
+
+    @property
     def name(self) -> str:
         """``"6.18"``-style version string."""
         return f"{self.version[0]}.{self.version[1]}"

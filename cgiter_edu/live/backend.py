@@ -28,8 +28,8 @@ from typing import Any
 from .. import programs
 from ..run import RunResult, read_session
 from . import libbpf
-from ._common import LiveError
 from .build import build_object
+from .errors import LiveError
 
 #: the programs of cgroup_iter.bpf.c, by their Python twin's name
 C_PROGRAMS = {"id_printer": "cgroup_id_printer", "record": "cgroup_record"}

@@ -32,6 +32,30 @@ class BuildError(RuntimeError):
     """clang is missing or failed; the message is one line plus clang's own errors."""
 
 
+class CacheError(OSError):
+    """The cache directory cannot be written (set ``CGITER_CACHE_DIR``)."""
+
+
+def first_error(stderr: str) -> str:
+    """clang's first ``error:`` line, without the file position.
+
+    >>> first_error("x.c:4:10: fatal error: 'bpf/bpf_helpers.h' file not found\\n ...")
+    "'bpf/bpf_helpers.h' file not found"
+    """
+    for line in stderr.splitlines():
+        if "error:" in line:
+            return line.split("error:", 1)[1].strip()
+    lines = stderr.strip().splitlines()
+    return lines[0] if lines else "no message"
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
 def cache_dir() -> Path:
     """Where compiled objects are kept."""
     if os.environ.get("CGITER_CACHE_DIR"):
@@ -70,18 +94,22 @@ def build_object(force: bool = False) -> Path:
     obj = out_dir / "cgroup_iter.bpf.o"
     if obj.exists() and not force:
         return obj
-    out_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".cgroup_iter.", suffix=".o", dir=out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".cgroup_iter.", suffix=".o", dir=out_dir)
+    except OSError as e:
+        raise CacheError(e.errno, f"cannot write the cache directory {out_dir}: "
+                                  f"{e.strerror}") from None
     os.close(fd)
     cmd = [cc, *CFLAGS, "-I", str(HERE), "-c", str(SOURCE), "-o", tmp]
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     except (OSError, subprocess.SubprocessError) as e:
-        os.unlink(tmp)
+        _remove(tmp)
         raise BuildError(f"cannot run clang: {e}") from None
     if r.returncode != 0:
-        os.unlink(tmp)
+        _remove(tmp)                # clang deletes its output on failure: that is no error
         errors = "\n".join(r.stderr.strip().splitlines()[:20])
-        raise BuildError(f"clang failed ({' '.join(cmd)}):\n{errors}")
+        raise BuildError(f"clang failed: {first_error(r.stderr)}\n({' '.join(cmd)})\n{errors}")
     os.replace(tmp, obj)            # atomic: a concurrent build sees the old or the new
     return obj

@@ -49,11 +49,10 @@ REC_BYTES = (0, 1, 23, 24, 25, 63, 64, 65, 100, 500, 1000, 1057, 4095, 4096, 411
 def machine_kernel() -> KernelConfig:
     """The running kernel as a :class:`~cgiter_edu.KernelConfig` (version from
     ``uname -r``, page size from ``sysconf``), for the emulator side of a comparison."""
-    release = os.uname().release
     try:
-        major, minor = (int(x) for x in release.split(".")[:2])
         ps = os.sysconf("SC_PAGE_SIZE")
-        return KernelConfig(version=(major, minor), page_size=ps if ps in PAGE_SIZES else 4096)
+        return KernelConfig.preset(os.uname().release,
+                                   page_size=ps if ps in PAGE_SIZES else 4096)
     except (ValueError, OSError):
         return KernelConfig.preset("6.18")
 

@@ -19,6 +19,9 @@ import argparse
 import json
 import sys
 
+#: record.MAX_READS, said here without importing the recorder (the CLI stays light)
+RECORD_MAX_READS = 600
+
 EPILOG_LIVE = """\
 the emulated hierarchy is made of real cgroups under a scratch cgroup of the cgroup2
 mount (removed afterwards); a real BPF program (cgroup_iter.bpf.c) writes what the
@@ -254,12 +257,10 @@ def setup_live(p: argparse.ArgumentParser) -> None:
 
 def setup_record(p: argparse.ArgumentParser) -> None:
     """The arguments of ``cgiter-edu record`` (random walks: no walk flags)."""
-    from ._common import RECORD_MAX_READS as MAX_READS
-
     p.description = ("Record random cgroup_iter walks on the running kernel (root needed) in "
                      "the format of tests/data/*.jsonl, with the kernel release, and replay "
                      "each through the emulator. Exit 1 if any replays differently.")
-    p.epilog = f"cases with more than {MAX_READS} read() calls are drawn again (small files)."
+    p.epilog = f"cases with more than {RECORD_MAX_READS} read() calls are drawn again (small files)."
     p.add_argument("--cases", type=int, default=60, metavar="N", help="how many (default 60)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: a new one)")
     p.add_argument("--out", default=None, metavar="FILE",

@@ -47,8 +47,8 @@ from typing import TYPE_CHECKING
 
 from ..hierarchy import Hierarchy
 from ..shapes import cgroup2_mount
-from ._common import LiveError
 from .backend import Backend
+from .errors import LiveError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .libbpf import IterLink

@@ -36,9 +36,9 @@ from ..kernel.config import KernelConfig
 from ..kernel.seq_file import bpf_bprintf_format, check_printf_args
 from ..names import errno_symbol
 from ..run import RunResult, run
-from ._common import LiveError
 from .backend import Backend, Params
 from .cases import machine_kernel
+from .errors import LiveError
 
 #: sizes in ``struct printf_case`` of cgroup_iter.bpf.c
 PF_ARGS, PF_FMT, PF_STRS = 16, 1024, 4096

@@ -34,7 +34,7 @@ from typing import Any
 from ..hierarchy import CgroupFd, Hierarchy
 from ..kernel.cgroup_iter import Order
 from ..run import RunResult
-from .backend import Backend, Params, program_params
+from .backend import program_params
 from .cases import Case, program_from_spec
 from .mirror import Mirror
 
@@ -167,13 +167,3 @@ def run_kernel(m: Mirror, case: Case, made_ids: list[int] | None = None,
                      attach_error=res.attach_error, reads=res.reads, backend="kernel",
                      notes=a.notes, release=os.uname().release, scratch=m.scratch)
     return out
-
-
-def raw_params(prog: Any) -> tuple[str, Params]:
-    """C program and parameters without translation (ids are real ids)."""
-    return program_params(prog)
-
-
-def backend() -> Backend:
-    """The process's loaded BPF object."""
-    return Backend.get()

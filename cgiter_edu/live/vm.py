@@ -41,7 +41,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._common import LiveError
+from .errors import LiveError
 
 #: Debian's kernel images; ``vmlinuz-<release>``
 BOOT = Path("/boot")
@@ -63,7 +63,9 @@ class KernelImage:
     @property
     def series(self) -> str:
         """``"6.1"`` for ``6.1.0-56-amd64``, ``"6.12"`` for ``6.12.117+deb12-amd64``."""
-        return ".".join(self.release.split(".")[:2])
+        from ..kernel.config import KernelConfig
+
+        return KernelConfig.preset(self.release).name
 
     @property
     def version(self) -> tuple[int, ...]:
