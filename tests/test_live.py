@@ -245,7 +245,7 @@ def test_selftest_walk_real_ids(require_live, selftest_tree, subtest):
     h, ids = selftest_tree
     order, kw, names = SELFTEST_WALKS[subtest]
     with Mirror(h) as m:
-        real = {n: m.real_of[i] for n, i in ids.items()}
+        real = {n: m.twins[i].real_id for n, i in ids.items()}
         p = Params(terminate_early=int(kw.get("terminate_early", False)))
         if "terminal_cgroup" in kw:
             p.terminal_cgroup = real[kw["terminal_cgroup"]]

@@ -26,7 +26,7 @@ Example (root, cgroup v2)::
     >>> from cgiter_edu import Hierarchy                        # doctest: +SKIP
     >>> h = Hierarchy(); _ = h.mkdir("/a")                       # doctest: +SKIP
     >>> with Mirror(h) as m:                                     # doctest: +SKIP
-    ...     m.real_of[h.id_of("/a")] > 1
+    ...     m.twins[h.id_of("/a")].real_id > 1
     True
 """
 
@@ -43,6 +43,7 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..hierarchy import Hierarchy
@@ -51,7 +52,7 @@ from .backend import Backend
 from .errors import LiveError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .libbpf import IterLink
+    from .libbpf import IterLink as ReferenceLink
 
 #: names of scratch cgroups: cgiter_edu-<pid>-<8 hex digits>-ns<pid namespace inode>
 SCRATCH_RE = re.compile(r"^cgiter_edu-(\d+)-[0-9a-f]{8}-ns(\d+)$")
@@ -61,6 +62,29 @@ _PATH_LIMIT = 3000
 UNKNOWN_BASE = 1 << 62
 
 _open_mirrors: weakref.WeakSet[Mirror] = weakref.WeakSet()
+
+
+@dataclass
+class Twin:
+    """One emulated cgroup and its real twin under the scratch cgroup.
+
+    ``rel``: the real path below the scratch cgroup (``""`` for the emulated root, the
+    scratch itself; the emulated path unless the kernel keeps that name for an
+    interface file).  Once dead: ``dead_fd`` (a directory fd opened before the rmdir)
+    and ``hold`` (the iterator link whose reference keeps it on its parent's list).
+    """
+
+    emu_id: int
+    emu_path: str
+    real_id: int
+    rel: str
+    dead_fd: int | None = None
+    hold: ReferenceLink | None = None
+
+    @property
+    def dead(self) -> bool:
+        """Removed (rmdir) but held."""
+        return self.dead_fd is not None
 
 
 def _close_all() -> None:
@@ -246,9 +270,10 @@ def room(parent: str, mount: str) -> tuple[int | None, int | None, str]:
 class Mirror:
     """An emulated hierarchy made real under a scratch cgroup (see the module doc).
 
-    ``real_of`` / ``emu_of``: emulated id <-> real id (the scratch cgroup is the real
-    twin of the emulated root).  :meth:`kill` and :meth:`mkdir` change both the mirror
-    and nothing else; the emulated hierarchy is only read, when building.
+    ``twins``: emulated id -> :class:`Twin`, in creation order (the scratch cgroup is
+    the twin of the emulated root); ``live``: emulated path -> the twin of the live
+    cgroup there.  :meth:`kill` and :meth:`mkdir` change the mirror and nothing else;
+    the emulated hierarchy is only read, when building.
     """
 
     def __init__(self, h: Hierarchy, backend: Backend | None = None,
@@ -259,14 +284,8 @@ class Mirror:
         self.parent = os.path.abspath(parent or self.mount)
         self.scratch = ""
         self.scratch_id = 0
-        self.real_of: dict[int, int] = {}
-        self.emu_of: dict[int, int] = {}
-        self.rel_of: dict[int, str] = {}          # emulated id -> real path under scratch
-        self.live: dict[str, int] = {}            # emulated path -> emulated id (live ones)
-        self.dead_fds: dict[int, int] = {}        # emulated id -> fd opened before rmdir
-        self.holds: dict[int, IterLink] = {}      # emulated id -> the link holding it
-        self.created: list[int] = []              # emulated ids in creation order
-        self.emu_path: dict[int, str] = {}
+        self.twins: dict[int, Twin] = {}
+        self.live: dict[str, Twin] = {}
         self.root_emu = h.root.id
         self._closed = False
         self._devnull = -1
@@ -283,7 +302,7 @@ class Mirror:
     # -- paths -------------------------------------------------------------------------
     def abspath(self, emu_id: int) -> str:
         """The real directory of a mirrored cgroup."""
-        return self.scratch + self.rel_of[emu_id]
+        return self.scratch + self.twins[emu_id].rel
 
     def _open_dir(self, rel: str) -> int:
         """An O_RDONLY|O_DIRECTORY fd on scratch + rel, however long the path."""
@@ -335,11 +354,7 @@ class Mirror:
         self._mkdir_real(path, None)
         self.scratch_id = os.stat(path).st_ino
         root = h.root.id
-        self.real_of[root] = self.scratch_id
-        self.emu_of[self.scratch_id] = root
-        self.rel_of[root] = ""
-        self.live["/"] = root
-        self.emu_path[root] = "/"
+        self.twins[root] = self.live["/"] = Twin(root, "/", self.scratch_id, "")
         self.backend.map_ids([(self.scratch_id, root)])
         pending: list[tuple[str, int]] = []        # dead, to be removed
         for v in views[1:]:
@@ -374,7 +389,7 @@ class Mirror:
             raise
 
     def _create(self, emu_path: str, emu_id: int, parent_emu: int, name: str) -> int:
-        prel = self.rel_of[parent_emu]
+        prel = self.twins[parent_emu].rel
         rel = f"{prel}/{name}"
         target, dfd = self._at(rel)
         try:
@@ -391,45 +406,39 @@ class Mirror:
         finally:
             if dfd is not None:
                 os.close(dfd)
-        self.real_of[emu_id] = real
-        self.emu_of[real] = emu_id
-        self.rel_of[emu_id] = rel
-        self.live[emu_path] = emu_id
-        self.emu_path[emu_id] = emu_path
-        self.created.append(emu_id)
+        self.twins[emu_id] = self.live[emu_path] = Twin(emu_id, emu_path, real, rel)
         self.backend.map_ids([(real, emu_id)])
         return real
 
     def _kill_id(self, emu_id: int, emu_path: str) -> None:
-        fd = self._open_dir(self.rel_of[emu_id])
+        t = self.twins[emu_id]
+        fd = self._open_dir(t.rel)
         try:
-            link = self.backend.attach("cgroup_record", 1, cgroup_fd=fd)   # SELF_ONLY
+            t.hold = self.backend.attach("cgroup_record", 1, cgroup_fd=fd)   # SELF_ONLY
         except OSError:
             os.close(fd)
             raise
-        self.holds[emu_id] = link
-        self.dead_fds[emu_id] = fd
-        target, dfd = self._at(self.rel_of[emu_id])
+        t.dead_fd = fd
+        target, dfd = self._at(t.rel)
         try:
             os.rmdir(target, dir_fd=dfd)
         finally:
             if dfd is not None:
                 os.close(dfd)
-        if self.live.get(emu_path) == emu_id:
+        if self.live.get(emu_path) is t:
             del self.live[emu_path]
 
     # -- changes after the build (a case's dead / remake) ----------------------------------
     def kill(self, emu_path: str) -> None:
         """Make the live cgroup at ``emu_path`` dead: hold it (a directory fd and an
         iterator link on it), then rmdir it."""
-        emu_id = self.live[emu_path]
-        self._kill_id(emu_id, emu_path)
+        self._kill_id(self.live[emu_path].emu_id, emu_path)
 
     def mkdir(self, emu_path: str, emu_id: int) -> int:
         """Create a cgroup at ``emu_path`` standing for emulated id ``emu_id``; returns
         its real id."""
         parent, _, name = emu_path.rpartition("/")
-        return self._create(emu_path, emu_id, self.live[parent or "/"], name)
+        return self._create(emu_path, emu_id, self.live[parent or "/"].emu_id, name)
 
     # -- attach arguments ----------------------------------------------------------------
     def real_id(self, emu_id: int) -> int:
@@ -437,14 +446,14 @@ class Mirror:
         for an id no cgroup of the mirror has, one no real cgroup has either."""
         if not emu_id:
             return 0
-        real = self.real_of.get(emu_id)
-        if real is not None:
-            return real
+        t = self.twins.get(emu_id)
+        if t is not None:
+            return t.real_id
         return UNKNOWN_BASE | (emu_id & (UNKNOWN_BASE - 1))
 
     def open_live(self, emu_path: str) -> int:
         """A new fd on a live mirrored cgroup (the caller closes it)."""
-        return self._open_dir(self.rel_of[self.live[emu_path]])
+        return self._open_dir(self.live[emu_path].rel)
 
     def devnull(self) -> int:
         """An open fd that is no cgroup directory (stands for a number that is no open
@@ -465,11 +474,11 @@ class Mirror:
             try:
                 # the live cgroups this mirror made, deepest first (children were made
                 # after their parents); the dead ones are removed already
-                for emu in reversed(self.created):
-                    if emu in self.dead_fds:
+                for t in reversed(list(self.twins.values())):
+                    if t.dead or not t.rel:
                         continue
                     with contextlib.suppress(OSError):
-                        target, dfd = self._at(self.rel_of[emu])
+                        target, dfd = self._at(t.rel)
                         try:
                             _rmdir_retry(target, dfd, timeout=0.2)
                         finally:
@@ -481,18 +490,19 @@ class Mirror:
                         _remove_tree(self.scratch)
                     except OSError as e:
                         problem = f"{e.filename or self.scratch}: {e.strerror}"
-                for link in self.holds.values():
-                    link.destroy()
-                self.holds.clear()
-                for fd in self.dead_fds.values():
-                    with contextlib.suppress(OSError):
-                        os.close(fd)
-                self.dead_fds.clear()
+                for t in self.twins.values():
+                    if t.hold is not None:
+                        t.hold.destroy()
+                        t.hold = None
+                    if t.dead_fd is not None:
+                        with contextlib.suppress(OSError):
+                            os.close(t.dead_fd)
+                        t.dead_fd = -1                   # closed, still dead
                 if self._devnull >= 0:
                     os.close(self._devnull)
                     self._devnull = -1
                 with contextlib.suppress(Exception):
-                    self.backend.unmap_ids(self.emu_of)
+                    self.backend.unmap_ids(t.real_id for t in self.twins.values())
             finally:
                 _open_mirrors.discard(self)
                 with contextlib.suppress(Exception):
@@ -507,5 +517,5 @@ class Mirror:
         self.close()
 
     def __repr__(self) -> str:
-        return (f"<Mirror of {len(self.real_of)} cgroups at {self.scratch or '(none)'}"
+        return (f"<Mirror of {len(self.twins)} cgroups at {self.scratch or '(none)'}"
                 f"{' closed' if self._closed else ''}>")

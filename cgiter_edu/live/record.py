@@ -100,7 +100,7 @@ def record_one(rng: _random.Random, backend: Backend | None = None) -> dict[str,
     h = _tree(rng)
     case = _spec_for_recording(rng, h)
     with Mirror(h, backend) as m:
-        if any(m.rel_of[v.id] != v.path for v in h.cgroups()[1:]):
+        if any(m.twins[v.id].rel != v.path for v in h.cgroups()[1:]):
             return None                 # a name the kernel keeps (cannot happen here)
         top = "/" + os.path.basename(m.scratch)
 
@@ -110,10 +110,10 @@ def record_one(rng: _random.Random, backend: Backend | None = None) -> dict[str,
         def real_id(emu: int | None) -> int | None:
             if emu is None:
                 return None
-            return m.real_of.get(emu, UNKNOWN_ID)
+            return m.real_id(emu) if emu in m.twins else UNKNOWN_ID
 
         tree = [["/", 1], [top, m.scratch_id]]
-        tree += [[real_path(v.path), m.real_of[v.id]] for v in h.cgroups()[1:]]
+        tree += [[real_path(v.path), m.twins[v.id].real_id] for v in h.cgroups()[1:]]
         st = case.start
         start: dict[str, Any] = {}
         if "fd" in st:

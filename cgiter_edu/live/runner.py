@@ -73,7 +73,7 @@ def resolve_start(m: Mirror, order: int, start: dict[str, Any]) -> RealAttach:
             raise OSError(errno.ENOENT, f"{os.strerror(errno.ENOENT)}: no cgroup at {path!r}")
         a.fd = a.close_fd = m.open_live(path)
     elif "held" in start:
-        a.fd = m.dead_fds[start["held"]]
+        a.fd = m.twins[start["held"]].dead_fd
     elif "rawfd" in start:
         n = int(start["rawfd"])
         a.fd = n if n <= 0 else m.devnull()
