@@ -128,7 +128,7 @@ def _classify(case, h) -> list[str]:
 
 def _batch_tree(seed: int, batch: int):
     """The random tree of one batch and the generator that then draws its walks."""
-    from cgiter_edu.live.cases import random_hierarchy
+    from cgiter_edu.live.random_cases import random_hierarchy
 
     rng = random.Random(f"{seed}-{batch}")
     return random_hierarchy(rng, min_n=300 if batch % 4 == 3 else 1), rng
@@ -139,8 +139,9 @@ def _batch_tree(seed: int, batch: int):
 def test_random_cases(require_live, which, seed, batch):
     """A random tree mirrored once, PER_BATCH random walks on it, each compared."""
     from cgiter_edu.live import compare_on
-    from cgiter_edu.live.cases import machine_kernel, random_case
+    from cgiter_edu.live.cases import machine_kernel
     from cgiter_edu.live.mirror import Mirror
+    from cgiter_edu.live.random_cases import random_case
 
     h, rng = _batch_tree(seed, batch)
     kernel = machine_kernel()
@@ -168,7 +169,8 @@ def fixed_coverage(batches: int) -> collections.Counter:
     test_random_cases draws (each run on the emulator, which changes the tree as the
     kernel side does, so the next walk is drawn on the same tree), no kernel needed.
     The errnos are the emulator's; the live batches show the kernel's are the same."""
-    from cgiter_edu.live.cases import machine_kernel, random_case, run_emulated
+    from cgiter_edu.live.cases import machine_kernel, run_emulated
+    from cgiter_edu.live.random_cases import random_case
 
     cov: collections.Counter = collections.Counter()
     for batch in range(batches):
@@ -733,7 +735,8 @@ LIVE_MODULES = ["cgiter_edu.live", "cgiter_edu.live.libbpf", "cgiter_edu.live.bu
                 "cgiter_edu.live.backend", "cgiter_edu.live.mirror", "cgiter_edu.live.cases",
                 "cgiter_edu.live.comparison", "cgiter_edu.live.runner",
                 "cgiter_edu.live.record", "cgiter_edu.live.bench", "cgiter_edu.live.cli",
-                "cgiter_edu.live.vm", "cgiter_edu.live.printf"]
+                "cgiter_edu.live.vm", "cgiter_edu.live.printf", "cgiter_edu.live.availability",
+                "cgiter_edu.live.walk", "cgiter_edu.live.random_cases"]
 
 
 @pytest.mark.parametrize("name", LIVE_MODULES)

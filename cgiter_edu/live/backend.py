@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from .. import programs
 from ..run import RunResult, read_session
 from . import libbpf
 from .build import build_object
@@ -66,31 +65,53 @@ class Params:
                              for f in fields(self)))
 
 
+def spec_params(spec: dict[str, Any]) -> tuple[str, Params]:
+    """The C program and its parameters for a program spec (the JSON form of
+    :func:`~cgiter_edu.live.cases.program_to_spec`, which cases and recordings hold).
+
+    >>> spec_params({"name": "record", "rec_bytes": 64, "stop_id": 7})[1].stop_id
+    7
+
+    Raises :class:`LiveError` for a program with no C twin.
+    """
+    name = spec.get("name", "record")
+    if name == "id_printer":
+        return C_PROGRAMS["id_printer"], Params(
+            terminal_cgroup=spec.get("terminal_cgroup", 0),
+            terminate_early=int(bool(spec.get("terminate_early", False))))
+    if name == "record":
+        p = Params(rec_bytes=spec.get("rec_bytes", 0), silent=int(bool(spec.get("silent"))))
+        if spec.get("stop_id") is not None:
+            p.has_stop, p.stop_id = 1, spec["stop_id"]
+        if spec.get("skip_id") is not None:
+            p.has_skip, p.skip_id = 1, spec["skip_id"]
+        if spec.get("big") is not None:
+            big_id, k = spec["big"]
+            if not 0 <= k <= BIG_MAX:
+                raise LiveError(f"Record(big=(id, {k})): the C program writes the pad at most "
+                                f"{BIG_MAX} times (more than any buffer holds)")
+            p.has_big, p.big_id, p.big_k = 1, big_id, k
+        return C_PROGRAMS["record"], p
+    raise LiveError(f"the live backend runs programs.IdPrinter and programs.Record (their C "
+                    f"twins are in cgroup_iter.bpf.c); {name!r} has none")
+
+
 def program_params(prog: Any) -> tuple[str, Params]:
     """The C program and parameters that are ``prog``'s twin.
 
+    >>> from cgiter_edu import programs
     >>> program_params(programs.Record(rec_bytes=64, stop_id=7))[0]
     'cgroup_record'
 
     Raises :class:`LiveError` for a program with no C twin.
     """
-    if isinstance(prog, programs.IdPrinter):
-        return C_PROGRAMS["id_printer"], Params(terminal_cgroup=prog.terminal_cgroup,
-                                                terminate_early=int(bool(prog.terminate_early)))
-    if isinstance(prog, programs.Record):
-        p = Params(rec_bytes=prog.rec_bytes, silent=int(bool(prog.silent)))
-        if prog.stop_id is not None:
-            p.has_stop, p.stop_id = 1, prog.stop_id
-        if prog.skip_id is not None:
-            p.has_skip, p.skip_id = 1, prog.skip_id
-        if prog.big is not None:
-            if not 0 <= prog.big[1] <= BIG_MAX:
-                raise LiveError(f"Record(big=(id, {prog.big[1]})): the C program writes the "
-                                f"pad at most {BIG_MAX} times (more than any buffer holds)")
-            p.has_big, p.big_id, p.big_k = 1, prog.big[0], prog.big[1]
-        return C_PROGRAMS["record"], p
-    raise LiveError(f"the live backend runs programs.IdPrinter and programs.Record (their C "
-                    f"twins are in cgroup_iter.bpf.c); {prog!r} has none")
+    from .cases import program_to_spec
+
+    try:
+        return spec_params(program_to_spec(prog))
+    except ValueError:
+        raise LiveError(f"the live backend runs programs.IdPrinter and programs.Record (their "
+                        f"C twins are in cgroup_iter.bpf.c); {prog!r} has none") from None
 
 
 class Backend:

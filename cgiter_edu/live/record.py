@@ -1,6 +1,6 @@
 """Record real-kernel walks in the format of ``tests/data/*.jsonl``.
 
-Each case is a random walk (:func:`~cgiter_edu.live.cases.random_case`) on a fresh tree
+Each case is a random walk (:func:`~cgiter_edu.live.random_cases.random_case`) on a fresh tree
 built under a scratch cgroup directly below the cgroup v2 root, run on the kernel with
 *real* ids (no translation: the programs print ``cgrp->kn->id``), and written as one
 JSON line with the fields of ``../shared/kernel-traces/README.md`` (``tree``,
@@ -29,16 +29,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from .. import shapes
 from ..hierarchy import Hierarchy
 from ..kernel.cgroup_iter import Order
 from ..recorded import replay
 from ..run import reads_json
 from ..shapes import cgroup2_mount
-from .backend import Backend, program_params
-from .cases import program_from_spec, random_case
+from .backend import Backend, spec_params
 from .errors import LiveError
 from .mirror import Mirror
+from .random_cases import random_case, random_hierarchy
 
 #: an id no cgroup has (as the recorded sample uses)
 UNKNOWN_ID = 987654321
@@ -51,32 +50,6 @@ def default_out(release: str | None = None) -> Path:
     """``tests/data/kernel-<release>-recorded.jsonl`` (relative to the current directory)."""
     release = release or os.uname().release
     return Path("tests") / "data" / f"kernel-{release}-recorded.jsonl"
-
-
-def _tree(rng: _random.Random) -> Hierarchy:
-    kind = rng.choice(["random", "random", "random", "chain", "wide", "balanced",
-                       "kubernetes", "systemd"])
-    n = int(round(2 ** rng.uniform(1, 9.45)))           # 2 .. ~700
-    if kind == "random":
-        return shapes.random(n, seed=rng.randrange(1 << 31))
-    if kind == "chain":
-        h = Hierarchy()
-        path = ""
-        for i in range(min(n, 200) - 1):
-            path += f"/n{i}"
-            h.mkdir(path)
-        return h
-    if kind == "wide":
-        h = Hierarchy()
-        for i in range(n - 1):
-            h.mkdir(f"/n{i}")
-        return h
-    if kind == "balanced":
-        return shapes.balanced(rng.randint(1, 3), rng.randint(1, 8))
-    if kind == "kubernetes":
-        return shapes.kubernetes_node(rng.randint(0, 3), rng.randint(0, 3), rng.randint(0, 3),
-                                      seed=rng.randrange(1 << 31))
-    return shapes.systemd_host(rng.randint(0, 3), rng.randint(0, 3), dead=False)
 
 
 def _spec_for_recording(rng: _random.Random, h: Hierarchy) -> Any:
@@ -97,7 +70,7 @@ def _spec_for_recording(rng: _random.Random, h: Hierarchy) -> Any:
 def record_one(rng: _random.Random, backend: Backend | None = None) -> dict[str, Any] | None:
     """Record one random case; None when it was not worth keeping (too many reads)."""
     backend = backend or Backend.get()
-    h = _tree(rng)
+    h = random_hierarchy(rng, dead=False)
     case = _spec_for_recording(rng, h)
     with Mirror(h, backend) as m:
         if any(m.twins[v.id].rel != v.path for v in h.cgroups()[1:]):
@@ -126,7 +99,7 @@ def record_one(rng: _random.Random, backend: Backend | None = None) -> dict[str,
                 prog_spec[k] = real_id(prog_spec[k])
         if "big" in prog_spec:
             prog_spec["big"] = [real_id(prog_spec["big"][0]), prog_spec["big"][1]]
-        cname, params = program_params(program_from_spec(prog_spec))
+        cname, params = spec_params(prog_spec)
 
         fd = 0
         if "fd" in start:

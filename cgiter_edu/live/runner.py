@@ -34,8 +34,8 @@ from typing import Any
 from ..hierarchy import CgroupFd, Hierarchy
 from ..kernel.cgroup_iter import Order
 from ..run import RunResult
-from .backend import program_params
-from .cases import Case, program_from_spec
+from .backend import spec_params
+from .cases import Case
 from .mirror import Mirror
 
 #: the id of the cgroup v2 root (its kernfs root inode)
@@ -137,7 +137,7 @@ def run_kernel(m: Mirror, case: Case, made_ids: list[int] | None = None,
                timer: list[float] | None = None, max_reads: int = 1_000_000) -> LiveResult:
     """Run ``case`` on the kernel over the mirror ``m`` (which it changes as the case
     says).  ``made_ids``: the emulated ids of ``case.remake`` (from the emulator run)."""
-    prog, params = program_params(program_from_spec(case.program))
+    prog, params = spec_params(case.program)
     a = resolve_start(m, case.order, case.start)
     params.translate = 1
     if a.alias:
