@@ -450,16 +450,10 @@ class Hierarchy:
         return h
 
     def _kill_subtree_named(self, path: str | None, pending: list[tuple[str, int]]) -> None:
-        """Kill the pending dead cgroups (deepest first), all of them or those at or under
-        ``path``."""
-        keep = []
-        for p, cid in pending:
-            if path is None or p == path or p.startswith(path + "/"):
-                if self._by_path.get(p) is not None and self._by_path[p].cgroup_id == cid:
-                    self.kill(p)
-            else:
-                keep.append((p, cid))
-        pending[:] = keep
+        """Kill the pending dead cgroups due before ``path`` is made (:func:`due_before`)."""
+        for p, cid in due_before(pending, path):
+            if self._by_path.get(p) is not None and self._by_path[p].cgroup_id == cid:
+                self.kill(p)
 
     @classmethod
     def from_json(cls, text_or_path: str | os.PathLike) -> Hierarchy:
@@ -531,3 +525,19 @@ def _split(path: str) -> tuple[str, str]:
         raise _err(errno.EINVAL, f"cgroup path {path!r} has an empty component")
     _check_name(name)
     return parent or "/", name
+
+
+def due_before(pending: list[tuple[str, int]], path: str | None) -> list[tuple[str, int]]:
+    """Building a tree that has dead cgroups, in creation order: of the dead cgroups
+    made but not yet removed (``pending``, ``(path, id)``), those at or under ``path``
+    must be removed before a new cgroup named ``path`` is made (``None``: all of them,
+    at the end).  Takes them out of ``pending`` and returns them deepest first.  Used by
+    :meth:`Hierarchy.from_dict` and by the live backend's mirror.
+
+    >>> pending = [("/a/b", 3), ("/a", 2), ("/c", 4)]
+    >>> due_before(pending, "/a"), pending
+    ([('/a/b', 3), ('/a', 2)], [('/c', 4)])
+    """
+    now = [e for e in pending if path is None or e[0] == path or e[0].startswith(path + "/")]
+    pending[:] = [e for e in pending if e not in now]
+    return sorted(now, key=lambda e: -e[0].count("/"))

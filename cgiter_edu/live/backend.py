@@ -162,7 +162,7 @@ class Backend:
 
     # -- attaching and walking ----------------------------------------------------------
     def attach(self, prog: str, order: int, cgroup_fd: int = 0,
-               cgroup_id: int = 0) -> libbpf.IterLink:
+               cgroup_id: int = 0) -> libbpf.BpfLink:
         """Attach ``prog`` (a C program name) as a cgroup iterator."""
         return self.obj.attach_iter(prog, order, cgroup_fd, cgroup_id)
 

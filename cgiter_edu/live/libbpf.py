@@ -263,7 +263,7 @@ class BpfObject:
             raise _err(ret, "bpf_map_delete_elem")
 
     def attach_iter(self, prog: str, order: int, cgroup_fd: int = 0,
-                    cgroup_id: int = 0) -> IterLink:
+                    cgroup_id: int = 0) -> BpfLink:
         """``bpf_program__attach_iter`` with ``linfo.cgroup = {order, cgroup_fd,
         cgroup_id}``; OSError with the kernel's errno when it refuses."""
         lb = lib()
@@ -282,7 +282,7 @@ class BpfObject:
         if not link:
             code = code or _errno.EINVAL
             raise OSError(code, os.strerror(code))
-        return IterLink(link)
+        return BpfLink(link)
 
     def _check(self) -> None:
         if not self._ptr:
@@ -302,8 +302,10 @@ class BpfObject:
         self.close()
 
 
-class IterLink:
-    """A ``struct bpf_link *`` of an iterator: :meth:`create` makes iterator files."""
+class BpfLink:
+    """A real ``struct bpf_link *`` of an iterator, held through libbpf: :meth:`create`
+    makes iterator files (fds).  Not the emulator's :class:`cgiter_edu.IterLink`, which it
+    stands beside."""
 
     def __init__(self, ptr: int) -> None:
         self._ptr = ptr
@@ -331,7 +333,7 @@ class IterLink:
 
     close = destroy
 
-    def __enter__(self) -> IterLink:
+    def __enter__(self) -> BpfLink:
         return self
 
     def __exit__(self, *exc: object) -> None:

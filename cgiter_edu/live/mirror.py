@@ -46,13 +46,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..hierarchy import Hierarchy
+from ..hierarchy import Hierarchy, due_before
 from ..shapes import cgroup2_mount
 from .backend import Backend
 from .errors import LiveError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .libbpf import IterLink as ReferenceLink
+    from .libbpf import BpfLink
 
 #: names of scratch cgroups: cgiter_edu-<pid>-<8 hex digits>-ns<pid namespace inode>
 SCRATCH_RE = re.compile(r"^cgiter_edu-(\d+)-[0-9a-f]{8}-ns(\d+)$")
@@ -79,7 +79,7 @@ class Twin:
     real_id: int
     rel: str
     dead_fd: int | None = None
-    hold: ReferenceLink | None = None
+    hold: BpfLink | None = None
 
     @property
     def dead(self) -> bool:
@@ -365,15 +365,8 @@ class Mirror:
         self._kill_pending(pending, None)
 
     def _kill_pending(self, pending: list[tuple[str, int]], path: str | None) -> None:
-        keep, now = [], []
-        for p, cid in pending:
-            if path is None or p == path or p.startswith(path + "/"):
-                now.append((p, cid))
-            else:
-                keep.append((p, cid))
-        for p, cid in sorted(now, key=lambda e: -e[0].count("/")):
+        for p, cid in due_before(pending, path):
             self._kill_id(cid, p)
-        pending[:] = keep
 
     def _mkdir_real(self, path: str, dir_fd: int | None) -> None:
         try:
