@@ -433,6 +433,23 @@ def test_benchmark_tree_walks_the_same(require_live):
                 assert comp.match, comp.format()
 
 
+def test_live_run_refuses_what_the_kernel_cannot_do(require_live):
+    """live.run takes cgiter_edu.run's arguments, but trace=True (the kernel records no
+    trace) and another kernel's config are refused with the reason; the running
+    kernel's own config is accepted."""
+    from cgiter_edu import KernelConfig, live
+    from cgiter_edu.live.cases import machine_kernel
+
+    h = shapes.balanced(1, 2)
+    with pytest.raises(live.LiveError, match="records no trace"):
+        live.run(h, programs.id_printer, trace=True)
+    other = KernelConfig.preset("7.0" if machine_kernel().version != (7, 0) else "6.1")
+    with pytest.raises(live.LiveError, match=f"kernel=Linux {other.name}"):
+        live.run(h, programs.id_printer, kernel=other)
+    r = live.run(h, programs.id_printer, kernel=machine_kernel())
+    assert r.output.startswith(b"prologue\n") and r.output.endswith(b"epilogue\n")
+
+
 def test_dead_and_recreated_on_the_root_walk(require_live):
     """The default systemd host (one dead session), and a name re-created after its
     removal: the dead one is skipped but uses up a seq_num, the new one comes last."""

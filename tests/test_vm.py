@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import threading
 from pathlib import Path
 
@@ -44,6 +45,17 @@ HOST_ONLY = ("cover_everything", "docstring", "import_stays_light", "available_s
              "interrupted_run", "killed_run", "benchmark_tree", "recorded_walk_on_this_kernel")
 #: how long one VM may take (boot included) before it counts as hung
 TIMEOUT = 40 * 60
+
+
+#: the real commands, booting their own VMs beside the suites (``--out`` is replaced)
+CLI_RUNS = {
+    "6.12 live": ["live", "--kernel-image", "6.12", "--tree", "balanced", "--order", "post",
+                  "--record-bytes", "64", "--read-size", "4097"],
+    "6.1 record": ["record", "--kernel-image", "6.1", "--cases", "3", "--seed", "5", "-q",
+                   "--out", "OUT"],
+}
+#: where the recorder of CLI_RUNS writes
+RECORD_OUT = Path(os.environ.get("TMPDIR", "/tmp")) / f"cgiter_edu-vm-record-{os.getpid()}"
 
 
 def _inside_argv() -> list[str]:
@@ -87,8 +99,26 @@ def _boot_all() -> dict[str, object]:
             except LiveError as e:
                 _runs[series] = str(e)
 
-        for s in KERNELS:
-            t = threading.Thread(target=one, args=(s,), daemon=True)
+        def cli(name: str, args: list[str]) -> None:
+            import subprocess
+            import sys
+            import time
+
+            exe = Path(sys.executable).parent / "cgiter-edu"
+            t0 = time.monotonic()
+            r = subprocess.run([str(exe), *args], capture_output=True, text=True,
+                               stdin=subprocess.DEVNULL, timeout=TIMEOUT, cwd=REPO,
+                               env=dict(os.environ, PYTHONPATH=str(REPO)))
+            _runs[name] = (r, time.monotonic() - t0)
+
+        RECORD_OUT.mkdir(exist_ok=True)
+        CLI_RUNS["6.1 record"][-1] = str(RECORD_OUT / "kernel-recorded.jsonl")
+        jobs = [(one, (s,)) for s in KERNELS]
+        for series, args in CLI_RUNS.items():
+            if vm.find_image(series.split()[0]) is not None and vm.why_not() is None:
+                jobs.append((cli, (series, args)))
+        for fn, a in jobs:
+            t = threading.Thread(target=fn, args=a, daemon=True)
             t.start()
             threads.append(t)
         for t in threads:
@@ -112,6 +142,42 @@ def test_live_suite_in_a_vm(series):
     for bad in ("failed", "skipped", "error", "xpassed"):
         assert bad not in summary, f"{summary}\n{tail}"
     print(f"Linux {r.release}: {summary} ({r.seconds:.0f} s, boot included)")
+
+
+def test_cli_live_in_a_vm():
+    """``cgiter-edu live --kernel-image 6.12``, the real command: the comparison made in
+    the guest, the emulator as Linux 6.12, the same table and exit code as on the host."""
+    runs = _boot_all()
+    need_vm("6.12 live" in runs, "no Linux 6.12 image or no vng/qemu (see test_live_suite_in_a_vm)")
+    r, seconds = runs["6.12 live"]
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert "kernel: Linux 6.12." in r.stdout and "emulator: as Linux 6.12," in r.stdout, r.stdout
+    assert "#1      4097 b'C " in r.stdout and "MATCH: attach and 5 read() calls" in r.stdout
+    assert "ran on Linux 6.12." in r.stderr, r.stderr
+    print(f"cgiter-edu live --kernel-image 6.12: {seconds:.0f} s")
+
+
+def test_cli_record_in_a_vm():
+    """``cgiter-edu record --kernel-image 6.1``: walks recorded by the 6.1 kernel into a
+    host file, each with the guest's release, replayed the same by the emulator as 6.1."""
+    import json
+
+    from replay import replay
+
+    runs = _boot_all()
+    need_vm("6.1 record" in runs, "no Linux 6.1 image or no vng/qemu (see test_live_suite_in_a_vm)")
+    r, seconds = runs["6.1 record"]
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    out = RECORD_OUT / "kernel-recorded.jsonl"
+    try:
+        cases = [json.loads(x) for x in out.read_text().splitlines()]
+    finally:
+        shutil.rmtree(RECORD_OUT, ignore_errors=True)
+    assert len(cases) == 3
+    for c in cases:
+        assert c["kernel"].startswith("6.1.") and c["tree"][0] == ["/", 1]
+        assert replay(c) == (c["attach_errno"], c["reads"])
+    print(f"cgiter-edu record --kernel-image 6.1 --cases 3: {seconds:.0f} s")
 
 
 def test_vm_subset_covers_everything():
