@@ -38,7 +38,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import LiveError
@@ -151,7 +151,6 @@ class VmRun:
     stderr: str
     release: str
     seconds: float
-    notes: list[str] = field(default_factory=list)
 
     @property
     def booted(self) -> bool:
