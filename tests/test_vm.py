@@ -63,7 +63,8 @@ def _inside_argv() -> list[str]:
 
     k = " or ".join(HOST_ONLY)
     return [sys.executable, "-m", "pytest", "tests/test_live.py", "tests/test_live_printf.py",
-            "-m", "live", "-k", f"not ({k})", "-q", "-p", "no:cacheprovider", "-rfEs"]
+            "-m", "live", "-k", f"not ({k})", "-q", "-p", "no:cacheprovider", "-rfEs",
+            "--durations=15"]
 
 
 _runs: dict[str, object] = {}
@@ -132,6 +133,9 @@ def test_live_suite_in_a_vm(series):
     nothing skipped, and as many tests passed as were collected."""
     r = _boot_all()[series]
     need(not isinstance(r, str), str(r), vm=True)
+    log = REPO / "tests" / "artifacts" / f"vm-{series}.log"     # the whole run, to read
+    log.parent.mkdir(exist_ok=True)
+    log.write_text(f"Linux {r.release}, {r.seconds:.0f} s\n{r.stdout}\n--- stderr ---\n{r.stderr}")
     tail = (r.stdout[-6000:] + "\n--- stderr ---\n" + r.stderr[-3000:])
     assert r.booted, f"Linux {series} ({r.image.path}) did not boot:\n{tail}"
     assert r.release.startswith(series + "."), (r.release, series)
