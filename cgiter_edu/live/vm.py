@@ -187,6 +187,8 @@ def run_in_vm(img: KernelImage | str, argv: Sequence[str], *,
     except Exception:                                # noqa: BLE001 - the guest will say why
         pass
     env.setdefault("CGITER_CACHE_DIR", str(cache_dir()))
+    if os.environ.get("PYTHONPATH"):                 # the same package as here
+        env.setdefault("PYTHONPATH", os.environ["PYTHONPATH"])
     env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
     env.setdefault("PYTHONUNBUFFERED", "1")
     exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted(env.items()))
