@@ -217,19 +217,17 @@ def remove_stale(parent: str | None = None) -> list[str]:
 
 
 def enough_fds(n: int) -> None:
-    """Raise this process's open-file limit (RLIMIT_NOFILE, soft) to at least ``n``: a
-    dead cgroup takes two fds (its directory and the link holding it), and a VM's or a
-    shell's default of 1024 is too few for a deep tree removed at once.  LiveError
-    naming the limit if the hard limit is lower."""
+    """Raise this process's open-file limit (RLIMIT_NOFILE, soft) towards ``n``, as far
+    as the hard limit allows: a dead cgroup takes two fds (its directory and the link
+    holding it), and a VM's or a shell's default of 1024 is too few for a deep tree
+    removed at once."""
     import resource
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != resource.RLIM_INFINITY and soft < n:
-        if hard != resource.RLIM_INFINITY and hard < n:
-            raise LiveError(f"the hierarchy may need {n} open files (two for each dead "
-                            f"cgroup) but the hard limit is {hard} (fix: ulimit -Hn {n}, "
-                            "as root)")
-        resource.setrlimit(resource.RLIMIT_NOFILE, (n, hard))
+        want = n if hard == resource.RLIM_INFINITY else min(n, hard)
+        if want > soft:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
 
 
 def _read_limit(path: str, name: str) -> int | None:
