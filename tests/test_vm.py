@@ -27,6 +27,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -39,10 +40,11 @@ KERNELS = ("6.1", "6.12")
 #: fixed-seed and run-seed random batches of 12 walks inside each VM
 VM_BATCHES = (26, 4)
 #: tests of test_live.py not run inside: they test the host or the package, not the
-#: kernel (doctests, imports, coverage, availability as nobody, signals sent to a
-#: subprocess), or are the 10,101-cgroup tree (minutes under TCG, nothing new), or
+#: kernel (doctests, imports, coverage, the availability diagnosis, signals sent to a
+#: subprocess: each starts Pythons, about 50 s apiece under TCG), or are the 10,101-cgroup tree (minutes under TCG, nothing new), or
 #: race two threads against a timer (cgroup_mutex: too timing-dependent under TCG)
 HOST_ONLY = ("cover_everything", "docstring", "import_stays_light", "available_says",
+             "names_the_true_cause",
              "interrupted_run", "killed_run", "benchmark_tree", "recorded_walk_on_this_kernel",
              "cgroup_mutex_is_taken")
 #: how long one VM may take (boot included) before it counts as hung
@@ -57,7 +59,8 @@ CLI_RUNS = {
                    "--out", "OUT"],
 }
 #: where the recorder of CLI_RUNS writes
-RECORD_OUT = Path(os.environ.get("TMPDIR", "/tmp")) / f"cgiter_edu-vm-record-{os.getpid()}"
+#: (not under /tmp: the guest's /tmp is an overlay of its own, a --rwdir there stops the boot)
+RECORD_OUT = REPO / "tests" / "artifacts" / f"vm-record-{os.getpid()}"
 
 
 def _inside_argv() -> list[str]:
@@ -114,7 +117,7 @@ def _boot_all() -> dict[str, object]:
                                env=dict(os.environ, PYTHONPATH=str(REPO)))
             _runs[name] = (r, time.monotonic() - t0)
 
-        RECORD_OUT.mkdir(exist_ok=True)
+        RECORD_OUT.mkdir(parents=True, exist_ok=True)
         CLI_RUNS["6.1 record"][-1] = str(RECORD_OUT / "kernel-recorded.jsonl")
         jobs = [(one, (s,)) for s in KERNELS]
         for series, args in CLI_RUNS.items():
@@ -124,6 +127,7 @@ def _boot_all() -> dict[str, object]:
             t = threading.Thread(target=fn, args=a, daemon=True)
             t.start()
             threads.append(t)
+            time.sleep(3)                   # not all QEMUs at the same instant
         for t in threads:
             t.join()
         return _runs

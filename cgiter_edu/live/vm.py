@@ -161,7 +161,8 @@ class VmRun:
 def run_in_vm(img: KernelImage | str, argv: Sequence[str], *,
               rwdirs: Sequence[str | os.PathLike] = (), env: dict[str, str] | None = None,
               cwd: str | os.PathLike | None = None, memory: str = "2G", cpus: int = 1,
-              timeout: float = 3600, kvm: bool = False, echo: bool = False) -> VmRun:
+              timeout: float = 3600, kvm: bool = False, echo: bool = False,
+              boot_retries: int = 1) -> VmRun:
     """Boot ``img`` and run ``argv`` in it as root; return when the guest powers off.
 
     ``rwdirs``: host directories the guest may write (the rest is read-only);
@@ -170,6 +171,7 @@ def run_in_vm(img: KernelImage | str, argv: Sequence[str], *,
     directory handed to the guest.  ``kvm=False`` (the default) uses TCG: these
     machines are VMs themselves, where KVM does not work.  ``echo``: copy the guest's
     output to this process's stdout/stderr as it comes (else it is only returned).
+    ``boot_retries``: boot again that many times when the guest never ran the command.
 
     Raises :class:`LiveError` when the VM cannot be started at all (no vng, no qemu,
     unreadable image); a guest that does not boot gives ``booted`` False.
@@ -203,8 +205,14 @@ def run_in_vm(img: KernelImage | str, argv: Sequence[str], *,
     cmd += ["--", script]
     t0 = time.monotonic()
     try:
-        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=not echo,
-                           text=True, timeout=timeout) if not echo else _run_echo(cmd, timeout)
+        for attempt in range(1 + boot_retries):
+            p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=not echo,
+                               text=True, timeout=timeout) if not echo else _run_echo(cmd, timeout)
+            if _release(p.stdout or "") or attempt == boot_retries:
+                break
+            # the guest never ran the command (seen once in a while with several VMs
+            # starting at the same moment): boot it again
+            time.sleep(5)
     except subprocess.TimeoutExpired as e:
         out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
         err = e.stderr.decode() if isinstance(e.stderr, bytes) else (e.stderr or "")
