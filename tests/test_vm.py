@@ -158,7 +158,7 @@ def test_cli_live_in_a_vm():
     """``cgiter-edu live --kernel-image 6.12``, the real command: the comparison made in
     the guest, the emulator as Linux 6.12, the same table and exit code as on the host."""
     runs = _boot_all()
-    need_vm("6.12 live" in runs, "no Linux 6.12 image or no vng/qemu (see test_live_suite_in_a_vm)")
+    need("6.12 live" in runs, "no Linux 6.12 image or no vng/qemu (see test_live_suite_in_a_vm)", vm=True)
     r, seconds = runs["6.12 live"]
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert "kernel: Linux 6.12." in r.stdout and "emulator: as Linux 6.12," in r.stdout, r.stdout
@@ -175,7 +175,7 @@ def test_cli_record_in_a_vm():
     from replay import replay
 
     runs = _boot_all()
-    need_vm("6.1 record" in runs, "no Linux 6.1 image or no vng/qemu (see test_live_suite_in_a_vm)")
+    need("6.1 record" in runs, "no Linux 6.1 image or no vng/qemu (see test_live_suite_in_a_vm)", vm=True)
     r, seconds = runs["6.1 record"]
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     out = RECORD_OUT / "kernel-recorded.jsonl"
