@@ -396,6 +396,8 @@ class Hierarchy:
                 _check_name(e["name"])
             except OSError as err:
                 raise ValueError(f"{where}: {err.strerror}") from None
+            except TypeError as err:
+                raise ValueError(f"{where}: {err}") from None
             if cid in by_id or cid == root_id:
                 raise ValueError(f"{where}: duplicate id {cid}")
             by_id[cid] = e

@@ -205,6 +205,10 @@ def _saved(**change):
     (_saved(e0={"parent": 3}), "its parents form a cycle"),
     (_saved(e1={"id": 2}), "duplicate id 2"),
     (_saved(e1={"parent": 9}), "9"),
+    (_saved(e1={"name": 7}), "entry 1 ({'id': 3, 'name': 7, 'parent': 2}): a cgroup name must "
+                             "be a str, not int"),
+    (_saved(e1={"id": "x"}), "entry 1 ({'id': 'x', 'name': 'b', 'parent': 2}): a cgroup id "
+                             "must be an int, not str"),
 ])
 def test_a_bad_tree_file_is_one_line(tmp_path, text, want):
     p = tmp_path / "t.json"
