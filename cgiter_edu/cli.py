@@ -137,9 +137,12 @@ def walk_report(res: RunResult) -> str:
         c = t.counts()
         buffered = (f"{c['buffered']} still in the buffer (never read), "
                     if c["buffered"] else "")
+        unshown = c["walked"] - c["dead"] - c["delivered"] - c["lost"] - c["buffered"]
+        unshown_text = (f"{unshown} reached but not shown (the walk stopped first), "
+                        if unshown > 0 else "")
         lines.append(f"cgroups: {c['walked']} walked ({c['dead']} dead, skipped), "
                      f"{c['delivered']} delivered, {c['lost']} lost to the page limit, "
-                     f"{buffered}{c['never']} never reached")
+                     f"{buffered}{unshown_text}{c['never']} never reached")
         lines.append("ended: " + end_text(res))
     else:
         lines.append("no trace recorded, so no cgroup counts (--trace records one)")
