@@ -278,6 +278,104 @@ class Trace:
             st[current] = CgroupState.CURRENT
         return st
 
+    def states_seen(self) -> list[CgroupState]:
+        """The states some cgroup has at some step (``0 .. len-1`` and ``None``), in
+        :class:`CgroupState` order: what :meth:`states` gives at every step, gathered
+        in one pass over the events instead of one fold per step (a legend for the
+        whole walk lists these and nothing else).
+
+        >>> from cgiter_edu import Hierarchy, Order, run, programs
+        >>> t = run(Hierarchy(), programs.Record(rec_bytes=64), Order.SELF_ONLY, trace=True).trace
+        >>> [s.value for s in t.states_seen()]
+        ['unreached', 'current', 'buffered', 'delivered']
+        """
+        import heapq
+        from collections import Counter
+
+        S = CgroupState
+        st: dict[int, CgroupState] = {cid: S.UNREACHED for cid in self.cgroups}
+        cnt = Counter(st.values())               # raw states, before the step's overlay
+        spans: dict[int, tuple[int, int]] = {}
+        due: list[tuple[int, int]] = []          # (end of span, cgroup) not yet copied out
+        delivered: set[int] = set()              # spans copied out (as in _fold)
+        dbuf: set[int] = set()                   # of those, the BUFFERED ones: shown DELIVERED
+        copied = 0
+        current: int | None = None
+        ended: str | None = None
+        shown: list[int] = []
+        seen: set[CgroupState] = set()
+
+        def put(cid: int, state: CgroupState) -> None:
+            if cid in st:
+                cnt[st[cid]] -= 1
+            st[cid] = state
+            cnt[state] += 1
+            dbuf.discard(cid)
+            if state is S.BUFFERED and cid in delivered:
+                dbuf.add(cid)
+
+        def drop(cid: int) -> None:
+            del spans[cid]
+            delivered.discard(cid)
+            dbuf.discard(cid)
+
+        def look(overlay: bool) -> None:
+            hide = current if (overlay and ended is None and current is not None
+                               and current in st) else None
+            n = dict(cnt)
+            if hide is not None:
+                seen.add(S.CURRENT)
+                n[st[hide]] -= 1
+            d = len(dbuf) - (hide in dbuf)
+            if d:
+                seen.add(S.DELIVERED)
+                n[S.BUFFERED] -= d
+            early = ended is not None and ended != EndReason.COMPLETE.value
+            for state, k in n.items():
+                if k > 0:
+                    seen.add(S.NEVER if early and state is S.UNREACHED else state)
+
+        for e in self.events:
+            k = e.kind
+            if k is EventKind.START or k is EventKind.NEXT:
+                current = e.cgroup
+            elif k is EventKind.READ:
+                shown = []
+            elif k is EventKind.RETURN and (e.result is None or e.result < 0):
+                for cid in shown:
+                    if cid in spans:
+                        drop(cid)
+                        put(cid, S.LOST)
+            elif k is EventKind.SKIP:
+                put(e.cgroup, S.DEAD)
+            elif k is EventKind.SHOW and e.cgroup is not None:
+                delivered.discard(e.cgroup)
+                dbuf.discard(e.cgroup)
+                spans[e.cgroup] = (e.count_before, e.count_after)
+                heapq.heappush(due, (e.count_after, e.cgroup))
+                shown.append(e.cgroup)
+                put(e.cgroup, S.STOPPED if e.ret else S.BUFFERED)
+            elif k is EventKind.ROLLBACK and e.cgroup is not None:
+                for cid, (a, _b) in list(spans.items()):
+                    if a >= e.count_after:
+                        put(cid, S.LOST)
+                        drop(cid)
+            elif k is EventKind.COPY:
+                copied += len(e.data)
+            elif k is EventKind.END:
+                ended = e.reason
+            while due and due[0][0] <= copied:
+                b, cid = heapq.heappop(due)
+                if spans.get(cid, (0, -1))[1] == b:
+                    delivered.add(cid)
+                    if st[cid] is S.BUFFERED:
+                        dbuf.add(cid)
+            look(True)
+        if not self.events:
+            look(True)
+        look(False)
+        return [s for s in CgroupState if s in seen]
+
     def counts(self) -> dict[str, int]:
         """What the whole walk did, one number a key:
 

@@ -168,3 +168,26 @@ def test_a_walk_stopped_by_the_program_never_reaches_the_rest():
     assert [st[h.id_of(p)] for p in ("/a/x", "/b", "/c")] == [CgroupState.NEVER] * 3
     assert r.trace.counts() == {"walked": 2, "dead": 0, "delivered": 2, "lost": 0,
                                 "never": 3, "buffered": 0}
+
+
+def test_states_seen_is_every_state_some_step_shows():
+    """states_seen() (one pass) equals the union of states() over every step and None,
+    on walks that between them show all eight states (stopped, lost, never, dead...)."""
+    from cgiter_edu import shapes
+
+    every: set[CgroupState] = set()
+    for seed in range(3):
+        h = shapes.random(30, seed=seed, dead=0.15)
+        ids = [c.id for c in h.cgroups()]
+        for order in (Order.SELF_ONLY, Order.DESCENDANTS_PRE, Order.DESCENDANTS_POST,
+                      Order.ANCESTORS_UP):
+            for prog in (programs.Record(rec_bytes=300, stop_id=ids[len(ids) // 2]),
+                         programs.Record(rec_bytes=100, skip_id=ids[3], big=(ids[5], 5000))):
+                for read_size in (131072, 50, [4096, 1, 100000]):
+                    t = run(h, prog, order, read_size=read_size, trace=True).trace
+                    union: set[CgroupState] = set()
+                    for step in [*range(len(t)), None]:
+                        union.update(t.states(step).values())
+                    assert t.states_seen() == [s for s in CgroupState if s in union]
+                    every |= union
+    assert every == set(CgroupState)

@@ -182,6 +182,22 @@ def test_dead_cgroups(ex):
     assert "EBUSY" in ex.w_error.value and ex.settings == before
 
 
+def test_walk_legend_lists_only_the_states_the_walk_shows(ex):
+    """The explorer's state legend, like every viz legend, lists the states some step
+    shows: a whole tree cut by the buffer shows 6 of the 8 (two rows), one cgroup
+    alone shows 4 (one row)."""
+    ex.set(tree="small", order=int(Order.DESCENDANTS_PRE), record_bytes=3000, start="/",
+           changes=(), writer=None, big=None, stop_at=None, read_size=131072)
+    cut = [s.value for s in ex.trace.states_seen()]
+    assert cut == ["unreached", "current", "buffered", "delivered", "lost", "never"]
+    [two_rows] = ex.renderer.figure.images
+    ex.set(order=int(Order.SELF_ONLY))
+    assert [s.value for s in ex.trace.states_seen()] == [
+        "unreached", "current", "buffered", "delivered"]
+    [one_row] = ex.renderer.figure.images
+    assert one_row.get_array().shape[0] < two_rows.get_array().shape[0]
+
+
 def test_user_program_and_its_failures():
     seen = []
 

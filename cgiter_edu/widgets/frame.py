@@ -28,7 +28,7 @@ from typing import Any
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from cgiter_edu.trace import Trace
+from cgiter_edu.trace import CgroupState, Trace
 
 __all__ = ["FrameRenderer", "FIG_SIZE", "DPI"]
 
@@ -58,6 +58,7 @@ class FrameRenderer:
         self._plan: list[tuple[str, Any]] = []
         self._over: list[Any] = []
         self.step: int | None = None
+        self._legends: dict[tuple[CgroupState, ...], Any] = {}   # state legends as images
 
     # -- building ------------------------------------------------------------------------
     def clear(self, message: str = "") -> None:
@@ -91,17 +92,18 @@ class FrameRenderer:
             ax_buf.set_xlabel("")
             mx = MutexView(trace, None, ax_mx, title=False)
             ax_mx.set_xlabel("")
-            legend = self._legend_image()          # the same for every trace: drawn once
+            legend = self._legend_image(tuple(trace.states_seen()))   # drawn once per set
             fig.figimage(legend, xo=int(0.005 * fig.bbox.width),
                          yo=int(0.305 * fig.bbox.height) - legend.shape[0], zorder=1)
             self.views = {"walk": walk, "buffer": buf, "mutex": mx}
             self.traces = {k: trace for k in self.views}
             self._prepare()
 
-    def _legend_image(self) -> Any:
-        """The cgroup-state legend as an RGBA array, drawn once (a legend is one of the
-        slowest things to lay out, and it never changes)."""
-        if getattr(self, "_legend", None) is None:
+    def _legend_image(self, states: tuple[CgroupState, ...]) -> Any:
+        """The legend of ``states`` (those the walk shows at some step, like every viz
+        legend) as an RGBA array, drawn once per set of states (a legend is one of the
+        slowest things to lay out)."""
+        if states not in self._legends:
             import numpy as np
 
             from cgiter_edu.viz import slide_style
@@ -110,7 +112,7 @@ class FrameRenderer:
             with slide_style():
                 f = Figure(figsize=(16, 1.5), dpi=self.figure.dpi)
                 FigureCanvasAgg(f)
-                leg = f.legend(handles=state_legend_handles(), loc="upper left", ncol=4,
+                leg = f.legend(handles=state_legend_handles(list(states)), loc="upper left", ncol=4,
                                bbox_to_anchor=(0, 1), fontsize=13, frameon=False,
                                handletextpad=0.2, columnspacing=0.8, borderaxespad=0.1)
                 f.patch.set_alpha(0)
@@ -119,8 +121,8 @@ class FrameRenderer:
                 img = np.asarray(f.canvas.buffer_rgba())
                 h = int(np.ceil(box.height)) + 2
                 w = int(np.ceil(box.x1)) + 2
-                self._legend = img[:h, :w].copy()
-        return self._legend
+                self._legends[states] = img[:h, :w].copy()
+        return self._legends[states]
 
     def show_orders(self, traces: dict[int, Trace], hierarchy: Any, start: str = "/",
                     rejected: dict[int, str] | None = None) -> None:
