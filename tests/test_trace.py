@@ -34,12 +34,18 @@ def test_events_of_a_small_walk():
     assert r.trace.reads[0].result == 36 and r.trace.reads[1].result == 0
 
 
-def test_states_at_steps_and_counts():
+def _wide(dead: str) -> Hierarchy:
+    """/p with 600 children (more records than one buffer holds), ``dead`` killed."""
     h = Hierarchy()
     h.mkdir("/p")
     for i in range(600):
         h.mkdir(f"/p/c{i}")
-    h.kill("/p/c0")
+    h.kill(dead)
+    return h
+
+
+def test_states_at_steps_and_counts():
+    h = _wide("/p/c0")
     r = run(h, programs.Record(rec_bytes=64), Order.DESCENDANTS_PRE, "/p", trace=True,
             read_size=32768)
     t = r.trace
@@ -124,11 +130,7 @@ def _walks():
     """Traces that between them take every branch the tracer is told about."""
     from cgiter_edu import KernelConfig
 
-    h = Hierarchy()
-    h.mkdir("/p")
-    for i in range(600):
-        h.mkdir(f"/p/c{i}")
-    h.kill("/p/c3")
+    h = _wide("/p/c3")
     yield run(h, programs.Record(rec_bytes=64), Order.DESCENDANTS_PRE, trace=True,
               read_size=32768).trace                                   # buffer full, dead
     yield run(h, programs.Record(rec_bytes=64), Order.DESCENDANTS_POST, trace=True,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from vizkit import CASES, make_trace
+from vizkit import CASES, case_trace, make_trace
 
 from cgiter_edu import shapes
 from cgiter_edu.names import errno_symbol
@@ -25,11 +25,7 @@ def test_buffer_shows_the_511_records_and_the_rollback():
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_buffer_bars_match_the_trace_byte_counts(case):
-    kw = dict(CASES[case])
-    h = shapes.systemd_host()
-    if kw.get("stop_id") == "sshd":
-        kw["stop_id"] = h.id_of("/system.slice/sshd.service")
-    _res, tr = make_trace(h, **kw)
+    _res, tr = case_trace(case)
     v = buffer.plot_buffer(tr)
     strip = buffer.BufferStrip(tr)
     copied = 0

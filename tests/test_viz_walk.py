@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from matplotlib.colors import to_rgba
-from vizkit import CASES, make_trace, some_steps
+from vizkit import CASES, case_trace, make_trace, some_steps
 
 from cgiter_edu import Order, shapes
 from cgiter_edu.trace import CgroupState, EventKind
@@ -56,11 +56,7 @@ def test_thousands_get_the_icicle():
 @pytest.mark.parametrize("case", sorted(CASES))
 @pytest.mark.parametrize("view", ["tree", "list", "icicle"])
 def test_each_cgroup_has_the_colour_of_its_state(case, view):
-    kw = dict(CASES[case])
-    h = shapes.systemd_host()
-    if kw.get("stop_id") == "sshd":
-        kw["stop_id"] = h.id_of("/system.slice/sshd.service")
-    _res, tr = make_trace(h, **kw)
+    _res, tr = case_trace(case)
     v = walk.plot_walk(tr, view=view)
     for step in some_steps(tr):
         v.update(step)
