@@ -11,7 +11,7 @@ CORE = ["cgiter_edu", "cgiter_edu.hierarchy", "cgiter_edu.shapes", "cgiter_edu.p
         "cgiter_edu.run", "cgiter_edu.trace", "cgiter_edu.recorded", "cgiter_edu.kernel.cgroup",
         "cgiter_edu.kernel.seq_file", "cgiter_edu.kernel.bpf_iter",
         "cgiter_edu.kernel.cgroup_iter", "cgiter_edu.kernel.config", "cgiter_edu.walkflags",
-        "cgiter_edu.progress", "cgiter_edu.bench"]
+        "cgiter_edu.progress", "cgiter_edu.bench", "cgiter_edu.lazy"]
 
 
 def test_import_is_light():

@@ -33,9 +33,7 @@ Example (root, cgroup v2, clang, libbpf)::
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from ..lazy import lazy_exports
 from .errors import LiveError
 
 #: public name -> the module that holds it
@@ -48,15 +46,5 @@ _HOMES = {
 __all__ = ["LiveError", *_HOMES]
 
 
-def __getattr__(name: str) -> Any:
-    """The names of :data:`_HOMES`, imported from their module when first used."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_HOMES))
+# the names of _HOMES, imported from their module when first used
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, globals())

@@ -60,8 +60,7 @@ Example::
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from cgiter_edu.lazy import lazy_exports
 
 _NAMES = {
     "View": "view",
@@ -84,14 +83,4 @@ _NAMES = {
 __all__ = sorted(_NAMES)
 
 
-def __getattr__(name: str) -> Any:
-    mod = _NAMES.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'cgiter_edu.viz' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{mod}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(list(globals()) + list(_NAMES))
+__getattr__, __dir__ = lazy_exports(__name__, _NAMES, globals())
