@@ -323,8 +323,9 @@ def cmd_slides(args: Any) -> int:
                           notebooks=Path(args.notebooks) if args.notebooks else None,
                           assets=Path(args.assets) if args.assets else None, pdf=args.pdf)
     except SlidesError as e:
-        print(f"cgiter-edu slides: {e}", file=sys.stderr)
-        return 1
+        from .cli import CliError
+
+        raise CliError(str(e)) from None
     for f in files:
         print(f)
     return 0
