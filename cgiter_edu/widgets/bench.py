@@ -24,25 +24,29 @@ from pathlib import Path
 __all__ = ["bench_explorer"]
 
 
-def _median_s(fn, n: int) -> float:
+def _median_s(fn, n: int) -> tuple[float, float]:
+    """Median wall time and median CPU time (``time.process_time``: this process only,
+    so it does not grow when other jobs load the machine) of ``n`` calls."""
     fn()
-    out = []
+    wall, cpu = [], []
     for _ in range(n):
         gc.collect()
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fn()
-        out.append(time.perf_counter() - t)
-    return statistics.median(out)
+        wall.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def bench_explorer(line=None) -> dict[str, float]:
-    """Measure and print (through ``line(what, value, target, good)``); returns seconds."""
+    """Measure and print (through ``line(what, value, target, good)``); returns seconds
+    (``*_s`` wall-clock medians, judged against the targets; ``*_cpu_s`` CPU medians)."""
     from cgiter_edu import shapes
     from cgiter_edu.widgets import Explorer
 
     if line is None:
         def line(what: str, value: str, target: str, good: bool) -> None:
-            print(f"  {what:<52} {value:>14}   target {target:<16} "
+            print(f"  {what:<52} {value:>20}   target {target:<16} "
                   f"{'ok' if good else 'MISSED'}")
     out: dict[str, float] = {}
     h500 = shapes.random(500, seed=1, dead=0.05)
@@ -52,20 +56,23 @@ def bench_explorer(line=None) -> dict[str, float]:
 
     def one_step() -> None:
         ex.step = (next(steps) * 37) % n
-    out["step_500_s"] = s = _median_s(one_step, 31)
-    line(f"step on {len(h500)} cgroups ({n} steps): frame kernel-side", f"{s * 1e3:.0f} ms",
-         "<= 50 ms", s <= 0.05)
+    s, c = _median_s(one_step, 31)
+    out["step_500_s"], out["step_500_cpu_s"] = s, c
+    line(f"step on {len(h500)} cgroups ({n} steps): frame kernel-side",
+         f"{s * 1e3:.0f} ms (cpu {c * 1e3:.0f})", "<= 50 ms", s <= 0.05)
     h1000 = shapes.random(1000, seed=2, dead=0.05)
     ex = Explorer(tree=h1000, record_bytes=200, background=False)
     orders = iter([3, 2] * 50)
-    out["change_1000_s"] = s = _median_s(lambda: ex.set(order=next(orders)), 5)
-    line(f"order change on {len(h1000)} cgroups: to first frame", f"{s * 1e3:.0f} ms",
-         "<= 300 ms", s <= 0.3)
+    s, c = _median_s(lambda: ex.set(order=next(orders)), 5)
+    out["change_1000_s"], out["change_1000_cpu_s"] = s, c
+    line(f"order change on {len(h1000)} cgroups: to first frame",
+         f"{s * 1e3:.0f} ms (cpu {c * 1e3:.0f})", "<= 300 ms", s <= 0.3)
     ex = Explorer(tree="balanced", record_bytes=64, background=False)
     orders = iter([3, 2] * 50)
-    out["change_10101_s"] = s = _median_s(lambda: ex.set(order=next(orders)), 3)
+    s, c = _median_s(lambda: ex.set(order=next(orders)), 3)
+    out["change_10101_s"], out["change_10101_cpu_s"] = s, c
     line(f"order change on 10,101 cgroups ({ex.renderer.views['walk'].view} view)",
-         f"{s:.2f} s", "<= 1.5 s", s <= 1.5)
+         f"{s:.2f} s (cpu {c:.2f})", "<= 1.5 s", s <= 1.5)
     art = Path(__file__).resolve().parents[2] / "tests" / "artifacts" / "browser-latency.json"
     if art.exists():
         d = json.loads(art.read_text())

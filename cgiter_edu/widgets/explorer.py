@@ -129,6 +129,7 @@ class Explorer(W.VBox):
         self.order_walks: dict[int, model.Walk] = {}
         self.trace: Trace | None = None
         self._quiet = 0
+        self._synced_paths: tuple[list[str], list[str]] | None = None
         self._frame = Frame(0)
         self._timing: dict[str, float] = {}
         if background is None:
@@ -478,14 +479,20 @@ class Explorer(W.VBox):
         h = w.hierarchy if w is not None else None
         with self._hold():
             if h is not None:
-                paths = model.paths(h)
-                live = [c.path for c in h.cgroups() if not c.dead]
-                self.w_start.options = live
-                self.w_stop.options = [NONE, *live]
-                self.w_big_path.options = [NONE, *live]
-                cur = self.w_dead_path.value
-                self.w_dead_path.options = paths
-                self.w_dead_path.value = cur if cur in paths else (paths[-1] if paths else None)
+                cgs = h.cgroups()
+                paths = [c.path for c in cgs]          # model.paths(h)
+                live = [c.path for c in cgs if not c.dead]
+                if (paths, live) != self._synced_paths:   # same tree: options unchanged
+                    self._synced_paths = (paths, live)
+                    self.w_start.options = live
+                    self.w_stop.options = [NONE, *live]
+                    self.w_big_path.options = [NONE, *live]
+                    cur = self.w_dead_path.value
+                    self.w_dead_path.options = paths
+                    self.w_dead_path.value = cur if cur in paths else (paths[-1] if paths
+                                                                       else None)
+                elif self.w_dead_path.value not in paths:
+                    self.w_dead_path.value = paths[-1] if paths else None
             self.w_tree.value = s.tree if s.tree in [v for _, v in self.w_tree.options] \
                 else self.w_tree.value
             self.w_order.value = s.order if s.order in model.ORDERS.values() \

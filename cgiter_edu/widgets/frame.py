@@ -214,6 +214,7 @@ class FrameRenderer:
                 self._plan.append(("layer", (ys, xs, ov[ys, xs, :3].astype(np.uint16),
                                              ov[ys, xs, 3:4].astype(np.uint16))))
         self.canvas.restore_region(self._background)
+        self.step = 0                             # where the loop above left every view
 
     def _composite(self, layer: Any) -> None:
         """Put one pre-drawn layer (see :meth:`_prepare`) over the frame: ``over``
@@ -242,7 +243,7 @@ class FrameRenderer:
     def render(self, step: int | None = None) -> bytes:
         """PNG bytes of the frame at ``step`` (default: the current one)."""
         with self.lock:
-            if step is not None:
+            if step is not None and (step != self.step or self._background is None):
                 self.update(step)
             if self._background is None:
                 self.canvas.draw()
