@@ -24,9 +24,11 @@ Example::
 from __future__ import annotations
 
 import enum
+import heapq
 import json
 import sys
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -221,9 +223,12 @@ class Trace:
                 if e.kind in (EventKind.START, EventKind.NEXT) and e.cgroup is not None
                 and e.errno is None]
 
-    def _fold(self, step: int | None) -> tuple[dict[int, CgroupState], set[int], int | None,
-                                                str | None]:
-        """Replay events up to ``step``: (states, delivered ids, current id, end reason)."""
+    def _fold(self, step: int | None, after_event: Callable[..., None] | None = None
+              ) -> tuple[dict[int, CgroupState], set[int], int | None, str | None]:
+        """Replay events up to ``step``: (states, delivered ids, current id, end reason).
+        ``after_event(st, spans, copied, current, ended, touched)``, if given, is called
+        after each event with the replay so far (before the step's overlays: CURRENT,
+        DELIVERED, NEVER) and the cgroups whose state or span that event changed."""
         last = len(self.events) - 1 if step is None else min(step, len(self.events) - 1)
         st: dict[int, CgroupState] = {cid: CgroupState.UNREACHED for cid in self.cgroups}
         spans: dict[int, tuple[int, int]] = {}     # cgroup -> [a, b) in the buffer
@@ -233,30 +238,36 @@ class Trace:
         shown: list[int] = []                      # cgroups shown during the current read()
         for e in self.events[: last + 1]:
             k = e.kind
+            touched: Iterable[int] = ()
             if k is EventKind.START or k is EventKind.NEXT:
                 current = e.cgroup
             elif k is EventKind.READ:
                 shown = []
             elif k is EventKind.RETURN and (e.result is None or e.result < 0):
-                for cid in shown:                  # the read() failed: nothing reached the user
-                    if cid in spans:
-                        del spans[cid]
-                        st[cid] = CgroupState.LOST
+                # the read() failed: nothing reached the user
+                touched = [cid for cid in dict.fromkeys(shown) if cid in spans]
+                for cid in touched:
+                    del spans[cid]
+                    st[cid] = CgroupState.LOST
             elif k is EventKind.SKIP:
                 st[e.cgroup] = CgroupState.DEAD
+                touched = (e.cgroup,)
             elif k is EventKind.SHOW and e.cgroup is not None:
                 spans[e.cgroup] = (e.count_before, e.count_after)
                 shown.append(e.cgroup)
                 st[e.cgroup] = CgroupState.STOPPED if e.ret else CgroupState.BUFFERED
+                touched = (e.cgroup,)
             elif k is EventKind.ROLLBACK and e.cgroup is not None:
-                for cid, (a, _b) in list(spans.items()):
-                    if a >= e.count_after:
-                        st[cid] = CgroupState.LOST
-                        del spans[cid]
+                touched = [cid for cid, (a, _b) in spans.items() if a >= e.count_after]
+                for cid in touched:
+                    st[cid] = CgroupState.LOST
+                    del spans[cid]
             elif k is EventKind.COPY:
                 copied += len(e.data)
             elif k is EventKind.END:
                 ended = e.reason
+            if after_event is not None:
+                after_event(st, spans, copied, current, ended, touched)
         delivered = {cid for cid, (_a, b) in spans.items() if b <= copied}
         for cid in delivered:
             if st[cid] is CgroupState.BUFFERED:
@@ -281,99 +292,65 @@ class Trace:
     def states_seen(self) -> list[CgroupState]:
         """The states some cgroup has at some step (``0 .. len-1`` and ``None``), in
         :class:`CgroupState` order: what :meth:`states` gives at every step, gathered
-        in one pass over the events instead of one fold per step (a legend for the
-        whole walk lists these and nothing else).
+        in one replay (counting states as they change) instead of one per step; a
+        legend for the whole walk lists these and nothing else.
 
         >>> from cgiter_edu import Hierarchy, Order, run, programs
         >>> t = run(Hierarchy(), programs.Record(rec_bytes=64), Order.SELF_ONLY, trace=True).trace
         >>> [s.value for s in t.states_seen()]
         ['unreached', 'current', 'buffered', 'delivered']
         """
-        import heapq
-        from collections import Counter
-
         S = CgroupState
-        st: dict[int, CgroupState] = {cid: S.UNREACHED for cid in self.cgroups}
-        cnt = Counter(st.values())               # raw states, before the step's overlay
-        spans: dict[int, tuple[int, int]] = {}
-        due: list[tuple[int, int]] = []          # (end of span, cgroup) not yet copied out
-        delivered: set[int] = set()              # spans copied out (as in _fold)
-        dbuf: set[int] = set()                   # of those, the BUFFERED ones: shown DELIVERED
-        copied = 0
-        current: int | None = None
-        ended: str | None = None
-        shown: list[int] = []
+        raw = {cid: S.UNREACHED for cid in self.cgroups}   # the replay's states, as counted
+        count = Counter(raw.values())
+        ends: dict[int, int] = {}                # cgroup -> end of its span
+        due: list[tuple[int, int]] = []          # (end of a span, cgroup): not yet copied out
+        out: set[int] = set()                    # cgroups whose span is copied out
+        out_buffered: set[int] = set()           # of those, the BUFFERED: shown DELIVERED
         seen: set[CgroupState] = set()
 
-        def put(cid: int, state: CgroupState) -> None:
-            if cid in st:
-                cnt[st[cid]] -= 1
-            st[cid] = state
-            cnt[state] += 1
-            dbuf.discard(cid)
-            if state is S.BUFFERED and cid in delivered:
-                dbuf.add(cid)
-
-        def drop(cid: int) -> None:
-            del spans[cid]
-            delivered.discard(cid)
-            dbuf.discard(cid)
-
-        def look(overlay: bool) -> None:
-            hide = current if (overlay and ended is None and current is not None
-                               and current in st) else None
-            n = dict(cnt)
-            if hide is not None:
+        def look(st: dict, current: int | None, ended: str | None, overlay: bool) -> None:
+            n = dict(count)
+            hide = current if overlay and ended is None and current in st else None
+            if hide is not None:                 # states(): the visited cgroup is CURRENT
                 seen.add(S.CURRENT)
                 n[st[hide]] -= 1
-            d = len(dbuf) - (hide in dbuf)
+            d = len(out_buffered) - (hide in out_buffered)
             if d:
                 seen.add(S.DELIVERED)
                 n[S.BUFFERED] -= d
             early = ended is not None and ended != EndReason.COMPLETE.value
-            for state, k in n.items():
-                if k > 0:
-                    seen.add(S.NEVER if early and state is S.UNREACHED else state)
+            seen.update(S.NEVER if early and x is S.UNREACHED else x for x, k in n.items() if k)
 
-        for e in self.events:
-            k = e.kind
-            if k is EventKind.START or k is EventKind.NEXT:
-                current = e.cgroup
-            elif k is EventKind.READ:
-                shown = []
-            elif k is EventKind.RETURN and (e.result is None or e.result < 0):
-                for cid in shown:
-                    if cid in spans:
-                        drop(cid)
-                        put(cid, S.LOST)
-            elif k is EventKind.SKIP:
-                put(e.cgroup, S.DEAD)
-            elif k is EventKind.SHOW and e.cgroup is not None:
-                delivered.discard(e.cgroup)
-                dbuf.discard(e.cgroup)
-                spans[e.cgroup] = (e.count_before, e.count_after)
-                heapq.heappush(due, (e.count_after, e.cgroup))
-                shown.append(e.cgroup)
-                put(e.cgroup, S.STOPPED if e.ret else S.BUFFERED)
-            elif k is EventKind.ROLLBACK and e.cgroup is not None:
-                for cid, (a, _b) in list(spans.items()):
-                    if a >= e.count_after:
-                        put(cid, S.LOST)
-                        drop(cid)
-            elif k is EventKind.COPY:
-                copied += len(e.data)
-            elif k is EventKind.END:
-                ended = e.reason
+        def after_event(st: dict, spans: dict, copied: int, current: int | None,
+                        ended: str | None, touched: Iterable[int]) -> None:
+            for cid in touched:
+                if cid in raw:
+                    count[raw[cid]] -= 1
+                raw[cid] = st[cid]
+                count[st[cid]] += 1
+                span = spans.get(cid)
+                if span is None or span[1] != ends.get(cid):
+                    out.discard(cid)
+                    ends.pop(cid, None)
+                    if span is not None:
+                        ends[cid] = span[1]
+                        heapq.heappush(due, (span[1], cid))
+                out_buffered.discard(cid)
+                if cid in out and st[cid] is S.BUFFERED:
+                    out_buffered.add(cid)
             while due and due[0][0] <= copied:
                 b, cid = heapq.heappop(due)
-                if spans.get(cid, (0, -1))[1] == b:
-                    delivered.add(cid)
+                if ends.get(cid) == b:
+                    out.add(cid)
                     if st[cid] is S.BUFFERED:
-                        dbuf.add(cid)
-            look(True)
+                        out_buffered.add(cid)
+            look(st, current, ended, True)
+
+        st, _delivered, current, ended = self._fold(None, after_event)
         if not self.events:
-            look(True)
-        look(False)
+            look(st, current, ended, True)
+        look(st, current, ended, False)
         return [s for s in CgroupState if s in seen]
 
     def counts(self) -> dict[str, int]:
