@@ -23,12 +23,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
+from conftest import launch_chromium
+
+from cgiter_edu.widgets.app import free_port, wait_ready
+
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("CGITER_CHROMIUM", "/usr/bin/chromium")
 _IGNORE = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.egg-info", "artifacts",
                                  ".pytest_cache", ".ruff_cache", ".hypothesis", "build", "dist",
                                  "slides", "out")
@@ -91,29 +92,6 @@ class Env:
             stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 180) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"Voila exited with status {proc.returncode}")
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.25)
-    raise TimeoutError(f"no answer from {url} after {timeout:.0f} s")
-
-
 def _stop(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -129,16 +107,13 @@ def explorer_in_chromium(env: Env, screenshot: Path | None = None) -> dict:
     first picture.  Returns ``{"seconds", "requests_out", "picture_width"}``."""
     from playwright.sync_api import sync_playwright
 
-    port, token = _free_port(), secrets.token_hex(12)
+    port, token = free_port(), secrets.token_hex(12)
     t = time.perf_counter()
     proc = env.serve_explorer(port, token)
     try:
-        _wait_http(f"http://127.0.0.1:{port}/", proc)
+        wait_ready(f"http://127.0.0.1:{port}/", proc, timeout=180)
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path=CHROMIUM, headless=True,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                      "--disable-component-update", "--no-first-run", "--disable-sync"])
+            browser = launch_chromium(pw)
             try:
                 page = browser.new_page(viewport={"width": 1400, "height": 1100})
                 page.set_default_timeout(180_000)

@@ -9,6 +9,7 @@ without having run them.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -25,6 +26,20 @@ def _close_figures():
     plt = sys.modules.get("matplotlib.pyplot")
     if plt is not None:
         plt.close("all")
+
+#: the Chromium the browser tests drive (CGITER_CHROMIUM, else the one on PATH)
+CHROMIUM = (os.environ.get("CGITER_CHROMIUM") or shutil.which("chromium")
+            or "/usr/bin/chromium")
+
+
+def launch_chromium(pw):
+    """Headless :data:`CHROMIUM` under playwright ``pw``, with nothing of its own
+    going to the network (no component updates, sync, background requests)."""
+    return pw.chromium.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+              "--disable-component-update", "--no-first-run", "--disable-sync"])
+
 
 REQUIRE_LIVE = os.environ.get("CGITER_REQUIRE_LIVE") == "1"
 #: tests/test_vm.py: a missing kernel image or VM tool fails instead of skipping

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import signal
 import statistics
 import subprocess
@@ -23,10 +22,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import need
+from conftest import CHROMIUM, need
 
-CHROMIUM = (os.environ.get("CGITER_CHROMIUM") or shutil.which("chromium")
-            or "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
 #: page errors known to be harmless (Voila asks a CDN for fonts; we abort it)
 NOISE = re.compile(r"net::ERR_FAILED|Failed to load resource|fontawesome|mathjax", re.I)

@@ -9,11 +9,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import need
+from conftest import CHROMIUM, launch_chromium, need
 
 from cgiter_edu import slides
 
-CHROMIUM = "/usr/bin/chromium"
 # the Okabe-Ito colours the pictures use for cgroup states (RGB)
 STATE_RGB = [(0, 158, 115), (230, 159, 0), (0, 114, 178), (213, 94, 0), (204, 121, 167),
              (86, 180, 233)]
@@ -60,7 +59,7 @@ def test_build_writes_every_deck_with_local_assets(decks):
 def _browser():
     import importlib.util
 
-    need(os.path.exists(CHROMIUM), "no /usr/bin/chromium (apt-get install chromium)", browser=True)
+    need(os.path.exists(CHROMIUM), f"no Chromium at {CHROMIUM} (apt-get install chromium)", browser=True)
     need(importlib.util.find_spec("playwright") is not None,
          "no playwright (pip install -e '.[browser]')", browser=True)
     from playwright.sync_api import sync_playwright
@@ -84,10 +83,7 @@ def test_every_deck_renders_offline_in_chromium(decks, tmp_path):
     out, files = decks
     html_decks = [f for f in files if f.name.endswith(".slides.html")]
     with _browser() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--disable-sync"])
+        browser = launch_chromium(pw)
         try:
             for deck in html_decks:
                 page = browser.new_page(viewport={"width": 1280, "height": 720})
