@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from cgiter_edu.kernel.cgroup_iter import Order
 from cgiter_edu.trace import EventKind, Trace
 
 __all__ = ["writer_waits", "truncated_walk", "order_traces"]
@@ -104,7 +105,9 @@ def truncated_walk(h: Any = None, rec_bytes: int = 3000, read_size: int = 1 << 2
 
 
 def order_traces(h: Any, start: str = "/", up_start: str | None = None, *,
-                 orders: Iterable[int] = (1, 2, 3, 4, 5), kernel: Any = None,
+                 orders: Iterable[int] = (Order.SELF_ONLY, Order.DESCENDANTS_PRE,
+                                          Order.DESCENDANTS_POST, Order.ANCESTORS_UP,
+                                          Order.CHILDREN), kernel: Any = None,
                  rec_bytes: int = 64) -> dict[int, Trace]:
     """Run each order through :func:`cgiter_edu.run` and keep the traces (keyed by
     order value; an order the kernel refuses, such as CHILDREN before 7.0, is left out).
@@ -129,7 +132,7 @@ def order_traces(h: Any, start: str = "/", up_start: str | None = None, *,
         up_start = h.path_of(deepest)
     out: dict[int, Trace] = {}
     for o in orders:
-        st = up_start if int(o) == 4 else start
+        st = up_start if o == Order.ANCESTORS_UP else start
         res = run(h, programs.Record(rec_bytes=rec_bytes), int(o), start=st, read_size=1 << 20,
                   kernel=kernel, trace=True)
         if res.attach_errno or res.trace is None:
