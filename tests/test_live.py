@@ -711,6 +711,19 @@ def test_available_names_the_true_cause(require_live, tmp_path, what):
     assert code == 2 and reason in err and "fix:" in err, err
 
 
+def test_a_read_only_bpffs_does_not_matter(require_live):
+    """The backend pins nothing: with bpffs mounted read-only over /sys/fs/bpf (in a
+    private mount namespace) it is still available and a walk runs."""
+    probe = ("from cgiter_edu import live, programs, shapes; print(bool(live.available())); "
+             "print(live.compare(shapes.balanced(1, 2), programs.id_printer).match)")
+    e = dict(os.environ, PYTHONPATH=str(REPO))
+    r = subprocess.run([*_in_mount_ns("mount -t bpf -o ro bpf /sys/fs/bpf && "
+                                      "! touch /sys/fs/bpf/x 2>/dev/null"),
+                        sys.executable, "-c", probe], capture_output=True, text=True, env=e,
+                       timeout=300, cwd="/tmp")
+    assert r.stdout.split() == ["True", "True"], r.stdout + r.stderr
+
+
 def test_cli_live(require_live, capsys):
     """``cgiter-edu live``: the table, exit 0 when identical; ``--case`` replays."""
     from cgiter_edu.cli import main

@@ -44,7 +44,7 @@ VM_BATCHES = (26, 4)
 #: subprocess: each starts Pythons, about 50 s apiece under TCG), or are the 10,101-cgroup tree (minutes under TCG, nothing new), or
 #: race two threads against a timer (cgroup_mutex: too timing-dependent under TCG)
 HOST_ONLY = ("cover_everything", "docstring", "import_stays_light", "available_says",
-             "names_the_true_cause",
+             "names_the_true_cause", "read_only_bpffs",
              "interrupted_run", "killed_run", "benchmark_tree", "recorded_walk_on_this_kernel",
              "cgroup_mutex_is_taken")
 #: how long one VM may take (boot included) before it counts as hung
