@@ -465,3 +465,30 @@ def test_this_machines_tree():
     ex.w_tree.value = "sysfs"
     assert ex.settings.tree == "sysfs"
     assert (ex.trace is not None and len(ex.trace.cgroups) >= 1) or ex.frame.error
+
+
+def test_order_change_on_an_icicle_keeps_its_views_and_shows_a_fresh_frame():
+    """Another order (or record size) on a tree drawn as an icicle keeps the tree and
+    buffer views (only the mutex lanes and the legend are rebuilt): every frame must be
+    byte for byte the one a fresh explorer with those settings shows; a new buffer size
+    or a new tree builds everything again."""
+    h = shapes.random(700, seed=3, dead=0.05)
+    ex = Explorer(tree=h, record_bytes=200, background=False)
+    kept = ex.renderer.views["walk"]
+    assert kept.view == "icicle"
+    for kw, same in [({"order": "post"}, True), ({"record_bytes": 64}, True),
+                     ({"order": "self"}, True), ({"page_size": 16384}, False),
+                     ({"order": "pre"}, True)]:
+        ex.set(**kw)
+        assert (ex.renderer.views["walk"] is kept) is same, kw
+        kept = ex.renderer.views["walk"]
+        fresh = Explorer(settings=ex.settings, background=False)
+        n = ex.renderer.length
+        assert n == fresh.renderer.length > 1
+        for step in (0, n // 2, n - 1):
+            ex.step = fresh.step = step
+            assert ex.frame.png == fresh.frame.png, (kw, step)
+            assert ex.frame.caption == fresh.frame.caption
+    ex.set(tree="small")
+    assert ex.renderer.views["walk"] is not kept
+    assert ex.frame.png == Explorer(settings=ex.settings, background=False).frame.png

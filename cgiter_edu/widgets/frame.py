@@ -58,6 +58,10 @@ class FrameRenderer:
         self._plan: list[tuple[str, Any]] = []
         self._over: list[Any] = []
         self.step: int | None = None
+        self._view_arg = "auto"
+        self._legend_artist: Any = None
+        # pre-drawn layers by the artists in them (kept with them, so ids stay unique)
+        self._layers: dict[tuple[int, ...], tuple[list[Any], Any]] = {}
         self._legends: dict[tuple[CgroupState, ...], Any] = {}   # state legends as images
 
     # -- building ------------------------------------------------------------------------
@@ -69,6 +73,8 @@ class FrameRenderer:
                 fig.delaxes(ax)
             fig.clear()
             self.views, self.traces = {}, {}
+            self._legend_artist = None
+            self._layers = {}
             self._dynamic, self._background, self._plan, self._over = [], None, [], []
             if message:
                 self.figure.text(0.5, 0.5, message, ha="center", va="center", fontsize=24,
@@ -79,25 +85,50 @@ class FrameRenderer:
         from cgiter_edu.viz import BufferView, MutexView, WalkView, slide_style
 
         with self.lock, slide_style():
-            self.clear()
             fig = self.figure
-            ax_tree = fig.add_axes((0.005, 0.30, 0.60, 0.66))
-            ax_buf = fig.add_axes((0.70, 0.40, 0.285, 0.46))
+            if self._reusable(trace, view):
+                # same tree in the icicle view, same buffer: keep both views (their
+                # pictures do not depend on the walk), point them at the new trace;
+                # only the mutex lanes and the state legend are built again
+                walk, buf = self.views["walk"], self.views["buffer"]
+                _retarget_walk(walk, trace)
+                buf.trace, buf.step, buf.state = trace, None, None
+                fig.delaxes(self.views["mutex"].ax)
+                if self._legend_artist is not None:
+                    self._legend_artist.remove()
+            else:
+                self.clear()
+                ax_tree = fig.add_axes((0.005, 0.30, 0.60, 0.66))
+                ax_buf = fig.add_axes((0.70, 0.40, 0.285, 0.46))
+                walk = WalkView(trace, None, ax_tree, view=view, legend=False, title=False,
+                                caption=False)
+                buf = BufferView(trace, None, ax_buf, reads=False, zoom=128,
+                                 title="seq_file buffer (8 pages)")
+                buf.status.set_visible(False)          # the explorer says it in words
+                ax_buf.set_xlabel("")
             ax_mx = fig.add_axes((0.115, 0.035, 0.87, 0.13))
-            walk = WalkView(trace, None, ax_tree, view=view, legend=False, title=False,
-                            caption=False)
-            buf = BufferView(trace, None, ax_buf, reads=False, zoom=128,
-                             title="seq_file buffer (8 pages)")
-            buf.status.set_visible(False)          # the explorer says it in words
-            ax_buf.set_xlabel("")
             mx = MutexView(trace, None, ax_mx, title=False)
             ax_mx.set_xlabel("")
             legend = self._legend_image(tuple(trace.states_seen()))   # drawn once per set
-            fig.figimage(legend, xo=int(0.005 * fig.bbox.width),
-                         yo=int(0.305 * fig.bbox.height) - legend.shape[0], zorder=1)
+            self._legend_artist = fig.figimage(
+                legend, xo=int(0.005 * fig.bbox.width),
+                yo=int(0.305 * fig.bbox.height) - legend.shape[0], zorder=1)
+            self._view_arg = view
             self.views = {"walk": walk, "buffer": buf, "mutex": mx}
             self.traces = {k: trace for k in self.views}
             self._prepare()
+
+    def _reusable(self, trace: Trace, view: str) -> bool:
+        """Can :meth:`show_walk` keep the tree and buffer views it shows now?  Yes when
+        they are an icicle of the same cgroups (no per-walk numbers or arrows in that
+        view) and a buffer of the same size: e.g. another order on a big tree."""
+        old = self.traces.get("walk")
+        walk, buf = self.views.get("walk"), self.views.get("buffer")
+        return (old is not None and walk is not None and buf is not None
+                and "mutex" in self.views and walk.view == "icicle"
+                and self._view_arg == view and not walk.show_caption
+                and (trace.page_size, trace.buffer_size) == (old.page_size, old.buffer_size)
+                and list(trace.cgroups.items()) == list(old.cgroups.items()))
 
     def _legend_image(self, states: tuple[CgroupState, ...]) -> Any:
         """The legend of ``states`` (those the walk shows at some step, like every viz
@@ -159,6 +190,8 @@ class FrameRenderer:
         at the cost of a few array operations instead of drawing text again."""
         import numpy as np
 
+        for a in self._dynamic + self._over:    # a kept view's artists: decided again below
+            a.set_animated(False)
         dyn: list[Any] = []
         for key, v in self.views.items():
             dyn += v.update(0 if len(self.traces[key]) else None)
@@ -201,18 +234,26 @@ class FrameRenderer:
         self._background = self.canvas.copy_from_bbox(self.figure.bbox)
         renderer = self.canvas.get_renderer()
         self._plan = []
+        layers: dict[tuple[int, ...], tuple[list[Any], Any]] = {}
         for what, x in plan:
             if what == "draw":
                 self._plan.append((what, x))
                 continue
-            renderer.clear()                      # transparent
-            for a in x:
-                self.figure.draw_artist(a)
-            ov = np.asarray(self.canvas.buffer_rgba())
-            ys, xs = np.nonzero(ov[..., 3])
-            if len(ys):
-                self._plan.append(("layer", (ys, xs, ov[ys, xs, :3].astype(np.uint16),
-                                             ov[ys, xs, 3:4].astype(np.uint16))))
+            key = tuple(id(a) for a in x)
+            if key in self._layers:               # the same static artists (a kept view)
+                layer = self._layers[key][1]
+            else:
+                renderer.clear()                  # transparent
+                for a in x:
+                    self.figure.draw_artist(a)
+                ov = np.asarray(self.canvas.buffer_rgba())
+                ys, xs = np.nonzero(ov[..., 3])
+                layer = (ys, xs, ov[ys, xs, :3].astype(np.uint16),
+                         ov[ys, xs, 3:4].astype(np.uint16)) if len(ys) else None
+            layers[key] = (x, layer)
+            if layer is not None:
+                self._plan.append(("layer", layer))
+        self._layers = layers
         self.canvas.restore_region(self._background)
         self.step = 0                             # where the loop above left every view
 
@@ -279,3 +320,17 @@ class FrameRenderer:
             finally:
                 for a in moving:
                     a.set_animated(True)
+
+
+def _retarget_walk(walk: Any, trace: Trace) -> None:
+    """Point an icicle :class:`~cgiter_edu.viz.WalkView` at another trace of the same
+    cgroups (what its constructor derives from the trace; the cells and labels it drew
+    depend only on the tree)."""
+    from cgiter_edu.viz.layout import tree_of
+
+    walk.trace = trace
+    walk.tree = tree_of(trace)
+    walk.ids = walk.tree.nodes
+    walk.index = {v: i for i, v in enumerate(walk.ids)}
+    walk._visit = {v: i + 1 for i, v in enumerate(trace.visit_order())}
+    walk.step = None
