@@ -386,3 +386,14 @@ def test_names_that_are_not_utf8_print_their_bytes_and_draw_escaped(tmp_path):
     assert b"\xff\xferaw\n" in cli("tree", "--tree", p).stdout
     cli("plot", "walk", "--tree", p, "--labels", "path", "--dpi", "40",
         "-o", str(tmp_path / "raw.png"))
+
+
+def test_a_picture_says_which_given_flags_it_does_not_use(tmp_path):
+    r = cli("plot", "orders", "--tree", "small", "--order", "post", "--dpi", "30",
+            "-o", str(tmp_path / "o.png"))
+    assert r.stderr.decode().splitlines()[0] == \
+        "cgiter-edu plot: note: plot orders draws every order; it does not use --order"
+    r = cli("plot", "capacity", "--tree", "small", "--dpi", "30", "-o", str(tmp_path / "c.png"))
+    assert "plot capacity draws no walk; it does not use --tree" in r.stderr.decode()
+    r = cli("plot", "capacity", "--dpi", "30", "-o", str(tmp_path / "c.png"))
+    assert "note" not in r.stderr.decode()

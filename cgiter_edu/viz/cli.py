@@ -172,11 +172,33 @@ def _save(save: Callable[[], Any], path: str) -> None:
                        "picture; give a larger --dpi") from None
 
 
+#: flags a picture does not use (it draws no walk, or every order), with their defaults
+_UNUSED = {
+    "orders": {"order": "pre", "step": None, "program": None, "stop_at": None,
+               "read_size": None, "writer": None, "view": "auto", "start_id": None},
+    "capacity": {"tree": "systemd", "order": "pre", "start": None, "start_id": None,
+                 "program": None, "record_bytes": None, "stop_at": None, "page_size": 4096,
+                 "read_size": None, "kernel": "7.0", "step": None, "writer": None,
+                 "view": "auto", "labels": "name"},
+}
+
+
+def _say_unused(args: argparse.Namespace) -> None:
+    """One line naming the flags given that this picture does not use."""
+    unused = [f"--{k.replace('_', '-')}" for k, default in _UNUSED.get(args.picture, {}).items()
+              if getattr(args, k, default) != default]
+    if unused:
+        what = "draws every order" if args.picture == "orders" else "draws no walk"
+        print(f"cgiter-edu plot: note: plot {args.picture} {what}; it does not use "
+              f"{', '.join(unused)}", file=sys.stderr)
+
+
 def cmd_plot(args: argparse.Namespace) -> int:
     """``cgiter-edu plot``."""
     os.environ.setdefault("MPLBACKEND", "Agg")
     _check_output(args.output, PICTURE_SUFFIXES)
     _check_positive(args, "dpi")
+    _say_unused(args)
     import matplotlib
 
     matplotlib.use("Agg")
