@@ -18,7 +18,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ from pathlib import Path
 
 from conftest import launch_chromium
 
-from cgiter_edu.widgets.app import free_port, wait_ready
+from cgiter_edu.widgets.app import free_port, stop_process_group, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 _IGNORE = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.egg-info", "artifacts",
@@ -92,16 +91,6 @@ class Env:
             stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
-
-
 def explorer_in_chromium(env: Env, screenshot: Path | None = None) -> dict:
     """Serve the explorer with the environment's Voila and wait until Chromium shows its
     first picture.  Returns ``{"seconds", "requests_out", "picture_width"}``."""
@@ -138,7 +127,7 @@ def explorer_in_chromium(env: Env, screenshot: Path | None = None) -> dict:
             finally:
                 browser.close()
     finally:
-        _stop(proc)
+        stop_process_group(proc, grace=20)
     env.times["voila to explorer shown"] = seconds
     return {"seconds": seconds, "requests_out": out, "picture_width": width}
 

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import secrets
-import signal
 import statistics
 import subprocess
 import sys
@@ -74,13 +73,9 @@ class Server:
             raise
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
+        from cgiter_edu.widgets.app import stop_process_group
+
+        stop_process_group(self.proc, grace=20)
         self.log.close()
 
 

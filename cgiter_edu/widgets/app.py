@@ -30,7 +30,7 @@ import urllib.request
 from pathlib import Path
 
 __all__ = ["EXPLORER_CODE", "write_notebook", "free_port", "voila_command", "wait_ready",
-           "setup_explore"]
+           "stop_process_group", "setup_explore"]
 
 #: the code cell of the explorer notebook (notebooks/explorer.ipynb has the same)
 EXPLORER_CODE = ('from cgiter_edu.widgets import Explorer\n\n'
@@ -86,6 +86,18 @@ def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> None:
     raise TimeoutError(f"no answer from {url} after {timeout:.0f} s")
 
 
+def stop_process_group(proc: subprocess.Popen, grace: float = 15.0) -> None:
+    """End a server started with ``start_new_session=True`` and all it started: SIGTERM
+    to its process group, SIGKILL if it is still there after ``grace`` seconds."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
 def cmd_explore(args: argparse.Namespace) -> int:
     from cgiter_edu.cli import CliError
 
@@ -113,12 +125,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             pass
         finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(15)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
+            stop_process_group(proc)
             signal.signal(signal.SIGTERM, old_term)
             log.close()
     return 0
