@@ -8,8 +8,10 @@ without having run them.
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -26,6 +28,15 @@ def _close_figures():
     plt = sys.modules.get("matplotlib.pyplot")
     if plt is not None:
         plt.close("all")
+
+def modules_loaded(code: str, packages: tuple[str, ...]) -> list[str]:
+    """Run ``code`` in a fresh interpreter and name the modules of ``packages`` it left
+    loaded (sorted; [] when it loaded none): what an import-stays-light test checks."""
+    code += ("\nimport sys\nprint(sorted(m for m in sys.modules if m.split('.')[0] in "
+             f"{packages!r}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return ast.literal_eval(out.stdout.strip().splitlines()[-1])
+
 
 #: the Chromium the browser tests drive (CGITER_CHROMIUM, else the one on PATH)
 CHROMIUM = (os.environ.get("CGITER_CHROMIUM") or shutil.which("chromium")

@@ -2,10 +2,9 @@
 
 import doctest
 import importlib
-import subprocess
-import sys
 
 import pytest
+from conftest import modules_loaded
 
 CORE = ["cgiter_edu", "cgiter_edu.hierarchy", "cgiter_edu.shapes", "cgiter_edu.programs",
         "cgiter_edu.run", "cgiter_edu.trace", "cgiter_edu.recorded", "cgiter_edu.kernel.cgroup",
@@ -15,10 +14,7 @@ CORE = ["cgiter_edu", "cgiter_edu.hierarchy", "cgiter_edu.shapes", "cgiter_edu.p
 
 
 def test_import_is_light():
-    code = ("import sys, cgiter_edu; "
-            "print([m for m in ('matplotlib', 'ipywidgets', 'IPython') if m in sys.modules])")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert modules_loaded("import cgiter_edu", ("matplotlib", "ipywidgets", "IPython")) == []
 
 
 @pytest.mark.parametrize("name", CORE)

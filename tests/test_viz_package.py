@@ -5,12 +5,11 @@ from __future__ import annotations
 import doctest
 import importlib
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 import matplotlib
 import pytest
+from conftest import modules_loaded
 from vizkit import make_trace
 
 from cgiter_edu import shapes
@@ -20,10 +19,7 @@ from cgiter_edu.viz import layout, style
 # -- the package ------------------------------------------------------------------------
 
 def test_viz_package_is_lazy():
-    code = "import sys, cgiter_edu.viz; print('matplotlib' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert out.stdout.strip() == "False"
+    assert modules_loaded("import cgiter_edu.viz", ("matplotlib",)) == []
 
 
 VIZ_MODULES = ["cgiter_edu.viz", "cgiter_edu.viz.analysis", "cgiter_edu.viz.view",
@@ -34,17 +30,13 @@ VIZ_MODULES = ["cgiter_edu.viz", "cgiter_edu.viz.analysis", "cgiter_edu.viz.view
 
 
 def test_analysis_needs_no_matplotlib():
-    code = ("import sys, cgiter_edu.viz.analysis as a\n"
+    code = ("import cgiter_edu.viz.analysis as a\n"
             "from cgiter_edu import Order, programs, run, shapes\n"
             "t = run(shapes.systemd_host(), programs.Record(rec_bytes=64), Order.DESCENDANTS_PRE,"
             " read_size=512, trace=True).trace\n"
             "a.describe_step(t, 5); a.frame_caption(t, None); a.buffer_state(t); a.mutex_spans(t)\n"
-            "a.seq_numbers(t); a.first_reached(t)\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('matplotlib', 'ipywidgets')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert out.stdout.strip() == "[]"
+            "a.seq_numbers(t); a.first_reached(t)")
+    assert modules_loaded(code, ("matplotlib", "ipywidgets")) == []
 
 
 def test_every_view_shares_the_view_contract():

@@ -412,13 +412,10 @@ def test_docstring_examples_run(name):
 
 
 def test_app_and_cli_do_not_load_widgets():
-    import subprocess
-    import sys
+    from conftest import modules_loaded
 
-    code = ("import sys, cgiter_edu.cli, cgiter_edu.widgets.app; cgiter_edu.cli.build_parser(); "
-            "print([m for m in ('matplotlib', 'ipywidgets') if m in sys.modules])")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    code = "import cgiter_edu.cli, cgiter_edu.widgets.app; cgiter_edu.cli.build_parser()"
+    assert modules_loaded(code, ("matplotlib", "ipywidgets")) == []
 
 
 @pytest.mark.parametrize("tree, mode", [("systemd", "walk"), ("random1000", "walk"),
