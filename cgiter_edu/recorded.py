@@ -30,7 +30,7 @@ from .attach import attach
 from .hierarchy import Hierarchy
 from .kernel.cgroup_iter import Order
 from .kernel.config import KernelConfig
-from .run import reads_json
+from .run import reads_json, run
 
 
 def load(path: str | os.PathLike) -> list[dict[str, Any]]:
@@ -79,29 +79,20 @@ def replay(case: dict[str, Any], page_size: int = 4096) -> tuple[int, list]:
     for p in case["dead"]:
         with h.open(p) as dfd:
             holds.append(attach(h, programs.silent, Order.SELF_ONLY, cgroup_fd=dfd))
+
+    def after_create() -> None:         # the recorded changes, between create and read
+        for p in case["dead"]:
+            h.rmdir(p)
+        for p, cid in zip(case["remake"], case["made"], strict=True):
+            h.mkdir(p, cgroup_id=cid)
+
     start = case["start"]
-    fd = h.open(start["fd"]) if "fd" in start else None
+    n = len(case["reads"])              # as many reads as recorded, no more, no fewer
     try:
-        try:
-            link = attach(h, prog, case["order"], cgroup_fd=fd, cgroup_id=start.get("id"),
-                          kernel=kernel)
-        except OSError as e:
-            return e.errno, []
-        with link, link.create() as f:
-            for p in case["dead"]:
-                h.rmdir(p)
-            for p, cid in zip(case["remake"], case["made"], strict=True):
-                h.mkdir(p, cgroup_id=cid)
-            reads: list[tuple[int, bytes]] = []
-            for _ in case["reads"]:
-                try:
-                    data = f.read(case["read_size"])
-                    reads.append((len(data), data))
-                except OSError as e:
-                    reads.append((-e.errno, b""))
-        return 0, reads_json(reads)
+        res = run(h, prog, case["order"], start.get("fd"), cgroup_id=start.get("id"),
+                  read_size=case["read_size"], kernel=kernel, trace=False, extra_reads=n,
+                  max_reads=n, after_create=after_create)
     finally:
         for x in holds:
             x.close()
-        if fd is not None:
-            fd.close()
+    return res.attach_errno, reads_json(res.reads)
