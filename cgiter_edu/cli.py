@@ -360,6 +360,13 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except (SystemExit, GeneratorExit):
         raise
+    except ModuleNotFoundError as e:    # an optional part that is not installed
+        if os.environ.get("CGITER_EDU_DEBUG") or not e.name:
+            raise
+        top = e.name.split(".")[0]
+        print(f"cgiter-edu {args.cmd}: needs the Python package {top}, which is not "
+              f"installed here (pip install {top})", file=sys.stderr)
+        return 1
     except OSError as e:                # the machine said no (a full disk, a closed fd...)
         if os.environ.get("CGITER_EDU_DEBUG"):
             raise

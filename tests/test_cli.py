@@ -397,3 +397,16 @@ def test_a_picture_says_which_given_flags_it_does_not_use(tmp_path):
     assert "plot capacity draws no walk; it does not use --tree" in r.stderr.decode()
     r = cli("plot", "capacity", "--dpi", "30", "-o", str(tmp_path / "c.png"))
     assert "note" not in r.stderr.decode()
+
+
+def test_a_missing_optional_package_is_named_in_one_line():
+    """A subcommand whose optional package (nbconvert, voila...) is not installed."""
+    code = ("import sys, cgiter_edu.cli as c\n"
+            "def cmd(args): import nbconvert_not_installed_here\n"
+            "c.cmd_capacity = cmd\n"
+            "sys.exit(c.main(sys.argv[1:]))")
+    r = subprocess.run([sys.executable, "-c", code, "capacity", "--record-bytes", "64"],
+                       capture_output=True)
+    err = one_line_error(r)
+    assert err == ("cgiter-edu capacity: needs the Python package nbconvert_not_installed_here, "
+                   "which is not installed here (pip install nbconvert_not_installed_here)"), err
