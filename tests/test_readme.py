@@ -66,7 +66,8 @@ def test_the_live_sample_is_what_live_prints(require_live):
     assert sum(1 for line in shown if re.match(r"  #\d+ ", line)) == n
 
 
-SLOW = ("--tree big", "cgiter-edu bench")       # measured in bench, not here
+SLOW = ("--tree big", "cgiter-edu bench",       # measured in bench, not here
+        "cgiter-edu slides")                     # runs every lesson: tests/test_slides.py
 SERVERS = ("cgiter-edu explore",)                # runs until stopped: tests/test_browser.py
 
 
