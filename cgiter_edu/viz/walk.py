@@ -70,6 +70,11 @@ def states_shown(trace: Trace, steps: Iterable[int | None]) -> list[CgroupState]
     return [s for s in CgroupState if s in seen]
 
 
+#: (number text, font size) -> (glyph vertices, codes, centre x, centre y): the numbers'
+#: glyph paths, the same for every walk (WalkView._make_numbers)
+_NUMBER_GLYPHS: dict[tuple[str, float], tuple[Any, Any, float, float]] = {}
+
+
 class WalkView(View):
     """The hierarchy of a trace, drawn once; :meth:`update` recolours it for a step.
 
@@ -381,12 +386,20 @@ class WalkView(View):
         for v in self.ids:
             if v not in final or v not in g.xy:
                 continue
-            tp = TextPath((0, 0), str(final[v]), size=g.number_font, prop=prop)
-            ext = tp.get_extents()
+            key = (str(final[v]), g.number_font)
+            glyph = _NUMBER_GLYPHS.get(key)
+            if glyph is None:     # the glyph's extents (Bezier extrema) are slow: once each
+                tp = TextPath((0, 0), key[0], size=key[1], prop=prop)
+                ext = tp.get_extents()
+                glyph = (tp.vertices, tp.codes, (ext.x0 + ext.x1) / 2, (ext.y0 + ext.y1) / 2)
+                if len(_NUMBER_GLYPHS) >= 50_000:
+                    _NUMBER_GLYPHS.clear()
+                _NUMBER_GLYPHS[key] = glyph
+            verts, codes, cx, cy = glyph
             x, y = g.xy[v]
-            dx = x - (ext.x0 + ext.x1) / 2
-            dy = y - (ext.y0 + ext.y1) / 2
-            paths.append(Path(tp.vertices + (dx, dy), tp.codes))
+            dx = x - cx
+            dy = y - cy
+            paths.append(Path(verts + (dx, dy), codes))
             ids.append(v)
         self.number_ids = ids
         self._number_text = {v: str(final[v]) for v in ids}
