@@ -53,9 +53,10 @@ def parse_order(value: str | int) -> Order | int:
             return Order(value)
         except ValueError:
             return value
-    s = str(value).strip().lower().replace("-", "_")
-    if s.lstrip("-").isdigit():
+    s = str(value).strip().lower()
+    if s.lstrip("-").isdigit():                # "-1" too: a number the kernel refuses
         return parse_order(int(s))
+    s = s.replace("-", "_")
     s = _ALIASES.get(s, s)
     try:
         return Order[s.upper()]
@@ -80,8 +81,9 @@ def _attach_error(code: int, h: Hierarchy, order: Any, fd: int, cid: int,
     """The attach error, with the reason the kernel had for its errno."""
     if code == errno.EINVAL and not (fd and cid and _valid_order(order, kernel)):
         valid = "1-5" if kernel.has_children_order else "1-4 (CHILDREN=5 needs Linux 7.0)"
-        name = Order(order).name if order in Order._value2member_map_ else str(order)
-        return _oserror(code, f"order {name} ({int(order)}) is not a cgroup_iter order on "
+        name = (f"{Order(order).name} ({int(order)})" if order in Order._value2member_map_
+                else str(int(order)))
+        return _oserror(code, f"order {name} is not a cgroup_iter order on "
                               f"Linux {kernel.name}; valid orders: {valid}")
     if code == errno.EINVAL:
         return _oserror(code, f"both cgroup_fd ({fd}) and cgroup_id ({cid}) are given; at "

@@ -168,7 +168,9 @@ def test_capacity_refuses_negative_sizes_and_says_what_walk_can_show():
 
 @pytest.mark.parametrize("args,want", [
     (["--order", "children", "--kernel", "6.18"], "EINVAL: Invalid argument: order CHILDREN"),
-    (["--order", "99"], "EINVAL: Invalid argument: order 99"),
+    (["--order", "99"], "EINVAL: Invalid argument: order 99 is not a cgroup_iter order"),
+    (["--order", "-1"], "EINVAL: Invalid argument: order -1 is not a cgroup_iter order"),
+    (["--order", "unspec"], "EINVAL: Invalid argument: order UNSPEC (0) is not"),
     (["--start-id", "999"], "ENOENT: No such file or directory: no cgroup has id 999"),
 ])
 def test_a_failed_attach_is_said_once(args, want):

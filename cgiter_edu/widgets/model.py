@@ -64,7 +64,7 @@ PROGRAMS = {
     "paths: id, level, path": "paths",
     "silent: writes nothing": "silent",
 }
-KERNELS = ("6.1", "6.18", "7.0")
+KERNELS = ("6.1", "6.12", "6.18", "7.0")
 
 #: read() calls made after a read() of size 0 before giving up (each returns 0 bytes
 #: without ending the file, so a cat-like loop would never stop)
