@@ -464,15 +464,16 @@ def test_this_machines_tree():
     assert (ex.trace is not None and len(ex.trace.cgroups) >= 1) or ex.frame.error
 
 
-def test_order_change_on_an_icicle_keeps_its_views_and_shows_a_fresh_frame():
-    """Another order (or record size) on a tree drawn as an icicle keeps the tree and
-    buffer views (only the mutex lanes and the legend are rebuilt): every frame must be
+@pytest.mark.parametrize("n, view", [(700, "icicle"), (300, "list"), (12, "tree")])
+def test_order_change_keeps_the_views_and_shows_a_fresh_frame(n, view):
+    """Another order (or record size) on the same tree keeps the tree and buffer views
+    (only the numbers, the mutex lanes and the legend are redone): every frame must be
     byte for byte the one a fresh explorer with those settings shows; a new buffer size
     or a new tree builds everything again."""
-    h = shapes.random(700, seed=3, dead=0.05)
+    h = shapes.random(n, seed=3, dead=0.05)
     ex = Explorer(tree=h, record_bytes=200, background=False)
     kept = ex.renderer.views["walk"]
-    assert kept.view == "icicle"
+    assert kept.view == view
     for kw, same in [({"order": "post"}, True), ({"record_bytes": 64}, True),
                      ({"order": "self"}, True), ({"page_size": 16384}, False),
                      ({"order": "pre"}, True)]:

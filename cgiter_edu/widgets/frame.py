@@ -87,9 +87,9 @@ class FrameRenderer:
         with self.lock, slide_style():
             fig = self.figure
             if self._reusable(trace, view):
-                # same tree in the icicle view, same buffer: keep both views (their
-                # pictures do not depend on the walk), point them at the new trace;
-                # only the mutex lanes and the state legend are built again
+                # same tree, same buffer: keep both views (their static pictures do
+                # not depend on the walk), point them at the new trace; only the
+                # mutex lanes and the state legend are built again
                 walk, buf = self.views["walk"], self.views["buffer"]
                 _retarget_walk(walk, trace)
                 buf.trace, buf.step, buf.state = trace, None, None
@@ -120,12 +120,12 @@ class FrameRenderer:
 
     def _reusable(self, trace: Trace, view: str) -> bool:
         """Can :meth:`show_walk` keep the tree and buffer views it shows now?  Yes when
-        they are an icicle of the same cgroups (no per-walk numbers or arrows in that
-        view) and a buffer of the same size: e.g. another order on a big tree."""
+        they show the same cgroups (no path arrows; the numbers are redone) and a
+        buffer of the same size: e.g. another order or record size."""
         old = self.traces.get("walk")
         walk, buf = self.views.get("walk"), self.views.get("buffer")
         return (old is not None and walk is not None and buf is not None
-                and "mutex" in self.views and walk.view == "icicle"
+                and "mutex" in self.views and not getattr(walk, "path_arrows", None)
                 and self._view_arg == view and not walk.show_caption
                 and (trace.page_size, trace.buffer_size) == (old.page_size, old.buffer_size)
                 and list(trace.cgroups.items()) == list(old.cgroups.items()))
@@ -323,9 +323,9 @@ class FrameRenderer:
 
 
 def _retarget_walk(walk: Any, trace: Trace) -> None:
-    """Point an icicle :class:`~cgiter_edu.viz.WalkView` at another trace of the same
-    cgroups (what its constructor derives from the trace; the cells and labels it drew
-    depend only on the tree)."""
+    """Point a :class:`~cgiter_edu.viz.WalkView` (no path arrows, no caption) at another
+    trace of the same cgroups: what its constructor derives from the trace (the cells,
+    markers and labels it drew depend only on the tree; the numbers are the walk's)."""
     from cgiter_edu.viz.layout import tree_of
 
     walk.trace = trace
@@ -334,3 +334,9 @@ def _retarget_walk(walk: Any, trace: Trace) -> None:
     walk.index = {v: i for i, v in enumerate(walk.ids)}
     walk._visit = {v: i + 1 for i, v in enumerate(trace.visit_order())}
     walk.step = None
+    if walk.view != "icicle":             # the numbers are the new walk's: new glyphs,
+        kept = walk.numbers               # in the same collection (same place in the
+        walk._make_numbers(walk.geometry)  # drawing order)
+        kept.set_paths(walk.numbers.get_paths())
+        walk.numbers.remove()
+        walk.numbers = kept
