@@ -86,22 +86,28 @@ class FrameRenderer:
 
         with self.lock, slide_style():
             fig = self.figure
-            if self._reusable(trace, view):
-                # same tree, same buffer: keep both views (their static pictures do
-                # not depend on the walk), point them at the new trace; only the
-                # mutex lanes and the state legend are built again
-                walk, buf = self.views["walk"], self.views["buffer"]
+            keep = self._reusable(trace, view)
+            if keep:
+                # same cgroups: keep the tree view (its static picture does not depend
+                # on the walk) and, for the same buffer size, the buffer view; point
+                # them at the new trace; the rest is built again, in the same order
+                walk = self.views["walk"]
                 _retarget_walk(walk, trace)
-                buf.trace, buf.step, buf.state = trace, None, None
-                fig.delaxes(self.views["mutex"].ax)
                 if self._legend_artist is not None:
                     self._legend_artist.remove()
+                fig.delaxes(self.views["mutex"].ax)
+                if keep == "all":
+                    buf = self.views["buffer"]
+                    buf.trace, buf.step, buf.state = trace, None, None
+                else:
+                    fig.delaxes(self.views["buffer"].ax)
             else:
                 self.clear()
                 ax_tree = fig.add_axes((0.005, 0.30, 0.60, 0.66))
-                ax_buf = fig.add_axes((0.70, 0.40, 0.285, 0.46))
                 walk = WalkView(trace, None, ax_tree, view=view, legend=False, title=False,
                                 caption=False)
+            if keep != "all":
+                ax_buf = fig.add_axes((0.70, 0.40, 0.285, 0.46))
                 buf = BufferView(trace, None, ax_buf, reads=False, zoom=128,
                                  title="seq_file buffer (8 pages)")
                 buf.status.set_visible(False)          # the explorer says it in words
@@ -118,17 +124,21 @@ class FrameRenderer:
             self.traces = {k: trace for k in self.views}
             self._prepare()
 
-    def _reusable(self, trace: Trace, view: str) -> bool:
-        """Can :meth:`show_walk` keep the tree and buffer views it shows now?  Yes when
-        they show the same cgroups (no path arrows; the numbers are redone) and a
-        buffer of the same size: e.g. another order or record size."""
+    def _reusable(self, trace: Trace, view: str) -> str:
+        """What can :meth:`show_walk` keep of what it shows now?  ``"all"`` (the tree
+        and buffer views: the same cgroups, no path arrows, the numbers are redone; a
+        buffer of the same size: e.g. another order or record size), ``"tree"`` (the
+        same cgroups, another buffer size) or ``""`` (nothing)."""
         old = self.traces.get("walk")
         walk, buf = self.views.get("walk"), self.views.get("buffer")
-        return (old is not None and walk is not None and buf is not None
+        if not (old is not None and walk is not None and buf is not None
                 and "mutex" in self.views and not getattr(walk, "path_arrows", None)
                 and self._view_arg == view and not walk.show_caption
-                and (trace.page_size, trace.buffer_size) == (old.page_size, old.buffer_size)
-                and list(trace.cgroups.items()) == list(old.cgroups.items()))
+                and list(trace.cgroups.items()) == list(old.cgroups.items())):
+            return ""
+        if (trace.page_size, trace.buffer_size) == (old.page_size, old.buffer_size):
+            return "all"
+        return "tree"
 
     def _legend_image(self, states: tuple[CgroupState, ...]) -> Any:
         """The legend of ``states`` (those the walk shows at some step, like every viz
