@@ -1,8 +1,8 @@
-"""The explorer in a real browser: Voila and JupyterLab on 127.0.0.1 (free port, token),
-Debian's Chromium driven by Playwright (the system browser, no download), every request
+"""The explorer in a real browser: Voila, JupyterLab and Notebook 7 on 127.0.0.1 (free
+port, token), Debian's Chromium driven by Playwright (the system browser, no download), every request
 that would leave the machine aborted.  Screenshots go to tests/artifacts/ (CI keeps it).
 
-Skipped without Chromium, Playwright, Voila or JupyterLab -- unless
+Skipped without Chromium, Playwright, Voila, JupyterLab or Notebook 7 -- unless
 ``CGITER_REQUIRE_BROWSER=1`` (``.ci/run`` sets it): then that is a failure.
 """
 
@@ -21,17 +21,19 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM, need
+from conftest import CHROMIUM, launch_chromium, need
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-#: page errors known to be harmless (Voila asks a CDN for fonts; we abort it)
-NOISE = re.compile(r"net::ERR_FAILED|Failed to load resource|fontawesome|mathjax", re.I)
+#: page errors known to be harmless (Voila asks a CDN for fonts; we abort it; Notebook 7
+#: logs "Cannot read properties of undefined (reading 'schema')" while it loads)
+NOISE = re.compile(r"net::ERR_FAILED|Failed to load resource|fontawesome|mathjax"
+                   r"|reading 'schema'", re.I)
 
 pytestmark = pytest.mark.slow
 
 
 def _check() -> None:
-    for mod in ("playwright", "voila", "jupyterlab"):
+    for mod in ("playwright", "voila", "jupyterlab", "notebook"):
         need(importlib.util.find_spec(mod) is not None,
              f"{mod} is not installed (pip install -e '.[browser]')", browser=True)
     need(os.path.exists(CHROMIUM), f"no Chromium at {CHROMIUM} (apt-get install -y chromium)",
@@ -39,8 +41,8 @@ def _check() -> None:
 
 
 class Server:
-    """A Voila or JupyterLab server on a free 127.0.0.1 port with a token, in its own
-    process group (killed whole at the end)."""
+    """A Voila, JupyterLab (``lab``) or Notebook 7 (``notebook``) server on a free
+    127.0.0.1 port with a token, in its own process group (killed whole at the end)."""
 
     def __init__(self, kind: str, root: Path) -> None:
         from cgiter_edu.widgets.app import free_port, voila_command, wait_ready, write_notebook
@@ -59,10 +61,12 @@ class Server:
             notif.mkdir(parents=True)
             (notif / "notification.jupyterlab-settings").write_text(
                 json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-            cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+            app = "jupyterlab" if kind == "lab" else "notebook"
+            cmd = [sys.executable, "-m", app, "--no-browser", "--allow-root",
                    "--ip=127.0.0.1", f"--port={self.port}", "--ServerApp.port_retries=0",
                    f"--IdentityProvider.token={self.token}", "--ServerApp.password="]
-            self.url = f"{self.base}/lab/tree/{nb.name}?token={self.token}"
+            where = "lab/tree" if kind == "lab" else "notebooks"
+            self.url = f"{self.base}/{where}/{nb.name}?token={self.token}"
         self.log = open(root / f"{kind}.log", "wb")
         self.proc = subprocess.Popen(cmd, cwd=root, env=env, start_new_session=True,
                                      stdout=self.log, stderr=subprocess.STDOUT)
@@ -85,8 +89,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                               args=["--no-sandbox"])
+        b = launch_chromium(pw)
         try:
             yield b
         finally:
@@ -177,14 +180,36 @@ def _no_errors(page) -> None:
     assert all(not re.match(r"^https?://(127\.0\.0\.1|localhost)", u) for u in page.left)
 
 
+def _run_all(page, server: Server) -> None:
+    """Run > Run All Cells in JupyterLab or Notebook 7, once the notebook's kernel is
+    really idle (the toolbar says idle before the kernel exists; a Run All then is lost)."""
+    hdr = {"Authorization": f"token {server.token}"}
+    for _ in range(480):
+        req = urllib.request.Request(server.base + "/api/sessions", headers=hdr)
+        sessions = json.load(urllib.request.urlopen(req, timeout=10))
+        if any(s["path"].endswith("explorer.ipynb") and
+               s["kernel"]["execution_state"] == "idle" for s in sessions):
+            break
+        page.wait_for_timeout(250)
+    else:
+        raise AssertionError(f"the notebook's kernel never became idle: {sessions}")
+    page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').first.wait_for()
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+
 @contextlib.contextmanager
 def _opened(browser, tmp_path, kind: str):
-    """A server of ``kind`` and a page on it; both closed after."""
+    """A server of ``kind`` (``voila``, ``lab``, ``notebook``) and a page on it showing
+    the explorer notebook (in ``lab`` and ``notebook`` with all cells run); both closed
+    after."""
     ARTIFACTS.mkdir(exist_ok=True)
     server = Server(kind, tmp_path)
     try:
         page = _page(browser, server)
         page.goto(server.url)
+        if kind in ("lab", "notebook"):
+            _run_all(page, server)
         yield server, page
         page.close()
     finally:
@@ -240,22 +265,31 @@ def test_explorer_in_jupyterlab(browser, tmp_path):
     """Run All in JupyterLab: the widgets render, the slider and the truncation jump work."""
     from playwright.sync_api import expect
 
-    with _opened(browser, tmp_path, "lab") as (server, page):
-        hdr = {"Authorization": f"token {server.token}"}
-        for _ in range(480):          # the toolbar says idle before the kernel exists
-            req = urllib.request.Request(server.base + "/api/sessions", headers=hdr)
-            sessions = json.load(urllib.request.urlopen(req))
-            if any(s["path"].endswith("explorer.ipynb") and
-                   s["kernel"]["execution_state"] == "idle" for s in sessions):
-                break
-            page.wait_for_timeout(250)
-        page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').wait_for()
-        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    with _opened(browser, tmp_path, "lab") as (_server, page):
         root = _explorer(page)
         _no_errors(page)
         _set_step(page, root, 6)
         root.locator("button.explorer-cut").click()
         expect(root.locator(".explorer-caption")).to_contain_text("EOPNOTSUPP")
         page.screenshot(path=str(ARTIFACTS / "explorer-lab.png"))
+        _no_errors(page)
+
+
+def test_explorer_in_notebook7(browser, tmp_path):
+    """Run All in Notebook 7 (``jupyter notebook``): the widgets render, the step button
+    and the slider's readout change the picture (arrow keys are swallowed there)."""
+    from playwright.sync_api import expect
+
+    with _opened(browser, tmp_path, "notebook") as (_server, page):
+        root = _explorer(page)
+        _no_errors(page)
+        before = _img_src(root)
+        root.locator("button.explorer-fwd").click()
+        expect(root.locator(".explorer-status")).to_contain_text("step=1 ")
+        page.wait_for_function(f"document.querySelector('.cg-explorer .explorer-img').src "
+                               f"!== {json.dumps(before)}")
+        _set_step(page, root, 9)
+        root.locator("button.explorer-cut").click()
+        expect(root.locator(".explorer-caption")).to_contain_text("EOPNOTSUPP")
+        page.screenshot(path=str(ARTIFACTS / "explorer-notebook7.png"))
         _no_errors(page)

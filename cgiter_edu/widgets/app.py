@@ -64,10 +64,19 @@ def free_port() -> int:
 
 
 def voila_command(notebook: str | os.PathLike, port: int, token: str = "") -> list[str]:
-    """The Voila command line serving ``notebook`` on 127.0.0.1:``port``."""
+    """The Voila command line serving ``notebook`` on 127.0.0.1:``port``.
+
+    Notebook 7's JupyterLab extension is not loaded: where ``notebook>=7`` is installed,
+    Voila would load it too and the page logs "The getter for the shared module is not a
+    function" (nothing of it is needed to show widgets).
+
+    >>> "--Voila.port_retries=0" in voila_command("explorer.ipynb", 8866)
+    True
+    """
     return [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}",
             "--Voila.ip=127.0.0.1", "--Voila.port_retries=0", f"--token={token}",
-            "--show_tracebacks=False"]
+            "--show_tracebacks=False",
+            "--VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension"]
 
 
 def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> None:
