@@ -1,6 +1,7 @@
 """The classroom's environment, built from ``binder/`` alone as mybinder.org builds it,
-then used as a class uses it: every lesson run top to bottom, the explorer served by
-Voila and shown in headless Chromium.  Each stage is timed.
+then used as a class uses it: every lesson run top to bottom, the explorer served as
+the README's badge opens it (JupyterLab's Voila at ``/voila/render/...``) and shown in
+headless Chromium.  Each stage is timed.
 
 repo2docker copies the repository, installs ``binder/requirements.txt`` with pip into
 a fresh environment and runs ``binder/postBuild`` in the repository's folder; this does
@@ -82,18 +83,22 @@ class Env:
         return [out / p.name for p in nbs]
 
     def serve_explorer(self, port: int, token: str) -> subprocess.Popen:
-        """Voila on ``notebooks/explorer.ipynb``, as the README's Voila badge opens it."""
-        log = open(self.work / "voila.log", "wb")
+        """``jupyter lab`` in the checkout, as mybinder.org starts it; the README's
+        "Explorer on Binder" badge opens ``/voila/render/notebooks/explorer.ipynb`` on it
+        (Voila as JupyterLab's server extension, configured by what postBuild installed)."""
+        log = open(self.work / "lab.log", "wb")
         return subprocess.Popen(
-            [str(self.bin / "voila"), "notebooks/explorer.ipynb", "--no-browser",
-             f"--port={port}", "--Voila.ip=127.0.0.1", "--Voila.port_retries=0",
-             f"--token={token}"], cwd=self.repo, env=self.env, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True)
+            [str(self.bin / "jupyter"), "lab", "--no-browser", "--allow-root",
+             f"--port={port}", "--ip=127.0.0.1", "--ServerApp.port_retries=0",
+             f"--IdentityProvider.token={token}", "--ServerApp.password="],
+            cwd=self.repo, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True)
 
 
 def explorer_in_chromium(env: Env, screenshot: Path | None = None) -> dict:
-    """Serve the explorer with the environment's Voila and wait until Chromium shows its
-    first picture.  Returns ``{"seconds", "requests_out", "picture_width"}``."""
+    """Serve the explorer on the Binder route with the environment's JupyterLab and Voila
+    and wait until Chromium shows its first picture.  Returns ``{"seconds",
+    "requests_out", "picture_width", "console_errors"}``."""
     from playwright.sync_api import sync_playwright
 
     port, token = free_port(), secrets.token_hex(12)
@@ -107,6 +112,9 @@ def explorer_in_chromium(env: Env, screenshot: Path | None = None) -> dict:
                 page = browser.new_page(viewport={"width": 1400, "height": 1100})
                 page.set_default_timeout(180_000)
                 out: list[str] = []
+                errors: list[str] = []
+                page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+                page.on("pageerror", lambda e: errors.append(str(e)))
 
                 def route(r):
                     out.append(r.request.url)
@@ -115,7 +123,8 @@ def explorer_in_chromium(env: Env, screenshot: Path | None = None) -> dict:
                 import re
 
                 page.route(re.compile(rf"^(?!(http|ws)://127\.0\.0\.1:{port}/)"), route)
-                page.goto(f"http://127.0.0.1:{port}/?token={token}")
+                page.goto(f"http://127.0.0.1:{port}/voila/render/notebooks/explorer.ipynb"
+                          f"?token={token}")
                 page.wait_for_function(
                     "(() => { const i = document.querySelector('.cg-explorer img');"
                     " return i && i.naturalWidth > 200; })()")
@@ -128,8 +137,9 @@ def explorer_in_chromium(env: Env, screenshot: Path | None = None) -> dict:
                 browser.close()
     finally:
         stop_process_group(proc, grace=20)
-    env.times["voila to explorer shown"] = seconds
-    return {"seconds": seconds, "requests_out": out, "picture_width": width}
+    env.times["lab + voila to explorer shown"] = seconds
+    return {"seconds": seconds, "requests_out": out, "picture_width": width,
+            "console_errors": errors}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     for k, v in rows:
         print(f"{k:28} {v:7.1f} s")
     print(f"{'empty venv -> explorer shown':28} {to_explorer:7.1f} s")
-    print(json.dumps({"requests_out": shown["requests_out"]}))
+    print(json.dumps({"requests_out": shown["requests_out"],
+                      "console_errors": shown["console_errors"]}))
     return 0
 
 

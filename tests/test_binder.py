@@ -1,5 +1,6 @@
 """Binder as the classroom gets it: an environment made only from binder/ (as
-repo2docker makes it) runs every lesson and serves the explorer to headless Chromium."""
+repo2docker makes it) runs every lesson and serves the explorer to headless Chromium on
+the route the README's badge opens (JupyterLab's Voila, ``/voila/render/...``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ BINDER = Path(__file__).resolve().parent.parent / "binder"
 #: what Voila's page asks a CDN for (aborted: nothing visible breaks), see
 #: ../shared/docs/browser-testing.md
 ALLOWED_OUT = re.compile(r"^https://cdn\.jsdelivr\.net/npm/@fortawesome/")
+#: console errors of those aborted requests
+NOISE = re.compile(r"net::ERR_FAILED|Failed to load resource", re.I)
 
 
 def test_requirements_are_pinned_and_name_the_classroom_stack():
@@ -29,8 +32,14 @@ def test_requirements_are_pinned_and_name_the_classroom_stack():
     assert pins["jupyterlab"].startswith("4.")
     assert pins["ipywidgets"].startswith("8.")
     assert pins["voila"].startswith("0.5.")
+    assert pins["notebook"].startswith("7.")      # as repo2docker's image has it
     assert os.access(BINDER / "postBuild", os.X_OK)
-    assert "pip install --no-deps -e ." in (BINDER / "postBuild").read_text()
+    post = (BINDER / "postBuild").read_text()
+    assert "pip install --no-deps -e ." in post
+    assert 'cp binder/voila.json "$prefix/etc/jupyter/voila.json"' in post
+    voila = json.loads((BINDER / "voila.json").read_text())
+    assert voila["VoilaConfiguration"]["extension_denylist"] == [
+        "@jupyter-notebook/lab-extension"]
 
 
 def test_readme_badges_open_start_here_and_the_explorer():
@@ -55,6 +64,8 @@ def test_fresh_binder_environment_runs_the_course(tmp_path):
     shown = explorer_in_chromium(env, screenshot=tmp_path / "explorer.png")
     assert shown["picture_width"] > 200
     assert all(ALLOWED_OUT.match(u) for u in shown["requests_out"]), shown["requests_out"]
+    bad = [e for e in shown["console_errors"] if not NOISE.search(e)]
+    assert not bad, bad
     executed = env.execute_notebooks()            # fails on any cell error
     names = [p.name for p in executed]
     assert "00-start-here.ipynb" in names and "explorer.ipynb" in names

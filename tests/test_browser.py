@@ -24,6 +24,7 @@ import pytest
 from conftest import CHROMIUM, launch_chromium, need
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
+BINDER = Path(__file__).resolve().parent.parent / "binder"
 #: page errors known to be harmless (Voila asks a CDN for fonts; we abort it; Notebook 7
 #: logs "Cannot read properties of undefined (reading 'schema')" while it loads)
 NOISE = re.compile(r"net::ERR_FAILED|Failed to load resource|fontawesome|mathjax"
@@ -40,9 +41,20 @@ def _check() -> None:
          browser=True)
 
 
+def binder_jupyter_config(directory: Path) -> Path:
+    """A Jupyter config folder holding what ``binder/postBuild`` puts in the Binder
+    environment's ``etc/jupyter``: ``binder/voila.json`` (read by Voila both standalone
+    and as JupyterLab's server extension)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "voila.json").write_text((BINDER / "voila.json").read_text())
+    return directory
+
+
 class Server:
     """A Voila, JupyterLab (``lab``) or Notebook 7 (``notebook``) server on a free
-    127.0.0.1 port with a token, in its own process group (killed whole at the end)."""
+    127.0.0.1 port with a token, in its own process group (killed whole at the end).
+    ``binder`` is JupyterLab with the Jupyter config ``binder/postBuild`` installs, the
+    page at ``/voila/render/...``: what the README's "Explorer on Binder" badge opens."""
 
     def __init__(self, kind: str, root: Path) -> None:
         from cgiter_edu.widgets.app import free_port, voila_command, wait_ready, write_notebook
@@ -61,11 +73,14 @@ class Server:
             notif.mkdir(parents=True)
             (notif / "notification.jupyterlab-settings").write_text(
                 json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-            app = "jupyterlab" if kind == "lab" else "notebook"
+            if kind == "binder":
+                env["JUPYTER_CONFIG_DIR"] = str(binder_jupyter_config(root / "jupyter-config"))
+            app = "notebook" if kind == "notebook" else "jupyterlab"
             cmd = [sys.executable, "-m", app, "--no-browser", "--allow-root",
                    "--ip=127.0.0.1", f"--port={self.port}", "--ServerApp.port_retries=0",
                    f"--IdentityProvider.token={self.token}", "--ServerApp.password="]
-            where = "lab/tree" if kind == "lab" else "notebooks"
+            where = {"lab": "lab/tree", "notebook": "notebooks",
+                     "binder": "voila/render"}[kind]
             self.url = f"{self.base}/{where}/{nb.name}?token={self.token}"
         self.log = open(root / f"{kind}.log", "wb")
         self.proc = subprocess.Popen(cmd, cwd=root, env=env, start_new_session=True,
@@ -292,4 +307,29 @@ def test_explorer_in_notebook7(browser, tmp_path):
         root.locator("button.explorer-cut").click()
         expect(root.locator(".explorer-caption")).to_contain_text("EOPNOTSUPP")
         page.screenshot(path=str(ARTIFACTS / "explorer-notebook7.png"))
+        _no_errors(page)
+
+
+def test_explorer_on_the_binder_route(browser, tmp_path):
+    """The README's "Explorer on Binder" badge: Voila as JupyterLab's server extension
+    (``/voila/render/...``) where Notebook 7 is installed too, with Binder's Jupyter
+    config: the widgets render without a console error, a step button and the
+    truncation jump change the picture."""
+    from playwright.sync_api import expect
+
+    with _opened(browser, tmp_path, "binder") as (_server, page):
+        root = _explorer(page)
+        _no_errors(page)
+        before = _img_src(root)
+        root.locator("button.explorer-fwd").click()
+        expect(root.locator(".explorer-status")).to_contain_text("step=1 ")
+        page.wait_for_function(f"document.querySelector('.cg-explorer .explorer-img').src "
+                               f"!== {json.dumps(before)}")
+        before = _img_src(root)
+        root.locator("button.explorer-cut").click()
+        expect(root.locator(".explorer-caption")).to_contain_text(
+            "the next read() gives EOPNOTSUPP")
+        page.wait_for_function(f"document.querySelector('.cg-explorer .explorer-img').src "
+                               f"!== {json.dumps(before)}")
+        page.screenshot(path=str(ARTIFACTS / "explorer-binder-route.png"))
         _no_errors(page)
