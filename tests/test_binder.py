@@ -14,9 +14,11 @@ import pytest
 from conftest import need
 
 BINDER = Path(__file__).resolve().parent.parent / "binder"
-#: what Voila's page asks a CDN for (aborted: nothing visible breaks), see
+#: what Voila's page asks a CDN for: fonts, and MathJax on JupyterLab's /voila/render
+#: (aborted: the explorer has no maths, nothing visible breaks), see
 #: ../shared/docs/browser-testing.md
-ALLOWED_OUT = re.compile(r"^https://cdn\.jsdelivr\.net/npm/@fortawesome/")
+ALLOWED_OUT = re.compile(r"^https://(cdn\.jsdelivr\.net/npm/@fortawesome/"
+                         r"|cdnjs\.cloudflare\.com/ajax/libs/mathjax/)")
 #: console errors of those aborted requests
 NOISE = re.compile(r"net::ERR_FAILED|Failed to load resource", re.I)
 
