@@ -8,7 +8,9 @@ from conftest import modules_loaded
 
 CORE = ["cgiter_edu", "cgiter_edu.hierarchy", "cgiter_edu.shapes", "cgiter_edu.programs",
         "cgiter_edu.run", "cgiter_edu.trace", "cgiter_edu.recorded", "cgiter_edu.kernel.cgroup",
-        "cgiter_edu.kernel.seq_file", "cgiter_edu.kernel.bpf_iter",
+        "cgiter_edu.kernel.seq_file", "cgiter_edu.kernel.bpf_trace", "cgiter_edu.kernel.helpers",
+        "cgiter_edu.kernel.vsprintf", "cgiter_edu.kernel.ctype", "cgiter_edu.kernel.maccess",
+        "cgiter_edu.kernel.bpf_iter",
         "cgiter_edu.kernel.cgroup_iter", "cgiter_edu.kernel.config", "cgiter_edu.walkflags",
         "cgiter_edu.progress", "cgiter_edu.bench", "cgiter_edu.lazy"]
 
@@ -25,9 +27,20 @@ def test_docstring_examples_run(name):
 
 
 def test_kernel_functions_name_their_kernel_origin():
-    from cgiter_edu.kernel import bpf_iter, cgroup, cgroup_iter, seq_file
+    from cgiter_edu.kernel import (
+        bpf_iter,
+        bpf_trace,
+        cgroup,
+        cgroup_iter,
+        ctype,
+        helpers,
+        maccess,
+        seq_file,
+        vsprintf,
+    )
 
-    for mod in (cgroup, bpf_iter, cgroup_iter, seq_file):
+    for mod in (cgroup, bpf_iter, cgroup_iter, seq_file, bpf_trace, helpers, vsprintf, ctype,
+                maccess):
         for name in dir(mod):
             fn = getattr(mod, name)
             if callable(fn) and getattr(fn, "__module__", "") == mod.__name__ and \

@@ -1,20 +1,17 @@
-"""bpf_seq_printf's rules in the emulator (kernel/seq_file.py), each as the kernel has
-it (bpf_bprintf_prepare in kernel/bpf/helpers.c, bstr_printf in lib/vsprintf.c,
-bpf_seq_printf in kernel/trace/bpf_trace.c).  Every expected value here was seen on a
-6.18 kernel; tests/test_live_printf.py checks the same rules there."""
+"""bpf_seq_printf's rules in the emulator (kernel/bpf_trace.py, helpers.py, vsprintf.py),
+each as the kernel has it (bpf_bprintf_prepare in kernel/bpf/helpers.c, bstr_printf in
+lib/vsprintf.c, bpf_seq_printf in kernel/trace/bpf_trace.c). Every expected value here
+was seen on a 6.18 kernel; tests/test_live_printf.py checks the same rules there."""
 
 import errno
 
 import pytest
 
 from cgiter_edu import KernelConfig
-from cgiter_edu.kernel.seq_file import (
-    MAX_BPRINTF_BIN_ARGS,
-    SeqFile,
-    bpf_bprintf_format,
-    bpf_bprintf_prepare,
-    ptr_to_hashval,
-)
+from cgiter_edu.kernel.bpf_trace import bpf_bprintf_format
+from cgiter_edu.kernel.helpers import MAX_BPRINTF_BIN_ARGS, bpf_bprintf_prepare
+from cgiter_edu.kernel.seq_file import SeqFile
+from cgiter_edu.kernel.vsprintf import ptr_to_hashval
 
 EINVAL, ENOSPC, EOVERFLOW = -errno.EINVAL, -errno.ENOSPC, -errno.EOVERFLOW
 

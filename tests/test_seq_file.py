@@ -1,11 +1,13 @@
-"""kernel/seq_file.py: the strict < of seq_write, bpf_seq_printf formats, capacity."""
+"""kernel/seq_file.py and kernel/bpf_trace.py: the strict < of seq_write, bpf_seq_printf
+formats, capacity."""
 
 import errno
 
 import pytest
 
 from cgiter_edu import capacity
-from cgiter_edu.kernel.seq_file import SeqFile, bpf_bprintf_format, seq_has_overflowed
+from cgiter_edu.kernel.bpf_trace import bpf_bprintf_format
+from cgiter_edu.kernel.seq_file import SeqFile, seq_has_overflowed
 
 
 def test_seq_write_keeps_the_last_byte_free():

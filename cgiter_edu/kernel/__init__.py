@@ -2,7 +2,12 @@
 
 * :mod:`.cgroup` -- kernel/cgroup/cgroup.c: the css walks, references, ``cgroup_mutex``,
   ``struct cgroup_root`` and the lookups by id, fd and path
-* :mod:`.seq_file` -- fs/seq_file.c + the bpf_seq_* helpers: the buffer
+* :mod:`.seq_file` -- fs/seq_file.c: the buffer, ``seq_write``, ``seq_bprintf``
+* :mod:`.bpf_trace` -- kernel/trace/bpf_trace.c: ``bpf_seq_printf``, ``bpf_seq_write``
+* :mod:`.helpers` -- kernel/bpf/helpers.c: ``bpf_bprintf_prepare``, the format checker
+* :mod:`.vsprintf` -- lib/vsprintf.c: ``bstr_printf``, ``%p`` hashing
+* :mod:`.ctype` -- lib/ctype.c + include/linux/ctype.h: ``isprint()`` and the others
+* :mod:`.maccess` -- mm/maccess.c: ``strncpy_from_kernel_nofault``
 * :mod:`.bpf_iter` -- kernel/bpf/bpf_iter.c: ``bpf_seq_read``, links and files
 * :mod:`.cgroup_iter` -- kernel/bpf/cgroup_iter.c: the cgroup seq ops,
   ``bpf_iter_attach_cgroup``

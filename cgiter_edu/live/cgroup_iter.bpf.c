@@ -8,7 +8,7 @@
  *                      program of the recorded walks in tests/data/)
  *   cgroup_printf      one bpf_seq_printf() with a format and arguments from user space
  *                      (map printf_in), its return value to printf_out; the proof of
- *                      cgiter_edu.kernel.seq_file's format rules (cgiter_edu/live/printf.py)
+ *                      cgiter_edu.kernel.helpers' format rules (cgiter_edu/live/printf.py)
  *
  * Both write exactly the bytes their Python twins write, helper call for helper call,
  * so the seq_file buffer fills (and overflows) the same way on both sides.

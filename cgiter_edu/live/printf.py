@@ -9,10 +9,10 @@ passes a pointer.  :func:`compare` runs a :class:`PrintfCase` there and through
 :func:`cgiter_edu.run` with a Python program that makes the same calls, and compares
 the return values and every read(), byte for byte.
 
-:data:`CASES` covers each rule of ``bpf_bprintf_prepare``/``bstr_printf`` (kernel
-side of :mod:`cgiter_edu.kernel.seq_file`); :func:`check` runs a list of cases and
-returns the comparisons that differ (``tests/test_live_printf.py`` runs it, and so can
-a run on another kernel).
+:data:`CASES` covers each rule of ``bpf_bprintf_prepare``/``bstr_printf`` (kernel side
+of :mod:`cgiter_edu.kernel.helpers` and :mod:`cgiter_edu.kernel.vsprintf`);
+:func:`check` runs a list of cases and returns the comparisons that differ
+(``tests/test_live_printf.py`` runs it, and so can a run on another kernel).
 
 Example (root, cgroup_iter)::
 
@@ -31,9 +31,9 @@ import struct
 from dataclasses import dataclass, field
 
 from ..hierarchy import Hierarchy
+from ..kernel.bpf_trace import bpf_bprintf_format, check_printf_args
 from ..kernel.cgroup_iter import Order
 from ..kernel.config import KernelConfig
-from ..kernel.seq_file import bpf_bprintf_format, check_printf_args
 from ..names import errno_symbol
 from ..run import RunResult, run
 from .backend import Backend, Params
