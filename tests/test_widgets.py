@@ -402,7 +402,8 @@ def test_explore_serves_the_explorer_and_cleans_up():
 
 @pytest.mark.parametrize("name", ["cgiter_edu.widgets", "cgiter_edu.widgets.model",
                                   "cgiter_edu.widgets.story", "cgiter_edu.widgets.source",
-                                  "cgiter_edu.widgets.frame", "cgiter_edu.widgets.explorer"])
+                                  "cgiter_edu.widgets.frame", "cgiter_edu.widgets.explorer",
+                                  "cgiter_edu.widgets.panel"])
 def test_docstring_examples_run(name):
     import doctest
     import importlib

@@ -10,6 +10,8 @@ step asked for, so a slow kernel drops frames instead of queueing them.
 
 Everything shown replays the trace of :func:`cgiter_edu.widgets.model.walk` (the
 emulator's run); bad input becomes a message in the explorer, never a traceback.
+This module runs the emulator, plays the trace and describes each step; the widgets,
+their layout and the controls <-> settings glue are :mod:`cgiter_edu.widgets.panel`.
 
 Example::
 
@@ -23,7 +25,6 @@ Example::
 
 from __future__ import annotations
 
-import html
 import os
 import threading
 import time
@@ -35,17 +36,13 @@ import ipywidgets as W
 
 from cgiter_edu.hierarchy import Hierarchy
 from cgiter_edu.kernel.cgroup_iter import Order
-from cgiter_edu.kernel.config import MAX_ITER_OBJECTS, PAGE_SIZES
 from cgiter_edu.trace import Trace
 
 from . import model, story
 from .frame import FrameRenderer
-from .source import source_html, source_of
+from .panel import ExplorerPanel
 
 __all__ = ["Explorer", "Frame"]
-
-SPEEDS = {"slow (1 step/s)": 1000, "normal (3/s)": 333, "fast (6/s)": 166, "fastest (10/s)": 100}
-NONE = "(none)"
 
 
 @dataclass
@@ -70,7 +67,7 @@ class Frame:
     png: bytes = b""
 
 
-class Explorer(W.VBox):
+class Explorer(ExplorerPanel, W.VBox):
     """The cgroup_iter explorer, a widget you ``display()`` (or leave last in a cell).
 
     Every argument sets a control: ``tree`` (a shape name of
@@ -163,148 +160,6 @@ class Explorer(W.VBox):
         return cls(settings=settings, mode=mode, background=background,
                    program=program if program is not None else settings.program)
 
-    # -- widgets ------------------------------------------------------------------------
-    def _build_widgets(self) -> None:
-        s = self.settings
-        lay = W.Layout(width="300px")
-        short = {"description_width": "95px"}
-        tree_opts = list(model.TREES.items())
-        if not model.sysfs_readable():
-            tree_opts.append(("this machine (sysfs)", "sysfs"))
-        if self._hier_json is not None:
-            tree_opts.append(("your hierarchy", "json"))
-        self.w_tree = W.Dropdown(options=tree_opts, value=s.tree if s.tree in
-                                 dict(tree_opts).values() else "systemd",
-                                 description="tree", layout=lay, style=short)
-        self.w_upload = W.FileUpload(accept=".json", multiple=False,
-                                     description="upload JSON tree", layout=W.Layout(width="300px"))
-        self.w_order = W.Dropdown(options=list(model.ORDERS.items()), value=s.order,
-                                  description="order", layout=lay, style=short)
-        self.w_start = W.Combobox(value=s.start, options=[], description="start",
-                                  ensure_option=False, continuous_update=False, layout=lay,
-                                  style=short, placeholder="a path, e.g. /system.slice")
-        progs = list(model.PROGRAMS.items())
-        if self._user_program is not None:
-            name = getattr(self._user_program, "__name__", "yours")
-            progs.insert(0, (f"yours: {name}()", "custom"))
-        self.w_program = W.Dropdown(options=progs, value=s.program, description="program",
-                                    layout=lay, style=short)
-        self.w_record = W.IntText(value=s.record_bytes, description="record bytes",
-                                  continuous_update=False, layout=lay, style=short)
-        self.w_page = W.Dropdown(options=[(f"{p} B", p) for p in PAGE_SIZES], value=s.page_size,
-                                 description="PAGE_SIZE", layout=lay, style=short)
-        self.w_read = W.IntText(value=s.read_size, description="read() size",
-                                continuous_update=False, layout=lay, style=short)
-        self.w_kernel = W.ToggleButtons(options=list(model.KERNELS), value=s.kernel,
-                                        description="Linux", style={"button_width": "60px",
-                                                                    **short})
-        self.w_stop = W.Dropdown(options=[NONE], value=NONE, description="stop at",
-                                 layout=lay, style=short)
-        self.w_dead_path = W.Dropdown(options=[], description="cgroup", layout=lay, style=short)
-        self.w_kill = W.Button(description="make dead", tooltip="open + rmdir: a dead cgroup "
-                               "the hierarchy still references", layout=W.Layout(width="145px"))
-        self.w_release = W.Button(description="release", tooltip="drop the reference: the "
-                                  "dead cgroup leaves its parent's list",
-                                  layout=W.Layout(width="145px"))
-        self.w_writer_on = W.Checkbox(value=bool(s.writer), description="a writer mkdirs during "
-                                      "the read", indent=False, layout=lay)
-        self.w_writer = W.Text(value=s.writer or "/new.slice", description="mkdir",
-                               continuous_update=False, layout=lay, style=short)
-        self.w_big_path = W.Dropdown(options=[NONE], value=NONE, description="big record at",
-                                     layout=lay, style=short)
-        self.w_big_pages = W.BoundedIntText(value=8, min=0, max=64, description="extra pages",
-                                            layout=lay, style=short)
-        self.w_max_objs = W.IntText(value=MAX_ITER_OBJECTS, description="max objects",
-                                    continuous_update=False, layout=lay, style=short)
-        self.w_mode = W.ToggleButtons(options=[("one walk", "walk"), ("all orders", "orders")],
-                                      value=self.mode, style={"button_width": "100px"})
-        self.w_mode.add_class("explorer-mode")
-        for w, cls in ((self.w_tree, "tree"), (self.w_order, "order"), (self.w_start, "start"),
-                       (self.w_program, "program"), (self.w_record, "record"),
-                       (self.w_read, "read-size"), (self.w_kernel, "kernel")):
-            w.add_class(f"explorer-{cls}")
-
-        # playback
-        self.w_play = W.Play(value=0, min=0, max=0, interval=333, description="play",
-                             show_repeat=False)
-        self.w_slider = W.IntSlider(value=0, min=0, max=0, description="step",
-                                    continuous_update=True, layout=W.Layout(width="420px"))
-        self.w_slider.add_class("explorer-slider")
-        W.jslink((self.w_play, "value"), (self.w_slider, "value"))
-        W.jslink((self.w_play, "max"), (self.w_slider, "max"))
-        self.w_speed = W.Dropdown(options=list(SPEEDS.items()), value=333, description="speed",
-                                  layout=W.Layout(width="210px"), style={"description_width": "45px"})
-        self.w_speed.observe(lambda c: setattr(self.w_play, "interval", int(c["new"])),
-                             names="value")
-        bl = W.Layout(width="auto")
-        self.w_back = W.Button(description="◀ step", layout=bl)
-        self.w_fwd = W.Button(description="step ▶", layout=bl)
-        self.w_first = W.Button(description="|◀ start", layout=bl)
-        self.w_next_read = W.Button(description="next read()", layout=bl)
-        self.w_cut = W.Button(description="⚠ truncation", layout=bl,
-                              tooltip="the step where the walk is cut")
-        self.w_end = W.Button(description="end ▶|", layout=bl)
-        for b, cls in ((self.w_back, "back"), (self.w_fwd, "fwd"), (self.w_first, "first"),
-                       (self.w_next_read, "next-read"), (self.w_cut, "cut"), (self.w_end, "end")):
-            b.add_class(f"explorer-{cls}")
-
-        # panels
-        self.w_image = W.Image(format="png", layout=W.Layout(width="820px"))
-        self.w_image.add_class("explorer-img")
-        self.w_caption = W.HTML(layout=W.Layout(width="820px", min_height="190px"))
-        self.w_caption.add_class("explorer-caption")
-        self.w_error = W.HTML(layout=W.Layout(width="820px"))
-        self.w_error.add_class("explorer-error")
-        # explicit heights: an HTML widget's box does not grow with its content
-        self.w_reads = W.HTML(layout=W.Layout(width="300px", height="420px"))
-        self.w_reads.add_class("explorer-reads")
-        self.w_source = W.HTML(layout=W.Layout(width="510px", height="420px"))
-        self.w_source.add_class("explorer-source")
-        self.w_status = W.Label(value="")
-        self.w_status.add_class("explorer-status")
-
-        # wiring
-        for w in (self.w_tree, self.w_order, self.w_start, self.w_program, self.w_record,
-                  self.w_page, self.w_read, self.w_kernel, self.w_stop, self.w_writer_on,
-                  self.w_writer, self.w_big_path, self.w_big_pages, self.w_max_objs):
-            w.observe(self._on_control, names="value")
-        self.w_mode.observe(self._on_mode, names="value")
-        self.w_upload.observe(self._on_upload, names="value")
-        self.w_kill.on_click(lambda _b: self._change("kill"))
-        self.w_release.on_click(lambda _b: self._change("release"))
-        self.w_slider.observe(self._on_step, names="value")
-        self.w_back.on_click(lambda _b: self._move(-1))
-        self.w_fwd.on_click(lambda _b: self._move(+1))
-        self.w_first.on_click(lambda _b: self.jump("start"))
-        self.w_next_read.on_click(lambda _b: self.jump("next_read"))
-        self.w_cut.on_click(lambda _b: self.jump("cut"))
-        self.w_end.on_click(lambda _b: self.jump("end"))
-
-        def box(title: str, *kids: W.Widget) -> W.VBox:
-            return W.VBox([W.HTML(f"<b>{title}</b>"), *kids])
-
-        controls = W.VBox([
-            self.w_mode,
-            box("the walk", self.w_tree, self.w_upload, self.w_order, self.w_start,
-                self.w_program, self.w_record, self.w_stop),
-            box("the kernel", self.w_kernel, self.w_page, self.w_read, self.w_max_objs),
-            box("dead cgroups", self.w_dead_path, W.HBox([self.w_kill, self.w_release])),
-            box("cgroup_mutex", self.w_writer_on, self.w_writer),
-            box("a big record (E2BIG, rollback)", self.w_big_path, self.w_big_pages),
-        ], layout=W.Layout(width="310px"))
-        controls.add_class("explorer-controls")
-        player = W.VBox([
-            W.HBox([self.w_play, self.w_slider, self.w_speed]),
-            W.HBox([self.w_first, self.w_back, self.w_fwd, self.w_next_read, self.w_cut,
-                    self.w_end, self.w_status]),
-        ])
-        player.add_class("explorer-player")
-        view = W.VBox([player, self.w_error, self.w_image, self.w_caption,
-                       W.HBox([self.w_reads, self.w_source])])
-        self._top = W.HTML("<h3 style='margin:4px 0'>cgroup_iter explorer: how the BPF cgroup "
-                           "iterator walks the hierarchy</h3>")
-        self._body = W.HBox([controls, view])
-
     # -- settings -----------------------------------------------------------------------
     def set(self, **kw: Any) -> None:
         """Change controls from Python, by :class:`~cgiter_edu.widgets.model.Settings`
@@ -319,22 +174,6 @@ class Explorer(W.VBox):
         new = self.settings.with_(**kw)
         self._apply(new)
         self.flush()
-
-    def _read_controls(self) -> model.Settings:
-        s = self.settings
-        big = None
-        if self.w_big_path.value not in (NONE, None) and self.w_big_pages.value:
-            big = (self.w_big_path.value, int(self.w_big_pages.value))
-        return s.with_(
-            tree=self.w_tree.value, order=int(self.w_order.value),
-            start=(self.w_start.value or "/").strip() or "/",
-            program=self.w_program.value, record_bytes=int(self.w_record.value),
-            page_size=int(self.w_page.value), read_size=int(self.w_read.value),
-            kernel=self.w_kernel.value,
-            stop_at=None if self.w_stop.value in (NONE, None) else self.w_stop.value,
-            writer=(self.w_writer.value.strip() or None) if self.w_writer_on.value else None,
-            big=big, max_iter_objects=int(self.w_max_objs.value),
-            tree_json=self._hier_json if self.w_tree.value == "json" else None)
 
     def _on_control(self, change: dict) -> None:
         if self._quiet:
@@ -472,66 +311,6 @@ class Explorer(W.VBox):
             return s.start
         return max(under, key=lambda c: c.level).path
 
-    def _sync_controls(self) -> None:
-        """Controls show the settings (paths of the current tree in the path pickers)."""
-        s = self.settings
-        w = self.walk
-        h = w.hierarchy if w is not None else None
-        with self._hold():
-            if h is not None:
-                cgs = h.cgroups()
-                paths = [c.path for c in cgs]          # model.paths(h)
-                live = [c.path for c in cgs if not c.dead]
-                if (paths, live) != self._synced_paths:   # same tree: options unchanged
-                    self._synced_paths = (paths, live)
-                    self.w_start.options = live
-                    self.w_stop.options = [NONE, *live]
-                    self.w_big_path.options = [NONE, *live]
-                    cur = self.w_dead_path.value
-                    self.w_dead_path.options = paths
-                    self.w_dead_path.value = cur if cur in paths else (paths[-1] if paths
-                                                                       else None)
-                elif self.w_dead_path.value not in paths:
-                    self.w_dead_path.value = paths[-1] if paths else None
-            self.w_tree.value = s.tree if s.tree in [v for _, v in self.w_tree.options] \
-                else self.w_tree.value
-            self.w_order.value = s.order if s.order in model.ORDERS.values() \
-                else self.w_order.value
-            self.w_start.value = s.start
-            self.w_program.value = s.program if s.program in [v for _, v in
-                                                              self.w_program.options] \
-                else self.w_program.value
-            self.w_record.value = s.record_bytes
-            self.w_page.value = s.page_size
-            self.w_read.value = s.read_size
-            self.w_kernel.value = s.kernel
-            if s.stop_at in self.w_stop.options:
-                self.w_stop.value = s.stop_at
-            elif s.stop_at is None:
-                self.w_stop.value = NONE
-            self.w_writer_on.value = bool(s.writer)
-            if s.writer:
-                self.w_writer.value = s.writer
-            if s.big and s.big[0] in self.w_big_path.options:
-                self.w_big_path.value = s.big[0]
-                self.w_big_pages.value = s.big[1]
-            elif s.big is None:
-                self.w_big_path.value = NONE
-            self.w_max_objs.value = s.max_iter_objects
-            self.w_mode.value = self.mode
-            self.w_record.disabled = s.program != "record"
-
-    def _hold(self) -> Any:
-        explorer = self
-
-        class _Hold:
-            def __enter__(self) -> None:
-                explorer._quiet += 1
-
-            def __exit__(self, *a: object) -> None:
-                explorer._quiet -= 1
-        return _Hold()
-
     # -- the player ---------------------------------------------------------------------
     @property
     def step(self) -> int:
@@ -665,53 +444,6 @@ class Explorer(W.VBox):
         e = t[step]
         f.source = (getattr(e, "func", None) or None, getattr(e, "line", None) or None)
         return f
-
-    def _show_texts(self, f: Frame) -> None:
-        err = ""
-        if f.error:
-            err = (f"<div class='cg-error' style='background:#FDE2E1;border-left:6px solid "
-                   f"#D55E00;padding:6px;font-size:15px'><b>⚠ {html.escape(f.error)}</b></div>")
-        if f.notes:
-            err += "".join(f"<div class='cg-note' style='background:#FFF6D6;padding:4px;"
-                           f"font-size:14px'>{html.escape(n)}</div>" for n in f.notes)
-        self.w_error.value = err
-        cap = f"<div class='cg-caption-text' style='font-size:18px;padding:4px 0'>" \
-              f"{html.escape(f.caption)}</div>"
-        if f.why and f.level == "orders":
-            cap += ("<div class='cg-why cg-why-orders' style='font-size:14px;"
-                    "font-family:monospace;white-space:pre-wrap'>" + html.escape(f.why)
-                    + "</div>")
-        elif f.why:
-            color = "#D55E00" if f.level == "cut" else "#009E73"
-            cap += (f"<div class='cg-why cg-why-{f.level}' style='font-size:16px;"
-                    f"border:3px solid {color};padding:6px;background:"
-                    f"{'#FDE2E1' if f.level == 'cut' else '#E3F5EE'}'>{html.escape(f.why)}</div>")
-        if f.buffer:
-            b = f.buffer
-            ghost = (f"; rolled back: {b['ghost'][1] - b['ghost'][0]} B at {b['ghost'][0]}"
-                     if b["ghost"] else "")
-            cap += (f"<div class='cg-buffer' style='font-size:14px'>buffer: {b['records']} "
-                    f"records, count {b['count']} of {b['size']} B (at most {b['size'] - 1} "
-                    f"usable), {b['copied']} B copied to user space{ghost}</div>")
-        self.w_caption.value = cap
-        rows = "".join(
-            f"<tr><td>#{i + 1}</td><td style='color:{'#B00000' if r[:1] == 'E' else 'black'}'>"
-            f"{html.escape(r)}</td></tr>" for i, r in enumerate(f.reads[-12:]))
-        more = f"<div>... {len(f.reads) - 12} earlier</div>" if len(f.reads) > 12 else ""
-        self.w_reads.value = (f"<div class='cg-reads'><b>read() calls so far</b>{more}"
-                              f"<table>{rows or '<tr><td>(none returned yet)</td></tr>'}"
-                              f"</table></div>")
-        if self.mode == "orders":
-            self.w_source.value = ""
-        else:
-            src = source_of(*f.source)
-            self.w_source.value = source_html(src, self.settings.kernel)
-
-    def _say_error(self, msg: str) -> None:
-        self._frame.error = msg
-        self.w_error.value = (f"<div class='cg-error' style='background:#FDE2E1;border-left:6px "
-                              f"solid #D55E00;padding:6px;font-size:15px'><b>⚠ "
-                              f"{html.escape(msg)}</b></div>")
 
     @property
     def frame(self) -> Frame:
