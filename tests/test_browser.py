@@ -144,6 +144,22 @@ def _img_src(root) -> str:
     return root.locator(".explorer-img").get_attribute("src") or ""
 
 
+def _picture_changes_from(page, before: str) -> None:
+    """Wait until the explorer's image is no longer ``before``."""
+    page.wait_for_function(f"document.querySelector('.cg-explorer .explorer-img').src "
+                           f"!== {json.dumps(before)}")
+
+
+def _step_button_changes_the_picture(page, root) -> None:
+    """"step ▶" moves the status to step 1 and the picture changes."""
+    from playwright.sync_api import expect
+
+    before = _img_src(root)
+    root.locator("button.explorer-fwd").click()
+    expect(root.locator(".explorer-status")).to_contain_text("step=1 ")
+    _picture_changes_from(page, before)
+
+
 def _set_step(page, root, step: int) -> float:
     """Type ``step`` into the slider's readout; return ms until the picture changed."""
     from playwright.sync_api import expect
@@ -257,8 +273,7 @@ def test_explorer_in_voila(browser, tmp_path):
         before = _img_src(root)
         root.locator(".explorer-order select").select_option(label="DESCENDANTS_POST (post-order)")
         expect(root.locator(".explorer-caption")).to_contain_text("step 0/")
-        page.wait_for_function(f"document.querySelector('.cg-explorer .explorer-img').src "
-                               f"!== {json.dumps(before)}")
+        _picture_changes_from(page, before)
         _gif(page, root, [0, 3, 6, 9, 12, 15, 18, 21, 24, 26, 30])
         # the truncation jump: the caption says why the next read() gives EOPNOTSUPP
         root.locator("button.explorer-cut").click()
@@ -298,11 +313,7 @@ def test_explorer_in_notebook7(browser, tmp_path):
     with _opened(browser, tmp_path, "notebook") as (_server, page):
         root = _explorer(page)
         _no_errors(page)
-        before = _img_src(root)
-        root.locator("button.explorer-fwd").click()
-        expect(root.locator(".explorer-status")).to_contain_text("step=1 ")
-        page.wait_for_function(f"document.querySelector('.cg-explorer .explorer-img').src "
-                               f"!== {json.dumps(before)}")
+        _step_button_changes_the_picture(page, root)
         _set_step(page, root, 9)
         root.locator("button.explorer-cut").click()
         expect(root.locator(".explorer-caption")).to_contain_text("EOPNOTSUPP")
@@ -320,16 +331,11 @@ def test_explorer_on_the_binder_route(browser, tmp_path):
     with _opened(browser, tmp_path, "binder") as (_server, page):
         root = _explorer(page)
         _no_errors(page)
-        before = _img_src(root)
-        root.locator("button.explorer-fwd").click()
-        expect(root.locator(".explorer-status")).to_contain_text("step=1 ")
-        page.wait_for_function(f"document.querySelector('.cg-explorer .explorer-img').src "
-                               f"!== {json.dumps(before)}")
+        _step_button_changes_the_picture(page, root)
         before = _img_src(root)
         root.locator("button.explorer-cut").click()
         expect(root.locator(".explorer-caption")).to_contain_text(
             "the next read() gives EOPNOTSUPP")
-        page.wait_for_function(f"document.querySelector('.cg-explorer .explorer-img').src "
-                               f"!== {json.dumps(before)}")
+        _picture_changes_from(page, before)
         page.screenshot(path=str(ARTIFACTS / "explorer-binder-route.png"))
         _no_errors(page)
