@@ -177,8 +177,13 @@ def _set_step(page, root, step: int) -> float:
     t0 = page.evaluate("performance.now()")
     readout.press("Enter")
     expect(root.locator(".explorer-status")).to_contain_text(f"step={step} ")
-    page.wait_for_function("window.__cgImg !== null")
-    t1 = page.evaluate("window.__cgImg")
+    # the new frame: seen by the observer, or (a frame that landed between reading
+    # `before` and starting the observer) already in place
+    page.wait_for_function(
+        """before => window.__cgImg !== null ||
+             document.querySelector('.cg-explorer .explorer-img').src !== before""",
+        arg=before, timeout=30_000)
+    t1 = page.evaluate("window.__cgImg ?? performance.now()")
     assert _img_src(root) != before
     return t1 - t0
 
