@@ -61,6 +61,7 @@ class EndReason(str, enum.Enum):
     READ_SIZE = "read_size"                #: the buffer held the user's read size: walk cut
     MAX_ITER_OBJECTS = "max_iter_objects"  #: MAX_ITER_OBJECTS visited in one read()
     PROGRAM_ERROR = "program_error"        #: the Python program raised (not a kernel outcome)
+    NEXT_ERROR = "next_error"              #: next() returned an error pointer (not cgroup_iter's)
 
     @property
     def caption(self) -> str:
@@ -87,6 +88,7 @@ _END_CAPTIONS = {
     "read_size": "buffer holds the read size: walk cut before show",
     "max_iter_objects": "MAX_ITER_OBJECTS reached in one read()",
     "program_error": "the Python program raised",
+    "next_error": "next() returned an error: read() gives it",
 }
 
 _END_EXPLANATIONS = {
@@ -101,6 +103,9 @@ _END_EXPLANATIONS = {
     "max_iter_objects": "MAX_ITER_OBJECTS (1,000,000) objects in one read(): EAGAIN if "
                         "nothing was written",
     "program_error": "the Python program raised",
+    "next_error": "the target's next() returned an error pointer: stop() got NULL (the "
+                  "epilogue ran), read() returned the error and the bytes stay in the "
+                  "buffer for the next read()",
 }
 
 
@@ -243,8 +248,10 @@ class Trace:
                 current = e.cgroup
             elif k is EventKind.READ:
                 shown = []
-            elif k is EventKind.RETURN and (e.result is None or e.result < 0):
-                # the read() failed: nothing reached the user
+            elif k is EventKind.RETURN and (e.result is None or e.result < 0) \
+                    and not e.count_after:
+                # the read() failed and emptied the buffer: nothing reached the user (after
+                # an error from next() the bytes stay for the next read(): count_after > 0)
                 touched = [cid for cid in dict.fromkeys(shown) if cid in spans]
                 for cid in touched:
                     del spans[cid]

@@ -7,6 +7,7 @@ import pytest
 
 from cgiter_edu import (
     BpfProgramError,
+    EndReason,
     EventKind,
     Hierarchy,
     KernelConfig,
@@ -255,9 +256,13 @@ def _error_target(fail_at):
     return reg, calls
 
 
-def test_an_error_pointer_from_next_ends_the_walk_without_the_epilogue():
-    """``if (IS_ERR_OR_NULL(p)) break;`` then ``stop:``: stop() gets the error pointer (the
-    mutex is dropped, no epilogue: that needs NULL) and what was written is returned."""
+def test_an_error_pointer_from_next_is_returned_and_the_bytes_wait_for_the_next_read():
+    """``if (IS_ERR_OR_NULL(p)) break;`` then ``stop:``'s first branch (Linux 6.1+):
+    ``stop(seq, NULL)`` -- for cgroup_iter the epilogue call, which drops the mutex and
+    sets visited_all -- nothing copied, read() returns the error.  seq->count is kept, so
+    the next read() hands out the walk's bytes and the epilogue's from offset 0 without
+    start(); done_stop was never set, so the read() after that runs the epilogue again
+    (start() gives NULL: visited_all), and then the file is at its end."""
     from cgiter_edu.kernel.bpf_iter import bpf_iter_link_attach
     from cgiter_edu.kernel.cgroup_iter import BpfIterAuxInfo, BpfIterLinkInfo
     from cgiter_edu.kernel.config import DEFAULT
@@ -267,13 +272,46 @@ def test_an_error_pointer_from_next_ends_the_walk_without_the_epilogue():
     link = bpf_iter_link_attach(h, programs.id_printer, BpfIterLinkInfo(2, 0, 2), reg,
                                 BpfIterAuxInfo(None, 0), DEFAULT)
     with link, link.create(trace=True) as f:
-        assert f.read(4096) == b"prologue\n       2\n       3\n"
-        assert calls == [-errno.EIO] and not h.cgroup_mutex.locked()
-        nexts = f.trace.of_kind(EventKind.NEXT)
-        assert nexts[-1].errno == errno.EIO and nexts[-1].cgroup is None
-        with pytest.raises(OSError) as e:          # the walk did not finish
+        with pytest.raises(OSError) as e:
             f.read(4096)
-        assert e.value.errno == errno.EOPNOTSUPP
+        assert e.value.errno == errno.EIO and f.pos == 0
+        assert calls == [None] and not h.cgroup_mutex.locked()
+        assert f.seq.count == 36 and not f.priv.done_stop
+        assert f.read(4096) == b"prologue\n       2\n       3\nepilogue\n"
+        assert calls == [None]                      # leftovers: no start(), no stop()
+        assert f.read(4096) == b"epilogue\n"        # the epilogue once more
+        assert calls == [None, None] and f.priv.done_stop
+        assert f.read(4096) == b"" and f.pos == 45
+    t = f.trace
+    nexts = t.of_kind(EventKind.NEXT)
+    assert nexts[-1].errno == errno.EIO and nexts[-1].cgroup is None
+    first = [e.kind for e in t if e.read_no == 0]
+    assert first[-5:] == [EventKind.NEXT, EventKind.END, EventKind.UNLOCK, EventKind.SHOW,
+                          EventKind.RETURN]
+    assert t.end_reason is EndReason.NEXT_ERROR
+    assert t.reads[0].result == -errno.EIO and t.reads[0].count_after == 36
+    # the records of the failed read() are not lost: the next read() delivers them
+    assert t.counts()["delivered"] == 2 and t.counts()["lost"] == 0
+
+
+def test_an_error_pointer_from_next_with_a_small_read_size():
+    """The error read() copies nothing even when the user's size is smaller than what
+    the buffer holds; the following reads hand the bytes out size by size."""
+    from cgiter_edu.kernel.bpf_iter import bpf_iter_link_attach
+    from cgiter_edu.kernel.cgroup_iter import BpfIterAuxInfo, BpfIterLinkInfo
+    from cgiter_edu.kernel.config import DEFAULT
+
+    h = siblings(3)
+    reg, _calls = _error_target(fail_at=2)
+    link = bpf_iter_link_attach(h, programs.id_printer, BpfIterLinkInfo(2, 0, 2), reg,
+                                BpfIterAuxInfo(None, 0), DEFAULT)
+    with link, link.create() as f:
+        with pytest.raises(OSError) as e:
+            f.read(10)
+        assert e.value.errno == errno.EIO
+        assert [f.read(10) for _ in range(3)] == [b"prologue\n ", b"      2\nep",
+                                                  b"ilogue\n"]
+        assert f.read(10) == b"epilogue\n" and f.read(10) == b""
 
 
 def test_closing_the_link_releases_it_at_once_and_the_file_still_walks():

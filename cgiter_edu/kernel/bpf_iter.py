@@ -220,10 +220,14 @@ def bpf_seq_read(file: IterFile, buf: bytearray, size: int) -> int:
        when the buffer already holds ``size`` bytes, or after ``MAX_ITER_OBJECTS``
        objects (``EAGAIN`` if nothing was written); show; an overflow rolls the buffer
        back to where this object began and ends the walk (``E2BIG`` if that is 0);
-    5. stop (drops ``cgroup_mutex``; at the end of the walk, ``p`` NULL, it calls the
-       program once more with cgroup NULL, the epilogue); if the epilogue overflowed it
-       is cut off and retried by the next read().  An error pointer from ``next()``
-       reaches stop like any object (no epilogue).
+    5. ``stop:`` -- an error pointer from ``next()`` (since Linux 6.1): ``stop()`` gets
+       NULL (for cgroup_iter that is the epilogue call), nothing is copied and read()
+       returns the error; ``seq->count`` is left as it is, so the bytes the walk wrote
+       (and the epilogue's) stay in the buffer and the *next* read() hands them out
+       from ``seq->from`` = 0, without calling ``start()``.  Otherwise stop (drops
+       ``cgroup_mutex``; at the end of the walk, ``p`` NULL, it calls the program once
+       more with cgroup NULL, the epilogue); if the epilogue overflowed it is cut off
+       and retried by the next read().
 
     ``seq.tracer``, when a trace is recorded, is told each step on a line of its own
     (``tr and tr.step(...)``), right after the statement the step is about.
@@ -323,11 +327,23 @@ def bpf_seq_read(file: IterFile, buf: bytearray, size: int) -> int:
 
 
 def _stop(file: IterFile, buf: bytearray, size: int, p: Any) -> int:
-    """The ``stop:`` label of :func:`bpf_seq_read`."""
+    """The ``stop:`` label of :func:`bpf_seq_read`.
+
+    ``if (IS_ERR(p)) { seq->op->stop(seq, NULL); err = PTR_ERR(p); goto done; }`` comes
+    first: cgroup_iter's ``next()`` never returns an error pointer, but another target's
+    may (the udp iterator's batch allocation, ``ERR_PTR(-ENOMEM)``, net/ipv4/udp.c).  ``stop()``
+    then sees NULL, as at the end of a walk: cgroup_iter's runs the epilogue (its bytes
+    join the buffer) and sets ``visited_all``; ``done_stop`` is not set, so the epilogue
+    runs once more at the read() after the buffer is drained."""
     seq = file.seq
     tr = seq.tracer
     err = 0
     offs = seq.count
+    if IS_ERR(p):
+        tr and tr.end(EndReason.NEXT_ERROR, seq)
+        seq.op.stop(seq, None)
+        err = p                                         # PTR_ERR(p)
+        return _done(file, 0, err)
     # bpf program called if !p
     seq.op.stop(seq, p)
     if p is None:
@@ -583,7 +599,8 @@ def _read_error_detail(code: int, f: IterFile) -> str:
     if code == errno.EAGAIN:
         return (f"{f.kernel.max_iter_objects} objects visited in one read() with nothing "
                 "written (MAX_ITER_OBJECTS)")
-    return "bpf_seq_read"
+    return ("the iterator target's next() returned this error (the stop: label of "
+            "bpf_seq_read: nothing copied; what the walk wrote stays for the next read())")
 
 
 def bpf_iter_get_info(meta: BpfIterMeta, in_stop: bool) -> BpfProg | None:
