@@ -61,3 +61,44 @@ def test_quiz_widget_checks_and_shows():
 
     assert isinstance(ex, Explorer)
     assert ex.trace.visit_order() == w.question.trace().visit_order() != []
+
+
+def _pictures(cell) -> list[str]:
+    """The PNG pictures a run cell shows (base64, as in the notebook file)."""
+    return [o["data"]["image/png"] for o in cell.get("outputs", [])
+            if o.get("output_type") in ("display_data", "execute_result")
+            and "image/png" in o.get("data", {})]
+
+
+def _drawing_calls(source: str) -> int:
+    """How many of the package's drawing functions (``cgiter_edu.viz.plot_*``) a cell
+    calls."""
+    from cgiter_edu import viz
+
+    names = "|".join(n for n in viz.__all__ if n.startswith("plot_"))
+    return len(re.findall(rf"\b(?:{names})\(", source))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", LESSONS, ids=[p.name for p in LESSONS])
+def test_every_cell_that_draws_shows_its_picture(path, executed_notebooks):
+    """Run top to bottom as a class would (inline backend): each cell shows one picture
+    per drawing call, no more, no less -- the lessons had only their first figure shown
+    (a slide style entered by hand turned the notebook's interactive mode off)."""
+    import base64
+    from io import BytesIO
+
+    from PIL import Image
+
+    ran = executed_notebooks[path]
+    drawn = 0
+    for i, cell in enumerate(ran.cells):
+        if cell.cell_type != "code":
+            continue
+        calls, pics = _drawing_calls(cell.source), _pictures(cell)
+        assert len(pics) == calls, f"{path.name} cell {i}: {calls} drawing calls, {len(pics)} pictures shown"
+        for b64 in pics:
+            w, h = Image.open(BytesIO(base64.b64decode(b64))).size
+            assert w >= 600 and h >= 300, f"{path.name} cell {i}: a {w}x{h} picture"
+        drawn += calls
+    assert drawn >= 1, f"{path.name} draws no picture"

@@ -56,6 +56,22 @@ def test_build_writes_every_deck_with_local_assets(decks):
     assert 'src="assets/reveal.js/dist/reveal.js"' in deck3 or "assets/reveal.js/dist/reveal.js" in deck3
 
 
+def test_every_deck_carries_every_picture_of_its_lesson(decks, executed_notebooks):
+    """Each picture a lesson shows on a slide (every cell not marked ``skip``) is in its
+    deck, byte for byte; a lesson that draws two pictures has two in its deck."""
+    out, _files = decks
+    for lesson in slides.lessons():
+        ran = executed_notebooks[lesson]
+        html = (out / f"{lesson.stem}.slides.html").read_text()
+        pics = [o["data"]["image/png"] for c in ran.cells if c.cell_type == "code"
+                and c.metadata.get("slideshow", {}).get("slide_type") != "skip"
+                for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+        assert pics, f"{lesson.name}: no picture on its slides"
+        for i, b64 in enumerate(pics):
+            assert b64.replace("\n", "") in html, f"{lesson.name}: picture {i + 1} not in its deck"
+        assert html.count('src="data:image/png;base64,') == len(pics), lesson.name
+
+
 def _browser():
     import importlib.util
 

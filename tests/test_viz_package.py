@@ -81,6 +81,29 @@ def test_slide_style_is_a_context_manager():
     assert matplotlib.rcParams["font.size"] == before["font.size"]
 
 
+def test_slide_style_leaves_the_session_settings_alone():
+    """A notebook loads its backend at the first figure, inside the plot's slide_style;
+    loading it sets ``interactive`` on.  Leaving the style must not turn it off again
+    (rc_context did, and the inline backend then showed no later figure)."""
+    was = matplotlib.is_interactive()
+    try:
+        matplotlib.interactive(False)
+        with style.slide_style():
+            with style.slide_style(**{"font.size": 30}):
+                matplotlib.interactive(True)            # what loading the backend does
+                assert matplotlib.rcParams["font.size"] == 30
+            assert matplotlib.rcParams["font.size"] == style.SLIDE_RC["font.size"]
+        assert matplotlib.is_interactive() is True
+        size = matplotlib.rcParams["font.size"]
+        with pytest.raises(ZeroDivisionError), style.slide_style():
+            raise ZeroDivisionError
+        assert matplotlib.rcParams["font.size"] == size    # restored after an error too
+        with pytest.raises(ValueError, match="interactive"), style.slide_style(interactive=False):
+            pass
+    finally:
+        matplotlib.interactive(was)
+
+
 # -- layout -----------------------------------------------------------------------------
 
 def _random_tree(n, seed):

@@ -118,22 +118,46 @@ SLIDE_RC: dict[str, object] = {
 }
 
 
+#: rcParams that belong to the session, not to a style: matplotlib's ``rc_context``
+#: saves and restores every rcParam but ``backend``, so a context entered before the
+#: notebook's backend is loaded (loading it sets ``interactive`` to True) set
+#: ``interactive`` back to False on exit, and the inline backend then showed no later
+#: figure.  :func:`slide_style` never touches these.
+SESSION_RC = frozenset({"backend", "backend_fallback", "interactive", "toolbar",
+                        "webagg.port", "webagg.address", "webagg.open_in_browser"})
+
+
 @contextlib.contextmanager
 def slide_style(**overrides: object) -> Iterator[None]:
-    """Use the slide style inside a ``with`` block (``rcParams`` restored after).
+    """Use the slide style inside a ``with`` block: the style's rcParams are set on
+    entry and put back as they were on exit (even after an exception).
 
+    Only the style's own rcParams are saved and restored, never the session's
+    (:data:`SESSION_RC`: ``interactive``, ``backend``...): a figure made inside the
+    block is shown by a notebook like any other, and so is every figure after it.
     Keyword arguments override single rcParams: ``**{"font.size": 20}``.
 
     Example::
 
-        >>> import matplotlib.pyplot as plt
+        >>> import matplotlib, matplotlib.pyplot as plt
         >>> with slide_style(**{"font.size": 20}):
         ...     fig, ax = plt.subplots()
+        ...     matplotlib.rcParams["font.size"]
+        20.0
+        >>> fig.get_size_inches().tolist()
+        [16.0, 9.0]
     """
     rc = dict(SLIDE_RC)
     rc.update(overrides)
-    with mpl.rc_context(rc):
+    session = SESSION_RC.intersection(rc)
+    if session:
+        raise ValueError(f"slide_style() sets no session setting: {', '.join(sorted(session))}")
+    saved = {k: mpl.rcParams[k] for k in rc}
+    mpl.rcParams.update(rc)
+    try:
         yield
+    finally:
+        mpl.rcParams.update(saved)
 
 
 def apply_slide_style() -> None:
