@@ -49,11 +49,13 @@ struct seq_file;
 
 /* include/linux/kernfs.h: on 64-bit the id is the inode number (stat -c %i) */
 struct kernfs_node {
+	const char *name;	/* the directory name ("" for the root) */
 	__u64 id;
 };
 
 /* include/linux/cgroup-defs.h */
 struct cgroup {
+	int level;		/* 0 for the root, its children 1, ... */
 	struct kernfs_node *kn;
 };
 

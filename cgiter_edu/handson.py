@@ -1,0 +1,598 @@
+"""Programs a student writes, graded by running them on the emulator.
+
+Lesson 7 asks for three programs.  :func:`check` runs a student's Python program (a
+callable ``prog(ctx) -> int``, as in :mod:`cgiter_edu.programs`) on several trees -- the
+one the lesson shows and hidden ones made from a seed -- compares what it printed and how
+the walk ended with what the task asks, and answers with **what is wrong and a hint**,
+never with the program that would be right.  What the task asks is read from the
+emulator's walk (the cgroups the program is called on, their ``seq_num``, levels and
+names, how the walk ends), so nothing here walks a hierarchy itself.
+
+The exercises (:data:`EXERCISES`, names in :data:`NAMES`):
+
+* ``first_match``: print ``<id> <name>`` for each cgroup and stop the walk after the
+  first one named ``web``;
+* ``page``: write a record of exactly 128 bytes, so that 32 fill a 4096-byte page;
+* ``leaves``: print ``<id> <level>`` for the leaf cgroups only (the program must
+  remember the cgroup before, and print the last one at the epilogue).
+
+Each has a C twin, the same program as a real ``SEC("iter/cgroup")`` BPF program
+(:func:`c_source`; tests/test_handson_live.py compiles it with clang, loads it on the
+running kernel and checks that it prints, byte for byte, what the Python solution prints
+on the same tree).  :func:`on_kernel` runs a C program on this machine's kernel beside
+the emulator, or says in one line why it cannot.
+
+For graders (nbgrader and the like): ``check(name, prog)`` returns a :class:`Result`;
+``result.passed`` is True or False, ``result.messages`` the lines shown to the student;
+``bool(result)`` is ``result.passed``.  It never raises for what the program does
+(raising, returning 2, printing nothing are all answers); only an unknown exercise name
+or a ``prog`` that is not callable raise ``ValueError``/``TypeError``.
+
+Example::
+
+    >>> from cgiter_edu.handson import check
+    >>> def prog(ctx):
+    ...     return 0
+    >>> r = check("first_match", prog)
+    >>> r.passed, r.messages[0].startswith("Your program wrote nothing")
+    (False, True)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from . import programs
+from .exercise_base import Rng
+from .hierarchy import Hierarchy
+from .kernel.bpf_iter import BpfProgramError
+from .kernel.cgroup_iter import Order
+from .run import RunResult, run
+from .trace import EndReason, EventKind
+
+#: what the first_match exercise looks for
+TARGET = "web"
+#: the page exercise's record size and page size: 4096 // 128 = 32 records a page
+RECORD_BYTES = 128
+PAGE_BYTES = 4096
+#: how many hidden trees :func:`check` adds to the lesson's tree
+HIDDEN_TREES = 5
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One program-writing exercise: ``name`` (for :func:`check`), ``title``, ``task``
+    (what the program must do, as the lesson says it), ``starter`` (Python code a
+    student starts from; it runs, and fails the check), ``c_file`` (the C twin's file
+    name, :func:`c_source`) and ``order`` (the walk it is run in)."""
+
+    name: str
+    title: str
+    task: str
+    starter: str
+    c_file: str
+    order: Order = Order.DESCENDANTS_PRE
+
+
+EXERCISES: dict[str, Exercise] = {
+    "first_match": Exercise(
+        "first_match", "Stop at the first match",
+        "Print one line for each cgroup the program is called on: its id and its name, "
+        f"separated by one space (`\"%llu %s\\n\"`).  Stop the walk right after the first "
+        f"cgroup named `{TARGET}`: its own line is printed, no line after it.  The epilogue "
+        "call prints nothing.",
+        "def first_match(ctx):\n"
+        "    cg = ctx.cgroup\n"
+        "    if cg is None:                 # the epilogue call: print nothing\n"
+        "        return 0\n"
+        f"    # print \"<id> <name>\" and stop after the first cgroup named \"{TARGET}\"\n"
+        "    return 0\n",
+        "first_match.bpf.c"),
+    "page": Exercise(
+        "page", "Exactly 32 records a page",
+        f"Write one record of exactly {RECORD_BYTES} bytes for each cgroup, so that exactly "
+        f"{PAGE_BYTES // RECORD_BYTES} records fill a {PAGE_BYTES}-byte page: a line that "
+        "starts with the cgroup's id, then its `seq_num` (decimal numbers, separated by "
+        "spaces; leading spaces or zeros are fine), filled to the record size, ending with "
+        "a newline.  Make the size with `bpf_seq_printf` widths (`%-20llu` is 20 bytes "
+        "whatever the number), as a C program must.  The epilogue call prints nothing.",
+        "def page(ctx):\n"
+        "    cg = ctx.cgroup\n"
+        "    if cg is None:\n"
+        "        return 0\n"
+        "    # one record of exactly 128 bytes: id, seq_num, padding, newline\n"
+        "    ctx.meta.seq.printf(\"%llu %llu\\n\", cg.id, ctx.meta.seq_num)\n"
+        "    return 0\n",
+        "page.bpf.c"),
+    "leaves": Exercise(
+        "leaves", "Only the leaves, with their depth",
+        "Print one line for each leaf cgroup (a cgroup without live children): its id and "
+        "its level (`cgrp->level`, 0 for the root), separated by one space "
+        "(`\"%llu %d\\n\"`), in the order of the walk (pre-order).  The program sees one "
+        "cgroup at a time and never its children: what does it know when the *next* "
+        "cgroup comes?  Several walks run one after the other, each must print only its "
+        "own leaves.",
+        "def leaves(ctx):\n"
+        "    cg = ctx.cgroup\n"
+        "    if cg is None:\n"
+        "        return 0\n"
+        "    # print \"<id> <level>\" for the leaves only\n"
+        "    ctx.meta.seq.printf(\"%llu %d\\n\", cg.id, cg.level)\n"
+        "    return 0\n",
+        "leaves.bpf.c"),
+}
+
+#: the exercise names, in the lesson's order
+NAMES = tuple(EXERCISES)
+
+
+@dataclass
+class Result:
+    """What :func:`check` found: ``passed``, and ``messages`` (what is wrong and a hint,
+    or what was checked).  ``trees``: how many trees the program was run on before the
+    first problem (all of them when it passed).  Truthy when passed; printed (or as a
+    notebook cell's value) it shows the messages.
+
+    >>> str(Result("page", True, ["right"], 3))
+    'page: right\\nright'
+    """
+
+    exercise: str
+    passed: bool
+    messages: list[str] = field(default_factory=list)
+    trees: int = 0
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __str__(self) -> str:
+        head = f"{self.exercise}: {'right' if self.passed else 'not yet'}"
+        return "\n".join([head, *self.messages])
+
+    __repr__ = __str__
+
+
+# -- the trees ----------------------------------------------------------------------------
+_NAMES = ("web", "db", "api", "webapp", "cache", "log", "init.scope", "pod1", "pod2", "worker")
+
+
+def lesson_tree() -> Hierarchy:
+    """The tree lesson 7 shows (10 cgroups, two named ``web``).
+
+    >>> [c.path for c in lesson_tree().cgroups()][:3]
+    ['/', '/system.slice', '/system.slice/sshd.service']
+    """
+    h = Hierarchy()
+    for p in ("/system.slice", "/system.slice/sshd.service", "/kubepods",
+              "/kubepods/besteffort", "/kubepods/besteffort/web", "/kubepods/burstable",
+              "/kubepods/burstable/db", "/kubepods/burstable/web", "/user.slice"):
+        h.mkdir(p)
+    return h
+
+
+@dataclass
+class Case:
+    """One tree a program is checked on: the hierarchy, where the walk starts (a path, or
+    None for the root), the read() size and whether the lesson shows it."""
+
+    h: Hierarchy
+    start: str | None = None
+    read_size: int = 131072
+    shown: bool = False
+
+    def where(self) -> str:
+        """How a message names this tree."""
+        n = len(self.h)
+        what = "the lesson's tree" if self.shown else f"a hidden tree of {n} cgroups"
+        start = "" if self.start is None else f", walk from {self.start}"
+        size = "" if self.read_size == 131072 else f", read() size {self.read_size}"
+        return what + start + size
+
+
+def _random_tree(rng: Rng, n: int, names: tuple[str, ...], dead: int) -> Hierarchy:
+    h = Hierarchy()
+    paths = ["/"]
+    for _ in range(1, n):
+        parent = rng.choice([p for p in paths if p.count("/") < 4 or p == "/"])
+        taken = {c.name for c in h.children(parent)}
+        free = [x for x in names if x not in taken]
+        if not free:
+            continue
+        path = ("" if parent == "/" else parent) + "/" + rng.choice(free)
+        h.mkdir(path)
+        paths.append(path)
+    leaves = [c.path for c in h.cgroups()[1:] if not h.children(c.path)]
+    for p in rng.sample(leaves, min(dead, max(len(leaves) - 2, 0))):
+        h.kill(p)
+    return h
+
+
+def cases(name: str, seed: int = 0) -> list[Case]:
+    """The trees :func:`check` runs exercise ``name`` on: the lesson's, then
+    :data:`HIDDEN_TREES` hidden ones made from ``seed`` (the same seed, the same trees).
+
+    >>> [c.shown for c in cases("leaves")]
+    [True, False, False, False, False, False]
+    """
+    _exercise(name)
+    out = [Case(lesson_tree(), shown=True)]
+    for k in range(HIDDEN_TREES):
+        rng = Rng(seed * 64 + k, "handson:" + name)
+        names = _NAMES if k % 3 != 2 else tuple(x for x in _NAMES if x != TARGET)
+        h = _random_tree(rng, rng.between(6, 14), names, dead=rng.below(3))
+        start = None
+        if k == 3:                                  # one walk from below the root
+            inner = [c.path for c in h.cgroups()[1:] if not c.dead and h.children(c.path)]
+            start = rng.choice(inner) if inner else None
+        out.append(Case(h, start))
+    if name == "page":
+        # more cgroups than one session holds, and a read() of one page
+        out.append(Case(_flat(300), None))
+        out.append(Case(_flat(40), None, read_size=PAGE_BYTES))
+    return out
+
+
+def _flat(n: int) -> Hierarchy:
+    h = Hierarchy()
+    for i in range(1, n):
+        h.mkdir(f"/c{i}")
+    return h
+
+
+# -- running and what the task asks --------------------------------------------------------
+@dataclass
+class _Calls:
+    """The program calls of a reference walk: ``(view, seq_num)`` per cgroup, in order."""
+
+    calls: list[tuple[Any, int]]
+    epilogue_seq_num: int | None
+
+
+def _reference(h: Hierarchy, order: Order, start: str | None, read_size: int = 131072,
+               prog: Any = None) -> tuple[_Calls, RunResult]:
+    prog = programs.silent if prog is None else prog
+    r = run(h, prog, order, start, read_size=read_size, trace=True)
+    calls = []
+    epi = None
+    for e in r.trace.of_kind(EventKind.SHOW):
+        if e.cgroup is None:
+            epi = e.seq_num
+        else:
+            calls.append((h.cgroup(e.cgroup), e.seq_num))
+    return _Calls(calls, epi), r
+
+
+def _run_student(prog: Callable[[Any], int], case: Case, order: Order
+                 ) -> tuple[RunResult | None, str]:
+    """The student's walk, or None and the message saying what went wrong."""
+    try:
+        return run(case.h, prog, order, case.start, read_size=case.read_size, trace=True), ""
+    except BpfProgramError as e:
+        cause = e.__cause__
+        msg = [f"On {case.where()}: {e}."]
+        if isinstance(cause, AttributeError) and "NoneType" in str(cause):
+            msg.append("Hint: the last call of a walk is the epilogue, with ctx.cgroup None: "
+                       "test for it before reading ctx.cgroup's fields.")
+        elif "returned" in str(e):
+            msg.append("Hint: an iterator program returns 0 (go on) or 1 (stop after this "
+                       "cgroup), nothing else; the verifier refuses any other value.")
+        else:
+            msg.append("Hint: read the error above; the program runs once per cgroup and "
+                       "once more, with ctx.cgroup None, at the end.")
+        return None, "\n".join(msg)
+
+
+def _lines(data: bytes) -> list[str]:
+    text = data.decode("utf-8", "replace")
+    return text.split("\n")[:-1] if text.endswith("\n") else text.split("\n")
+
+
+def _show(line: str) -> str:
+    return repr(line)[1:-1] if line else "(an empty line)"
+
+
+def _nothing(res: RunResult, case: Case) -> str | None:
+    if res.output:
+        return None
+    return (f"Your program wrote nothing, on {case.where()}.\n"
+            "Hint: a program prints with ctx.meta.seq.printf(fmt, ...) (bpf_seq_printf); "
+            "Python's print() goes to the notebook, not into the iterator's output.")
+
+
+def _no_newline(res: RunResult, case: Case) -> str | None:
+    if res.output.endswith(b"\n"):
+        return None
+    last = _lines(res.output)[-1]
+    return (f"On {case.where()} the output does not end with a newline (its last line is "
+            f"'{_show(last)}').\nHint: every line ends with \\n inside the format; "
+            "bpf_seq_printf adds nothing.")
+
+
+def _stale(got: list[str], calls: _Calls) -> str | None:
+    """A first line naming a cgroup this walk never reached: state from another walk."""
+    if not got:
+        return None
+    ids = {v.id for v, _ in calls.calls}
+    m = re.match(r"\s*(\d+)", got[0])
+    if m and int(m.group(1)) not in ids:
+        return (f"The first line of this walk, '{_show(got[0])}', is about cgroup "
+                f"{m.group(1)}, which this walk never reached: your program kept it from "
+                "the walk before.\nHint: a program's state (a Python dict, a global in C) "
+                "stays from one walk to the next; start afresh when seq_num is 0.")
+    return None
+
+
+# -- first_match ----------------------------------------------------------------------------
+def _check_first_match(prog: Callable[[Any], int], case: Case) -> str | None:
+    order = EXERCISES["first_match"].order
+    calls, _ = _reference(case.h, order, case.start)
+    want: list[str] = []
+    match = None
+    for v, _n in calls.calls:
+        want.append(f"{v.id} {v.name}")
+        if v.name == TARGET:
+            match = v
+            break
+    res, err = _run_student(prog, case, order)
+    if res is None:
+        return err
+    problem = _nothing(res, case) or _no_newline(res, case)
+    if problem:
+        return problem
+    got = _lines(res.output)
+    ended = res.trace.end_reason
+    where = f"On {case.where()}"
+    for i, (w, g) in enumerate(zip(want, got, strict=False)):
+        if w == g:
+            continue
+        v = calls.calls[i][0]
+        hint = _line_hint_first_match(g, v)
+        return (f"{where}, line {i + 1} is '{_show(g)}', but it should be about "
+                f"{v.path} (id {v.id}).\nHint: {hint}")
+    if len(got) < len(want):
+        v = calls.calls[len(got)][0]
+        if match is not None and v == match:
+            return (f"{where} the walk stopped at {v.path} (id {v.id}), the first cgroup "
+                    f"named '{TARGET}', but its own line is missing.\nHint: print the "
+                    "cgroup's line first, then return 1: the program decides what this "
+                    "cgroup shows, and 1 means 'no cgroup after this one'.")
+        return (f"{where} your output stops after {len(got)} lines; the program was called "
+                f"on {v.path} (id {v.id}) next, whose line is missing.\nHint: return 1 "
+                f"only at a cgroup named '{TARGET}', 0 everywhere else.")
+    if len(got) > len(want):
+        extra = got[len(want)]
+        if match is not None:
+            return (f"{where} the output goes on after {match.path} (id {match.id}), the "
+                    f"first cgroup named '{TARGET}': '{_show(extra)}' comes after it.\n"
+                    "Hint: returning 1 stops the walk after the cgroup the program is "
+                    "called on; the epilogue call (ctx.cgroup None) prints nothing.")
+        return (f"{where} there is no cgroup named '{TARGET}', and after the last cgroup "
+                f"your output has '{_show(extra)}'.\nHint: the epilogue call (ctx.cgroup "
+                "None) prints nothing in this exercise.")
+    if match is not None and ended is not EndReason.PROGRAM:
+        more = sum(1 for e in res.trace.of_kind(EventKind.SHOW) if e.cgroup is not None)
+        return (f"{where} the lines are right, but the walk did not stop at {match.path}: "
+                f"your program was called on {more - len(want)} more cgroups after it and "
+                "printed nothing for them.\nHint: not printing is not stopping; only the "
+                "program's return value ends the walk.")
+    return None
+
+
+def _line_hint_first_match(got: str, v: Any) -> str:
+    if got.strip() == str(v.id) or got.rstrip() == f"{v.id}":
+        return "each line has the id and the name, separated by one space."
+    if got == f"{v.id} {v.path}" and v.path != v.name:
+        return ("print the cgroup's name (its directory name, kn->name; \"\" for the root), "
+                "not its path.")
+    if str(v.id) not in got.split(" ")[:1]:
+        return ("the line starts with the cgroup's id (cgroup_id, %llu); are you printing "
+                "another number, or the lines of another walk?")
+    return "the format is the id, one space, the name, and a newline: nothing more."
+
+
+# -- page -------------------------------------------------------------------------------------
+def _blank(ctx: Any) -> int:
+    """A record of RECORD_BYTES blanks for each cgroup, nothing at the epilogue: how the
+    read() calls end for records of that size."""
+    if ctx.cgroup is not None:
+        ctx.meta.seq.write(b" " * (RECORD_BYTES - 1) + b"\n")
+    return 0
+
+
+def _check_page(prog: Callable[[Any], int], case: Case) -> str | None:
+    order = EXERCISES["page"].order
+    calls, ref = _reference(case.h, order, case.start, case.read_size, _blank)
+    res, err = _run_student(prog, case, order)
+    if res is None:
+        return err
+    problem = _nothing(res, case)
+    if problem:
+        return problem
+    where = f"On {case.where()}"
+    data = res.output
+    records = data.split(b"\n")
+    tail = records.pop()                              # after the last newline
+    for i, rec in enumerate(records):
+        n = len(rec) + 1
+        if i >= len(calls.calls):
+            break
+        v, seq_num = calls.calls[i]
+        if n != RECORD_BYTES:
+            hint = ("the newline counts: it is one of the record's bytes." if
+                    abs(n - RECORD_BYTES) <= 2 else
+                    "add up each field's width, the spaces between them and the newline; "
+                    "a width is a minimum, so make each field wide enough for any number.")
+            return (f"{where}, record {i + 1} (cgroup {v.path}, id {v.id}) is {n} bytes, "
+                    f"newline included, not {RECORD_BYTES}.\nHint: {hint}")
+        nums = rec.split()[:2]
+        if len(nums) < 2 or not all(x.isdigit() for x in nums):
+            return (f"{where}, record {i + 1} starts with '{_show(rec[:40].decode(errors='replace'))}': "
+                    "it should start with two decimal numbers.\nHint: the id first, then "
+                    "seq_num, then only padding.")
+        if (int(nums[0]), int(nums[1])) != (v.id, seq_num):
+            return (f"{where}, record {i + 1} starts with {int(nums[0])} {int(nums[1])}, "
+                    f"but it is about cgroup {v.path}: id {v.id}, seq_num {seq_num}.\n"
+                    "Hint: the id is ctx.cgroup.id, the number is ctx.meta.seq_num (a dead "
+                    "cgroup the program never sees still uses one up).")
+    if tail:
+        return (f"{where} the output ends with '{_show(tail[:40].decode(errors='replace'))}' "
+                "after the last full record.\nHint: each record ends with a newline, and "
+                "the epilogue call (ctx.cgroup None) prints nothing.")
+    if len(records) > len(calls.calls):
+        return (f"{where} there are {len(records)} lines, one more than the cgroups the "
+                "program was called on.\nHint: the epilogue call (ctx.cgroup None) prints "
+                "nothing in this exercise.")
+    if res.results != ref.results:
+        return (f"{where} the read() calls returned {res.results}, but records of "
+                f"{RECORD_BYTES} bytes give {ref.results}.\nHint: every record must be the "
+                "same size, the first as the last.")
+    return None
+
+
+# -- leaves -----------------------------------------------------------------------------------
+def _check_leaves(prog: Callable[[Any], int], case: Case, walks: int = 2) -> str | None:
+    order = EXERCISES["leaves"].order
+    calls, _ = _reference(case.h, order, case.start)
+    want = []
+    leaves = []
+    seq = calls.calls
+    for i, (v, _n) in enumerate(seq):
+        if i + 1 == len(seq) or seq[i + 1][0].level <= v.level:
+            want.append(f"{v.id} {v.level}")
+            leaves.append(v)
+    for walk in range(walks):
+        res, err = _run_student(prog, case, order)
+        if res is None:
+            return err
+        problem = _nothing(res, case) or _no_newline(res, case)
+        if problem:
+            return problem
+        got = _lines(res.output)
+        where = f"On {case.where()}" + (", in the second walk of two" if walk else "")
+        if got == want:
+            continue
+        stale = _stale(got, calls)
+        if stale:
+            return f"{where}: {stale}"
+        if walk:
+            return (f"{where}: the first walk printed the right lines, the same walk again "
+                    f"(a second `cat`) printed '{_show(got[0])}' first.\nHint: a program's "
+                    "state (a Python dict, a global in C) stays from one walk to the next; "
+                    "start afresh when seq_num is 0.")
+        if got == want[:-1]:
+            v = leaves[-1]
+            return (f"{where}, the last leaf, {v.path} (id {v.id}), is missing.\nHint: no "
+                    "cgroup comes after it, so only the epilogue call (ctx.cgroup None) "
+                    "can tell that it was a leaf.")
+        by_id = {v.id: v for v, _ in seq}
+        got_ids = []
+        for i, g in enumerate(got):
+            m = re.fullmatch(r"(\d+) (-?\d+)", g)
+            if not m:
+                return (f"{where}, line {i + 1} is '{_show(g)}'.\nHint: each line is a "
+                        "leaf's id and its level, separated by one space, nothing more.")
+            cid, level = int(m.group(1)), int(m.group(2))
+            v = by_id.get(cid)
+            if v is None:
+                return (f"{where}, line {i + 1} names cgroup {cid}, which this walk does not "
+                        "reach.\nHint: print the id of a cgroup the program was called on.")
+            if v not in leaves:
+                kid = next(c for c in case.h.children(v.path) if not c.dead)
+                return (f"{where}, {v.path} (id {cid}) is printed, but it is no leaf: "
+                        f"{kid.path} is its child.\nHint: in pre-order a cgroup's children "
+                        "come right after it: the cgroup before was a leaf exactly when "
+                        "this one is not deeper.")
+            if level != v.level:
+                return (f"{where}, {v.path} (id {cid}) is printed with level {level}; its "
+                        f"level is another.\nHint: cgrp->level counts the steps from the "
+                        "hierarchy's root (0), whatever cgroup the walk starts at.")
+            got_ids.append(cid)
+        for v in leaves:
+            if v.id not in got_ids:
+                return (f"{where}, the leaf {v.path} (id {v.id}) is missing.\nHint: a cgroup "
+                        "is a leaf when the next cgroup the program is called on is not "
+                        "deeper (or when no cgroup comes after it).")
+        return (f"{where}, the leaves are printed out of order or more than once.\nHint: "
+                "print each leaf once, when you learn that it is one.")
+    return None
+
+
+_CHECKERS: dict[str, Callable[[Callable[[Any], int], Case], str | None]] = {
+    "first_match": _check_first_match, "page": _check_page, "leaves": _check_leaves,
+}
+
+
+def _exercise(name: str) -> Exercise:
+    if name not in EXERCISES:
+        raise ValueError(f"unknown exercise {name!r}: one of {', '.join(NAMES)}")
+    return EXERCISES[name]
+
+
+def check(name: str, prog: Callable[[Any], int], seed: int = 0) -> Result:
+    """Run ``prog`` (a program ``prog(ctx) -> int``) for exercise ``name`` (one of
+    :data:`NAMES`) on the lesson's tree and :data:`HIDDEN_TREES` hidden trees made from
+    ``seed``; the first problem found is the answer (what is wrong, then a hint).
+
+    >>> def prog(ctx):
+    ...     if ctx.cgroup is not None:
+    ...         ctx.meta.seq.printf("%llu\\n", ctx.cgroup.id)
+    ...     return 0
+    >>> print(check("first_match", prog))           # doctest: +ELLIPSIS
+    first_match: not yet
+    On the lesson's tree, line 1 is '1', but it should be about / (id 1).
+    Hint: each line has the id and the name, separated by one space.
+    """
+    ex = _exercise(name)
+    if not callable(prog):
+        raise TypeError(f"check({name!r}, prog): prog must be a program, a function "
+                        f"prog(ctx) -> int, not {type(prog).__name__}")
+    all_cases = cases(name, seed)
+    for i, case in enumerate(all_cases):
+        problem = _CHECKERS[name](prog, case)
+        if problem:
+            return Result(name, False, problem.split("\n"), i)
+    shown = sum(c.shown for c in all_cases)
+    return Result(name, True, [f"Right on all {len(all_cases)} trees ({shown} from the "
+                               f"lesson, {len(all_cases) - shown} hidden): {ex.title.lower()}."],
+                  len(all_cases))
+
+
+# -- the C twins ----------------------------------------------------------------------------
+def c_source(name: str) -> str:
+    """The C twin of exercise ``name``: a ``SEC("iter/cgroup")`` program that prints what
+    a right Python program prints (package data, ``cgiter_edu/data/programs/``).
+
+    >>> 'SEC("iter/cgroup")' in c_source("leaves")
+    True
+    """
+    ex = _exercise(name)
+    return resources.files("cgiter_edu").joinpath("data", "programs", ex.c_file).read_text()
+
+
+def on_kernel(c: str, prog: Callable[[Any], int] | None = None, h: Hierarchy | None = None,
+              order: Order | int = Order.DESCENDANTS_PRE, read_size: int = 131072) -> Any:
+    """Run the C program ``c`` (its source text, or an exercise name for its C twin) on
+    this machine's kernel, on ``h`` (default: the lesson's tree) mirrored under a scratch
+    cgroup, beside ``prog`` on the emulator on the same tree; a
+    :class:`~cgiter_edu.live.own.SideBySide` (printed: the two outputs side by side).
+    Where the machine cannot (no root, no BPF, no clang...), the emulator's side alone
+    and one line saying why.
+
+    >>> print(on_kernel("leaves", None).kernel_output is None or True)   # doctest: +SKIP
+    True
+    """
+    from .live.own import SideBySide, side_by_side
+
+    source = c_source(c) if c in EXERCISES else c
+    h = lesson_tree() if h is None else h
+    from .live.availability import available
+
+    a = available()
+    if not a:
+        return SideBySide.emulator_only(h, prog, order, read_size,
+                                        f"The kernel side is not run here: {a.reason}.")
+    return side_by_side(source, prog, h, order, read_size=read_size)

@@ -1,0 +1,376 @@
+"""Lesson 7's graded programs: the teacher's solutions pass ``check``, typical wrong
+programs get the message that names their mistake, and no message gives a solution away.
+
+The solutions are read from docs/teaching.md (the answer key a teacher reads), so the
+key cannot go wrong without this test failing.  The C twins are run on the kernel by
+tests/test_handson_live.py.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import modules_loaded
+
+from cgiter_edu import Order, run
+from cgiter_edu.handson import (
+    EXERCISES,
+    NAMES,
+    PAGE_BYTES,
+    RECORD_BYTES,
+    Result,
+    c_source,
+    cases,
+    check,
+    lesson_tree,
+)
+
+GUIDE = Path(__file__).resolve().parent.parent / "docs" / "teaching.md"
+
+
+def solution_source(name: str) -> str:
+    """The Python block under '### Solution: <name>' in docs/teaching.md."""
+    text = GUIDE.read_text()
+    m = re.search(rf"^### Solution: {name}\n.*?```python\n(.*?)```", text, re.S | re.M)
+    assert m, f"docs/teaching.md has no solution for {name}"
+    return m.group(1)
+
+
+def program(source: str, name: str | None = None):
+    """The program a cell defines (its function ``name``, else its only function)."""
+    ns: dict = {}
+    exec(textwrap.dedent(source), ns)
+    if name is None:
+        (name,) = [k for k, v in ns.items() if callable(v) and not k.startswith("__")]
+    return ns[name]
+
+
+def solution(name: str):
+    return program(solution_source(name), name)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_solution_in_the_teachers_guide_passes(name):
+    r = check(name, solution(name))
+    assert isinstance(r, Result) and r.passed and bool(r)
+    assert r.trees == len(cases(name)) >= 6
+    assert str(r).startswith(f"{name}: right\nRight on all {r.trees} trees (1 from the lesson")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_solution_passes_on_other_seeds_too(name):
+    prog = solution(name)
+    for seed in (1, 2, 40):
+        assert check(name, prog, seed=seed).passed, seed
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_starter_runs_and_fails_with_a_hint(name):
+    ex = EXERCISES[name]
+    r = check(name, program(ex.starter, name))
+    assert not r.passed and not bool(r)
+    assert str(r).startswith(f"{name}: not yet\n")
+    assert any(m.startswith("Hint: ") for m in r.messages)
+
+
+def test_hidden_trees_are_seeded_varied_and_include_dead_cgroups_and_a_lower_start():
+    a, b = cases("first_match", 0), cases("first_match", 1)
+    assert [c.h.to_json() for c in a] == [c.h.to_json() for c in cases("first_match", 0)]
+    assert [c.h.to_json() for c in a[1:]] != [c.h.to_json() for c in b[1:]]
+    assert a[0].shown and not any(c.shown for c in a[1:])
+    assert any(v.dead for c in a for v in c.h.cgroups())
+    assert any(c.start not in (None, "/") for c in a)
+    names = [{v.name for v in c.h.cgroups() if not v.dead} for c in a[1:]]
+    assert any("web" not in n for n in names) and any("web" in n for n in names)
+    page = cases("page")
+    assert max(len(c.h) for c in page) > (8 * PAGE_BYTES - 1) // RECORD_BYTES
+    assert any(c.read_size == PAGE_BYTES for c in page)
+
+
+# -- typical wrong programs and what check says -------------------------------------------
+WRONG = {
+    "first_match": [
+        ("""
+        def p(ctx):
+            cg = ctx.cgroup
+            ctx.meta.seq.printf("%llu %s\\n", cg.id, cg.name)
+            return 1 if cg.name == "web" else 0
+        """, ["raised AttributeError", "epilogue call", "Hint: the last call of a walk is "
+              "the epilogue, with ctx.cgroup None"]),
+        ("""
+        def p(ctx):
+            cg = ctx.cgroup
+            if cg is None:
+                return 0
+            if cg.name == "web":
+                return 1
+            ctx.meta.seq.printf("%llu %s\\n", cg.id, cg.name)
+            return 0
+        """, ["the walk stopped at /kubepods/besteffort/web (id 6)", "its own line is "
+              "missing", "print the cgroup's line first, then return 1"]),
+        ("""
+        def p(ctx):
+            cg = ctx.cgroup
+            if cg is None:
+                return 0
+            ctx.meta.seq.printf("%llu %s\\n", cg.id, cg.path)
+            return 1 if cg.name == "web" else 0
+        """, ["line 1 is '1 /'", "not its path"]),
+        ("""
+        done = {"yes": False}
+        def p(ctx):
+            cg = ctx.cgroup
+            if cg is None:
+                return 0
+            if not done["yes"]:
+                ctx.meta.seq.printf("%llu %s\\n", cg.id, cg.name)
+            if cg.name == "web":
+                done["yes"] = True
+            return 0
+        """, ["the lines are right, but the walk did not stop at /kubepods/besteffort/web",
+              "called on 4 more cgroups", "not printing is not stopping"]),
+        ("""
+        def p(ctx):
+            cg = ctx.cgroup
+            if cg is None:
+                return 0
+            print(cg.id, cg.name)
+            return 1 if cg.name == "web" else 0
+        """, ["Your program wrote nothing", "Python's print() goes to the notebook"]),
+        ("""
+        def p(ctx):
+            cg = ctx.cgroup
+            if cg is None:
+                ctx.meta.seq.printf("done\\n")
+                return 0
+            ctx.meta.seq.printf("%llu %s\\n", cg.id, cg.name)
+            return 1 if cg.name == "web" else 0
+        """, ["the output goes on after /kubepods/besteffort/web (id 6)", "'done' comes "
+              "after it", "the epilogue call (ctx.cgroup None) prints nothing"]),
+        ("""
+        def p(ctx):
+            cg = ctx.cgroup
+            if cg is None:
+                return 0
+            ctx.meta.seq.printf("%llu %s\\n", cg.id, cg.name)
+            return 2 if cg.name == "web" else 0
+        """, ["returned 2 on cgroup /kubepods/besteffort/web", "0 (go on) or 1 (stop"]),
+        ("""
+        def p(ctx):
+            cg = ctx.cgroup
+            if cg is None:
+                return 0
+            ctx.meta.seq.printf("%llu %s\\n", cg.id, cg.name)
+            return 1 if "web" in cg.path else 0
+        """, ["On a hidden tree", "return 1 only at a cgroup named 'web'"]),
+    ],
+    "page": [
+        ("""
+        def p(ctx):
+            cg = ctx.cgroup
+            if cg is None:
+                return 0
+            ctx.meta.seq.printf("%-64llu %-63llu\\n", cg.id, ctx.meta.seq_num)
+            return 0
+        """, ["record 1 (cgroup /, id 1) is 129 bytes, newline included, not 128",
+              "Hint: the newline counts"]),
+        ("""
+        def p(ctx):
+            cg = ctx.cgroup
+            if cg is None:
+                ctx.meta.seq.printf("E %llu\\n", ctx.meta.seq_num)
+                return 0
+            ctx.meta.seq.printf("%-63llu %-63llu\\n", cg.id, ctx.meta.seq_num)
+            return 0
+        """, ["11 lines, one more than the cgroups", "the epilogue call (ctx.cgroup None) "
+              "prints nothing"]),
+        ("""
+        n = {"i": 0}
+        def p(ctx):
+            cg = ctx.cgroup
+            if cg is None:
+                n["i"] = 0
+                return 0
+            ctx.meta.seq.printf("%-63llu %-63llu\\n", cg.id, n["i"])
+            n["i"] += 1
+            return 0
+        """, ["On a hidden tree", "seq_num", "a dead cgroup the program never sees still "
+              "uses one up"]),
+        ("""
+        def p(ctx):
+            cg = ctx.cgroup
+            if cg is None:
+                return 0
+            ctx.meta.seq.printf("C %-61llu %-63llu\\n", cg.id, ctx.meta.seq_num)
+            return 0
+        """, ["record 1 starts with 'C 1", "two decimal numbers"]),
+        ("""
+        def p(ctx):
+            cg = ctx.cgroup
+            if cg is None:
+                return 0
+            ctx.meta.seq.write(f"{cg.id} {ctx.meta.seq_num}".encode() + b"\\n")
+            return 0
+        """, ["record 1 (cgroup /, id 1) is 4 bytes", "a width is a minimum"]),
+    ],
+    "leaves": [
+        ("""
+        def p(ctx):
+            cg = ctx.cgroup
+            if cg is None:
+                return 0
+            ctx.meta.seq.printf("%llu %d\\n", cg.id, cg.level)
+            return 0
+        """, ["/ (id 1) is printed, but it is no leaf: /system.slice is its child"]),
+        ("""
+        prev = {"id": 0, "level": -1}
+        def p(ctx):
+            cg = ctx.cgroup
+            if cg is None:
+                return 0
+            if prev["level"] >= 0 and cg.level <= prev["level"]:
+                ctx.meta.seq.printf("%llu %d\\n", prev["id"], prev["level"])
+            prev["id"], prev["level"] = cg.id, cg.level
+            return 0
+        """, ["the last leaf, /user.slice (id 10), is missing", "only the epilogue call"]),
+        ("""
+        prev = {"id": 0, "level": -1}
+        def p(ctx):
+            cg = ctx.cgroup
+            if prev["level"] >= 0 and (cg is None or cg.level <= prev["level"]):
+                ctx.meta.seq.printf("%llu %d\\n", prev["id"], prev["level"])
+            if cg is None:
+                return 0
+            prev["id"], prev["level"] = cg.id, cg.level
+            return 0
+        """, ["in the second walk of two", "the first walk printed the right lines",
+              "start afresh when seq_num is 0"]),
+        ("""
+        prev = {"id": 0, "level": -1}
+        def p(ctx):
+            cg = ctx.cgroup
+            if cg is not None and ctx.meta.seq_num == 0:
+                prev["level"] = -1
+            if prev["level"] >= 0 and (cg is None or cg.level < prev["level"]):
+                ctx.meta.seq.printf("%llu %d\\n", prev["id"], prev["level"])
+            if cg is None:
+                prev["level"] = -1
+                return 0
+            prev["id"], prev["level"] = cg.id, cg.level
+            return 0
+        """, ["the leaf /kubepods/burstable/db (id 8) is missing", "is not deeper"]),
+        ("""
+        prev = {"id": 0, "level": -1}
+        def p(ctx):
+            cg = ctx.cgroup
+            if cg is not None and ctx.meta.seq_num == 0:
+                prev["level"] = -1
+            if prev["level"] >= 0 and (cg is None or cg.level <= prev["level"]):
+                ctx.meta.seq.printf("%llu %d\\n", prev["id"], prev["level"] + 1)
+            if cg is None:
+                prev["level"] = -1
+                return 0
+            prev["id"], prev["level"] = cg.id, cg.level
+            return 0
+        """, ["/system.slice/sshd.service (id 3) is printed with level 3", "counts the "
+              "steps from the hierarchy's root (0)"]),
+    ],
+}
+
+_WRONG_CASES = [(name, i) for name, ws in WRONG.items() for i in range(len(ws))]
+
+
+@pytest.mark.parametrize(("name", "i"), _WRONG_CASES,
+                         ids=[f"{n}-{i}" for n, i in _WRONG_CASES])
+def test_a_typical_wrong_program_gets_the_message_of_its_mistake(name, i):
+    source, wanted = WRONG[name][i]
+    r = check(name, program(source, "p"))
+    text = str(r)
+    assert not r.passed, text
+    assert any(m.startswith("Hint: ") for m in r.messages), text
+    for w in wanted:
+        assert w in " ".join(text.split()), f"{w!r} not in:\n{text}"
+
+
+def _code_lines(source: str) -> list[str]:
+    """The solution's lines that say something (no blank lines, no lone keywords)."""
+    lines = []
+    for line in textwrap.dedent(source).splitlines():
+        code = line.split("#")[0].strip()
+        if len(code) >= 12:
+            lines.append(code)
+    return lines
+
+
+@pytest.mark.parametrize(("name", "i"), _WRONG_CASES,
+                         ids=[f"{n}-{i}" for n, i in _WRONG_CASES])
+def test_no_message_contains_the_solution(name, i):
+    text = str(check(name, program(WRONG[name][i][0], "p")))
+    for line in _code_lines(solution_source(name)):
+        assert line not in text, f"the message gives away {line!r}:\n{text}"
+    # nor the C twin's statements
+    for line in _code_lines(c_source(name)):
+        if "(" in line and not line.startswith(("*", "/*")):
+            assert line not in text, f"the message gives away {line!r}:\n{text}"
+    for fmt in re.findall(r'"([^"]*%[^"]*)"', solution_source(name)):
+        assert fmt not in text
+
+
+def test_check_refuses_an_unknown_exercise_and_a_non_program():
+    with pytest.raises(ValueError, match="unknown exercise 'leaf': one of first_match, "
+                                         "page, leaves"):
+        check("leaf", lambda ctx: 0)
+    with pytest.raises(TypeError, match="prog must be a program"):
+        check("page", "def page(ctx): return 0")
+
+
+def test_the_page_facts_the_guide_states():
+    """255 records a session; a 4096-byte read() of 40 cgroups: 4096 bytes, 32 records."""
+    prog = solution("page")
+    big = [c for c in cases("page") if len(c.h) == 300][0]
+    r = run(big.h, prog, Order.DESCENDANTS_PRE, read_size=131072)
+    assert r.results[0] == 255 * 128 == 32640
+    small = [c for c in cases("page") if c.read_size == PAGE_BYTES][0]
+    r = run(small.h, prog, Order.DESCENDANTS_PRE, read_size=PAGE_BYTES)
+    assert r.results[:2] == [4096, "EOPNOTSUPP"]
+    assert r.output.count(b"\n") == 32
+
+
+def test_the_lessons_tree_and_c_twins_are_there():
+    assert [v.name for v in lesson_tree().cgroups()].count("web") == 2
+    for name in NAMES:
+        src = c_source(name)
+        assert 'SEC("iter/cgroup")' in src and f"int {name}(struct bpf_iter__cgroup *ctx)" in src
+        assert "BPF_SEQ_PRINTF" in src and "cgrp->kn->id" in src
+
+
+def test_handson_loads_no_matplotlib_nor_ipywidgets():
+    assert modules_loaded("import cgiter_edu.handson", ("matplotlib", "ipywidgets")) == []
+
+
+def test_on_kernel_says_why_in_one_line_where_it_cannot(monkeypatch):
+    from cgiter_edu.handson import on_kernel
+    from cgiter_edu.live import availability
+
+    monkeypatch.setattr(availability, "_cached",
+                        availability.Availability(False, "not root: loading BPF programs "
+                                                  "and creating cgroups need it", "run as root"))
+    r = on_kernel("first_match", solution("first_match"))
+    assert r.kernel is None and r.same is None
+    text = str(r).splitlines()
+    assert text[0] == ("The kernel side is not run here: not root: loading BPF programs and "
+                       "creating cgroups need it.")
+    assert text[1] == "the Python program on the emulator:"
+    assert text[2:] == ["1 ", "2 system.slice", "3 sshd.service", "4 kubepods", "5 besteffort",
+                        "6 web"]
+
+
+def test_doctests():
+    import doctest
+
+    import cgiter_edu.handson as mod
+
+    assert doctest.testmod(mod).failed == 0
