@@ -374,3 +374,17 @@ def test_doctests():
     import cgiter_edu.handson as mod
 
     assert doctest.testmod(mod).failed == 0
+
+
+def test_lesson_7_has_a_starter_and_a_check_for_each_program_and_runs_c_beside_it():
+    import nbformat
+
+    nb = nbformat.read(GUIDE.parent.parent / "notebooks" / "07-your-own-program.ipynb", 4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    for name in NAMES:
+        ex = EXERCISES[name]
+        (cell,) = [c for c in code if f'check("{name}", {name})' in c]
+        assert cell.startswith(ex.starter)                 # the starter, then its check
+        assert ex.task in text                             # the task, as check means it
+    assert any("on_kernel(my_c, first_match)" in c for c in code)
