@@ -37,6 +37,7 @@ from .kernel.cgroup import (
     CgroupRoot,
     CgroupView,
     Css,
+    Task,
     cgroup_destroy_locked,
     cgroup_mkdir,
     css_get,
@@ -49,6 +50,8 @@ from .kernel.cgroup import (
 NAME_MAX = 255
 #: the format tag of saved hierarchies
 JSON_FORMAT = "cgiter_edu.hierarchy/1"
+#: the first pid :meth:`Hierarchy.spawn` gives (low pids belong to early boot)
+FIRST_PID = 1000
 
 Cgroup = CgroupView
 
@@ -126,6 +129,9 @@ class Hierarchy:
         self.fdtable: dict[int, CgroupFd] = {}
         self._held: dict[int, CgroupFd] = {}
         self._graph: tuple[int, nx.DiGraph] | None = None
+        #: every process (thread-group leader) by pid; pids grow like the kernel's
+        self._procs: dict[int, Task] = {}
+        self._next_pid = FIRST_PID
 
     @property
     def cgroup_mutex(self) -> CgroupMutex:
@@ -302,6 +308,10 @@ class Hierarchy:
                 raise _err(errno.EBUSY, "the root cgroup cannot be removed")
             if css_has_online_children(css):
                 raise _err(errno.EBUSY, f"cgroup {css.path!r} has live children")
+            if css.tasks:
+                raise _err(errno.EBUSY, f"cgroup {css.path!r} has processes "
+                                        f"({len(css.tasks)} tasks): cgroup_destroy_locked "
+                                        "refuses a populated cgroup")
             cgroup_destroy_locked(css)
         finally:
             self.cgroup_mutex.unlock()
@@ -352,18 +362,102 @@ class Hierarchy:
         fd.close()
         css_put(fd.css)
 
+    # -- processes and threads ------------------------------------------------------------
+    def spawn(self, path: str, comm: str, threads: int = 0, pid: int | None = None,
+              tids: list[int] | None = None) -> int:
+        """Start a process named ``comm`` in the cgroup at ``path`` with ``threads``
+        more threads (or the thread ids ``tids``): its pid.  Pids grow (the kernel
+        allocates the next free one); a process's threads take the pids right after
+        it.  It goes to the end of the cgroup's task list, its threads after it, as
+        ``cgroup_post_fork`` and a write to ``cgroup.procs`` put them.
+
+        >>> h = Hierarchy(); _ = h.mkdir("/a"); h.spawn("/a", "nginx", threads=2)
+        1000
+        >>> [(t.pid, t.tgid) for t in h.tasks("/a")]
+        [(1000, 1000), (1001, 1000), (1002, 1000)]
+        """
+        css = self._live(path)
+        if not isinstance(comm, str) or not comm:
+            raise ValueError(f"a process needs a name (comm), not {comm!r}")
+        if pid is None:
+            pid = self._next_pid
+        tids = list(range(pid + 1, pid + 1 + threads)) if tids is None else list(tids)
+        for t in [pid, *tids]:
+            if isinstance(t, bool) or not isinstance(t, int) or not 0 < t < 1 << 22:
+                raise _err(errno.EINVAL, f"pid {t!r}: a pid is from 1 to 4194303 (pid_max)")
+            if self._pid_used(t):
+                raise _err(errno.EEXIST, f"pid {t} is already in use")
+        if len(set(tids) | {pid}) != len(tids) + 1:
+            raise _err(errno.EEXIST, f"the thread ids of pid {pid} repeat")
+        leader = Task(pid, pid, comm[:15], css)           # TASK_COMM_LEN 16
+        for t in tids:
+            th = Task(t, pid, comm[:15], css)
+            th.group_leader = leader
+            leader.threads.append(th)
+        css.tasks.extend(leader.threads)
+        self._procs[pid] = leader
+        self._next_pid = max(self._next_pid, max([pid, *tids]) + 1)
+        self.cgroup_root.generation += 1
+        return pid
+
+    def _pid_used(self, t: int) -> bool:
+        return any(t == th.pid for p in self._procs.values() for th in p.threads)
+
+    def move(self, pid: int, path: str) -> None:
+        """Write ``pid`` to ``<path>/cgroup.procs``: the whole process (every thread)
+        leaves its cgroup and goes to the end of the other's list.  ESRCH if no such
+        process, ENOENT if no such cgroup."""
+        css = self._live(path)
+        leader = self._procs.get(pid)
+        if leader is None:
+            raise _err(errno.ESRCH, f"no process {pid}")
+        old = leader.css
+        old.tasks[:] = [t for t in old.tasks if t.group_leader is not leader]
+        for t in leader.threads:
+            t.css = css
+        css.tasks.extend(leader.threads)
+        self.cgroup_root.generation += 1
+
+    def exit(self, pid: int) -> None:
+        """The process ``pid`` exits (every thread): it leaves its cgroup."""
+        leader = self._procs.pop(pid, None)
+        if leader is None:
+            raise _err(errno.ESRCH, f"no process {pid}")
+        leader.css.tasks[:] = [t for t in leader.css.tasks if t.group_leader is not leader]
+        self.cgroup_root.generation += 1
+
+    def tasks(self, key: str | int) -> list[Task]:
+        """Every task (thread) of a cgroup, in its list order (``cgroup.threads``)."""
+        return list(self._css(key).tasks)
+
+    def procs(self, key: str | int) -> list[int]:
+        """The pids of a cgroup's processes, in order (``cgroup.procs``)."""
+        return [t.pid for t in self._css(key).tasks if t.group_leader is t]
+
     # -- JSON -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready description that :meth:`from_dict` turns back into the same
-        hierarchy: ids, sibling order, dead cgroups and the next automatic id."""
+        hierarchy: ids, sibling order, dead cgroups, the next automatic id, and each
+        cgroup's processes (``"procs"``: pid, comm and thread ids, in list order)."""
         entries = []
         for v in self.cgroups()[1:]:
             e = {"id": v.id, "name": v.name, "parent": v.parent.id}
             if v.dead:
                 e["dead"] = True
+            procs = self._procs_of(v.id)
+            if procs:
+                e["procs"] = procs
             entries.append(e)
-        return {"format": JSON_FORMAT, "root_id": self.root_css.cgroup_id,
-                "next_id": self._next_id, "cgroups": entries}
+        d = {"format": JSON_FORMAT, "root_id": self.root_css.cgroup_id,
+             "next_id": self._next_id, "cgroups": entries}
+        root_procs = self._procs_of(self.root_css.cgroup_id)
+        if root_procs:
+            d["root_procs"] = root_procs
+        return d
+
+    def _procs_of(self, cgroup_id: int) -> list[dict[str, Any]]:
+        return [{"pid": t.pid, "comm": t.comm, "threads": [th.pid for th in t.threads[1:]]}
+                for t in self._by_id[cgroup_id].tasks if t.group_leader is t]
 
     def to_json(self, path: str | os.PathLike | None = None, indent: int | None = 1) -> str:
         """JSON text of :meth:`to_dict`; written to ``path`` when given."""
@@ -449,6 +543,22 @@ class Hierarchy:
             stack.append((iter(kids[e["id"]]), path, e["id"], dead))
         h._kill_subtree_named(None, dead_order)
         h._next_id = max(h._next_id, int(d.get("next_id", h._next_id)))
+        placed = [(root_id, d.get("root_procs", []), "root_procs")]
+        placed += [(e["id"], e.get("procs", []), f"entry {e!r}") for e in entries]
+        for cid, procs, where in placed:
+            if not isinstance(procs, list):
+                raise ValueError(f"{where}: \"procs\" must be a list")
+            if procs and h.cgroup(cid).dead:
+                raise ValueError(f"{where}: a dead cgroup has no processes")
+            for p in procs:
+                if not isinstance(p, dict) or not {"pid", "comm"} <= p.keys():
+                    raise ValueError(f"{where}: a process needs \"pid\" and \"comm\"")
+                try:
+                    h.spawn(h.path_of(cid), p["comm"], pid=p["pid"],
+                            tids=list(p.get("threads", [])))
+                except (OSError, ValueError, TypeError) as err:
+                    raise ValueError(f"{where}: process {p!r}: "
+                                     f"{getattr(err, 'strerror', None) or err}") from None
         return h
 
     def _kill_subtree_named(self, path: str | None, pending: list[tuple[str, int]]) -> None:

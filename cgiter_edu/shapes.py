@@ -25,6 +25,18 @@ from .progress import progress_line
 
 SYSTEM_SERVICES = ("dbus.service", "systemd-journald.service", "systemd-logind.service",
                    "sshd.service", "cron.service", "containerd.service")
+#: the processes a service runs: (comm, extra threads) each
+SERVICE_PROCS = {
+    "dbus.service": [("dbus-daemon", 0)],
+    "systemd-journald.service": [("systemd-journal", 0)],
+    "systemd-logind.service": [("systemd-logind", 0)],
+    "sshd.service": [("sshd", 0)],
+    "cron.service": [("cron", 0)],
+    "containerd.service": [("containerd", 9)],
+    "kubelet.service": [("kubelet", 14)],
+}
+#: what runs in a pod's containers: the sandbox first, then the workloads
+CONTAINER_PROCS = [("pause", 0), ("nginx", 0), ("envoy", 7), ("python3", 2), ("java", 19)]
 
 
 @contextlib.contextmanager
@@ -46,7 +58,8 @@ def _progress(done: int, total: int, what: str) -> None:
         progress_line(f"{what}: {done:,}/{total:,} cgroups", done == total)
 
 
-def systemd_host(users: int = 2, sessions: int = 2, dead: bool = True) -> Hierarchy:
+def systemd_host(users: int = 2, sessions: int = 2, dead: bool = True,
+                 procs: bool = True) -> Hierarchy:
     """A systemd host: ``init.scope``, ``system.slice`` with services, ``user.slice`` with
     ``user-<uid>.slice`` each holding ``user@<uid>.service`` and sessions.  With
     ``dead=True`` one session has just ended but is still referenced (a dead cgroup the
@@ -58,9 +71,13 @@ def systemd_host(users: int = 2, sessions: int = 2, dead: bool = True) -> Hierar
     """
     h = Hierarchy()
     h.mkdir("/init.scope")
+    if procs:
+        h.spawn("/init.scope", "systemd", pid=1)
     h.mkdir("/system.slice")
     for s in SYSTEM_SERVICES:
         h.mkdir(f"/system.slice/{s}")
+        for comm, threads in SERVICE_PROCS[s] if procs else ():
+            h.spawn(f"/system.slice/{s}", comm, threads)
     h.mkdir("/user.slice")
     for u in range(users):
         uid = 1000 + u
@@ -69,28 +86,39 @@ def systemd_host(users: int = 2, sessions: int = 2, dead: bool = True) -> Hierar
         h.mkdir(f"{base}/user@{uid}.service")
         h.mkdir(f"{base}/user@{uid}.service/app.slice")
         h.mkdir(f"{base}/user@{uid}.service/init.scope")
+        if procs:
+            h.spawn(f"{base}/user@{uid}.service/init.scope", "systemd")
         for s in range(sessions):
-            h.mkdir(f"{base}/session-{u * sessions + s + 1}.scope")
+            session = f"{base}/session-{u * sessions + s + 1}.scope"
+            h.mkdir(session)
+            if procs and not (dead and u == 0 and s == 0):
+                h.spawn(session, "sshd")
+                h.spawn(session, "bash")
     if dead and users and sessions:
         h.kill("/user.slice/user-1000.slice/session-1.scope")
     return h
 
 
 def kubernetes_node(burstable: int = 2, besteffort: int = 2, containers: int = 2,
-                    seed: int = 0) -> Hierarchy:
+                    seed: int = 0, procs: bool = True) -> Hierarchy:
     """A Kubernetes node (cgroup v2, systemd driver): ``kubepods.slice`` with
     ``kubepods-burstable.slice`` and ``kubepods-besteffort.slice``, pods holding
-    containers, beside ``system.slice`` (kubelet, containerd).
+    containers, beside ``system.slice`` (kubelet, containerd).  Processes
+    (``procs=True``): the daemons with their threads, and in each pod a ``pause``
+    container then workloads (nginx, envoy, python3, java with their threads).
 
     >>> h = kubernetes_node(burstable=1, besteffort=0, containers=1)
     >>> [c.name for c in h.children("/kubepods.slice")]
     ['kubepods-burstable.slice', 'kubepods-besteffort.slice']
     """
     rng = _random.Random(seed)
+    prng = _random.Random(seed + 1)          # the processes' own: the names stay as they were
     h = Hierarchy()
     h.mkdir("/system.slice")
     for s in ("containerd.service", "kubelet.service", "sshd.service"):
         h.mkdir(f"/system.slice/{s}")
+        for comm, threads in SERVICE_PROCS[s] if procs else ():
+            h.spawn(f"/system.slice/{s}", comm, threads)
     h.mkdir("/kubepods.slice")
     for qos, n in (("burstable", burstable), ("besteffort", besteffort)):
         q = f"/kubepods.slice/kubepods-{qos}.slice"
@@ -99,8 +127,13 @@ def kubernetes_node(burstable: int = 2, besteffort: int = 2, containers: int = 2
             uid = f"{rng.getrandbits(32):08x}_{rng.getrandbits(16):04x}_{rng.getrandbits(16):04x}"
             pod = f"{q}/kubepods-{qos}-pod{uid}.slice"
             h.mkdir(pod)
-            for _ in range(containers):
-                h.mkdir(f"{pod}/cri-containerd-{rng.getrandbits(48):012x}.scope")
+            for c in range(containers):
+                scope = f"{pod}/cri-containerd-{rng.getrandbits(48):012x}.scope"
+                h.mkdir(scope)
+                if procs:
+                    comm, threads = CONTAINER_PROCS[0 if c == 0 else
+                                                    1 + prng.randrange(len(CONTAINER_PROCS) - 1)]
+                    h.spawn(scope, comm, threads)
     return h
 
 

@@ -11,6 +11,12 @@
 * :mod:`.bpf_iter` -- kernel/bpf/bpf_iter.c: ``bpf_seq_read``, links and files
 * :mod:`.cgroup_iter` -- kernel/bpf/cgroup_iter.c: the cgroup seq ops,
   ``bpf_iter_attach_cgroup``
+* :mod:`.task_iter` -- kernel/bpf/task_iter.c: the open-coded css task iterator
+  (``bpf_iter_css_task_*``); the open-coded css iterator (``bpf_iter_css_*``) is at the
+  end of :mod:`.cgroup_iter`, beside what it shares
+* :mod:`.ringbuf` -- kernel/bpf/ringbuf.c: ``BPF_MAP_TYPE_RINGBUF``, ``bpf_ringbuf_output``
+* :mod:`.verifier` -- kernel/bpf/verifier.c: the rules the open-coded walks must keep
+  (RCU, trusted arguments, references, which program types)
 * :mod:`.config` -- which kernel: version, page size, MAX_ITER_OBJECTS (not a kernel file)
 
 The user-facing layers are outside: :mod:`cgiter_edu.hierarchy` (paths, fds, JSON,

@@ -52,7 +52,7 @@ class Css:
 
     __slots__ = ("cgroup_id", "name", "path", "parent", "level", "serial_nr", "flags",
                  "refcnt", "first_child", "last_child", "sibling_prev", "sibling_next",
-                 "root", "view")
+                 "root", "view", "tasks")
 
     def __init__(self, root: CgroupRoot, cgroup_id: int, name: str, parent: Css | None,
                  serial_nr: int) -> None:
@@ -74,6 +74,9 @@ class Css:
         self.sibling_prev: Css | None = None
         self.sibling_next: Css | None = None
         self.view = CgroupView(self)
+        #: the tasks of the css_set(s) whose cgroup this is (``cset->tasks``), in the
+        #: order they arrived: a process's threads right after it, in creation order
+        self.tasks: list[Task] = []
 
     def __repr__(self) -> str:
         return f"<css {self.path} id={self.cgroup_id}{' dead' if not self.flags & CSS_ONLINE else ''}>"
@@ -130,6 +133,12 @@ class CgroupView:
         """``css->serial_nr``: global creation order."""
         return self._css.serial_nr
 
+    @property
+    def self(self) -> CssView:
+        """``&cgrp->self``: the cgroup's own css, what the open-coded iterators start
+        from (trusted: the verifier accepts it as a start)."""
+        return CssView(self._css, True)
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, CgroupView) and other._css is self._css
 
@@ -138,6 +147,50 @@ class CgroupView:
 
     def __repr__(self) -> str:
         return f"Cgroup(id={self.id}, path={self.path!r}{', dead' if self.dead else ''})"
+
+
+class CssView:
+    """``struct cgroup_subsys_state *`` as a BPF program holds it (what
+    ``bpf_iter_css_next`` returns, or ``cgrp.self``): ``cgroup`` (a :class:`CgroupView`),
+    ``parent``, ``flags`` (``CSS_ONLINE`` is 2).  ``trusted`` is the verifier's mark on
+    the pointer: ``&cgrp->self`` of a referenced or context cgroup and what ``next``
+    returns are trusted; ``pos->parent`` (a plain pointer walk) is not, and a
+    ``bpf_iter_css_new`` from it is refused ("R2 must be referenced or trusted")."""
+
+    __slots__ = ("_css", "trusted")
+
+    def __init__(self, css: Css, trusted: bool) -> None:
+        object.__setattr__(self, "_css", css)
+        object.__setattr__(self, "trusted", trusted)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a css is read-only (tried to set {name!r})")
+
+    @property
+    def cgroup(self) -> CgroupView:
+        """``css->cgroup``."""
+        return self._css.view
+
+    @property
+    def parent(self) -> CssView | None:
+        """``css->parent``: a pointer walk, so *not* trusted."""
+        p = self._css.parent
+        return None if p is None else CssView(p, False)
+
+    @property
+    def flags(self) -> int:
+        """``css->flags``: ``CSS_ONLINE`` (2) while the cgroup is alive."""
+        return self._css.flags
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CssView) and other._css is self._css
+
+    def __hash__(self) -> int:
+        return hash(self._css.cgroup_id)
+
+    def __repr__(self) -> str:
+        return (f"Css(cgroup={self._css.cgroup_id}{', dead' if cgroup_is_dead(self._css) else ''}"
+                f"{'' if self.trusted else ', untrusted'})")
 
 
 def cgroup_is_dead(css: Css) -> bool:
@@ -445,3 +498,105 @@ def cgroup_get_from_path(root: CgroupRoot, path: str) -> Css | int:
         return -errno.ENOENT
     css_get(css)
     return css
+
+
+# -- tasks: struct task_struct and css_task_iter ---------------------------------------
+
+#: include/linux/cgroup.h: css_task_iter flags
+CSS_TASK_ITER_PROCS = 1 << 0      #: walk only threadgroup leaders
+CSS_TASK_ITER_THREADED = 1 << 1   #: walk all threaded css_sets in the domain
+CSS_TASK_ITER_SKIPPED = 1 << 16   #: internal flags
+
+
+class Task:
+    """``struct task_struct``, the fields a BPF program reads from it: ``pid`` (the
+    thread's id), ``tgid`` (its process's id: the leader's pid) and ``comm``.
+    ``group_leader`` is the process's first thread; ``cgroup`` the css it is in.
+
+    >>> t = Task(10, 10, "sshd"); t.pid == t.tgid, thread_group_leader(t)
+    (True, True)
+    """
+
+    __slots__ = ("pid", "tgid", "comm", "group_leader", "threads", "css")
+
+    def __init__(self, pid: int, tgid: int, comm: str, css: Css | None = None) -> None:
+        self.pid = pid
+        self.tgid = tgid
+        self.comm = comm
+        self.group_leader: Task = self
+        self.threads: list[Task] = [self]      #: the leader's: every thread, leader first
+        self.css = css
+
+    def __repr__(self) -> str:
+        return f"Task(pid={self.pid}, tgid={self.tgid}, comm={self.comm!r})"
+
+
+def thread_group_leader(p: Task) -> bool:
+    """``thread_group_leader()`` (include/linux/sched/signal.h): ``p->exit_signal >= 0``,
+    here: is ``p`` its process's first thread."""
+    return p.group_leader is p
+
+
+class CssTaskIter:
+    """``struct css_task_iter`` (include/linux/cgroup.h): ``flags``, the position
+    (``task_pos``: an index into the tasks list) and the task handed out last
+    (``cur_task``, on which the iterator holds a reference)."""
+
+    __slots__ = ("css", "flags", "task_pos", "cur_task")
+
+    def __init__(self) -> None:
+        self.css: Css | None = None
+        self.flags = 0
+        self.task_pos: int | None = None
+        self.cur_task: Task | None = None
+
+
+def css_task_iter_advance(it: CssTaskIter) -> None:
+    """``css_task_iter_advance()`` (kernel/cgroup/cgroup.c), under ``css_set_lock``: the
+    next task; with ``CSS_TASK_ITER_PROCS`` skip those that are not threadgroup leaders.
+
+    Only a cgroup's own css (``cgrp->self``) is modelled, with one css_set whose tasks
+    are ``css.tasks``: no controller css (whose walk covers descendants without the
+    controller), no threaded subtrees (so ``CSS_TASK_ITER_THREADED`` adds nothing), no
+    dying tasks.
+    """
+    tasks = it.css.tasks
+    while True:
+        # repeat:
+        if it.task_pos is not None:
+            it.task_pos += 1                     # it->task_pos = it->task_pos->next
+        else:                                    # called from start, proceed to the first cset
+            it.task_pos = 0
+        if it.task_pos >= len(tasks):
+            it.task_pos = len(tasks)             # end of the last css_set: NULL
+            return
+        task = tasks[it.task_pos]
+        if it.flags & CSS_TASK_ITER_PROCS:
+            # if PROCS, skip over tasks which aren't group leaders
+            if not thread_group_leader(task):
+                continue
+        return
+
+
+def css_task_iter_start(css: Css, flags: int, it: CssTaskIter) -> None:
+    """``css_task_iter_start()`` (kernel/cgroup/cgroup.c): initialise ``it`` on ``css``'s
+    tasks (under ``css_set_lock``) and advance to the first one."""
+    it.css = css
+    it.flags = flags
+    it.task_pos = None
+    css_task_iter_advance(it)
+
+
+def css_task_iter_next(it: CssTaskIter) -> Task | None:
+    """``css_task_iter_next()`` (kernel/cgroup/cgroup.c): the current task (the iterator
+    holds a reference on it until the next call), then advance; NULL at the end."""
+    it.cur_task = None                          # put_task_struct(it->cur_task)
+    if it.task_pos is not None and it.task_pos < len(it.css.tasks):
+        it.cur_task = it.css.tasks[it.task_pos]
+        css_task_iter_advance(it)
+    return it.cur_task
+
+
+def css_task_iter_end(it: CssTaskIter) -> None:
+    """``css_task_iter_end()`` (kernel/cgroup/cgroup.c): drop the last task's reference."""
+    it.cur_task = None

@@ -325,3 +325,69 @@ bpf_cgroup_reg_info = BpfIterReg(
     detach_target=bpf_iter_detach_cgroup,
     seq_info=cgroup_iter_seq_info,
 )
+
+
+# -- the open-coded css iterator (Linux 6.7): kfuncs a BPF program calls in a loop -------
+#
+# Not a seq_file, not a link: the iterator lives on the BPF program's stack
+# (``struct bpf_iter_css``, 24 opaque bytes) and the program drives it with new, next
+# and destroy.  No cgroup_mutex (the verifier makes the caller hold the RCU read lock:
+# KF_RCU_PROTECTED), no buffer, no seq_num, no epilogue, and no cgroup_is_dead() test:
+# the program sees dead cgroups too.  Which calls the verifier lets a program make
+# (RCU, a trusted start, destroy before exit, which program types) is in
+# :mod:`cgiter_edu.kernel.verifier`.
+
+class BpfIterCss:
+    """``struct bpf_iter_css`` as the kernel sees it (``struct bpf_iter_css_kern``):
+    ``start``, ``pos``, ``flags``.  ``start`` NULL means ``new`` refused the flags, and
+    ``next`` then returns NULL at once."""
+
+    __slots__ = ("start", "pos", "flags")
+
+    def __init__(self) -> None:
+        self.start: Css | None = None
+        self.pos: Css | None = None
+        self.flags = 0
+
+
+def bpf_iter_css_new(it: BpfIterCss, start: Css, flags: int) -> int:
+    """``bpf_iter_css_new()`` (kernel/bpf/cgroup_iter.c): set the iterator up; only the
+    three walk orders are flags it takes (not SELF_ONLY, not UNSPEC, not CHILDREN, even
+    on 7.0 where cgroup_iter has it): ``-EINVAL`` otherwise, and the loop runs zero
+    times.  No reference is taken on ``start``: RCU keeps it alive."""
+    kit = it
+
+    kit.start = None
+    if flags in (BPF_CGROUP_ITER_DESCENDANTS_PRE, BPF_CGROUP_ITER_DESCENDANTS_POST,
+                 BPF_CGROUP_ITER_ANCESTORS_UP):
+        pass
+    else:
+        return -errno.EINVAL
+
+    kit.start = start
+    kit.pos = None
+    kit.flags = flags
+    return 0
+
+
+def bpf_iter_css_next(it: BpfIterCss) -> Css | None:
+    """``bpf_iter_css_next()`` (kernel/bpf/cgroup_iter.c): the next css of the walk, dead
+    ones included, or NULL."""
+    kit = it
+
+    if kit.start is None:
+        return None
+
+    if kit.flags == BPF_CGROUP_ITER_DESCENDANTS_PRE:
+        kit.pos = css_next_descendant_pre(kit.pos, kit.start)
+    elif kit.flags == BPF_CGROUP_ITER_DESCENDANTS_POST:
+        kit.pos = css_next_descendant_post(kit.pos, kit.start)
+    elif kit.flags == BPF_CGROUP_ITER_ANCESTORS_UP:
+        kit.pos = kit.pos.parent if kit.pos is not None else kit.start
+
+    return kit.pos
+
+
+def bpf_iter_css_destroy(it: BpfIterCss) -> None:
+    """``bpf_iter_css_destroy()`` (kernel/bpf/cgroup_iter.c): empty -- there is nothing
+    to free; the verifier still insists on the call (the iterator is a reference)."""

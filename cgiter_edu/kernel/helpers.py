@@ -231,3 +231,34 @@ def _nocopy_fmt(tmp_buf: int, tmp_buf_end: int, sizeof_cur_arg: int) -> int:
     if tmp_buf_end - tmp_buf < sizeof_cur_arg:
         return -errno.ENOSPC
     return tmp_buf + sizeof_cur_arg
+
+
+# -- kfuncs the open-coded walks call (kernel/bpf/helpers.c, Linux 6.2) -----------------
+
+def bpf_cgroup_from_id(root: object, cgid: int) -> object | None:
+    """``bpf_cgroup_from_id()`` (kernel/bpf/helpers.c): ``cgroup_get_from_id(cgid)`` --
+    the cgroup with a reference the program must drop with :func:`bpf_cgroup_release`,
+    or NULL (an unknown or removed id).  ``root`` is the ``struct cgroup_root``."""
+    from .cgroup import cgroup_get_from_id
+
+    cgrp = cgroup_get_from_id(root, cgid)
+    if cgrp.__class__ is int:                  # IS_ERR(cgrp)
+        return None
+    return cgrp
+
+
+def bpf_cgroup_release(cgrp: object) -> None:
+    """``bpf_cgroup_release()`` (kernel/bpf/helpers.c): ``cgroup_put(cgrp)``."""
+    from .cgroup import cgroup_put
+
+    cgroup_put(cgrp)
+
+
+def bpf_rcu_read_lock() -> None:
+    """``bpf_rcu_read_lock()`` (kernel/bpf/helpers.c): ``rcu_read_lock()``.  Nothing to do
+    in a single-threaded model; what it changes is what the verifier allows after it
+    (:mod:`cgiter_edu.kernel.verifier`)."""
+
+
+def bpf_rcu_read_unlock() -> None:
+    """``bpf_rcu_read_unlock()`` (kernel/bpf/helpers.c): ``rcu_read_unlock()``."""
