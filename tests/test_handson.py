@@ -388,3 +388,30 @@ def test_lesson_7_has_a_starter_and_a_check_for_each_program_and_runs_c_beside_i
         assert cell.startswith(ex.starter)                 # the starter, then its check
         assert ex.task in text                             # the task, as check means it
     assert any("on_kernel(my_c, first_match)" in c for c in code)
+
+
+def test_the_guides_seed_list_is_the_class_list_and_every_question_exists():
+    from collections import Counter
+
+    from cgiter_edu.classroom import SHORT_KINDS, class_list, markdown_table
+    from cgiter_edu.exercises import KINDS, question
+
+    assert markdown_table() in GUIDE.read_text()
+    rows = class_list()
+    assert len(rows) == 40 and len({r[1] for r in rows}) == 40
+    assert sorted(Counter(r[2] for r in rows).values()) == [10] * 4
+    assert set(r[2] for r in rows) == set(SHORT_KINDS)
+    assert sorted(Counter(r[3] for r in rows).values()) == [6, 6, 7, 7, 7, 7]
+    assert set(r[3] for r in rows) == set(KINDS)
+    for _, seed, short, long in rows:
+        for kind in (short, long):
+            q = question(seed, kind)
+            assert q.kind == kind and q.check(q.answer_text)
+
+
+def test_classroom_doctests():
+    import doctest
+
+    import cgiter_edu.classroom as mod
+
+    assert doctest.testmod(mod).failed == 0

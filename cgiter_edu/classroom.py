@@ -1,0 +1,51 @@
+"""Seeds for a class: one per student, the kinds of question balanced.
+
+Student ``i`` (from 1) gets seed ``first_seed + i - 1`` and, for the 90-minute class,
+the kind ``KINDS[(i - 1) % 6]`` (all six kinds, 7 or 6 students each for 40); for the
+45-minute class, which reaches lesson 4, one of the four kinds lessons 2 to 4 teach
+(``order``, ``reads``, ``capacity``, ``never``: 10 students each for 40).  Every seed
+makes a different tree and different numbers (:mod:`cgiter_edu.exercises`), so
+neighbours do not share an answer.  :func:`markdown_table` is the table in
+docs/teaching.md.
+
+Example::
+
+    >>> class_list(3)
+    [(1, 101, 'order', 'order'), (2, 102, 'reads', 'reads'), (3, 103, 'capacity', 'capacity')]
+    >>> from collections import Counter
+    >>> sorted(Counter(r[3] for r in class_list(40)).values())
+    [6, 6, 7, 7, 7, 7]
+"""
+
+from __future__ import annotations
+
+from .exercises import KINDS
+
+#: the kinds lessons 0 to 4 teach (the 45-minute class)
+SHORT_KINDS = ("order", "reads", "capacity", "never")
+
+
+def class_list(n: int = 40, first_seed: int = 101) -> list[tuple[int, int, str, str]]:
+    """``(student, seed, kind in the 45-minute class, kind in the 90-minute class)`` for
+    ``n`` students."""
+    if n < 1 or first_seed < 0:
+        raise ValueError(f"n must be >= 1 and first_seed >= 0, not {n}, {first_seed}")
+    return [(i, first_seed + i - 1, SHORT_KINDS[(i - 1) % len(SHORT_KINDS)],
+             KINDS[(i - 1) % len(KINDS)]) for i in range(1, n + 1)]
+
+
+def markdown_table(n: int = 40, first_seed: int = 101) -> str:
+    """The class list as a Markdown table: student, seed, the two kinds and the command a
+    student types for the 90-minute kind.
+
+    >>> print(markdown_table(1))
+    | student | seed | 45 min | 90 min | in a terminal (90 min) |
+    |---|---|---|---|---|
+    | 1 | 101 | order | order | `cgiter-edu quiz --seed 101 --kind order` |
+    """
+    rows = ["| student | seed | 45 min | 90 min | in a terminal (90 min) |",
+            "|---|---|---|---|---|"]
+    for i, seed, short, long in class_list(n, first_seed):
+        rows.append(f"| {i} | {seed} | {short} | {long} | "
+                    f"`cgiter-edu quiz --seed {seed} --kind {long}` |")
+    return "\n".join(rows)
