@@ -335,12 +335,18 @@ class Hierarchy:
     def kill(self, path: str) -> CgroupFd:
         """Make a *dead* cgroup: open it, take the reference an iterator link attached to
         it would hold (``cgroup_get_from_fd``), then rmdir it.  The hierarchy keeps the
-        fd and that reference in :attr:`held` until :meth:`release`.
+        fd and that reference in :attr:`held` until :meth:`release`.  Its processes exit
+        first (as when a service stops or a session ends: the kernel refuses to remove a
+        populated cgroup, :meth:`rmdir` gives EBUSY), unless the rmdir would fail anyway.
 
-        >>> h = Hierarchy(); _ = h.mkdir("/a")
-        >>> _ = h.kill("/a"); h.cgroup(2).dead
-        True
+        >>> h = Hierarchy(); _ = h.mkdir("/a"); _ = h.spawn("/a", "bash")
+        >>> _ = h.kill("/a"); h.cgroup(2).dead, h.tasks(2)
+        (True, [])
         """
+        css = self._live(path)
+        if css.parent is not None and not css_has_online_children(css):
+            for pid in self.procs(css.cgroup_id):
+                self.exit(pid)
         fd = self.open(path)
         css_get(fd.css)
         try:

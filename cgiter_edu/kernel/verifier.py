@@ -189,7 +189,7 @@ class BpfVerifierEnv:
                     self.fail(errno.EINVAL, f"expected an initialized iter_{_iter_kind(func_name)} "
                                             "as arg #0")
                 if ref.invalid:
-                    self.fail(errno.EINVAL, f"expected an RCU CS when using {func_name}")
+                    self.fail(errno.EPROTO, f"expected an RCU CS when using {func_name}")
         if flags & KF_TRUSTED_ARGS:
             for regno, a in enumerate(args, start=2):
                 if a is None:

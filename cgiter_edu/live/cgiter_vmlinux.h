@@ -31,6 +31,7 @@ enum { false = 0, true = 1 };
 enum bpf_map_type {
 	BPF_MAP_TYPE_HASH = 1,
 	BPF_MAP_TYPE_ARRAY = 2,
+	BPF_MAP_TYPE_RINGBUF = 27,
 };
 enum {
 	BPF_F_NO_PREALLOC = (1U << 0),
@@ -54,9 +55,23 @@ struct kernfs_node {
 };
 
 /* include/linux/cgroup-defs.h */
+struct cgroup;
+struct cgroup_subsys_state {
+	struct cgroup *cgroup;
+	struct cgroup_subsys_state *parent;
+	unsigned int flags;	/* CSS_ONLINE (1 << 1) while the cgroup is alive */
+};
+
 struct cgroup {
+	struct cgroup_subsys_state self;	/* the cgroup's own css */
 	int level;		/* 0 for the root, its children 1, ... */
 	struct kernfs_node *kn;
+};
+
+/* include/linux/sched.h */
+struct task_struct {
+	int pid;
+	int tgid;
 };
 
 /* include/linux/bpf.h */
@@ -73,5 +88,25 @@ struct bpf_iter__cgroup {
 };
 
 #pragma clang attribute pop
+
+/* kernel/bpf/cgroup_iter.c and kernel/bpf/task_iter.c: the open-coded iterators' state on
+ * the program's stack, opaque (the verifier checks the name and the size) */
+struct bpf_iter_css {
+	__u64 __opaque[3];
+} __attribute__((aligned(8)));
+
+struct bpf_iter_css_task {
+	__u64 __opaque[1];
+} __attribute__((aligned(8)));
+
+/* include/uapi/linux/bpf.h: enum bpf_cgroup_iter_order; include/linux/cgroup.h */
+enum {
+	BPF_CGROUP_ITER_DESCENDANTS_PRE = 2,
+	BPF_CGROUP_ITER_DESCENDANTS_POST = 3,
+	BPF_CGROUP_ITER_ANCESTORS_UP = 4,
+	CSS_TASK_ITER_PROCS = 1,
+	CSS_TASK_ITER_THREADED = 2,
+	CSS_ONLINE = 1 << 1,
+};
 
 #endif /* __CGITER_VMLINUX_H__ */

@@ -27,7 +27,7 @@ import os
 import platform
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 #: sonames tried in order
@@ -65,6 +65,22 @@ class _BpfIterLinkInfo(ctypes.Union):
 LIBBPF_WARN, LIBBPF_INFO, LIBBPF_DEBUG = 0, 1, 2
 
 _PRINT_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
+#: ``ring_buffer_sample_fn``: int (*)(void *ctx, void *data, size_t size)
+_RINGBUF_SAMPLE_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p,
+                                      ctypes.c_size_t)
+
+
+class _BpfTestRunOpts(ctypes.Structure):
+    """``struct bpf_test_run_opts`` (libbpf's bpf.h)."""
+
+    _fields_ = [("sz", ctypes.c_size_t), ("data_in", ctypes.c_void_p),
+                ("data_out", ctypes.c_void_p), ("data_size_in", ctypes.c_uint32),
+                ("data_size_out", ctypes.c_uint32), ("ctx_in", ctypes.c_void_p),
+                ("ctx_out", ctypes.c_void_p), ("ctx_size_in", ctypes.c_uint32),
+                ("ctx_size_out", ctypes.c_uint32), ("retval", ctypes.c_uint32),
+                ("repeat", ctypes.c_int), ("duration", ctypes.c_uint32),
+                ("flags", ctypes.c_uint32), ("cpu", ctypes.c_uint32),
+                ("batch_size", ctypes.c_uint32)]
 
 _lib: ctypes.CDLL | None = None
 _lib_lock = threading.Lock()
@@ -90,6 +106,12 @@ def _signatures(lib: ctypes.CDLL) -> None:
         "bpf_map_delete_elem": (ci, [ci, vp]),
         "bpf_map_lookup_elem": (ci, [ci, vp, vp]),
         "libbpf_set_print": (vp, [_PRINT_FN]),
+        "bpf_program__set_autoload": (ci, [vp, ctypes.c_bool]),
+        "bpf_program__fd": (ci, [vp]),
+        "bpf_prog_test_run_opts": (ci, [ci, vp]),
+        "ring_buffer__new": (vp, [ci, _RINGBUF_SAMPLE_FN, vp, vp]),
+        "ring_buffer__consume": (ci, [vp]),
+        "ring_buffer__free": (None, [vp]),
         "libbpf_major_version": (cu32, []),
         "libbpf_minor_version": (cu32, []),
     }
@@ -205,9 +227,11 @@ class BpfObject:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> BpfObject:
+    def load(cls, path: str | os.PathLike, enable: Sequence[str] = ()) -> BpfObject:
         """Open and load an object file; OSError (with libbpf's last messages) if the
-        kernel refuses it."""
+        kernel refuses it.  ``enable``: programs of ``SEC("?...")`` (not loaded by
+        default) to load too, e.g. one the verifier is expected to refuse; the whole
+        verifier log is then in :func:`messages`."""
         lb = lib()
         p = os.fsencode(path)
         del _messages[:]
@@ -217,6 +241,12 @@ class BpfObject:
         if not ptr:
             raise _err(code, f"bpf_object__open_file({os.fsdecode(p)}): "
                        + " | ".join(messages(3)))
+        for name in enable:
+            prog = lb.bpf_object__find_program_by_name(ptr, name.encode())
+            if not prog:
+                lb.bpf_object__close(ptr)
+                raise KeyError(f"no BPF program {name!r} in {os.fsdecode(p)}")
+            lb.bpf_program__set_autoload(prog, True)
         with _signals_blocked():
             ret = lb.bpf_object__load(ptr)
         if ret < 0:
@@ -261,6 +291,42 @@ class BpfObject:
         ret = lib().bpf_map_delete_elem(map_fd, key)
         if ret < 0 and -ret != _errno.ENOENT:
             raise _err(ret, "bpf_map_delete_elem")
+
+    def test_run(self, prog: str) -> int:
+        """``bpf_prog_test_run_opts(bpf_program__fd(prog), &opts)`` with no data and no
+        ctx (a ``SEC("syscall")`` program takes its input from globals): the program's
+        return value; OSError with the kernel's errno when the run is refused."""
+        lb = lib()
+        fd = lb.bpf_program__fd(self.program(prog))
+        opts = _BpfTestRunOpts(sz=ctypes.sizeof(_BpfTestRunOpts))
+        with _signals_blocked():
+            ret = lb.bpf_prog_test_run_opts(fd, ctypes.byref(opts))
+        if ret < 0:
+            raise _err(ret, f"bpf_prog_test_run_opts({prog})")
+        return ctypes.c_int32(opts.retval).value
+
+    def ringbuf_records(self, name: str) -> list[bytes]:
+        """Every record waiting in the ``BPF_MAP_TYPE_RINGBUF`` map ``name``, oldest
+        first (``ring_buffer__new`` + ``ring_buffer__consume``); they are consumed."""
+        lb = lib()
+        fd, _ = self.map_fd(name)
+        out: list[bytes] = []
+
+        def sample(ctx: int | None, data: int, size: int) -> int:
+            out.append(ctypes.string_at(data, size))
+            return 0
+
+        cb = _RINGBUF_SAMPLE_FN(sample)
+        rb = lb.ring_buffer__new(fd, cb, None, None)
+        if not rb:
+            raise _err(ctypes.get_errno(), f"ring_buffer__new({name})")
+        try:
+            ret = lb.ring_buffer__consume(rb)
+        finally:
+            lb.ring_buffer__free(rb)
+        if ret < 0:
+            raise _err(ret, f"ring_buffer__consume({name})")
+        return out
 
     def attach_iter(self, prog: str, order: int, cgroup_fd: int = 0,
                     cgroup_id: int = 0) -> BpfLink:
