@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from . import handson_tasks as _tasks
 from . import programs
 from .exercise_base import Rng
 from .hierarchy import Hierarchy
@@ -74,8 +75,12 @@ class Exercise:
     title: str
     task: str
     starter: str
-    c_file: str
+    c_file: str | None
     order: Order = Order.DESCENDANTS_PRE
+    #: the lesson it belongs to; ``kind``: "program" (a ``prog(ctx)``), "function" (a
+    #: Python function of the task's arguments) or "answer" (a value)
+    lesson: int = 7
+    kind: str = "program"
 
 
 EXERCISES: dict[str, Exercise] = {
@@ -128,6 +133,15 @@ EXERCISES: dict[str, Exercise] = {
 
 #: the exercise names, in the lesson's order
 NAMES = tuple(EXERCISES)
+
+#: the task at the end of each lesson (lesson 7's are its three programs), by name
+TASKS: dict[str, Exercise] = {
+    name: Exercise(name, t["title"], t["task"], t["starter"], None, lesson=t["lesson"],
+                   kind=t["kind"])
+    for name, t in _tasks.TASKS.items()
+}
+#: the end-of-lesson tasks' names, in the lessons' order
+TASK_NAMES = tuple(TASKS)
 
 
 @dataclass
@@ -526,10 +540,27 @@ _CHECKERS: dict[str, Callable[[Callable[[Any], int], Case], str | None]] = {
 }
 
 
-def _exercise(name: str) -> Exercise:
-    if name not in EXERCISES:
-        raise ValueError(f"unknown exercise {name!r}: one of {', '.join(NAMES)}")
-    return EXERCISES[name]
+_CHECKERS.update({"names": _tasks.check_names, "framing": _tasks.check_framing,
+                  "skipped": _tasks.check_skipped, "visits": _tasks.check_visits,
+                  "fits": _tasks.check_fits, "first_read": _tasks.check_first_read,
+                  "locks": _tasks.check_locks,
+                  "recorded_errors": _tasks.check_recorded_errors})
+
+
+def exercise(name: str) -> Exercise:
+    """The :class:`Exercise` (a lesson 7 program or an end-of-lesson task) named ``name``.
+
+    >>> exercise("fits").lesson, exercise("fits").kind
+    (3, 'function')
+    """
+    if name in EXERCISES:
+        return EXERCISES[name]
+    if name in TASKS:
+        return TASKS[name]
+    raise ValueError(f"unknown exercise {name!r}: one of {', '.join(NAMES + TASK_NAMES)}")
+
+
+_exercise = exercise
 
 
 def check(name: str, prog: Callable[[Any], int], seed: int = 0) -> Result:
@@ -547,9 +578,21 @@ def check(name: str, prog: Callable[[Any], int], seed: int = 0) -> Result:
     Hint: each line has the id and the name, separated by one space.
     """
     ex = _exercise(name)
+    if ex.kind == "answer":
+        problem = _CHECKERS[name](prog, None)
+        if problem:
+            return Result(name, False, problem.split("\n"), 0)
+        return Result(name, True, [f"Right: {ex.title.lower()}."], 1)
     if not callable(prog):
-        raise TypeError(f"check({name!r}, prog): prog must be a program, a function "
-                        f"prog(ctx) -> int, not {type(prog).__name__}")
+        what = ("a program, a function prog(ctx) -> int" if ex.kind == "program"
+                else f"the function {name}(...)")
+        raise TypeError(f"check({name!r}, prog): prog must be {what}, not "
+                        f"{type(prog).__name__}")
+    if ex.kind == "function" and name != "visits":
+        problem = _CHECKERS[name](prog, None)
+        if problem:
+            return Result(name, False, problem.split("\n"), 0)
+        return Result(name, True, [f"Right on every case tried: {ex.title.lower()}."], 1)
     all_cases = cases(name, seed)
     for i, case in enumerate(all_cases):
         problem = _CHECKERS[name](prog, case)

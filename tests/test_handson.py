@@ -40,11 +40,17 @@ def solution_source(name: str) -> str:
 
 
 def program(source: str, name: str | None = None):
-    """The program a cell defines (its function ``name``, else its only function)."""
-    ns: dict = {}
+    """The program a cell defines (its function ``name``, else its only function), in a
+    namespace with what the lessons import."""
+    from cgiter_edu import programs, shapes
+
+    ns: dict = {"run": run, "Order": Order, "programs": programs, "shapes": shapes}
     exec(textwrap.dedent(source), ns)
+    if name is not None and not callable(ns[name]):
+        return ns[name]
     if name is None:
-        (name,) = [k for k, v in ns.items() if callable(v) and not k.startswith("__")]
+        (name,) = [k for k, v in ns.items() if callable(v) and not k.startswith("__")
+                   and k not in ("run", "Order", "programs", "shapes")]
     return ns[name]
 
 
@@ -321,7 +327,7 @@ def test_no_message_contains_the_solution(name, i):
 
 def test_check_refuses_an_unknown_exercise_and_a_non_program():
     with pytest.raises(ValueError, match="unknown exercise 'leaf': one of first_match, "
-                                         "page, leaves"):
+                                         "page, leaves, names, framing, visits"):
         check("leaf", lambda ctx: 0)
     with pytest.raises(TypeError, match="prog must be a program"):
         check("page", "def page(ctx): return 0")
@@ -415,3 +421,88 @@ def test_classroom_doctests():
     import cgiter_edu.classroom as mod
 
     assert doctest.testmod(mod).failed == 0
+
+
+# -- the end-of-lesson tasks ------------------------------------------------------------------
+from cgiter_edu.handson import TASK_NAMES, TASKS  # noqa: E402
+
+TASK_WRONG = {
+    "names": ("""
+        def p(ctx):
+            cg = ctx.cgroup
+            if cg is None:
+                return 0
+            ctx.meta.seq.printf("%s\\n", cg.path)
+            return 0
+        """, ["line 2 is '/system.slice'", "not the path"]),
+    "framing": ("""
+        n = {"calls": 0}
+        def p(ctx):
+            seq = ctx.meta.seq
+            if ctx.cgroup is None:
+                seq.printf("end %llu\\n", n["calls"])
+                return 0
+            if ctx.meta.seq_num == 0:
+                seq.printf("begin\\n")
+            seq.printf("%llu %llu\\n", ctx.meta.seq_num, ctx.cgroup.id)
+            n["calls"] += 1
+            return 0
+        """, ["line 12 is 'end 10'", "the epilogue", "not one more"]),
+    "visits": ("""
+        def p(h, order, start):
+            return run(h, programs.silent, order, start, trace=True).trace.visit_order()
+        """, ["lists a dead cgroup", "does not call the program on it"]),
+    "fits": ("""
+        def p(page_size, record_bytes):
+            return page_size * 8 // record_bytes
+        """, ["fits(4096, 64) returned 512: one too many", "strictly less"]),
+    "first_read": ("""
+        def p(record_bytes, read_size):
+            return min(read_size, 4096 * 8 // record_bytes * record_bytes)
+        """, ["first_read(64, 131072) returned 32768", "its last byte is never used"]),
+    "locks": ("""
+        def p(read_size):
+            return 1
+        """, ["locks(131072) returned 1", "leftovers"]),
+    "skipped": ("""
+        last = {"n": -1}
+        def p(ctx):
+            cg = ctx.cgroup
+            if cg is None:
+                return 0
+            ctx.meta.seq.printf("%llu %llu\\n", cg.id, ctx.meta.seq_num - last["n"] - 1)
+            last["n"] = ctx.meta.seq_num
+            return 0
+        """, ["the first walk printed the right lines", "forget it at the epilogue call"]),
+    "recorded_errors": ("""
+        from cgiter_edu import recorded
+        p = sum(len(c["reads"]) > 2 for c in recorded.bundled())
+        """, ["is not the count", "errno 95"]),
+}
+
+
+@pytest.mark.parametrize("name", TASK_NAMES)
+def test_the_task_solution_in_the_teachers_guide_passes(name):
+    r = check(name, solution(name))
+    assert r.passed, str(r)
+
+
+@pytest.mark.parametrize("name", TASK_NAMES)
+def test_the_task_starter_runs_and_fails_with_a_hint(name):
+    r = check(name, program(TASKS[name].starter, name))
+    assert not r.passed and any(m.startswith("Hint: ") for m in r.messages), str(r)
+
+
+@pytest.mark.parametrize("name", TASK_NAMES)
+def test_a_typical_wrong_task_answer_gets_its_hint_and_not_the_solution(name):
+    source, wanted = TASK_WRONG[name]
+    text = str(check(name, program(source, "p")))
+    assert text.startswith(f"{name}: not yet\n")
+    for w in wanted:
+        assert w in " ".join(text.split()), f"{w!r} not in:\n{text}"
+    for line in _code_lines(solution_source(name)):
+        assert line not in text, f"the message gives away {line!r}:\n{text}"
+
+
+def test_every_lesson_has_its_task():
+    assert sorted({t.lesson for t in TASKS.values()} | {7}) == list(range(9))
