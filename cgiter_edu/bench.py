@@ -7,7 +7,9 @@
 * big: building the 1,001,001-cgroup tree (target 15 s) and reading it with a silent
   program until EAGAIN at 1,000,000 objects (target 2 s);
 * live / viz / explorer: the real-kernel, picture and widget benchmarks, when those
-  parts can run.
+  parts can run;
+* class (only when asked, ``--parts class``): a real JupyterHub on 127.0.0.1 with
+  simulated students (:mod:`cgiter_edu.classroom.bench`).
 
 Example::
 
@@ -104,7 +106,8 @@ def row(what: str, value: str, target: str = "", good: bool = True) -> bool:
     return good
 
 
-def main(quick: bool = False, parts: list[str] | None = None) -> int:
+def main(quick: bool = False, parts: list[str] | None = None,
+         students: list[int] | None = None, class_json: str | None = None) -> int:
     """Run the benchmarks and print each figure beside its target."""
     parts = parts or (["walk", "live", "viz", "explorer"] if quick
                       else ["walk", "big", "live", "viz", "explorer"])
@@ -165,5 +168,12 @@ def main(quick: bool = False, parts: list[str] | None = None) -> int:
         else:
             print("explorer: the widgets, kernel side")
             bench_explorer(line)
+    if "class" in parts:
+        from pathlib import Path
+
+        from .classroom.bench import SIZES, bench_class
+
+        bench_class(students or SIZES, line,
+                    json_out=Path(class_json) if class_json else None)
     sys.stdout.flush()
     return 0 if ok else 1

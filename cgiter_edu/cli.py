@@ -282,20 +282,28 @@ def setup_tree(p: argparse.ArgumentParser) -> None:
 
 # -- bench -------------------------------------------------------------------------------
 
-BENCH_PARTS = ("walk", "big", "live", "viz", "explorer")
+BENCH_PARTS = ("walk", "big", "live", "viz", "explorer", "class")
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import main as bench_main
 
-    return bench_main(quick=args.quick, parts=args.parts)
+    return bench_main(quick=args.quick, parts=args.parts, students=args.students,
+                      class_json=args.class_json)
 
 
 def setup_bench(p: argparse.ArgumentParser) -> None:
     p.description = "Print measured figures next to their targets, all in one run."
     p.add_argument("--quick", action="store_true", help="skip the 1,001,001-cgroup part")
     p.add_argument("--parts", nargs="+", default=None, choices=BENCH_PARTS, metavar="PART",
-                   help="only these parts: " + ", ".join(BENCH_PARTS))
+                   help="only these parts: " + ", ".join(BENCH_PARTS) + " (class: a real "
+                   "JupyterHub on 127.0.0.1 with simulated students; not in the default "
+                   "parts, it takes minutes)")
+    p.add_argument("--students", nargs="+", type=int, default=None, metavar="N",
+                   help="class sizes for --parts class (default: 5 10 20 40; it stops "
+                   "early at a limit)")
+    p.add_argument("--class-json", default=None, metavar="FILE",
+                   help="also write the class figures (every sample) to FILE as JSON")
     p.set_defaults(func=cmd_bench)
 
 
