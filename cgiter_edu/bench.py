@@ -9,7 +9,7 @@
 * live / viz / explorer: the real-kernel, picture and widget benchmarks, when those
   parts can run;
 * class (only when asked, ``--parts class``): a real JupyterHub on 127.0.0.1 with
-  simulated students (:mod:`cgiter_edu.classroom.bench`).
+  simulated students (:mod:`cgiter_edu.classbench.bench`).
 
 Example::
 
@@ -171,7 +171,7 @@ def main(quick: bool = False, parts: list[str] | None = None,
     if "class" in parts:
         from pathlib import Path
 
-        from .classroom.bench import SIZES, bench_class
+        from .classbench.bench import SIZES, bench_class
 
         bench_class(students or SIZES, line,
                     json_out=Path(class_json) if class_json else None)

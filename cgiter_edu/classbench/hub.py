@@ -6,7 +6,7 @@ authenticator; users, servers and tokens through the hub's REST API.
 
 Every process the hub starts carries ``CGITER_CLASS_RUN=<run id>`` in its environment;
 :meth:`Hub.stop` stops the servers through the API, then the hub (which stops its proxy),
-then ends whatever is still marked (:func:`~cgiter_edu.classroom.procs.sweep`).
+then ends whatever is still marked (:func:`~cgiter_edu.classbench.procs.sweep`).
 
 Example::
 
@@ -71,7 +71,7 @@ def free_port() -> int:
 
 
 CONFIG = """\
-# written by cgiter_edu.classroom.hub for one benchmark run
+# written by cgiter_edu.classbench.hub for one benchmark run
 c = get_config()  # noqa
 c.JupyterHub.ip = "127.0.0.1"
 c.JupyterHub.port = {port}

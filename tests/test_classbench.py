@@ -13,9 +13,9 @@ import uuid
 
 from conftest import need
 
-from cgiter_edu.classroom import procs
-from cgiter_edu.classroom.hub import missing
-from cgiter_edu.classroom.student import _decode
+from cgiter_edu.classbench import procs
+from cgiter_edu.classbench.hub import missing
+from cgiter_edu.classbench.student import _decode
 
 
 def test_decode_reads_both_websocket_frames():

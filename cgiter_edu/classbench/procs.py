@@ -5,7 +5,7 @@ counts once over all the processes that map it) and their CPU time.
 
 Example::
 
-    >>> from cgiter_edu.classroom.procs import cpu_seconds
+    >>> from cgiter_edu.classbench.procs import cpu_seconds
     >>> import os
     >>> cpu_seconds(os.getpid()) >= 0
     True

@@ -1,9 +1,9 @@
 """``cgiter-edu bench --parts class``: a class on one machine, measured.
 
 For each class size N (default 5, 10, 20, 40) a fresh JupyterHub runs on 127.0.0.1
-(:class:`~cgiter_edu.classroom.hub.Hub`: the hub, configurable-http-proxy, the simple
+(:class:`~cgiter_edu.classbench.hub.Hub`: the hub, configurable-http-proxy, the simple
 local spawner, the dummy authenticator), N users are created and their servers started,
-and N simulated students (:class:`~cgiter_edu.classroom.student.Student`) open the
+and N simulated students (:class:`~cgiter_edu.classbench.student.Student`) open the
 explorer's kernel through the proxy and do the lesson, a step every 0.5 s.  Printed per
 N: server start time, memory per student (server + kernel, PSS and RSS), CPU per frame
 request (every process of the run), p50/p95 latency from a step request to its new frame
