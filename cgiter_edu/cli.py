@@ -116,6 +116,8 @@ things to try:
   cgiter-edu walk --tree balanced --record-bytes 64 # 8 pages hold 511 records: EOPNOTSUPP
   cgiter-edu walk --record-bytes 64 --read-size 4096 --tree balanced
   cgiter-edu walk --stop-at /system.slice           # the program returns 1 there
+  cgiter-edu walk --open-coded --tree balanced      # past the page limit: ring buffer drops
+  cgiter-edu walk --open-coded --tree balanced --ring-bytes 262144   # all 10,101 arrive
 """
 
 # -- walk --------------------------------------------------------------------------------
@@ -168,6 +170,12 @@ def end_text(res: RunResult) -> str:
 
 
 def cmd_walk(args: argparse.Namespace) -> int:
+    if args.open_coded:
+        from .walk_open import cmd_open
+
+        return cmd_open(args)
+    if args.ring_bytes is not None:
+        raise CliError("--ring-bytes is the open-coded walk's ring buffer: add --open-coded")
     res = walk_from_args(args, trace=args.trace)
     if args.json:
         d = res.to_dict()
@@ -208,6 +216,9 @@ def setup_walk(p: argparse.ArgumentParser) -> None:
                         "cgroups (for the cgroup counts)")
     p.add_argument("--no-trace", dest="trace", action="store_false",
                    help="do not record a trace (faster on huge trees; no cgroup counts)")
+    from .walk_open import add_open_args
+
+    add_open_args(p)
     p.set_defaults(func=cmd_walk)
 
 
