@@ -49,3 +49,22 @@ def markdown_table(n: int = 40, first_seed: int = 101) -> str:
         rows.append(f"| {i} | {seed} | {short} | {long} | "
                     f"`cgiter-edu quiz --seed {seed} --kind {long}` |")
     return "\n".join(rows)
+
+
+def quiz_key(cells: list[tuple[str, int, str]]) -> str:
+    """The answers of the lessons' ``Quiz(seed=..., kind=...)`` cells, a Markdown table:
+    ``cells`` holds ``(lesson, seed, kind)``; each answer is the question's own
+    (:func:`cgiter_edu.exercises.question`), as **Check** accepts it.
+
+    >>> print(quiz_key([("03", 31, "capacity")]))
+    | lesson | cell | answer |
+    |---|---|---|
+    | 03 | `Quiz(seed=31, kind="capacity")` | `1023` |
+    """
+    from .exercises import question
+
+    rows = ["| lesson | cell | answer |", "|---|---|---|"]
+    for lesson, seed, kind in cells:
+        answer = question(seed, kind).answer_text.replace("|", "\\|")
+        rows.append(f"| {lesson} | `Quiz(seed={seed}, kind=\"{kind}\")` | `{answer}` |")
+    return "\n".join(rows)

@@ -623,7 +623,8 @@ def on_kernel(c: str, prog: Callable[[Any], int] | None = None, h: Hierarchy | N
     cgroup, beside ``prog`` on the emulator on the same tree; a
     :class:`~cgiter_edu.live.own.SideBySide` (printed: the two outputs side by side).
     Where the machine cannot (no root, no BPF, no clang...), the emulator's side alone
-    and one line saying why.
+    and one line saying why; where the C does not compile or the verifier refuses it,
+    the emulator's side and clang's or the verifier's words (no traceback).
 
     >>> print(on_kernel("leaves", None).kernel_output is None or True)   # doctest: +SKIP
     True
@@ -638,4 +639,11 @@ def on_kernel(c: str, prog: Callable[[Any], int] | None = None, h: Hierarchy | N
     if not a:
         return SideBySide.emulator_only(h, prog, order, read_size,
                                         f"The kernel side is not run here: {a.reason}.")
-    return side_by_side(source, prog, h, order, read_size=read_size)
+    from .live.build import BuildError
+    from .live.errors import LiveError
+
+    try:
+        return side_by_side(source, prog, h, order, read_size=read_size)
+    except (BuildError, LiveError) as e:       # the student's C: say why, no traceback
+        return SideBySide.emulator_only(h, prog, order, read_size,
+                                        f"The kernel side did not run: {e}")

@@ -96,3 +96,15 @@ def test_a_c_program_that_does_not_compile_says_where(require_live):
     with pytest.raises(BuildError, match=r"clang failed: no member named 'seqnum' in "
                                          r"'struct bpf_iter_meta'.*\nprogram.bpf.c:\d+:\d+: error"):
         side_by_side(bad, None, lesson_tree())
+
+
+def test_on_kernel_answers_a_broken_c_program_without_a_traceback(require_live):
+    bad = c_source("leaves").replace("return 0;\n}", "return 3;\n}")
+    r = on_kernel(bad, solution("leaves"))
+    assert r.kernel is None and r.emulator is not None
+    text = str(r)
+    assert text.startswith("The kernel side did not run: the kernel's verifier refused "
+                           "leaves: At program exit the register R0 has smin=3 smax=3")
+    assert "the Python program on the emulator:" in text
+    r = on_kernel(c_source("page").replace("BPF_SEQ_PRINTF", "BPF_SEQ_PRINT"), None)
+    assert str(r).startswith("The kernel side did not run: clang failed: ")

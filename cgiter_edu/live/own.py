@@ -57,6 +57,10 @@ from .errors import LiveError
 #: ``SEC("iter/cgroup")`` then the program's function name
 _PROGRAM_RE = re.compile(r'SEC\(\s*"iter/cgroup"\s*\)\s*(?:\w+\s+)*?int\s+(\w+)\s*\(')
 
+#: clang's flags: the backend's, and a call of an undeclared function is an error (a
+#: misspelt helper or macro would otherwise compile and fail at load as a missing extern)
+OWN_CFLAGS = [*CFLAGS, "-Werror=implicit-function-declaration"]
+
 _loaded: dict[str, tuple[Any, str]] = {}
 _lock = threading.Lock()
 
@@ -84,7 +88,7 @@ def build_source(source: str) -> Path:
         raise BuildError("clang is not on PATH")
     h = hashlib.sha256()
     for part in (source.encode(), (HERE / "cgiter_vmlinux.h").read_bytes(),
-                 _clang_version(cc).encode(), " ".join(CFLAGS).encode()):
+                 _clang_version(cc).encode(), " ".join(OWN_CFLAGS).encode()):
         h.update(part)
         h.update(b"\0")
     out_dir = cache_dir() / ("own-" + h.hexdigest()[:16])
@@ -100,7 +104,7 @@ def build_source(source: str) -> Path:
         raise CacheError(e.errno, f"cannot write the cache directory {out_dir}: "
                                   f"{e.strerror}") from None
     os.close(fd)
-    cmd = [cc, *CFLAGS, "-I", str(HERE), "-c", str(src), "-o", tmp]
+    cmd = [cc, *OWN_CFLAGS, "-I", str(HERE), "-c", str(src), "-o", tmp]
     try:
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     except (OSError, subprocess.SubprocessError) as e:
@@ -208,8 +212,8 @@ class SideBySide:
     def emulator_only(cls, h: Hierarchy, prog: Callable[[Any], int] | None,
                       order: Order | int, read_size: int, reason: str) -> SideBySide:
         """The emulator's side alone (the machine cannot run the kernel's)."""
-        e = None if prog is None else emu_run(h, prog, order, read_size=read_size)
-        return cls(e, None, reason, h)
+        e, err = _emulate(prog, h, order, None, read_size, 0)
+        return cls(e, None, reason, h, notes=[err] if err else [])
 
     def __str__(self) -> str:
         def text(r: RunResult | None, what: str) -> list[str]:
@@ -280,10 +284,24 @@ def side_by_side(source: str, prog: Callable[[Any], int] | None, h: Hierarchy,
         finally:
             os.close(fd)
         rep_start = top + rel if top != "/" else (rel or "/")
-        emulator = None if prog is None else emu_run(rep, prog, order, rep_start,
-                                                     read_size=read_size,
-                                                     extra_reads=extra_reads)
+        emulator, err = _emulate(prog, rep, order, rep_start, read_size, extra_reads)
     note = (f"{name} ({order_name(int(order))}) on Linux {os.uname().release}: {len(h)} "
             f"cgroups mirrored under {m.scratch} (removed again); the Python program ran "
             "on the same tree with the real ids, names and levels")
-    return SideBySide(emulator, kernel, tree=rep, start=rep_start, notes=[note])
+    return SideBySide(emulator, kernel, tree=rep, start=rep_start,
+                      notes=[note] + ([err] if err else []))
+
+
+def _emulate(prog: Callable[[Any], int] | None, h: Hierarchy, order: Order | int,
+             start: str | None, read_size: int, extra_reads: int
+             ) -> tuple[RunResult | None, str]:
+    """The Python program's walk on the emulator, or None and why (it raised)."""
+    from ..kernel.bpf_iter import BpfProgramError
+
+    if prog is None:
+        return None, ""
+    try:
+        return emu_run(h, prog, order, start, read_size=read_size,
+                       extra_reads=extra_reads), ""
+    except BpfProgramError as e:
+        return None, f"the Python program did not finish: {e}"
