@@ -559,3 +559,36 @@ def task_walk(h: Any, cgroup_id: int, flags: int, ring_size: int = 4096,
 
 
 ERRNO_NAMES = {_errno.EINVAL: "EINVAL", _errno.ENOMEM: "ENOMEM", _errno.EAGAIN: "EAGAIN"}
+
+
+# -- the same tree walked both ways (what the side-by-side picture replays) -----------------
+
+@dataclass
+class BothWays:
+    """One tree walked by cgroup_iter (``iter``: its :class:`~cgiter_edu.RunResult`, whose
+    ``trace`` the picture replays) and by the open-coded loop into a ring buffer
+    (``open``: a :class:`WalkResult` with its :class:`OpenTrace`)."""
+
+    iter: Any
+    open: WalkResult
+    record_bytes: int
+    ring_size: int
+
+
+def both_ways(h: Any, record_bytes: int = 64, ring_size: int = 16384,
+              kernel: KernelConfig | None = None) -> BothWays:
+    """Walk ``h`` from the root in pre-order twice: cgroup_iter with records of
+    ``record_bytes`` (``programs.Record``) read like ``cat``, and :func:`css_walk` (16-byte
+    records into a ring buffer of ``ring_size`` bytes).
+
+    >>> from cgiter_edu import shapes
+    >>> b = both_ways(shapes.balanced(1, 600))
+    >>> b.iter.trace.counts()["delivered"], len(b.open.records), b.open.drops
+    (511, 601, 0)
+    """
+    from . import programs
+    from .run import run
+
+    res = run(h, programs.Record(rec_bytes=record_bytes), 2, trace=True, kernel=kernel)
+    return BothWays(res, css_walk(h, BPF_CGROUP_ITER_DESCENDANTS_PRE, ring_size=ring_size,
+                                  kernel=kernel), record_bytes, ring_size)

@@ -15,6 +15,9 @@ The modules, one per picture:
 * ``mutex``: :class:`MutexView` / :func:`plot_mutex`;
 * ``orders``: :class:`OrdersView` / :func:`plot_orders`;
 * ``capacity``: :class:`CapacityView` / :func:`plot_capacity`;
+* ``pastlimit``: :class:`PastLimitView` / :func:`plot_past_limit`,
+  :func:`animate_past_limit`: cgroup_iter cut at the page limit beside the open-coded
+  walk into a ring buffer (two traces, :func:`cgiter_edu.opencoded.both_ways`);
 * ``scenes``: walks that show one thing each (:func:`writer_waits`,
   :func:`truncated_walk`, :func:`order_traces`);
 * ``anim``: :func:`animate`, :class:`Animator` (GIF, MP4, HTML);
@@ -77,6 +80,8 @@ _NAMES = {
     "STATE_LABELS": "style", "OKABE_ITO": "style", "state_legend_handles": "style",
     "tidy_layout": "layout", "icicle_layout": "layout", "tree_of": "layout", "Tree": "layout",
     "bench_viz": "bench",
+    "plot_past_limit": "pastlimit", "PastLimitView": "pastlimit",
+    "animate_past_limit": "pastlimit",
     "writer_waits": "scenes", "truncated_walk": "scenes", "order_traces": "scenes",
 }
 

@@ -1,0 +1,241 @@
+"""One tree walked both ways, side by side: :class:`PastLimitView` and
+:func:`plot_past_limit`, :func:`animate_past_limit`.
+
+Top: cgroup_iter, the 8-page seq_file buffer -- the walk is cut where the buffer is
+full, and the rest never reaches the reader.  Bottom: the open-coded css iterator
+writing into a BPF ring buffer -- no page limit, but what it costs: RCU only (no
+``cgroup_mutex``: a concurrent mkdir or rmdir may or may not be seen), dead cgroups
+delivered (the program and the reader must test ``CSS_ONLINE``), and a ring buffer that
+drops records once full (``bpf_ringbuf_output`` returns ``-EAGAIN``).
+
+Each cgroup is one cell, in pre-order (both walks are pre-order from the root, so a
+column of cells is the same cgroup above and below); a bar under each grid shows the
+buffer filling.  ``update(k)`` shows both walks after ``k`` cgroups (None: the end).
+Everything is replayed from the two traces (:func:`cgiter_edu.opencoded.both_ways`).
+
+Example::
+
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from cgiter_edu import shapes
+    >>> from cgiter_edu.opencoded import both_ways
+    >>> from cgiter_edu.viz import plot_past_limit
+    >>> v = plot_past_limit(both_ways(shapes.random(800, seed=3, dead=0.05)))
+    >>> v.counts()
+    {'iter': {'delivered': 511, 'cut': 276, 'dead_skipped': 13}, 'open': {'delivered': 663, 'dropped': 118, 'dead_seen': 19}}
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import to_rgb
+from matplotlib.patches import Patch, Rectangle
+
+from cgiter_edu.trace import CgroupState, EventKind
+
+from .style import DARK_GREY, GREY, OKABE_ITO, SLIDE_SIZE, slide_style
+from .view import DARK, View
+
+__all__ = ["PastLimitView", "plot_past_limit", "animate_past_limit", "PAST_LIMIT_COLORS"]
+
+#: the cell colours, what each means in the legend
+PAST_LIMIT_COLORS = {
+    "unreached": (GREY, "not reached (yet)"),
+    "delivered": (OKABE_ITO["bluish_green"], "delivered to the reader"),
+    "cut": (OKABE_ITO["reddish_purple"], "cut at the page limit"),
+    "dropped": (OKABE_ITO["vermillion"], "ring full: dropped (EAGAIN)"),
+    "dead_skipped": (OKABE_ITO["black"], "dead: skipped by cgroup_iter"),
+    "dead_seen": (OKABE_ITO["orange"], "dead: delivered, test it"),
+}
+
+
+def _iter_cells(trace: Any) -> tuple[list[int], list[int | None]]:
+    """The cgroup ids in pre-order, and for cgroup_iter the trace step just before the
+    k-th visited cgroup (k = 0..n; the last is None: the end)."""
+    order = list(trace.cgroups)
+    visits = [e.step for e in trace.events
+              if e.kind in (EventKind.START, EventKind.NEXT) and e.cgroup is not None]
+    steps: list[int | None] = [max(s - 1, 0) for s in visits[1:]]
+    return order, [visits[0] if visits else None, *steps, None]
+
+
+def _open_outcomes(otrace: Any) -> list[tuple[int, str]]:
+    """The open-coded walk's cgroups in visit order with their outcome."""
+    out: list[tuple[int, str]] = []
+    cur: tuple[int, bool] | None = None
+    for e in otrace.events:
+        if e.kind == "next":
+            cur = None if e.cgroup is None else (e.cgroup, e.dead)
+        elif e.kind == "output" and cur is not None:
+            cid, dead = cur
+            out.append((cid, "dropped" if e.ret else ("dead_seen" if dead else "delivered")))
+            cur = None
+    return out
+
+
+class PastLimitView(View):
+    """The side-by-side picture (see the module doc).  ``both``: a
+    :class:`~cgiter_edu.opencoded.BothWays`.  ``images``: the two grids' image artists
+    (top, bottom); ``bars``: the two fill bars; :meth:`colors` and :meth:`counts` read
+    back what is drawn."""
+
+    def __init__(self, both: Any, step: int | None = None, fig: Any = None) -> None:
+        self.both = both
+        trace = both.iter.trace
+        self.order, self._iter_steps = _iter_cells(trace)
+        self.index = {cid: i for i, cid in enumerate(self.order)}
+        self.outcomes = _open_outcomes(both.open.trace)
+        self._final = trace.states(None)
+        n = len(self.order)
+        self.cols = max(1, math.ceil(math.sqrt(n * 4.2)))
+        self.rows = max(1, math.ceil(n / self.cols))
+        self.n_steps = max(len(self._iter_steps) - 1, len(self.outcomes))
+        with slide_style():
+            if fig is None:
+                fig = plt.figure(figsize=SLIDE_SIZE)
+            ax_top = fig.add_axes((0.03, 0.55, 0.64, 0.33))
+            ax_bot = fig.add_axes((0.03, 0.10, 0.64, 0.33))
+            super().__init__(fig, ax_top)
+            self.ax_bottom = ax_bot
+            self.images = []
+            for ax in (ax_top, ax_bot):
+                ax.set_axis_off()
+                img = ax.imshow(np.zeros((self.rows, self.cols, 3)), aspect="auto",
+                                interpolation="nearest")
+                self.images.append(img)
+            buf = trace.buffer_size
+            self.titles = [
+                ax_top.set_title(f"cgroup_iter: {both.record_bytes}-byte records, seq_file "
+                                 f"buffer of 8 pages ({buf:,} bytes), cgroup_mutex held",
+                                 loc="left", fontsize=17, color=DARK),
+                ax_bot.set_title(f"open-coded bpf_iter_css_*: 16-byte records into a "
+                                 f"{both.ring_size:,}-byte ring buffer, RCU only",
+                                 loc="left", fontsize=17, color=DARK)]
+            self.bars = []
+            self.bar_texts = []
+            for y, total in ((0.50, buf), (0.05, both.ring_size)):
+                bax = fig.add_axes((0.03, y, 0.64, 0.03))
+                bax.set_xlim(0, total)
+                bax.set_ylim(0, 1)
+                bax.set_axis_off()
+                bax.add_patch(Rectangle((0, 0), total, 1, facecolor="white",
+                                        edgecolor=DARK_GREY, lw=1))
+                bar = Rectangle((0, 0), 0, 1, facecolor=OKABE_ITO["sky_blue"])
+                bax.add_patch(bar)
+                txt = bax.text(total, 0.5, "", ha="right", va="center", fontsize=13,
+                               color=DARK)
+                self.bars.append(bar)
+                self.bar_texts.append(txt)
+            fig.legend(handles=[Patch(facecolor=c, edgecolor=DARK_GREY, label=t)
+                                for c, t in PAST_LIMIT_COLORS.values()],
+                       loc="upper left", bbox_to_anchor=(0.685, 0.89), fontsize=13,
+                       title="each cell: one cgroup", title_fontsize=15, alignment="left")
+            self.notes = fig.text(0.69, 0.42, "", fontsize=14, va="top", ha="left",
+                                  color=DARK, linespacing=1.5)
+        self.update(step)
+
+    # -- what the cells are at a step ---------------------------------------------------
+    def states(self, step: int | None) -> tuple[dict[int, str], dict[int, str]]:
+        """``(iter, open)``: each cgroup id's cell kind after ``step`` cgroups."""
+        trace = self.both.iter.trace
+        k = len(self._iter_steps) - 1 if step is None else min(step, len(self._iter_steps) - 1)
+        st = trace.states(self._iter_steps[k])
+        final = k == len(self._iter_steps) - 1
+        top = {}
+        for cid in self.order:
+            s = st.get(cid, CgroupState.UNREACHED)
+            if s is CgroupState.CURRENT:             # the one just reached: as it ends up
+                s = self._final.get(cid, CgroupState.UNREACHED)
+            if s is CgroupState.DEAD:
+                top[cid] = "dead_skipped"
+            elif s is CgroupState.DELIVERED or (s is CgroupState.BUFFERED and not final):
+                top[cid] = "delivered"       # written: cat's next copy hands it out
+            elif final or s in (CgroupState.LOST, CgroupState.NEVER):
+                top[cid] = "cut"
+            else:
+                top[cid] = "unreached"
+        shown = self.outcomes if step is None else self.outcomes[:step]
+        bottom = dict.fromkeys(self.order, "unreached")
+        bottom.update(dict(shown))
+        return top, bottom
+
+    def _rgb(self, kinds: dict[int, str]) -> np.ndarray:
+        img = np.ones((self.rows * self.cols, 3))
+        for cid, kind in kinds.items():
+            img[self.index[cid]] = to_rgb(PAST_LIMIT_COLORS[kind][0])
+        return img.reshape(self.rows, self.cols, 3)
+
+    def update(self, step: int | None) -> list[Any]:
+        """Show both walks after ``step`` cgroups (None: the end)."""
+        self.step = step
+        top, bottom = self.states(step)
+        self._kinds = (top, bottom)
+        for img, kinds in zip(self.images, (top, bottom), strict=True):
+            img.set_data(self._rgb(kinds))
+        rec = self.both.record_bytes
+        used_top = sum(1 for v in top.values() if v == "delivered") * rec
+        used_bot = sum(1 for v in bottom.values() if v in ("delivered", "dead_seen")) * 24
+        self.bars[0].set_width(used_top)
+        self.bars[1].set_width(used_bot)
+        self.bar_texts[0].set_text(f"{used_top:,} of {self.both.iter.trace.buffer_size - 1:,}"
+                                   " usable bytes ")
+        self.bar_texts[1].set_text(f"{used_bot:,} of {self.both.ring_size - 1:,} usable "
+                                   "bytes (8-byte header each) ")
+        c = self.counts()
+        self.notes.set_text(
+            f"cgroup_iter: {c['iter']['delivered']} delivered, {c['iter']['cut']} cut,\n"
+            f"   {c['iter']['dead_skipped']} dead skipped\n"
+            f"open-coded: {c['open']['delivered']} delivered, {c['open']['dropped']} "
+            f"dropped,\n   {c['open']['dead_seen']} dead seen\n"
+            "costs of the open-coded walk:\n"
+            "  - RCU only, no cgroup_mutex\n"
+            "  - dead cgroups come too\n"
+            "  - full ring buffer: EAGAIN")
+        return [*self.images, *self.bars, *self.bar_texts, self.notes]
+
+    def artists(self) -> list[Any]:
+        """What :meth:`update` changes."""
+        return [*self.images, *self.bars, *self.bar_texts, self.notes]
+
+    def colors(self) -> tuple[dict[int, str], dict[int, str]]:
+        """The cell kind of every cgroup as drawn (top, bottom)."""
+        return self._kinds
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """How many cells of each kind are drawn, per side."""
+        top, bottom = self._kinds
+        return {"iter": {k: sum(1 for v in top.values() if v == k)
+                         for k in ("delivered", "cut", "dead_skipped")},
+                "open": {k: sum(1 for v in bottom.values() if v == k)
+                         for k in ("delivered", "dropped", "dead_seen")}}
+
+
+def plot_past_limit(both: Any, step: int | None = None, fig: Any = None) -> PastLimitView:
+    """The side-by-side picture of :func:`cgiter_edu.opencoded.both_ways` (a new 16:9
+    figure, or ``fig``)."""
+    return PastLimitView(both, step, fig)
+
+
+def animate_past_limit(both: Any, fps: float = 6, max_frames: int = 120, hold: int = 8
+                       ) -> Any:
+    """The picture as an animation, ``k`` cgroups more each frame: an
+    :class:`~cgiter_edu.viz.anim.Animator` (``save("x.gif")``, ``to_jshtml()``)."""
+    from .anim import Animator
+
+    view = PastLimitView(both, 0)
+    n = view.n_steps
+    every = max(1, math.ceil(n / max_frames))
+    steps: list[int | None] = [*range(0, n + 1, every), *([None] * hold)]
+    anim = Animator.__new__(Animator)
+    anim.trace = both.iter.trace
+    anim.steps = steps
+    anim.fps = fps
+    anim.figure = view.figure
+    anim._anim = None
+    anim.update = view.update                      # type: ignore[method-assign]
+    anim.dynamic_artists = view.artists            # type: ignore[method-assign]
+    anim.view = view
+    return anim
