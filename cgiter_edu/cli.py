@@ -99,6 +99,8 @@ COMMANDS: dict[str, Command] = {
                       "pictures", "cgiter_edu.slides:setup_slides"),
     "bench": Command("benchmark the emulator against networkx and the kernel",
                      "cgiter_edu.cli:setup_bench"),
+    "nbgrader": Command("write the graded exercises as an nbgrader assignment (source/ "
+                        "notebooks)", "cgiter_edu.grading:setup_nbgrader"),
 }
 
 

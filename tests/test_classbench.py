@@ -74,3 +74,11 @@ def test_two_students_on_a_real_hub_and_nothing_left(tmp_path):
     assert r["left"] == [] and r["left_after_sweep"] == []
     assert procs.marked(run) == []
     assert "processes left after the hub stopped" in p.stdout
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import cgiter_edu.classbench.procs as mod
+
+    assert doctest.testmod(mod).failed == 0
