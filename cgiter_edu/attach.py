@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .kernel.bpf_iter import IterLink, bpf_iter_link_attach
+from .kernel.cgroup import CgroupNamespace
 from .kernel.cgroup_iter import (
     BpfIterAuxInfo,
     BpfIterLinkInfo,
@@ -34,7 +35,7 @@ from .kernel.config import DEFAULT, KernelConfig
 if TYPE_CHECKING:  # pragma: no cover
     from .hierarchy import CgroupFd, Hierarchy
 
-__all__ = ["attach", "capacity", "parse_order"]
+__all__ = ["attach", "bpftool_link_show", "capacity", "cgroup_namespace", "parse_order"]
 
 _ALIASES = {"pre": "descendants_pre", "post": "descendants_post", "up": "ancestors_up",
             "ancestors": "ancestors_up", "self": "self_only"}
@@ -77,7 +78,7 @@ def _oserror(code: int, detail: str) -> OSError:
 
 
 def _attach_error(code: int, h: Hierarchy, order: Any, fd: int, cid: int,
-                  kernel: KernelConfig) -> OSError:
+                  kernel: KernelConfig, cgns: Any = None) -> OSError:
     """The attach error, with the reason the kernel had for its errno."""
     if code == errno.EINVAL and not (fd and cid and _valid_order(order, kernel)):
         valid = "1-5" if kernel.has_children_order else "1-4 (CHILDREN=5 needs Linux 7.0)"
@@ -96,13 +97,74 @@ def _attach_error(code: int, h: Hierarchy, order: Any, fd: int, cid: int,
     if code == errno.ENOENT:
         dead = h.cgroup_root.by_id.get(cid)
         why = f"cgroup {dead.path} (id {cid}) has been removed" if dead else f"no cgroup has id {cid}"
+        if dead is not None and not dead.view.dead and cgns is not None:
+            why = (f"cgroup {dead.path} (id {cid}) is outside the reader's cgroup namespace "
+                   f"(its / is {cgns.root_cgrp.path}): cgroup_get_from_id() finds only "
+                   "cgroups within it")
         return _oserror(code, why)
     return _oserror(code, "bpf_iter_attach_cgroup")
 
 
+def cgroup_namespace(h: Hierarchy, root: str | None) -> CgroupNamespace | None:
+    """The cgroup namespace of a process that called ``unshare(CLONE_NEWCGROUP)`` while in
+    the cgroup ``root`` (a path of ``h``; None: the host's namespace, returned as None).
+    ``ValueError`` naming the path if there is no live cgroup there.
+
+    >>> from cgiter_edu import Hierarchy
+    >>> h = Hierarchy(); _ = h.mkdir("/pod")
+    >>> cgroup_namespace(h, "/pod")
+    <cgroup_namespace root=/pod>
+    """
+    if root is None:
+        return None
+    from .hierarchy import _norm
+
+    css = h.cgroup_root.by_path.get(_norm(root))
+    if css is None:
+        raise ValueError(f"cgroup namespace root {root!r}: no such cgroup (a namespace's / "
+                         "is a live cgroup: the one its first process was in)")
+    return CgroupNamespace(css)
+
+
+def ns_path(root: str | None, path: str) -> str:
+    """The host path of ``path`` as a process in the cgroup namespace rooted at ``root``
+    names it (``kernfs_walk_and_get`` from the namespace root).
+
+    >>> ns_path("/kubepods/pod1", "/app"), ns_path("/kubepods/pod1", "/"), ns_path(None, "/a")
+    ('/kubepods/pod1/app', '/kubepods/pod1', '/a')
+    """
+    if root is None or root.strip("/") == "":
+        return path
+    rel = path.strip("/")
+    return "/" + root.strip("/") + ("/" + rel if rel else "")
+
+
+def bpftool_link_show(link: IterLink, link_id: int = 1, prog_id: int = 1) -> str:
+    """The line ``bpftool link show`` prints for ``link`` (tools/bpf/bpftool/link.c,
+    ``show_link_header_plain`` + ``show_iter_plain``), from
+    :meth:`~cgiter_edu.kernel.bpf_iter.IterLink.info` -- what
+    ``bpf_iter_cgroup_fill_link_info`` fills.  Link and program ids are the kernel's
+    counters, which the emulator has none of: give them.
+
+    >>> from cgiter_edu import Hierarchy, Order, attach, programs
+    >>> h = Hierarchy(); _ = h.mkdir("/a")
+    >>> bpftool_link_show(attach(h, programs.id_printer, Order.DESCENDANTS_PRE, cgroup_id=2), 89, 231)
+    '89: iter  prog 231  target_name cgroup  cgroup_id 2  order descendants_pre  '
+    """
+    info = link.info()
+    order = _BPFTOOL_ORDERS.get(info.order, "unknown")
+    return (f"{link_id}: iter  prog {prog_id}  target_name {info.target_name}  "
+            f"cgroup_id {info.cgroup_id}  order {order}  ")
+
+
+#: bpftool's cgroup_order_string() (tools/bpf/bpftool/link.c): no name for CHILDREN (5)
+_BPFTOOL_ORDERS = {0: "order_unspec", 1: "self_only", 2: "descendants_pre",
+                   3: "descendants_post", 4: "ancestors_up"}
+
+
 def attach(h: Hierarchy, prog: Callable[[Any], int], order: Order | int, *,
            cgroup_fd: CgroupFd | int | None = None, cgroup_id: int | None = None,
-           kernel: KernelConfig | None = None) -> IterLink:
+           kernel: KernelConfig | None = None, cgroupns: str | None = None) -> IterLink:
     """Attach a BPF program (a Python callable ``prog(ctx) -> int``) to the cgroup
     iterator: ``bpf_link_create()`` with ``union bpf_iter_link_info`` ->
     ``bpf_iter_link_attach()`` -> ``bpf_iter_attach_cgroup()``.
@@ -130,11 +192,12 @@ def attach(h: Hierarchy, prog: Callable[[Any], int], order: Order | int, *,
         raise TypeError(f"cgroup_id must be an int, not {type(cgroup_id).__name__}")
     else:
         cid = cgroup_id
+    cgns = cgroup_namespace(h, cgroupns)
     linfo = BpfIterLinkInfo(int(order), fd, cid)
     aux = BpfIterAuxInfo(None, 0)
-    link = bpf_iter_link_attach(h, prog, linfo, bpf_cgroup_reg_info, aux, kernel)
+    link = bpf_iter_link_attach(h, prog, linfo, bpf_cgroup_reg_info, aux, kernel, cgns)
     if link.__class__ is int:
-        raise _attach_error(-link, h, order, linfo.cgroup_fd, linfo.cgroup_id, kernel)
+        raise _attach_error(-link, h, order, linfo.cgroup_fd, linfo.cgroup_id, kernel, cgns)
     return link
 
 

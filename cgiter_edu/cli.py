@@ -118,6 +118,8 @@ things to try:
   cgiter-edu walk --tree balanced --record-bytes 64 # 8 pages hold 511 records: EOPNOTSUPP
   cgiter-edu walk --record-bytes 64 --read-size 4096 --tree balanced
   cgiter-edu walk --stop-at /system.slice           # the program returns 1 there
+  cgiter-edu walk --tree kubernetes --cgroupns /kubepods.slice   # what a pod-like reader sees
+  cgiter-edu walk --kernel 6.1 --explain            # which 6.1 this is, and its commits
   cgiter-edu walk --open-coded --tree balanced      # past the page limit: ring buffer drops
   cgiter-edu walk --open-coded --tree balanced --ring-bytes 262144   # all 10,101 arrive
 """
@@ -172,6 +174,11 @@ def end_text(res: RunResult) -> str:
 
 
 def cmd_walk(args: argparse.Namespace) -> int:
+    if args.explain:
+        from .kernel.config import describe
+
+        print(describe(kernel_from_args(args)))
+        return 0
     if args.open_coded:
         from .walk_open import cmd_open
 
@@ -201,6 +208,9 @@ def cmd_walk(args: argparse.Namespace) -> int:
             print(f"cgiter-edu: read: {errno_text(res.final_errno)}", file=sys.stderr)
     if not args.quiet and not res.attach_errno:
         print("--", file=sys.stderr)
+        if args.cgroupns:
+            print(f"read in a cgroup namespace: its / is {args.cgroupns} (ids above are "
+                  "the kernel's, as the program prints them)", file=sys.stderr)
         print(walk_report(res), file=sys.stderr)
     return 1 if res.final_errno else 0
 
@@ -210,6 +220,13 @@ def setup_walk(p: argparse.ArgumentParser) -> None:
                      "file like cat, print the bytes; explain on stderr.")
     p.epilog = EPILOG_WALK
     add_walk_args(p)
+    p.add_argument("--cgroupns", default=None, metavar="PATH",
+                   help="read as a process in a cgroup namespace whose / is the cgroup PATH "
+                        "(a container's, a Kubernetes pod's): the default start is PATH, "
+                        "--start is a path inside it, a --start-id outside it is ENOENT")
+    p.add_argument("--explain", action="store_true",
+                   help="print what --kernel stands for (the stable release or mainline "
+                        "source, the date, the commits that matter) instead of walking")
     p.add_argument("--json", action="store_true",
                    help="print the reads, counts and end reason as JSON instead of the bytes")
     p.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .attach import attach
+from .attach import attach, ns_path
 from .kernel.bpf_iter import BpfProgramError
 from .kernel.cgroup_iter import Order
 from .kernel.config import DEFAULT, KernelConfig
@@ -117,7 +117,8 @@ def run(h: Hierarchy, prog: Callable[[Any], int], order: Order | int = Order.DES
         read_size: int | Sequence[int] = 131072, kernel: KernelConfig | None = None,
         trace: bool | None = None, extra_reads: int = 2, max_reads: int = 1_000_000,
         after_create: Callable[[], None] | None = None,
-        between_reads: Callable[[], None] | None = None) -> RunResult:
+        between_reads: Callable[[], None] | None = None,
+        cgroupns: str | None = None) -> RunResult:
     """Attach ``prog``, create one iterator file and read it like ``cat`` would.
 
     ``start``: a path (an fd is opened on it for the attach and closed after), a
@@ -129,7 +130,10 @@ def run(h: Hierarchy, prog: Callable[[Any], int], order: Order | int = Order.DES
     ``between_reads`` before every read() but the first (to let another thread finish
     what it does while the walk has dropped ``cgroup_mutex``).
     A program that raises makes this raise :class:`BpfProgramError` with the run so far
-    (its trace ends where the program raised) as ``err.result``.  ``trace``: record
+    (its trace ends where the program raised) as ``err.result``.
+    ``cgroupns``: the walk is read by a process in a cgroup namespace whose ``/`` is
+    that cgroup (a container's): the root start is there, a ``start`` path is looked
+    up from there (``"/app"`` is ``cgroupns + "/app"``), an id outside it is ENOENT.  ``trace``: record
     every step in ``res.trace``; None (the default) records one when the hierarchy has
     at most :data:`TRACE_LIMIT` cgroups, so a small walk always has its trace
     (``res.trace.counts()``); False is faster.
@@ -143,11 +147,12 @@ def run(h: Hierarchy, prog: Callable[[Any], int], order: Order | int = Order.DES
     opened = None
     try:
         if isinstance(start, str):
-            opened = fd = h.open(start)
+            opened = fd = h.open(ns_path(cgroupns, start))
         else:
             fd = start
         try:
-            link = attach(h, prog, order, cgroup_fd=fd, cgroup_id=cgroup_id, kernel=kernel)
+            link = attach(h, prog, order, cgroup_fd=fd, cgroup_id=cgroup_id, kernel=kernel,
+                          cgroupns=cgroupns)
         except OSError as e:
             res.attach_errno = e.errno
             res.attach_error = e.strerror

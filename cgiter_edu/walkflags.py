@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import programs, shapes
+from .attach import ns_path
 from .hierarchy import Hierarchy
 from .kernel.cgroup_iter import Order
 from .kernel.config import PAGE_SIZES, KernelConfig
@@ -183,6 +184,7 @@ class WalkSpec:
     start: str | None
     start_id: int | None
     read_size: int
+    cgroupns: str | None = None
 
 
 def walk_spec(args: argparse.Namespace, kernel_default: KernelConfig | None = None
@@ -193,15 +195,20 @@ def walk_spec(args: argparse.Namespace, kernel_default: KernelConfig | None = No
     prog = program_from_args(args, h)
     order = order_from_args(args)
     kernel = kernel_from_args(args, kernel_default)
-    if args.start is not None and args.start not in h:
-        raise CliError(f"--start {args.start!r}: no such cgroup")
+    cgroupns = getattr(args, "cgroupns", None)
+    if cgroupns is not None and cgroupns not in h:
+        raise CliError(f"--cgroupns {cgroupns!r}: no such cgroup (the namespace's / is a "
+                       "cgroup of the tree)")
+    if args.start is not None and ns_path(cgroupns, args.start) not in h:
+        where = f" in the namespace rooted at {cgroupns}" if cgroupns else ""
+        raise CliError(f"--start {args.start!r}: no such cgroup{where}")
     if args.start_id is not None and not 0 <= args.start_id < 2 ** 64:
         raise CliError(f"--start-id {args.start_id}: a cgroup id is an unsigned 64-bit "
                        "number (0 means none)")
     read_size = args.read_size if args.read_size is not None else CAT_READ_SIZE
     if read_size < 0:
         raise CliError(f"--read-size {read_size}: read() takes a size of 0 or more bytes")
-    return WalkSpec(h, prog, order, kernel, args.start, args.start_id, read_size)
+    return WalkSpec(h, prog, order, kernel, args.start, args.start_id, read_size, cgroupns)
 
 
 def walk_from_args(args: argparse.Namespace, trace: bool | None = True,
@@ -214,4 +221,5 @@ def walk_from_args(args: argparse.Namespace, trace: bool | None = True,
     one = s.read_size == 0
     return run(s.hierarchy, s.program, s.order, s.start, cgroup_id=s.start_id,
                read_size=s.read_size, kernel=s.kernel, trace=trace,
-               extra_reads=0 if one else extra_reads, max_reads=1 if one else 1_000_000)
+               extra_reads=0 if one else extra_reads, max_reads=1 if one else 1_000_000,
+               cgroupns=s.cgroupns)

@@ -778,7 +778,8 @@ LIVE_MODULES = ["cgiter_edu.live", "cgiter_edu.live.libbpf", "cgiter_edu.live.bu
                 "cgiter_edu.live.comparison", "cgiter_edu.live.runner",
                 "cgiter_edu.live.record", "cgiter_edu.live.bench", "cgiter_edu.live.cli",
                 "cgiter_edu.live.vm", "cgiter_edu.live.printf", "cgiter_edu.live.availability",
-                "cgiter_edu.live.walk", "cgiter_edu.live.random_cases"]
+                "cgiter_edu.live.walk", "cgiter_edu.live.random_cases",
+                "cgiter_edu.live.cgroupns"]
 
 
 @pytest.mark.parametrize("name", LIVE_MODULES)

@@ -12,6 +12,7 @@ CORE = ["cgiter_edu", "cgiter_edu.hierarchy", "cgiter_edu.shapes", "cgiter_edu.p
         "cgiter_edu.kernel.vsprintf", "cgiter_edu.kernel.ctype", "cgiter_edu.kernel.maccess",
         "cgiter_edu.kernel.bpf_iter",
         "cgiter_edu.kernel.cgroup_iter", "cgiter_edu.kernel.config", "cgiter_edu.walkflags",
+        "cgiter_edu.attach",
         "cgiter_edu.progress", "cgiter_edu.bench", "cgiter_edu.lazy"]
 
 

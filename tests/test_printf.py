@@ -16,8 +16,14 @@ from cgiter_edu.kernel.vsprintf import ptr_to_hashval
 EINVAL, ENOSPC, EOVERFLOW = -errno.EINVAL, -errno.ENOSPC, -errno.EOVERFLOW
 
 
+#: the kernel every expected value was seen on (the 7.0 preset, mainline 7.0's source,
+#: predates the UTF-8 commit)
+SEEN_ON = KernelConfig.preset("6.18")
+
+
 def fmt(f, *args, kernel=None):
-    return bpf_bprintf_format(f.encode() if isinstance(f, str) else f, args, kernel)
+    return bpf_bprintf_format(f.encode() if isinstance(f, str) else f, args,
+                              kernel or SEEN_ON)
 
 
 @pytest.mark.parametrize("f,args,out", [
@@ -75,7 +81,8 @@ def test_rejected_with_einval(f, args):
 
 def test_utf8_text_is_printed_since_the_fix_and_refused_before():
     new, old = KernelConfig.preset("6.18"), KernelConfig(bprintf_utf8=False)
-    assert all(KernelConfig.preset(v).bprintf_utf8 for v in ("6.1", "6.18", "7.0"))
+    assert all(KernelConfig.preset(v).bprintf_utf8 for v in ("6.1", "6.12", "6.18"))
+    assert not KernelConfig.preset("7.0").bprintf_utf8     # mainline 7.0: before the commit
     assert fmt("h\u00e9 \u2713 %d", 1, kernel=new) == "h\u00e9 \u2713 1".encode()
     assert fmt(b"\xff\x80", kernel=new) == b"\xff\x80"          # any byte, UTF-8 or not
     assert fmt("h\u00e9 %d", 1, kernel=old) == EINVAL

@@ -38,7 +38,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..trace import EndReason, Trace, Tracer
-from .seq_file import SeqFile, seq_has_overflowed
+from .seq_file import SeqFile, seq_has_overflowed, seq_printf
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..hierarchy import Hierarchy
@@ -162,13 +162,17 @@ class BpfIterSeqInfo:
 class BpfIterReg:
     """``struct bpf_iter_reg``: a target (``"cgroup"``) and its callbacks."""
 
-    __slots__ = ("target", "attach_target", "detach_target", "seq_info")
+    __slots__ = ("target", "attach_target", "detach_target", "show_fdinfo", "fill_link_info",
+                 "seq_info")
 
     def __init__(self, target: str, attach_target: Callable, detach_target: Callable,
-                 seq_info: BpfIterSeqInfo) -> None:
+                 seq_info: BpfIterSeqInfo, show_fdinfo: Callable | None = None,
+                 fill_link_info: Callable | None = None) -> None:
         self.target = target
         self.attach_target = attach_target
         self.detach_target = detach_target
+        self.show_fdinfo = show_fdinfo
+        self.fill_link_info = fill_link_info
         self.seq_info = seq_info
 
 
@@ -395,8 +399,9 @@ class IterLink:
     """
 
     def __init__(self, hierarchy: Hierarchy, prog: Callable, tinfo: BpfIterReg, aux: Any,
-                 kernel: KernelConfig) -> None:
+                 kernel: KernelConfig, cgns: Any = None) -> None:
         self.hierarchy = hierarchy
+        self.cgns = cgns                      # the attaching process's cgroup namespace
         self.prog = prog                      # the program as the user gave it
         self.bpf_prog = BpfProg(prog)         # link->link.prog
         self.tinfo = tinfo
@@ -429,6 +434,26 @@ class IterLink:
         """The start cgroup's view."""
         return self.aux.start.view
 
+    def show_fdinfo(self, cgns: Any = None) -> str:
+        """The iterator's lines of ``/proc/<pid>/fdinfo/<link fd>`` (after the generic
+        ``link_type``/``link_id``/``prog_tag``/``prog_id`` lines, which hold numbers the
+        emulator has none of): :func:`bpf_iter_link_show_fdinfo`, read by a process in
+        the cgroup namespace ``cgns`` (default: the one the link was attached from)."""
+        seq = SeqFile(size=self.kernel.page_size)      # one page, as seq_read() starts with
+        bpf_iter_link_show_fdinfo(self, seq, self.cgns if cgns is None else cgns)
+        return bytes(seq.buf[:seq.count]).decode()
+
+    def info(self) -> Any:
+        """``bpf_obj_get_info_by_fd(link_fd)``'s ``iter`` part:
+        :func:`bpf_iter_link_fill_link_info`."""
+        from .cgroup_iter import BpfLinkInfoIterCgroup  # cgroup_iter.py imports this module
+
+        info = BpfLinkInfoIterCgroup()
+        err = bpf_iter_link_fill_link_info(self, info)
+        if err:
+            raise _oserror(-err, "bpf_iter_link_fill_link_info")
+        return info
+
     def __enter__(self) -> IterLink:
         return self
 
@@ -446,15 +471,38 @@ def bpf_iter_link_release(link: IterLink) -> None:
     link.tinfo.detach_target(link.aux)
 
 
+def bpf_iter_link_show_fdinfo(link: IterLink, seq: Any, cgns: Any = None) -> None:
+    """``bpf_iter_link_show_fdinfo()`` (kernel/bpf/bpf_iter.c): ``target_name``, then the
+    target's ``show_fdinfo`` if it has one.  ``cgns``: the reading process's cgroup
+    namespace (``current`` in the kernel)."""
+    seq_printf(seq, "target_name:\t%s\n", link.tinfo.target)
+    show_fdinfo = link.tinfo.show_fdinfo
+    if show_fdinfo:
+        show_fdinfo(link.aux, seq, cgns)
+
+
+def bpf_iter_link_fill_link_info(link: IterLink, info: Any) -> int:
+    """``bpf_iter_link_fill_link_info()`` (kernel/bpf/bpf_iter.c): the target's name
+    (its length counts the NUL), then the target's ``fill_link_info`` if it has one."""
+    target_name = link.tinfo.target
+    info.target_name_len = len(target_name) + 1
+    info.target_name = target_name
+    fill_link_info = link.tinfo.fill_link_info
+    if fill_link_info:
+        return fill_link_info(link.aux, info)
+    return 0
+
+
 def bpf_iter_link_attach(h: Hierarchy, prog: Callable, linfo: Any, tinfo: BpfIterReg,
-                         aux: Any, kernel: KernelConfig) -> IterLink | int:
+                         aux: Any, kernel: KernelConfig, cgns: Any = None) -> IterLink | int:
     """``bpf_iter_link_attach()`` (kernel/bpf/bpf_iter.c): a link for ``prog`` on the
     target ``tinfo``, whose ``attach_target`` fills ``aux`` from ``linfo``; the link, or
-    the target's negative errno."""
-    err = tinfo.attach_target(h, prog, linfo, aux, kernel)
+    the target's negative errno.  ``cgns``: the caller's cgroup namespace (None: the
+    host's)."""
+    err = tinfo.attach_target(h, prog, linfo, aux, kernel, cgns)
     if err:
         return err
-    return IterLink(h, prog, tinfo, aux, kernel)
+    return IterLink(h, prog, tinfo, aux, kernel, cgns)
 
 
 def init_seq_meta(priv_data: BpfIterPrivData, seq_info: BpfIterSeqInfo, prog: BpfProg) -> None:

@@ -430,6 +430,7 @@ class CgroupRoot:
         self.by_path: dict[str, Css] = {"/": self.cgrp}
         self.release_hook = release_hook
         self.generation = 0          #: bumped on every change of the tree
+        self.init_cgroup_ns = CgroupNamespace(self.cgrp)   #: ``init_cgroup_ns``: the host's
 
     def cgroup_release(self, css: Css) -> None:
         """``cgroup_release()``: the released cgroup leaves the id index."""
@@ -464,14 +465,24 @@ def cgroup_destroy_locked(css: Css) -> None:
     css_put(css)
 
 
-def cgroup_get_from_id(root: CgroupRoot, cgroup_id: int) -> Css | int:
+def cgroup_get_from_id(root: CgroupRoot, cgroup_id: int,
+                       cgns: CgroupNamespace | None = None) -> Css | int:
     """``cgroup_get_from_id()`` (kernel/cgroup/cgroup.c): the kernfs node by id and a
     reference on its cgroup, or ``-ENOENT``.  A removed cgroup's node is gone (no RCU
-    lookup finds it), so a dead cgroup is ENOENT too.  No ``cgroup_mutex``."""
-    css = root.by_id.get(cgroup_id)
-    if css is None or cgroup_is_dead(css):
+    lookup finds it), so a dead cgroup is ENOENT too.  Then "only cgroups within current
+    task's cgroup NS are valid": a cgroup that is not a descendant of the caller's
+    namespace root (``cgns``, ``current->nsproxy->cgroup_ns``; None: the host's
+    ``init_cgroup_ns``) is put back and ENOENT.  No ``cgroup_mutex``."""
+    css = root.by_id.get(cgroup_id)                  # kernfs_find_and_get_node_by_id()
+    if css is None or cgroup_is_dead(css):           # !cgrp || !cgroup_tryget(cgrp)
         return -errno.ENOENT
     css_get(css)
+
+    root_cgrp = current_cgns_cgroup_dfl(root, cgns)
+    if not cgroup_is_descendant(css, root_cgrp):
+        cgroup_put(css)
+        return -errno.ENOENT
+
     return css
 
 
@@ -490,14 +501,19 @@ def cgroup_v1v2_get_from_fd(files: Any, fd: int) -> Css | int:
     return css
 
 
-def cgroup_get_from_path(root: CgroupRoot, path: str) -> Css | int:
-    """``cgroup_get_from_path()`` (kernel/cgroup/cgroup.c): by path in the default
-    hierarchy (``kernfs_walk_and_get``), with a reference, or ``-ENOENT``."""
-    css = root.by_path.get(path)
-    if css is None:
+def cgroup_get_from_path(root: CgroupRoot, path: str,
+                         cgns: CgroupNamespace | None = None) -> Css | int:
+    """``cgroup_get_from_path()`` (kernel/cgroup/cgroup.c): ``path`` is walked from the
+    root of the caller's cgroup namespace (``current_cgns_cgroup_dfl()``, commit
+    74e4b956eb1c "cgroup: Honor caller's cgroup NS when resolving path", Linux 6.1), not
+    from the host's root: ``"/"`` is the namespace root.  The cgroup with a reference,
+    or ``-ENOENT``."""
+    root_cgrp = current_cgns_cgroup_dfl(root, cgns)
+    kn = kernfs_walk_and_get(root_cgrp, path)
+    if kn is None:
         return -errno.ENOENT
-    css_get(css)
-    return css
+    css_get(kn)                                      # cgroup_tryget(cgrp)
+    return kn
 
 
 # -- tasks: struct task_struct and css_task_iter ---------------------------------------
@@ -600,3 +616,74 @@ def css_task_iter_next(it: CssTaskIter) -> Task | None:
 def css_task_iter_end(it: CssTaskIter) -> None:
     """``css_task_iter_end()`` (kernel/cgroup/cgroup.c): drop the last task's reference."""
     it.cur_task = None
+
+
+def kernfs_walk_and_get(parent: Css, path: str) -> Css | None:
+    """``kernfs_walk_and_get()`` (fs/kernfs/dir.c): the live directory ``path`` below
+    ``parent`` (removed directories are no longer in kernfs), or NULL."""
+    parts = [p for p in path.split("/") if p]
+    full = "/" + "/".join(([parent.path.strip("/")] if parent.parent is not None else [])
+                          + parts)
+    return parent.root.by_path.get(full)
+
+
+# -- cgroup namespaces (kernel/cgroup/namespace.c, cgroup.c) ---------------------------
+
+class CgroupNamespace:
+    """``struct cgroup_namespace`` (include/linux/cgroup_namespace.h), as far as
+    cgroup_iter sees it: its ``root_cset``'s cgroup on the default hierarchy, the cgroup
+    the task was in when it called ``unshare(CLONE_NEWCGROUP)`` (``copy_cgroup_ns``).
+    Inside, that cgroup is ``/``: a pod in Kubernetes sees only its own subtree."""
+
+    __slots__ = ("root_cgrp",)
+
+    def __init__(self, root_cgrp: Css) -> None:
+        self.root_cgrp = root_cgrp
+
+    def __repr__(self) -> str:
+        return f"<cgroup_namespace root={self.root_cgrp.path}>"
+
+
+def current_cgns_cgroup_dfl(root: CgroupRoot, cgns: CgroupNamespace | None) -> Css:
+    """``current_cgns_cgroup_dfl()`` (kernel/cgroup/cgroup.c): the default-hierarchy
+    cgroup that is ``/`` in the caller's cgroup namespace (``cgns`` None: the host's
+    ``init_cgroup_ns``, whose root is the v2 root)."""
+    if cgns is None:
+        cgns = root.init_cgroup_ns
+    return cgns.root_cgrp
+
+
+def cgroup_is_descendant(cgrp: Css, ancestor: Css) -> bool:
+    """``cgroup_is_descendant()`` (include/linux/cgroup.h): is ``ancestor`` ``cgrp`` or
+    one of its ancestors?  (The kernel compares ``cgrp->ancestors[ancestor->level]``.)"""
+    if cgrp.level < ancestor.level:
+        return False
+    while cgrp.level > ancestor.level:
+        cgrp = cgrp.parent
+    return cgrp is ancestor
+
+
+def kernfs_path_from_node(kn_to: Css, kn_from: Css) -> str:
+    """``kernfs_path_from_node()`` (fs/kernfs/dir.c): the path of ``kn_to`` seen from
+    ``kn_from``: ``"/"`` if they are the same; else one ``"/.."`` per level from
+    ``kn_from`` up to their common ancestor, then the names down to ``kn_to``."""
+    if kn_to is kn_from:
+        return "/"
+    common = kn_to
+    while not cgroup_is_descendant(kn_from, common):  # kernfs_common_ancestor()
+        common = common.parent
+    up = "/.." * (kn_from.level - common.level)
+    down = []
+    kn = kn_to
+    while kn is not common:
+        down.append(kn.name)
+        kn = kn.parent
+    return up + "".join("/" + name for name in reversed(down))
+
+
+def cgroup_path_ns(cgrp: Css, ns: CgroupNamespace | None) -> str:
+    """``cgroup_path_ns()`` (kernel/cgroup/cgroup.c): ``cgrp``'s path in the namespace
+    ``ns`` (None: the host's): ``kernfs_path_from_node(cgrp->kn, root->kn)``, so a
+    cgroup outside the namespace gets a path that starts with ``/..``."""
+    root = current_cgns_cgroup_dfl(cgrp.root, ns)
+    return kernfs_path_from_node(cgrp, root)

@@ -39,10 +39,12 @@ from .bpf_iter import (
     bpf_iter_run_prog,
 )
 from .cgroup import (
+    CgroupNamespace,
     Css,
     cgroup_get_from_id,
     cgroup_get_from_path,
     cgroup_is_dead,
+    cgroup_path_ns,
     cgroup_put,
     cgroup_v1v2_get_from_fd,
     css_get,
@@ -52,7 +54,7 @@ from .cgroup import (
     css_put,
 )
 from .config import KernelConfig
-from .seq_file import SeqFile
+from .seq_file import SeqFile, seq_printf, seq_puts
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..hierarchy import Hierarchy
@@ -280,11 +282,14 @@ class BpfIterLinkInfo:
 
 
 def bpf_iter_attach_cgroup(h: Hierarchy, prog: Callable, linfo: BpfIterLinkInfo,
-                           aux: BpfIterAuxInfo, kernel: KernelConfig) -> int:
+                           aux: BpfIterAuxInfo, kernel: KernelConfig,
+                           cgns: CgroupNamespace | None = None) -> int:
     """``bpf_iter_attach_cgroup()`` (kernel/bpf/cgroup_iter.c): check the order, then at
-    most one of fd and id; find the start cgroup (by fd, by id, or the v2 root) with a
+    most one of fd and id; find the start cgroup (by fd, by id, or ``/``) with a
     reference on it.  Fills ``aux``; returns 0 or a negative errno.  ``h`` stands for
-    the calling process (its fd table) and the default hierarchy."""
+    the calling process (its fd table) and the default hierarchy, ``cgns`` for its
+    cgroup namespace (None: the host's): ``/`` is that namespace's root and an id
+    outside it is ENOENT; an fd is not checked against it."""
     fd = linfo.cgroup_fd
     id = linfo.cgroup_id
     order = linfo.order
@@ -302,9 +307,9 @@ def bpf_iter_attach_cgroup(h: Hierarchy, prog: Callable, linfo: BpfIterLinkInfo,
     if fd:
         cgrp = cgroup_v1v2_get_from_fd(h.fdtable, fd)
     elif id:
-        cgrp = cgroup_get_from_id(h.cgroup_root, id)
+        cgrp = cgroup_get_from_id(h.cgroup_root, id, cgns)
     else:  # walk the entire hierarchy by default.
-        cgrp = cgroup_get_from_path(h.cgroup_root, "/")
+        cgrp = cgroup_get_from_path(h.cgroup_root, "/", cgns)
 
     if cgrp.__class__ is int:                          # IS_ERR(cgrp)
         return cgrp                                    # PTR_ERR(cgrp)
@@ -319,10 +324,65 @@ def bpf_iter_detach_cgroup(aux: BpfIterAuxInfo) -> None:
     cgroup_put(aux.start)
 
 
+def bpf_iter_cgroup_show_fdinfo(aux: BpfIterAuxInfo, seq: SeqFile,
+                                cgns: CgroupNamespace | None = None) -> None:
+    """``bpf_iter_cgroup_show_fdinfo()`` (kernel/bpf/cgroup_iter.c): the link's lines in
+    ``/proc/<pid>/fdinfo/<link fd>``: ``cgroup_path`` -- "in the calling process's cgroup
+    namespace" (``cgns``, the *reader's*: a start outside it prints as ``/../..``) -- and
+    the order.  (The kernel allocates PATH_MAX bytes for the path and prints
+    ``<unknown>`` if it cannot; the emulator always can.)
+
+    Any order but the first three prints ``self_only``: the else branch's comment says
+    ``/* BPF_CGROUP_ITER_SELF_ONLY */`` (Linux 6.1 to 6.18, read here).  The 7.0
+    source is not at hand: the line for CHILDREN on a 7.0 kernel is not checked.
+    """
+    buf = cgroup_path_ns(aux.start, cgns)
+    seq_printf(seq, "cgroup_path:\t%s\n", buf)
+
+    # show_order:
+    if aux.order == BPF_CGROUP_ITER_DESCENDANTS_PRE:
+        seq_puts(seq, "order: descendants_pre\n")
+    elif aux.order == BPF_CGROUP_ITER_DESCENDANTS_POST:
+        seq_puts(seq, "order: descendants_post\n")
+    elif aux.order == BPF_CGROUP_ITER_ANCESTORS_UP:
+        seq_puts(seq, "order: ancestors_up\n")
+    else:  # BPF_CGROUP_ITER_SELF_ONLY
+        seq_puts(seq, "order: self_only\n")
+
+
+class BpfLinkInfoIterCgroup:
+    """``struct bpf_link_info``'s ``iter`` member for a cgroup iterator:
+    ``target_name`` (and its length with the NUL), ``cgroup.order``,
+    ``cgroup.cgroup_id``; what ``bpf_obj_get_info_by_fd()`` on the link fd returns and
+    ``bpftool link show`` prints."""
+
+    __slots__ = ("target_name", "target_name_len", "order", "cgroup_id")
+
+    def __init__(self) -> None:
+        self.target_name = ""
+        self.target_name_len = 0
+        self.order = 0
+        self.cgroup_id = 0
+
+    def __repr__(self) -> str:
+        return (f"bpf_link_info(iter: target_name={self.target_name!r}, "
+                f"cgroup.order={self.order}, cgroup.cgroup_id={self.cgroup_id})")
+
+
+def bpf_iter_cgroup_fill_link_info(aux: BpfIterAuxInfo, info: BpfLinkInfoIterCgroup) -> int:
+    """``bpf_iter_cgroup_fill_link_info()`` (kernel/bpf/cgroup_iter.c): the order and
+    ``cgroup_id(start)`` -- the id, not a path, so no namespace is involved."""
+    info.order = aux.order
+    info.cgroup_id = aux.start.cgroup_id
+    return 0
+
+
 bpf_cgroup_reg_info = BpfIterReg(
     target="cgroup",
     attach_target=bpf_iter_attach_cgroup,
     detach_target=bpf_iter_detach_cgroup,
+    show_fdinfo=bpf_iter_cgroup_show_fdinfo,
+    fill_link_info=bpf_iter_cgroup_fill_link_info,
     seq_info=cgroup_iter_seq_info,
 )
 

@@ -36,12 +36,15 @@ class KernelConfig:
     prints (0, the Debian default: hashed like ``%p``; 1: the address, for a reader
     with CAP_SYSLOG such as root; 2: zeros).
 
-    ``bprintf_utf8`` is True in every preset: commit b960430ea886 ("bpf: allow UTF-8
-    literals in bpf_bprintf_prepare()", mainline in 7.1) went to the stable series in
-    May 2026 (6.6.141 and 6.12.y among them; the 6.1.y loop has it too, as does this
-    machine's 6.18.44, and Debian's 6.1.176 and 6.12.111 were seen to accept UTF-8).  Before it, any format byte >=
-    0x80 was ``-EINVAL``: ``KernelConfig(bprintf_utf8=False)`` models v6.1.0 to v7.0.0
-    and the stable releases before the backport.
+    ``bprintf_utf8``: commit b960430ea886 ("bpf: allow UTF-8 literals in
+    bpf_bprintf_prepare()", mainline in 7.1) went to the stable series in May 2026
+    (6.6.141 and 6.12.y among them; the 6.1.y loop has it too, as does this machine's
+    6.18.44, and Debian's 6.1.176 and 6.12.111 were seen to accept UTF-8), so the
+    6.1, 6.12 and 6.18 presets (stable releases) have it.  The 7.0 preset is mainline
+    7.0's source, which has not: no 7.0.y release is shown here to carry the backport.
+    Before it, any format byte >= 0x80 was ``-EINVAL``: ``bprintf_utf8=False`` models
+    v6.1.0 to v7.0.0 and the stable releases before the backport.  What each preset
+    stands for: :func:`describe`.
     """
 
     version: tuple[int, int] = (7, 0)
@@ -103,7 +106,9 @@ class KernelConfig:
             major, minor = (int(x) for x in str(name).split(".")[:2])
         except ValueError:
             raise ValueError(f"kernel version {name!r} is not of the form X.Y (e.g. 6.18)") from None
-        return cls(version=(major, minor), page_size=page_size)
+        # mainline 7.0 predates the UTF-8 commit (7.1); the stable series have its backport
+        return cls(version=(major, minor), page_size=page_size,
+                   bprintf_utf8=(major, minor) != (7, 0))
 
 
 #: the real kernel each preset was verified on: the live suite passed on it (the emulator
@@ -128,6 +133,100 @@ def verified_on(config: KernelConfig) -> str:
     """
     return VERIFIED_ON.get(config.name, f"Linux {config.name} has no preset: not verified "
                                         "on a real kernel")
+
+
+@dataclass(frozen=True)
+class Commit:
+    """A kernel commit that makes a preset behave as it does."""
+
+    sha: str
+    title: str          #: its subject line ("" where the subject is not at hand here)
+    mainline: str       #: the first mainline release with it
+    note: str           #: what it changes for cgroup_iter
+
+
+#: the commits that set the presets apart (each preset says which it has, and why)
+COMMITS = {
+    "pin": Commit("1a5160d4d8fe", "bpf: Pin the start cgroup in cgroup_iter_seq_init()",
+                  "6.2", "each iterator file takes its own reference on the start cgroup, "
+                  "so closing the link while a file is open is safe"),
+    "cgns": Commit("74e4b956eb1c", "cgroup: Honor caller's cgroup NS when resolving path",
+                   "6.1", "neither fd nor id starts at / of the reader's cgroup namespace"),
+    "utf8": Commit("b960430ea886", "bpf: allow UTF-8 literals in bpf_bprintf_prepare()",
+                   "7.1", "bpf_seq_printf formats may hold bytes >= 0x80 outside "
+                   "conversions (before: -EINVAL)"),
+    "children": Commit("752b807028e6", "", "7.0",
+                       "order 5 walks the start cgroup's children (before: EINVAL)"),
+}
+
+
+@dataclass(frozen=True)
+class PresetInfo:
+    """What a preset stands for: a kernel series' stable release as of a date, or a
+    mainline source; which of :data:`COMMITS` it has (and how it came by them)."""
+
+    series: str         #: "6.1.y (stable)" or "mainline 7.0 source"
+    release: str        #: the release it stands for
+    as_of: str          #: the date it was checked against that release
+    has: tuple[tuple[str, str], ...]    #: (COMMITS key, how: "mainline" or "backported ...")
+    lacks: tuple[str, ...] = ()         #: COMMITS keys it does not have
+
+
+#: each preset, as :func:`describe` prints it
+PRESET_INFO = {
+    "6.1": PresetInfo("6.1.y (stable)", "6.1.192 (Debian's linux-image-6.1.0-56-amd64)",
+                      "2026-11-26",
+                      (("cgns", "mainline"), ("pin", "backported to 6.1.y"),
+                       ("utf8", "backported to 6.1.y (May 2026)")), ("children",)),
+    "6.12": PresetInfo("6.12.y (stable)", "6.12.117 (Debian's linux-image-6.12.117+deb12)",
+                       "2026-11-26",
+                       (("cgns", "mainline"), ("pin", "mainline"),
+                        ("utf8", "backported to 6.12.y (May 2026)")), ("children",)),
+    "6.18": PresetInfo("6.18.y (stable)", "6.18.44 (this development machine's kernel)",
+                       "2026-11-25",
+                       (("cgns", "mainline"), ("pin", "mainline"),
+                        ("utf8", "backported to 6.18.y (May 2026)")), ("children",)),
+    "7.0": PresetInfo("mainline 7.0 source", "v7.0 (no real kernel run here)", "",
+                      (("cgns", "mainline"), ("pin", "mainline"), ("children", "mainline")),
+                      ("utf8",)),
+}
+
+
+def describe(config: KernelConfig) -> str:
+    """What the emulator behaves as with ``config``: the series and release, the date it
+    was checked, the commits that matter and whether it has them.
+
+    >>> print(describe(KernelConfig.preset("7.0")).splitlines()[0])
+    Linux 7.0 preset: mainline 7.0 source
+    """
+    info = PRESET_INFO.get(config.name)
+    lines = []
+    if info is None:
+        lines.append(f"Linux {config.name}: no preset; modelled from the rules of the "
+                     "nearest ones (not checked on a real kernel)")
+    else:
+        lines.append(f"Linux {config.name} preset: {info.series}")
+        when = f", as of {info.as_of}" if info.as_of else ""
+        lines.append(f"  stands for: {info.release}{when}")
+        lines.append(f"  verified on: {verified_on(config)}")
+        lines.append("  commits that matter:")
+        for key, how in info.has:
+            c = COMMITS[key]
+            since = (f"since mainline {c.mainline}" if how == "mainline"
+                     else f"mainline {c.mainline}; {how}")
+            lines.append(f"    has    {_commit(c)} ({since}): {c.note}")
+        for key in info.lacks:
+            c = COMMITS[key]
+            lines.append(f"    lacks  {_commit(c)} (mainline {c.mainline}): {c.note}")
+    lines.append(f"  PAGE_SIZE {config.page_size}: the seq_file buffer is "
+                 f"{config.buffer_size} bytes; MAX_ITER_OBJECTS {config.max_iter_objects:,}; "
+                 f"UTF-8 in formats: {'yes' if config.bprintf_utf8 else 'no (EINVAL)'}; "
+                 f"CHILDREN (5): {'yes' if config.has_children_order else 'no (EINVAL)'}")
+    return "\n".join(lines)
+
+
+def _commit(c: Commit) -> str:
+    return f'{c.sha} "{c.title}"' if c.title else c.sha
 
 
 PRESETS = {name: KernelConfig.preset(name) for name in ("6.1", "6.12", "6.18", "7.0")}

@@ -112,3 +112,15 @@ def seq_bprintf(m: SeqFile, fmt: bytes, bin_args: list) -> bytes:
             return data
     seq_set_overflow(m)
     return data
+
+
+def seq_puts(m: SeqFile, s: str) -> None:
+    """``seq_puts()`` (fs/seq_file.c): append a string if ``count + len < size``, else
+    mark the buffer overflowed (as :func:`seq_write`).  Used for ``fdinfo`` lines."""
+    seq_write(m, s.encode())
+
+
+def seq_printf(m: SeqFile, f: str, *args: object) -> None:
+    """``seq_printf()`` (fs/seq_file.c) for the kernel's own text (``fdinfo``): ``%s``
+    and ``%u`` formats only (Python's ``%`` does those as ``vsnprintf`` does)."""
+    seq_puts(m, f.replace("%u", "%d") % args)
