@@ -57,7 +57,14 @@ class Server:
     page at ``/voila/render/...``: what the README's "Explorer on Binder" badge opens."""
 
     def __init__(self, kind: str, root: Path) -> None:
-        from cgiter_edu.widgets.app import free_port, voila_command, wait_ready, write_notebook
+        from cgiter_edu.widgets.app import (
+            free_port,
+            voila_command,
+            voila_env,
+            wait_ready,
+            write_notebook,
+            write_voila_config,
+        )
 
         self.port = free_port()
         self.token = secrets.token_hex(12)
@@ -65,8 +72,10 @@ class Server:
         nb = write_notebook(root)
         env = dict(os.environ, JUPYTERLAB_WORKSPACES_DIR=str(root / "ws"),
                    JUPYTERLAB_SETTINGS_DIR=str(root / "settings"), MPLBACKEND="Agg")
-        if kind == "voila":
-            cmd = voila_command(nb, self.port, self.token)
+        if kind == "voila":                     # what `cgiter-edu explore` serves
+            cmd = voila_command(nb, self.port, self.token,
+                                write_voila_config(root / "voila-config"))
+            env = voila_env(env)
             self.url = f"{self.base}/?token={self.token}"
         else:
             notif = root / "settings" / "@jupyterlab" / "apputils-extension"
