@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from test_cli import COMMAND, cli
 
-README = (Path(__file__).parent.parent / "README.md").read_text()
+TOP = Path(__file__).parent.parent
+#: the README and the book's pages (docs/*.md), which hold the README's former sections
+README = "\n".join(p.read_text() for p in [TOP / "README.md", *sorted(TOP.glob("docs/*.md"))])
 
 
 def blocks():
@@ -43,13 +45,14 @@ def samples():
 
 
 def listed():
-    """Command lines of the README's lists (``cgiter-edu ...   # comment``)."""
-    return [line.split("  #")[0].strip() for block in blocks() for line in block
-            if line.startswith("cgiter-edu ")]
+    """Command lines of the README's lists (``cgiter-edu ...   # comment``), each once."""
+    lines = [line.split("  #")[0].strip() for block in blocks() for line in block
+             if line.startswith("cgiter-edu ")]
+    return list(dict.fromkeys(lines))
 
 
 def test_the_capacity_sample_is_what_capacity_prints():
-    (cmd, shown), = [(c, s) for c, s in samples() if c.startswith("cgiter-edu capacity")]
+    cmd, shown = next((c, s) for c, s in samples() if c.startswith("cgiter-edu capacity"))
     assert cli(*cmd.split()[1:]).stdout.decode().splitlines() == shown
 
 
@@ -57,7 +60,7 @@ def test_the_live_sample_is_what_live_prints(require_live):
     """The table and the verdict exactly; the lines that name this machine's kernel and
     scratch cgroup only in their shape."""
     sudo = 'sudo "$(command -v cgiter-edu)" '           # the venv's cgiter-edu, as root
-    (cmd, shown), = [(c, s) for c, s in samples() if c.startswith(sudo + "live")]
+    cmd, shown = next((c, s) for c, s in samples() if c.startswith(sudo + "live"))
     got = cli(*cmd[len(sudo):].split()).stdout.decode().splitlines()
     table = next(i for i, line in enumerate(shown) if line.lstrip().startswith("read()"))
     assert got[-len(shown) + table:] == shown[table:]
@@ -89,7 +92,8 @@ def test_who_said_512_is_stated_one_way_everywhere():
     """The 512 is the comment at the top of kernel/bpf/cgroup_iter.c; no text credits it
     to something else."""
     top = Path(__file__).parent.parent
-    files = [top / "README.md", *top.glob("notebooks/*.ipynb"), *top.glob("cgiter_edu/**/*.py")]
+    files = [top / "README.md", *top.glob("docs/*.md"), *top.glob("notebooks/*.ipynb"),
+             *top.glob("cgiter_edu/**/*.py")]
     for f in files:
         text = f.read_text()
         for wrong in ("commit message's 512", "commit message: 8 x", "commit message's count",

@@ -19,8 +19,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-README = (ROOT / "README.md").read_text()
-COMMANDS = re.findall(r"^(cgiter-edu plot [^#\n]*?-o (docs/img/\S+\.png))", README, re.M)
+#: the README and the book's pages (docs/*.md), where the Pictures section now lives
+README = "\n".join(p.read_text() for p in [ROOT / "README.md", *sorted(ROOT.glob("docs/*.md"))])
+COMMANDS = sorted(set(re.findall(r"^(cgiter-edu plot [^#\n]*?-o (docs/img/\S+\.png))", README,
+                                 re.M)))
 
 
 def _cgiter_edu() -> list[str]:
@@ -31,7 +33,8 @@ def _cgiter_edu() -> list[str]:
 def test_the_readme_shows_a_picture_for_each_command():
     assert len(COMMANDS) >= 5
     for _cmd, out in COMMANDS:
-        assert f"]({out})" in README, out
+        shown = (f"]({out})", f"]({out.removeprefix('docs/')})")   # README or a book page
+        assert any(s in README for s in shown), out
         assert (ROOT / out).exists(), out
 
 

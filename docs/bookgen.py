@@ -1,0 +1,144 @@
+"""The book's generated parts, called by ``docs/conf.py`` at build time.
+
+* :func:`copy_lessons` copies ``notebooks/NN-*.ipynb`` into ``docs/lessons/`` with a first
+  cell of buttons (Binder, JupyterLab, slides) and each drawing cell's alt text;
+* :func:`write_cli_reference` writes every subcommand's ``--help`` (from argparse, so it
+  cannot go stale);
+* :func:`check_offline` fails the build when a page loads anything from outside the book.
+"""
+
+from __future__ import annotations
+
+import html.parser
+import json
+import os
+import re
+from pathlib import Path
+
+#: where the lessons open on mybinder.org; ``<org>`` until the repository is published
+BINDER = "https://mybinder.org/v2/gh/<org>/cgiter_edu/HEAD?labpath=notebooks%2F{name}"
+#: a JupyterLab started in the repository's top (``jupyter lab``), on its default port
+LAB = "http://localhost:8888/lab/tree/notebooks/{name}"
+
+
+def lesson_names(notebooks: Path) -> list[Path]:
+    """The lessons, ``NN-*.ipynb`` in order (the explorer notebook is not a lesson)."""
+    return sorted(p for p in notebooks.glob("[0-9][0-9]-*.ipynb"))
+
+
+def buttons(name: str) -> str:
+    """The markdown line of buttons at the top of a lesson page."""
+    stem = name.removesuffix(".ipynb")
+    return (f'<p class="lesson-buttons">'
+            f'<a class="btn" href="{BINDER.format(name=name)}">Open on Binder</a> · '
+            f'<a class="btn" href="{LAB.format(name=name)}">Open in JupyterLab</a> '
+            f'(after <code>jupyter lab</code> in the repository) · '
+            f'<a class="btn" href="../slides/{stem}.slides.html">As slides</a></p>')
+
+
+def copy_lessons(notebooks: Path, dest: Path) -> list[Path]:
+    """Copy the lessons into ``dest`` (emptied first), each with its buttons cell after
+    the title cell."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for old in dest.glob("*.ipynb"):
+        old.unlink()
+    out = []
+    for src in lesson_names(notebooks):
+        nb = json.loads(src.read_text())
+        cell = {"cell_type": "markdown", "metadata": {}, "source": [buttons(src.name)]}
+        nb["cells"].insert(1, cell)
+        nb["nbformat"], nb["nbformat_minor"] = 4, max(nb.get("nbformat_minor", 0), 5)
+        for i, c in enumerate(nb["cells"]):
+            c.setdefault("id", f"cell-{i}")
+            if c["cell_type"] == "markdown":     # the explorer is a page of the book
+                c["source"] = [re.sub(r"\]\((\./)?explorer\.ipynb\)", "](../explorer.md)", line)
+                               for line in c["source"]]
+        p = dest / src.name
+        p.write_text(json.dumps(nb, indent=1))
+        out.append(p)
+    return out
+
+
+def write_cli_reference(path: Path) -> Path:
+    """``cgiter-edu --help`` and every subcommand's ``--help``, as the terminal shows them
+    at 100 columns."""
+    os.environ["COLUMNS"] = "100"
+    from cgiter_edu.cli import COMMANDS, build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    parts = ["# Every subcommand's help\n",
+             "Generated from the command's own parsers when the book is built "
+             "(`docs/bookgen.py`), so it says what `cgiter-edu ... --help` says.\n",
+             "## cgiter-edu\n", "```text", parser.format_help().rstrip(), "```\n"]
+    for name in COMMANDS:
+        parts += [f"## cgiter-edu {name}\n", "```text",
+                  sub.choices[name].format_help().rstrip(), "```\n"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "\n".join(parts) + "\n"
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    return path
+
+
+class _Refs(html.parser.HTMLParser):
+    """The URLs a page *loads* (scripts, styles, images, frames), not the links it shows."""
+
+    LOADS = {"script": "src", "img": "src", "iframe": "src", "source": "src",
+             "video": "src", "audio": "src", "embed": "src"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loads: list[str] = []
+        self.links: list[str] = []
+        self.images_without_alt: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag in self.LOADS and a.get(self.LOADS[tag]):
+            self.loads.append(a[self.LOADS[tag]])
+        rel = set((a.get("rel") or "").split())
+        if tag == "link" and a.get("href") and rel & {"stylesheet", "preload", "icon",
+                                                      "modulepreload", "prefetch", "manifest"}:
+            self.loads.append(a["href"])
+        if tag == "a" and a.get("href"):
+            self.links.append(a["href"])
+        if tag == "img" and not (a.get("alt") or "").strip():
+            self.images_without_alt.append((a.get("src") or "")[:60])
+
+
+EXTERNAL = re.compile(r"^(https?:)?//", re.I)
+
+
+def page_refs(page: Path) -> _Refs:
+    """What one HTML page loads and links to."""
+    r = _Refs()
+    r.feed(page.read_text(errors="replace"))
+    return r
+
+
+def external_links(outdir: str | os.PathLike) -> dict[str, list[str]]:
+    """Every link to the internet in the book, by page (listed, never fetched)."""
+    out: dict[str, list[str]] = {}
+    for page in sorted(Path(outdir).rglob("*.html")):
+        if "slides" in page.relative_to(outdir).parts[:1]:
+            continue
+        links = sorted({u for u in page_refs(page).links if EXTERNAL.match(u)})
+        if links:
+            out[str(page.relative_to(outdir))] = links
+    return out
+
+
+def check_offline(outdir: str | os.PathLike) -> None:
+    """Fail the build if a page loads anything from outside the book, or shows an image
+    without alt text."""
+    bad = []
+    for page in sorted(Path(outdir).rglob("*.html")):
+        rel = page.relative_to(outdir)
+        if rel.parts[0] in ("slides", "_static"):
+            continue
+        r = page_refs(page)
+        bad += [f"{rel}: loads {u}" for u in r.loads if EXTERNAL.match(u)]
+        bad += [f"{rel}: an image without alt text ({s}...)" for s in r.images_without_alt]
+    if bad:
+        raise RuntimeError("the book is not offline or not accessible:\n  " + "\n  ".join(bad))

@@ -1,0 +1,88 @@
+"""Sphinx configuration of the cgiter_edu book (``make -C docs html``).
+
+Built offline: Sphinx, MyST-NB and sphinx-book-theme from PyPI, no theme, font or script
+fetched at build or view time. The lessons are copied from ``../notebooks`` into
+``lessons/`` and executed at build time; the command reference is generated from the
+argparse parsers, the API reference from the docstrings (numpydoc).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
+
+import bookgen  # noqa: E402  (docs/bookgen.py: the generated pages)
+
+project = "cgiter_edu"
+author = "the cgiter_edu developers"
+copyright = "2026, the cgiter_edu developers"
+
+extensions = [
+    "myst_nb",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "numpydoc",
+]
+
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints", "README.md",
+                    "_generated", "jupyter_execute"]
+root_doc = "index"
+
+# -- the lessons: copied in and executed at build time ------------------------------------
+# CGITER_BOOK_LESSONS=DIR: lessons already run top to bottom (tests/test_book.py gives the
+# runs the notebook tests made), shown as they are instead of executed again
+_executed = os.environ.get("CGITER_BOOK_LESSONS")
+bookgen.copy_lessons(Path(_executed) if _executed else ROOT / "notebooks", HERE / "lessons")
+bookgen.write_cli_reference(HERE / "_generated" / "cli.md")
+
+nb_execution_mode = ("off" if _executed
+                     else os.environ.get("CGITER_BOOK_EXECUTE", "force"))  # "off": a quick look
+nb_execution_timeout = 900
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+nb_merge_streams = True
+nb_ipywidgets_js = {}            # no require.js / widget manager from a CDN
+myst_enable_extensions = ["colon_fence", "deflist"]
+myst_heading_anchors = 3
+suppress_warnings = ["mystnb.unknown_mime_type"]
+
+# -- API reference ------------------------------------------------------------------------
+autodoc_typehints = "none"          # numpydoc sections say the types
+autodoc_member_order = "bysource"
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_xref_param_type = False
+autosummary_generate = False
+
+# -- HTML: everything served from the book itself -----------------------------------------
+html_theme = "sphinx_book_theme"
+html_title = "cgiter_edu"
+html_static_path = []
+html_theme_options = {
+    "home_page_in_toc": True,
+    "use_download_button": False,
+    "use_fullscreen_button": False,
+    "show_toc_level": 2,
+    "navigation_with_keys": False,
+}
+html_last_updated_fmt = None
+html_copy_source = False
+mathjax_path = "no-mathjax.js"     # never loaded: the book has no math (and no CDN)
+
+# links to the internet are listed by tests/test_book.py, never fetched at build time
+linkcheck_ignore = [r".*"]
+
+
+def _finished(app, exc):
+    if exc is None:
+        bookgen.check_offline(app.outdir)
+
+
+def setup(app):
+    app.connect("build-finished", _finished)

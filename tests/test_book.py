@@ -1,0 +1,124 @@
+"""The book (``make -C docs html``): built with warnings as errors, offline, and read in
+headless Chromium: a lesson page shows its pictures, the API page lists ``run``, the
+command page has every subcommand's help, and no request leaves the machine."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import CHROMIUM, launch_chromium, need
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+sys.path.insert(0, str(DOCS))
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory, executed_notebooks):
+    need(importlib.util.find_spec("sphinx") is not None
+         and importlib.util.find_spec("myst_nb") is not None,
+         "no Sphinx or MyST-NB (pip install -e '.[docs]')", browser=True)
+    runs = tmp_path_factory.mktemp("lessons-run")
+    import bookgen
+
+    for p in bookgen.lesson_names(ROOT / "notebooks"):
+        nbformat.write(executed_notebooks[p], runs / p.name)
+    out = tmp_path_factory.mktemp("book")
+    env = dict(os.environ, CGITER_BOOK_LESSONS=str(runs))
+    r = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going",
+                        "-q", str(DOCS), str(out)], env=env, capture_output=True, text=True,
+                       timeout=900)
+    assert r.returncode == 0, r.stderr[-4000:]
+    return out
+
+
+def test_the_book_builds_without_warnings_and_has_every_section(book):
+    for page in ("index", "course", "explorer", "facts", "pictures", "real-kernel",
+                 "command", "api", "teaching", "benchmark", "contributing"):
+        assert (book / f"{page}.html").exists(), page
+    import bookgen
+
+    lessons = bookgen.lesson_names(ROOT / "notebooks")
+    assert len(lessons) >= 9
+    for p in lessons:
+        html = (book / "lessons" / f"{p.stem}.html").read_text()
+        assert "Open on Binder" in html and f"../slides/{p.stem}.slides.html" in html
+
+
+def test_the_command_page_is_every_subcommands_help(book):
+    from cgiter_edu.cli import COMMANDS
+
+    html = (book / "command.html").read_text()
+    for name in COMMANDS:
+        assert f"cgiter-edu {name}" in html, name
+    assert "--record-bytes" in html and "things to try" in html
+
+
+def test_no_page_loads_anything_from_outside_and_every_image_has_alt_text(book):
+    import bookgen
+
+    bookgen.check_offline(book)          # raises naming the page and the URL
+    links = bookgen.external_links(book)  # listed, never fetched
+    assert all(u.startswith(("http://", "https://")) for us in links.values() for u in us)
+
+
+def test_a_reader_goes_from_the_front_page_to_a_lesson_the_explorer_and_run(book, tmp_path):
+    need(os.path.exists(CHROMIUM), f"no Chromium at {CHROMIUM} (apt-get install chromium)",
+         browser=True)
+    need(importlib.util.find_spec("playwright") is not None,
+         "no playwright (pip install -e '.[browser]')", browser=True)
+    from playwright.sync_api import sync_playwright
+
+    outside: list[str] = []
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+
+            def route(r):
+                url = r.request.url
+                if url.startswith(("file://", "data:")):
+                    r.continue_()
+                else:
+                    outside.append(url)
+                    r.abort()
+
+            page.route("**/*", route)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+
+            # click 1: the front page's link to a lesson; its pictures are shown
+            page.goto((book / "index.html").as_uri())
+            page.get_by_role("link", name="the first walk").first.click()
+            page.wait_for_load_state("load")
+            assert page.url.endswith("lessons/01-first-walk.html")
+            imgs = page.evaluate("[...document.querySelectorAll('article img')]"
+                                 ".map(i => [i.naturalWidth, i.alt])")
+            assert len([w for w, _alt in imgs if w > 200]) >= 1, imgs
+            page.screenshot(path=str(tmp_path / "lesson.png"))
+
+            # click 2: back to the front, the explorer's page: its screenshot is shown
+            page.goto((book / "index.html").as_uri())
+            page.get_by_role("link", name="The explorer").first.click()
+            page.wait_for_load_state("load")
+            assert page.url.endswith("explorer.html")
+            assert page.evaluate("[...document.querySelectorAll('article img')]"
+                                 ".some(i => i.naturalWidth > 400)")
+
+            # click 3: the API of run()
+            page.goto((book / "index.html").as_uri())
+            page.get_by_role("link", name="The API of run()").first.click()
+            page.wait_for_load_state("load")
+            assert page.url.split("#")[0].endswith("api.html")
+            assert page.locator("dt#cgiter_edu\\.run").count() == 1
+        finally:
+            browser.close()
+    assert outside == [], f"the book asked the network for {outside}"
+    assert errors == [], errors
