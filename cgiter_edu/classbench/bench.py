@@ -101,7 +101,11 @@ async def measure(n: int, run: str | None = None, log: Path | None = None,
             # the class opens the notebook, all at once
             await asyncio.gather(*(s.open_kernel() for s in students), return_exceptions=True)
             opening = [s for s in students if s.kernel_id]
+            await asyncio.sleep(2)                 # the kernels settle (started, idle)
+            out["bare_kernel_pss_kib"] = _kernel_pss(run)
+            c_open = _cpu(run)
             await asyncio.gather(*(s._do("open", _open_code()) for s in opening))
+            out["open_cpu_s"] = _cpu(run) - c_open
             ready = [s for s in opening if not s.failures]
             out["open_s"] = [t for s in ready for w, t in s.samples if w == "open"]
             for s in students:
@@ -163,6 +167,11 @@ async def measure(n: int, run: str | None = None, log: Path | None = None,
     return out
 
 
+def _kernel_pss(run: str) -> list[int]:
+    """PSS (KiB) of every kernel of the run."""
+    return [procs.memory_kib(p.pid)[0] for p in procs.marked(run) if p.kernel]
+
+
 def _open_code() -> str:
     from .student import LESSON_OPEN
     return LESSON_OPEN
@@ -184,6 +193,8 @@ def summarize(r: dict[str, Any]) -> dict[str, float]:
         "pss_mib": statistics.median(pss) / 1024 if pss else float("nan"),
         "rss_mib": statistics.median(rss) / 1024 if rss else float("nan"),
         "kernel_pss_mib": _median_mib(r.get("kernel_pss_kib")),
+        "bare_kernel_pss_mib": _median_mib(r.get("bare_kernel_pss_kib")),
+        "open_cpu_s": r.get("open_cpu_s", float("nan")) / max(1, len(r.get("open_s") or [])),
         "kernel_rss_mib": _median_mib(r.get("kernel_rss_kib")),
         "hub_proxy_pss_mib": r.get("hub_proxy_pss_kib", 0) / 1024,
         "cpu_per_request_ms": 1e3 * r["lesson_cpu_s"] / req if req else float("nan"),
@@ -226,6 +237,10 @@ def bench_class(sizes: tuple[int, ...] | list[int] = SIZES, line: Any = None,
         line("  the same, RSS (shared pages counted in each)", f"{s['rss_mib']:.0f} MiB")
         line("  of which the kernel: PSS / RSS",
              f"{s['kernel_pss_mib']:.0f} / {s['kernel_rss_mib']:.0f} MiB")
+        line("  the kernel before the explorer was opened, PSS",
+             f"{s['bare_kernel_pss_mib']:.0f} MiB")
+        line("CPU to open the explorer (imports + first frame), per student",
+             f"{s['open_cpu_s']:.2f} s")
         line("hub + proxy, PSS", f"{s['hub_proxy_pss_mib']:.0f} MiB")
         line(f"CPU per frame request ({r.get('lesson_requests', 0)} requests, all processes)",
              f"{s['cpu_per_request_ms']:.0f} ms")
