@@ -71,7 +71,7 @@ def clang() -> str | None:
 
 def _clang_version(cc: str) -> str:
     try:
-        out = subprocess.run([cc, "--version"], capture_output=True, text=True, timeout=30)
+        out = subprocess.run([cc, "--version"], capture_output=True, text=True, timeout=300)   # minutes in a busy TCG guest
     except (OSError, subprocess.SubprocessError) as e:
         raise BuildError(f"cannot run {cc} --version: {e}") from None
     return out.stdout.splitlines()[0] if out.stdout else "unknown"
