@@ -374,7 +374,64 @@ _FORMAT_WHY = {
 }
 
 
+def _q_ring(seed: int, rng: Rng) -> Question:
+    """Lesson 9: how many records an open-coded walk loses to a full ring buffer."""
+    from .opencoded import (
+        BPF_CGROUP_ITER_DESCENDANTS_PRE,
+        RingBuffer,
+        bpf_cgroup_from_id,
+        bpf_cgroup_release,
+        bpf_for_each,
+        bpf_rcu_read_lock,
+        bpf_rcu_read_unlock,
+        bpf_ringbuf_output,
+        prog_test_run,
+    )
+
+    size = rng.choice([4096, 4096, 8192, 16384])
+    rec = rng.choice([8, 12, 16, 20, 24, 32, 40, 56, 64])
+    per = (rec + 8 + 7) // 8 * 8
+    fit = (size - 1) // per
+    n = fit + rng.between(1, fit // 3 + 2)
+    h = Hierarchy()
+    for i in range(1, n):
+        h.mkdir(f"/c{i}")
+    rb = RingBuffer(size)
+
+    def walk(ctx: Any) -> int:
+        cg = bpf_cgroup_from_id(1)
+        bpf_rcu_read_lock()
+        for pos in bpf_for_each("css", cg.self, BPF_CGROUP_ITER_DESCENDANTS_PRE):
+            bpf_ringbuf_output(rb, pos.cgroup.id.to_bytes(8, "little").ljust(rec, b"\0")[:rec])
+        bpf_rcu_read_unlock()
+        bpf_cgroup_release(cg)
+        return 0
+
+    r = prog_test_run(h, walk, ringbufs=(rb,))
+    got = rb.consume()
+    drops = r.trace.dropped() if r.trace is not None else []
+    text = (f"Exercise {seed} (ring).  A SEC(\"syscall\") program walks all {n} cgroups of a "
+            f"flat hierarchy (the root and {n - 1} children) with bpf_for_each(css, ...) and "
+            f"calls bpf_ringbuf_output(&rb, &rec, {rec}, 0) for each.  The ring buffer has "
+            f"max_entries = {size} bytes, and user space reads it only after the program "
+            "has returned.  How many records are dropped?")
+    expl = [f"Each record takes round_up({rec} + 8, 8) = {per} bytes (an 8-byte header, "
+            f"then the data, rounded up to 8).",
+            f"__bpf_ringbuf_reserve() refuses a record when new_prod_pos - cons_pos > mask "
+            f"({size - 1}): at most {size - 1} bytes are in use, so ({size} - 1) // {per} = "
+            f"{fit} records fit -- the same strict bound as the seq_file buffer's "
+            "count + len < size.",
+            f"The emulator delivered {len(got)} records; bpf_ringbuf_output() returned "
+            f"-EAGAIN for the other {len(drops)} (the cgroups from id {drops[0]} on), and "
+            "the program went on walking: nothing stops it, the records are simply lost."
+            if drops else "Nothing was dropped."]
+    setup = Setup(h.to_json(), Order.DESCENDANTS_PRE, None, programs.Record(rec_bytes=64))
+    return Question(seed, "ring", text, len(drops), str(len(drops)), "\n".join(expl), setup,
+                    hint="How many bytes does one record take in the ring, header "
+                         "included?  And the last byte?", _parse=_int)
+
+
 MAKERS: dict[str, Callable[[int, Rng], Question]] = {
     "order": _q_order, "reads": _q_reads, "capacity": _q_capacity, "never": _q_never,
-    "seq_num": _q_seq_num, "format": _q_format,
+    "seq_num": _q_seq_num, "format": _q_format, "ring": _q_ring,
 }

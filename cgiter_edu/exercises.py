@@ -15,7 +15,11 @@ Kinds (:data:`KINDS`):
 * ``capacity``: how many records of a size fit in one session;
 * ``never``: which cgroups the program never runs on, when the walk is cut;
 * ``seq_num``: the ``seq_num`` a cgroup's record carries, with dead cgroups around;
-* ``format``: what ``bpf_seq_printf`` prints for a format and its arguments.
+* ``format``: what ``bpf_seq_printf`` prints for a format and its arguments;
+
+and, asked for by name (:data:`ALL_KINDS`), lesson 9's
+
+* ``ring``: how many records an open-coded walk loses to a full BPF ring buffer.
 
 Example::
 
@@ -37,8 +41,12 @@ from typing import Any
 from .exercise_base import Question, Rng, Setup
 from .exercise_kinds import MAKERS as _MAKERS
 
-#: the kinds of question, in the order the lessons meet them
+#: the kinds of question, in the order the lessons meet them (a seed with no kind picks
+#: one of these; the class seed list of docs/teaching.md cycles through them)
 KINDS = ("order", "reads", "capacity", "never", "seq_num", "format")
+#: every kind, lesson 9's too (``ring``: records an open-coded walk loses to a full ring
+#: buffer); asked for by name
+ALL_KINDS = (*KINDS, "ring")
 
 
 def question(seed: int, kind: str | None = None) -> Question:
@@ -53,7 +61,7 @@ def question(seed: int, kind: str | None = None) -> Question:
     if kind is None:
         kind = KINDS[Rng(seed, "kind").below(len(KINDS))]
     if kind not in _MAKERS:
-        raise ValueError(f"unknown kind {kind!r}: one of {', '.join(KINDS)}")
+        raise ValueError(f"unknown kind {kind!r}: one of {', '.join(ALL_KINDS)}")
     q = _MAKERS[kind](seed, Rng(seed, kind))
     q.text = _fill(q.text)
     q.explanation = _fill(q.explanation)
@@ -78,7 +86,7 @@ def questions(seed: int, kinds: tuple[str, ...] = KINDS) -> list[Question]:
 EPILOG_QUIZ = """\
 examples:
   cgiter-edu quiz --seed 42                  # the seed picks the kind
-  cgiter-edu quiz --seed 42 --kind capacity  # or choose it: """ + ", ".join(KINDS) + """
+  cgiter-edu quiz --seed 42 --kind capacity  # or choose it: """ + ", ".join(ALL_KINDS) + """
   cgiter-edu quiz --seed 42 --answer         # the answer and why (computed by the emulator)
   cgiter-edu quiz --seed 42 --all            # one question of each kind: a homework sheet
   cgiter-edu quiz --seed 42 --check '3 5 7'  # check an answer (exit status 0 if right)
@@ -95,7 +103,7 @@ def setup_quiz(q: Any) -> None:
     q.epilog = EPILOG_QUIZ
     q.add_argument("--seed", type=int, required=True, metavar="N",
                    help="the exercise's seed (an int >= 0): the same seed, the same question")
-    q.add_argument("--kind", choices=KINDS, default=None,
+    q.add_argument("--kind", choices=ALL_KINDS, default=None,
                    help="the kind of question (default: the seed chooses)")
     q.add_argument("--all", action="store_true", help="one question of each kind")
     q.add_argument("--answer", "-c", action="store_true",
@@ -141,4 +149,5 @@ def cmd_quiz(args: Any) -> int:
     return status
 
 
-__all__ = ["KINDS", "Question", "Rng", "Setup", "question", "questions", "setup_quiz"]
+__all__ = ["ALL_KINDS", "KINDS", "Question", "Rng", "Setup", "question", "questions",
+           "setup_quiz"]

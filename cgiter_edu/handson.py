@@ -543,7 +543,7 @@ _CHECKERS: dict[str, Callable[[Callable[[Any], int], Case], str | None]] = {
 _CHECKERS.update({"names": _tasks.check_names, "framing": _tasks.check_framing,
                   "skipped": _tasks.check_skipped, "visits": _tasks.check_visits,
                   "fits": _tasks.check_fits, "first_read": _tasks.check_first_read,
-                  "locks": _tasks.check_locks,
+                  "locks": _tasks.check_locks, "live_only": _tasks.check_live_only,
                   "recorded_errors": _tasks.check_recorded_errors})
 
 

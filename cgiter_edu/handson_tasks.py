@@ -11,7 +11,9 @@ never the solution).
 * lesson 5, ``locks``: a function computing how many read() calls take cgroup_mutex;
 * lesson 6, ``skipped``: a program that prints how many dead cgroups came before each
   cgroup;
-* lesson 8, ``recorded_errors``: a count over the walks recorded on a real kernel.
+* lesson 8, ``recorded_errors``: a count over the walks recorded on a real kernel;
+* lesson 9, ``live_only``: a function that walks with the open-coded css iterator and
+  returns the live cgroups only (the loop hands it the dead ones too).
 
 What is right is read from the emulator's walks (and, for lesson 8, from the recordings).
 """
@@ -107,6 +109,27 @@ TASKS: dict[str, dict[str, Any]] = {
                 "        return 0\n"
                 "    ctx.meta.seq.printf(\"%llu %llu\\n\", cg.id, 0)\n"
                 "    return 0\n"),
+    "live_only": dict(
+        lesson=9, kind="function", title="Live cgroups, open-coded",
+        task="Write a function `live_only(h, start_id)` that runs an open-coded program "
+             "with `prog_test_run(h, prog)` and returns the ids of the *live* cgroups "
+             "under the cgroup `start_id` (itself included), in pre-order: the program "
+             "walks with `bpf_for_each(\"css\", ...)` from `bpf_cgroup_from_id(start_id)` "
+             "and the verifier must accept it (a syscall program is sleepable).  An id that "
+             "is no cgroup (or a removed one) gives `[]`.",
+        starter="from cgiter_edu.opencoded import *\n\n"
+                "def live_only(h, start_id):\n"
+                "    ids = []\n"
+                "    def prog(ctx):\n"
+                "        cg = bpf_cgroup_from_id(start_id)\n"
+                "        if cg is None:\n"
+                "            return 1\n"
+                "        for pos in bpf_for_each(\"css\", cg.self, BPF_CGROUP_ITER_DESCENDANTS_PRE):\n"
+                "            ids.append(pos.cgroup.id)\n"
+                "        bpf_cgroup_release(cg)\n"
+                "        return 0\n"
+                "    prog_test_run(h, prog)\n"
+                "    return ids\n"),
     "recorded_errors": dict(
         lesson=8, kind="answer", title="Errors on the real kernel",
         task="Of the walks recorded on a real kernel (`recorded.bundled()`), in how many "
@@ -416,4 +439,54 @@ def check_visits(fn: Callable[..., Any], case: Any) -> str | None:
         return (f"{call} returned {got!r:.80}, not the cgroups the program is called on.\n"
                 f"Hint: append ctx.cgroup.id in the program, for every call but the "
                 "epilogue.")
+    return None
+
+
+def _live_only_cases() -> list[tuple[Hierarchy, int, str]]:
+    h = shapes.systemd_host()
+    r1 = shapes.random(60, seed=9, dead=0.3)
+    r2 = shapes.random(40, seed=4, dead=0.5)
+    dead = next(c.id for c in h.cgroups() if c.dead)
+    return [(h, 1, "the systemd host from the root"),
+            (h, h.id_of("/user.slice"), "the systemd host from /user.slice"),
+            (r1, 1, "a 60-cgroup random tree"), (r2, 1, "a 40-cgroup random tree"),
+            (h, dead, "the systemd host from its dead session"),
+            (h, 999, "an id no cgroup has")]
+
+
+def check_live_only(fn: Callable[..., Any], _case: Any = None) -> str | None:
+    from . import opencoded
+
+    for h, start, what in _live_only_cases():
+        before = opencoded.runs
+        got, err = _call(fn, (h, start))
+        call = f"live_only(h, {start}) on {what}"
+        if err:
+            return (f"{call} raised {err}.\nHint: print(prog_test_run(h, prog).load_error) "
+                    "tells whether the verifier refused your program, and why.")
+        if opencoded.runs == before:
+            return (f"{call} ran no BPF program.\nHint: the walk is the program's: run it "
+                    "with prog_test_run(h, prog), looping with bpf_for_each(\"css\", ...).")
+        r = opencoded.css_walk(h, 2, start, trace=False)
+        right = [i for i, online, _ in r.records if online]
+        dead = {i for i, online, _ in r.records if not online}
+        if not isinstance(got, (list, tuple)):
+            return f"{call} returned {got!r}, not a list of ids.\nHint: return the list."
+        got = list(got)
+        if got == right:
+            continue
+        if not got and right:
+            return (f"{call} returned nothing.\nHint: did the program load?  "
+                    "prog_test_run(h, prog).load_error says why not, in the verifier's "
+                    "words (a syscall program is sleepable).")
+        if dead & set(got):
+            return (f"{call} has the dead cgroup(s) {sorted(dead & set(got))} in it.\nHint: "
+                    "the open-coded loop does not skip dead cgroups as cgroup_iter does: "
+                    "test pos.flags & CSS_ONLINE.")
+        if sorted(got) == sorted(right):
+            return (f"{call} has the right ids in another order.\nHint: walk in "
+                    "pre-order (BPF_CGROUP_ITER_DESCENDANTS_PRE).")
+        return (f"{call} returned {len(got)} ids, not the live cgroups under {start}.\n"
+                "Hint: start at bpf_cgroup_from_id(start_id), and keep every live cgroup "
+                "the loop gives, itself included.")
     return None

@@ -398,6 +398,11 @@ def bpf_ringbuf_output(rb: RingBuffer, data: bytes, flags: int = 0) -> int:
 
 # -- running a program ----------------------------------------------------------------------
 
+#: how many programs :func:`prog_test_run` has run in this process (a grader checks that a
+#: student's function really ran one)
+runs = 0
+
+
 @dataclass
 class OpenRun:
     """What one run gave: ``retval`` (the program's return value), ``load_error`` (a
@@ -427,6 +432,8 @@ def prog_test_run(h: Any, prog: Callable[[Any], int], sec: str = "syscall", ctx:
     >>> r.load_error.strerror
     'Possibly NULL pointer passed to trusted arg1'
     """
+    global runs
+    runs += 1
     kernel = kernel or DEFAULT
     info = BpfProgInfo.from_sec(sec)
     tr = OpenTrace() if trace else None

@@ -16,7 +16,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from .exercises import KINDS, Question, question
+from .exercises import ALL_KINDS, Question, question
 
 
 def open_explorer(q: Question) -> Any:
@@ -41,7 +41,7 @@ class Quiz(W.VBox):
     def __init__(self, seed: int = 0, kind: str | None = None, **kwargs: Any) -> None:
         self.seed_box = W.BoundedIntText(value=seed, min=0, max=2**31 - 1, description="seed",
                                          layout=W.Layout(width="180px"))
-        self.kind_box = W.Dropdown(options=[("any kind", "")] + [(k, k) for k in KINDS],
+        self.kind_box = W.Dropdown(options=[("any kind", "")] + [(k, k) for k in ALL_KINDS],
                                    value=kind or "", description="kind",
                                    layout=W.Layout(width="220px"))
         self.new_button = W.Button(description="New question", icon="refresh")

@@ -247,6 +247,12 @@ def key_pictures() -> list[tuple[str, Any]]:
                 trace=True)
         pics.append(("Early termination at /system.slice: the epilogue still runs",
                      plot_walk(r.trace).figure))
+        from .opencoded import both_ways
+        from .viz import plot_past_limit
+
+        pics.append(("Past the page limit: cgroup_iter's 8 pages beside an open-coded walk "
+                     "into a ring buffer",
+                     plot_past_limit(both_ways(shapes.random(800, seed=3, dead=0.05))).figure))
     return pics
 
 

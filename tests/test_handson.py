@@ -478,6 +478,23 @@ TASK_WRONG = {
         from cgiter_edu import recorded
         p = sum(len(c["reads"]) > 2 for c in recorded.bundled())
         """, ["is not the count", "errno 95"]),
+    "live_only": ("""
+        from cgiter_edu.opencoded import *
+        def p(h, start_id):
+            ids = []
+            def prog(ctx):
+                cg = bpf_cgroup_from_id(start_id)
+                if cg is None:
+                    return 1
+                bpf_rcu_read_lock()
+                for pos in bpf_for_each("css", cg.self, BPF_CGROUP_ITER_DESCENDANTS_PRE):
+                    ids.append(pos.cgroup.id)
+                bpf_rcu_read_unlock()
+                bpf_cgroup_release(cg)
+                return 0
+            prog_test_run(h, prog)
+            return ids
+        """, ["has the dead cgroup(s) [15]", "does not skip dead cgroups"]),
 }
 
 
@@ -505,4 +522,4 @@ def test_a_typical_wrong_task_answer_gets_its_hint_and_not_the_solution(name):
 
 
 def test_every_lesson_has_its_task():
-    assert sorted({t.lesson for t in TASKS.values()} | {7}) == list(range(9))
+    assert sorted({t.lesson for t in TASKS.values()} | {7}) == list(range(10))

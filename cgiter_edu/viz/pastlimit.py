@@ -31,6 +31,7 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
 from matplotlib.patches import Patch, Rectangle
 
@@ -226,6 +227,8 @@ def animate_past_limit(both: Any, fps: float = 6, max_frames: int = 120, hold: i
     from .anim import Animator
 
     view = PastLimitView(both, 0)
+    plt.close(view.figure)         # shown as the player (a notebook's HTML), not a picture
+    FigureCanvasAgg(view.figure)   # ...and still drawn, off screen
     n = view.n_steps
     every = max(1, math.ceil(n / max_frames))
     steps: list[int | None] = [*range(0, n + 1, every), *([None] * hold)]
