@@ -44,8 +44,12 @@ class EventKind(str, enum.Enum):
     SKIP = "skip"          #: ``show()`` skipped a dead cgroup without calling the program
     ROLLBACK = "rollback"  #: the buffer was cut back to ``count_after`` after an overflow
     UNLOCK = "unlock"      #: ``cgroup_mutex`` dropped by ``cgroup_iter_seq_stop``
-    WAIT = "wait"          #: another thread (``note``) waits for ``cgroup_mutex``
-    ACQUIRED = "acquired"  #: that thread got ``cgroup_mutex`` after the walk dropped it
+    WAIT = "wait"          #: another thread (``note``) waits for ``cgroup_mutex`` (or the
+    #: release work, ``note`` "css_release_work_fn <path>", is queued behind it)
+    RELEASE = "release"    #: the release work ran in the free mutex: ``cgroup`` left its parent's list
+    WAKE = "wake"          #: ``mutex_unlock`` woke the first waiter ``note``; it must still take it
+    ACQUIRED = "acquired"  #: that thread got ``cgroup_mutex`` (took it when woken, or handed it)
+    HANDOFF = "handoff"    #: this read() took the mutex first: the woken ``note`` set MUTEX_FLAG_HANDOFF
     COPY = "copy"          #: ``data`` copied to the user; buffer ``count_before`` -> ``count_after``
     RETURN = "return"      #: the read() call returned ``result`` (bytes, or -errno)
     END = "end"            #: the walk ended, ``reason`` says why (one of :class:`EndReason`)
@@ -469,7 +473,11 @@ class Tracer:
         """``cgroup_mutex`` taken by the walk: LOCK, listen to other threads' waits, and
         keep the tree as this read() sees it."""
         self._add(EventKind.LOCK, count_before=seq.count, count_after=seq.count)
-        root.cgroup_mutex.listener = self.on_mutex
+        mutex = root.cgroup_mutex
+        if mutex.passed_over:               # a woken waiter found it taken by this read()
+            self._add(EventKind.HANDOFF, note=mutex.passed_over, count_before=seq.count,
+                      count_after=seq.count)
+        mutex.listener = self.on_mutex
         self.trace.cgroups.update(snapshot(root.cgrp))
 
     def start(self, seq: Any, p: Any) -> None:
@@ -524,8 +532,9 @@ class Tracer:
         self._end(reason, seq.count)
 
     def unlocking(self, seq: Any) -> None:
-        """The walk drops ``cgroup_mutex`` on the next line: UNLOCK comes first, so the
-        waiter it is handed to is recorded after it."""
+        """The walk drops ``cgroup_mutex`` on the next line: UNLOCK comes first, so what
+        the unlock does (the release work, the wake-up, the woken waiter taking it) is
+        recorded after it."""
         self._add(EventKind.UNLOCK, -1, count_before=seq.count, count_after=seq.count)
 
     def walk_ended(self, seq: Any) -> None:
@@ -550,11 +559,34 @@ class Tracer:
         self._end(EndReason.PROGRAM_ERROR, 0)
         self._add(EventKind.RETURN, 0, result=None, note="the program raised")
 
-    def on_mutex(self, what: str, who: str) -> None:
-        """The cgroup_mutex listener: a thread waits for it (placed where that thread
-        called ``lock``) or is handed it (placed where the walk called ``unlock``)."""
-        kind = EventKind.WAIT if what == "wait" else EventKind.ACQUIRED
-        self._add(kind, 0, 3, note=who)
+    def on_mutex(self, what: str, who: str, cgroup: int | None = None) -> None:
+        """The cgroup_mutex listener: a thread waits for it or the release work is queued
+        behind the walk (WAIT, placed where that thread called ``lock`` or where
+        ``css_put`` queued the work); the walk's unlock lets the release work run
+        (RELEASE) and wakes the first waiter (WAKE), which takes it (ACQUIRED, placed at
+        that thread's ``lock``) unless the scenario lets the reader's next read() first."""
+        kind = _MUTEX_KINDS[what]
+        depth = 2
+        frame = sys._getframe(depth)
+        while _in_mutex_code(frame):
+            depth += 1
+            frame = frame.f_back
+        self._add(kind, 0, depth + 1, note=who, cgroup=cgroup)
+
+
+_MUTEX_KINDS = {"wait": EventKind.WAIT, "queue": EventKind.WAIT, "wake": EventKind.WAKE,
+                "acquired": EventKind.ACQUIRED, "release": EventKind.RELEASE}
+_CGROUP_MUTEX_METHODS = {"lock", "unlock", "_free_point", "run_locked", "__enter__",
+                         "__exit__"}
+
+
+def _in_mutex_code(frame: Any) -> bool:
+    """Is ``frame`` in kernel/mutex.py or a ``CgroupMutex`` method (not where a step
+    belongs: a mutex step is placed at the line that called into the mutex)?"""
+    mod = frame.f_globals.get("__name__", "")
+    return (mod == "cgiter_edu.kernel.mutex"
+            or (mod == "cgiter_edu.kernel.cgroup"
+                and frame.f_code.co_name in _CGROUP_MUTEX_METHODS))
 
 
 _func_names: dict[Any, str] = {}

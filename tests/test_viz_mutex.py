@@ -67,3 +67,51 @@ def test_the_legend_names_a_waiting_writer_only_when_one_waited():
     w = mutex.plot_mutex(scenes.writer_waits())
     labels = [t.get_text() for t in w.ax.get_legend().get_texts()]
     assert "writer waiting" in labels and "held by the writer" in labels
+
+
+def test_the_reader_first_scene_shows_the_wake_the_handoff_and_the_writer_last():
+    """writer_waits(first="reader"): the walk's unlock wakes the writer (a mark on its
+    lane), the reader's next read() takes the free mutex first, the writer sets
+    MUTEX_FLAG_HANDOFF (a second mark) and is handed the mutex at that read()'s unlock."""
+    from cgiter_edu import shapes
+
+    tr = scenes.writer_waits(shapes.systemd_host(), mkdir="/new.slice", read_size=1024,
+                             first="reader")
+    v = mutex.plot_mutex(tr)
+    sp = v.spans
+    locks = [e.step for e in tr.of_kind(EventKind.LOCK)]
+    assert [w for _s, w in sp.wakes] == ["mkdir /new.slice"] * 2
+    assert [w for _s, w in sp.handoffs] == ["mkdir /new.slice"]
+    assert sp.handoffs[0][0] == locks[1] + 1                 # right after read 2's LOCK
+    (a, b, who), = sp.waits
+    assert who == "mkdir /new.slice" and a < locks[1] < b    # still waiting in read 2
+    assert tr[b].read_no == 1 and tr[b].kind is EventKind.ACQUIRED
+    assert len(v.marks) == 3 and v.lanes == ["read() calls", "cgroup_mutex", "writer"]
+
+
+def test_the_release_work_has_a_lane_of_its_own():
+    """A reference dropped while the walk holds the mutex: the release work waits on its
+    own lane and runs (RELEASE) right after the walk's unlock."""
+    import threading
+
+    from cgiter_edu import Hierarchy, Order, attach
+
+    h = Hierarchy()
+    h.mkdir("/a")
+    h.mkdir("/b")
+    h.kill("/b")
+
+    def prog(ctx):
+        if ctx.cgroup is not None and ctx.meta.seq_num == 0:
+            th = threading.Thread(target=h.release, args=(3,))
+            th.start()
+            th.join(5)
+        return 0
+
+    with attach(h, prog, Order.DESCENDANTS_PRE) as link, link.create(trace=True) as f:
+        f.readall()
+    v = mutex.plot_mutex(f.trace)
+    assert v.lanes == ["read() calls", "cgroup_mutex", "release work"]
+    (step, who, cid), = v.spans.releases
+    assert who == "css_release_work_fn /b" and cid == 3
+    assert f.trace[step - 1].kind is EventKind.UNLOCK

@@ -1,7 +1,9 @@
 """The emulator: only mirrored kernel code, one module per kernel source file.
 
-* :mod:`.cgroup` -- kernel/cgroup/cgroup.c: the css walks, references, ``cgroup_mutex``,
-  ``struct cgroup_root`` and the lookups by id, fd and path
+* :mod:`.cgroup` -- kernel/cgroup/cgroup.c: the css walks, references, ``cgroup_mutex``
+  and the release work, ``struct cgroup_root`` and the lookups by id, fd and path
+* :mod:`.mutex` -- kernel/locking/mutex.c: ``mutex_lock``, ``mutex_unlock`` (release,
+  then wake), ``MUTEX_FLAG_HANDOFF``
 * :mod:`.seq_file` -- fs/seq_file.c: the buffer, ``seq_write``, ``seq_bprintf``
 * :mod:`.bpf_trace` -- kernel/trace/bpf_trace.c: ``bpf_seq_printf``, ``bpf_seq_write``
 * :mod:`.helpers` -- kernel/bpf/helpers.c: ``bpf_bprintf_prepare``, the format checker

@@ -38,6 +38,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..trace import EndReason, Trace, Tracer
+from .mutex import release_held_back
 from .seq_file import SeqFile, seq_has_overflowed, seq_printf
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -625,6 +626,9 @@ class IterFile:
             return
         self.closed = True
         iter_release(self)
+        # emulation: a writer woken and held back for this reader's next read()
+        # (``cgroup_mutex.locker_first``) runs now: there is no next read()
+        release_held_back(self.hierarchy.cgroup_mutex)
 
     def __enter__(self) -> IterFile:
         return self

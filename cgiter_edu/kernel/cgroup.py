@@ -30,11 +30,11 @@ Example::
 from __future__ import annotations
 
 import errno
-import os
-import threading
 from collections import deque
 from collections.abc import Callable
 from typing import Any
+
+from .mutex import Mutex, current, mutex_lock, mutex_unlock
 
 #: css->flags bits (include/linux/cgroup-defs.h)
 CSS_ONLINE = 1 << 1
@@ -286,7 +286,8 @@ def css_put(css: Css) -> None:
     (``css_release()`` -> ``queue_work(cgroup_destroy_wq, ...)``)."""
     css.refcnt -= 1
     if css.refcnt == 0:
-        css.root.cgroup_mutex.run_locked(lambda: css_release_work_fn(css))
+        css.root.cgroup_mutex.run_locked(lambda: css_release_work_fn(css),
+                                         f"css_release_work_fn {css.path}", css.cgroup_id)
 
 
 cgroup_put = css_put   #: ``cgroup_put(cgrp)`` is ``css_put(&cgrp->self)``
@@ -295,8 +296,9 @@ cgroup_put = css_put   #: ``cgroup_put(cgrp)`` is ``css_put(&cgrp->self)``
 def css_release_work_fn(css: Css) -> None:
     """``css_release_work_fn()`` (kernel/cgroup/cgroup.c): the last reference is gone.
 
-    Runs from a workqueue under ``cgroup_mutex`` (here: at once when the mutex is free,
-    else when its holder drops it).  The css leaves its parent's children list
+    Runs from a workqueue under ``cgroup_mutex``, at the next point the mutex is free
+    (``CgroupMutex.run_locked``): after rmdir's own unlock when rmdir dropped the last
+    reference, never while a walk holds the mutex.  The css leaves its parent's children list
     (``list_del_rcu(&css->sibling)``), is marked ``CSS_RELEASED`` and drops the
     reference it held on its parent.
     """
@@ -329,73 +331,65 @@ def css_has_online_children(css: Css) -> bool:
 
 # -- cgroup_mutex -------------------------------------------------------------------
 
-class CgroupMutex:
-    """``cgroup_mutex`` (kernel/cgroup/cgroup.c), a real lock.
+#: the task that runs queued work (``cgroup_destroy_wq``'s kworker)
+KWORKER = "kworker"
 
-    ``cgroup_iter_seq_start`` takes it and ``cgroup_iter_seq_stop`` drops it, so
-    it is held for the whole walk part of one read(); mkdir/rmdir in another
-    thread wait for it.  Taking it twice from one thread raises ``EDEADLK``
-    (on the kernel this would hang).  Waiters get it in turn: ``unlock`` hands it
-    to the first waiter at once (``__mutex_unlock_slowpath`` wakes the top waiter),
-    so the next owner is decided at the unlock.  ``listener``, when set by a traced
-    walk, is told ``("wait", who)`` by a thread that has to wait and
-    ``("acquired", who)`` by the unlock that hands the mutex over; every unlock
-    clears it.
+
+class CgroupMutex(Mutex):
+    """``cgroup_mutex`` (kernel/cgroup/cgroup.c): a :class:`~cgiter_edu.kernel.mutex.Mutex`
+    (kernel/locking/mutex.c), a real lock between threads.
+
+    ``cgroup_iter_seq_start`` takes it and ``cgroup_iter_seq_stop`` drops it, so it is
+    held for the whole walk part of one read(); mkdir/rmdir in another thread wait for
+    it.  ``unlock`` releases it and wakes the first waiter, which then takes it -- or,
+    when the scenario says the reader's next read() gets there first
+    (``locker_first = "cgroup_iter_seq_start"``), is passed over once, sets
+    ``MUTEX_FLAG_HANDOFF`` and is handed it at the walk's next unlock.
+
+    Work queued for a kworker that takes the mutex (``css_release_work_fn``) runs at the
+    next point the mutex is free: at once if it is free, else right after the holder
+    releases it, before a woken waiter runs.  ``listener`` (a traced walk's, while it
+    holds the mutex) is told ``("wait", who)``, ``("wake", who)``, ``("acquired", who)``
+    and, for the work, ``("queue", who)`` and ``("release", who, cgroup_id)``.
     """
 
     def __init__(self) -> None:
-        self._cond = threading.Condition(threading.RLock())
-        self.owner: int | None = None
-        self.owner_name = ""
-        self._waiters: deque[tuple[int, str]] = deque()
-        self._work: list[Callable[[], None]] = []
-        self.listener: Callable[[str, str], None] | None = None
+        super().__init__()
+        self._work: deque[tuple[Callable[[], None], str, int]] = deque()
 
-    def lock(self, who: str = "", on_wait: Callable[[str, str], None] | None = None) -> None:
+    def lock(self, who: str = "", on_wait: Callable[..., None] | None = None) -> None:
         """``mutex_lock(&cgroup_mutex)`` (``cgroup_lock()``); ``on_wait`` is told
         ``("wait", who)`` if this thread has to wait."""
-        me = threading.get_ident()
-        with self._cond:
-            if self.owner == me:
-                raise OSError(errno.EDEADLK, f"{os.strerror(errno.EDEADLK)}: cgroup_mutex is "
-                              f"already held by this thread ({who or 'the walk'} would wait "
-                              "for itself)")
-            if self.owner is None and not self._waiters:
-                self.owner, self.owner_name = me, who
-                return
-            self._waiters.append((me, who))
-            listener = on_wait or self.listener
-            if listener is not None:
-                listener("wait", who)
-            while self.owner != me:
-                self._cond.wait()
+        mutex_lock(self, who, on_wait)
 
     def unlock(self) -> None:
-        """``mutex_unlock(&cgroup_mutex)`` (``cgroup_unlock()``): queued release work
-        that waited for the mutex runs first; then the first waiter owns it."""
-        with self._cond:
-            while self._work:
-                self._work.pop(0)()
-            if self._waiters:
-                self.owner, self.owner_name = self._waiters.popleft()
-                if self.listener is not None:
-                    self.listener("acquired", self.owner_name)
-                self._cond.notify_all()
-            else:
-                self.owner, self.owner_name = None, ""
-            self.listener = None         # a traced walk listens only while it holds it
+        """``mutex_unlock(&cgroup_mutex)`` (``cgroup_unlock()``)."""
+        mutex_unlock(self)
 
-    def run_locked(self, work: Callable[[], None]) -> None:
-        """Run ``work`` the way a kworker that takes ``cgroup_mutex`` would: now if the
-        mutex is free (or held by this thread), else right when its holder drops it.
+    def _free_point(self, listener: Callable[..., None] | None) -> None:
+        """The mutex was just released: queued work takes it now (the kworker), before a
+        woken waiter runs; the unlocker's ``listener`` is told ``("release", who, id)``."""
+        while self._work:
+            work, who, cgroup_id = self._work.popleft()
+            self.owner, self.owner_name = KWORKER, who
+            work()
+            if listener is not None:
+                listener("release", who, cgroup_id)
+            self.owner, self.owner_name = None, ""
+
+    def run_locked(self, work: Callable[[], None], who: str = "", cgroup_id: int = 0) -> None:
+        """``queue_work()`` of work that takes ``cgroup_mutex`` (a kworker's
+        ``cgroup_lock()`` ... ``cgroup_unlock()``): it runs at the next point the mutex is
+        free -- now if it is free, else when its holder (this thread too) releases it.
         The caller never waits."""
-        with self._cond:
-            if self.owner is None and not self._waiters:
-                work()
-            elif self.owner == threading.get_ident():
-                work()
-            else:
-                self._work.append(work)
+        with self.wait_lock:
+            if self.owner is None and self._waking is None:
+                self._work.appendleft((work, who, cgroup_id))
+                self._free_point(None)        # and the work it queues (a parent's release)
+                return
+            self._work.append((work, who, cgroup_id))
+            if self.listener is not None and self.owner != KWORKER:
+                self.listener("queue", who)
 
     def locked(self) -> bool:
         """Is it held (by anyone)?"""
@@ -403,7 +397,7 @@ class CgroupMutex:
 
     def held_by_me(self) -> bool:
         """Is it held by the calling thread?"""
-        return self.owner == threading.get_ident()
+        return self.owner == current()
 
     def __enter__(self) -> CgroupMutex:
         self.lock()

@@ -147,6 +147,9 @@ def describe_step(trace: Trace, step: int) -> str:
             return "start(): the walk is over, nothing more (end of file)"
         return f"start() gives {name(e.cgroup)} (seq_num {e.seq_num})"
     if k is EventKind.NEXT:
+        if e.errno:
+            return (f"next(): an error pointer, {errno_symbol(e.errno)}: stop() gets NULL, "
+                    "read() returns the error")
         if e.cgroup is None:
             return "next() gives NULL: every cgroup visited"
         return f"next() gives {name(e.cgroup)} (seq_num {e.seq_num})"
@@ -168,9 +171,22 @@ def describe_step(trace: Trace, step: int) -> str:
     if k is EventKind.UNLOCK:
         return "cgroup_iter_seq_stop() drops cgroup_mutex"
     if k is EventKind.WAIT:
+        if e.note.startswith("css_release_work_fn"):
+            path = e.note.partition(" ")[2]
+            return (f"the last reference to {path} is gone: its release work "
+                    "(css_release_work_fn) is queued and needs cgroup_mutex")
         return f"{e.note or 'a writer'} waits for cgroup_mutex"
     if k is EventKind.ACQUIRED:
         return f"{e.note or 'the writer'} gets cgroup_mutex"
+    if k is EventKind.WAKE:
+        return (f"mutex_unlock() released cgroup_mutex and woke {e.note}; it still has to "
+                "take it")
+    if k is EventKind.HANDOFF:
+        return (f"this read() took cgroup_mutex before the woken {e.note}, which sets "
+                "MUTEX_FLAG_HANDOFF: the next unlock hands it over")
+    if k is EventKind.RELEASE:
+        return (f"the release work ({e.note.split(' ')[0]}) took the free cgroup_mutex: "
+                f"{name(e.cgroup)} left its parent's list")
     if k is EventKind.COPY:
         return f"copy {len(e.data)} B to user space (buffer {e.count_before} -> {e.count_after} B)"
     if k is EventKind.RETURN:
@@ -292,9 +308,11 @@ class MutexSpans:
     ``held``: ``(lock step, unlock step)``; ``waits``: ``(wait step, acquired step,
     who)``; ``acquired``: ``(step, who)``; ``reads``: ``(read step, return step,
     RETURN event)``; ``ends``: ``(end step, reason)``; ``writer_held``: ``(acquired
-    step, end step, who)``: a writer holds the mutex from the unlock that handed it over
-    until, at the latest, the walk's next LOCK (or the end of the trace);
-    ``walk_waits``: ``(wait step, lock step)``: a read() waiting for a writer.
+    step, end step, who)``: a writer holds the mutex from the step it took it until, at
+    the latest, the walk's next LOCK (or the end of the trace);
+    ``walk_waits``: ``(wait step, lock step)``: a read() waiting for a writer.  The
+    release work (``who`` "css_release_work_fn <path>") waits like a writer, from the
+    step it was queued to its RELEASE, and holds the mutex for that one step.
     """
 
     held: list[tuple[int, int]]
@@ -304,6 +322,13 @@ class MutexSpans:
     ends: list[tuple[int, str]]
     writer_held: list[tuple[int, int, str]] = field(default_factory=list)
     walk_waits: list[tuple[int, int]] = field(default_factory=list)
+    #: ``(step, who)``: the walk's unlock woke ``who`` (it still has to take the mutex)
+    wakes: list[tuple[int, str]] = field(default_factory=list)
+    #: ``(step, who)``: a read() took the mutex before the woken ``who``, which set
+    #: MUTEX_FLAG_HANDOFF (the next unlock hands it over)
+    handoffs: list[tuple[int, str]] = field(default_factory=list)
+    #: ``(step, who, cgroup id)``: the release work ran in the free mutex
+    releases: list[tuple[int, str, int | None]] = field(default_factory=list)
 
 
 def mutex_spans(trace: Trace) -> MutexSpans:
@@ -326,6 +351,9 @@ def mutex_spans(trace: Trace) -> MutexSpans:
     walk_waits: list[tuple[int, int]] = []
     holding: list[tuple[int, str]] = []           # writers handed the mutex, not yet gone
     walk_wait_at: int | None = None
+    wakes: list[tuple[int, str]] = []
+    handoffs: list[tuple[int, str]] = []
+    releases: list[tuple[int, str, int | None]] = []
     n = len(trace.events)
     for e in trace.events:
         k = e.kind
@@ -348,6 +376,16 @@ def mutex_spans(trace: Trace) -> MutexSpans:
             waits.append((s, e.step, e.note))
             acq.append((e.step, e.note))
             holding.append((e.step, e.note))
+        elif k is EventKind.RELEASE:
+            s = wait_at.pop(e.note, e.step)
+            waits.append((s, e.step, e.note))
+            acq.append((e.step, e.note))
+            writer_held.append((e.step, e.step + 1, e.note))
+            releases.append((e.step, e.note, e.cgroup))
+        elif k is EventKind.WAKE:
+            wakes.append((e.step, e.note))
+        elif k is EventKind.HANDOFF:
+            handoffs.append((e.step, e.note))
         elif k is EventKind.READ:
             read_at = e.step
         elif k is EventKind.RETURN and read_at is not None:
@@ -362,4 +400,5 @@ def mutex_spans(trace: Trace) -> MutexSpans:
     writer_held += [(a, n, who) for a, who in holding]
     if walk_wait_at is not None:
         walk_waits.append((walk_wait_at, n))
-    return MutexSpans(held, waits, acq, reads, ends, writer_held, walk_waits)
+    return MutexSpans(held, waits, acq, reads, ends, writer_held, walk_waits, wakes, handoffs,
+                      releases)

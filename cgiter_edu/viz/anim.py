@@ -52,7 +52,8 @@ __all__ = ["Animator", "animate", "save_animation", "frame_steps", "ffmpeg_avail
 
 #: events always given a frame of their own when frames are thinned out
 KEY_EVENTS = (EventKind.START, EventKind.SKIP, EventKind.ROLLBACK, EventKind.END,
-              EventKind.RETURN, EventKind.WAIT, EventKind.ACQUIRED)
+              EventKind.RETURN, EventKind.WAIT, EventKind.ACQUIRED, EventKind.WAKE,
+              EventKind.HANDOFF, EventKind.RELEASE)
 
 
 def frame_steps(trace: Trace, max_frames: int | None = 300) -> list[int]:

@@ -34,7 +34,8 @@ PLOT_EPILOG = """\
 pictures:
   walk      the hierarchy at --step N, each cgroup coloured by its state (default: the end)
   buffer    the seq_file buffer: 8 pages, the never-usable byte, rollbacks, read() results
-  mutex     cgroup_mutex over the read() calls; --writer PATH adds a mkdir that waits for it
+  mutex     cgroup_mutex over the read() calls; --writer PATH adds a mkdir that waits for it,
+            --first reader lets the reader's next read() take the mutex before the woken writer
   orders    every order side by side on --tree, numbered in visiting order (Linux 7.0)
   capacity  records that fit against record size for 4, 16 and 64 KiB pages (no walk)
 
@@ -55,6 +56,11 @@ def _add_picture_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--writer", default=None, metavar="PATH",
                    help="a thread runs mkdir PATH during the first read(): it waits for "
                         "cgroup_mutex (shown by mutex and animate)")
+    g.add_argument("--first", choices=["writer", "reader"], default="writer",
+                   help="with --writer: who takes cgroup_mutex after the walk's unlock wakes "
+                        "the writer: the woken writer (default, what a free CPU shows) or the "
+                        "reader's next read(), after which the writer, having set "
+                        "MUTEX_FLAG_HANDOFF, is handed it at that read()'s unlock")
 
 
 def setup_plot(p: argparse.ArgumentParser) -> None:
@@ -110,7 +116,7 @@ def _trace_from_args(args: argparse.Namespace) -> Any:
         try:
             return writer_waits(s.hierarchy, int(s.order), mkdir=args.writer,
                                 prog=s.program, start=s.start, read_size=s.read_size,
-                                kernel=s.kernel)
+                                kernel=s.kernel, first=args.first)
         except OSError as e:            # the writer's mkdir failed: say why, draw nothing
             from cgiter_edu.cli import oserror_text
 

@@ -59,8 +59,7 @@ class MutexView(View):
             return float(x[a]), float(x[b] - x[a])
 
         writers = list(dict.fromkeys(w_[2] for w_ in sp.waits))
-        wl = {w_: ("writer" if len(writers) == 1 else f"writer {i + 1}")
-              for i, w_ in enumerate(writers)}
+        wl = _lane_names(writers)
         lanes = ["read() calls", "cgroup_mutex"] + ([wl[w_] for w_ in writers] or ["writer"])
         self.lanes = lanes
         ys = {name: len(lanes) - 1 - i for i, name in enumerate(lanes)}
@@ -113,12 +112,31 @@ class MutexView(View):
                                                  facecolors="none",
                                                  edgecolors=COLORS["mutex_wait"], hatch="//",
                                                  lw=2, zorder=2))
-                ax.text(x0, y + h / 2 + 0.05, f"{note}: waits for cgroup_mutex", fontsize=15,
+                what = ("queued, needs cgroup_mutex" if note.startswith("css_release_work_fn")
+                        else "waits for cgroup_mutex")
+                ax.text(x0, y + h / 2 + 0.05, f"{note}: {what}", fontsize=15,
                         color="#A23B00", ha="left", va="bottom")
                 ax.plot([x0 + wd], [y], marker="D", markersize=16,
                         color=COLORS["mutex_writer"], markeredgecolor="black", zorder=4)
-                ax.text(x0 + wd + 0.02 * X, y, "gets it", fontsize=15, ha="left",
-                        va="center", color=DARK, zorder=5)
+                got = ("runs: the cgroup leaves the list"
+                       if note.startswith("css_release_work_fn") else "gets it")
+                right = x0 + wd + 0.02 * X + text_width(got, 15) / width_pt * X > 1.01 * X
+                ax.text(x0 + wd + (-0.02 if right else 0.02) * X, y, got, fontsize=15,
+                        ha="right" if right else "left", va="center", color=DARK, zorder=5)
+            # mutex_unlock woke the waiter (it still has to take the mutex), and a read()
+            # that got there first made it set MUTEX_FLAG_HANDOFF
+            self.marks = []
+            for st, note, label, marker in ([(a, w_, "woken", "^") for a, w_ in sp.wakes]
+                                            + [(a, w_, "HANDOFF", "s")
+                                               for a, w_ in sp.handoffs]):
+                if note not in wl:
+                    continue
+                xm = float(x[min(st, n)]) + (float(x[min(st + 1, n)]) - float(x[min(st, n)])) / 2
+                y = ys[wl[note]]
+                self.marks.append(ax.plot([xm], [y - h / 2 - 0.08], marker=marker,
+                                          markersize=11, color=DARK, zorder=5)[0])
+                ax.text(xm, y - h / 2 - 0.2, label, fontsize=12, ha="center", va="top",
+                        color=DARK, zorder=5)
             # a writer holds the mutex from the hand-off until the walk locks it again
             self.writer_held = []
             for a, b, note in sp.writer_held:
@@ -145,12 +163,16 @@ class MutexView(View):
                 self.title = ax.set_title(txt, loc="left", fontsize=22, fontweight="bold",
                                           pad=60)
             from matplotlib.patches import Patch
+
+            kinds = {("release work" if w.startswith("release") else "writer")
+                     for w in wl.values()}
+            who = " / ".join(sorted(kinds, reverse=True)) or "writer"
             ax.legend(handles=[Patch(facecolor=COLORS["mutex_held"], label="held by the walk"),
                                Patch(facecolor=COLORS["page"], edgecolor="#BBBBBB", label="free")]
                       + ([Patch(facecolor="none", edgecolor=COLORS["mutex_wait"], hatch="//",
-                                label="writer waiting")] if sp.waits else [])
+                                label=f"{who} waiting")] if sp.waits else [])
                       + ([Patch(facecolor=COLORS["mutex_writer"], edgecolor="black",
-                                label="held by the writer")] if sp.writer_held else []),
+                                label=f"held by the {who}")] if sp.writer_held else []),
                       loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=4, fontsize=16,
                       frameon=False, borderaxespad=0.3)
         self.step: int | None = None
@@ -171,6 +193,18 @@ class MutexView(View):
     def artists(self) -> list[Any]:
         """The artist :meth:`update` moves: the cursor."""
         return [self.cursor]
+
+
+def _lane_names(notes: list[str]) -> dict[str, str]:
+    """A lane name for each thread that waited: "writer" (mkdir, rmdir) or "release work"
+    (css_release_work_fn), numbered when there are several of a kind."""
+    out = {}
+    for kind in ("writer", "release work"):
+        mine = [w for w in notes
+                if w.startswith("css_release_work_fn") == (kind == "release work")]
+        for i, w in enumerate(mine):
+            out[w] = kind if len(mine) == 1 else f"{kind} {i + 1}"
+    return out
 
 
 def plot_mutex(trace: Trace, step: int | None = None, ax: Axes | None = None,

@@ -28,9 +28,14 @@ __all__ = ["writer_waits", "truncated_walk", "order_traces"]
 def writer_waits(h: Any = None, order: int = 2, at: str | None = None,
                  mkdir: str | None = None, read_size: int = 2048,
                  rec_bytes: int = 64, kernel: Any = None, prog: Any = None,
-                 start: str | None = None) -> Trace:
+                 start: str | None = None, first: str = "writer") -> Trace:
     """A walk during which another thread runs ``mkdir``: it waits for
     ``cgroup_mutex`` until the read() that holds it ends.
+
+    The walk's unlock releases the mutex and wakes the writer.  ``first`` says who
+    takes it next: ``"writer"`` (the woken writer, what a machine with a free CPU
+    shows) or ``"reader"`` (the reader's next read() gets there first; the writer then
+    sets ``MUTEX_FLAG_HANDOFF`` and is handed the mutex at that read()'s unlock).
 
     The program starts the writer thread when it reaches ``at`` (default: the
     third cgroup it sees) and goes on only once the writer is waiting; the
@@ -80,8 +85,17 @@ def writer_waits(h: Any = None, order: int = 2, at: str | None = None,
         if th is not None:
             th.join(5.0)
 
-    res = run(h, walker, Order(order), start, read_size=read_size, kernel=kernel, trace=True,
-              extra_reads=0, between_reads=let_the_writer_finish)
+    if first not in ("writer", "reader"):
+        raise ValueError(f"first must be 'writer' or 'reader', not {first!r}")
+    mutex = h.cgroup_mutex
+    before = mutex.locker_first
+    mutex.locker_first = "cgroup_iter_seq_start" if first == "reader" else None
+    try:
+        res = run(h, walker, Order(order), start, read_size=read_size, kernel=kernel,
+                  trace=True, extra_reads=0,
+                  between_reads=let_the_writer_finish if first == "writer" else None)
+    finally:
+        mutex.locker_first = before
     let_the_writer_finish()
     if state["error"] is not None:
         raise state["error"]
