@@ -9,7 +9,10 @@
 * live / viz / explorer: the real-kernel, picture and widget benchmarks, when those
   parts can run;
 * class (only when asked, ``--parts class``): a real JupyterHub on 127.0.0.1 with
-  simulated students (:mod:`cgiter_edu.classbench.bench`).
+  simulated students (:mod:`cgiter_edu.classbench.bench`);
+* race (only with ``--parts race``): how often a writer woken at ``cgroup_mutex``'s
+  unlock gets the mutex before the reader's next read(), on this kernel
+  (:mod:`cgiter_edu.live.race`).
 
 Example::
 
@@ -150,6 +153,21 @@ def main(quick: bool = False, parts: list[str] | None = None,
                 bench_live()
             else:
                 print(f"live: not run: {why.reason}")
+    gc.collect()
+    if "race" in parts:                    # only when asked: about a minute a placement
+        try:
+            from .live import available
+            from .live.race import bench_race
+        except ImportError as e:
+            print(f"race: not run ({e})")
+        else:
+            why = available()
+            if why:
+                print("race: a writer woken at cgroup_mutex's unlock against the reader's "
+                      "next read()")
+                bench_race()
+            else:
+                print(f"race: not run: {why.reason}")
     gc.collect()
     if "viz" in parts:
         try:

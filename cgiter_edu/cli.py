@@ -312,7 +312,7 @@ def setup_tree(p: argparse.ArgumentParser) -> None:
 
 # -- bench -------------------------------------------------------------------------------
 
-BENCH_PARTS = ("walk", "big", "live", "viz", "explorer", "class")
+BENCH_PARTS = ("walk", "big", "live", "viz", "explorer", "class", "race")
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -327,8 +327,9 @@ def setup_bench(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quick", action="store_true", help="skip the 1,001,001-cgroup part")
     p.add_argument("--parts", nargs="+", default=None, choices=BENCH_PARTS, metavar="PART",
                    help="only these parts: " + ", ".join(BENCH_PARTS) + " (class: a real "
-                   "JupyterHub on 127.0.0.1 with simulated students; not in the default "
-                   "parts, it takes minutes)")
+                   "JupyterHub on 127.0.0.1 with simulated students; race: the cgroup_mutex "
+                   "wake-up race on this kernel; neither is in the default parts, each takes "
+                   "minutes)")
     p.add_argument("--students", nargs="+", type=int, default=None, metavar="N",
                    help="class sizes for --parts class (default: 5 10 20 40; it stops "
                    "early at a limit)")
