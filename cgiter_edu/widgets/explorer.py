@@ -40,6 +40,7 @@ from cgiter_edu.trace import Trace
 
 from . import model, story
 from .frame import FrameRenderer
+from .kernelcheck import KernelCheck, settings_from_recorded
 from .panel import ExplorerPanel
 
 __all__ = ["Explorer", "Frame"]
@@ -82,6 +83,9 @@ class Explorer(ExplorerPanel, W.VBox):
     ``settings``: a :class:`~cgiter_edu.widgets.model.Settings` with every control at
     once (it wins over the single arguments).
     ``background``: draw frames in a thread (default: inside a Jupyter kernel only).
+    ``check_kernel``: run each walk on this machine's kernel too, in a thread, and say
+    under the picture whether the kernel agrees (default: inside a Jupyter kernel
+    only; :class:`~cgiter_edu.widgets.kernelcheck.KernelCheck`).
 
     :meth:`set` changes controls from Python, :meth:`jump` moves the player,
     :attr:`frame` says what is shown.
@@ -94,7 +98,8 @@ class Explorer(ExplorerPanel, W.VBox):
                  stop_at: str | None = None, writer: str | None = None,
                  step: int | str | None = None, mode: str = "walk",
                  settings: model.Settings | None = None,
-                 background: bool | None = None) -> None:
+                 background: bool | None = None,
+                 check_kernel: bool | None = None) -> None:
         self._user_program = program if callable(program) else None
         self._hier_json: str | None = None
         if settings is not None:                 # every control at once (the course does)
@@ -138,7 +143,10 @@ class Explorer(ExplorerPanel, W.VBox):
         #: frames drawn so far (a slider that moves faster than frames draw skips some)
         self.frames_drawn = 0
         self._build_widgets()
+        self.kernel_check = KernelCheck(enabled=background if check_kernel is None
+                                        else check_kernel)
         super().__init__([self._top, self._body])
+        self.children = (*self.children, self.kernel_check)
         self.add_class("cg-explorer")
         self.add_class("explorer")
         if background:
@@ -152,13 +160,23 @@ class Explorer(ExplorerPanel, W.VBox):
         self.flush()
 
     @classmethod
+    def from_recorded(cls, case: dict[str, Any], **kw: Any) -> Explorer:
+        """An explorer showing a walk recorded on a real kernel (one of
+        :func:`cgiter_edu.recorded.bundled`), as recorded: its tree (re-rooted, the
+        recorded ids), order, start, program, read() size and kernel series.
+        ``ValueError`` for a walk the explorer cannot show as recorded."""
+        return cls.from_settings(settings_from_recorded(case), **kw)
+
+    @classmethod
     def from_settings(cls, settings: model.Settings, *, mode: str = "walk",
                       program: Callable[[Any], int] | None = None,
-                      background: bool | None = None) -> Explorer:
+                      background: bool | None = None,
+                      check_kernel: bool | None = None) -> Explorer:
         """An explorer showing exactly ``settings`` (e.g. another explorer's
         ``settings``: the two then show the same frames)."""
         return cls(settings=settings, mode=mode, background=background,
-                   program=program if program is not None else settings.program)
+                   program=program if program is not None else settings.program,
+                   check_kernel=check_kernel)
 
     # -- settings -----------------------------------------------------------------------
     def set(self, **kw: Any) -> None:
@@ -254,6 +272,7 @@ class Explorer(ExplorerPanel, W.VBox):
             self.renderer.clear(_wrap(msg, 60))
         self._sync_controls()
         self._timing["apply"] = time.perf_counter() - t0
+        self.kernel_check.update(self.walk, self.mode, self._user_program)
         n = self.renderer.length
         with self._hold():
             self.w_play.playing = False

@@ -291,8 +291,8 @@ def walk(settings: Settings, user_program: Callable[[Any], int] | None = None) -
         w.error = f"read() size {s.read_size} is negative: {errno_text(_errno.EINVAL)}"
         return w
     try:
-        kernel = KernelConfig(version=KernelConfig.preset(s.kernel).version,
-                              page_size=s.page_size, max_iter_objects=s.max_iter_objects)
+        kernel = replace(KernelConfig.preset(s.kernel), page_size=s.page_size,
+                         max_iter_objects=s.max_iter_objects)   # the preset's format rules too
     except ValueError as e:
         w.error = str(e)
         return w
