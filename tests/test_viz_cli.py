@@ -51,6 +51,18 @@ def test_cli_plot_mutex_with_a_writer(tmp_path):
     _check(out)
 
 
+def test_cli_plot_mutex_reader_first_and_without_a_writer(tmp_path, capsys):
+    out = tmp_path / "m.png"
+    assert _cli("plot", "mutex", "--writer", "/new.slice", "--first", "reader", "-o",
+                str(out), "--dpi", "40") == 0
+    _check(out)
+    capsys.readouterr()
+    assert _cli("plot", "mutex", "--first", "reader", "-o", str(tmp_path / "x.png")) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--first reader" in err and "--writer PATH" in err
+    assert not (tmp_path / "x.png").exists()
+
+
 @pytest.mark.parametrize("suffix", [".gif", ".html", ".mp4"])
 def test_cli_animate_writes_valid_files(suffix, tmp_path):
     if suffix == ".mp4" and not anim.ffmpeg_available():

@@ -58,7 +58,7 @@ def _add_picture_args(p: argparse.ArgumentParser) -> None:
                         "cgroup_mutex (shown by mutex and animate)")
     g.add_argument("--first", choices=["writer", "reader"], default="writer",
                    help="with --writer: who takes cgroup_mutex after the walk's unlock wakes "
-                        "the writer: the woken writer (default, what a free CPU shows) or the "
+                        "the writer: the woken writer (default: what this kernel mostly shows) or the "
                         "reader's next read(), after which the writer, having set "
                         "MUTEX_FLAG_HANDOFF, is handed it at that read()'s unlock")
 
@@ -107,6 +107,8 @@ def _trace_from_args(args: argparse.Namespace) -> Any:
     """The walk the flags describe, traced (with a waiting writer when --writer)."""
     from cgiter_edu.cli import walk_from_args, walk_spec
 
+    if getattr(args, "first", "writer") != "writer" and not getattr(args, "writer", None):
+        raise CliError("--first reader: there is no writer to race with (add --writer PATH)")
     if getattr(args, "writer", None):
         from .scenes import writer_waits
 
