@@ -120,6 +120,7 @@ things to try:
   cgiter-edu walk --stop-at /system.slice           # the program returns 1 there
   cgiter-edu walk --tree kubernetes --cgroupns /kubepods.slice   # what a pod-like reader sees
   cgiter-edu walk --kernel 6.1 --explain            # which 6.1 this is, and its commits
+  cgiter-edu walk --start /user.slice --show-link   # bpftool link show and fdinfo lines
   cgiter-edu walk --open-coded --tree balanced      # past the page limit: ring buffer drops
   cgiter-edu walk --open-coded --tree balanced --ring-bytes 262144   # all 10,101 arrive
 """
@@ -179,6 +180,8 @@ def cmd_walk(args: argparse.Namespace) -> int:
 
         print(describe(kernel_from_args(args)))
         return 0
+    if args.show_link:
+        return show_link(args)
     if args.open_coded:
         from .walk_open import cmd_open
 
@@ -215,6 +218,30 @@ def cmd_walk(args: argparse.Namespace) -> int:
     return 1 if res.final_errno else 0
 
 
+def show_link(args: argparse.Namespace) -> int:
+    """``--show-link``: attach as the flags say and print what ``bpftool link show`` and
+    the link's fdinfo would print (``fill_link_info``, ``show_fdinfo``)."""
+    from .attach import attach, bpftool_link_show, ns_path
+
+    s = walk_spec(args)
+    fd = s.hierarchy.open(ns_path(s.cgroupns, s.start)) if s.start is not None else None
+    try:
+        link = attach(s.hierarchy, s.program, s.order, cgroup_fd=fd, cgroup_id=s.start_id,
+                      kernel=s.kernel, cgroupns=s.cgroupns)
+    except OSError as e:
+        raise CliError(f"attach: {errno_symbol(e.errno)}: {e.strerror}") from None
+    finally:
+        if fd is not None:
+            fd.close()
+    with link:
+        print("$ bpftool link show      # link and program ids are the kernel's counters: 1 here")
+        print(bpftool_link_show(link, 1, 1))
+        print("$ cat /proc/<pid>/fdinfo/<link fd>      # after link_type, link_id, prog_tag, "
+              "prog_id")
+        print(link.show_fdinfo(), end="")
+    return 0
+
+
 def setup_walk(p: argparse.ArgumentParser) -> None:
     p.description = ("Attach a BPF program to the emulated cgroup iterator, read the iterator "
                      "file like cat, print the bytes; explain on stderr.")
@@ -224,6 +251,10 @@ def setup_walk(p: argparse.ArgumentParser) -> None:
                    help="read as a process in a cgroup namespace whose / is the cgroup PATH "
                         "(a container's, a Kubernetes pod's): the default start is PATH, "
                         "--start is a path inside it, a --start-id outside it is ENOENT")
+    p.add_argument("--show-link", action="store_true",
+                   help="attach and print what `bpftool link show` and the link's "
+                        "/proc/<pid>/fdinfo print for it (order, cgroup_id, cgroup_path in "
+                        "the reader's namespace) instead of walking")
     p.add_argument("--explain", action="store_true",
                    help="print what --kernel stands for (the stable release or mainline "
                         "source, the date, the commits that matter) instead of walking")

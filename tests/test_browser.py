@@ -302,6 +302,17 @@ def test_explorer_in_voila(browser, tmp_path):
         root.locator(".explorer-order select").select_option(label="CHILDREN (Linux 7.0)")
         root.locator(".explorer-kernel button", has_text="6.18").click()
         expect(root.locator(".explorer-error")).to_contain_text("EINVAL")
+        # the kernel line: checked in the page's kernel, in the background
+        from cgiter_edu import live
+        from cgiter_edu.live.cases import machine_kernel
+
+        checked = bool(live.available()) and machine_kernel().name == "6.18"
+        expect(root.locator(".explorer-kernel-check")).to_contain_text(
+            "the kernel agrees: Linux 6.18" if checked else "cannot check", timeout=120_000)
+        if checked:
+            expect(root.locator(".explorer-kernel-check")).to_contain_text(
+                "refused the attach with EINVAL too")
+        root.screenshot(path=str(ARTIFACTS / "explorer-voila-kernel-check.png"))
         _no_errors(page)
 
 

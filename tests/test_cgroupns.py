@@ -278,3 +278,21 @@ def test_cli_explain_says_what_a_preset_is():
     assert r.stdout.splitlines()[0] == "Linux 7.0 preset: mainline 7.0 source"
     assert any(line.startswith("    lacks  b960430ea886") for line in r.stdout.splitlines())
     assert "UTF-8 in formats: no (EINVAL)" in r.stdout
+
+
+def test_cli_show_link_prints_bpftool_and_fdinfo_lines():
+    from cgiter_edu import shapes
+
+    h = shapes.systemd_host()
+    r = cli("walk", "--start", "/user.slice", "--order", "post", "--show-link")
+    assert r.returncode == 0 and r.stderr == ""
+    lines = r.stdout.splitlines()
+    assert lines[1] == (f"1: iter  prog 1  target_name cgroup  cgroup_id "
+                        f"{h.id_of('/user.slice')}  order descendants_post  ")
+    assert lines[3:] == ["target_name:\tcgroup", "cgroup_path:\t/user.slice",
+                         "order: descendants_post"]
+    r = cli("walk", "--tree", "kubernetes", "--cgroupns", POD, "--show-link")
+    assert "cgroup_path:\t/\n" in r.stdout
+    r = cli("walk", "--order", "9", "--show-link")
+    assert (r.returncode, r.stdout) == (1, "")
+    assert r.stderr.startswith("cgiter-edu walk: attach: EINVAL: ") and r.stderr.count("\n") == 1

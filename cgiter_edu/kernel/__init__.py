@@ -1,7 +1,8 @@
 """The emulator: only mirrored kernel code, one module per kernel source file.
 
 * :mod:`.cgroup` -- kernel/cgroup/cgroup.c: the css walks, references, ``cgroup_mutex``
-  and the release work, ``struct cgroup_root`` and the lookups by id, fd and path
+  and the release work, ``struct cgroup_root`` and the lookups by id, fd and path,
+  cgroup namespaces (``current_cgns_cgroup_dfl``, ``cgroup_path_ns``)
 * :mod:`.mutex` -- kernel/locking/mutex.c: ``mutex_lock``, ``mutex_unlock`` (release,
   then wake), ``MUTEX_FLAG_HANDOFF``
 * :mod:`.seq_file` -- fs/seq_file.c: the buffer, ``seq_write``, ``seq_bprintf``
@@ -12,7 +13,7 @@
 * :mod:`.maccess` -- mm/maccess.c: ``strncpy_from_kernel_nofault``
 * :mod:`.bpf_iter` -- kernel/bpf/bpf_iter.c: ``bpf_seq_read``, links and files
 * :mod:`.cgroup_iter` -- kernel/bpf/cgroup_iter.c: the cgroup seq ops,
-  ``bpf_iter_attach_cgroup``
+  ``bpf_iter_attach_cgroup``, ``show_fdinfo`` and ``fill_link_info``
 * :mod:`.task_iter` -- kernel/bpf/task_iter.c: the open-coded css task iterator
   (``bpf_iter_css_task_*``); the open-coded css iterator (``bpf_iter_css_*``) is at the
   end of :mod:`.cgroup_iter`, beside what it shares

@@ -291,12 +291,13 @@ class KernelCheck(W.HTML):
         release = getattr(c.kernel, "release", "") or machine_kernel().name
         if c.match:
             k = c.kernel
-            what = (f"the same attach error, {errno_symbol(k.attach_errno)}" if k.attach_errno
-                    else f"the same {len(k.reads)} read() results "
-                         f"({', '.join(map(str, k.results))}) and {len(k.output)} bytes")
-            return "agrees", (f"✔ the kernel agrees: Linux {release} gave {what}, byte for "
-                              f"byte and errno for errno (a mirror of {len(h)} cgroups under "
-                              "a scratch cgroup, removed again)")
+            if k.attach_errno:
+                return "agrees", (f"✔ the kernel agrees: Linux {release} refused the attach "
+                                  f"with {errno_symbol(k.attach_errno)} too")
+            return "agrees", (f"✔ the kernel agrees: Linux {release} gave the same "
+                              f"{len(k.reads)} read() results ({', '.join(map(str, k.results))})"
+                              f" and {len(k.output)} bytes, byte for byte (a mirror of {len(h)} "
+                              "cgroups under a scratch cgroup, removed again)")
         _i, diff = c.first_difference
         return "differs", f"✘ the kernel differs from the picture: {diff} (Linux {release})"
 
