@@ -95,7 +95,7 @@ class PathPrinter(Program):
 
 
 class Record(Program):
-    """The program the recorded kernel walks ran (``../shared/kernel-traces/README.md``).
+    """The program the recorded kernel walks ran (``docs/recorded-format.md``).
 
     * epilogue (cgroup None): ``"E %llu\\n"`` of seq_num; returns 0;
     * ``silent``, or the cgroup's id is ``skip_id``: writes nothing, returns 0;

@@ -1,4 +1,4 @@
-"""Walks recorded on a real kernel (the format of ``../shared/kernel-traces/README.md``
+"""Walks recorded on a real kernel (the format of ``docs/recorded-format.md``
 and of ``cgiter-edu record``), replayed through the emulator.
 
 One JSON object a line: ``tree`` ([path, id] in creation order), ``order``, ``start``

@@ -36,6 +36,34 @@ def buttons(name: str) -> str:
             f'<a class="btn" href="../slides/{stem}.slides.html">As slides</a></p>')
 
 
+#: what each kind of picture shows, for its alt text (after the slide's own heading)
+PICTURE_ALT = {
+    "plot_walk": "the cgroup tree drawn as the walk sees it: each cgroup coloured by its "
+                 "state at that step (delivered, in the buffer, lost to the page limit, never "
+                 "reached, dead and skipped), numbered in visiting order, with the legend",
+    "plot_orders": "the same cgroup tree once per walk order, each cgroup numbered in the "
+                   "order that walk visits it",
+    "plot_buffer": "the seq_file buffer of 8 pages of 4096 bytes, filled record by record, "
+                   "with the one byte that can never be used and any record that did not fit",
+    "plot_capacity": "how many records fit in one session against the record size: a "
+                     "falling staircase, (32768 - 1) // size, with the 64-byte point marked",
+    "plot_mutex": "time lanes of cgroup_mutex: who holds it during each read() of the walk, "
+                  "when a writer (mkdir) waits for it and when it gets it",
+    "plot_past_limit": "the same tree walked two ways, one row each: cgroup_iter cut at the "
+                       "8-page limit, and the open-coded iterator writing into a ring buffer",
+}
+
+
+def picture_alt(heading: str, source: str) -> str | None:
+    """The alt text of the picture a cell draws: its slide's heading and what that kind of
+    picture shows; None for a cell that draws nothing."""
+    kinds = [k for k in PICTURE_ALT if re.search(rf"\b{k}\(", source)]
+    if not kinds:
+        return None
+    what = "; then ".join(PICTURE_ALT[k] for k in kinds)
+    return f"{heading}: {what}." if heading else what[0].upper() + what[1:] + "."
+
+
 def copy_lessons(notebooks: Path, dest: Path) -> list[Path]:
     """Copy the lessons into ``dest`` (emptied first), each with its buttons cell after
     the title cell."""
@@ -48,8 +76,16 @@ def copy_lessons(notebooks: Path, dest: Path) -> list[Path]:
         cell = {"cell_type": "markdown", "metadata": {}, "source": [buttons(src.name)]}
         nb["cells"].insert(1, cell)
         nb["nbformat"], nb["nbformat_minor"] = 4, max(nb.get("nbformat_minor", 0), 5)
+        heading = ""
         for i, c in enumerate(nb["cells"]):
             c.setdefault("id", f"cell-{i}")
+            text = "".join(c["source"])
+            if c["cell_type"] == "markdown":
+                found = re.findall(r"^#+\s+(.+)$", text, re.M)
+                heading = found[-1].strip() if found else heading
+            alt = picture_alt(heading, text) if c["cell_type"] == "code" else None
+            if alt and "alt" not in c["metadata"].get("mystnb", {}).get("image", {}):
+                c["metadata"].setdefault("mystnb", {}).setdefault("image", {})["alt"] = alt
             if c["cell_type"] == "markdown":     # the explorer is a page of the book
                 c["source"] = [re.sub(r"\]\((\./)?explorer\.ipynb\)", "](../explorer.md)", line)
                                for line in c["source"]]
@@ -103,8 +139,10 @@ class _Refs(html.parser.HTMLParser):
             self.loads.append(a["href"])
         if tag == "a" and a.get("href"):
             self.links.append(a["href"])
-        if tag == "img" and not (a.get("alt") or "").strip():
-            self.images_without_alt.append((a.get("src") or "")[:60])
+        alt = (a.get("alt") or "").strip()
+        if tag == "img" and (not alt or "_images/" in alt
+                             or alt.lower().endswith((".png", ".svg", ".gif", ".jpg"))):
+            self.images_without_alt.append((a.get("src") or "")[:60])   # none, or a file name
 
 
 EXTERNAL = re.compile(r"^(https?:)?//", re.I)

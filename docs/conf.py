@@ -71,6 +71,7 @@ html_theme_options = {
     "show_toc_level": 2,
     "navigation_with_keys": False,
 }
+html_context = {"default_mode": "light"}   # an empty mode logs a console error on file://
 html_last_updated_fmt = None
 html_copy_source = False
 mathjax_path = "no-mathjax.js"     # never loaded: the book has no math (and no CDN)

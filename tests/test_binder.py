@@ -15,8 +15,8 @@ from conftest import need
 
 BINDER = Path(__file__).resolve().parent.parent / "binder"
 #: what Voila's page asks a CDN for: fonts, and MathJax on JupyterLab's /voila/render
-#: (aborted: the explorer has no maths, nothing visible breaks), see
-#: ../shared/docs/browser-testing.md
+#: (aborted: the explorer has no maths, nothing visible breaks), as the browser tests
+#: (tests/test_browser.py) found them
 ALLOWED_OUT = re.compile(r"^https://(cdn\.jsdelivr\.net/npm/@fortawesome/"
                          r"|cdnjs\.cloudflare\.com/ajax/libs/mathjax/)")
 #: console errors of those aborted requests

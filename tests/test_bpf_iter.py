@@ -1,5 +1,5 @@
 """kernel/bpf_iter.py: bpf_seq_read, exactly as the kernel reads -- the figures measured
-on a real 6.18 kernel in ../shared/docs/kernel-semantics.md."""
+on a real 6.18 kernel (docs/facts.md: what the kernel really does)."""
 
 import errno
 

@@ -3,7 +3,7 @@
 Each case is a random walk (:func:`~cgiter_edu.live.random_cases.random_case`) on a fresh tree
 built under a scratch cgroup directly below the cgroup v2 root, run on the kernel with
 *real* ids (no translation: the programs print ``cgrp->kn->id``), and written as one
-JSON line with the fields of ``../shared/kernel-traces/README.md`` (``tree``,
+JSON line with the fields of ``docs/recorded-format.md`` (``tree``,
 ``order``, ``start``, ``rec_bytes``, ``stop_id``, ``skip_id``, ``silent``, ``big``,
 ``read_size``, ``dead``, ``remake``, ``attach_errno``, ``reads``, ``made``) plus
 ``kernel`` (``uname -r``).  The tree lists ``/`` (id 1), the scratch cgroup and
