@@ -42,7 +42,7 @@ def _tree():
 
 
 @pytest.mark.parametrize("make", [_tree, shapes.systemd_host], ids=["dead", "systemd"])
-def test_every_flag_and_start_as_the_kernel(live_oc, make):
+def test_css_iters_every_flag_and_start_as_the_kernel(live_oc, make):
     from cgiter_edu.live.mirror import Mirror
 
     h = make()
@@ -63,7 +63,7 @@ def test_every_flag_and_start_as_the_kernel(live_oc, make):
     assert dead and {r[0] for r in e.records if not r[1]} == dead
 
 
-def test_dead_start_is_no_cgroup(live_oc):
+def test_css_iters_dead_start_is_no_cgroup(live_oc):
     from cgiter_edu.live.mirror import Mirror
 
     h = _tree()
@@ -73,7 +73,7 @@ def test_dead_start_is_no_cgroup(live_oc):
 
 
 @pytest.mark.parametrize("ring", [4096, 65536])
-def test_ring_buffer_drops_as_the_kernel(live_oc, ring):
+def test_css_iters_ring_buffer_drops_as_the_kernel(live_oc, ring):
     from cgiter_edu.live.mirror import Mirror
 
     h = shapes.balanced(1, 300)
@@ -94,7 +94,7 @@ _HOLDER = textwrap.dedent("""
 """)
 
 
-def test_tasks_and_threads_as_the_kernel(live_oc):
+def test_css_iters_tasks_and_threads_as_the_kernel(live_oc):
     """Real processes (with threads) moved into mirrored cgroups: every flag walks the
     same tasks in the same order on both sides."""
     import os
@@ -149,11 +149,32 @@ EMULATED_MISTAKES = {
 
 
 @pytest.mark.parametrize("name", list(EMULATED_MISTAKES))
-def test_verifier_refusals_in_its_own_words(live_oc, name):
+def test_css_iters_verifier_refusals_in_its_own_words(live_oc, name):
     k = live_oc.refusal(name)
     e = EMULATED_MISTAKES[name](_tree())
     norm = lambda s: re.sub(r"alloc_insn=\d+", "alloc_insn=N", s)  # noqa: E731
     assert (k.errno, norm(k.strerror)) == (e.errno, norm(e.strerror))
+
+
+def test_without_open_coded_the_object_does_not_load(require_live):
+    """On a kernel older than 6.7 (the 6.1 VM of tests/test_vm.py) libbpf refuses
+    opencoded.bpf.c before the verifier: a kfunc it calls is not in the kernel's BTF,
+    as the emulator's 6.1 preset says."""
+    from cgiter_edu.live import libbpf
+    from cgiter_edu.live import opencoded as lo
+    from cgiter_edu.live.own import build_source
+
+    if lo.kernel_has_open_coded():
+        pytest.skip("this kernel has bpf_iter_css_new (6.7+): tests/test_vm.py runs this "
+                    "in the 6.1 VM")
+    with pytest.raises(OSError) as e:
+        libbpf.BpfObject.load(build_source(lo.SOURCE.read_text()))
+    text = "\n".join(libbpf.messages(50))
+    m = re.search(r"extern \(func ksym\) '(\w+)': not found in kernel or module BTFs", text)
+    assert m, text
+    emu = oc.css_walk(_tree(), 2, kernel=KernelConfig.preset("6.1")).load_error
+    assert emu.errno == errno.ESRCH == abs(e.value.errno), (e.value, text)
+    assert emu.strerror.replace("bpf_cgroup_from_id", m.group(1)).endswith(m.group(0))
 
 
 def test_6_1_has_no_open_coded_iterators():

@@ -6,6 +6,8 @@ does not; each name here loads on first use).  :class:`Explorer` is a widget you
 and at each step the tree coloured by state, the seq_file buffer, the read() calls,
 ``cgroup_mutex``, a caption and the mirrored kernel function that is running.
 ``notebooks/explorer.ipynb`` is the same as an app (Voila, or ``cgiter-edu explore``).
+:class:`PastLimitExplorer` is its "past the page limit" mode: cgroup_iter beside the
+open-coded css iterator writing into a ring buffer (lesson 9).
 
 Example::
 
@@ -23,6 +25,7 @@ _NAMES = {
     "Explorer": "explorer", "Frame": "explorer",
     "Settings": "model", "Walk": "model", "walk": "model",
     "FrameRenderer": "frame", "bench_explorer": "bench",
+    "PastLimitExplorer": "pastlimit",
 }
 
 __all__ = sorted(_NAMES)
