@@ -399,11 +399,27 @@ def _player_html(frames: Iterable[np.ndarray], fps: float, bar: ProgressBar | No
 
 
 def animate(trace: Trace, steps: Sequence[int] | None = None, **kwargs: Any) -> Animator:
-    """An :class:`Animator` for ``trace`` (see there for the arguments).
+    """Animate a walk, one frame per step.
 
-    Example::
+    Parameters
+    ----------
+    trace : Trace
+        The walk (``res.trace``).
+    steps : sequence of int, optional
+        The steps to show, in order; default every step (thinned on long walks).
+    **kwargs
+        ``fps``, ``max_frames``, ``hold`` and the options of :class:`WalkView`, see
+        :class:`Animator`.
 
-        >>> animate(res.trace).save("walk.gif")          # doctest: +SKIP
+    Returns
+    -------
+    Animator
+        ``.save("walk.gif" | "walk.mp4" | "walk.html")`` (with a progress bar),
+        ``.to_jshtml()`` for a notebook.
+
+    Examples
+    --------
+    >>> animate(res.trace).save("walk.gif")          # doctest: +SKIP
     """
     return Animator(trace, steps, **kwargs)
 

@@ -381,13 +381,32 @@ class BufferStrip(View):
 
 def plot_buffer(trace: Trace, step: int | None = None, ax: Axes | None = None,
                 **kwargs: Any) -> BufferView:
-    """The seq_file buffer at ``step`` (default: the end): 8 pages, what was written,
-    copied and rolled back, the never-usable last byte and every read()'s result.
+    """Draw the seq_file buffer at one step of a walk.
 
-    Example::
+    The 8 pages, what was written, copied out and rolled back, the never-usable last
+    byte, and every read()'s result.
 
-        >>> v = plot_buffer(res.trace)        # doctest: +SKIP
-        >>> v.byte_counts()                   # doctest: +SKIP
-        {'copied': 32704, 'buffered': 0, 'ghost': 64}
+    Parameters
+    ----------
+    trace : Trace
+        The walk (``res.trace``).
+    step : int, optional
+        The step to show, 0-based; default: after the last event.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default a new 16:9 slide figure.
+    **kwargs
+        The view's options, see :class:`BufferView`.
+
+    Returns
+    -------
+    BufferView
+        What was drawn; ``.update(step)`` shows another step, ``.byte_counts()`` the
+        bytes by kind.
+
+    Examples
+    --------
+    >>> v = plot_buffer(res.trace)        # doctest: +SKIP
+    >>> v.byte_counts()                   # doctest: +SKIP
+    {'copied': 32704, 'buffered': 0, 'ghost': 64}
     """
     return BufferView(trace, step, ax, **kwargs)

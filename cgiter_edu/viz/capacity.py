@@ -53,15 +53,34 @@ class CapacityView(View):
 def plot_capacity(ax: Axes | None = None, *, page_sizes: Sequence[int] = (4096, 16384, 65536),
                   record_sizes: Sequence[int] | None = None, mark: int = 64,
                   epilogue_bytes: int = 0) -> CapacityView:
-    """Records that fit in one session against record size, one line per page size,
-    with the kernel comment's 512 and the kernel's 511 marked at ``mark``-byte records
-    (4 KiB pages).  Uses :func:`cgiter_edu.capacity`; returns a :class:`CapacityView`.
+    """Draw how many records fit in one session against the record size.
 
-    Example::
+    One line per page size, with the kernel comment's 512 and the kernel's 511 marked at
+    ``mark``-byte records (4 KiB pages). The counts come from :func:`cgiter_edu.capacity`.
 
-        >>> v = plot_capacity(mark=128)
-        >>> v.inset.get_yticks().tolist()
-        [255, 256]
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default a new 16:9 slide figure.
+    page_sizes : sequence of int
+        One line per page size (bytes).
+    record_sizes : sequence of int, optional
+        The record sizes on the x axis; default about 16 a doubling from 8 B to 8 KiB.
+    mark : int
+        The record size marked with its count (64: 511, not 512).
+    epilogue_bytes : int
+        Bytes the epilogue writes, which must fit too.
+
+    Returns
+    -------
+    CapacityView
+        What was drawn (``.lines``, ``.inset``...).
+
+    Examples
+    --------
+    >>> v = plot_capacity(mark=128)
+    >>> v.inset.get_yticks().tolist()
+    [255, 256]
     """
     return CapacityView(ax, page_sizes=page_sizes, record_sizes=record_sizes, mark=mark,
                         epilogue_bytes=epilogue_bytes)

@@ -209,13 +209,31 @@ def _lane_names(notes: list[str]) -> dict[str, str]:
 
 def plot_mutex(trace: Trace, step: int | None = None, ax: Axes | None = None,
                **kwargs: Any) -> MutexView:
-    """The ``cgroup_mutex`` lane of a trace: held during each read()'s walk, free
-    between them, and any writer (mkdir, rmdir) waiting for it.
+    """Draw the ``cgroup_mutex`` lanes of a walk.
 
-    Example::
+    Held during each read()'s walk, free between them, and any writer (mkdir, rmdir)
+    waiting for it and getting it.
 
-        >>> from cgiter_edu.viz import scenes, plot_mutex   # doctest: +SKIP
-        >>> plot_mutex(scenes.writer_waits()).savefig("mutex.png")   # doctest: +SKIP
+    Parameters
+    ----------
+    trace : Trace
+        The walk (``res.trace``), for instance of a scenario with a writer thread.
+    step : int, optional
+        The step to show, 0-based; default: after the last event.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default a new 16:9 slide figure.
+    **kwargs
+        The view's options, see :class:`MutexView`.
+
+    Returns
+    -------
+    MutexView
+        What was drawn; ``.update(step)`` shows another step.
+
+    Examples
+    --------
+    >>> from cgiter_edu.viz import scenes, plot_mutex   # doctest: +SKIP
+    >>> plot_mutex(scenes.writer_waits()).figure.savefig("mutex.png")   # doctest: +SKIP
     """
     return MutexView(trace, step, ax, **kwargs)
 

@@ -137,21 +137,48 @@ def plot_orders(h: Any, start: str = "/", up_start: str | None = None, *,
                 fig: Figure | None = None, kernel: Any = None, labels: str | None = "auto",
                 path: bool = True, traces: dict[int, Trace] | None = None,
                 rec_bytes: int = 64) -> OrdersView:
-    """Every order on one hierarchy, side by side, each cgroup numbered in visiting order.
+    """Draw every walk order on one hierarchy, side by side.
 
-    Each order is run through :func:`cgiter_edu.run` by
-    :func:`~cgiter_edu.viz.scenes.order_traces` (kernel 7.0 by default, so CHILDREN
-    exists; ``traces`` given: drawn as they are); ANCESTORS_UP starts at ``up_start``.
-    ``labels="auto"`` names the cgroups only when the tree has at most 6 leaves (the
-    panels are small).  Draws several Axes, so it takes ``fig=`` (a figure to draw in;
-    default a new 16:9 one) instead of ``ax=``.  Returns an :class:`OrdersView`.  A tree
-    of more than :data:`ORDERS_MAX_CGROUPS` cgroups is refused (ValueError): its panels
-    would show nothing readable.
+    Each cgroup is numbered in the order each walk visits it. Each order is run through
+    :func:`cgiter_edu.run` by :func:`~cgiter_edu.viz.scenes.order_traces` (kernel 7.0 by
+    default, so CHILDREN exists), unless ``traces`` are given. Draws several Axes, so it
+    takes ``fig=`` instead of ``ax=``.
 
-    Example::
+    Parameters
+    ----------
+    h : Hierarchy
+        The tree; at most :data:`ORDERS_MAX_CGROUPS` cgroups (its panels are small).
+    start : str
+        The start cgroup of the walks.
+    up_start : str, optional
+        Where ANCESTORS_UP starts (default: a deepest cgroup).
+    fig : matplotlib.figure.Figure, optional
+        The figure to draw in; default a new 16:9 one.
+    kernel : KernelConfig, optional
+        The modelled kernel (default 7.0 from the source, for CHILDREN).
+    labels : {"auto", "names", None}
+        Name the cgroups; ``"auto"``: only when the tree has at most 6 leaves.
+    path : bool
+        Draw the walk's path as arrows.
+    traces : dict of int to Trace, optional
+        Walks already made, by order, drawn as they are.
+    rec_bytes : int
+        Record size of the walks' program.
 
-        >>> from cgiter_edu import shapes                     # doctest: +SKIP
-        >>> plot_orders(shapes.balanced(2, 3)).savefig("orders.png")   # doctest: +SKIP
+    Returns
+    -------
+    OrdersView
+        The panels; ``.update(step)`` shows another step of every walk.
+
+    Raises
+    ------
+    ValueError
+        For a tree of more than :data:`ORDERS_MAX_CGROUPS` cgroups.
+
+    Examples
+    --------
+    >>> from cgiter_edu import shapes                     # doctest: +SKIP
+    >>> plot_orders(shapes.balanced(2, 3)).figure.savefig("orders.png")   # doctest: +SKIP
     """
     if traces is None and len(h) > ORDERS_MAX_CGROUPS:
         raise ValueError(too_big(len(h)))

@@ -411,15 +411,31 @@ class WalkView(View):
 
 def plot_walk(trace: Trace, step: int | None = None, ax: Axes | None = None,
               **kwargs: Any) -> WalkView:
-    """The hierarchy at ``step`` of ``trace`` (default: after the last event), each cgroup
-    coloured by its state and numbered with its seq_num.  See :class:`WalkView` for
-    the keyword arguments.
+    """Draw the hierarchy at one step of a walk, each cgroup coloured by its state.
 
-    Example::
+    Parameters
+    ----------
+    trace : Trace
+        The walk, as recorded by :func:`cgiter_edu.run` (``res.trace``).
+    step : int, optional
+        The step to show, 0-based (``trace.events[step]`` is the last event applied);
+        default: after the last event.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default a new 16:9 slide figure.
+    **kwargs
+        The view's options (layout, labels, caption...), see :class:`WalkView`.
 
-        >>> from cgiter_edu import shapes, run, programs, Order     # doctest: +SKIP
-        >>> res = run(shapes.systemd_host(), programs.Record(rec_bytes=64),
-        ...           Order.DESCENDANTS_PRE, trace=True)            # doctest: +SKIP
-        >>> plot_walk(res.trace, step=20).figure.savefig("walk.png")  # doctest: +SKIP
+    Returns
+    -------
+    WalkView
+        What was drawn (``.nodes``, ``.figure``...); ``.update(step)`` redraws another
+        step by updating those artists.
+
+    Examples
+    --------
+    >>> from cgiter_edu import shapes, run, programs, Order     # doctest: +SKIP
+    >>> res = run(shapes.systemd_host(), programs.Record(rec_bytes=64),
+    ...           Order.DESCENDANTS_PRE, trace=True)            # doctest: +SKIP
+    >>> plot_walk(res.trace, step=20).figure.savefig("walk.png")  # doctest: +SKIP
     """
     return WalkView(trace, step, ax, **kwargs)
