@@ -107,9 +107,42 @@ class CgroupFd:
 
 
 class Hierarchy:
-    """One cgroup v2 hierarchy (``struct cgroup_root``), with its ``cgroup_mutex`` and a
-    process fd table for :meth:`open`.
+    """One cgroup v2 hierarchy: its cgroups, their ids, ``cgroup_mutex`` and open fds.
 
+    The user-facing side of the kernel's ``struct cgroup_root`` (kept in
+    :attr:`cgroup_root`): cgroups are made with :meth:`mkdir` (ids grow in creation
+    order, as the kernel's do), removed with :meth:`rmdir`, made dead but still
+    referenced with :meth:`kill` (as an iterator link on them would), and opened with
+    :meth:`open` like a directory (an fd pins nothing, as on the kernel).
+
+    Parameters
+    ----------
+    root_id : int
+        The id of the root ``/`` (1 on a real cgroup v2 mount).
+
+    Attributes
+    ----------
+    cgroup_root : CgroupRoot
+        The kernel side: the id and path lookups and ``cgroup_mutex``.
+    fdtable : dict of int to CgroupFd
+        This process's open cgroup fds, as ``cgroup_v1v2_get_from_fd`` looks them up.
+    graph : networkx.DiGraph
+        A read-only graph of the live and dead cgroups, children in creation order.
+
+    Raises
+    ------
+    TypeError
+        For a root id that is not an int.
+    OSError
+        EINVAL for a root id that is not a positive 64-bit number.
+
+    See Also
+    --------
+    cgiter_edu.shapes : ready hierarchies (systemd host, Kubernetes node, ...).
+    Hierarchy.from_json : a hierarchy saved by :meth:`to_json`.
+
+    Examples
+    --------
     >>> h = Hierarchy(); h.mkdir("/a")
     2
     >>> h.id_of("/a"), h.path_of(2), h.root.id
