@@ -117,6 +117,14 @@ def write_cli_reference(path: Path) -> Path:
     return path
 
 
+def draw_layout(path: Path) -> Path:
+    """The import graph of the package (``docs/importgraph.py``), drawn from the source."""
+    import importgraph
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return importgraph.draw(path)
+
+
 class _Refs(html.parser.HTMLParser):
     """The URLs a page *loads* (scripts, styles, images, frames), not the links it shows."""
 

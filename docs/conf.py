@@ -40,6 +40,7 @@ root_doc = "index"
 _executed = os.environ.get("CGITER_BOOK_LESSONS")
 bookgen.copy_lessons(Path(_executed) if _executed else ROOT / "notebooks", HERE / "lessons")
 bookgen.write_cli_reference(HERE / "_generated" / "cli.md")
+bookgen.draw_layout(HERE / "_generated" / "layout.png")
 
 nb_execution_mode = ("off" if _executed
                      else os.environ.get("CGITER_BOOK_EXECUTE", "force"))  # "off": a quick look

@@ -33,16 +33,50 @@ def run(h: Hierarchy, prog: Any, order: Any = 2, start: str | CgroupFd | int | N
         *, cgroup_id: int | None = None, read_size: int = 131072,
         kernel: KernelConfig | None = None, trace: bool = False, extra_reads: int = 2,
         max_reads: int = 1_000_000, parent: str | None = None) -> LiveResult:
-    """The walk :func:`cgiter_edu.run` does, on the real kernel.
+    """Run the walk :func:`cgiter_edu.run` does, on this machine's kernel.
 
-    ``h`` is mirrored under a scratch cgroup (of ``parent``, default the cgroup2 mount
-    root), which is removed again before this returns.  ``kernel``, if given, must be
-    the running kernel's config (:func:`~cgiter_edu.live.cases.machine_kernel`): the
-    kernel cannot behave as another; ``trace=True`` is refused (the kernel records no
-    trace: ask :func:`cgiter_edu.run` for the emulator's).  Raises :class:`LiveError`
-    for those, when the machine cannot (see :func:`available`), for a program with no C
-    twin, or a hierarchy the host does not allow.
+    ``h`` is mirrored as real cgroups under a scratch cgroup, which is removed again
+    before this returns (on errors and Ctrl-C too); a real ``SEC("iter/cgroup")`` program
+    that writes what ``prog`` writes is attached and its iterator file read.
 
+    Parameters
+    ----------
+    h : Hierarchy
+        The tree to mirror.
+    prog : callable
+        A program of :mod:`cgiter_edu.programs` that has a C twin (``IdPrinter``,
+        ``Record``...).
+    order : Order or int
+        The walk order, as :func:`cgiter_edu.run` takes it.
+    start : str, CgroupFd or int, optional
+        The start cgroup (a path or an fd of ``h``); ``cgroup_id`` attaches by id.
+    cgroup_id : int, optional
+        Attach by the emulated id (translated to the real cgroup's).
+    read_size : int
+        The size of every read().
+    kernel : KernelConfig, optional
+        Must be the running kernel's (:func:`~cgiter_edu.live.cases.machine_kernel`):
+        the kernel cannot behave as another.
+    trace : bool
+        Must be False: the kernel records no trace (ask :func:`cgiter_edu.run`).
+    extra_reads, max_reads : int
+        As :func:`cgiter_edu.run`.
+    parent : str, optional
+        Where the scratch cgroup goes (default the cgroup2 mount's root).
+
+    Returns
+    -------
+    LiveResult
+        The reads, their results and the output, as the kernel gave them.
+
+    Raises
+    ------
+    LiveError
+        When the machine cannot (see :func:`available`), for a program with no C twin,
+        another kernel's config, ``trace=True``, or a hierarchy the host does not allow.
+
+    Examples
+    --------
     >>> from cgiter_edu import Hierarchy, Order, programs
     >>> r = run(Hierarchy(), programs.id_printer, Order.SELF_ONLY)   # doctest: +SKIP
     >>> r.output                                                       # doctest: +SKIP
@@ -81,10 +115,29 @@ def compare(h: Hierarchy, prog: Any, order: Any = 2, start: str | CgroupFd | int
             *, cgroup_id: int | None = None, read_size: int = 131072,
             kernel: KernelConfig | None = None, extra_reads: int = 2,
             parent: str | None = None) -> Comparison:
-    """Run the walk on the emulator (:func:`cgiter_edu.run`, as the running kernel unless
-    ``kernel`` says otherwise) and on the kernel (:func:`run`); the
-    :class:`~cgiter_edu.live.comparison.Comparison` shows each read() side by side.
+    """Run the same walk on the emulator and on this machine's kernel, side by side.
 
+    Parameters
+    ----------
+    h, prog, order, start, cgroup_id, read_size, extra_reads, parent
+        As :func:`run`.
+    kernel : KernelConfig, optional
+        The emulator's kernel; default the running kernel's
+        (:func:`~cgiter_edu.live.cases.machine_kernel`).
+
+    Returns
+    -------
+    Comparison
+        Each read() of both sides; ``.match`` says whether they agree byte for byte and
+        errno for errno, ``str()`` prints the table.
+
+    Raises
+    ------
+    LiveError
+        As :func:`run`.
+
+    Examples
+    --------
     >>> print(compare(h, programs.id_printer))                 # doctest: +SKIP
     """
     from ..names import order_name
