@@ -460,6 +460,53 @@ def prog_test_run(h: Any, prog: Callable[[Any], int], sec: str = "syscall", ctx:
     return OpenRun(ret, None, tr)
 
 
+def iter_program(fn: Callable[[Any], int], sec: str = "iter/cgroup",
+                 kernel: KernelConfig | None = None, trace: OpenTrace | None = None
+                 ) -> Callable[[Any], int]:
+    """``fn`` as a ``SEC("iter/cgroup")`` program (``"iter.s/cgroup"``: sleepable) whose
+    open-coded calls are checked: attach the result with :func:`cgiter_edu.attach`; each
+    call of the program (one per cgroup, and the epilogue) runs with the verifier's
+    rules for that section, ``ctx.cgroup.self`` a trusted start.  A rule broken raises
+    :class:`VerifierError` (the walk's read() then raises ``BpfProgramError`` with it as
+    ``__cause__``: on the kernel the program would not have loaded).
+
+    >>> from cgiter_edu import Hierarchy, Order, attach
+    >>> h = Hierarchy(); _ = h.mkdir("/a"); seen = []
+    >>> def below(ctx):
+    ...     if ctx.cgroup is not None:
+    ...         seen.extend(p.cgroup.id for p in bpf_for_each("css", ctx.cgroup.self,
+    ...                                                       BPF_CGROUP_ITER_DESCENDANTS_PRE))
+    ...     return 0
+    >>> attach(h, iter_program(below), Order.SELF_ONLY).create().read(4096), seen
+    (b'', [1, 2])
+    """
+    info = BpfProgInfo.from_sec(sec)
+    kernel = kernel or DEFAULT
+
+    def prog(ctx: Any) -> int:
+        h = _Hierarchyish(ctx)
+        run = _Run(h, info, kernel, trace, [])
+        token = _current.set(run)
+        try:
+            ret = fn(ctx)
+            run.env.check_resource_leak()
+        finally:
+            _current.reset(token)
+        return ret
+
+    prog.__name__ = getattr(fn, "__name__", "prog")
+    return prog
+
+
+class _Hierarchyish:
+    """What a kfunc needs of the hierarchy inside an iterator program: its root."""
+
+    def __init__(self, ctx: Any) -> None:
+        cg = ctx.cgroup
+        root = None if cg is None else cg._css.root
+        self.cgroup_root = root
+
+
 # -- the standard programs (twins of cgiter_edu/live/opencoded.bpf.c) ---------------------
 
 @dataclass
@@ -488,7 +535,9 @@ def css_walk(h: Any, flags: int, start_id: int | None = None, ring_size: int = 4
     ``ring_size`` bytes, counting drops; stop after ``stop_id`` when given.  The
     switches make the mistakes the verifier refuses: ``rcu_lock=False`` (no RCU
     section in a sleepable program), ``destroy=False``, ``from_parent=True`` (start at
-    ``cg.self.parent``, an untrusted pointer).
+    ``cg.self.parent``, an untrusted pointer).  ``sec="iter/cgroup"`` (or
+    ``"iter.s/cgroup"``) runs the same loop inside a cgroup_iter program attached
+    SELF_ONLY on the start (:func:`iter_program`), ``ctx.cgroup.self`` its start.
 
     >>> from cgiter_edu import shapes
     >>> r = css_walk(shapes.balanced(1, 3), BPF_CGROUP_ITER_DESCENDANTS_PRE)
@@ -521,10 +570,62 @@ def css_walk(h: Any, flags: int, start_id: int | None = None, ring_size: int = 4
         bpf_cgroup_release(cg)
         return 0
 
+    if sec.startswith("iter"):
+        return _css_walk_iter(h, start_id, flags, rb, out, sec, stop_id, kernel, rcu_lock,
+                              destroy, from_parent, trace)
     r = prog_test_run(h, walk, sec, kernel=kernel, trace=trace, ringbufs=(rb,))
     if r.load_error is not None:
         return WalkResult(load_error=r.load_error, trace=r.trace)
     out.retval, out.trace = r.retval, r.trace
+    out.records = [CSS_REC.unpack(b) for b in rb.consume()]
+    return out
+
+
+def _css_walk_iter(h: Any, start_id: int, flags: int, rb: RingBuffer, out: WalkResult,
+                   sec: str, stop_id: int | None, kernel: KernelConfig | None,
+                   rcu_lock: bool, destroy: bool, from_parent: bool, trace: bool
+                   ) -> WalkResult:
+    """css_walk's loop inside a cgroup_iter program attached SELF_ONLY on the start (the
+    twin of css_walk_iter in opencoded.bpf.c): ``ctx.cgroup`` is the trusted start."""
+    from .attach import attach
+    from .kernel.bpf_iter import BpfProgramError
+
+    tr = OpenTrace(ring_size=rb.size) if trace else None
+
+    def body(ctx: Any) -> int:
+        cg = ctx.cgroup
+        if cg is None:
+            return 0
+        if rcu_lock:
+            bpf_rcu_read_lock()
+        it = BpfIterCss()
+        out.new_ret = bpf_iter_css_new(it, cg.self.parent if from_parent else cg.self, flags)
+        while (pos := bpf_iter_css_next(it)) is not None:
+            out.visited += 1
+            rec = CSS_REC.pack(pos.cgroup.id, pos.flags & CSS_ONLINE, pos.cgroup.level)
+            if bpf_ringbuf_output(rb, rec):
+                out.drops += 1
+            if stop_id is not None and pos.cgroup.id == stop_id:
+                break
+        if destroy:
+            bpf_iter_css_destroy(it)
+        if rcu_lock:
+            bpf_rcu_read_unlock()
+        return 0
+
+    saved = rb.rb.state()
+    try:
+        with attach(h, iter_program(body, sec, kernel, tr), 1, cgroup_id=start_id,
+                    kernel=kernel) as link:
+            link.create().readall()
+    except BpfProgramError as e:
+        if isinstance(e.__cause__, VerifierError):
+            rb.rb.restore(saved)
+            return WalkResult(load_error=e.__cause__, trace=tr)
+        raise
+    except OSError as e:                        # attach: ENOENT for a removed start
+        return WalkResult(new_ret=0, retval=-e.errno if e.errno else None, trace=tr)
+    out.retval, out.trace = 0, tr
     out.records = [CSS_REC.unpack(b) for b in rb.consume()]
     return out
 

@@ -11,13 +11,15 @@ What is checked, in the kernel's order for one call (``check_kfunc_call``):
 
 1. the kfunc exists on this kernel (6.7 for the css iterators, 6.2 for
    ``bpf_cgroup_from_id`` and ``bpf_rcu_read_lock``): else libbpf stops before the
-   verifier, "extern (func ksym) '...': not found in kernel or module BTFs" (ESRCH);
+   verifier, "extern (func ksym) '...': not found in kernel or module BTFs" (EINVAL from
+   ``bpf_object__load``; seen on 6.1.0-57);
 2. the arguments (``check_kfunc_args``): ``bpf_iter_css_task_new`` only in LSM,
    iterator and sleepable programs; a ``KF_TRUSTED_ARGS`` start that is not trusted
    ("R2 must be referenced or trusted"); an RCU iterator used after the RCU section it
    was made in was left ("expected an RCU CS when using ...");
 3. ``KF_RCU_PROTECTED`` outside an RCU read section: "kernel func ... requires RCU
-   critical section protection" (EACCES).  A non-sleepable program is inside one
+   critical section protection" (EACCES; before :data:`RCU_AT_NEW_SINCE` an iterator's
+   ``new`` passes and its ``next`` is refused, "expected an RCU CS when using ...").  A non-sleepable program is inside one
    throughout; a sleepable one (``syscall``, ``iter.s``, ``lsm.s``, ``fentry.s``) only
    between ``bpf_rcu_read_lock()`` and ``bpf_rcu_read_unlock()``;
 4. at exit (``check_resource_leak``): every acquired reference released (a cgroup from
@@ -65,6 +67,15 @@ KFUNCS: dict[str, tuple[int, tuple[int, int]]] = {
     "bpf_iter_css_task_next": (KF_ITER_NEXT | KF_RET_NULL, (6, 7)),
     "bpf_iter_css_task_destroy": (KF_ITER_DESTROY, (6, 7)),
 }
+
+#: from this release on (seen on 6.18.44) a ``KF_RCU_PROTECTED`` iterator's ``new`` is
+#: refused outside an RCU section ("kernel func ... requires RCU critical section
+#: protection", EACCES) and a leaked reference's report ends with "BPF_EXIT instruction in
+#: main prog would lead to reference leak".  Before it (seen on 6.12.118) ``new`` loads and
+#: the first ``next`` is refused ("expected an RCU CS when using bpf_iter_css_next",
+#: EPROTO), and the leak is the "Unreleased reference" line alone.  Which release between
+#: them changed it is not pinned down here: the emulator switches at the first one seen.
+RCU_AT_NEW_SINCE = (6, 18)
 
 #: include/uapi/linux/bpf.h: enum bpf_prog_type (the ones a section name gives here)
 BPF_PROG_TYPE_SCHED_CLS = 3
@@ -150,6 +161,11 @@ class BpfVerifierEnv:
         """``in_sleepable(env)``: the program is sleepable."""
         return self.prog.sleepable
 
+    def rcu_at_new(self) -> bool:
+        """Does this kernel refuse an RCU iterator's ``new`` outside an RCU section
+        (:data:`RCU_AT_NEW_SINCE`), or only its ``next``?"""
+        return self.kernel is None or self.kernel.version >= RCU_AT_NEW_SINCE
+
     def in_rcu_cs(self) -> bool:
         """``in_rcu_cs(env)``: ``active_rcu_lock || !in_sleepable(env)``."""
         return self.active_rcu_lock > 0 or not self.in_sleepable()
@@ -176,8 +192,9 @@ class BpfVerifierEnv:
         self.insn_idx += 1
         flags, since = KFUNCS[func_name]
         if self.kernel is not None and self.kernel.version < since:
-            self.fail(errno.ESRCH, f"libbpf: extern (func ksym) '{func_name}': not found in "
-                                   "kernel or module BTFs")
+            # libbpf (1.1) stops before the verifier; bpf_object__load() says EINVAL
+            self.fail(errno.EINVAL, f"libbpf: extern (func ksym) '{func_name}': not found in "
+                                    "kernel or module BTFs")
         # check_kfunc_args()
         if flags & (KF_ITER_NEW | KF_ITER_NEXT | KF_ITER_DESTROY):     # KF_ARG_PTR_TO_ITER
             if func_name == "bpf_iter_css_task_new" and not self.check_css_task_iter_allowlist():
@@ -188,7 +205,7 @@ class BpfVerifierEnv:
                 if ref is None:
                     self.fail(errno.EINVAL, f"expected an initialized iter_{_iter_kind(func_name)} "
                                             "as arg #0")
-                if ref.invalid:
+                if ref.invalid or (ref.rcu_iter and not self.in_rcu_cs()):
                     self.fail(errno.EPROTO, f"expected an RCU CS when using {func_name}")
         if flags & KF_TRUSTED_ARGS:
             for regno, a in enumerate(args, start=2):
@@ -205,7 +222,8 @@ class BpfVerifierEnv:
             if not self.active_rcu_lock and self.in_sleepable():
                 for r in self.refs.values():   # the RCU iterators made inside go invalid
                     r.invalid = r.invalid or r.rcu_iter
-        if flags & KF_RCU_PROTECTED and not self.in_rcu_cs():
+        if flags & KF_RCU_PROTECTED and not self.in_rcu_cs() and (
+                self.rcu_at_new() or not flags & (KF_ITER_NEW | KF_ITER_NEXT | KF_ITER_DESTROY)):
             self.fail(errno.EACCES, f"kernel func {func_name} requires RCU critical section "
                                     "protection")
         # references: KF_ITER_NEW and KF_ACQUIRE make one, DESTROY and RELEASE drop it
@@ -232,11 +250,15 @@ class BpfVerifierEnv:
         prefix = "BPF_EXIT instruction in main prog"
         if self.refs:
             r = min(self.refs.values(), key=lambda r: r.id)
-            self.fail(errno.EINVAL, f"Unreleased reference id={r.id} alloc_insn={r.insn_idx}\n"
-                                    f"{prefix} would lead to reference leak")
+            leak = f"Unreleased reference id={r.id} alloc_insn={r.insn_idx}"
+            self.fail(errno.EINVAL, f"{leak}\n{prefix} would lead to reference leak"
+                      if self.rcu_at_new() else leak)
         if self.active_rcu_lock:
+            # before RCU_AT_NEW_SINCE: "bpf_rcu_read_unlock is missing" (read in the
+            # source, not run on a kernel here)
             self.fail(errno.EINVAL, f"{prefix} cannot be used inside bpf_rcu_read_lock-ed "
-                                    "region")
+                                    "region" if self.rcu_at_new()
+                      else "bpf_rcu_read_unlock is missing")
 
 
 def _iter_kind(func_name: str) -> str:
