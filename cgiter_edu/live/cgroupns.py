@@ -70,13 +70,15 @@ print(json.dumps(out))
 """
 
 
-def probe(cgroup: str, walks: list[dict[str, Any]], timeout: float = 120) -> list[dict[str, Any]]:
+def probe(cgroup: str, walks: list[dict[str, Any]], timeout: float = 1200
+          ) -> list[dict[str, Any]]:
     """Run ``walks`` (each ``{"order": n}`` plus ``"id"`` or ``"fd"``: a real directory
     path, opened by the child) in a child process whose cgroup namespace is rooted at
     the real cgroup directory ``cgroup``.  One dict per walk: ``attach_errno``, or
     ``output``, ``fdinfo`` (from ``target_name:`` on), ``link_id``, ``prog_id`` and
     ``bpftool`` (its line, when bpftool is installed).  Raises :class:`LiveError` when
-    ``unshare`` is missing or the child fails."""
+    ``unshare`` is missing or the child fails.  ``timeout``: seconds the child may take
+    (a Python that loads the BPF object takes minutes in a QEMU VM without KVM)."""
     unshare = shutil.which("unshare")
     if unshare is None:
         raise LiveError("util-linux's unshare is not on PATH (apt-get install util-linux)")
