@@ -107,6 +107,11 @@ class PastLimitView(View):
                 img = ax.imshow(np.zeros((self.rows, self.cols, 3)), aspect="auto",
                                 interpolation="nearest")
                 self.images.append(img)
+                if self.rows * self.cols <= 2500:        # cells big enough to outline
+                    ax.vlines(np.arange(self.cols + 1) - 0.5, -0.5, self.rows - 0.5,
+                              colors="white", linewidth=1.5)
+                    ax.hlines(np.arange(self.rows + 1) - 0.5, -0.5, self.cols - 0.5,
+                              colors="white", linewidth=1.5)
             buf = trace.buffer_size
             self.titles = [
                 ax_top.set_title(f"cgroup_iter: {both.record_bytes}-byte records, seq_file "
