@@ -52,6 +52,9 @@ NAME_MAX = 255
 JSON_FORMAT = "cgiter_edu.hierarchy/1"
 #: the first pid :meth:`Hierarchy.spawn` gives (low pids belong to early boot)
 FIRST_PID = 1000
+#: the fields of a saved hierarchy and of each of its entries (anything else is refused)
+_TOP_FIELDS = ("format", "root_id", "next_id", "cgroups", "root_procs")
+_ENTRY_FIELDS = ("id", "name", "parent", "dead", "procs")
 
 Cgroup = CgroupView
 
@@ -513,7 +516,18 @@ class Hierarchy:
         if not isinstance(d, dict) or d.get("format") != JSON_FORMAT:
             raise ValueError(f"not a saved hierarchy: expected an object with \"format\": "
                              f"\"{JSON_FORMAT}\"")
+        unknown = sorted(set(d) - set(_TOP_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown field {unknown[0]!r}; a saved hierarchy has "
+                             f"{', '.join(_TOP_FIELDS)}")
         root_id = d.get("root_id", 1)
+        for field in ("root_id", "next_id"):
+            if field in d:
+                try:
+                    _check_id(d[field])
+                except (OSError, TypeError) as err:
+                    raise ValueError(f"\"{field}\": {getattr(err, 'strerror', None) or err}"
+                                     ) from None
         entries = d.get("cgroups", [])
         if not isinstance(entries, list):
             raise ValueError("\"cgroups\" must be a list")
@@ -523,6 +537,13 @@ class Hierarchy:
             where = f"entry {i} ({e!r})"
             if not isinstance(e, dict) or not {"id", "name", "parent"} <= e.keys():
                 raise ValueError(f"{where}: needs \"id\", \"name\" and \"parent\"")
+            unknown = sorted(set(e) - set(_ENTRY_FIELDS))
+            if unknown:
+                raise ValueError(f"{where}: unknown field {unknown[0]!r}; an entry has "
+                                 f"{', '.join(_ENTRY_FIELDS)}")
+            if "dead" in e and not isinstance(e["dead"], bool):
+                raise ValueError(f"{where}: \"dead\" must be true or false (a JSON boolean), "
+                                 f"not {type(e['dead']).__name__} {e['dead']!r}")
             cid = e["id"]
             try:
                 _check_id(cid)
