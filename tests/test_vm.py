@@ -94,7 +94,7 @@ def _boot_all() -> dict[str, object]:
         def one(series: str) -> None:
             img = vm.find_image(series)
             if img is None:
-                _runs[series] = f"no Linux {series} kernel image in /boot (fix: {vm.APT_HINT})"
+                _runs[series] = f"no Linux {series} kernel image in /boot (fix: {vm.apt_hint(series)})"
                 return
             problem = vm.why_not(img)
             if problem:

@@ -47,10 +47,28 @@ from .errors import LiveError
 BOOT = Path("/boot")
 #: the marker line the guest prints first: the release it booted
 RELEASE_MARK = "cgiter-edu-vm-release:"
-#: what the install hint says
-APT_HINT = ("apt-get install -y qemu-system-x86 busybox-static "
-            "linux-image-6.1.0-NN-amd64-unsigned (see apt-cache search "
-            "'^linux-image-6\\.1\\.0-.*-amd64-unsigned'); pip install virtme-ng")
+#: Debian's package of each series' kernel image: (name, apt-cache search pattern)
+IMAGE_PACKAGES = {
+    "6.1": ("linux-image-6.1.0-NN-amd64-unsigned", "'^linux-image-6\\.1\\.0-.*-amd64-unsigned'"),
+    "6.12": ("linux-image-6.12.NN+debNN-amd64-unsigned",
+             "'^linux-image-6\\.12\\..*-amd64-unsigned'"),
+}
+
+
+def apt_hint(series: str = "6.1") -> str:
+    """What to install to boot Linux ``series`` in a VM: QEMU, busybox, that series'
+    Debian kernel image, virtme-ng.
+
+    >>> "linux-image-6.12." in apt_hint("6.12") and "6.1.0" not in apt_hint("6.12")
+    True
+    """
+    name, pattern = IMAGE_PACKAGES.get(series, IMAGE_PACKAGES["6.1"])
+    return (f"apt-get install -y qemu-system-x86 busybox-static {name} (see apt-cache "
+            f"search {pattern}); pip install virtme-ng")
+
+
+#: what the install hint says (the 6.1 image; :func:`apt_hint` for another series)
+APT_HINT = apt_hint("6.1")
 
 
 @dataclass(frozen=True)
@@ -105,7 +123,8 @@ def image(path_or_series: str) -> KernelImage:
         k = find_image(path_or_series)
         if k is not None:
             return k
-        raise LiveError(f"no Linux {path_or_series} image in {BOOT} (fix: {APT_HINT})")
+        raise LiveError(f"no Linux {path_or_series} image in {BOOT} (fix: "
+                        f"{apt_hint(path_or_series)})")
     raise LiveError(f"--kernel-image {path_or_series}: no such file (a kernel image such as "
                     f"/boot/vmlinuz-6.1.0-56-amd64, or a series such as 6.1)")
 
