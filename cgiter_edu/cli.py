@@ -41,7 +41,9 @@ from .walkflags import (
     RECORD_BYTES_MAX,
     RECORD_BYTES_MIN,
     CliError,
+    OptionError,
     WalkSpec,
+    add_number,
     add_walk_args,
     kernel_from_args,
     load_tree,
@@ -276,11 +278,16 @@ def setup_walk(p: argparse.ArgumentParser) -> None:
 
 def cmd_capacity(args: argparse.Namespace) -> int:
     rb = args.record_bytes
-    if rb <= 0:
-        raise CliError(f"--record-bytes {rb}: a record takes at least 1 byte")
-    if args.epilogue_bytes < 0:
-        raise CliError(f"--epilogue-bytes {args.epilogue_bytes}: a size is 0 or more bytes")
     size = args.page_size << 3
+    if not 1 <= rb <= size - 1:
+        raise CliError(f"--record-bytes {rb}: a record takes 1 byte or more, and at most the "
+                       f"{size - 1} bytes seq_write() can ever use of the {size}-byte buffer "
+                       f"(--page-size {args.page_size}); use 1 to {size - 1}")
+    if not 0 <= args.epilogue_bytes <= size - 2:
+        raise CliError(f"--epilogue-bytes {args.epilogue_bytes}: the epilogue's bytes come "
+                       f"out of the {size - 1} usable bytes of the {size}-byte buffer "
+                       f"(--page-size {args.page_size}), leaving at least 1 for records; use "
+                       f"0 to {size - 2}")
     n = capacity(rb, args.page_size, args.epilogue_bytes)
     naive = size // rb
     print(f"{n} records of {rb} bytes fit in one cgroup_iter session")
@@ -289,7 +296,7 @@ def cmd_capacity(args: argparse.Namespace) -> int:
           f"{size - 1} bytes are ever used" + (f", {args.epilogue_bytes} of them kept for the "
                                                "epilogue" if args.epilogue_bytes else ""))
     print(f"  ({size - 1 - args.epilogue_bytes}) // {rb} = {n}  ->  {n * rb} bytes")
-    if naive != n:
+    if naive != n and not args.epilogue_bytes:
         print(f"  the count of the comment at the top of kernel/bpf/cgroup_iter.c, "
               f"{size} / {rb} = {naive}, is {naive - n} too many: "
               f"record {n + 1} would end exactly at byte {(n + 1) * rb}, which the strict < "
@@ -305,12 +312,15 @@ def setup_capacity(p: argparse.ArgumentParser) -> None:
                      "seq_file buffer is 8 pages and seq_write() never fills its last byte. "
                      "`cgiter-edu walk --tree balanced --record-bytes N` shows the same count "
                      "on a walk.")
-    p.add_argument("--record-bytes", type=int, required=True, metavar="N",
-                   help="bytes each cgroup's record takes (e.g. 64)")
+    top = (max(PAGE_SIZES) << 3) - 1
+    add_number(p, "--record-bytes", lo=1, hi=top, required=True,
+               help="bytes each cgroup's record takes (e.g. 64): at most 8 x PAGE_SIZE - 1, "
+                    "32767 with 4 KiB pages")
     p.add_argument("--page-size", type=int, default=4096, choices=PAGE_SIZES,
                    help="PAGE_SIZE; the buffer is 8 pages (default: 4096)")
-    p.add_argument("--epilogue-bytes", type=int, default=0, metavar="N",
-                   help="bytes kept free for what the epilogue writes at the end (default 0)")
+    add_number(p, "--epilogue-bytes", lo=0, hi=top - 1, default=0,
+               help="bytes kept free for what the epilogue writes at the end (default 0): "
+                    "at most 8 x PAGE_SIZE - 2, 32766 with 4 KiB pages")
     p.set_defaults(func=cmd_capacity)
 
 
@@ -406,15 +416,51 @@ def _cannot_run(p: argparse.ArgumentParser, name: str, e: BaseException) -> None
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``cgiter-edu``: a user error is one line on stderr and exit 1."""
+    """Entry point of ``cgiter-edu``: a user error is one line on stderr and exit 1;
+    Ctrl-C is one line and exit 130, at once (what a command made is removed by its own
+    ``finally`` and ``with`` blocks first; run as the command, the interpreter's slow
+    teardown of a big tree is skipped)."""
+    t0 = time.perf_counter()
+    try:
+        return _main(argv, t0)
+    except KeyboardInterrupt:
+        print(f"cgiter-edu: interrupted after {time.perf_counter() - t0:.1f} s",
+              file=sys.stderr, flush=True)
+        if argv is None:
+            _exit_now(130)
+        return 130
+
+
+def _exit_now(code: int) -> None:
+    """Flush, run the atexit handlers (they close what is still open), and exit without
+    the interpreter's teardown: freeing a million-cgroup tree object by object takes
+    seconds, and Ctrl-C must stop the command at once."""
+    import atexit
+
+    for f in (sys.stdout, sys.stderr):
+        try:
+            f.flush()
+        except (OSError, ValueError):
+            pass
+    try:
+        atexit._run_exitfuncs()
+    except BaseException:           # noqa: BLE001 - exiting anyway
+        pass
+    os._exit(code)
+
+
+def _main(argv: list[str] | None, t0: float) -> int:
     parser = build_parser()
     if not (sys.argv[1:] if argv is None else argv):
         parser.print_help()             # `cgiter-edu` alone: what there is to do
         return 2
-    args, unknown = parser.parse_known_args(argv)
-    if unknown and not getattr(args, "takes_any_arguments", False):
-        parser.parse_args(argv)         # argparse's own error (exit 2)
-    t0 = time.perf_counter()
+    try:
+        args, unknown = parser.parse_known_args(argv)
+        if unknown and not getattr(args, "takes_any_arguments", False):
+            parser.parse_args(argv)     # argparse's own error (exit 2)
+    except OptionError as e:            # a number out of its range, said while parsing
+        print(f"{e.prog}: {e}", file=sys.stderr)
+        return 1
     if hasattr(sys.stdout, "reconfigure"):      # a name that is not UTF-8 prints its bytes,
         sys.stdout.reconfigure(errors="surrogateescape")      # as ls does
     try:
@@ -425,9 +471,6 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:             # `cgiter-edu walk | head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except KeyboardInterrupt:
-        print(f"cgiter-edu: interrupted after {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-        return 130
     except (SystemExit, GeneratorExit):
         raise
     except ModuleNotFoundError as e:    # an optional part that is not installed

@@ -101,8 +101,11 @@ def setup_quiz(q: Any) -> None:
     q.description = ("Print an exercise generated from a seed: predict what cgroup_iter "
                      "does, then check with --answer or --check.")
     q.epilog = EPILOG_QUIZ
-    q.add_argument("--seed", type=int, required=True, metavar="N",
-                   help="the exercise's seed (an int >= 0): the same seed, the same question")
+    from .walkflags import add_number
+
+    add_number(q, "--seed", lo=0, hi=2 ** 64 - 1, required=True,
+               why="a seed is an unsigned 64-bit number",
+               help="the exercise's seed: the same seed, the same question")
     q.add_argument("--kind", choices=ALL_KINDS, default=None,
                    help="the kind of question (default: the seed chooses)")
     q.add_argument("--all", action="store_true", help="one question of each kind")

@@ -49,6 +49,63 @@ class SlidesError(Exception):
     """Something the decks need is missing (npm, the notebooks...); the message says what."""
 
 
+#: the Python packages that running and converting the lessons needs (the ``slides``
+#: extra of pyproject.toml): import name -> what pip installs
+SLIDES_PACKAGES = {"nbformat": "nbformat", "nbclient": "nbclient", "nbconvert": "nbconvert",
+                   "ipykernel": "ipykernel", "matplotlib_inline": "matplotlib-inline"}
+
+
+def missing_packages() -> list[str]:
+    """The packages of :data:`SLIDES_PACKAGES` not installed here, and ``python3 kernel
+    spec`` if Jupyter finds no ``python3`` kernel to run the lessons with."""
+    import importlib.util
+
+    def absent(mod: str) -> bool:
+        if mod in sys.modules:
+            return sys.modules[mod] is None         # None: an import known to fail
+        try:
+            return importlib.util.find_spec(mod) is None
+        except (ImportError, ValueError):
+            return True
+
+    missing = [pip for mod, pip in SLIDES_PACKAGES.items() if absent(mod)]
+    if not missing:
+        try:
+            from jupyter_client.kernelspec import KernelSpecManager
+
+            KernelSpecManager().get_kernel_spec("python3")
+        except Exception:               # noqa: BLE001 - NoSuchKernel or a broken install
+            missing.append("a python3 kernel spec")
+    return missing
+
+
+def require_packages() -> None:
+    """:class:`SlidesError` naming every missing package and the extra that gives them
+    all, before anything runs."""
+    missing = missing_packages()
+    if missing:
+        raise SlidesError(f"the decks need the 'slides' extra ({', '.join(missing)} missing "
+                          "here): pip install -e '.[slides]' in the checkout, or pip install "
+                          "'cgiter_edu[slides]'; or give --pdf-only")
+
+
+def _extract(tgz: Path, dest: str) -> None:
+    """Unpack an npm package's tarball: regular files and folders only, each inside
+    ``dest`` (``tarfile``'s ``filter="data"`` where this Python has it, 3.11.4 and
+    later; the same rules by hand before)."""
+    with tarfile.open(tgz) as tf:
+        if hasattr(tarfile, "data_filter"):
+            tf.extractall(dest, filter="data")
+            return
+        root = os.path.realpath(dest)
+        for m in tf.getmembers():
+            target = os.path.realpath(os.path.join(dest, m.name))
+            if not (m.isfile() or m.isdir()) or os.path.commonpath([root, target]) != root:
+                raise SlidesError(f"{tgz.name}: unsafe member {m.name!r} (not a file or "
+                                  "folder inside the package)")
+            tf.extract(m, dest, set_attrs=False)     # no owner, mode or time from it
+
+
 def _cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache")
     return Path(base) / "cgiter_edu" / "web"
@@ -65,6 +122,15 @@ def web_assets(cache: Path | None = None, assets: Path | None = None,
             raise SlidesError(f"--assets {assets}: no {', '.join(missing)} folder in it")
         return Path(assets)
     cache = cache or _cache_dir()
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        writable = os.access(cache, os.W_OK | os.X_OK)
+    except OSError:
+        writable = False
+    if not writable:                    # a read-only HOME: fetch for this run only
+        log(f"{cache} cannot be written: the npm packages are fetched for this run only "
+            "(set XDG_CACHE_HOME to keep them)")
+        cache = Path(tempfile.mkdtemp(prefix="cgiter_edu-web-"))
     for name, (version, keep) in NPM_ASSETS.items():
         dest = cache / name
         stamp = dest / ".version"
@@ -77,14 +143,17 @@ def web_assets(cache: Path | None = None, assets: Path | None = None,
                               "DIR with the unpacked packages")
         log(f"fetching {name}@{version} from the npm registry (npm pack), once")
         with tempfile.TemporaryDirectory() as tmp:
-            r = subprocess.run([npm, "pack", f"{name}@{version}", "--silent"], cwd=tmp,
-                               capture_output=True, text=True)
+            # npm's own cache in the temporary folder: it needs no writable HOME
+            r = subprocess.run([npm, "pack", f"{name}@{version}", "--loglevel=error",
+                                "--cache", os.path.join(tmp, ".npm")], cwd=tmp,
+                               capture_output=True, text=True, stdin=subprocess.DEVNULL)
             tgz = [p for p in Path(tmp).glob("*.tgz")]
             if r.returncode != 0 or not tgz:
-                raise SlidesError(f"npm pack {name}@{version} failed: "
-                                  f"{(r.stderr or r.stdout).strip()[-300:]}")
-            with tarfile.open(tgz[0]) as tf:
-                tf.extractall(tmp, filter="data")
+                said = [ln.strip() for ln in (r.stderr + r.stdout).splitlines() if ln.strip()]
+                why = said[-1][-300:] if said else "npm said nothing"
+                raise SlidesError(f"npm pack {name}@{version} failed (exit {r.returncode}): "
+                                  f"{why}; or give --assets DIR with the unpacked packages")
+            _extract(tgz[0], tmp)
             if dest.exists():
                 shutil.rmtree(dest)
             for rel in keep:
@@ -135,9 +204,12 @@ def deck(path: Path, execute: bool = True, timeout: int = 600,
         env_backend = os.environ.get("MPLBACKEND")
         os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
         try:
+            # the kernel's own stderr (its log, its traceback when we stop it) is not
+            # the user's: what a cell prints comes back as the cell's output
             NotebookClient(nb, timeout=timeout, kernel_name="python3",
                            store_widget_state=False,
-                           resources={"metadata": {"path": str(path.parent)}}).execute()
+                           resources={"metadata": {"path": str(path.parent)}}
+                           ).execute(stderr=subprocess.DEVNULL)
         finally:
             if env_backend is None:
                 os.environ.pop("MPLBACKEND", None)
@@ -170,33 +242,44 @@ def build(out: str | os.PathLike, only: Sequence[str] = (), notebooks: Path | No
         if progress:
             print(s, file=sys.stderr, flush=True)
 
+    from .outfile import atomic_dir
+
     out = Path(out)
     paths = lessons(notebooks, only)
+    if run is None:
+        require_packages()
     src = web_assets(assets=assets, log=log)
-    out.mkdir(parents=True, exist_ok=True)
-    if (out / "assets").exists():
-        shutil.rmtree(out / "assets")
-    shutil.copytree(src, out / "assets", ignore=shutil.ignore_patterns(".version", "*.map"))
-    written = []
-    for i, p in enumerate(paths):
-        log(f"[{i + 1}/{len(paths)}] running and converting {p.name}")
-        html, _nb = deck(p, execute=execute, nb=run(p) if run is not None else None)
-        dest = out / f"{p.stem}.slides.html"
-        dest.write_text(html, encoding="utf-8")
-        written.append(dest)
-    items = "\n".join(f'<li><a href="{w.name}">{w.stem.removesuffix(".slides")}</a></li>'
-                      for w in written)
+    names: list[str] = []
+    # everything is made in a new folder beside ``out`` and moved in at the end: an
+    # error or Ctrl-C leaves ``out`` as it was and nothing half-made
+    with atomic_dir(out, "-o") as stage:
+        shutil.copytree(src, stage / "assets",
+                        ignore=shutil.ignore_patterns(".version", "*.map"))
+        for i, p in enumerate(paths):
+            log(f"[{i + 1}/{len(paths)}] running and converting {p.name}")
+            html, _nb = deck(p, execute=execute, nb=run(p) if run is not None else None)
+            name = f"{p.stem}.slides.html"
+            (stage / name).write_text(html, encoding="utf-8")
+            names.append(name)
+        _index(stage, names, pdf)
+        names.append("index.html")
+        if pdf:
+            log("drawing key-pictures.pdf")
+            key_pictures_pdf(stage / "key-pictures.pdf")
+            names.append("key-pictures.pdf")
+    return [out / n for n in names]
+
+
+def _index(out: Path, names: list[str], pdf: bool) -> None:
+    """``index.html``: a link to each deck (and the PDF)."""
+    items = "\n".join(f'<li><a href="{n}">{n.removesuffix(".slides.html")}</a></li>'
+                      for n in names)
     pdf_link = '<li><a href="key-pictures.pdf">key pictures (PDF, 16:9)</a></li>' if pdf else ""
     (out / "index.html").write_text(
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>cgroup_iter: the decks"
         f"</title></head><body><h1>cgroup_iter: the decks</h1><ul>{items}{pdf_link}</ul>"
         "<p>reveal.js 4.6.1, jQuery 3.7.1 and require.js 2.3.7 (from the npm registry) are "
         "in assets/: the decks need no network.</p></body></html>", encoding="utf-8")
-    written.append(out / "index.html")
-    if pdf:
-        log("drawing key-pictures.pdf")
-        written.append(key_pictures_pdf(out / "key-pictures.pdf"))
-    return written
 
 
 def key_pictures() -> list[tuple[str, Any]]:
@@ -322,8 +405,11 @@ def cmd_slides(args: Any) -> int:
     out = Path(args.out)
     try:
         if args.pdf_only:
-            out.mkdir(parents=True, exist_ok=True)
-            files = [key_pictures_pdf(out / "key-pictures.pdf")]
+            from .outfile import atomic_dir
+
+            with atomic_dir(out, "-o") as stage:
+                key_pictures_pdf(stage / "key-pictures.pdf")
+            files = [out / "key-pictures.pdf"]
         else:
             files = build(out, only=args.lessons,
                           notebooks=Path(args.notebooks) if args.notebooks else None,
@@ -337,5 +423,6 @@ def cmd_slides(args: Any) -> int:
     return 0
 
 
-__all__ = ["NPM_ASSETS", "SlidesError", "build", "deck", "key_pictures", "key_pictures_pdf",
+__all__ = ["NPM_ASSETS", "SLIDES_PACKAGES", "SlidesError", "build", "missing_packages",
+           "require_packages", "deck", "key_pictures", "key_pictures_pdf",
            "lessons", "setup_slides", "web_assets"]

@@ -28,7 +28,7 @@ from . import programs, shapes
 from .attach import ns_path
 from .hierarchy import Hierarchy
 from .kernel.cgroup_iter import Order
-from .kernel.config import PAGE_SIZES, KernelConfig
+from .kernel.config import PAGE_SIZES, VERIFIED_ON, KernelConfig
 from .names import errno_symbol
 from .run import RunResult, run
 
@@ -42,8 +42,90 @@ class CliError(Exception):
 RECORD_BYTES_MIN = programs.Record.MIN_BYTES
 RECORD_BYTES_MAX = programs.Record.MAX_BYTES
 
+#: the kernel versions ``--kernel`` accepts: the presets (kernel/config.py VERIFIED_ON)
+KERNEL_PRESETS = tuple(VERIFIED_ON)
+
 #: what read() asks for when --read-size is not given (what cat asks)
 CAT_READ_SIZE = 131072
+#: the most one read() transfers: the kernel's MAX_RW_COUNT (INT_MAX & PAGE_MASK,
+#: include/linux/fs.h); rw_verify_area() cuts a larger count down to it
+MAX_RW_COUNT = 0x7FFFF000
+
+
+# -- numeric options: a range the command can honour, said in --help, checked -----------
+
+def _number_text(x: float) -> str:
+    """``4096``, ``0.1``, ``2**64 - 1`` for the bounds a --help states."""
+    if isinstance(x, int) and x >= 2 ** 32:
+        for bits in (64, 63, 32):
+            if x == 2 ** bits - 1:
+                return f"2**{bits} - 1"
+        return f"{x:,}"
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+class OptionError(CliError):
+    """A bad option value found while parsing: ``prog`` is the (sub)command's name, so
+    ``main`` prints ``cgiter-edu CMD: <message>`` and exits 1."""
+
+    def __init__(self, prog: str, message: str) -> None:
+        super().__init__(message)
+        self.prog = prog
+
+
+class InRange(argparse.Action):
+    """An option taking one number in ``[lo, hi]``; anything else (not a number, out of
+    range, nan) is an :class:`OptionError` while parsing, which ``main`` prints as one
+    line, ``cgiter-edu CMD: --flag VALUE: why; use LO to HI``, exit 1.  Made by
+    :func:`add_number`."""
+
+    def __init__(self, option_strings: list[str], dest: str, *, lo: float, hi: float,
+                 kind: type = int, why: str = "out of range", **kw: Any) -> None:
+        kw.setdefault("metavar", "N")
+        super().__init__(option_strings, dest, **kw)
+        self.lo, self.hi, self.kind, self.why = lo, hi, kind, why
+
+    def range_text(self) -> str:
+        """``"1 to 1000"``"""
+        return f"{_number_text(self.lo)} to {_number_text(self.hi)}"
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        flag = option_string or self.dest
+        what = "a whole number" if self.kind is int else "a number"
+        try:
+            value = self.kind(values)
+        except (TypeError, ValueError, OverflowError):
+            raise OptionError(parser.prog, f"{flag} {values}: not {what}; use "
+                                           f"{self.range_text()}") from None
+        if not self.lo <= value <= self.hi:             # nan is in no range
+            raise OptionError(parser.prog, f"{flag} {values}: {self.why}; use "
+                                           f"{self.range_text()}")
+        setattr(namespace, self.dest, value)
+
+
+def add_number(p: Any, *flags: str, lo: float, hi: float, kind: type = int,
+               help: str = "", why: str = "out of range", **kw: Any) -> argparse.Action:
+    """Add a numeric option with its range: ``--help`` says ``(LO to HI)`` after
+    ``help``, and a value outside (or not a number) is one line naming the option and
+    the range, exit 1.  Every numeric option of every subcommand is made with it.
+
+    Example::
+
+        >>> p = argparse.ArgumentParser(prog="cgiter-edu plot")
+        >>> _ = add_number(p, "--dpi", lo=20, hi=600, default=120, help="resolution")
+        >>> p.parse_args(["--dpi", "300"]).dpi
+        300
+        >>> p.parse_args(["--dpi", str(2 ** 63)])
+        Traceback (most recent call last):
+        ...
+        cgiter_edu.walkflags.OptionError: --dpi 9223372036854775808: out of range; use 20 to 600
+    """
+    a = p.add_argument(*flags, action=InRange, lo=lo, hi=hi, kind=kind, why=why,
+                       help=help, **kw)
+    rng = f"{_number_text(lo)} to {_number_text(hi)}"
+    a.help = f"{help} ({rng})" if help else rng
+    return a
 
 
 # -- the walk flags, shared by walk, plot, animate and live -----------------------------
@@ -62,8 +144,10 @@ def add_walk_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--start", default=None, metavar="PATH",
                    help="start cgroup, attached by an fd opened on it (default: the root, "
                         "neither fd nor id)")
-    g.add_argument("--start-id", type=int, default=None, metavar="ID",
-                   help="start cgroup by id (cgroup_id); with --start too: EINVAL")
+    add_number(g, "--start-id", lo=0, hi=2 ** 64 - 1, default=None, metavar="ID",
+               why="a cgroup id is an unsigned 64-bit number (0 means none)",
+               help="start cgroup by id (cgroup_id, a u64; 0 means none); with --start "
+                    "too: EINVAL")
     g.add_argument("--program", choices=["ids", "paths", "record", "silent"], default=None,
                    help="the BPF program: ids = the kernel selftest's id printer (default), "
                         "paths, record (fixed-size records, see --record-bytes), silent")
@@ -76,9 +160,11 @@ def add_walk_args(p: argparse.ArgumentParser) -> None:
                         "(implies --program record)")
     g.add_argument("--page-size", type=int, default=4096, choices=PAGE_SIZES,
                    help="PAGE_SIZE; the buffer is 8 pages (default: 4096)")
-    g.add_argument("--read-size", type=int, default=None, metavar="N",
-                   help=f"bytes each read() asks for (default: {CAT_READ_SIZE}, what cat "
-                        "asks); 0 makes one read, which cat takes as end of file")
+    add_number(g, "--read-size", lo=0, hi=MAX_RW_COUNT, default=None,
+               why="read() takes 0 or more bytes, and the kernel transfers at most "
+                   "MAX_RW_COUNT in one call",
+               help=f"bytes each read() asks for (default: {CAT_READ_SIZE}, what cat "
+                    "asks); 0 makes one read, which cat takes as end of file")
     g.add_argument("--kernel", default="7.0", metavar="X.Y",
                    help="kernel version to behave as: 6.1, 6.12, 6.18 or 7.0 (default: 7.0)")
 
@@ -162,6 +248,9 @@ def kernel_from_args(args: argparse.Namespace, default: KernelConfig | None = No
                      ) -> KernelConfig:
     """``--kernel`` and ``--page-size``; where a flag is None, ``default``'s value."""
     version = args.kernel
+    if version is not None and version not in KERNEL_PRESETS:
+        raise CliError(f"--kernel {version}: no such preset; use "
+                       f"{', '.join(KERNEL_PRESETS[:-1])} or {KERNEL_PRESETS[-1]}")
     if version is None and default is not None:
         version = ".".join(str(x) for x in default.version[:2])
     page_size = args.page_size
@@ -206,8 +295,10 @@ def walk_spec(args: argparse.Namespace, kernel_default: KernelConfig | None = No
         raise CliError(f"--start-id {args.start_id}: a cgroup id is an unsigned 64-bit "
                        "number (0 means none)")
     read_size = args.read_size if args.read_size is not None else CAT_READ_SIZE
-    if read_size < 0:
-        raise CliError(f"--read-size {read_size}: read() takes a size of 0 or more bytes")
+    if not 0 <= read_size <= MAX_RW_COUNT:
+        raise CliError(f"--read-size {read_size}: read() takes 0 or more bytes, and the "
+                       f"kernel transfers at most MAX_RW_COUNT in one call; use 0 to "
+                       f"{MAX_RW_COUNT}")
     return WalkSpec(h, prog, order, kernel, args.start, args.start_id, read_size, cgroupns)
 
 

@@ -159,9 +159,9 @@ def test_capacity_and_walk_agree(rb, page):
 def test_capacity_refuses_negative_sizes_and_says_what_walk_can_show():
     err = one_line_error(cli("capacity", "--record-bytes", "64", "--epilogue-bytes", "-3",
                              check=False))
-    assert err == "cgiter-edu capacity: --epilogue-bytes -3: a size is 0 or more bytes"
+    assert err == "cgiter-edu capacity: --epilogue-bytes -3: out of range; use 0 to 524286"
     err = one_line_error(cli("capacity", "--record-bytes", "0", check=False))
-    assert err == "cgiter-edu capacity: --record-bytes 0: a record takes at least 1 byte"
+    assert err == "cgiter-edu capacity: --record-bytes 0: out of range; use 1 to 524287"
     out = cli("capacity", "--record-bytes", "5000").stdout.decode()
     assert out.startswith("6 records of 5000 bytes") and "cannot show this size" in out
 
@@ -235,12 +235,12 @@ def test_a_tree_that_is_not_a_file_of_json_is_one_line(path, want):
      "plot: -o /nonexistent-dir/x.png: the directory /nonexistent-dir does not exist"),
     (["animate", "-o", "/nonexistent-dir/x.gif"],
      "animate: -o /nonexistent-dir/x.gif: the directory /nonexistent-dir does not exist"),
-    (["plot", "walk", "--dpi", "0", "-o", "{tmp}/x.png"], "plot: --dpi 0: must be more than 0"),
-    (["animate", "--fps", "0", "-o", "{tmp}/x.gif"], "animate: --fps 0: must be more than 0"),
+    (["plot", "walk", "--dpi", "0", "-o", "{tmp}/x.png"], "plot: --dpi 0: out of range; use 30 to 600"),
+    (["animate", "--fps", "0", "-o", "{tmp}/x.gif"], "animate: --fps 0: out of range; use 0.1 to 50"),
     (["animate", "--max-frames", "0", "-o", "{tmp}/x.gif"],
-     "animate: --max-frames 0: must be more than 0"),
+     "animate: --max-frames 0: out of range; use 1 to 1000"),
     (["animate", "--max-frames", "-1", "-o", "{tmp}/x.gif"],
-     "animate: --max-frames -1: must be more than 0"),
+     "animate: --max-frames -1: out of range; use 1 to 1000"),
     (["plot", "mutex", "--writer", "relative", "-o", "{tmp}/m.png"],
      "plot: --writer relative: EINVAL: Invalid argument: cgroup path 'relative' must be "
      "absolute"),
@@ -328,7 +328,7 @@ def test_a_full_disk_is_one_line():
 
 def test_record_refuses_no_cases():
     err = one_line_error(cli("record", "--cases", "0", check=False))
-    assert err == "cgiter-edu record: --cases 0: record at least 1 walk"
+    assert err == "cgiter-edu record: --cases 0: out of range; use 1 to 10000"
 
 
 @pytest.mark.parametrize("case,want", [

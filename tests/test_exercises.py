@@ -135,4 +135,5 @@ def test_cli_quiz(capsys):
     assert "wrong" in capsys.readouterr().out
     assert main(["quiz", "--seed", "0", "--kind", "capacity", "--check", "127"]) == 0
     assert main(["quiz", "--seed", "-3"]) == 1
-    assert capsys.readouterr().err == "cgiter-edu quiz: --seed -3: a seed is an int >= 0\n"
+    assert capsys.readouterr().err == ("cgiter-edu quiz: --seed -3: a seed is an unsigned "
+                                       "64-bit number; use 0 to 2**64 - 1\n")

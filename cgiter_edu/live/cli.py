@@ -21,6 +21,8 @@ import sys
 
 #: record.MAX_READS, said here without importing the recorder (the CLI stays light)
 RECORD_MAX_READS = 600
+#: at most this many walks in one ``record`` (an hour or so in a VM, minutes here)
+RECORD_MAX_CASES = 10_000
 
 EPILOG_LIVE = """\
 the emulated hierarchy is made of real cgroups under a scratch cgroup of the cgroup2
@@ -36,19 +38,23 @@ things to try:
   cgiter-edu live --tree balanced --record-bytes 64 --read-size 4096
   cgiter-edu live --order 0                                    # EINVAL on both sides
   cgiter-edu live --order up --start /user.slice/user-1000.slice
-  cgiter-edu live --printf '%5d|%-4s|%llx\n' 42 ab -1       # one bpf_seq_printf call
+  cgiter-edu live --printf '%5d|%-4s|%llx\\n' 42 ab -1          # one bpf_seq_printf call
   cgiter-edu live --printf '%.2s' abc                          # EINVAL: no precision
 """
 
 
-def _unavailable() -> int | None:
+def _unavailable(cmd: str = "live") -> int | None:
+    """2 (after the reason and the fix, the fix naming ``cmd``) if the real kernel
+    cannot be used here, else None."""
     from . import available
 
     why = available()
     if why:
         return None
-    print(f"cgiter-edu: the real kernel cannot be used here: {why.reason}", file=sys.stderr)
-    print(f"  fix: {why.fix}", file=sys.stderr)
+    fix = why.fix.replace('cgiter-edu)" live ...', f'cgiter-edu)" {cmd} ...')
+    print(f"cgiter-edu {cmd}: the real kernel cannot be used here: {why.reason}",
+          file=sys.stderr)
+    print(f"  fix: {fix}", file=sys.stderr)
     return 2
 
 
@@ -187,18 +193,18 @@ def _printf(args: argparse.Namespace) -> int:
 
 def cmd_record(args: argparse.Namespace) -> int:
     """Record walks on the running kernel into tests/data/."""
-    if args.cases < 1:
-        from ..cli import CliError
+    from pathlib import Path
 
-        raise CliError(f"--cases {args.cases}: record at least 1 walk")
+    if args.out:
+        from ..outfile import check_output
+
+        check_output(args.out, "--out")
+    elif not (Path("tests") / "data").is_dir():
+        print("cgiter-edu record: tests/data does not exist here: run from the repository "
+              "root, or give --out", file=sys.stderr)
+        return 2
     if args.kernel_image:
-        from pathlib import Path
-
         out = Path(args.out) if args.out else Path("tests") / "data" / "x"
-        if not out.parent.is_dir():
-            print(f"cgiter-edu record: {out.parent} does not exist: run from the repository "
-                  "root, or give --out", file=sys.stderr)
-            return 2
         if args.out:
             args.out = str(out.resolve())
         if args.seed is None:                       # say it here, so it can be drawn again
@@ -206,7 +212,7 @@ def cmd_record(args: argparse.Namespace) -> int:
 
             args.seed = random.SystemRandom().randrange(1 << 31)
         return in_vm(args, rwdirs=(str(out.parent.resolve()),))
-    code = _unavailable()
+    code = _unavailable("record")
     if code is not None:
         return code
     from ..progress import progress_line
@@ -261,8 +267,12 @@ def setup_record(p: argparse.ArgumentParser) -> None:
                      "the format of tests/data/*.jsonl, with the kernel release, and replay "
                      "each through the emulator. Exit 1 if any replays differently.")
     p.epilog = f"cases with more than {RECORD_MAX_READS} read() calls are drawn again (small files)."
-    p.add_argument("--cases", type=int, default=60, metavar="N", help="how many (default 60)")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: a new one)")
+    from ..walkflags import add_number
+
+    add_number(p, "--cases", lo=1, hi=RECORD_MAX_CASES, default=60,
+               help="how many walks (default 60; about 20 a second here)")
+    add_number(p, "--seed", lo=0, hi=2 ** 63 - 1, default=None,
+               help="random seed (default: a new one, printed at the end)")
     p.add_argument("--out", default=None, metavar="FILE",
                    help="output (default tests/data/kernel-<uname -r>-recorded.jsonl)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress")

@@ -90,7 +90,50 @@ class Twin:
 def _close_all() -> None:
     for m in list(_open_mirrors):
         with contextlib.suppress(Exception):
-            m.close()
+            m.close(quick=True)
+
+
+#: after Ctrl-C, :meth:`Mirror.close` spends at most this long removing the scratch
+#: cgroups itself; what is still there then is left to :func:`remove_later`
+QUICK_CLOSE_S = 0.5
+#: how long the background remover of :func:`remove_later` keeps trying
+REMOVE_LATER_S = 600.0
+
+
+def remove_later(path: str) -> None:
+    """Remove the scratch cgroup ``path`` (and all below it) from a background process
+    of its own session once this process has exited (its references, fds and links
+    gone), retrying EBUSY for up to :data:`REMOVE_LATER_S` seconds: Ctrl-C exits at
+    once and leaves nothing behind."""
+    import subprocess
+    import sys
+
+    pkg_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = pkg_parent + (os.pathsep + env["PYTHONPATH"]
+                                      if env.get("PYTHONPATH") else "")
+    code = ("import sys; from cgiter_edu.live.mirror import _remove_when_gone; "
+            "_remove_when_gone(int(sys.argv[1]), sys.argv[2])")
+    with contextlib.suppress(OSError):
+        subprocess.Popen([sys.executable, "-c", code, str(os.getpid()), path],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True,
+                         env=env)
+
+
+def _remove_when_gone(pid: int, path: str) -> None:
+    """The background remover of :func:`remove_later`: wait for ``pid`` to exit, then
+    remove ``path``, retrying."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    end = time.monotonic() + REMOVE_LATER_S
+    while _pid_alive(pid) and time.monotonic() < end:
+        time.sleep(0.05)
+    while time.monotonic() < end:
+        try:
+            _remove_tree(path, timeout=5.0)
+            return
+        except OSError:
+            time.sleep(0.5)
 
 
 atexit.register(_close_all)
@@ -310,8 +353,8 @@ class Mirror:
             remove_stale(self.parent)
             enough_fds(2 * len(h) + 64)
             self._build()
-        except BaseException:
-            self.close()
+        except BaseException as e:
+            self.close(quick=isinstance(e, KeyboardInterrupt))
             raise
 
     # -- paths -------------------------------------------------------------------------
@@ -471,13 +514,24 @@ class Mirror:
         return self._devnull
 
     # -- removing it all -----------------------------------------------------------------
-    def close(self) -> None:
+    def close(self, quick: bool = False) -> None:
         """Remove the scratch subtree and drop every reference.  Idempotent; SIGINT and
-        SIGTERM wait until it is done.  LiveError if something could not be removed."""
+        SIGTERM wait until it is done.  LiveError if something could not be removed.
+
+        ``quick`` (after Ctrl-C): spend at most :data:`QUICK_CLOSE_S` seconds here and
+        leave what is still there to a background remover (:func:`remove_later`) that
+        finishes once this process has exited."""
         if self._closed:
             return
         self._closed = True
         problem = ""
+        deadline = time.monotonic() + QUICK_CLOSE_S if quick else None
+
+        def left(timeout: float) -> float:
+            if deadline is None:
+                return timeout
+            return max(0.0, min(timeout, deadline - time.monotonic()))
+
         with _signals_deferred():
             try:
                 # the live cgroups this mirror made, deepest first (children were made
@@ -485,19 +539,24 @@ class Mirror:
                 for t in reversed(list(self.twins.values())):
                     if t.dead or not t.rel:
                         continue
+                    if deadline is not None and time.monotonic() > deadline:
+                        break
                     with contextlib.suppress(OSError):
                         target, dfd = self._at(t.rel)
                         try:
-                            _rmdir_retry(target, dfd, timeout=0.2)
+                            _rmdir_retry(target, dfd, timeout=left(0.2))
                         finally:
                             if dfd is not None:
                                 os.close(dfd)
                 # then whatever is there (an interrupted build may have made one more)
                 if self.scratch:
                     try:
-                        _remove_tree(self.scratch)
+                        _remove_tree(self.scratch, timeout=left(2.0))
                     except OSError as e:
-                        problem = f"{e.filename or self.scratch}: {e.strerror}"
+                        if quick:
+                            remove_later(self.scratch)
+                        else:
+                            problem = f"{e.filename or self.scratch}: {e.strerror}"
                 for t in self.twins.values():
                     if t.hold is not None:
                         t.hold.destroy()
@@ -521,8 +580,8 @@ class Mirror:
     def __enter__(self) -> Mirror:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self.close(quick=isinstance(exc_type, type) and issubclass(exc_type, KeyboardInterrupt))
 
     def __repr__(self) -> str:
         return (f"<Mirror of {len(self.twins)} cgroups at {self.scratch or '(none)'}"

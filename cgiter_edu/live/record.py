@@ -31,6 +31,7 @@ from typing import Any, TextIO
 
 from ..hierarchy import Hierarchy
 from ..kernel.cgroup_iter import Order
+from ..outfile import atomic_output, check_output
 from ..recorded import replay
 from ..run import reads_json
 from ..shapes import cgroup2_mount
@@ -161,9 +162,10 @@ def record(n: int = 60, seed: int | None = None, out: str | os.PathLike | None =
         seed = _random.SystemRandom().randrange(1 << 31)
     rng = _random.Random(seed)
     path = Path(out) if out is not None else default_out()
-    if not path.parent.is_dir():
+    if out is None and not path.parent.is_dir():
         raise LiveError(f"{path.parent} does not exist: run from the repository root, or "
                         "give --out")
+    check_output(path, "--out")
     mnt_root_id = os.stat(cgroup2_mount()).st_ino
     if mnt_root_id != 1:
         raise LiveError("the recorder needs the cgroup2 mount to be the v2 root (id 1); "
@@ -171,8 +173,7 @@ def record(n: int = 60, seed: int | None = None, out: str | os.PathLike | None =
     backend = Backend.get()
     cases: list[dict[str, Any]] = []
     mismatches = 0
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w") as f:
+    with atomic_output(path, "--out") as tmp, open(tmp, "w") as f:
         while len(cases) < n:
             c = record_one(rng, backend)
             if c is None:
@@ -187,7 +188,6 @@ def record(n: int = 60, seed: int | None = None, out: str | os.PathLike | None =
             f.write(json.dumps(c, separators=(", ", ": ")) + "\n")
             if progress is not None:
                 progress(len(cases), n)
-    os.replace(tmp, path)
     if log is not None:
         print(f"record: {n} walks (seed {seed}) on Linux {os.uname().release} -> {path}; "
               f"{mismatches} replayed differently by the emulator", file=log)

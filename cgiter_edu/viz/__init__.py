@@ -58,7 +58,8 @@ Example::
     >>> changed = walk.update(4) + buf.update(4)
     >>> walk.caption_text
     'step 4/26: next() gives /a (seq_num 1)'
-    >>> fig.savefig("/tmp/walk.svg")
+    >>> import os, shutil, tempfile; folder = tempfile.mkdtemp()   # a folder of its own
+    >>> fig.savefig(os.path.join(folder, "walk.svg")); shutil.rmtree(folder)
 """
 
 from __future__ import annotations

@@ -15,8 +15,10 @@ Example::
     >>> h = Hierarchy(); _ = h.mkdir("/a")
     >>> res = run(h, programs.Record(rec_bytes=64), Order.DESCENDANTS_PRE, trace=True)
     >>> a = animate(res.trace)
-    >>> a.save("/tmp/walk.gif", progress=False)     # doctest: +ELLIPSIS
-    '/tmp/walk.gif'
+    >>> import os, shutil, tempfile; folder = tempfile.mkdtemp()   # a folder of its own
+    >>> a.save(os.path.join(folder, "walk.gif"), progress=False)     # doctest: +ELLIPSIS
+    '/.../walk.gif'
+    >>> shutil.rmtree(folder)
 """
 
 from __future__ import annotations

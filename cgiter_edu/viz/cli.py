@@ -24,6 +24,19 @@ from pathlib import Path
 from typing import Any
 
 from ..cli import CliError, add_walk_args
+from ..outfile import atomic_output, check_output
+from ..walkflags import add_number
+
+#: the resolutions a picture and an animation can be drawn at: below, the smallest
+#: text has less than a pixel (FreeType refuses it); above, one frame is more pixels
+#: than a slide needs and an animation's frames no longer fit in memory
+PLOT_DPI = (30, 600)
+ANIMATE_DPI = (20, 240)
+#: frames per second: a GIF frame lasts a whole number of 10 ms and browsers slow
+#: down frames shorter than 20 ms, so 50 at most; 0.1 is a frame every 10 s
+ANIMATE_FPS = (0.1, 50.0)
+#: at most this many frames (each is a 16:9 picture kept in memory for a GIF)
+ANIMATE_MAX_FRAMES = (1, 1000)
 
 __all__ = ["cmd_animate", "cmd_plot", "setup_animate", "setup_plot"]
 
@@ -74,8 +87,10 @@ def setup_plot(p: argparse.ArgumentParser) -> None:
                    help="where to write it: .png, .svg or .pdf")
     p.add_argument("--step", type=int, default=None, metavar="N",
                    help="the trace step to show (0-based; negative counts from the end; "
-                        "default: after the last step)")
-    p.add_argument("--dpi", type=int, default=120, help="PNG resolution (default 120: 1920x1080)")
+                        "default: after the last step): -n to n - 1 for a trace of n "
+                        "steps")
+    add_number(p, "--dpi", lo=PLOT_DPI[0], hi=PLOT_DPI[1], default=120,
+               help="PNG resolution (default 120: 1920x1080)")
     add_walk_args(p)
     _add_picture_args(p)
     p.set_defaults(func=cmd_plot)
@@ -90,13 +105,15 @@ def setup_animate(p: argparse.ArgumentParser) -> None:
                 "  cgiter-edu animate --tree small --fps 2 -o walk.html\n")
     p.add_argument("-o", "--output", required=True, metavar="FILE",
                    help="where to write it: .gif, .mp4 or .html")
-    p.add_argument("--fps", type=float, default=4.0, help="frames per second (default 4)")
-    p.add_argument("--max-frames", type=int, default=300, metavar="N",
-                   help="at most N steps of the walk get a frame (longer walks are thinned "
-                        "out, keeping every skip, rollback, end and read() result), and the "
-                        "end is held for 6 more (default 300)")
-    p.add_argument("--dpi", type=int, default=None,
-                   help="resolution (default: 80 for GIF, 120 for MP4, 72 for HTML)")
+    add_number(p, "--fps", kind=float, lo=ANIMATE_FPS[0], hi=ANIMATE_FPS[1], default=4.0,
+               help="frames per second (default 4)")
+    add_number(p, "--max-frames", lo=ANIMATE_MAX_FRAMES[0], hi=ANIMATE_MAX_FRAMES[1],
+               default=300,
+               help="at most N steps of the walk get a frame (longer walks are thinned "
+                    "out, keeping every skip, rollback, end and read() result), and the "
+                    "end is held for 6 more (default 300)")
+    add_number(p, "--dpi", lo=ANIMATE_DPI[0], hi=ANIMATE_DPI[1], default=None,
+               help="resolution (default: 80 for GIF, 120 for MP4, 72 for HTML)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_walk_args(p)
     _add_picture_args(p)
@@ -116,13 +133,21 @@ def _trace_from_args(args: argparse.Namespace) -> Any:
         if args.writer in s.hierarchy:
             raise CliError(f"--writer {args.writer}: EEXIST: that cgroup exists already")
         try:
-            return writer_waits(s.hierarchy, int(s.order), mkdir=args.writer,
-                                prog=s.program, start=s.start, read_size=s.read_size,
-                                kernel=s.kernel, first=args.first)
+            trace = writer_waits(s.hierarchy, int(s.order), mkdir=args.writer,
+                                 prog=s.program, start=s.start, read_size=s.read_size,
+                                 kernel=s.kernel, first=args.first)
         except OSError as e:            # the writer's mkdir failed: say why, draw nothing
             from cgiter_edu.cli import oserror_text
 
             raise CliError(f"--writer {args.writer}: {oserror_text(e)}") from None
+        from cgiter_edu.trace import EventKind
+
+        if not any(e.kind is EventKind.WAIT for e in trace.events):
+            shown = sum(1 for e in trace.events if e.kind is EventKind.SHOW and e.cgroup is not None)
+            raise CliError(f"--writer {args.writer}: the writer never ran: it starts when the "
+                           f"program reaches its third cgroup, and this walk gave it {shown}; "
+                           "walk more cgroups (another --order, --start or --tree)")
+        return trace
     res = walk_from_args(args, trace=True)
     if res.attach_errno or res.trace is None:
         raise CliError(f"nothing to draw: {res.summary()}")
@@ -141,34 +166,52 @@ def _step(trace: Any, step: int | None) -> int | None:
 
 
 def _check_output(path: str, allowed: tuple[str, ...]) -> str:
-    """``-o``: a file of a known kind in a directory that exists and can be written,
-    checked before the walk runs; returns its suffix."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in allowed:
-        raise CliError(f"-o {path}: use one of {', '.join(allowed)}")
-    folder = Path(path).parent
+    """``-o``: a file of a known kind, a regular file or a new name in a directory that
+    exists and can be written (:func:`~cgiter_edu.outfile.check_output`), checked
+    before the walk runs; returns its suffix."""
     if Path(path).is_dir():
         raise CliError(f"-o {path}: is a directory; give a file name such as "
                        f"{Path(path) / ('walk' + allowed[0])}")
-    if not folder.is_dir():
-        raise CliError(f"-o {path}: the directory {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise CliError(f"-o {path}: the directory {folder} cannot be written (EACCES)")
+    suffix = Path(path).suffix.lower()
+    if suffix not in allowed:
+        raise CliError(f"-o {path}: use one of {', '.join(allowed)}")
+    check_output(path, "-o")
     return suffix
 
 
-def _check_positive(args: argparse.Namespace, *names: str) -> None:
-    """Each ``--name`` given must be > 0."""
-    for name in names:
-        value = getattr(args, name)
-        if value is not None and not value > 0:
-            raise CliError(f"--{name.replace('_', '-')} {value:g}: must be more than 0")
-
-
-def _save(save: Callable[[], Any], path: str) -> None:
-    """Write the picture; an error of the file system is one line naming the file."""
+def _mem_available() -> int | None:
+    """MemAvailable of /proc/meminfo in bytes (None if unknown)."""
     try:
-        save()
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _check_gif_memory(frames: int, dpi: float) -> None:
+    """A GIF's frames are all held in memory before it is written: refuse (one line)
+    what would need more than half the memory this machine has free."""
+    from .style import SLIDE_SIZE
+
+    need = frames * int(SLIDE_SIZE[0] * dpi) * int(SLIDE_SIZE[1] * dpi) * 4
+    avail = _mem_available()
+    if avail is not None and need > avail // 2:
+        raise CliError(f"--max-frames/--dpi: a GIF of {frames} frames at dpi {dpi:g} holds "
+                       f"about {need / 2**30:.1f} GiB of frames in memory, more than half of "
+                       f"the {avail / 2**30:.1f} GiB free here; lower --dpi or --max-frames, "
+                       "or write .mp4 (streamed)")
+
+
+def _save(save: Callable[[str], Any], path: str) -> None:
+    """Write the picture through a temporary file renamed onto ``path``
+    (:func:`~cgiter_edu.outfile.atomic_output`); an error of the file system is one
+    line naming the file, and nothing is left behind."""
+    try:
+        with atomic_output(path, "-o") as tmp:
+            save(str(tmp))
     except OSError as e:
         from cgiter_edu.cli import oserror_text
 
@@ -205,7 +248,6 @@ def cmd_plot(args: argparse.Namespace) -> int:
     """``cgiter-edu plot``."""
     os.environ.setdefault("MPLBACKEND", "Agg")
     _check_output(args.output, PICTURE_SUFFIXES)
-    _check_positive(args, "dpi")
     _say_unused(args)
     import matplotlib
 
@@ -243,7 +285,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
                 fig = buffer_view.plot_buffer(trace, step).figure
             else:
                 fig = mutex.plot_mutex(trace, step).figure
-        _save(lambda: fig.savefig(args.output, dpi=args.dpi), args.output)
+        _save(lambda tmp: fig.savefig(tmp, dpi=args.dpi), args.output)
     plt.close("all")
     print(f"cgiter-edu: wrote {args.output}", file=sys.stderr)
     return 0
@@ -253,7 +295,6 @@ def cmd_animate(args: argparse.Namespace) -> int:
     """``cgiter-edu animate``."""
     os.environ.setdefault("MPLBACKEND", "Agg")
     suffix = _check_output(args.output, ANIMATION_SUFFIXES)
-    _check_positive(args, "fps", "dpi", "max_frames")
     import matplotlib
 
     matplotlib.use("Agg")
@@ -268,11 +309,12 @@ def cmd_animate(args: argparse.Namespace) -> int:
     a = Animator(trace, fps=args.fps, max_frames=args.max_frames, view=args.view,
                  labels=labels)
     try:
+        if suffix == ".gif":
+            _check_gif_memory(len(a), args.dpi or 80)
         if not args.quiet:
             print(f"cgiter-edu: {len(a)} frames from a trace of {len(trace.events)} steps",
                   file=sys.stderr)
-        _save(lambda: a.save(args.output, progress=not args.quiet, dpi=args.dpi),
-              args.output)
+        _save(lambda tmp: a.save(tmp, progress=not args.quiet, dpi=args.dpi), args.output)
     finally:
         a.close()
     print(f"cgiter-edu: wrote {args.output}", file=sys.stderr)

@@ -1,0 +1,161 @@
+"""Writing an output file safely: the one helper every command that writes a file uses
+(``record --out``, ``plot -o``, ``animate -o``, ``slides -o``).
+
+A command writes only to a regular file (replaced) or a new path: never to a device,
+a fifo, a socket or a directory (``record --out /dev/full`` as root would otherwise
+replace the device node with a regular file).  The bytes go to a temporary file in the
+same folder (so the final step is an atomic ``rename()`` on the same filesystem, and a
+reader never sees half a file); on any error or Ctrl-C the temporary file is removed
+and the old file, if there was one, is left as it was.
+
+Example::
+
+    >>> import os, tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> with atomic_output(os.path.join(d, "walk.txt"), "-o") as tmp:
+    ...     _ = tmp.write_text("hello")
+    >>> sorted(os.listdir(d)), open(os.path.join(d, "walk.txt")).read()
+    (['walk.txt'], 'hello')
+    >>> with atomic_output("/dev/null", "--out") as tmp:
+    ...     pass
+    Traceback (most recent call last):
+    ...
+    cgiter_edu.walkflags.CliError: --out /dev/null: is a character device, not a regular file; give a file name (it is replaced only if it is a regular file)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .walkflags import CliError
+
+__all__ = ["atomic_dir", "atomic_output", "check_output", "move_into"]
+
+_KINDS = {stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+          stat.S_IFIFO: "a fifo", stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a directory"}
+
+
+def _kind(mode: int) -> str:
+    return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+
+
+def check_output(path: str | os.PathLike, flag: str) -> Path:
+    """The real path to write ``path`` to (a symlink to a regular file is followed), or
+    a :class:`CliError` line naming ``flag`` if it is anything but a regular file or a
+    new name in a folder that exists and can be written."""
+    given = str(path)
+    real = Path(os.path.realpath(given))
+    try:
+        st = os.stat(real)
+    except FileNotFoundError:
+        st = None
+    except OSError as e:
+        raise CliError(f"{flag} {given}: {e.strerror}") from None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        if stat.S_ISDIR(st.st_mode):
+            raise CliError(f"{flag} {given}: is a directory; give a file name in it")
+        raise CliError(f"{flag} {given}: is {_kind(st.st_mode)}, not a regular file; give a "
+                       "file name (it is replaced only if it is a regular file)")
+    folder = real.parent
+    if not folder.is_dir():
+        raise CliError(f"{flag} {given}: the directory {Path(given).parent} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise CliError(f"{flag} {given}: the directory {Path(given).parent} cannot be written "
+                       "(EACCES)")
+    return real
+
+
+def _mode_for(real: Path) -> int:
+    """The mode the new file gets: the old file's, else 0666 less the umask."""
+    try:
+        return stat.S_IMODE(os.stat(real).st_mode)
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
+@contextmanager
+def atomic_output(path: str | os.PathLike, flag: str) -> Iterator[Path]:
+    """A temporary path (same folder, same suffix) to write ``path``'s content to; when
+    the ``with`` block ends without an exception it is renamed onto ``path``
+    (atomically); otherwise (an error, Ctrl-C) it is removed and ``path`` is untouched.
+    ``path`` is checked first (:func:`check_output`)."""
+    real = check_output(path, flag)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{real.stem}.tmp-", suffix=real.suffix,
+                                    dir=real.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        if not tmp.exists():
+            raise CliError(f"{flag} {path}: nothing was written")
+        os.chmod(tmp, _mode_for(real))
+        check_output(path, flag)        # still a regular file or free (not made a fifo since)
+        os.replace(tmp, real)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except FileNotFoundError:
+            pass
+        raise
+
+
+@contextmanager
+def atomic_dir(path: str | os.PathLike, flag: str) -> Iterator[Path]:
+    """A new empty folder beside ``path`` to build a folder's content in; when the block
+    ends without an exception its entries are moved into ``path`` (made if missing) by
+    :func:`move_into`, else the folder is removed with all it holds.  ``path`` must be a
+    folder or a new name."""
+    given = str(path)
+    real = Path(os.path.realpath(given))
+    if real.exists() and not real.is_dir():
+        st = os.stat(real)
+        raise CliError(f"{flag} {given}: is {_kind(st.st_mode) if not stat.S_ISREG(st.st_mode) else 'a file'}, "
+                       "not a folder; give a folder name")
+    if not real.parent.is_dir():
+        raise CliError(f"{flag} {given}: the directory {Path(given).parent} does not exist")
+    if not os.access(real.parent, os.W_OK | os.X_OK):
+        raise CliError(f"{flag} {given}: the directory {Path(given).parent} cannot be written "
+                       "(EACCES)")
+    stage = Path(tempfile.mkdtemp(prefix=f".{real.name}.tmp-", dir=real.parent))
+    try:
+        yield stage
+        move_into(stage, real, flag)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def move_into(stage: Path, dest: Path, flag: str) -> None:
+    """Move everything in ``stage`` into ``dest``: a new ``dest`` is ``stage`` renamed;
+    into an existing one each file is renamed over its namesake (a regular file or a
+    new name only, all checked before any is moved) and each folder swapped in whole."""
+    if not dest.exists():
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(stage, 0o777 & ~mask)             # mkdtemp made it 0700
+        os.rename(stage, dest)
+        return
+    entries = sorted(stage.iterdir())
+    for e in entries:                               # check all before moving any
+        target = dest / e.name
+        if e.is_dir():
+            if target.exists() and not target.is_dir():
+                raise CliError(f"{flag} {dest}: {target} is in the way (not a folder)")
+        else:
+            check_output(target, flag)
+    for e in entries:
+        target = dest / e.name
+        if e.is_dir() and target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{e.name}.old-", dir=dest))
+            os.rename(target, old / e.name)
+            os.rename(e, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(e, target)

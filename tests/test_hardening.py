@@ -1,0 +1,484 @@
+"""Careless input and Ctrl-C, tried as a new user would (issue 21), on the real
+``cgiter-edu`` command: what a command writes goes only to a regular file or a new path
+and appears whole or not at all; every numeric option has a range, said in --help and
+enforced in one line; bad fields and names are refused naming them; Ctrl-C stops a
+command with one line and leaves nothing behind."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from test_cli import COMMAND, cli, one_line_error
+
+import cgiter_edu.cli
+from cgiter_edu.walkflags import InRange
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _leftovers(folder: Path) -> list[str]:
+    """Names in ``folder`` that a write left behind (temporary files, half-made folders)."""
+    return sorted(p.name for p in folder.iterdir() if ".tmp" in p.name)
+
+
+# -- 1. writing output: a regular file or a new path, whole or not at all ---------------
+
+#: (command, the output flag, a file name it takes)
+WRITERS = [(["plot", "walk"], "-o", "x.png"), (["animate"], "-o", "x.gif"),
+           (["record"], "--out", "x.jsonl")]
+
+
+@pytest.mark.parametrize("cmd,flag,name", WRITERS)
+@pytest.mark.parametrize("kind", ["device", "fifo", "directory", "dangling-dir"])
+def test_output_that_is_no_regular_file_is_refused_and_left_alone(tmp_path, cmd, flag,
+                                                                  name, kind):
+    """As root, `record --out /dev/full` replaced the device with a regular file: now a
+    device (reached by a symlink with the right suffix too), a fifo or a directory is
+    one line, exit 1, and stays what it was."""
+    target = tmp_path / name
+    if kind == "device":
+        target.symlink_to("/dev/full")
+    elif kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "directory":
+        target.mkdir()
+    else:
+        target = tmp_path / "no-such-dir" / name
+    before = sorted(os.listdir(tmp_path))
+    err = one_line_error(cli(*cmd, flag, str(target), check=False, cwd=tmp_path))
+    assert err.startswith(f"cgiter-edu {cmd[0]}: {flag} {target}: "), err
+    want = {"device": "is a character device, not a regular file",
+            "fifo": "is a fifo, not a regular file", "directory": "is a directory",
+            "dangling-dir": f"the directory {target.parent} does not exist"}[kind]
+    assert want in err, err
+    assert "wrote" not in err
+    assert sorted(os.listdir(tmp_path)) == before
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+    if kind == "fifo":
+        assert stat.S_ISFIFO(os.lstat(target).st_mode)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can write to /dev/full's node")
+def test_record_out_dev_full_as_root_keeps_the_device():
+    """The issue's example, exactly: root, `record --out /dev/full`."""
+    err = one_line_error(cli("record", "--out", "/dev/full", "--cases", "1", check=False))
+    assert err == ("cgiter-edu record: --out /dev/full: is a character device, not a regular "
+                   "file; give a file name (it is replaced only if it is a regular file)")
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+
+
+def _small_files(limit: int):
+    def preexec():
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return preexec
+
+
+@pytest.mark.parametrize("args,name", [(["plot", "walk"], "x.png"), (["plot", "buffer"], "x.svg"),
+                                       (["animate", "--quiet", "--tree", "small"], "x.gif")])
+def test_a_write_that_fails_is_an_error_and_keeps_the_old_file(tmp_path, args, name):
+    """A write the file system refuses half-way (RLIMIT_FSIZE: EFBIG) is one line, exit
+    1, never "wrote", the old file as it was and no temporary file left."""
+    out = tmp_path / name
+    out.write_bytes(b"the old picture")
+    r = cli(*args, "-o", str(out), check=False, preexec_fn=_small_files(4000))
+    err = one_line_error(r)
+    assert err.startswith(f"cgiter-edu {args[0]}: -o {out}: EFBIG"), err
+    assert out.read_bytes() == b"the old picture"
+    assert sorted(os.listdir(tmp_path)) == [name]
+
+
+def test_a_write_replaces_a_regular_file_whole_and_keeps_its_mode(tmp_path):
+    out = tmp_path / "x.png"
+    out.write_bytes(b"old")
+    out.chmod(0o640)
+    r = cli("plot", "walk", "-o", str(out))
+    assert r.stderr.decode().strip() == f"cgiter-edu: wrote {out}"
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640
+    assert sorted(os.listdir(tmp_path)) == ["x.png"]
+
+
+def test_the_helper_refuses_what_is_no_regular_file(tmp_path):
+    from cgiter_edu.outfile import atomic_output
+    from cgiter_edu.walkflags import CliError
+
+    with pytest.raises(CliError, match="is a character device"):
+        with atomic_output("/dev/null", "-o"):
+            pass
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_output(tmp_path / "a.txt", "-o") as tmp:
+            tmp.write_text("half")
+            raise KeyboardInterrupt
+    assert os.listdir(tmp_path) == []
+
+
+# -- 4. Ctrl-C: one line, exit 130, nothing left behind ---------------------------------
+
+def _interrupt(args, cwd, started, env=None, timeout=120):
+    """Run ``cgiter-edu ARGS``, send SIGINT once ``started(stderr so far)`` holds (the
+    command is at work), and return (exit code, stderr)."""
+    p = subprocess.Popen([COMMAND, *args], cwd=cwd, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, env=env)
+    os.set_blocking(p.stderr.fileno(), False)
+    err = b""
+    end = time.monotonic() + timeout
+    while not started(err.decode(errors="replace")) and p.poll() is None:
+        assert time.monotonic() < end, err
+        time.sleep(0.05)
+        err += p.stderr.read() or b""
+    assert p.poll() is None, f"it ended before it could be interrupted: {err!r}"
+    p.send_signal(signal.SIGINT)
+    p.wait(timeout=60)
+    os.set_blocking(p.stderr.fileno(), True)
+    err += p.stderr.read()
+    return p.returncode, err.decode()
+
+
+def _one_interrupted_line(code, err):
+    assert code == 130, (code, err)
+    lines = err.strip().splitlines()
+    assert "Traceback" not in err and "unexpected" not in err, err
+    assert re.fullmatch(r"cgiter-edu: interrupted after \d+\.\d s", lines[-1]), err
+
+
+def test_ctrl_c_on_animate_leaves_no_temporary_file(tmp_path):
+    out = tmp_path / "walk.gif"
+    out.write_bytes(b"old")
+    code, err = _interrupt(["animate", "--tree", "balanced", "--record-bytes", "3000",
+                            "--max-frames", "400", "-o", str(out)], tmp_path,
+                           lambda e: "frames" in e and "[" in e)
+    _one_interrupted_line(code, err)
+    assert out.read_bytes() == b"old"
+    assert sorted(os.listdir(tmp_path)) == ["walk.gif"]
+
+
+def _scratch_of(pid: int) -> list[str]:
+    from cgiter_edu.shapes import cgroup2_mount
+
+    return [n for n in os.listdir(cgroup2_mount()) if n.startswith(f"cgiter_edu-{pid}-")]
+
+
+def test_ctrl_c_on_record_stops_and_removes_its_scratch_cgroups(require_live, tmp_path):
+    """`record` took 15 to 132 s to stop after Ctrl-C and left a 5 MB .tmp: now one
+    line, no file at all, and its scratch cgroups gone (removed before it exits, or by
+    the background remover right after).  Interrupted at several points of a walk."""
+    for i in range(4):
+        out = tmp_path / f"rec{i}.jsonl"
+
+        def started(e, i=i):
+            return e.count("recording: ") > 2 + 3 * i
+        p = subprocess.Popen([COMMAND, "record", "--cases", "10000", "--out", str(out)],
+                             cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        os.set_blocking(p.stderr.fileno(), False)
+        err = b""
+        end = time.monotonic() + 120
+        while not started(err.decode(errors="replace")) and p.poll() is None:
+            assert time.monotonic() < end, err
+            time.sleep(0.02)
+            err += p.stderr.read() or b""
+        p.send_signal(signal.SIGINT)
+        p.wait(timeout=60)
+        os.set_blocking(p.stderr.fileno(), True)
+        err += p.stderr.read()
+        text = err.decode().replace("\r", "\n")
+        _one_interrupted_line(p.returncode, text)
+        assert os.listdir(tmp_path) == [], os.listdir(tmp_path)
+        end = time.monotonic() + 120
+        while _scratch_of(p.pid) and time.monotonic() < end:
+            time.sleep(0.1)
+        assert not _scratch_of(p.pid)
+
+
+def test_ctrl_c_on_slides_leaves_no_half_made_folder(tmp_path):
+    """`slides` printed an ipykernel traceback and "AssertionError (unexpected)" and left
+    a half-made folder: now one line and no folder."""
+    from cgiter_edu import slides
+
+    if slides.missing_packages():
+        pytest.skip(f"the slides extra is not installed ({slides.missing_packages()})")
+    if not (slides._cache_dir() / "reveal.js" / ".version").exists():
+        pytest.skip("reveal.js not in the cache yet (test_slides.py fetches it)")
+    out = tmp_path / "decks"
+
+    def running(_err):                  # the lesson is running: the staging folder exists
+        return any(".tmp-" in n for n in os.listdir(tmp_path)) and time.sleep(3) is None
+    code, err = _interrupt(["slides", "-o", str(out), "--lessons", "01", "02"], tmp_path,
+                           running)
+    _one_interrupted_line(code, err)
+    assert os.listdir(tmp_path) == []
+
+
+# -- 5. numbers: every numeric option has a range, in --help, enforced in one line -------
+
+#: numeric options whose range is not an InRange, and why (each still checked below)
+NOT_IN_RANGE = {
+    ("walk", "--record-bytes"): "24 to 4119, checked with the record format's reason",
+    ("plot", "--record-bytes"): "same", ("animate", "--record-bytes"): "same",
+    ("live", "--record-bytes"): "same",
+    ("plot", "--step"): "depends on the trace: -n to n - 1",
+    ("explore", "--port"): "the explorer's (issue 21 item 3)",
+}
+
+
+def _subparsers():
+    p = cgiter_edu.cli.build_parser()
+    sub = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
+    return sub.choices
+
+
+def test_every_numeric_option_has_a_range_said_in_its_help():
+    """Go through every option of every subcommand: one that takes a number is an
+    InRange (its range in --help), has choices, or is listed in NOT_IN_RANGE."""
+    seen = []
+    for name, sp in _subparsers().items():
+        for a in sp._actions:
+            if not a.option_strings:
+                continue
+            flag = a.option_strings[-1]
+            if isinstance(a, InRange):
+                assert f"({a.range_text()})" in a.help, (name, flag, a.help)
+                seen.append((name, flag))
+            elif a.type in (int, float) and a.choices is None:
+                assert (name, flag) in NOT_IN_RANGE, f"{name} {flag} takes a number with no range"
+    for want in [("plot", "--dpi"), ("animate", "--fps"), ("animate", "--max-frames"),
+                 ("animate", "--dpi"), ("record", "--cases"), ("record", "--seed"),
+                 ("capacity", "--epilogue-bytes"), ("walk", "--read-size"),
+                 ("walk", "--start-id"), ("quiz", "--seed"), ("live", "--read-size")]:
+        assert want in seen, want
+
+
+@pytest.mark.parametrize("args,want", [
+    (["capacity", "--record-bytes", "64", "--epilogue-bytes", "40000"],
+     "capacity: --epilogue-bytes 40000: the epilogue's bytes come out of the 32767 usable "
+     "bytes of the 32768-byte buffer (--page-size 4096), leaving at least 1 for records; use "
+     "0 to 32766"),
+    (["capacity", "--record-bytes", "64", "--epilogue-bytes", "-1"], "capacity: --epilogue-bytes -1: out of range; use 0 to 524286"),
+    (["capacity", "--record-bytes", "40000"], "capacity: --record-bytes 40000: a record takes 1 byte "
+     "or more, and at most the 32767 bytes"),
+    (["capacity", "--record-bytes", "0"], "capacity: --record-bytes 0: out of range; use 1 to 524287"),
+    (["plot", "walk", "--dpi", str(2 ** 63), "-o", "{tmp}/x.png"],
+     f"plot: --dpi {2 ** 63}: out of range; use 30 to 600"),
+    (["plot", "walk", "--dpi", "10", "-o", "{tmp}/x.png"], "plot: --dpi 10: out of range"),
+    (["plot", "walk", "--dpi", "1e3", "-o", "{tmp}/x.png"],
+     "plot: --dpi 1e3: not a whole number; use 30 to 600"),
+    (["animate", "--dpi", str(2 ** 63), "-o", "{tmp}/x.gif"], "animate: --dpi "),
+    (["animate", "--fps", "nan", "-o", "{tmp}/x.gif"], "animate: --fps nan: out of range; "
+     "use 0.1 to 50"),
+    (["animate", "--fps", "inf", "-o", "{tmp}/x.gif"], "animate: --fps inf: out of range"),
+    (["animate", "--fps", "1e308", "-o", "{tmp}/x.gif"], "animate: --fps 1e308: out of range"),
+    (["animate", "--max-frames", str(2 ** 63), "-o", "{tmp}/x.gif"],
+     "animate: --max-frames 9223372036854775808: out of range; use 1 to 1000"),
+    (["record", "--cases", str(2 ** 63)], "record: --cases 9223372036854775808: out of range; "
+     "use 1 to 10000"),
+    (["record", "--cases", "0"], "record: --cases 0: out of range"),
+    (["record", "--seed", "-1"], "record: --seed -1: out of range; use 0 to 2**63 - 1"),
+    (["walk", "--read-size", str(2 ** 63)], "walk: --read-size 9223372036854775808: read() "
+     "takes 0 or more bytes, and the kernel transfers at most MAX_RW_COUNT in one call; use 0 "
+     "to 2147479552"),
+    (["walk", "--start-id", str(2 ** 64)], "walk: --start-id 18446744073709551616: a cgroup "
+     "id is an unsigned 64-bit number (0 means none); use 0 to 2**64 - 1"),
+    (["walk", "--start-id", "x"], "walk: --start-id x: not a whole number"),
+    (["live", "--read-size", "-1"], "live: --read-size -1: "),
+    (["quiz", "--seed", str(2 ** 64)], "quiz: --seed 18446744073709551616: a seed is an "
+     "unsigned 64-bit number; use 0 to 2**64 - 1"),
+    (["quiz", "--seed", "-3"], "quiz: --seed -3: "),
+])
+def test_a_number_out_of_range_is_one_line_naming_the_option_and_range(tmp_path, args, want):
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    err = one_line_error(cli(*args, check=False, cwd=tmp_path))
+    assert err.startswith("cgiter-edu " + want), err
+    assert os.listdir(tmp_path) == []
+
+
+def test_capacity_with_an_epilogue_explains_only_what_is_true():
+    """Within range, the epilogue's bytes are taken out first; the comment's count is
+    compared only when no epilogue is kept (a false '512 too many' was printed)."""
+    out = cli("capacity", "--record-bytes", "64", "--epilogue-bytes", "32766").stdout.decode()
+    assert out.splitlines()[0] == "0 records of 64 bytes fit in one cgroup_iter session"
+    assert "(1) // 64 = 0" in out and "too many" not in out
+
+
+def test_a_gif_too_big_for_memory_is_refused_before_drawing(tmp_path, monkeypatch):
+    from cgiter_edu.viz import cli as viz_cli
+    from cgiter_edu.walkflags import CliError
+
+    monkeypatch.setattr(viz_cli, "_mem_available", lambda: 2 ** 30)
+    with pytest.raises(CliError, match=r"--max-frames/--dpi: a GIF of 1000 frames at dpi 240"):
+        viz_cli._check_gif_memory(1000, 240)
+    viz_cli._check_gif_memory(10, 80)
+
+
+# -- 6. silent acceptance: wrong types and unknown names are refused, named -------------
+
+def _saved(tmp_path, change):
+    d = json.loads(cli("tree", "--json").stdout)
+    change(d)
+    p = tmp_path / "t.json"
+    p.write_text(json.dumps(d))
+    return p
+
+
+@pytest.mark.parametrize("change,want", [
+    (lambda d: d["cgroups"][3].update(dead="false"),
+     "\"dead\" must be true or false (a JSON boolean), not str 'false'"),
+    (lambda d: d["cgroups"][3].update(dead=0), "\"dead\" must be true or false"),
+    (lambda d: d["cgroups"][3].update(dead=None), "\"dead\" must be true or false"),
+    (lambda d: d["cgroups"][3].update(deda=True),
+     "unknown field 'deda'; an entry has id, name, parent, dead"),
+    (lambda d: d.update(nextid=5), "unknown field 'nextid'; a saved hierarchy has format, "
+     "root_id, next_id, cgroups"),
+    (lambda d: d.update(next_id="9"), "\"next_id\": a cgroup id must be an int, not str"),
+    (lambda d: d.update(root_id=True), "\"root_id\": a cgroup id must be an int, not bool"),
+])
+def test_a_saved_tree_with_a_wrong_type_or_unknown_field_is_refused(tmp_path, change, want):
+    p = _saved(tmp_path, change)
+    for cmd in ("walk", "tree"):
+        err = one_line_error(cli(cmd, "--tree", str(p), check=False))
+        assert err.startswith(f"cgiter-edu {cmd}: --tree {p}: ") and want in err, err
+
+
+@pytest.mark.parametrize("cmd", [["walk"], ["plot", "walk", "-o", "{tmp}/x.png"],
+                                 ["animate", "-o", "{tmp}/x.gif"]])
+@pytest.mark.parametrize("value", ["6.5", "6", "6.18.0", "7", "latest", "6.10"])
+def test_kernel_takes_only_a_preset(tmp_path, cmd, value):
+    cmd = [a.replace("{tmp}", str(tmp_path)) for a in cmd]
+    err = one_line_error(cli(*cmd, "--kernel", value, check=False))
+    assert err.endswith(f"--kernel {value}: no such preset; use 6.1, 6.12, 6.18 or 7.0"), err
+
+
+@pytest.mark.parametrize("extra", [["--order", "self"], ["--tree", "small", "--order", "up"],
+                                   ["--start", "/init.scope"]])
+def test_a_writer_that_never_runs_is_said(tmp_path, extra):
+    """`--writer` was silently dropped when the walk gave the program fewer than three
+    cgroups (the writer starts at the third): nothing drawn, one line."""
+    err = one_line_error(cli("plot", "mutex", "--writer", "/new.slice", *extra, "-o",
+                             str(tmp_path / "m.png"), check=False))
+    assert ("--writer /new.slice: the writer never ran: it starts when the program reaches "
+            "its third cgroup") in err, err
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_writer_without_an_id_left_is_said(tmp_path):
+    p = _saved(tmp_path, lambda d: d.update(next_id=2 ** 64 - 1,
+                                            cgroups=d["cgroups"] + [
+                                                {"id": 2 ** 64 - 1, "name": "top",
+                                                 "parent": 1}]))
+    err = one_line_error(cli("plot", "mutex", "--tree", str(p), "--writer", "/new.slice",
+                             "-o", str(tmp_path / "m.png"), check=False))
+    assert "--writer /new.slice: ENOSPC" in err and "no cgroup ids left" in err, err
+
+
+# -- 7. messages that mislead ------------------------------------------------------------
+
+def test_record_not_root_names_record_in_its_fix(monkeypatch, capsys, tmp_path):
+    from cgiter_edu.live import availability
+    from cgiter_edu.live import cli as live_cli
+
+    monkeypatch.setattr(availability, "_cached", availability.no(
+        "not root: loading BPF programs and creating cgroups need it",
+        'run as root; from a venv: sudo "$(command -v cgiter-edu)" live ... (plain `sudo '
+        "cgiter-edu` loses the venv's PATH)"))
+    assert live_cli._unavailable("record") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("cgiter-edu record: the real kernel cannot be used here: not root")
+    assert '"$(command -v cgiter-edu)" record ...' in err and " live " not in err
+
+
+def test_record_to_a_missing_folder_does_not_say_give_out(tmp_path):
+    err = one_line_error(cli("record", "--out", str(tmp_path / "no" / "r.jsonl"),
+                             check=False, cwd=tmp_path))
+    assert err == (f"cgiter-edu record: --out {tmp_path}/no/r.jsonl: the directory "
+                   f"{tmp_path}/no does not exist")
+
+
+def test_record_without_out_outside_the_checkout_says_give_out(tmp_path):
+    r = cli("record", check=False, cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr.decode().strip() == ("cgiter-edu record: tests/data does not exist here: "
+                                         "run from the repository root, or give --out")
+
+
+def test_live_help_examples_are_one_line_each():
+    out = cli("live", "--help").stdout.decode()
+    assert "  cgiter-edu live --printf '%5d|%-4s|%llx\\n' 42 ab -1" in out
+    for line in out.split("things to try:")[1].strip("\n").splitlines():
+        assert line.startswith("  cgiter-edu live "), line
+
+
+def test_the_vm_hint_names_the_series_package():
+    from cgiter_edu.live import vm
+
+    assert "linux-image-6.12." in vm.apt_hint("6.12") and "6.1.0" not in vm.apt_hint("6.12")
+    assert "linux-image-6.1.0-" in vm.apt_hint("6.1")
+
+
+def test_bench_reports_misses_and_exits_0_when_it_ran(monkeypatch, capsys):
+    from cgiter_edu import bench
+
+    monkeypatch.setattr(bench, "bench_walk", lambda: {"cgroups": 10101, "emulator_s": 1.0,
+                                                       "networkx_s": 0.001})
+    assert bench.main(parts=["walk"]) == 0
+    out = capsys.readouterr().out
+    assert "MISSED" in out and "2 targets missed" in out and "issue" not in out
+
+
+def test_slides_names_the_extra_up_front_in_one_line(tmp_path):
+    """Without the slides extra: one line naming the extra and every missing part, not
+    one ModuleNotFoundError after another ending in NoSuchKernel."""
+    code = ("import sys; sys.modules.update(nbconvert=None, ipykernel=None); "
+            "from cgiter_edu.cli import main; sys.exit(main(sys.argv[1:]))")
+    r = subprocess.run([sys.executable, "-c", code, "slides", "-o", str(tmp_path / "d")],
+                       capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    err = r.stderr.strip()
+    assert r.returncode == 1 and len(err.splitlines()) == 1, err
+    assert err == ("cgiter-edu slides: the decks need the 'slides' extra (nbconvert, ipykernel "
+                   "missing here): pip install -e '.[slides]' in the checkout, or pip install "
+                   "'cgiter_edu[slides]'; or give --pdf-only")
+    assert os.listdir(tmp_path) == []
+
+
+def test_the_slides_extra_lists_what_slides_needs():
+    """`pip install -e '.[slides]'` gives every package the check asks for (ipykernel
+    brings the python3 kernel spec)."""
+    from cgiter_edu.slides import SLIDES_PACKAGES
+
+    text = (REPO / "pyproject.toml").read_text()
+    extra = re.search(r"^slides = \[(.*?)\]", text, re.S | re.M).group(1)
+    names = {re.split(r"[<>=\[]", n.strip().strip('"'))[0]
+             for n in extra.split(",") if n.strip()}
+    assert set(SLIDES_PACKAGES.values()) <= names, names
+
+
+def test_slides_fetches_its_assets_with_a_read_only_home(tmp_path, monkeypatch):
+    """A read-only HOME made `npm pack` fail with no reason: now the packages are
+    fetched for this run into a temporary folder (npm's own cache there too)."""
+    import shutil
+
+    from cgiter_edu import slides
+
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed")
+    ro = tmp_path / "home"
+    ro.mkdir()
+    ro.chmod(0o555)
+    if os.access(ro, os.W_OK):
+        pytest.skip("root writes anywhere; the read-only cache is tried by the ordinary user")
+    said = []
+    got = slides.web_assets(cache=ro / ".cache" / "web", log=said.append)
+    try:
+        assert (got / "reveal.js" / "dist" / "reveal.js").exists()
+        assert "cannot be written" in said[0], said
+    finally:
+        shutil.rmtree(got, ignore_errors=True)
