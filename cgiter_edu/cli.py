@@ -371,9 +371,10 @@ def setup_bench(p: argparse.ArgumentParser) -> None:
                    "JupyterHub on 127.0.0.1 with simulated students; race: the cgroup_mutex "
                    "wake-up race on this kernel; neither is in the default parts, each takes "
                    "minutes)")
-    p.add_argument("--students", nargs="+", type=int, default=None, metavar="N",
-                   help="class sizes for --parts class (default: 5 10 20 40; it stops "
-                   "early at a limit)")
+    add_number(p, "--students", nargs="+", lo=1, hi=1000, default=None,
+               help="class sizes for --parts class (default: 5 10 20 40; it stops "
+                    "early at a limit, and a size the free memory cannot hold, about "
+                    "250 MiB a student, is not run)")
     p.add_argument("--class-json", default=None, metavar="FILE",
                    help="also write the class figures (every sample) to FILE as JSON")
     p.set_defaults(func=cmd_bench)
@@ -449,6 +450,19 @@ def _exit_now(code: int) -> None:
     os._exit(code)
 
 
+def _drop_stdout_if_broken() -> None:
+    """After an error: flush stdout, and if that fails too (``> /dev/full``), point it
+    at /dev/null so that the interpreter's last flush does not print "Exception
+    ignored" (the error is said once, already)."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+
+
 def _main(argv: list[str] | None, t0: float) -> int:
     parser = build_parser()
     if not (sys.argv[1:] if argv is None else argv):
@@ -464,7 +478,9 @@ def _main(argv: list[str] | None, t0: float) -> int:
     if hasattr(sys.stdout, "reconfigure"):      # a name that is not UTF-8 prints its bytes,
         sys.stdout.reconfigure(errors="surrogateescape")      # as ls does
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()              # a full disk behind stdout is said here, not at exit
+        return code
     except CliError as e:
         print(f"cgiter-edu {args.cmd}: {e}", file=sys.stderr)
         return 1
@@ -485,6 +501,7 @@ def _main(argv: list[str] | None, t0: float) -> int:
             raise
         where = f"{e.filename}: " if e.filename else ""
         print(f"cgiter-edu {args.cmd}: {where}{oserror_text(e)}", file=sys.stderr)
+        _drop_stdout_if_broken()
         return 1
     except Exception as e:              # noqa: BLE001 - the last resort: one line, not a traceback
         if os.environ.get("CGITER_EDU_DEBUG"):

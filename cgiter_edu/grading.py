@@ -176,7 +176,11 @@ def setup_nbgrader(p: argparse.ArgumentParser) -> None:
     p.add_argument("--guide", type=Path, default=None,
                    help="the teacher's guide with the solutions (default: docs/teaching.md "
                    "of this checkout)")
-    p.add_argument("--seed", type=int, default=SEED, help="the predict questions' seed")
+    from .walkflags import add_number
+
+    add_number(p, "--seed", lo=0, hi=2 ** 64 - 1, default=SEED,
+               why="a seed is an unsigned 64-bit number",
+               help="the predict questions' seed")
     p.set_defaults(func=_cmd)
 
 

@@ -30,7 +30,7 @@ from typing import Any
 from .kernel.config import PAGE_SIZES
 from .names import errno_symbol
 from .opencoded import RingBuffer, WalkResult, css_walk
-from .walkflags import CliError, kernel_from_args, load_tree, order_from_args
+from .walkflags import CliError, add_number, kernel_from_args, load_tree, order_from_args
 
 #: the ring buffer's default size (what opencoded.bpf.c's rb_small has)
 RING_BYTES = 4096
@@ -50,10 +50,11 @@ def add_open_args(p: argparse.ArgumentParser) -> None:
                         "destroy in a SEC(\"syscall\") program) into a BPF ring buffer "
                         "instead of cgroup_iter: no page limit, no cgroup_mutex, dead "
                         "cgroups seen; --order pre/post/up (others: EINVAL, zero loops)")
-    g.add_argument("--ring-bytes", type=int, default=None, metavar="N",
-                   help=f"the ring buffer's size: a power of 2, a multiple of the page size "
-                        f"(default {RING_BYTES}: 170 records of 16 bytes fit; more are "
-                        "dropped)")
+    add_number(g, "--ring-bytes", lo=min(PAGE_SIZES), hi=RING_BYTES_MAX, default=None,
+               why="a ring buffer's size is a power of 2 and a multiple of the page size",
+               help=f"the ring buffer's size: a power of 2, a multiple of the page size "
+                    f"(default {RING_BYTES}: 170 records of 16 bytes fit; more are "
+                    "dropped)")
 
 
 def ring_bytes(n: int | None, page_size: int) -> int:

@@ -93,15 +93,18 @@ class InRange(argparse.Action):
                  values: Any, option_string: str | None = None) -> None:
         flag = option_string or self.dest
         what = "a whole number" if self.kind is int else "a number"
-        try:
-            value = self.kind(values)
-        except (TypeError, ValueError, OverflowError):
-            raise OptionError(parser.prog, f"{flag} {values}: not {what}; use "
-                                           f"{self.range_text()}") from None
-        if not self.lo <= value <= self.hi:             # nan is in no range
-            raise OptionError(parser.prog, f"{flag} {values}: {self.why}; use "
-                                           f"{self.range_text()}")
-        setattr(namespace, self.dest, value)
+        got = []
+        for text in values if isinstance(values, list) else [values]:   # nargs: each
+            try:
+                value = self.kind(text)
+            except (TypeError, ValueError, OverflowError):
+                raise OptionError(parser.prog, f"{flag} {text}: not {what}; use "
+                                               f"{self.range_text()}") from None
+            if not self.lo <= value <= self.hi:         # nan is in no range
+                raise OptionError(parser.prog, f"{flag} {text}: {self.why}; use "
+                                               f"{self.range_text()}")
+            got.append(value)
+        setattr(namespace, self.dest, got if isinstance(values, list) else got[0])
 
 
 def add_number(p: Any, *flags: str, lo: float, hi: float, kind: type = int,

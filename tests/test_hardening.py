@@ -255,7 +255,8 @@ def test_every_numeric_option_has_a_range_said_in_its_help():
     for want in [("plot", "--dpi"), ("animate", "--fps"), ("animate", "--max-frames"),
                  ("animate", "--dpi"), ("record", "--cases"), ("record", "--seed"),
                  ("capacity", "--epilogue-bytes"), ("walk", "--read-size"),
-                 ("walk", "--start-id"), ("quiz", "--seed"), ("live", "--read-size")]:
+                 ("walk", "--start-id"), ("quiz", "--seed"), ("live", "--read-size"),
+                 ("bench", "--students"), ("walk", "--ring-bytes")]:
         assert want in seen, want
 
 
@@ -294,6 +295,12 @@ def test_every_numeric_option_has_a_range_said_in_its_help():
     (["quiz", "--seed", str(2 ** 64)], "quiz: --seed 18446744073709551616: a seed is an "
      "unsigned 64-bit number; use 0 to 2**64 - 1"),
     (["quiz", "--seed", "-3"], "quiz: --seed -3: "),
+    (["bench", "--students", "5", "0"], "bench: --students 0: out of range; use 1 to 1000"),
+    (["nbgrader", "{tmp}/course", "--seed", "-1"], "nbgrader: --seed -1: a seed is an "
+     "unsigned 64-bit number"),
+    (["walk", "--open-coded", "--ring-bytes", str(2 ** 40)], "walk: --ring-bytes "
+     "1099511627776: a ring buffer's size is a power of 2 and a multiple of the page size; "
+     "use 4096 to 1073741824"),
 ])
 def test_a_number_out_of_range_is_one_line_naming_the_option_and_range(tmp_path, args, want):
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
@@ -336,9 +343,9 @@ def _saved(tmp_path, change):
     (lambda d: d["cgroups"][3].update(dead=0), "\"dead\" must be true or false"),
     (lambda d: d["cgroups"][3].update(dead=None), "\"dead\" must be true or false"),
     (lambda d: d["cgroups"][3].update(deda=True),
-     "unknown field 'deda'; an entry has id, name, parent, dead"),
+     "unknown field 'deda'; an entry has id, name, parent, dead, procs"),
     (lambda d: d.update(nextid=5), "unknown field 'nextid'; a saved hierarchy has format, "
-     "root_id, next_id, cgroups"),
+     "root_id, next_id, cgroups, root_procs"),
     (lambda d: d.update(next_id="9"), "\"next_id\": a cgroup id must be an int, not str"),
     (lambda d: d.update(root_id=True), "\"root_id\": a cgroup id must be an int, not bool"),
 ])
