@@ -39,3 +39,17 @@ def test_bad_ring_size_is_a_message_not_a_traceback():
     assert "EINVAL" in ex.message.value and ex.ring_box.value == 16384
     ex.set(tree="kubernetes")
     assert ex.message.value == "" and ex.tree_box.value == "kubernetes"
+
+
+def test_the_mode_is_built_only_when_opened():
+    from cgiter_edu.widgets import past_limit_mode
+
+    acc = past_limit_mode(tree="systemd", ring_size=4096)
+    (holder,) = acc.children
+    assert holder.children == () or list(holder.children) == []
+    acc.selected_index = 0
+    (ex,) = holder.children
+    assert ex.counts()["open"]["delivered"] == 21 and ex.counts()["open"]["dead_seen"] == 1
+    acc.selected_index = None
+    acc.selected_index = 0
+    assert holder.children[0] is ex                      # built once

@@ -25,7 +25,7 @@ _NAMES = {
     "Explorer": "explorer", "Frame": "explorer",
     "Settings": "model", "Walk": "model", "walk": "model",
     "FrameRenderer": "frame", "bench_explorer": "bench",
-    "PastLimitExplorer": "pastlimit",
+    "PastLimitExplorer": "pastlimit", "past_limit_mode": "pastlimit",
 }
 
 __all__ = sorted(_NAMES)

@@ -30,7 +30,7 @@ from cgiter_edu import shapes
 from cgiter_edu.hierarchy import Hierarchy
 from cgiter_edu.opencoded import both_ways
 
-__all__ = ["PastLimitExplorer", "TREES", "RING_SIZES"]
+__all__ = ["PastLimitExplorer", "past_limit_mode", "TREES", "RING_SIZES"]
 
 #: the trees offered (shape name -> builder)
 TREES = {
@@ -147,3 +147,30 @@ class PastLimitExplorer(W.VBox):
     def counts(self) -> dict[str, dict[str, int]]:
         """The cells of each kind drawn now (see :meth:`PastLimitView.counts`)."""
         return self.view.counts()
+
+
+def past_limit_mode(**kwargs: Any) -> W.Accordion:
+    """The mode as a closed section for a page that shows the explorer: a
+    :class:`PastLimitExplorer` (``kwargs`` go to it) is built only when the section is
+    opened, so the page loads no slower.
+
+    >>> acc = past_limit_mode(tree="systemd"); len(acc.children[0].children)
+    0
+    >>> acc.selected_index = 0; type(acc.children[0].children[0]).__name__
+    'PastLimitExplorer'
+    """
+    holder = W.VBox([])
+    acc = W.Accordion(children=[holder], selected_index=None)
+    acc.set_title(0, "past the page limit: cgroup_iter beside the open-coded css iterator "
+                     "and a ring buffer (Linux 6.7+)")
+
+    def opened(change: Any) -> None:
+        if change["new"] == 0 and not holder.children:
+            holder.children = [W.HTML("building both walks...")]
+            try:
+                holder.children = [PastLimitExplorer(**kwargs)]
+            except Exception as e:     # noqa: BLE001 - a message on the page, never a traceback
+                holder.children = [W.HTML(f"cannot show this mode: {type(e).__name__}: {e}")]
+
+    acc.observe(opened, names="selected_index")
+    return acc
