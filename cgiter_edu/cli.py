@@ -359,6 +359,11 @@ BENCH_PARTS = ("walk", "big", "live", "viz", "explorer", "class", "race")
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import main as bench_main
 
+    if args.class_json:
+        from .outfile import check_output
+
+        check_output(args.class_json, "--class-json")   # before minutes of measuring
+
     return bench_main(quick=args.quick, parts=args.parts, students=args.students,
                       class_json=args.class_json)
 

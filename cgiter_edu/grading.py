@@ -151,13 +151,20 @@ def write_course(root: Path, guide_path: Path | None = None, seed: int = SEED) -
     """Write the course directory (module docstring) under ``root``; the files written."""
     import nbformat
 
+    from .outfile import atomic_output, check_output
+
     sols = solutions(guide_path)
     src = root / "source" / ASSIGNMENT
-    src.mkdir(parents=True, exist_ok=True)
     out = [root / "nbgrader_config.py", src / "tasks.ipynb", src / "predict.ipynb"]
-    out[0].write_text(CONFIG.format(root=root.resolve()))
-    nbformat.write(tasks_notebook(sols), out[1])
-    nbformat.write(predict_notebook(seed), out[2])
+    for f in out:                       # each a regular file or a new name, checked first
+        if f.parent.is_dir():
+            check_output(f, "writing")
+    src.mkdir(parents=True, exist_ok=True)
+    with atomic_output(out[0], "writing") as tmp:       # each written whole or not at all
+        tmp.write_text(CONFIG.format(root=root.resolve()))
+    for nb, f in ((tasks_notebook(sols), out[1]), (predict_notebook(seed), out[2])):
+        with atomic_output(f, "writing") as tmp:
+            nbformat.write(nb, str(tmp))
     return out
 
 

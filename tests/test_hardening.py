@@ -68,6 +68,24 @@ def test_output_that_is_no_regular_file_is_refused_and_left_alone(tmp_path, cmd,
         assert stat.S_ISFIFO(os.lstat(target).st_mode)
 
 
+def test_nbgrader_and_class_json_write_only_regular_files(tmp_path):
+    """The other commands that write files: nbgrader DIR (each file whole, a fifo in the
+    way refused before anything is written) and bench --class-json (refused before the
+    minutes of measuring)."""
+    course = tmp_path / "course"
+    (course / "source" / "cgiter").mkdir(parents=True)
+    os.mkfifo(course / "source" / "cgiter" / "tasks.ipynb")
+    err = one_line_error(cli("nbgrader", str(course), check=False))
+    assert err == (f"cgiter-edu nbgrader: writing {course}/source/cgiter/tasks.ipynb: is a "
+                   "fifo, not a regular file; give a file name (it is replaced only if it is "
+                   "a regular file)")
+    assert sorted(os.listdir(course / "source" / "cgiter")) == ["tasks.ipynb"]
+    assert not (course / "nbgrader_config.py").exists()
+    err = one_line_error(cli("bench", "--parts", "walk", "--class-json", "/dev/full",
+                             check=False))
+    assert err.startswith("cgiter-edu bench: --class-json /dev/full: is a character device")
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root can write to /dev/full's node")
 def test_record_out_dev_full_as_root_keeps_the_device():
     """The issue's example, exactly: root, `record --out /dev/full`."""

@@ -262,7 +262,10 @@ def bench_class(sizes: tuple[int, ...] | list[int] = SIZES, line: Any = None,
         line("wall time; the simulated students' own CPU",
              f"{r['wall_s']:.0f} s; {r['client_cpu_s']:.1f} s")
         if json_out:
-            json_out.write_text(json.dumps(results, indent=1, default=str))
+            from cgiter_edu.outfile import atomic_output
+
+            with atomic_output(json_out, "--class-json") as tmp:
+                tmp.write_text(json.dumps(results, indent=1, default=str))
         if s["failures"] or not s["step_p95_s"] <= p95_limit:
             print(f"class: stopped after {n} students (p95 above {p95_limit:.1f} s, "
                   "or failures)")
