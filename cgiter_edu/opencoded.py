@@ -630,6 +630,36 @@ def _css_walk_iter(h: Any, start_id: int, flags: int, rb: RingBuffer, out: WalkR
     return out
 
 
+def print_walk(h: Any, flags: int, start_id: int | None = None, read_size: int = 131072,
+               kernel: KernelConfig | None = None) -> Any:
+    """The open-coded loop inside a cgroup_iter program attached SELF_ONLY on the start,
+    printing each id to the seq_file (``"%8llu\\n"``; the twin of ``css_print_iter`` in
+    opencoded.bpf.c): the 8-page limit is back, and worse -- one show() writes every
+    record, so a walk that does not fit gives no record at all (E2BIG).  Returns the
+    :class:`~cgiter_edu.RunResult` of reading it like ``cat``.
+
+    >>> from cgiter_edu import shapes
+    >>> print_walk(shapes.balanced(1, 3), BPF_CGROUP_ITER_DESCENDANTS_POST).output
+    b'       2\\n       3\\n       4\\n       1\\n'
+    >>> print_walk(shapes.balanced(1, 4000), BPF_CGROUP_ITER_DESCENDANTS_PRE).results[0]
+    'E2BIG'
+    """
+    from .kernel.cgroup_iter import Order
+    from .run import run
+
+    def body(ctx: Any) -> int:
+        cg = ctx.cgroup
+        if cg is None:
+            return 0
+        for pos in bpf_for_each("css", cg.self, flags):
+            ctx.meta.seq.printf("%8llu\n", pos.cgroup.id)
+        return 0
+
+    start = h.root.id if start_id is None else start_id
+    return run(h, iter_program(body, kernel=kernel), Order.SELF_ONLY, cgroup_id=start,
+               read_size=read_size, kernel=kernel, trace=False)
+
+
 def task_walk(h: Any, cgroup_id: int, flags: int, ring_size: int = 4096,
               sec: str = "syscall", kernel: KernelConfig | None = None,
               trace: bool = True) -> WalkResult:

@@ -84,6 +84,26 @@ def test_css_iters_ring_buffer_drops_as_the_kernel(live_oc, ring):
     assert (len(k.records), k.drops) == ((170, 131) if ring == 4096 else (301, 0))
 
 
+@pytest.mark.parametrize("make, flags, read_size", [
+    (shapes.systemd_host, 2, 131072), (shapes.systemd_host, 3, 131072),
+    (lambda: shapes.balanced(1, 1000), 2, 4096),          # 9,009 bytes in 4 KiB reads
+    (lambda: shapes.balanced(1, 4000), 2, 131072),        # 36,009 bytes: E2BIG
+], ids=["systemd-pre", "systemd-post", "1001-read-4096", "4001-e2big"])
+def test_css_iters_printed_from_cgroup_iter_hit_the_page_limit(live_oc, make, flags,
+                                                               read_size):
+    """The open-coded loop inside an iter/cgroup program, printing to the seq_file: one
+    show() writes every record, so the 8 pages come back, all or nothing."""
+    from cgiter_edu.live.mirror import Mirror
+
+    h = make()
+    with Mirror(h) as m:
+        k = live_oc.print_walk(m, flags, read_size=read_size)
+    e = oc.print_walk(h, flags, read_size=read_size)
+    assert k == e.reads
+    if len(h) == 4001:
+        assert e.results[0] == "E2BIG"
+
+
 _HOLDER = textwrap.dedent("""
     import sys, threading
     ev = threading.Event()

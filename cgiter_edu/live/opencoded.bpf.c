@@ -13,6 +13,9 @@
  *   css_walk_iter SEC("iter/cgroup"), attached SELF_ONLY: the same walk from
  *                 ctx->cgroup inside a cgroup iterator -- not sleepable, so already in
  *                 an RCU read section; nothing goes to the seq_file
+ *   css_print_iter SEC("iter/cgroup"), attached SELF_ONLY: the same loop, but each id
+ *                 printed to the seq_file ("%8llu\n") -- one show() writes them all, so
+ *                 the 8-page limit comes back, all or nothing (E2BIG)
  *
  * and programs the verifier must refuse (SEC("?..."): loaded only when asked):
  *   no_rcu, no_destroy, untrusted_start, unlock_in_loop (syscall), tasks_in_tc (tc).
@@ -159,6 +162,26 @@ int css_walk_iter(struct bpf_iter__cgroup *ctx)
 	bpf_for_each(css, pos, &cg->self, params.flags)
 		if (visit(pos))
 			break;
+	return 0;
+}
+
+SEC("iter/cgroup")
+int css_print_iter(struct bpf_iter__cgroup *ctx)
+{
+	static const char fmt[] = "%8llu\n";
+	struct seq_file *seq = ctx->meta->seq;
+	struct cgroup *cg = ctx->cgroup;
+	struct cgroup_subsys_state *pos;
+
+	if (!cg)
+		return 0;
+	bpf_for_each(css, pos, &cg->self, params.flags) {
+		__u64 args[1] = { pos->cgroup->kn->id };
+
+		bpf_seq_printf(seq, fmt, sizeof(fmt), args, sizeof(args));
+		if (args[0] == params.stop_id)
+			break;
+	}
 	return 0;
 }
 

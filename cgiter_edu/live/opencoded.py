@@ -117,6 +117,23 @@ class OpenBackend:
             return data, (0, visited, drops), self.obj.ringbuf_records(ring)
 
 
+    def print_iter(self, start: int, flags: int, stop: int = 0, read_size: int = 131072
+                   ) -> list[tuple[int, bytes]]:
+        """Attach ``css_print_iter`` SELF_ONLY on cgroup ``start`` and read it like
+        :func:`cgiter_edu.run` does: ``(n, data)`` per read() (``n = -errno`` on error)."""
+        from ..run import read_session
+
+        with self.lock:
+            self._params(start, flags, stop, False)
+            with self.obj.attach_iter("css_print_iter", 1, cgroup_id=start) as link:
+                fd = link.create()
+                try:
+                    return read_session(lambda n: os.read(fd, n), [read_size], 2, 1_000_000,
+                                        None)
+                finally:
+                    os.close(fd)
+
+
 def _ring(size: int) -> str:
     try:
         return RINGS[size]
@@ -152,6 +169,23 @@ def css_walk(m: Any, flags: int, start_id: int | None = None, ring_size: int = 4
         ret, (new_ret, visited, drops), raw = b.run("css_walk", start, flags, stop, ring_size)
     return WalkResult(new_ret=new_ret, records=_translate(m, raw), drops=drops,
                       visited=visited, retval=ret)
+
+
+def print_walk(m: Any, flags: int, start_id: int | None = None, read_size: int = 131072
+               ) -> list[tuple[int, bytes]]:
+    """The kernel side of :func:`cgiter_edu.opencoded.print_walk`: the reads, each
+    ``%8llu`` id translated to the emulated id (same width, so the same bytes)."""
+    start = m.real_id(m.root_emu if start_id is None else start_id)
+    stop = m.scratch_id if flags == BPF_CGROUP_ITER_ANCESTORS_UP else 0
+    back = {t.real_id: emu for emu, t in m.twins.items()}
+    reads = OpenBackend.get().print_iter(start, flags, stop, read_size)
+    whole = b"".join(d for _n, d in reads).split(b"\n")      # a read may end mid-line
+    text = b"\n".join(b"%8d" % back.get(int(x), int(x)) if x.strip() else x for x in whole)
+    out, at = [], 0
+    for n, data in reads:
+        out.append((n, text[at:at + len(data)]))
+        at += len(data)
+    return out
 
 
 def task_walk(m: Any, cgroup_id: int, flags: int, ring_size: int = 4096) -> WalkResult:
