@@ -1,7 +1,8 @@
 """The live suite on Linux 6.1 LTS and 6.12 LTS, each booted in QEMU (cgiter_edu.live.vm).
 
 Both kernels are booted at once (one TCG thread each), each runs a subset of
-tests/test_live.py and tests/test_live_printf.py inside, as root on its own kernel,
+tests/test_live.py, tests/test_live_printf.py and tests/test_cgroupns.py (cgroup
+namespaces, fdinfo and bpftool lines) inside, as root on its own kernel,
 with ``CGITER_REQUIRE_LIVE=1`` (a skipped test inside is a failure):
 
 * the random walks of the first ``VM_BATCHES`` fixed-seed batches (every order, every
@@ -73,8 +74,9 @@ def _inside_argv(series: str = "6.12") -> list[str]:
     opencoded = ("not css_iters" if series == "6.1"
                  else "not without_open_coded")
     return [sys.executable, "-m", "pytest", "tests/test_live.py", "tests/test_live_printf.py",
-            "tests/test_live_opencoded.py", "-m", "live", "-k", f"not ({k}) and {opencoded}",
-            "-q", "-p", "no:cacheprovider", "-rfEs", "--durations=15"]
+            "tests/test_live_opencoded.py", "tests/test_cgroupns.py", "-m", "live", "-k",
+            f"not ({k}) and {opencoded}", "-q", "-p", "no:cacheprovider", "-rfEs",
+            "--durations=15"]
 
 
 _runs: dict[str, object] = {}
