@@ -68,7 +68,7 @@ def question(seed: int, kind: str | None = None) -> Question:
     return q
 
 
-def _fill(text: str, width: int = 88) -> str:
+def _fill(text: str, width: int = 78) -> str:
     """Wrap the long lines of prose at ``width`` (trees, code and records stay as they are)."""
     import textwrap
 

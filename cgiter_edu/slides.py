@@ -221,7 +221,8 @@ def deck(path: Path, execute: bool = True, timeout: int = 600,
                               reveal_theme="white", reveal_transition="none",
                               reveal_number="c/t", reveal_width="1280", reveal_height="720",
                               jquery_url="assets/jquery/dist/jquery.min.js",
-                              require_js_url="assets/requirejs/require.js")
+                              require_js_url="assets/requirejs/require.js",
+                              exclude_input_prompt=True, exclude_output_prompt=True)
     html, _res = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
     return html, nb
 

@@ -37,6 +37,35 @@ def test_each_lesson_has_the_parts(path):
     assert not re.search(r"\bcgiter_edu\.(kernel|hierarchy|trace)\b|\._[a-z]", text)
 
 
+def _until_markdown(cells, start: int) -> list:
+    """The code cells from ``start`` up to the next markdown cell."""
+    out = []
+    for c in cells[start:]:
+        if c.cell_type == "markdown":
+            break
+        out.append(c)
+    return out
+
+
+@pytest.mark.parametrize("path", LESSONS[1:], ids=[p.name for p in LESSONS[1:]])
+def test_predictions_ask_for_a_guess_before_the_reveal(path):
+    """Each "Predict, then reveal" cell says what to write down before running the next
+    cell, and that cell (the reveal) starts a new slide or fragment in the deck."""
+    cells = nbformat.read(path, 4).cells
+    asked = 0
+    for i, c in enumerate(cells):
+        if c.cell_type == "markdown" and "Predict, then reveal" in c.source:
+            asked += 1
+            assert "**Write down**" in c.source and re.search(r"then\s+run", c.source), \
+                f"{path.name} cell {i}: say what to write down, then run"
+            after = [d for d in _until_markdown(cells, i + 1)]
+            assert after, f"{path.name} cell {i}: no cell reveals the answer"
+            reveal = after[-1]            # cells before it may print what the question needs
+            assert reveal.metadata["slideshow"]["slide_type"] in ("slide", "subslide", "fragment"), \
+                f"{path.name} cell {i}: the reveal shares its question's slide"
+    assert asked >= 1
+
+
 def test_quiz_widget_checks_and_shows():
     pytest.importorskip("ipywidgets")
     from cgiter_edu.exercises import question

@@ -132,9 +132,106 @@ def test_every_deck_renders_offline_in_chromium(decks, tmp_path):
                 assert any(w > 200 and hgt > 100 for w, hgt in shown), (deck.name, shown)
                 shot = tmp_path / f"{deck.stem}.png"
                 page.screenshot(path=str(shot))
-                assert _colour_fraction(shot) > 0.0015, f"{deck.name}: picture not on screen"
+                assert _colour_fraction(shot) > 0.001, f"{deck.name}: picture not on screen"
                 assert outside == [], f"{deck.name} asked the network for {outside}"
                 assert errors == [], f"{deck.name}: {errors}"
+                page.close()
+        finally:
+            browser.close()
+
+
+#: one slide state as a presenter sees it: every visible element of the present slide
+_SLIDE_STATE = """() => {
+  const s = document.querySelector('.slides section.present:not(.stack)');
+  const seen = e => e.checkVisibility({opacityProperty: true, visibilityProperty: true});
+  let bottom = 0, right = 0;
+  const text = [];
+  for (const e of s.querySelectorAll('*')) {
+    if (!seen(e)) continue;
+    const b = e.getBoundingClientRect();
+    if (b.width > 0 && b.height > 0) { bottom = Math.max(bottom, b.bottom); right = Math.max(right, b.right); }
+    for (const n of e.childNodes) if (n.nodeType === 3 && n.textContent.trim()) text.push(n.textContent);
+  }
+  const px = sel => [...s.querySelectorAll(sel)].filter(seen)
+      .map(e => parseFloat(getComputedStyle(e).fontSize));
+  return {where: location.hash + ' fragment ' + s.querySelectorAll('.fragment.visible').length,
+          bottom, right, text: text.join(' '),
+          prompts: [...s.querySelectorAll('.jp-InputPrompt, .jp-OutputPrompt')].filter(seen)
+              .map(e => e.textContent.trim()).filter(t => t),
+          scrolled: [...s.querySelectorAll('pre, table, .jp-OutputArea-output')].filter(seen)
+              .filter(e => e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1)
+              .map(e => e.textContent.slice(0, 50)),
+          body: px('.jp-RenderedMarkdown p, .jp-RenderedMarkdown li'),
+          code: px('.jp-InputArea-editor pre, .jp-OutputArea-output pre')};
+}"""
+
+
+def _slide_states(page) -> list[dict]:
+    """Every state of a deck, slide by slide and fragment by fragment (Space, as a
+    presenter's clicker does), until the last."""
+    states: list[dict] = []
+    while True:
+        page.wait_for_timeout(120)
+        state = page.evaluate(_SLIDE_STATE)
+        if states and state["where"] == states[-1]["where"]:
+            return states
+        states.append(state)
+        assert len(states) < 200, "the deck does not end"
+        page.keyboard.press("Space")
+
+
+def _reveals(ran) -> list[str]:
+    """For each "Predict, then reveal" cell of a run lesson: the first line of the
+    answer its reveal cell prints (the last code cell before the next text cell)."""
+    cells = ran.cells
+    out = []
+    for i, c in enumerate(cells):
+        if c.cell_type == "markdown" and "Predict, then reveal" in c.source:
+            after = []
+            for d in cells[i + 1:]:
+                if d.cell_type == "markdown":
+                    break
+                after.append(d)
+            nxt = after[-1]               # the reveal: the last code cell before the next text
+            text = "".join(o.get("text", "") for o in nxt.outputs if o.get("output_type") == "stream")
+            out.append(next(ln.strip() for ln in text.splitlines() if ln.strip())[:40])
+    return out
+
+
+@pytest.mark.slow
+def test_every_slide_fits_and_hides_its_answers(decks, executed_notebooks):
+    """At 1280x720, slide by slide and fragment by fragment: nothing falls off the slide or
+    scrolls inside it, no In [n]: prompt, body text at least 28 px and code at least 22 px
+    (read from the back of a room), and a "Predict, then reveal" question never shows its
+    answer: that comes on a later slide or fragment."""
+    out, _files = decks
+    with _browser() as pw:
+        browser = launch_chromium(pw)
+        try:
+            for lesson in slides.lessons():
+                page = browser.new_page(viewport={"width": 1280, "height": 720})
+                page.goto((out / f"{lesson.stem}.slides.html").as_uri())
+                page.wait_for_function(
+                    "document.querySelector('.reveal').classList.contains('ready')",
+                    timeout=20_000)
+                states = _slide_states(page)
+                assert len(states) >= 4, lesson.name
+                for st in states:
+                    at = f"{lesson.stem} {st['where']}"
+                    assert st["bottom"] <= 721 and st["right"] <= 1281, \
+                        f"{at}: content reaches {st['right']:.0f} x {st['bottom']:.0f} px"
+                    assert st["scrolled"] == [], f"{at}: scrolls inside {st['scrolled']}"
+                    assert st["prompts"] == [], f"{at}: prompts {st['prompts']}"
+                    assert all(px >= 28 for px in st["body"]), f"{at}: body text {st['body']} px"
+                    assert all(px >= 22 for px in st["code"]), f"{at}: code {st['code']} px"
+                answers = _reveals(executed_notebooks[lesson])
+                assert answers or lesson.name.startswith("00-"), f"{lesson.name}: no prediction"
+                for answer in answers:
+                    asked = [i for i, st in enumerate(states) if "Predict, then reveal" in st["text"]
+                             and answer in st["text"]]
+                    assert asked == [], f"{lesson.stem}: {answer!r} shown with its question"
+                    assert any(answer in st["text"] for st in states), \
+                        f"{lesson.stem}: the answer {answer!r} is never shown"
                 page.close()
         finally:
             browser.close()
