@@ -350,9 +350,15 @@ def _figure_of(drawn: Any) -> Any:
     return fig
 
 
+#: the PDF's page: the pictures' own 16:9 size (shrinking a picture to a smaller page
+#: kept its type sizes and pushed titles and labels off the page)
+PDF_PAGE_INCHES = (16.0, 9.0)
+
+
 def key_pictures_pdf(path: str | os.PathLike) -> Path:
-    """A PDF deck of :func:`key_pictures`, one 16:9 page each (13.33 x 7.5 inches, the
-    pictures' own size and titles), with the titles as the PDF's page list."""
+    """A PDF deck of :func:`key_pictures`, one 16:9 page each (:data:`PDF_PAGE_INCHES`,
+    the size the pictures are drawn for, so every word stays on its page), with the
+    titles as the PDF's page list."""
     import matplotlib.pyplot as plt
     from matplotlib.backends.backend_pdf import PdfPages
 
@@ -360,7 +366,7 @@ def key_pictures_pdf(path: str | os.PathLike) -> Path:
     with PdfPages(path) as pdf:
         titles = []
         for title, fig in key_pictures():
-            fig.set_size_inches(13.333, 7.5)
+            fig.set_size_inches(*PDF_PAGE_INCHES)
             pdf.savefig(fig)
             plt.close(fig)
             titles.append(title)
@@ -424,6 +430,6 @@ def cmd_slides(args: Any) -> int:
     return 0
 
 
-__all__ = ["NPM_ASSETS", "SLIDES_PACKAGES", "SlidesError", "build", "missing_packages",
-           "require_packages", "deck", "key_pictures", "key_pictures_pdf",
+__all__ = ["NPM_ASSETS", "PDF_PAGE_INCHES", "SLIDES_PACKAGES", "SlidesError", "build",
+           "missing_packages", "require_packages", "deck", "key_pictures", "key_pictures_pdf",
            "lessons", "setup_slides", "web_assets"]

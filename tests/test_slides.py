@@ -244,7 +244,7 @@ def test_pdf_pages_render_with_their_picture(decks, tmp_path):
     pdf = out / "key-pictures.pdf"
     subprocess.run(["pdftoppm", "-png", "-r", "40", str(pdf), str(tmp_path / "p")], check=True)
     pages = sorted(tmp_path.glob("p-*.png"))
-    assert len(pages) == 8
+    assert len(pages) == 9                   # slides.key_pictures(): one page each
     from PIL import Image
 
     for p in pages:

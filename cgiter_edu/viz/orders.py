@@ -106,7 +106,7 @@ class OrdersView(View):
                 self.legend_ax = lax
             kern = next(iter(traces.values())).kernel if traces else ""
             fig.suptitle(f"The cgroup_iter orders on one hierarchy (Linux {kern})", x=0.01,
-                         ha="left", y=0.985, fontsize=26, fontweight="bold")
+                         ha="left", y=0.965, fontsize=26, fontweight="bold")
         first = next(iter(self.views.values()), None)
         super().__init__(fig, first.ax if first is not None else None)  # type: ignore[arg-type]
 

@@ -278,16 +278,30 @@ class PathText(mpl.artist.Artist):
         self._cache[self._text] = path
         return path
 
-    def draw(self, renderer: object) -> None:  # noqa: D102
-        if not self.get_visible() or not self._text:
-            return
+    def _placement(self, renderer: object) -> object:
+        """The transform from the outline (points) to display pixels."""
         from matplotlib.transforms import Affine2D
 
-        path = self._outline()
         anchor = self._anchor if self._anchor is not None else self.figure.transFigure
         x, y = anchor.transform(self._xy)
         k = renderer.points_to_pixels(1.0)
-        tr = Affine2D().scale(k).translate(x, y)
+        return Affine2D().scale(k).translate(x, y)
+
+    def get_window_extent(self, renderer: object = None) -> object:
+        """Where the text is drawn, in display pixels (as ``Text.get_window_extent``)."""
+        from matplotlib.transforms import Bbox
+
+        if renderer is None:
+            renderer = self.figure.canvas.get_renderer()
+        if not self._text:
+            return Bbox.null()
+        return self._outline().get_extents(self._placement(renderer))
+
+    def draw(self, renderer: object) -> None:  # noqa: D102
+        if not self.get_visible() or not self._text:
+            return
+        path = self._outline()
+        tr = self._placement(renderer)
         gc = renderer.new_gc()
         gc.set_linewidth(0)
         gc.set_alpha(self.get_alpha() if self.get_alpha() is not None else 1.0)
