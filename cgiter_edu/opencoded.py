@@ -49,7 +49,6 @@ Example::
 from __future__ import annotations
 
 import contextvars
-import errno as _errno
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -695,8 +694,6 @@ def task_walk(h: Any, cgroup_id: int, flags: int, ring_size: int = 4096,
     out.records = [TASK_REC.unpack(b) for b in rb.consume()]
     return out
 
-
-ERRNO_NAMES = {_errno.EINVAL: "EINVAL", _errno.ENOMEM: "ENOMEM", _errno.EAGAIN: "EAGAIN"}
 
 
 # -- the same tree walked both ways (what the side-by-side picture replays) -----------------

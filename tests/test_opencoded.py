@@ -290,3 +290,29 @@ def test_json_rejects_bad_processes(procs, words):
     d["root_procs"] = procs
     with pytest.raises(ValueError, match=words):
         Hierarchy.from_dict(d)
+
+
+def test_task_iterator_allocation_failure_is_enomem():
+    """bpf_iter_css_task_new allocates (bpf_mem_alloc); when that fails: -ENOMEM, NULL."""
+    from cgiter_edu.opencoded import (
+        BpfIterCssTask,
+        bpf_iter_css_task_destroy,
+        bpf_iter_css_task_new,
+        bpf_iter_css_task_next,
+    )
+
+    h = Hierarchy()
+    h.mkdir("/a")
+    h.spawn("/a", "x")
+    got = []
+
+    def prog(ctx):
+        cg = bpf_cgroup_from_id(2)
+        it = BpfIterCssTask(fail_alloc=True)
+        got.append(bpf_iter_css_task_new(it, cg.self, 0))
+        got.append(bpf_iter_css_task_next(it))
+        bpf_iter_css_task_destroy(it)
+        bpf_cgroup_release(cg)
+        return 0
+    r = prog_test_run(h, prog)
+    assert r.loaded and got == [-errno.ENOMEM, None]
