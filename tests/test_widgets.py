@@ -83,6 +83,38 @@ def test_bad_input_is_a_message(ex, kw, words):
     assert ex.frame.error == "" and ex.trace is not None     # usable again
 
 
+def test_messages_are_true_of_the_walk_shown(ex):
+    """MAX_ITER_OBJECTS with bytes written returns them (no EAGAIN); a record size the
+    program cannot write is refused and the box shows the size used; an upload that is
+    JSON but no hierarchy is named as such (not taken for a file name)."""
+    ex.set(tree="systemd", order="pre", record_bytes=3000, max_iter_objects=1, program="record")
+    ex.jump("cut")
+    f = ex.frame
+    assert ex.walk.results[0] == 3000 and "EAGAIN" not in ex.walk.results
+    assert f.why.startswith("MAX_ITER_OBJECTS: ") and "returns them" in f.why
+    assert "with nothing written" not in f.why and "gives EOPNOTSUPP" in f.why
+    ex.set(program="silent")
+    ex.jump("cut")
+    assert ex.walk.results[0] == "EAGAIN" and ex.frame.why.startswith("EAGAIN: ")
+    ex.set(program="record", max_iter_objects=1_000_000)
+    for bad in (40000, 0, 23, 4120):
+        ex.w_record.value = bad
+        f = ex.frame
+        assert f.error == (f"record bytes {bad}: the record program writes records of 24 to "
+                           f"4119 B (a 24-byte line, then 0 to 4095 pad bytes); the walk "
+                           f"shown still uses 3000 B")
+        assert ex.w_record.value == 3000 and ex.settings.record_bytes == 3000
+    ex.w_record.value = 4119
+    assert ex.frame.error == "" and ex.walk.results[0] == 4119 * 7
+    ex.load_json(b"[1,2,3]", "list.json")
+    assert ex.frame.error == ('list.json: the uploaded JSON is not a hierarchy: expected an '
+                              'object with "format": "cgiter_edu.hierarchy/1"')
+    ex.load_json(b"/etc/passwd", "path.json")
+    assert ex.frame.error.startswith("path.json: the uploaded file is not JSON: ")
+    ex.w_max_objs.value = 0
+    assert ex.frame.error == "max objects (MAX_ITER_OBJECTS) must be at least 1, not 0"
+
+
 def _pngless(f):
     d = dict(vars(f))
     d.pop("png")
@@ -403,7 +435,7 @@ def test_explore_serves_the_explorer_and_cleans_up():
 @pytest.mark.parametrize("name", ["cgiter_edu.widgets", "cgiter_edu.widgets.model",
                                   "cgiter_edu.widgets.story", "cgiter_edu.widgets.source",
                                   "cgiter_edu.widgets.frame", "cgiter_edu.widgets.explorer",
-                                  "cgiter_edu.widgets.panel"])
+                                  "cgiter_edu.widgets.panel", "cgiter_edu.widgets.app"])
 def test_docstring_examples_run(name):
     import doctest
     import importlib

@@ -199,6 +199,13 @@ class Explorer(ExplorerPanel, W.VBox):
         new = self._read_controls()
         if new.tree != self.settings.tree or new.tree_json != self.settings.tree_json:
             new = new.with_(start="/", stop_at=None, changes=(), big=None)
+        bad = model.record_bytes_error(new)
+        if bad:                     # refused: the box goes back to the size the walk uses
+            with self._hold():
+                self.w_record.value = self.settings.record_bytes
+            self._say_error(f"{bad}; the walk shown still uses "
+                            f"{self.settings.record_bytes} B")
+            return
         self._apply(new)
 
     def _on_mode(self, change: dict) -> None:

@@ -38,7 +38,7 @@ from cgiter_edu.run import run
 from cgiter_edu.trace import Trace
 
 __all__ = ["Settings", "Walk", "walk", "TREES", "PROGRAMS", "ORDERS", "KERNELS", "PAGE_SIZES",
-           "tree_source", "TreeError"]
+           "tree_source", "TreeError", "record_bytes_error"]
 
 #: the trees the tree control offers (label -> shape name); "big" (1,001,001 cgroups)
 #: is left out: tracing a million steps is no class demonstration (the CLI has it)
@@ -145,10 +145,15 @@ def tree_source(settings: Settings) -> str:
     name = settings.tree
     if name == "json":
         text = settings.tree_json or ""
+        try:                    # the text itself, never a file name (from_json takes both)
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise TreeError(f"the uploaded file is not JSON: {e}") from None
         try:
-            return Hierarchy.from_json(text).to_json()
+            return Hierarchy.from_dict(data).to_json()
         except (ValueError, KeyError, TypeError, OSError) as e:
-            raise TreeError(f"the uploaded JSON is not a hierarchy: {e}") from None
+            why = _strip(e).removeprefix("not a saved hierarchy: ")
+            raise TreeError(f"the uploaded JSON is not a hierarchy: {why}") from None
     if name in _BASE:
         return _BASE[name]
     if name == "sysfs":
@@ -256,6 +261,20 @@ def program_for(settings: Settings, h: Hierarchy, user: Callable[[Any], int] | N
     raise ValueError(f"unknown program {name!r}")
 
 
+def record_bytes_error(settings: Settings) -> str:
+    """Why the record program cannot write ``settings.record_bytes``-byte records ('' when
+    it can): it writes a 24-byte line and 0 to 4095 pad bytes, so 24 to 4119 B.
+
+    >>> record_bytes_error(Settings(record_bytes=40000))
+    'record bytes 40000: the record program writes records of 24 to 4119 B (a 24-byte line, then 0 to 4095 pad bytes)'
+    """
+    lo, hi = programs.Record.MIN_BYTES, programs.Record.MAX_BYTES
+    if settings.program != "record" or lo <= settings.record_bytes <= hi:
+        return ""
+    return (f"record bytes {settings.record_bytes}: the record program writes records of "
+            f"{lo} to {hi} B (a 24-byte line, then 0 to {hi - lo} pad bytes)")
+
+
 # -- one run ---------------------------------------------------------------------------
 def walk(settings: Settings, user_program: Callable[[Any], int] | None = None) -> Walk:
     """Build the tree, attach and read as the settings say, with a trace.  Never raises
@@ -283,8 +302,9 @@ def walk(settings: Settings, user_program: Callable[[Any], int] | None = None) -
             w.error = (f"{label} {path!r}: no such cgroup in this tree "
                        f"({errno_text(_errno.ENOENT)} when opening it)")
             return w
-    if s.record_bytes < 0:
-        w.error = f"record bytes must be 0 or more, not {s.record_bytes}"
+    bad = record_bytes_error(s)
+    if bad:
+        w.error = bad
         return w
     if s.read_size < 0:
         w.errno = _errno.EINVAL
@@ -294,7 +314,7 @@ def walk(settings: Settings, user_program: Callable[[Any], int] | None = None) -
         kernel = replace(KernelConfig.preset(s.kernel), page_size=s.page_size,
                          max_iter_objects=s.max_iter_objects)   # the preset's format rules too
     except ValueError as e:
-        w.error = str(e)
+        w.error = str(e).replace("max_iter_objects", "max objects (MAX_ITER_OBJECTS)")
         return w
     try:
         prog, notes = program_for(s, h, user_program)

@@ -151,10 +151,16 @@ def why(trace: Trace) -> str:
                 f"the walk cannot resume, so after the buffered bytes the next read() gives "
                 f"{nxt}.")
     if r == EndReason.MAX_ITER_OBJECTS.value:
-        return (f"EAGAIN: this read() visited MAX_ITER_OBJECTS objects, the kernel's bound on "
-                f"one read(); with nothing written ({this_read and result_text(this_read.result)})"
-                f" it gives EAGAIN, otherwise what was written.{never_s} The next read() "
-                f"gives {nxt}: the walk cannot resume.")
+        got = this_read.result if this_read is not None else None
+        if got is not None and got > 0:
+            return (f"MAX_ITER_OBJECTS: this read() visited as many objects as the kernel "
+                    f"allows in one read(), so bpf_seq_read() stops there. It had written "
+                    f"{got} B, so this read() returns them (it gives EAGAIN only when nothing "
+                    f"was written).{never_s} cgroup_mutex is dropped and the walk cannot "
+                    f"resume: the next read() gives {nxt}.")
+        return (f"EAGAIN: this read() visited as many objects as the kernel allows in one "
+                f"read() (MAX_ITER_OBJECTS) with nothing written, so it gives EAGAIN."
+                f"{never_s} The walk cannot resume: the next read() gives {nxt}.")
     if r == EndReason.PROGRAM_ERROR.value:
         return (f"The Python program raised (no kernel outcome: the verifier proves BPF "
                 f"programs cannot); the emulator dropped cgroup_mutex and the session behaves "
