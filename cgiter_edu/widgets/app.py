@@ -65,6 +65,12 @@ JUPYTER_DATA = Path(__file__).resolve().with_name("jupyter")
 CULL_IDLE = 300
 #: how often Voila looks for such kernels (seconds)
 CULL_INTERVAL = 60
+#: JupyterLab extensions Voila would load into the page that the explorer does not need:
+#: Notebook 7's (loaded, it logs "The getter for the shared module is not a function").
+#: The page's remaining console warnings ("Unsatisfied version 4.2.5 ... (required
+#: ^4.6.2)") come from Voila's own widget manager, built against a newer JupyterLab than
+#: Voila's page; leaving it or JupyterLab's widget manager out leaves no widgets at all.
+DENYLIST = ("@jupyter-notebook/lab-extension",)
 #: what Voila's config file ``voila.py`` says (:func:`write_voila_config`)
 VOILA_PY = """# written by cgiter-edu explore (cgiter_edu/widgets/app.py)
 from cgiter_edu.widgets.app import voila_prelaunch
@@ -133,7 +139,7 @@ def voila_command(notebook: str | os.PathLike, port: int, token: str = "",
             f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE}",
             f"--MappingKernelManager.cull_interval={CULL_INTERVAL}",
             "--MappingKernelManager.cull_connected=False",
-            "--VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension",
+            *(f"--VoilaConfiguration.extension_denylist={x}" for x in DENYLIST),
             *([f"--Voila.config_file_paths={config_dir}"] if config_dir else [])]
 
 
