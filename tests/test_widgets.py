@@ -87,7 +87,8 @@ def test_messages_are_true_of_the_walk_shown(ex):
     """MAX_ITER_OBJECTS with bytes written returns them (no EAGAIN); a record size the
     program cannot write is refused and the box shows the size used; an upload that is
     JSON but no hierarchy is named as such (not taken for a file name)."""
-    ex.set(tree="systemd", order="pre", record_bytes=3000, max_iter_objects=1, program="record")
+    ex.set(tree="systemd", order="pre", record_bytes=3000, max_iter_objects=1, program="record",
+           read_size=131072, page_size=4096, start="/", stop_at=None, kernel="7.0")
     ex.jump("cut")
     f = ex.frame
     assert ex.walk.results[0] == 3000 and "EAGAIN" not in ex.walk.results

@@ -145,8 +145,8 @@ class Explorer(ExplorerPanel, W.VBox):
         self._build_widgets()
         self.kernel_check = KernelCheck(enabled=background if check_kernel is None
                                         else check_kernel)
-        super().__init__([self._top, self._body])
-        self.children = (*self.children, self.kernel_check)
+        self._side.children = (*self._side.children, self.kernel_check)   # under the story
+        super().__init__(self._parts)
         self.add_class("cg-explorer")
         self.add_class("explorer")
         if background:
@@ -283,6 +283,7 @@ class Explorer(ExplorerPanel, W.VBox):
         n = self.renderer.length
         with self._hold():
             self.w_play.playing = False
+            self.w_playing.value = False
             self.w_slider.max = max(0, n - 1)
             self.w_play.max = max(0, n - 1)
             self.w_slider.value = 0

@@ -32,6 +32,40 @@ if TYPE_CHECKING:
 
 __all__ = ["ExplorerPanel"]
 
+#: the explorer's style sheet, served by the explorer itself (an HTML widget holding a
+#: <style>): the same in Voila, JupyterLab and Notebook 7, nothing fetched.  Laid out
+#: for a 1280x720 projector first: the player on one line, the picture taking the width
+#: left by the story beside it (and by the kernel source, when the window is wide
+#: enough: it wraps below otherwise); every control with a visible focus ring.
+STYLE = """<style>
+.cg-explorer { font-size: 15px; }
+.cg-explorer .cg-title { font-weight: bold; font-size: 16px; margin: 0 0 2px 0; }
+.cg-explorer .explorer-player { gap: 4px 6px; margin-bottom: 4px; }
+.cg-explorer .explorer-player .widget-slider .widget-readout { min-width: 3em; }
+.cg-explorer .explorer-stage { gap: 8px; }
+.cg-explorer .explorer-picture { flex: 1 1 560px; min-width: 0; }
+.cg-explorer .explorer-img { width: 100%; height: auto; max-height: calc(100vh - 110px);
+  object-fit: contain; object-position: left top; }
+.cg-explorer .explorer-side { flex: 0 1 400px; min-width: 300px; }
+.cg-explorer .explorer-source { flex: 1 0 520px; max-width: 640px; }
+.cg-explorer .explorer-source .cg-src-code { font-size: 14px !important; }
+.cg-explorer .explorer-box { margin: 4px 12px 4px 0; }
+.cg-explorer .explorer-status { font-size: 12px; color: #555; }
+.cg-explorer button:focus-visible, .cg-explorer select:focus-visible,
+.cg-explorer input:focus-visible, .cg-explorer textarea:focus-visible,
+.cg-explorer [tabindex]:focus-visible, .cg-explorer .noUi-handle:focus {
+  outline: 3px solid #0B5FFF !important; outline-offset: 2px; box-shadow: 0 0 0 5px #FFD23F; }
+.cg-explorer.cg-present { font-size: 20px; }
+.cg-explorer.cg-present .explorer-title, .cg-explorer.cg-present .explorer-below,
+.cg-explorer.cg-present .explorer-source,
+.cg-explorer.cg-present .explorer-status, .cg-explorer.cg-present .cg-buffer { display: none !important; }
+.cg-explorer.cg-present .explorer-stage { flex-direction: column; flex-wrap: nowrap; }
+.cg-explorer.cg-present .explorer-picture, .cg-explorer.cg-present .explorer-side {
+  flex: 0 0 auto; width: 100%; max-width: none; }
+.cg-explorer.cg-present .explorer-img { max-height: calc(100vh - 190px); object-position: center top; }
+.cg-explorer.cg-present .cg-caption-text { font-size: 26px !important; }
+.cg-explorer.cg-present .cg-why { font-size: 22px !important; }
+</style>"""
 SPEEDS = {"slow (1 step/s)": 1000, "normal (3/s)": 333, "fast (6/s)": 166, "fastest (10/s)": 100}
 NONE = "(none)"
 
@@ -110,41 +144,59 @@ class ExplorerPanel:
                        (self.w_read, "read-size"), (self.w_kernel, "kernel")):
             w.add_class(f"explorer-{cls}")
 
-        # playback
+        # playback: Play runs in the browser (jslinked to the slider); the play/pause
+        # toggle is jslinked to its `playing`, so it has a name and space toggles it
         self.w_play = W.Play(value=0, min=0, max=0, interval=333, description="play",
-                             show_repeat=False)
+                             show_repeat=False, layout=W.Layout(display="none"))
+        self.w_play.add_class("explorer-play")
+        self.w_playing = W.ToggleButton(value=False, description="▶ play",
+                                        tooltip="play / pause (space)", layout=W.Layout(
+                                            width="110px"))
+        self.w_playing.add_class("explorer-playing")
+        W.jslink((self.w_playing, "value"), (self.w_play, "playing"))
+        self.w_playing.observe(self._on_playing, names="value")
         self.w_slider = W.IntSlider(value=0, min=0, max=0, description="step",
-                                    continuous_update=True, layout=W.Layout(width="420px"))
+                                    continuous_update=True, layout=W.Layout(
+                                        width="auto", flex="1 1 260px", min_width="200px"),
+                                    tooltip="the step shown (arrow keys: one step)")
         self.w_slider.add_class("explorer-slider")
         W.jslink((self.w_play, "value"), (self.w_slider, "value"))
         W.jslink((self.w_play, "max"), (self.w_slider, "max"))
         self.w_speed = W.Dropdown(options=list(SPEEDS.items()), value=333, description="speed",
-                                  layout=W.Layout(width="210px"), style={"description_width": "45px"})
+                                  layout=W.Layout(width="190px"),
+                                  style={"description_width": "45px"})
         self.w_speed.observe(lambda c: setattr(self.w_play, "interval", int(c["new"])),
                              names="value")
         bl = W.Layout(width="auto")
-        self.w_back = W.Button(description="◀ step", layout=bl)
-        self.w_fwd = W.Button(description="step ▶", layout=bl)
-        self.w_first = W.Button(description="|◀ start", layout=bl)
-        self.w_next_read = W.Button(description="next read()", layout=bl)
+        self.w_back = W.Button(description="◀ step", layout=bl, tooltip="one step back")
+        self.w_fwd = W.Button(description="step ▶", layout=bl, tooltip="one step on")
+        self.w_first = W.Button(description="|◀ start", layout=bl, tooltip="the first step")
+        self.w_next_read = W.Button(description="next read()", layout=bl,
+                                    tooltip="the next read() call")
         self.w_cut = W.Button(description="⚠ truncation", layout=bl,
                               tooltip="the step where the walk is cut")
-        self.w_end = W.Button(description="end ▶|", layout=bl)
+        self.w_end = W.Button(description="end ▶|", layout=bl, tooltip="the last step")
         for b, cls in ((self.w_back, "back"), (self.w_fwd, "fwd"), (self.w_first, "first"),
                        (self.w_next_read, "next-read"), (self.w_cut, "cut"), (self.w_end, "end")):
             b.add_class(f"explorer-{cls}")
+        self.w_present = W.ToggleButton(value=False, description="presenter",
+                                        tooltip="presenter mode: large type, only the player, "
+                                        "the picture and the story", layout=W.Layout(
+                                            width="auto"))
+        self.w_present.add_class("explorer-present")
+        self.w_present.observe(self._on_present, names="value")
 
-        # panels
-        self.w_image = W.Image(format="png", layout=W.Layout(width="820px"))
+        # panels (sizes come from the served style sheet, STYLE: the picture takes the
+        # width it has, the text beside it, the source beside both when there is room)
+        self.w_image = W.Image(format="png", layout=W.Layout(width="100%", height="auto"))
         self.w_image.add_class("explorer-img")
-        self.w_caption = W.HTML(layout=W.Layout(width="820px", min_height="190px"))
+        self.w_caption = W.HTML(layout=W.Layout(width="auto"))
         self.w_caption.add_class("explorer-caption")
-        self.w_error = W.HTML(layout=W.Layout(width="820px"))
+        self.w_error = W.HTML(layout=W.Layout(width="auto"))
         self.w_error.add_class("explorer-error")
-        # explicit heights: an HTML widget's box does not grow with its content
-        self.w_reads = W.HTML(layout=W.Layout(width="300px", height="420px"))
+        self.w_reads = W.HTML(layout=W.Layout(width="300px"))
         self.w_reads.add_class("explorer-reads")
-        self.w_source = W.HTML(layout=W.Layout(width="510px", height="420px"))
+        self.w_source = W.HTML(layout=W.Layout(width="auto"))
         self.w_source.add_class("explorer-source")
         self.w_status = W.Label(value="")
         self.w_status.add_class("explorer-status")
@@ -167,29 +219,55 @@ class ExplorerPanel:
         self.w_end.on_click(lambda _b: self.jump("end"))
 
         def box(title: str, *kids: W.Widget) -> W.VBox:
-            return W.VBox([W.HTML(f"<b>{title}</b>"), *kids])
+            b = W.VBox([W.HTML(f"<b>{title}</b>"), *kids])
+            b.add_class("explorer-box")
+            return b
 
-        controls = W.VBox([
-            self.w_mode,
+        controls = W.HBox([
             box("the walk", self.w_tree, self.w_upload, self.w_order, self.w_start,
                 self.w_program, self.w_record, self.w_stop),
             box("the kernel", self.w_kernel, self.w_page, self.w_read, self.w_max_objs),
             box("dead cgroups", self.w_dead_path, W.HBox([self.w_kill, self.w_release])),
             box("cgroup_mutex", self.w_writer_on, self.w_writer),
             box("a big record (E2BIG, rollback)", self.w_big_path, self.w_big_pages),
-        ], layout=W.Layout(width="310px"))
+        ], layout=W.Layout(flex_flow="row wrap", width="100%"))
         controls.add_class("explorer-controls")
-        player = W.VBox([
-            W.HBox([self.w_play, self.w_slider, self.w_speed]),
-            W.HBox([self.w_first, self.w_back, self.w_fwd, self.w_next_read, self.w_cut,
-                    self.w_end, self.w_status]),
-        ])
+        # DOM order = Tab order: the player first, then what it shows, then the controls
+        player = W.HBox([self.w_playing, self.w_play, self.w_slider, self.w_first,
+                         self.w_back, self.w_fwd, self.w_next_read, self.w_cut, self.w_end,
+                         self.w_speed, self.w_mode, self.w_present, self.w_status],
+                        layout=W.Layout(flex_flow="row wrap", align_items="center",
+                                        width="100%"))
         player.add_class("explorer-player")
-        view = W.VBox([player, self.w_error, self.w_image, self.w_caption,
-                       W.HBox([self.w_reads, self.w_source])])
-        self._top = W.HTML("<h3 style='margin:4px 0'>cgroup_iter explorer: how the BPF cgroup "
-                           "iterator walks the hierarchy</h3>")
-        self._body = W.HBox([controls, view])
+        picture = W.VBox([self.w_error, self.w_image])
+        picture.add_class("explorer-picture")
+        side = W.VBox([self.w_caption])
+        side.add_class("explorer-side")
+        self._side = side                   # the story column (more lines go under it)
+        stage = W.HBox([picture, side, self.w_source],
+                       layout=W.Layout(flex_flow="row wrap", align_items="flex-start",
+                                       width="100%"))
+        stage.add_class("explorer-stage")
+        below = W.HBox([controls, self.w_reads],
+                       layout=W.Layout(flex_flow="row wrap", width="100%"))
+        below.add_class("explorer-below")
+        self._style = W.HTML(STYLE, layout=W.Layout(display="none"))
+        self._style.add_class("explorer-style")
+        self._top = W.HTML("<div class='cg-title'>cgroup_iter explorer: how the BPF cgroup "
+                           "iterator walks the hierarchy</div>")
+        self._top.add_class("explorer-title")
+        #: the explorer's children, top to bottom (add a panel by inserting it here)
+        self._parts = [self._style, self._top, player, stage, below]
+
+    def _on_playing(self, change: dict) -> None:
+        self.w_playing.description = "❚❚ pause" if change["new"] else "▶ play"
+
+    def _on_present(self, change: dict) -> None:
+        """Presenter mode: large type, only the player, the picture and the story."""
+        if change["new"]:
+            self.add_class("cg-present")           # type: ignore[attr-defined]
+        else:
+            self.remove_class("cg-present")        # type: ignore[attr-defined]
 
     # -- controls <-> settings -----------------------------------------------------------
     def _read_controls(self) -> model.Settings:
