@@ -79,14 +79,15 @@ c.VoilaConfiguration.prelaunch_hook = voila_prelaunch
 """
 
 
-def write_notebook(directory: str | os.PathLike, name: str = "explorer.ipynb") -> Path:
-    """Write the explorer notebook: one code cell, no outputs (the explorer has its own
-    title line: nothing above it takes a projector's height)."""
+def write_notebook(directory: str | os.PathLike, name: str = "explorer.ipynb",
+                   code: str = EXPLORER_CODE) -> Path:
+    """Write the explorer notebook: one code cell (``code``), no outputs (the explorer
+    has its own title line: nothing above it takes a projector's height)."""
     nb = {
         "cells": [
             {"cell_type": "code", "id": "explorer", "execution_count": None, "metadata": {},
              "outputs": [],
-             "source": EXPLORER_CODE},
+             "source": code},
         ],
         "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)",
                                     "language": "python"},

@@ -47,13 +47,14 @@ STYLE = """<style>
 .cg-explorer .explorer-img { width: 100%; height: auto; max-height: calc(100vh - 110px);
   object-fit: contain; object-position: left top; }
 .cg-explorer .explorer-side { flex: 0 1 400px; min-width: 300px; }
-.cg-explorer .explorer-source { flex: 1 0 520px; max-width: 640px; }
+.cg-explorer .explorer-source { flex: 0 0 560px; }
 .cg-explorer .explorer-source .cg-src-code { font-size: 14px !important; }
 .cg-explorer .explorer-box { margin: 4px 12px 4px 0; }
 .cg-explorer .explorer-status { font-size: 12px; color: #555; }
 .cg-explorer button:focus-visible, .cg-explorer select:focus-visible,
 .cg-explorer input:focus-visible, .cg-explorer textarea:focus-visible,
-.cg-explorer [tabindex]:focus-visible, .cg-explorer .noUi-handle:focus {
+.cg-explorer [tabindex]:focus-visible, .cg-explorer .noUi-handle:focus,
+.cg-explorer [contenteditable]:focus {
   outline: 3px solid #0B5FFF !important; outline-offset: 2px; box-shadow: 0 0 0 5px #FFD23F; }
 .cg-explorer.cg-present { font-size: 20px; }
 .cg-explorer.cg-present .explorer-title, .cg-explorer.cg-present .explorer-below,
@@ -97,7 +98,8 @@ class ExplorerPanel:
                                  dict(tree_opts).values() else "systemd",
                                  description="tree", layout=lay, style=short)
         self.w_upload = W.FileUpload(accept=".json", multiple=False,
-                                     description="upload JSON tree", layout=W.Layout(width="300px"))
+                                     description="upload JSON tree", layout=W.Layout(width="300px"),
+                                     tooltip="a hierarchy saved by Hierarchy.to_json()")
         self.w_order = W.Dropdown(options=list(model.ORDERS.items()), value=s.order,
                                   description="order", layout=lay, style=short)
         self.w_start = W.Combobox(value=s.start, options=[], description="start",
