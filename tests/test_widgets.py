@@ -526,3 +526,30 @@ def test_order_change_keeps_the_views_and_shows_a_fresh_frame(n, view):
     ex.set(tree="small")
     assert ex.renderer.views["walk"] is not kept
     assert ex.frame.png == Explorer(settings=ex.settings, background=False).frame.png
+
+
+def test_writer_story_says_who_holds_the_mutex():
+    """With a writer: the story says at each step who holds cgroup_mutex and who waits;
+    the writer's cgroup, made after the cut, is not counted as never reached."""
+    ex = Explorer(tree="systemd", writer="/new.slice", background=False)
+    t = ex.trace
+    kinds = {e.kind.value: e.step for e in reversed(t.events)}      # first step of each
+    lines = {}
+    for k in ("lock", "wait", "unlock", "wake", "acquired"):
+        ex.step = kinds[k]
+        lines[k] = ex.frame.mutex
+        assert lines[k] in ex.w_caption.value
+    assert lines == {
+        "lock": "cgroup_mutex: held by read() #1 (the walk)",
+        "wait": "cgroup_mutex: held by read() #1 (the walk); waiting: the writer "
+                "(mkdir /new.slice)",
+        "unlock": "cgroup_mutex: free; waiting: the writer (mkdir /new.slice)",
+        "wake": "cgroup_mutex: free; the writer (mkdir /new.slice) woken, about to take it",
+        "acquired": "cgroup_mutex: held by the writer (mkdir /new.slice) until its mkdir "
+                    "is done"}
+    ex.jump("cut")
+    plain = Explorer(tree="systemd", background=False)
+    plain.jump("cut")
+    assert " 11 cgroups will never be reached" in plain.frame.why
+    assert " 11 cgroups will never be reached" in ex.frame.why      # not /new.slice
+    assert plain.frame.mutex == ""

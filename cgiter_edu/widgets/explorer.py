@@ -66,6 +66,8 @@ class Frame:
     reads: list[str] = field(default_factory=list)
     source: tuple[str | None, int | None] = (None, None)
     png: bytes = b""
+    #: who holds cgroup_mutex and who waits ('' for a walk with no other thread)
+    mutex: str = ""
 
 
 class Explorer(ExplorerPanel, W.VBox):
@@ -460,6 +462,7 @@ class Explorer(ExplorerPanel, W.VBox):
         step = max(0, min(step, len(t) - 1))
         c = story.caption(t, step)
         f.caption, f.why, f.level = c.text, c.why, c.level
+        f.mutex = story.mutex_line(t, step)
         f.states = {cid: s.value for cid, s in t.states(step).items()}
         from cgiter_edu.viz import buffer_state
 

@@ -360,6 +360,9 @@ class ExplorerPanel:
         self.w_error.value = err
         cap = f"<div class='cg-caption-text' style='font-size:18px;padding:4px 0'>" \
               f"{html.escape(f.caption)}</div>"
+        if f.mutex:
+            cap += (f"<div class='cg-mutex' style='font-size:16px;padding:2px 0 4px 0'>"
+                    f"{html.escape(f.mutex)}</div>")
         if f.why and f.level == "orders":
             cap += ("<div class='cg-why cg-why-orders' style='font-size:14px;"
                     "font-family:monospace;white-space:pre-wrap'>" + html.escape(f.why)

@@ -24,7 +24,7 @@ from cgiter_edu.names import errno_symbol
 from cgiter_edu.trace import EndReason, Event, EventKind, Trace
 
 __all__ = ["Caption", "caption", "cut_step", "end_step", "next_read_step", "final_step",
-           "result_text"]
+           "result_text", "mutex_line"]
 
 #: end reasons that cut a walk short (the rest end it normally)
 CUT = (EndReason.BUFFER_FULL.value, EndReason.E2BIG.value, EndReason.READ_SIZE.value,
@@ -101,8 +101,64 @@ def _later_results(trace: Trace, after: int) -> list[str]:
             if e.kind is EventKind.RETURN]
 
 
+def _writer_made(trace: Trace) -> set[int]:
+    """Ids of the cgroups a writer thread makes during the walk (the ``mkdir <path>``
+    of its WAIT/ACQUIRED events): they do not exist while the walk runs."""
+    made = {e.note[6:] for e in trace.events
+            if e.kind in (EventKind.WAIT, EventKind.ACQUIRED) and (e.note or "").startswith(
+                "mkdir ")}
+    return {cid for cid, info in trace.cgroups.items() if info[0] in made}
+
+
 def _never(trace: Trace) -> int:
-    return sum(1 for s in trace.states(None).values() if s.value == "never")
+    """Cgroups the walk will never reach (not those a writer makes after it)."""
+    later = _writer_made(trace)
+    return sum(1 for cid, s in trace.states(None).items()
+               if s.value == "never" and cid not in later)
+
+
+def mutex_line(trace: Trace, step: int) -> str:
+    """Who holds ``cgroup_mutex`` at ``step`` and who waits for it ('' for a walk with
+    no other thread): the story of the writer lane, step by step.
+
+    >>> from cgiter_edu.widgets.model import Settings, walk
+    >>> t = walk(Settings(tree="small", writer="/new")).trace
+    >>> mutex_line(t, 1)
+    'cgroup_mutex: held by read() #1 (the walk)'
+    """
+    if not any(e.kind is EventKind.WAIT for e in trace.events):
+        return ""
+    holder, waiting, woken, reads = "", [], "", 0
+    for e in trace.events[: step + 1]:
+        k = e.kind
+        if k is EventKind.READ:
+            reads += 1
+        elif k is EventKind.LOCK:
+            holder = f"read() #{reads} (the walk)"
+        elif k is EventKind.WAIT:
+            who = e.note or "another thread"
+            if who.startswith("cgroup_iter_seq_start"):
+                who = f"read() #{reads}"
+            waiting.append(who)
+        elif k is EventKind.UNLOCK:
+            holder = ""
+        elif k is EventKind.WAKE:
+            woken = e.note or ""
+        elif k is EventKind.ACQUIRED:
+            who = e.note or "the writer"
+            holder = (f"the writer ({who}) until its mkdir is done" if who.startswith("mkdir")
+                      else who)
+            waiting = [w for w in waiting if w != e.note]
+            woken = ""
+    parts = [f"held by {holder}" if holder else "free"]
+    if woken and woken in waiting:
+        parts.append(f"the writer ({woken}) woken, about to take it" if woken.startswith(
+            "mkdir") else f"{woken} woken, about to take it")
+    rest = [w for w in waiting if w != woken]
+    if rest:
+        parts.append("waiting: " + ", ".join(f"the writer ({w})" if w.startswith("mkdir") else w
+                                             for w in rest))
+    return "cgroup_mutex: " + "; ".join(parts)
 
 
 def why(trace: Trace) -> str:
