@@ -553,3 +553,12 @@ def test_writer_story_says_who_holds_the_mutex():
     assert " 11 cgroups will never be reached" in plain.frame.why
     assert " 11 cgroups will never be reached" in ex.frame.why      # not /new.slice
     assert plain.frame.mutex == ""
+
+
+def test_all_orders_legend_lists_the_states_the_player_shows():
+    """The all-orders legend has the states of every step (yellow "current", blue
+    "written"), not only those of the walks' ends."""
+    ex = Explorer(tree="systemd", mode="orders", background=False)
+    texts = [t.get_text() for lg in ex.renderer.figure.findobj()
+             if type(lg).__name__ == "Legend" for t in lg.get_texts()]
+    assert "current: walk is here" in texts and "written, in the buffer" in texts

@@ -65,10 +65,13 @@ class OrdersView(View):
     """The orders side by side in one figure: ``views[order]`` is the
     :class:`~cgiter_edu.viz.walk.WalkView` of each order (keyed by order value),
     ``ax`` the first panel's Axes.  :meth:`update` shows the same step in every panel
-    (each clamped to its trace's length; None: every walk at its end)."""
+    (each clamped to its trace's length; None: every walk at its end).
+    ``every_step``: the legend lists the states of every step (a player shows them
+    all), not only those of the walks' ends."""
 
     def __init__(self, traces: dict[int, Trace], fig: Figure | None = None, *,
-                 labels: str | None = None, path: bool = True) -> None:
+                 labels: str | None = None, path: bool = True,
+                 every_step: bool = False) -> None:
         with slide_style():
             fig = fig or plt.figure(figsize=SLIDE_SIZE)
             n = len(traces)
@@ -97,7 +100,7 @@ class OrdersView(View):
                 lax.set_axis_off()
                 shown: set[CgroupState] = set()
                 for tr in traces.values():
-                    shown.update(states_shown(tr, [None]))
+                    shown.update(tr.states_seen() if every_step else states_shown(tr, [None]))
                 lax.legend(handles=state_legend_handles([s for s in CgroupState
                                                          if s in shown], ended=True),
                            loc="center left", fontsize=15, labelspacing=1.0)
@@ -136,7 +139,7 @@ class OrdersView(View):
 def plot_orders(h: Any, start: str = "/", up_start: str | None = None, *,
                 fig: Figure | None = None, kernel: Any = None, labels: str | None = "auto",
                 path: bool = True, traces: dict[int, Trace] | None = None,
-                rec_bytes: int = 64) -> OrdersView:
+                rec_bytes: int = 64, every_step: bool = False) -> OrdersView:
     """Draw every walk order on one hierarchy, side by side.
 
     Each cgroup is numbered in the order each walk visits it. Each order is run through
@@ -164,6 +167,9 @@ def plot_orders(h: Any, start: str = "/", up_start: str | None = None, *,
         Walks already made, by order, drawn as they are.
     rec_bytes : int
         Record size of the walks' program.
+    every_step : bool
+        The legend lists the states of every step, not only those of the walks' ends
+        (for a player that shows every step: the explorer's all-orders mode).
 
     Returns
     -------
@@ -186,4 +192,4 @@ def plot_orders(h: Any, start: str = "/", up_start: str | None = None, *,
                                                             rec_bytes=rec_bytes)
     if labels == "auto":                       # small panels: names only when few leaves
         labels = "name" if len(tree_of(h).leaves()) <= 6 else None
-    return OrdersView(traces, fig, labels=labels, path=path)
+    return OrdersView(traces, fig, labels=labels, path=path, every_step=every_step)

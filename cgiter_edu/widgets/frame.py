@@ -175,7 +175,7 @@ class FrameRenderer:
             self.clear()
             if traces:
                 views = plot_orders(hierarchy, start, fig=self.figure, traces=traces,
-                                    labels="auto", path=True).views
+                                    labels="auto", path=True, every_step=True).views
             else:
                 views = {}
             if rejected:
