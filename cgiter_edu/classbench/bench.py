@@ -99,8 +99,12 @@ async def measure(n: int, run: str | None = None, log: Path | None = None,
                             for i, u in enumerate(names)
                             if isinstance(starts[i], float))
             # the class opens the notebook, all at once
-            await asyncio.gather(*(s.open_kernel() for s in students), return_exceptions=True)
-            opening = [s for s in students if s.kernel_id]
+            opened = await asyncio.gather(*(s.open_kernel() for s in students),
+                                          return_exceptions=True)
+            for s, e in zip(students, opened, strict=True):
+                if isinstance(e, BaseException):
+                    s.failures.append(f"{s.name} kernel: {type(e).__name__}: {e}")
+            opening = [s for s in students if s.connected]
             await asyncio.sleep(2)                 # the kernels settle (started, idle)
             out["bare_kernel_pss_kib"] = _kernel_pss(run)
             c_open = _cpu(run)
@@ -108,9 +112,6 @@ async def measure(n: int, run: str | None = None, log: Path | None = None,
             out["open_cpu_s"] = _cpu(run) - c_open
             ready = [s for s in opening if not s.failures]
             out["open_s"] = [t for s in ready for w, t in s.samples if w == "open"]
-            for s in students:
-                if not s.kernel_id:
-                    s.failures.append(f"{s.name} kernel: not started")
             # then the lesson, every student a little apart
             c0, t0 = _cpu(run), time.monotonic()
             r0 = sum(s.requests for s in ready)

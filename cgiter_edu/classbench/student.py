@@ -127,6 +127,11 @@ class Student:
             except Exception:   # noqa: BLE001 - the hub's shutdown ends it anyway
                 pass
 
+    @property
+    def connected(self) -> bool:
+        """The kernel's websocket is open."""
+        return self._ws is not None
+
     def _auth(self) -> dict[str, str]:
         return {"Authorization": f"token {self.token}"}
 
