@@ -60,7 +60,7 @@ TARGET = "web"
 #: the page exercise's record size and page size: 4096 // 128 = 32 records a page
 RECORD_BYTES = 128
 PAGE_BYTES = 4096
-#: how many hidden trees :func:`check` adds to the lesson's tree
+#: how many hidden trees :func:`check` adds to the example tree (:func:`lesson_tree`)
 HIDDEN_TREES = 5
 
 
@@ -201,7 +201,8 @@ class Case:
     def where(self) -> str:
         """How a message names this tree."""
         n = len(self.h)
-        what = "the lesson's tree" if self.shown else f"a hidden tree of {n} cgroups"
+        what = ("the example tree (lesson_tree())" if self.shown
+                else f"a hidden tree of {n} cgroups")
         start = "" if self.start is None else f", walk from {self.start}"
         size = "" if self.read_size == 131072 else f", read() size {self.read_size}"
         return what + start + size
@@ -565,7 +566,7 @@ _exercise = exercise
 
 def check(name: str, prog: Callable[[Any], int], seed: int = 0) -> Result:
     """Run ``prog`` (a program ``prog(ctx) -> int``) for exercise ``name`` (one of
-    :data:`NAMES`) on the lesson's tree and :data:`HIDDEN_TREES` hidden trees made from
+    :data:`NAMES`) on the example tree (:func:`lesson_tree`) and :data:`HIDDEN_TREES` hidden trees made from
     ``seed``; the first problem found is the answer (what is wrong, then a hint).
 
     >>> def prog(ctx):
@@ -574,7 +575,7 @@ def check(name: str, prog: Callable[[Any], int], seed: int = 0) -> Result:
     ...     return 0
     >>> print(check("first_match", prog))           # doctest: +ELLIPSIS
     first_match: not yet
-    On the lesson's tree, line 1 is '1', but it should be about / (id 1).
+    On the example tree (lesson_tree()), line 1 is '1', but it should be about / (id 1).
     Hint: each line has the id and the name, separated by one space.
     """
     ex = _exercise(name)
@@ -599,8 +600,8 @@ def check(name: str, prog: Callable[[Any], int], seed: int = 0) -> Result:
         if problem:
             return Result(name, False, problem.split("\n"), i)
     shown = sum(c.shown for c in all_cases)
-    return Result(name, True, [f"Right on all {len(all_cases)} trees ({shown} from the "
-                               f"lesson, {len(all_cases) - shown} hidden): {ex.title.lower()}."],
+    return Result(name, True, [f"Right on all {len(all_cases)} trees (the example tree and "
+                               f"{len(all_cases) - shown} hidden ones): {ex.title.lower()}."],
                   len(all_cases))
 
 

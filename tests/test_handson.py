@@ -63,7 +63,7 @@ def test_the_solution_in_the_teachers_guide_passes(name):
     r = check(name, solution(name))
     assert isinstance(r, Result) and r.passed and bool(r)
     assert r.trees == len(cases(name)) >= 6
-    assert str(r).startswith(f"{name}: right\nRight on all {r.trees} trees (1 from the lesson")
+    assert str(r).startswith(f"{name}: right\nRight on all {r.trees} trees (the example tree and")
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -523,3 +523,48 @@ def test_a_typical_wrong_task_answer_gets_its_hint_and_not_the_solution(name):
 
 def test_every_lesson_has_its_task():
     assert sorted({t.lesson for t in TASKS.values()} | {7}) == list(range(10))
+
+
+# -- the notebooks and the answer key ------------------------------------------------------
+def _lessons():
+    import nbformat
+
+    for p in sorted((GUIDE.parent.parent / "notebooks").glob("0[0-9]-*.ipynb")):
+        yield p.name[:2], nbformat.read(p, 4)
+
+
+def test_every_lesson_ends_with_a_task_graded_by_check():
+    tasks = {f"{t.lesson:02d}": [t.name] for t in TASKS.values() if t.lesson <= 8}
+    tasks["07"] = list(NAMES)
+    seen = set()
+    for lesson, nb in _lessons():
+        if lesson not in tasks:
+            continue
+        seen.add(lesson)
+        code = [c.source for c in nb.cells if c.cell_type == "code"]
+        for name in tasks[lesson]:
+            ex = TASKS.get(name) or EXERCISES[name]
+            (cell,) = [c for c in code if f'check("{name}", {name})' in c]
+            assert ex.starter in cell, f"lesson {lesson}: the starter of {name} changed"
+        # the task comes after the lesson's last Quiz, just before the summary (if any)
+        last = max(i for i, c in enumerate(nb.cells) if f'check("{tasks[lesson][-1]}"' in c.source)
+        if lesson != "07":                      # lesson 7: the programs, then its quiz
+            assert all("Quiz(" not in c.source for c in nb.cells[last:]), lesson
+    assert seen == set(tasks)
+
+
+def test_the_answer_key_has_every_quiz_cell_and_every_predict_cell():
+    from cgiter_edu.classroom import quiz_key
+
+    guide = GUIDE.read_text()
+    cells = []
+    for lesson, nb in _lessons():
+        for c in nb.cells:
+            for seed, kind in re.findall(r'Quiz\(seed=(\d+), kind="(\w+)"\)', c.source):
+                cells.append((lesson, int(seed), kind))
+    assert quiz_key(cells) in guide, "regenerate the table with classroom.quiz_key"
+    key = guide[guide.index("## Answer key"):]
+    for lesson, nb in _lessons():
+        n = sum("Predict, then reveal" in c.source for c in nb.cells)
+        assert len(re.findall(rf"^\| {lesson} \| ", key, re.M)) >= n + sum(
+            1 for x in cells if x[0] == lesson), f"lesson {lesson}: an answer is missing"
