@@ -44,6 +44,7 @@ from .walkflags import (
     OptionError,
     WalkSpec,
     add_number,
+    add_one_of,
     add_walk_args,
     kernel_from_args,
     load_tree,
@@ -316,8 +317,9 @@ def setup_capacity(p: argparse.ArgumentParser) -> None:
     add_number(p, "--record-bytes", lo=1, hi=top, required=True,
                help="bytes each cgroup's record takes (e.g. 64): at most 8 x PAGE_SIZE - 1, "
                     "32767 with 4 KiB pages")
-    p.add_argument("--page-size", type=int, default=4096, choices=PAGE_SIZES,
-                   help="PAGE_SIZE; the buffer is 8 pages (default: 4096)")
+    add_one_of(p, "--page-size", values=PAGE_SIZES, default=4096,
+               why="PAGE_SIZE is 4 KiB on x86-64, 4, 16 or 64 KiB on arm64",
+               help="PAGE_SIZE; the buffer is 8 pages (default: 4096)")
     add_number(p, "--epilogue-bytes", lo=0, hi=top - 1, default=0,
                help="bytes kept free for what the epilogue writes at the end (default 0): "
                     "at most 8 x PAGE_SIZE - 2, 32766 with 4 KiB pages")

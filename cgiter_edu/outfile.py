@@ -50,6 +50,8 @@ def check_output(path: str | os.PathLike, flag: str) -> Path:
     a :class:`CliError` line naming ``flag`` if it is anything but a regular file or a
     new name in a folder that exists and can be written."""
     given = str(path)
+    if not given:
+        raise CliError(f"{flag} '': an empty name; give a file name")
     real = Path(os.path.realpath(given))
     try:
         st = os.stat(real)

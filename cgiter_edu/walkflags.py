@@ -107,6 +107,41 @@ class InRange(argparse.Action):
         setattr(namespace, self.dest, got if isinstance(values, list) else got[0])
 
 
+class OneOf(InRange):
+    """A numeric option taking one of a few values (``--page-size``): anything else is
+    one line naming the option and the values, exit 1.  Made by :func:`add_one_of`."""
+
+    def __init__(self, option_strings: list[str], dest: str, *, values: tuple[int, ...],
+                 **kw: Any) -> None:
+        super().__init__(option_strings, dest, lo=min(values), hi=max(values), **kw)
+        self.values = tuple(values)
+
+    def range_text(self) -> str:
+        """``"4096, 16384 or 65536"``"""
+        return ", ".join(map(str, self.values[:-1])) + f" or {self.values[-1]}"
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        flag = option_string or self.dest
+        try:
+            value = self.kind(values)
+        except (TypeError, ValueError, OverflowError):
+            value = None
+        if value not in self.values:
+            raise OptionError(parser.prog, f"{flag} {values}: {self.why}; use "
+                                           f"{self.range_text()}")
+        setattr(namespace, self.dest, value)
+
+
+def add_one_of(p: Any, *flags: str, values: tuple[int, ...], help: str = "",
+               why: str = "not one of the values", **kw: Any) -> argparse.Action:
+    """A numeric option taking one of ``values``; its --help lists them."""
+    kw.setdefault("metavar", "{" + ",".join(map(str, values)) + "}")
+    a = p.add_argument(*flags, action=OneOf, values=values, why=why, help=help, **kw)
+    a.help = f"{help} ({a.range_text()})"
+    return a
+
+
 def add_number(p: Any, *flags: str, lo: float, hi: float, kind: type = int,
                help: str = "", why: str = "out of range", **kw: Any) -> argparse.Action:
     """Add a numeric option with its range: ``--help`` says ``(LO to HI)`` after
@@ -161,8 +196,9 @@ def add_walk_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--stop-at", default=None, metavar="PATH",
                    help="the program returns 1 at this cgroup: early termination "
                         "(implies --program record)")
-    g.add_argument("--page-size", type=int, default=4096, choices=PAGE_SIZES,
-                   help="PAGE_SIZE; the buffer is 8 pages (default: 4096)")
+    add_one_of(g, "--page-size", values=PAGE_SIZES, default=4096,
+               why="PAGE_SIZE is 4 KiB on x86-64, 4, 16 or 64 KiB on arm64",
+               help="PAGE_SIZE; the buffer is 8 pages (default: 4096)")
     add_number(g, "--read-size", lo=0, hi=MAX_RW_COUNT, default=None,
                why="read() takes 0 or more bytes, and the kernel transfers at most "
                    "MAX_RW_COUNT in one call",
@@ -185,6 +221,12 @@ def load_tree(spec: str) -> Hierarchy:
         raise CliError(f"--tree {spec}: is a directory, not a JSON file saved by "
                        "`cgiter-edu tree --json`")
     if os.path.exists(spec):
+        import stat
+
+        mode = os.stat(spec).st_mode
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode):
+            raise CliError(f"--tree {spec}: is a device or socket, not a JSON file saved by "
+                           "`cgiter-edu tree --json` (a file or a pipe)")
         try:
             return Hierarchy.from_json(spec)
         except (OSError, ValueError, KeyError, TypeError, RecursionError) as e:

@@ -223,7 +223,7 @@ def test_a_bad_tree_file_is_one_line(tmp_path, text, want):
         assert err.startswith(f"cgiter-edu {cmd[0]}: --tree {p}: ") and want in err, err
 
 
-@pytest.mark.parametrize("path,want", [("/dev/null", "not valid JSON"),
+@pytest.mark.parametrize("path,want", [("/dev/null", "is a device or socket, not a JSON file"),
                                        ("/etc", "is a directory")])
 def test_a_tree_that_is_not_a_file_of_json_is_one_line(path, want):
     err = one_line_error(cli("walk", "--tree", path, check=False))

@@ -68,6 +68,26 @@ def test_output_that_is_no_regular_file_is_refused_and_left_alone(tmp_path, cmd,
         assert stat.S_ISFIFO(os.lstat(target).st_mode)
 
 
+@pytest.mark.parametrize("args", [["plot", "walk", "-o", ""], ["animate", "-o", ""],
+                                  ["record", "--out", ""]])
+def test_an_empty_output_name_is_refused(tmp_path, args):
+    err = one_line_error(cli(*args, check=False, cwd=tmp_path))
+    assert f"{args[-2]} '': an empty name; give a file name" in err, err
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("cmd", ["walk", "tree"])
+def test_a_tree_from_a_device_is_refused_not_read_forever(cmd):
+    """`--tree /dev/zero` read forever; a pipe (`--tree <(cgiter-edu tree --json)`)
+    still works."""
+    err = one_line_error(cli(cmd, "--tree", "/dev/zero", check=False))
+    assert err.startswith(f"cgiter-edu {cmd}: --tree /dev/zero: is a device or socket"), err
+    saved = cli("tree", "--tree", "small", "--json").stdout
+    r = subprocess.run(["bash", "-c", f'"{COMMAND}" {cmd} --tree <(cat)'], input=saved,
+                       capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+
+
 def test_nbgrader_and_class_json_write_only_regular_files(tmp_path):
     """The other commands that write files: nbgrader DIR (each file whole, a fifo in the
     way refused before anything is written) and bench --class-json (refused before the
@@ -313,6 +333,10 @@ def test_every_numeric_option_has_a_range_said_in_its_help():
     (["quiz", "--seed", str(2 ** 64)], "quiz: --seed 18446744073709551616: a seed is an "
      "unsigned 64-bit number; use 0 to 2**64 - 1"),
     (["quiz", "--seed", "-3"], "quiz: --seed -3: "),
+    (["walk", "--page-size", "8192"], "walk: --page-size 8192: PAGE_SIZE is 4 KiB on x86-64, "
+     "4, 16 or 64 KiB on arm64; use 4096, 16384 or 65536"),
+    (["capacity", "--record-bytes", "64", "--page-size", "4k"], "capacity: --page-size 4k: "),
+    (["plot", "walk", "--page-size", "0", "-o", "{tmp}/x.png"], "plot: --page-size 0: "),
     (["bench", "--students", "5", "0"], "bench: --students 0: out of range; use 1 to 1000"),
     (["nbgrader", "{tmp}/course", "--seed", "-1"], "nbgrader: --seed -1: a seed is an "
      "unsigned 64-bit number"),

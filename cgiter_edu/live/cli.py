@@ -195,7 +195,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     """Record walks on the running kernel into tests/data/."""
     from pathlib import Path
 
-    if args.out:
+    if args.out is not None:
         from ..outfile import check_output
 
         check_output(args.out, "--out")

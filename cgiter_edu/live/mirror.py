@@ -95,7 +95,7 @@ def _close_all() -> None:
 
 #: after Ctrl-C, :meth:`Mirror.close` spends at most this long removing the scratch
 #: cgroups itself; what is still there then is left to :func:`remove_later`
-QUICK_CLOSE_S = 0.5
+QUICK_CLOSE_S = 0.3
 #: how long the background remover of :func:`remove_later` keeps trying
 REMOVE_LATER_S = 600.0
 

@@ -169,6 +169,8 @@ def _check_output(path: str, allowed: tuple[str, ...]) -> str:
     """``-o``: a file of a known kind, a regular file or a new name in a directory that
     exists and can be written (:func:`~cgiter_edu.outfile.check_output`), checked
     before the walk runs; returns its suffix."""
+    if not path:
+        raise CliError(f"-o '': an empty name; give a file name such as walk{allowed[0]}")
     if Path(path).is_dir():
         raise CliError(f"-o {path}: is a directory; give a file name such as "
                        f"{Path(path) / ('walk' + allowed[0])}")
