@@ -60,3 +60,21 @@ def test_progress_bar_reaches_the_end(capsys):
     assert "10/10 frames" in err
 
 
+
+
+def test_the_notebook_player_says_what_it_shows_and_names_its_controls():
+    """A screen reader (and the book's alt-text check) reads the animation's alt text;
+    each button and the slider have an accessible name."""
+    import re
+
+    from cgiter_edu import Order, programs, run, shapes
+    from cgiter_edu.viz import animate
+
+    r = run(shapes.balanced(1, 3), programs.Record(rec_bytes=64), Order.DESCENDANTS_POST,
+            trace=True)
+    page = animate(r.trace, max_frames=3).to_jshtml()
+    alt, = re.findall(r'<img [^>]*alt="([^"]+)"', page)
+    assert alt.startswith("An animation, step by step, of a DESCENDANTS_POST (3) walk of "
+                          "4 cgroups")
+    assert re.findall(r'aria-label="([^"]+)"', page) == [
+        "first frame", "step back", "play", "pause", "step forward", "frame"]

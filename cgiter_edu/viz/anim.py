@@ -24,6 +24,7 @@ Example::
 from __future__ import annotations
 
 import base64
+import html
 import io
 import itertools
 import json
@@ -266,7 +267,8 @@ class Animator:
             elif suffix == ".mp4":
                 _write_mp4(path, self.frames(dpi or 120), fps, bar)
             else:
-                Path(path).write_text(_player_html(self.frames(dpi or 72), fps, bar))
+                Path(path).write_text(_player_html(self.frames(dpi or 72), fps, bar,
+                                                   self.alt))
         return path
 
     def _save_matplotlib(self, path: str, suffix: str, fps: float, dpi: float | None,
@@ -296,7 +298,25 @@ class Animator:
         embedded as PNG: what a notebook shows (``IPython.display.HTML``)."""
         bar = ProgressBar(len(self.steps)) if progress else None
         with slide_style():
-            return _player_html(self.frames(dpi or 72), fps or self.fps, bar)
+            return _player_html(self.frames(dpi or 72), fps or self.fps, bar, self.alt)
+
+    @property
+    def alt(self) -> str:
+        """What the animation shows, in words: the player's alt text."""
+        given = self.__dict__.get("_alt")
+        if given:
+            return given
+        from cgiter_edu.names import order_name
+
+        t = self.trace
+        order = order_name(t.order)
+        return (f"An animation, step by step, of a {order} walk of {len(t.cgroups)} cgroups: "
+                f"each cgroup coloured by its state as the walk reaches it, the records "
+                f"filling the buffer, and how the walk ends")
+
+    @alt.setter
+    def alt(self, text: str) -> None:
+        self._alt = text
 
     def _repr_html_(self) -> str:
         return self.to_jshtml()
@@ -353,15 +373,15 @@ def _write_mp4(path: str, frames: Iterable[np.ndarray], fps: float,
 
 
 _PLAYER = """<div class="cgiter-anim" id="{id}" style="font-family:sans-serif;max-width:100%">
-<img id="{id}-img" style="max-width:100%;border:1px solid #ccc" src="{first}"/>
+<img id="{id}-img" style="max-width:100%;border:1px solid #ccc" src="{first}" alt="{alt}"/>
 <div style="margin-top:4px">
-<button onclick="cg_{id}.go(0)">&#x23EE;</button>
-<button onclick="cg_{id}.step(-1)">&#x25C0;</button>
-<button onclick="cg_{id}.play()">&#x25B6; play</button>
-<button onclick="cg_{id}.pause()">&#x23F8;</button>
-<button onclick="cg_{id}.step(1)">&#x25B6;|</button>
+<button onclick="cg_{id}.go(0)" aria-label="first frame">&#x23EE;</button>
+<button onclick="cg_{id}.step(-1)" aria-label="step back">&#x25C0;</button>
+<button onclick="cg_{id}.play()" aria-label="play">&#x25B6; play</button>
+<button onclick="cg_{id}.pause()" aria-label="pause">&#x23F8;</button>
+<button onclick="cg_{id}.step(1)" aria-label="step forward">&#x25B6;|</button>
 <input type="range" min="0" max="{last}" value="0" style="width:50%;vertical-align:middle"
- oninput="cg_{id}.go(parseInt(this.value))" id="{id}-range"/>
+ oninput="cg_{id}.go(parseInt(this.value))" id="{id}-range" aria-label="frame"/>
 <span id="{id}-n">1/{n}</span></div></div>
 <script>
 var cg_{id} = (function() {{
@@ -381,7 +401,8 @@ var cg_{id} = (function() {{
 </script>"""
 
 
-def _player_html(frames: Iterable[np.ndarray], fps: float, bar: ProgressBar | None) -> str:
+def _player_html(frames: Iterable[np.ndarray], fps: float, bar: ProgressBar | None,
+                 alt: str = "An animation of a cgroup_iter walk, step by step") -> str:
     from PIL import Image
 
     uris = []
@@ -395,6 +416,7 @@ def _player_html(frames: Iterable[np.ndarray], fps: float, bar: ProgressBar | No
         raise ValueError("no frames to save")
     ident = "cg" + uuid.uuid4().hex[:10]
     body = _PLAYER.format(id=ident, first=uris[0], last=len(uris) - 1, n=len(uris),
+                          alt=html.escape(alt, quote=True),
                           frames=json.dumps(uris), interval=int(round(1000 / fps)))
     return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
             "<title>cgroup_iter walk</title></head><body>\n" + body + "\n</body></html>\n")

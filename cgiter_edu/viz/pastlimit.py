@@ -246,4 +246,8 @@ def animate_past_limit(both: Any, fps: float = 6, max_frames: int = 120, hold: i
     anim.update = view.update                      # type: ignore[method-assign]
     anim.dynamic_artists = view.artists            # type: ignore[method-assign]
     anim.view = view
+    anim.alt = ("An animation of the same tree walked two ways, a few cgroups more each "
+                "frame: above, cgroup_iter filling its 8 pages until the page limit cuts the "
+                "walk; below, the open-coded iterator writing every cgroup into a ring "
+                "buffer, dead ones included, with the records it drops when the ring is full")
     return anim
