@@ -562,3 +562,20 @@ def test_all_orders_legend_lists_the_states_the_player_shows():
     texts = [t.get_text() for lg in ex.renderer.figure.findobj()
              if type(lg).__name__ == "Legend" for t in lg.get_texts()]
     assert "current: walk is here" in texts and "written, in the buffer" in texts
+
+
+def test_all_orders_player_never_shows_the_same_picture_twice():
+    """In the all-orders mode each slider position is a new picture (a step that changes
+    no panel is skipped, so playing never seems to stall); the jumps land on the frame
+    showing their step."""
+    ex = Explorer(tree="systemd", mode="orders", background=False)
+    pngs = []
+    for i in range(ex.w_slider.max + 1):
+        ex.step = i
+        pngs.append(ex.frame.png)
+    assert all(pngs[i] != pngs[i + 1] for i in range(len(pngs) - 1))
+    assert ex.w_slider.max + 1 < ex.renderer.length          # some steps were the same
+    ex.jump("end")
+    assert ex.step == ex.w_slider.max
+    ex.w_mode.value = "walk"                                  # one walk: every step again
+    assert ex.w_slider.max + 1 == ex.renderer.length

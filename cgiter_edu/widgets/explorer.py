@@ -25,6 +25,7 @@ Example::
 
 from __future__ import annotations
 
+import bisect
 import os
 import threading
 import time
@@ -44,6 +45,10 @@ from .kernelcheck import KernelCheck, settings_from_recorded
 from .panel import ExplorerPanel
 
 __all__ = ["Explorer", "Frame"]
+
+#: all-orders mode: walks longer than this keep one slider position per step (finding
+#: the steps that change the picture draws every frame once)
+FRAME_STEPS_MAX = 150
 
 
 @dataclass
@@ -135,6 +140,9 @@ class Explorer(ExplorerPanel, W.VBox):
         self._quiet = 0
         self._synced_paths: tuple[list[str], list[str]] | None = None
         self._frame = Frame(0)
+        #: all orders: the steps that change the picture, one per slider position (None:
+        #: every step, as in one walk)
+        self._frame_steps: list[int] | None = None
         self._timing: dict[str, float] = {}
         if background is None:
             background = _in_kernel()
@@ -278,11 +286,12 @@ class Explorer(ExplorerPanel, W.VBox):
         except Exception as e:          # noqa: BLE001 - a message in the explorer, never a traceback
             msg = f"cannot show this walk: {type(e).__name__}: {e}"
             self.walk, self.order_walks, self.trace = model.Walk(new, error=msg), {}, None
+            self._frame_steps = None
             self.renderer.clear(_wrap(msg, 60))
         self._sync_controls()
         self._timing["apply"] = time.perf_counter() - t0
         self.kernel_check.update(self.walk, self.mode, self._user_program)
-        n = self.renderer.length
+        n = len(self._frame_steps) if self._frame_steps else self.renderer.length
         with self._hold():
             self.w_play.playing = False
             self.w_playing.value = False
@@ -293,6 +302,7 @@ class Explorer(ExplorerPanel, W.VBox):
         self._request(0)
 
     def _run_walk(self, s: model.Settings) -> None:
+        self._frame_steps = None
         w = model.walk(s, self._user_program)
         self.walk, self.order_walks = w, {}
         self.trace = w.trace
@@ -303,6 +313,7 @@ class Explorer(ExplorerPanel, W.VBox):
                 self.renderer.clear(_wrap(w.error or "nothing to show", 60))
 
     def _run_orders(self, s: model.Settings) -> None:
+        self._frame_steps = None
         walks: dict[int, model.Walk] = {}
         h = None
         for label, o in model.ORDERS.items():
@@ -322,6 +333,8 @@ class Explorer(ExplorerPanel, W.VBox):
         with self.renderer.lock:
             if traces and h is not None:
                 self.renderer.show_orders(traces, h, s.start, rejected)
+                # a step that changes no panel is no frame: the player would seem to stall
+                self._frame_steps = self.renderer.distinct_steps(FRAME_STEPS_MAX)
             else:
                 first = next(iter(rejected.values()), "nothing to show")
                 self.renderer.clear(_wrap(first, 60))
@@ -371,6 +384,8 @@ class Explorer(ExplorerPanel, W.VBox):
             s = story.final_step(t)
         else:
             raise ValueError(f"jump to 'start', 'next_read', 'cut' or 'end', not {where!r}")
+        if self._frame_steps:                       # all orders: the frame showing step s
+            s = max(0, bisect.bisect_right(self._frame_steps, s) - 1)
         self.step = s
 
     def _longest(self) -> Trace | None:
@@ -420,6 +435,8 @@ class Explorer(ExplorerPanel, W.VBox):
     def _draw(self, step: int) -> None:
         t0 = time.perf_counter()
         with self.renderer.lock:
+            if self._frame_steps:                  # all orders: the slider counts frames
+                step = self._frame_steps[max(0, min(step, len(self._frame_steps) - 1))]
             n = self.renderer.length
             step = max(0, min(step, n - 1)) if n else 0
             png = self.renderer.render(step)

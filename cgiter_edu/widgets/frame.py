@@ -291,8 +291,26 @@ class FrameRenderer:
                 n = len(self.traces[key])
                 v.update(max(0, min(step, n - 1)) if n else None)
 
-    def render(self, step: int | None = None) -> bytes:
-        """PNG bytes of the frame at ``step`` (default: the current one)."""
+    def distinct_steps(self, limit: int = 400) -> list[int] | None:
+        """The steps whose picture differs from the step before (step 0 always), found
+        by drawing each once; None when there are more than ``limit`` steps."""
+        import hashlib
+
+        with self.lock:
+            n = self.length
+            if n > limit or not n:
+                return None
+            out, prev = [], None
+            for step in range(n):
+                self.render_canvas(step)
+                key = hashlib.blake2b(bytes(self.canvas.buffer_rgba()), digest_size=16).digest()
+                if key != prev:
+                    out.append(step)
+                prev = key
+            return out
+
+    def render_canvas(self, step: int | None = None) -> None:
+        """Draw the frame at ``step`` on the canvas (what :meth:`render` encodes)."""
         with self.lock:
             if step is not None and (step != self.step or self._background is None):
                 self.update(step)
@@ -305,6 +323,11 @@ class FrameRenderer:
                         self._composite(x)
                     elif x.get_visible():
                         self.figure.draw_artist(x)
+
+    def render(self, step: int | None = None) -> bytes:
+        """PNG bytes of the frame at ``step`` (default: the current one)."""
+        with self.lock:
+            self.render_canvas(step)
             return self._png()
 
     def _png(self) -> bytes:
