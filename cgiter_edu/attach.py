@@ -165,20 +165,51 @@ _BPFTOOL_ORDERS = {0: "order_unspec", 1: "self_only", 2: "descendants_pre",
 def attach(h: Hierarchy, prog: Callable[[Any], int], order: Order | int, *,
            cgroup_fd: CgroupFd | int | None = None, cgroup_id: int | None = None,
            kernel: KernelConfig | None = None, cgroupns: str | None = None) -> IterLink:
-    """Attach a BPF program (a Python callable ``prog(ctx) -> int``) to the cgroup
-    iterator: ``bpf_link_create()`` with ``union bpf_iter_link_info`` ->
-    ``bpf_iter_link_attach()`` -> ``bpf_iter_attach_cgroup()``.
+    """Attach a BPF program to the cgroup iterator.
 
-    ``cgroup_fd`` (a :class:`~cgiter_edu.hierarchy.CgroupFd` or an int) or ``cgroup_id``
-    pick the start cgroup; neither: the root.  Errors are ``OSError`` with the kernel's
-    errno: EINVAL (bad order, or both given), EBADF (not an open cgroup fd), ENOENT
-    (unknown or removed cgroup).  ``kernel`` defaults to the newest modelled kernel.
-    Neither attaching nor closing the link takes ``cgroup_mutex``.
+    ``bpf_link_create()`` with ``union bpf_iter_link_info`` -> ``bpf_iter_link_attach()``
+    -> ``bpf_iter_attach_cgroup()``. Neither attaching nor closing the link takes
+    ``cgroup_mutex``.
 
+    Parameters
+    ----------
+    h : Hierarchy
+        The cgroup hierarchy.
+    prog : callable
+        The program, ``prog(ctx) -> int`` (0 or 1).
+    order : Order or int
+        The walk order; the kernel's EINVAL for one it does not have.
+    cgroup_fd : CgroupFd or int, optional
+        Start at the cgroup this fd of ``h`` is open on.
+    cgroup_id : int, optional
+        Start at the cgroup with this id; neither: the root; both: EINVAL.
+    kernel : KernelConfig, optional
+        The modelled kernel (default :data:`cgiter_edu.kernel.config.DEFAULT`).
+    cgroupns : str, optional
+        The path of the reader's cgroup namespace root: the root start is there and an
+        id outside it is ENOENT.
+
+    Returns
+    -------
+    IterLink
+        The link; ``link.create()`` makes an iterator file to read (an
+        :class:`~cgiter_edu.kernel.bpf_iter.IterFile`).
+
+    Raises
+    ------
+    OSError
+        With the kernel's errno: EINVAL (bad order, or both starts given), EBADF (not an
+        open cgroup fd), ENOENT (unknown or removed cgroup, or outside the namespace).
+    TypeError
+        For a ``prog`` that is not callable, or an order or id that is not an int.
+
+    Examples
+    --------
     >>> from cgiter_edu import Hierarchy, Order, attach, programs
-    >>> h = Hierarchy()
-    >>> attach(h, programs.id_printer, Order.CHILDREN).create().read(64)
-    b'epilogue\\n'
+    >>> h = Hierarchy(); h.mkdir("/a")
+    2
+    >>> attach(h, programs.id_printer, Order.DESCENDANTS_PRE).create().read(64)
+    b'prologue\\n       1\\n       2\\nepilogue\\n'
     """
     if not callable(prog):
         raise TypeError(f"prog must be a callable taking ctx, not {type(prog).__name__}")

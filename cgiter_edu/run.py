@@ -119,24 +119,74 @@ def run(h: Hierarchy, prog: Callable[[Any], int], order: Order | int = Order.DES
         after_create: Callable[[], None] | None = None,
         between_reads: Callable[[], None] | None = None,
         cgroupns: str | None = None) -> RunResult:
-    """Attach ``prog``, create one iterator file and read it like ``cat`` would.
+    """Attach a program to the cgroup iterator, create one iterator file and read it.
 
-    ``start``: a path (an fd is opened on it for the attach and closed after), a
-    :class:`~cgiter_edu.hierarchy.CgroupFd` or an int fd; ``cgroup_id`` attaches by id;
-    neither: the root; both: EINVAL, as the kernel says.  Reads of ``read_size`` (or of
-    each size of a list in turn) go on until the first one that gives 0 or an error,
-    then ``extra_reads`` more.  ``after_create`` runs between creating the iterator
-    file and the first read (to remove or make cgroups then, as the recorded walks do);
-    ``between_reads`` before every read() but the first (to let another thread finish
-    what it does while the walk has dropped ``cgroup_mutex``).
-    A program that raises makes this raise :class:`BpfProgramError` with the run so far
-    (its trace ends where the program raised) as ``err.result``.
-    ``cgroupns``: the walk is read by a process in a cgroup namespace whose ``/`` is
-    that cgroup (a container's): the root start is there, a ``start`` path is looked
-    up from there (``"/app"`` is ``cgroupns + "/app"``), an id outside it is ENOENT.  ``trace``: record
-    every step in ``res.trace``; None (the default) records one when the hierarchy has
-    at most :data:`TRACE_LIMIT` cgroups, so a small walk always has its trace
-    (``res.trace.counts()``); False is faster.
+    What a user does with ``bpftool iter pin`` and ``cat``: attach (``bpf_link_create``),
+    create the iterator file (``bpf_iter_create``), then read() it until the first read()
+    that gives 0 or an error, and ``extra_reads`` more (what a second ``cat`` of the
+    same file would get).
+
+    Parameters
+    ----------
+    h : Hierarchy
+        The cgroup hierarchy to walk.
+    prog : callable
+        The BPF program, ``prog(ctx) -> int`` (0: go on, 1: stop after this cgroup), as
+        :mod:`cgiter_edu.programs` has them.
+    order : Order or int
+        The walk order; a value the kernel refuses gives EINVAL in ``attach_errno``.
+    start : str, CgroupFd or int, optional
+        The start cgroup: a path (an fd is opened on it for the attach and closed
+        after), a :class:`~cgiter_edu.hierarchy.CgroupFd` or an int fd.
+    cgroup_id : int, optional
+        Start by id instead; neither ``start`` nor ``cgroup_id``: the root; both: EINVAL,
+        as the kernel says.
+    read_size : int or sequence of int
+        The size of every read(), or of each read() in turn.
+    kernel : KernelConfig, optional
+        The modelled kernel (default :data:`cgiter_edu.kernel.config.DEFAULT`).
+    trace : bool, optional
+        Record every step in ``res.trace``; None records one when the hierarchy has at
+        most :data:`TRACE_LIMIT` cgroups; False is faster.
+    extra_reads : int
+        How many reads to make after the first that gives 0 or an error.
+    max_reads : int
+        A bound on the number of reads.
+    after_create : callable, optional
+        Runs between creating the iterator file and the first read (to remove or make
+        cgroups then, as the recorded walks do).
+    between_reads : callable, optional
+        Runs before every read() but the first (to let another thread finish what it
+        does while the walk has dropped ``cgroup_mutex``).
+    cgroupns : str, optional
+        The walk is read by a process in a cgroup namespace whose ``/`` is that cgroup
+        (a container's): the root start is there, a ``start`` path is looked up from
+        there (``"/app"`` is ``cgroupns + "/app"``), an id outside it is ENOENT.
+
+    Returns
+    -------
+    RunResult
+        ``reads`` (each read()'s return value and bytes), ``results`` (byte counts and
+        errno names), ``output``, ``attach_errno`` and ``trace``.
+
+    Raises
+    ------
+    BpfProgramError
+        When the program raises or returns something other than 0 or 1; the run so far
+        (its trace ends there) is ``err.result``.
+
+    See Also
+    --------
+    attach : the attach alone, returning the link to make files from.
+    cgiter_edu.live.walk.run : the same walk on this machine's kernel.
+
+    Examples
+    --------
+    >>> from cgiter_edu import Order, programs, run, shapes
+    >>> r = run(shapes.balanced(2, 100), programs.Record(rec_bytes=64),
+    ...         Order.DESCENDANTS_PRE)
+    >>> r.results[:2]
+    [32704, 'EOPNOTSUPP']
     """
     kernel = DEFAULT if kernel is None else kernel
     if trace is None:
