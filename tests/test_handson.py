@@ -568,3 +568,10 @@ def test_the_answer_key_has_every_quiz_cell_and_every_predict_cell():
         n = sum("Predict, then reveal" in c.source for c in nb.cells)
         assert len(re.findall(rf"^\| {lesson} \| ", key, re.M)) >= n + sum(
             1 for x in cells if x[0] == lesson), f"lesson {lesson}: an answer is missing"
+
+
+def test_the_guides_fallback_is_the_readmes_first_quick_start_line():
+    readme = (GUIDE.parent.parent / "README.md").read_text()
+    block = readme.split("## Quick start", 1)[1].split("```")[1]
+    first = block.strip().splitlines()[0]
+    assert first.startswith("python3 -m venv") and f"`{first}`" in GUIDE.read_text()
