@@ -101,7 +101,8 @@ def test_a_reader_goes_from_the_front_page_to_a_lesson_the_explorer_and_run(book
             assert page.url.endswith("lessons/01-first-walk.html")
             imgs = page.evaluate("[...document.querySelectorAll('article img')]"
                                  ".map(i => [i.naturalWidth, i.alt])")
-            assert len([w for w, _alt in imgs if w > 200]) >= 1, imgs
+            assert len([w for w, _alt in imgs if w > 200]) >= 2, imgs    # both pictures
+            assert all(alt.strip() and "_images/" not in alt for _w, alt in imgs), imgs
             page.screenshot(path=str(tmp_path / "lesson.png"))
 
             # click 2: back to the front, the explorer's page: its screenshot is shown
@@ -118,6 +119,8 @@ def test_a_reader_goes_from_the_front_page_to_a_lesson_the_explorer_and_run(book
             page.wait_for_load_state("load")
             assert page.url.split("#")[0].endswith("api.html")
             assert page.locator("dt#cgiter_edu\\.run").count() == 1
+            doc = page.locator("dt#cgiter_edu\\.run + dd").inner_text()
+            assert "Parameters" in doc and "Returns" in doc and "Examples" in doc
         finally:
             browser.close()
     assert outside == [], f"the book asked the network for {outside}"
