@@ -3,6 +3,8 @@ the drawn artists."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from matplotlib.colors import to_rgba
 from vizkit import CASES, case_trace, make_trace, some_steps
@@ -172,3 +174,68 @@ def test_after_the_walk_unreached_cgroups_are_not_called_not_reached_yet():
     mid = walk.plot_walk(tr, step=1)                                   # not over yet
     assert [t.get_text() for t in mid.legend.get_texts()] == [
         style.STATE_LABELS[CgroupState.UNREACHED]]
+
+
+def _same_path(a, b):
+    return a.vertices.shape == b.vertices.shape and (a.vertices == b.vertices).all()
+
+
+#: (trace, step): between them every state occurs (the step where a walk is mid-read
+#: shows CURRENT and BUFFERED; the cut walk LOST and NEVER; the stop STOPPED; the systemd
+#: host's dead session DEAD)
+def _every_state():
+    h = shapes.systemd_host()
+    out = []
+    _r, pre = make_trace(h)
+    out.append((pre, None))
+    _r, post = make_trace(h, order=Order.DESCENDANTS_POST)
+    out.append((post, 12))
+    _r, cut = make_trace(h, order=Order.DESCENDANTS_POST, rec=3000)
+    out.append((cut, None))
+    _r, stop = make_trace(h, stop_id=h.id_of("/system.slice/cron.service"))
+    out.append((stop, None))
+    return out
+
+
+@pytest.mark.parametrize("view", ["tree", "list"])
+def test_each_state_has_its_own_shape_besides_its_colour(view):
+    """A reader who cannot tell the colours apart tells the states apart by the marker's
+    shape: each cgroup is drawn with its state's shape (read back from the artist), no
+    two states share one, the shapes follow update() both ways, and the legend shows
+    the same shape next to each sentence."""
+    seen: dict[CgroupState, object] = {}
+    for tr, step in _every_state():
+        v = walk.plot_walk(tr, view=view, step=step, legend=True)
+        other = 0 if step is None else None      # draw another step first: shapes follow
+        v.update(other)
+        v.update(step)
+        drawn = v.shapes()
+        states = tr.states(step)
+        assert set(drawn) == set(states)
+        for cid, s in states.items():
+            assert _same_path(drawn[cid], style.state_marker(s)), (step, cid, s)
+            seen.setdefault(s, drawn[cid])
+        leg = {t.get_text(): h for t, h in zip(v.legend.get_texts(), v.legend.legend_handles,
+                                               strict=True)}
+        for s in set(states.values()):
+            label = (style.UNREACHED_AFTER_END if s is CgroupState.UNREACHED
+                     and walk.walk_over(tr, step) else style.STATE_LABELS[s])
+            assert _same_path(leg[label].get_marker(), style.state_marker(s)), s
+    assert set(seen) == set(CgroupState)
+    for a, b in itertools.combinations(CgroupState, 2):
+        assert not _same_path(seen[a], seen[b]), (a, b)
+    assert len(set(style.STATE_SHAPES.values())) == len(CgroupState)
+
+
+def test_shapes_change_with_the_step():
+    """Stepping changes the shapes (not only the colours): the cgroup the walk is on is a
+    diamond, and after the walk it is a delivered circle."""
+    _r, tr = make_trace(order=Order.DESCENDANTS_POST)
+    v = walk.plot_walk(tr, step=12)
+    cur = [c for c, s in tr.states(12).items() if s is CgroupState.CURRENT]
+    assert len(cur) == 1
+    diamond = style.state_marker(CgroupState.CURRENT)
+    assert _same_path(v.shapes()[cur[0]], diamond)
+    v.update(None)
+    assert not _same_path(v.shapes()[cur[0]], diamond)
+    assert _same_path(v.shapes()[cur[0]], style.state_marker(CgroupState.DELIVERED))

@@ -25,6 +25,7 @@ import contextlib
 from collections.abc import Iterator
 
 import matplotlib as mpl
+import numpy as np
 
 from cgiter_edu.trace import CgroupState
 
@@ -64,6 +65,83 @@ STATE_LABELS: dict[CgroupState, str] = {
     CgroupState.NEVER: "never reached: cut",
     CgroupState.DEAD: "dead: skipped",
     CgroupState.STOPPED: "program said stop",
+}
+
+def _polygon(n: int, r: float, turn: float = 0.0) -> list[tuple[float, float]]:
+    import math
+
+    return [(r * math.sin(turn + 2 * math.pi * k / n), r * math.cos(turn + 2 * math.pi * k / n))
+            for k in range(n)]
+
+
+def _closed(points: list[tuple[float, float]]) -> tuple[list, list]:
+    from matplotlib.path import Path
+
+    return ([*points, points[0]], [Path.MOVETO] + [Path.LINETO] * (len(points) - 1)
+            + [Path.CLOSEPOLY])
+
+
+def _marker_path(state: CgroupState) -> object:
+    """The shape of ``state`` in marker units (a circle of diameter 1 is the plain marker)."""
+    import math
+
+    from matplotlib.path import Path
+    from matplotlib.transforms import Affine2D
+
+    S = CgroupState
+    if state is S.DELIVERED:
+        return Path.unit_circle().transformed(Affine2D().scale(0.5))
+    if state is S.UNREACHED:                         # a small dot: nothing happened yet
+        return Path.unit_circle().transformed(Affine2D().scale(0.34))
+    if state is S.NEVER:                             # a ring: hollow, the walk never came
+        outer = _polygon(48, 0.5)
+        inner = _polygon(48, 0.27)[::-1]             # the other way round: a hole
+        v1, c1 = _closed(outer)
+        v2, c2 = _closed(inner)
+        return Path(v1 + v2, c1 + c2)
+    if state is S.CURRENT:                           # a diamond: the walk is here
+        return Path(*_closed(_polygon(4, 0.6)))
+    if state is S.BUFFERED:                          # a hexagon, point up
+        return Path(*_closed(_polygon(6, 0.56)))
+    if state is S.LOST:                              # a square
+        return Path(*_closed([(-0.43, -0.43), (0.43, -0.43), (0.43, 0.43), (-0.43, 0.43)]))
+    if state is S.STOPPED:                           # an octagon, flat on top: a stop sign
+        return Path(*_closed(_polygon(8, 0.54, math.pi / 8)))
+    # DEAD: a tombstone, flat at the bottom, round on top
+    arc = [(0.44 * math.cos(a), 0.08 + 0.44 * math.sin(a))
+           for a in np.linspace(0, math.pi, 25)]
+    return Path(*_closed([(0.44, -0.5), *arc, (-0.44, -0.5)]))
+
+
+_MARKER_PATHS: dict[CgroupState, object] = {}
+
+
+def state_marker(state: CgroupState) -> object:
+    """The marker shape of ``state`` (a :class:`matplotlib.path.Path` in marker units, a
+    circle of diameter 1 being the plain marker): the cue besides the colour, so a reader
+    who cannot tell the colours apart can still tell the states apart (:data:`STATE_SHAPES`
+    names them).
+
+    >>> from cgiter_edu.trace import CgroupState
+    >>> p = state_marker(CgroupState.CURRENT); float(p.vertices[:, 1].max())
+    0.6
+    """
+    p = _MARKER_PATHS.get(state)
+    if p is None:
+        p = _MARKER_PATHS[state] = _marker_path(state)
+    return p
+
+
+#: each state's shape, in words (what :func:`state_marker` draws)
+STATE_SHAPES: dict[CgroupState, str] = {
+    CgroupState.UNREACHED: "small dot",
+    CgroupState.CURRENT: "diamond",
+    CgroupState.BUFFERED: "hexagon",
+    CgroupState.DELIVERED: "circle",
+    CgroupState.LOST: "square",
+    CgroupState.NEVER: "ring",
+    CgroupState.DEAD: "tombstone",
+    CgroupState.STOPPED: "octagon",
 }
 
 #: colours of the non-tree pictures
@@ -183,7 +261,8 @@ UNREACHED_AFTER_END = "not visited by this walk"
 
 def state_legend_handles(states: list[CgroupState] | None = None, *,
                          ended: bool = False) -> list:
-    """Legend handles, one per state (all by default), each with its sentence;
+    """Legend handles, one per state (all by default), each with its colour, its shape
+    (:func:`state_marker`, as the walk pictures draw it) and its sentence;
     ``ended``: the picture shows a walk that is over (UNREACHED then reads
     :data:`UNREACHED_AFTER_END`)."""
     from matplotlib.lines import Line2D
@@ -193,7 +272,10 @@ def state_legend_handles(states: list[CgroupState] | None = None, *,
     def label(s: CgroupState) -> str:
         return UNREACHED_AFTER_END if ended and s is CgroupState.UNREACHED else STATE_LABELS[s]
 
-    return [Line2D([], [], linestyle="none", marker="o", markersize=16,
+    def size(s: CgroupState) -> float:     # a Path marker is scaled to fit 1: undo that
+        return 16 * 2 * float(np.abs(state_marker(s).vertices).max())
+
+    return [Line2D([], [], linestyle="none", marker=state_marker(s), markersize=size(s),
                    markerfacecolor=STATE_COLORS[s], markeredgecolor="black",
                    markeredgewidth=1.2, label=label(s)) for s in states]
 

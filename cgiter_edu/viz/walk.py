@@ -1,10 +1,10 @@
 """The hierarchy at one step of a walk: :class:`WalkView` and :func:`plot_walk`.
 
-Each cgroup is coloured by its :class:`~cgiter_edu.trace.CgroupState` at the step
-(:meth:`Trace.states`) and numbered with its ``seq_num`` (or its place in the
-visiting order); three drawings of the same tree: a tidy top-down tree, a
-systemd-cgls-like list wrapped in columns (hundreds of cgroups) and an icicle
-(thousands).  The layout never decides an order: it keeps creation order, the
+Each cgroup is coloured and shaped (:func:`~cgiter_edu.viz.style.state_marker`) by
+its :class:`~cgiter_edu.trace.CgroupState` at the step (:meth:`Trace.states`) and
+numbered with its ``seq_num`` (or its place in the visiting order); three drawings
+of the same tree: a tidy top-down tree, a systemd-cgls-like list wrapped in columns
+(hundreds of cgroups) and an icicle (thousands: colour only, rectangles).  The layout never decides an order: it keeps creation order, the
 numbers and the path come from the trace.
 
 Example::
@@ -40,7 +40,15 @@ from cgiter_edu.trace import CgroupState, EventKind, Trace
 from .analysis import cgroup_name, first_reached, frame_caption
 from .geometry import HEADER_FONT, Geometry, list_geometry, tree_geometry, walk_arrows
 from .layout import icicle_layout, tree_of
-from .style import COLORS, STATE_COLORS, PathText, slide_style, state_legend_handles, text_color_on
+from .style import (
+    COLORS,
+    STATE_COLORS,
+    PathText,
+    slide_style,
+    state_legend_handles,
+    state_marker,
+    text_color_on,
+)
 from .view import BASE_FONT, DARK, MIN_FONT, View, ax_size_pt, new_axes, text_width
 
 __all__ = ["WalkView", "plot_walk", "states_shown", "walk_over"]
@@ -323,13 +331,16 @@ class WalkView(View):
         return changed
 
     def paint(self, states: dict[int, CgroupState]) -> list[Any]:
-        """Colour each cgroup by ``states`` (cgroups missing: not reached) and show the
+        """Colour and shape each cgroup by ``states`` (cgroups missing: not reached) and show the
         numbers of those it gives one; :meth:`update` calls it with the trace's states
         at the step.  A caller may paint other states (e.g. mark cgroups a stopped walk
         never reached as ``NEVER``).  Returns the changed artists."""
         unreached = CgroupState.UNREACHED
-        cols = [STATE_COLORS[states.get(v, unreached)] for v in self.ids]
+        drawn = [states.get(v, unreached) for v in self.ids]
+        cols = [STATE_COLORS[s] for s in drawn]
         self.nodes.set_facecolors(cols)
+        if self.view != "icicle":              # each state its shape too, not only its colour
+            self.nodes.set_paths([state_marker(s) for s in drawn])
         changed: list[Any] = [self.nodes]
         if self.numbers_mode and self.number_ids:
             if self.numbers_mode == "visit":
@@ -361,6 +372,15 @@ class WalkView(View):
         if len(fc) == 1 and len(self.ids) > 1:
             fc = np.repeat(fc, len(self.ids), axis=0)
         return {v: tuple(float(c) for c in fc[i]) for i, v in enumerate(self.ids)}
+
+    def shapes(self) -> dict[int, Any]:
+        """Each cgroup's marker shape as drawn (a :class:`~matplotlib.path.Path`, see
+        :func:`~cgiter_edu.viz.style.state_marker`), read back from the artist; empty in
+        the icicle view (rectangles)."""
+        if self.view == "icicle":
+            return {}
+        paths = self.nodes.get_paths()
+        return {v: paths[i % len(paths)] for i, v in enumerate(self.ids)}
 
     def number_texts(self) -> dict[int, str]:
         """The number drawn on each cgroup (visible ones only)."""
