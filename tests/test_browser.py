@@ -320,6 +320,28 @@ def test_explorer_in_voila(browser, tmp_path):
         _no_errors(page)
 
 
+def test_past_limit_mode_in_voila(browser, tmp_path):
+    """The explorer page's 'past the page limit' section: closed on load, opened with a
+    click it builds both walks and shows the side-by-side picture and its counts."""
+    from playwright.sync_api import expect
+
+    with _opened(browser, tmp_path, "voila") as (_server, page):
+        _explorer(page)
+        mode = page.locator(".past-limit-mode")
+        expect(mode).to_have_count(1, timeout=120_000)      # the cell after the explorer
+        expect(page.locator(".past-limit-explorer")).to_have_count(0)     # not built yet
+        mode.get_by_text("past the page limit").first.click()
+        summary = page.locator(".past-limit-summary")
+        expect(summary).to_contain_text("cut at the page limit", timeout=120_000)
+        expect(summary).to_contain_text("dropped (EAGAIN)")
+        img = page.locator(".past-limit-img")
+        expect(img).to_have_attribute("src", re.compile(r"^blob:|^data:image/png"))
+        img.scroll_into_view_if_needed()
+        page.locator(".past-limit-explorer").screenshot(
+            path=str(ARTIFACTS / "explorer-past-limit.png"))
+        _no_errors(page)
+
+
 def test_explorer_in_jupyterlab(browser, tmp_path):
     """Run All in JupyterLab: the widgets render, the slider and the truncation jump work."""
     from playwright.sync_api import expect

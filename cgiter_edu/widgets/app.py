@@ -50,7 +50,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-__all__ = ["EXPLORER_CODE", "write_notebook", "write_voila_config", "free_port",
+__all__ = ["EXPLORER_CODE", "PAST_LIMIT_CODE", "write_notebook", "write_voila_config", "free_port",
            "check_port", "voila_command", "voila_env", "voila_prelaunch", "wait_ready",
            "check_page", "PageError", "stop_process_group", "setup_explore",
            "JUPYTER_DATA", "CULL_IDLE"]
@@ -59,6 +59,9 @@ __all__ = ["EXPLORER_CODE", "write_notebook", "write_voila_config", "free_port",
 EXPLORER_CODE = ('from cgiter_edu.widgets import Explorer\n\n'
                  'explorer = Explorer(tree="systemd", order="pre", record_bytes=3000)\n'
                  'explorer')
+#: the cell after it: the "past the page limit" mode, a closed section built when opened
+#: (:func:`cgiter_edu.widgets.pastlimit.past_limit_mode`)
+PAST_LIMIT_CODE = 'from cgiter_edu.widgets import past_limit_mode\n\npast_limit_mode()'
 #: a Jupyter data folder holding the ``cgiter`` Voila template (put on JUPYTER_PATH)
 JUPYTER_DATA = Path(__file__).resolve().with_name("jupyter")
 #: seconds an unconnected kernel may stay idle before Voila shuts it down
@@ -82,13 +85,16 @@ c.VoilaConfiguration.prelaunch_hook = voila_prelaunch
 def write_notebook(directory: str | os.PathLike, name: str = "explorer.ipynb",
                    code: str = EXPLORER_CODE) -> Path:
     """Write the explorer notebook: one code cell (``code``), no outputs (the explorer
-    has its own title line: nothing above it takes a projector's height)."""
+    has its own title line: nothing above it takes a projector's height), then, for the
+    explorer's own code, the closed "past the page limit" section below it
+    (:data:`PAST_LIMIT_CODE`)."""
+    cells = [{"cell_type": "code", "id": "explorer", "execution_count": None, "metadata": {},
+              "outputs": [], "source": code}]
+    if code == EXPLORER_CODE:
+        cells.append({"cell_type": "code", "id": "past-limit", "execution_count": None,
+                      "metadata": {}, "outputs": [], "source": PAST_LIMIT_CODE})
     nb = {
-        "cells": [
-            {"cell_type": "code", "id": "explorer", "execution_count": None, "metadata": {},
-             "outputs": [],
-             "source": code},
-        ],
+        "cells": cells,
         "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)",
                                     "language": "python"},
                      "language_info": {"name": "python"}},

@@ -57,7 +57,8 @@ class PastLimitExplorer(W.VBox):
         self.tree_box = W.Dropdown(options=names, value=tree if isinstance(tree, str)
                                    else "(given)", description="tree")
         self.record_box = W.BoundedIntText(value=record_bytes, min=24, max=4119,
-                                           description="record bytes")
+                                           description="record bytes",
+                                           style={"description_width": "initial"})
         self.ring_box = W.Dropdown(options=[(f"{s // 1024} KiB", s) for s in RING_SIZES],
                                    value=ring_size, description="ring buffer")
         self.slider = W.IntSlider(value=0, min=0, max=1, description="cgroups",
@@ -72,6 +73,9 @@ class PastLimitExplorer(W.VBox):
                    "open-coded css iterator writing into a BPF ring buffer (bottom)"),
             W.HBox([self.tree_box, self.record_box, self.ring_box]),
             W.HBox([self.play, self.slider]), self.image, self.summary, self.message])
+        self.add_class("past-limit-explorer")
+        self.summary.add_class("past-limit-summary")
+        self.image.add_class("past-limit-img")
         self.view: Any = None
         self._build(tree, record_bytes, ring_size)
         self.show(step)
@@ -161,6 +165,7 @@ def past_limit_mode(**kwargs: Any) -> W.Accordion:
     """
     holder = W.VBox([])
     acc = W.Accordion(children=[holder], selected_index=None)
+    acc.add_class("past-limit-mode")
     acc.set_title(0, "past the page limit: cgroup_iter beside the open-coded css iterator "
                      "and a ring buffer (Linux 6.7+)")
 
