@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from vizkit import CASES, case_trace, make_trace
 
-from cgiter_edu import shapes
+from cgiter_edu import Order, shapes
 from cgiter_edu.names import errno_symbol
 from cgiter_edu.trace import EventKind
 from cgiter_edu.viz import analysis, buffer
@@ -70,3 +70,22 @@ def test_buffer_legend_lists_only_the_kinds_of_byte_shown():
     v2 = buffer.plot_buffer(tr, step=first_show)  # one record, still in the buffer
     labels = [t.get_text() for t in v2.legend.get_texts()]
     assert labels == ["in the buffer", "free", "never usable"]
+
+
+def test_bytes_in_the_buffer_are_dotted_not_only_blue():
+    """Copied (green) and still in the buffer (blue) are told apart without colour: the
+    bytes in the buffer are dotted, in the picture, the animation's strip and the
+    legend; copied bytes are plain."""
+    _res, tr = make_trace(rec=3000, order=Order.DESCENDANTS_POST, read_size=8192)
+    step = next(s for s in range(len(tr.events))
+                if (lambda c: c["copied"] > 0 and c["buffered"] > 0)(
+                    buffer.plot_buffer(tr, step=s).byte_counts()))
+    v = buffer.plot_buffer(tr, step=step)
+    assert v.bars["buffered"].get_hatch() == ".."
+    assert not v.bars["copied"].get_hatch()
+    legend = {t.get_text(): h for t, h in zip(v.legend.get_texts(), v.legend.legend_handles,
+                                              strict=True)}
+    assert legend["in the buffer"].get_hatch() == ".."
+    assert not legend["copied to user space"].get_hatch()
+    strip = buffer.BufferStrip(tr, step)
+    assert strip.bars["buffered"].get_hatch() == ".."

@@ -36,13 +36,19 @@ from .view import DARK, View, ax_size_pt, new_axes, text_width
 __all__ = ["BufferView", "BufferStrip", "plot_buffer"]
 
 
+#: the dots on the bytes still in the buffer (a dark blue on the sky blue)
+_HATCH_BLUE = "#1F4E79"
+
+
 def _buffer_bars(ax: Any) -> dict[str, PolyCollection]:
     """The byte bars of a buffer picture, added to ``ax``: copied to user space, still in
     the buffer, and the hatched ghost of a rolled-back record."""
     bars = {
         "copied": PolyCollection([], facecolors=COLORS["copied"], edgecolors="none", zorder=2),
-        "buffered": PolyCollection([], facecolors=COLORS["buffered"], edgecolors="none",
-                                   zorder=2),
+        # dotted besides blue: "still in the buffer" is told from "copied" (green) without
+        # colour (the hatch takes the edge colour; the edge itself is not drawn)
+        "buffered": PolyCollection([], facecolors=COLORS["buffered"], edgecolors=_HATCH_BLUE,
+                                   linewidths=0, hatch="..", zorder=2),
         "ghost": PolyCollection([], facecolors="none", edgecolors=COLORS["rollback"],
                                 hatch="///", linewidths=1.5, zorder=3),
     }
@@ -158,7 +164,8 @@ class BufferView(View):
         count = st.count if st is not None else 0
         kinds = [
             (bc["copied"] > 0, Patch(facecolor=COLORS["copied"], label="copied to user space")),
-            (bc["buffered"] > 0, Patch(facecolor=COLORS["buffered"], label="in the buffer")),
+            (bc["buffered"] > 0, Patch(facecolor=COLORS["buffered"], edgecolor=_HATCH_BLUE,
+                                       linewidth=0, hatch="..", label="in the buffer")),
             (bc["ghost"] > 0, Patch(facecolor="none", edgecolor=COLORS["rollback"],
                                     hatch="///", label="rolled back")),
             (count + ghost < self.size - 1, Patch(facecolor=COLORS["page"],
