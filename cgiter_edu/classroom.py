@@ -19,6 +19,10 @@ Example::
 
 from __future__ import annotations
 
+import os
+import re
+from pathlib import Path
+
 from .exercises import KINDS
 
 #: the kinds lessons 0 to 4 teach (the 45-minute class)
@@ -68,3 +72,36 @@ def quiz_key(cells: list[tuple[str, int, str]]) -> str:
         answer = question(seed, kind).answer_text.replace("|", "\\|")
         rows.append(f"| {lesson} | `Quiz(seed={seed}, kind=\"{kind}\")` | `{answer}` |")
     return "\n".join(rows)
+
+
+def quiz_cells(notebooks: str | os.PathLike) -> list[tuple[str, int, str]]:
+    """``(lesson, seed, kind)`` of every ``Quiz(seed=..., kind=...)`` cell of the lessons in
+    the folder ``notebooks`` (``NN-name.ipynb``), in lesson and cell order."""
+    import json
+
+    cells = []
+    for p in sorted(Path(notebooks).glob("[0-9][0-9]-*.ipynb")):
+        for c in json.loads(p.read_text())["cells"]:
+            src = "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+            for seed, kind in re.findall(r'Quiz\(seed=(\d+), kind="(\w+)"\)', src):
+                cells.append((p.name[:2], int(seed), kind))
+    return cells
+
+
+def update_quiz_key(guide: str | os.PathLike = "docs/teaching.md",
+                    notebooks: str | os.PathLike = "notebooks") -> bool:
+    """Rewrite the Quiz cells' table in the teacher's guide from the lessons as they are
+    now (after a lesson's Quiz cell or a kind of question changed); True if it changed.
+    ``python -c "from cgiter_edu.classroom import update_quiz_key; update_quiz_key()"``
+    in a checkout."""
+    path = Path(guide)
+    text = path.read_text()
+    head = "| lesson | cell | answer |\n|---|---|---|\n"
+    start = text.index(head)
+    end = start + len(head)
+    while text.startswith("| ", end):
+        end = text.index("\n", end) + 1
+    new = text[:start] + quiz_key(quiz_cells(notebooks)) + "\n" + text[end:]
+    if new != text:
+        path.write_text(new)
+    return new != text

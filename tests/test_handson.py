@@ -415,6 +415,19 @@ def test_the_guides_seed_list_is_the_class_list_and_every_question_exists():
             assert q.kind == kind and q.check(q.answer_text)
 
 
+def test_update_quiz_key_rewrites_only_the_table(tmp_path):
+    from cgiter_edu.classroom import quiz_cells, quiz_key, update_quiz_key
+
+    nbs = GUIDE.parent.parent / "notebooks"
+    text = GUIDE.read_text()
+    guide = tmp_path / "teaching.md"
+    guide.write_text(text)
+    assert update_quiz_key(guide, nbs) is False                 # up to date: unchanged
+    old = quiz_key(quiz_cells(nbs))
+    guide.write_text(text.replace(old, old.replace("| 00 |", "| 0x |", 1)))
+    assert update_quiz_key(guide, nbs) is True and guide.read_text() == text
+
+
 def test_classroom_doctests():
     import doctest
 
@@ -562,7 +575,9 @@ def test_the_answer_key_has_every_quiz_cell_and_every_predict_cell():
         for c in nb.cells:
             for seed, kind in re.findall(r'Quiz\(seed=(\d+), kind="(\w+)"\)', c.source):
                 cells.append((lesson, int(seed), kind))
-    assert quiz_key(cells) in guide, "regenerate the table with classroom.quiz_key"
+    assert quiz_key(cells) in guide, (
+        "the answer key's Quiz table is out of date: in the checkout run\n  python -c "
+        "\"from cgiter_edu.classroom import update_quiz_key; update_quiz_key()\"")
     key = guide[guide.index("## Answer key"):]
     for lesson, nb in _lessons():
         n = sum("Predict, then reveal" in c.source for c in nb.cells)
