@@ -422,10 +422,14 @@ def test_update_quiz_key_rewrites_only_the_table(tmp_path):
     text = GUIDE.read_text()
     guide = tmp_path / "teaching.md"
     guide.write_text(text)
+    update_quiz_key(guide, nbs)                                 # now up to date
+    fresh = guide.read_text()
     assert update_quiz_key(guide, nbs) is False                 # up to date: unchanged
     old = quiz_key(quiz_cells(nbs))
-    guide.write_text(text.replace(old, old.replace("| 00 |", "| 0x |", 1)))
-    assert update_quiz_key(guide, nbs) is True and guide.read_text() == text
+    assert old in fresh and fresh.replace(old, "") == text.replace(
+        text[text.index("| lesson | cell | answer |"):].split("\n\n")[0], "")
+    guide.write_text(fresh.replace(old, old.replace("| 00 |", "| 0x |", 1)))
+    assert update_quiz_key(guide, nbs) is True and guide.read_text() == fresh
 
 
 def test_classroom_doctests():
