@@ -8,9 +8,13 @@ The kernel side it calls is :func:`cgiter_edu.kernel.bpf_iter.bpf_iter_link_atta
 
 Example::
 
-    >>> from cgiter_edu import Hierarchy, Order, attach, programs
+    >>> from cgiter_edu import Hierarchy, KernelConfig, Order, attach, programs
     >>> h = Hierarchy(); _ = h.mkdir("/a")
-    >>> with attach(h, programs.id_printer, Order.CHILDREN) as link:
+    >>> with attach(h, programs.id_printer, Order.DESCENDANTS_PRE) as link:
+    ...     link.create().read(4096)
+    b'prologue\\n       1\\n       2\\nepilogue\\n'
+    >>> linux_7 = KernelConfig.preset("7.0")           # CHILDREN: 7.0, from the source
+    >>> with attach(h, programs.id_printer, Order.CHILDREN, kernel=linux_7) as link:
     ...     link.create().read(4096)
     b'prologue\\n       2\\nepilogue\\n'
 """
@@ -184,7 +188,8 @@ def attach(h: Hierarchy, prog: Callable[[Any], int], order: Order | int, *,
     cgroup_id : int, optional
         Start at the cgroup with this id; neither: the root; both: EINVAL.
     kernel : KernelConfig, optional
-        The modelled kernel (default :data:`cgiter_edu.kernel.config.DEFAULT`).
+        The modelled kernel (default :data:`cgiter_edu.kernel.config.DEFAULT`, Linux 6.18,
+        the newest checked on a real kernel; CHILDREN needs ``KernelConfig.preset("7.0")``).
     cgroupns : str, optional
         The path of the reader's cgroup namespace root: the root start is there and an
         id outside it is ENOENT.

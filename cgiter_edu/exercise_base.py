@@ -80,11 +80,18 @@ class Setup:
         """A fresh copy of the question's hierarchy (dead cgroups included)."""
         return Hierarchy.from_json(self.tree)
 
+    @property
+    def kernel(self) -> KernelConfig:
+        """The kernel the question is about: Linux 6.18 (checked on a real kernel), or
+        7.0 (from the source) for the CHILDREN order, which only 7.0 has."""
+        return KernelConfig.preset("7.0" if self.order == 5 else "6.18",
+                                   page_size=self.page_size)
+
     def run(self, trace: bool = True) -> RunResult:
-        """Run the question's walk on the emulator (a fresh copy of the tree)."""
+        """Run the question's walk on the emulator (a fresh copy of the tree), as the
+        reader of the question does: read() until one returns 0 or fails, as cat does."""
         return run(self.hierarchy(), self.program, self.order, self.start,
-                   read_size=self.read_size, kernel=KernelConfig(page_size=self.page_size),
-                   trace=trace, extra_reads=1)
+                   read_size=self.read_size, kernel=self.kernel, trace=trace)
 
 
 @dataclass
@@ -104,6 +111,8 @@ class Question:
     setup: Setup
     hint: str = ""
     _parse: Callable[[str], Any] = field(default=lambda s: s, repr=False)
+    #: the answer is a set of ids: any order of them is right (``never``)
+    unordered: bool = False
 
     def check(self, response: Any) -> bool:
         """Is ``response`` (a string as typed, or a value) the right answer?
@@ -118,6 +127,8 @@ class Question:
         except (ValueError, TypeError):
             return False
         if isinstance(self.answer, list) and isinstance(given, (list, tuple)):
+            if self.unordered:
+                return len(set(given)) == len(given) and set(given) == set(self.answer)
             return list(given) == self.answer
         return given == self.answer
 

@@ -148,7 +148,10 @@ def _q_order(seed: int, rng: Rng) -> Question:
     ids = _shown(t)
     text = (f"Exercise {seed} (order).  The hierarchy (id, name):\n{_tree_text(h)}\n\n"
             f"A program is attached in {order_prose(order)} starting at {start} "
-            f"(id {h.id_of(start)}) and prints one line per cgroup.  In which order is it "
+            f"(id {h.id_of(start)})"
+            + (" on Linux 7.0 (the first with CHILDREN; modelled from the source)"
+               if order == 5 else "")
+            + " and prints one line per cgroup.  In which order is it "
             "called on the cgroups?  Give the ids, in order.")
     expl = [f"{_KERNEL_FN[order]}.",
             "The walk, as the emulator ran it: "
@@ -209,7 +212,8 @@ def _q_capacity(seed: int, rng: Rng) -> Question:
     back = t.of_kind(EventKind.ROLLBACK)
     text = (f"Exercise {seed} (capacity).  PAGE_SIZE is {page}, so the seq_file buffer is "
             f"PAGE_SIZE << 3 = {size} bytes.  A program writes a {rec}-byte record for each "
-            f"cgroup, and the hierarchy has more cgroups than can fit.  How many records "
+            f"cgroup, and the hierarchy has more cgroups than can fit.  The reader calls "
+            f"read(fd, buf, {2 * size}), a size larger than the buffer.  How many records "
             "does the first read() deliver before the walk is cut?")
     expl = [f"The emulator's first read() returned {res.reads[0][0]} bytes: {fit} records of "
             f"{rec} bytes."]
@@ -256,7 +260,7 @@ def _q_never(seed: int, rng: Rng) -> Question:
                 ".  Never run on: " + (" ".join(map(str, never)) or "none") + ".")
     return Question(seed, "never", text, never, " ".join(map(str, never)) or "none",
                     "\n".join(expl), setup, hint="Where is the walk cut, and can it go on "
-                    "in the next read()?", _parse=_ints)
+                    "in the next read()?", _parse=_ints, unordered=True)
 
 
 def _q_seq_num(seed: int, rng: Rng) -> Question:

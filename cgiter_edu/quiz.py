@@ -51,12 +51,16 @@ class Quiz(W.VBox):
         self.reveal_button = W.Button(description="Reveal answer")
         self.show_me_button = W.Button(description="Show me the walk", icon="play")
         self.feedback = W.HTML()
+        self.score = W.HTML()
         self.show_me_box = W.VBox()
+        #: questions answered, and how many were right at the first try
+        self.tries = 0
+        self.first_try_right = 0
         self.question: Question = question(seed, kind or None)
         super().__init__([W.HBox([self.seed_box, self.kind_box, self.new_button]), self.text,
                           W.HBox([self.answer, self.check_button, self.reveal_button,
                                   self.show_me_button]),
-                          self.feedback, self.show_me_box], **kwargs)
+                          self.feedback, self.score, self.show_me_box], **kwargs)
         self.new_button.on_click(lambda _b: self.new())
         self.check_button.on_click(lambda _b: self.check())
         self.reveal_button.on_click(lambda _b: self.reveal())
@@ -86,6 +90,16 @@ class Quiz(W.VBox):
         self.answer.value = ""
         self.feedback.value = ""
         self.show_me_box.children = ()
+        self._checks = 0                      # checks of this question so far
+        self.reveal_button.disabled = True    # the answer only after a first try
+        self.reveal_button.tooltip = "after a first try"
+        self._show_score()
+
+    def _show_score(self) -> None:
+        n = self.tries
+        self.score.value = (f"<small>score: {self.first_try_right} of {n} question"
+                            f"{'' if n == 1 else 's'} right at the first try</small>"
+                            if n else "")
 
     def new(self, seed: int | None = None) -> None:
         """Load the question of ``seed`` (default: the seed box) and the kind box."""
@@ -98,6 +112,14 @@ class Quiz(W.VBox):
         """Check the answer box; say right or wrong (and why, when right)."""
         q = self.question
         ok = q.check(self.answer.value)
+        if self._checks == 0 and self.answer.value.strip():
+            self.tries += 1
+            self.first_try_right += ok
+        if self.answer.value.strip():
+            self._checks += 1
+            self.reveal_button.disabled = False
+            self.reveal_button.tooltip = ""
+        self._show_score()
         if ok:
             self.feedback.value = ("<p style='color:#009E73'><b>Right.</b></p>"
                                    + _pre(q.explanation))
@@ -107,8 +129,11 @@ class Quiz(W.VBox):
         return ok
 
     def reveal(self) -> None:
-        """Show the answer and the explanation."""
+        """Show the answer and the explanation (only after a first try: before it, say so)."""
         q = self.question
+        if self._checks == 0:
+            self.feedback.value = "<p>Try first: type your answer and press Check.</p>"
+            return
         self.feedback.value = (f"<p><b>Answer:</b> <code>{html.escape(q.answer_text)}</code>"
                                "</p>" + _pre(q.explanation))
 

@@ -1,8 +1,9 @@
 """One walk from attach to the last read(): the emulator side of every comparison.
 
 :func:`run` does what a user does with a pinned iterator and ``cat``: attach, create
-an iterator file, read() with one size until the first 0 or error, then a few more
-reads to show what comes after (0 again, or EOPNOTSUPP again).  The real-kernel
+an iterator file, read() with one size until the first read() that returns 0 or fails,
+as ``cat`` stops there.  ``extra_reads=N`` asks for N more reads, to show what comes after
+(0 again, or EOPNOTSUPP again).  The real-kernel
 backend (:func:`cgiter_edu.live.run`) takes the same arguments and returns the same
 :class:`RunResult`.
 
@@ -12,7 +13,7 @@ Example::
     >>> h = Hierarchy(); _ = h.mkdir("/a")
     >>> r = run(h, programs.id_printer, Order.DESCENDANTS_PRE, read_size=4096)
     >>> r.output, [n for n, _ in r.reads]
-    (b'prologue\\n       1\\n       2\\nepilogue\\n', [36, 0, 0, 0])
+    (b'prologue\\n       1\\n       2\\nepilogue\\n', [36, 0])
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ def reads_json(reads: Sequence[tuple[int, bytes]]) -> list[list[Any]]:
 def run(h: Hierarchy, prog: Callable[[Any], int], order: Order | int = Order.DESCENDANTS_PRE,
         start: str | CgroupFd | int | None = None, *, cgroup_id: int | None = None,
         read_size: int | Sequence[int] = 131072, kernel: KernelConfig | None = None,
-        trace: bool | None = None, extra_reads: int = 2, max_reads: int = 1_000_000,
+        trace: bool | None = None, extra_reads: int = 0, max_reads: int = 1_000_000,
         after_create: Callable[[], None] | None = None,
         between_reads: Callable[[], None] | None = None,
         cgroupns: str | None = None) -> RunResult:
@@ -123,8 +124,8 @@ def run(h: Hierarchy, prog: Callable[[Any], int], order: Order | int = Order.DES
 
     What a user does with ``bpftool iter pin`` and ``cat``: attach (``bpf_link_create``),
     create the iterator file (``bpf_iter_create``), then read() it until the first read()
-    that gives 0 or an error, and ``extra_reads`` more (what a second ``cat`` of the
-    same file would get).
+    that gives 0 or an error, where ``cat`` stops; ``extra_reads`` more only when asked
+    (what a second ``cat`` of the same file would get).
 
     Parameters
     ----------
@@ -144,12 +145,14 @@ def run(h: Hierarchy, prog: Callable[[Any], int], order: Order | int = Order.DES
     read_size : int or sequence of int
         The size of every read(), or of each read() in turn.
     kernel : KernelConfig, optional
-        The modelled kernel (default :data:`cgiter_edu.kernel.config.DEFAULT`).
+        The modelled kernel (default :data:`cgiter_edu.kernel.config.DEFAULT`, Linux 6.18;
+        CHILDREN needs ``KernelConfig.preset("7.0")``).
     trace : bool, optional
         Record every step in ``res.trace``; None records one when the hierarchy has at
         most :data:`TRACE_LIMIT` cgroups; False is faster.
     extra_reads : int
-        How many reads to make after the first that gives 0 or an error.
+        How many reads to make after the first that gives 0 or an error (default 0,
+        as ``cat``).
     max_reads : int
         A bound on the number of reads.
     after_create : callable, optional

@@ -28,7 +28,7 @@ from . import programs, shapes
 from .attach import ns_path
 from .hierarchy import Hierarchy
 from .kernel.cgroup_iter import Order
-from .kernel.config import PAGE_SIZES, VERIFIED_ON, KernelConfig
+from .kernel.config import DEFAULT_NAME, PAGE_SIZES, VERIFIED_ON, KernelConfig
 from .names import errno_symbol
 from .run import RunResult, run
 
@@ -204,8 +204,10 @@ def add_walk_args(p: argparse.ArgumentParser) -> None:
                    "MAX_RW_COUNT in one call",
                help=f"bytes each read() asks for (default: {CAT_READ_SIZE}, what cat "
                     "asks); 0 makes one read, which cat takes as end of file")
-    g.add_argument("--kernel", default="7.0", metavar="X.Y",
-                   help="kernel version to behave as: 6.1, 6.12, 6.18 or 7.0 (default: 7.0)")
+    g.add_argument("--kernel", default=DEFAULT_NAME, metavar="X.Y",
+                   help="kernel version to behave as: 6.1, 6.12, 6.18 or 7.0 (default: "
+                        f"{DEFAULT_NAME}, the newest checked on a real kernel; 7.0, the only "
+                        "one with --order children, is modelled from the source)")
 
 
 def load_tree(spec: str) -> Hierarchy:
@@ -302,7 +304,7 @@ def kernel_from_args(args: argparse.Namespace, default: KernelConfig | None = No
     if page_size is None:
         page_size = default.page_size if default is not None else 4096
     try:
-        return KernelConfig.preset(version or "7.0", page_size=page_size)
+        return KernelConfig.preset(version or DEFAULT_NAME, page_size=page_size)
     except ValueError as e:
         raise CliError(f"--kernel: {e}") from None
 

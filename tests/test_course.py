@@ -76,12 +76,22 @@ def test_quiz_widget_checks_and_shows():
     w.answer.value = "128"
     w.check_button.click()
     assert "Not quite" in w.feedback.value and "last byte" in w.feedback.value
+    assert "0 of 1 question right at the first try" in w.score.value
     w.answer.value = "127"
     w.check_button.click()
     assert "Right" in w.feedback.value and "32768 / 256 = 128" in " ".join(w.feedback.value.split())
+    assert "0 of 1 question right at the first try" in w.score.value   # 128, then 127: one question
     w.kind_box.value = "order"
     w.new(seed=3)
     assert w.question.text == question(3, "order").text and w.feedback.value == ""
+    assert w.reveal_button.disabled                      # no answer before a first try
+    w.reveal_button.click()
+    assert "Try first" in w.feedback.value
+    assert question(3, "order").answer_text not in w.feedback.value
+    w.answer.value = "1"
+    w.check_button.click()
+    assert "Not quite" in w.feedback.value and not w.reveal_button.disabled
+    assert "0 of 2 questions right at the first try" in w.score.value
     w.reveal_button.click()
     assert question(3, "order").answer_text in w.feedback.value
     w.show_me_button.click()

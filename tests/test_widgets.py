@@ -41,7 +41,7 @@ def test_truncation_is_unmissable(ex):
     assert "cg-why-cut" in ex.w_caption.value
     assert f.png[:4] == b"\x89PNG" and ex.w_image.value == f.png
     ex.jump("end")
-    assert ex.frame.reads == ["30000 B", "EOPNOTSUPP", "EOPNOTSUPP", "EOPNOTSUPP"]
+    assert ex.frame.reads == ["30000 B", "EOPNOTSUPP"]          # read like cat
 
 
 def test_player_buttons(ex):
@@ -143,7 +143,7 @@ def test_every_control_from_the_widgets(ex):
     ex.jump("end")
     out = b"".join(e.data for e in ex.trace.reads if e.data)
     assert out.startswith(b"prologue\n       1\n") and out.endswith(b"epilogue\n")
-    assert ex.walk.results[1:] == [0, 0, 0]
+    assert ex.walk.results[1:] == [0]
     ex.w_program.value = "record"
     # record bytes 64: everything fits, the walk is complete
     ex.w_record.value = 64
@@ -287,12 +287,12 @@ def test_highlighted_source_line():
     assert f"cg-src-current' data-line='{e.line}'" in src
     ex.jump("cut")
     e = ex.trace[ex.step]
-    assert "elixir.bootlin.com/linux/v7.0/C/ident/" in ex.w_source.value
+    assert "elixir.bootlin.com/linux/v6.18/C/ident/" in ex.w_source.value   # the default kernel
     assert f"cg-src-current' data-line='{e.line}'" in ex.w_source.value
 
 
 def test_all_orders_mode():
-    ex = Explorer(tree="small", mode="orders")
+    ex = Explorer(tree="small", mode="orders", kernel="7.0")    # CHILDREN: 7.0 only
     assert set(ex.renderer.traces) == {f"order{o}" for o in (1, 2, 3, 4, 5)}
     png0 = ex.frame.png
     ex.step = 10
@@ -372,17 +372,17 @@ def test_200_random_changes_leave_no_stale_frame():
 
 def test_a_fast_slider_drops_frames_and_ends_on_the_last():
     """In a kernel, frames are drawn by a thread that takes the newest step asked for:
-    40 slider moves faster than frames can draw give fewer frames, never a queue, and
+    31 slider moves faster than frames can draw give fewer frames, never a queue, and
     the picture ends on the last step asked for."""
     ex = Explorer(tree="small", background=True)
-    fresh = Explorer(tree="small", step=39)
+    fresh = Explorer(tree="small", step=30)
     ex.flush()
     before = ex.frames_drawn
-    for s in range(40):
+    for s in range(31):
         ex.w_slider.value = s
     f = ex.frame                                   # flushes
-    assert f.step == 39 and f.png == fresh.frame.png
-    assert ex.frames_drawn - before < 40
+    assert f.step == 30 and f.png == fresh.frame.png
+    assert ex.frames_drawn - before < 31
 
 
 def test_explore_without_voila_says_how_to_install(monkeypatch, capsys):

@@ -47,7 +47,7 @@ class KernelConfig:
     stands for: :func:`describe`.
     """
 
-    version: tuple[int, int] = (7, 0)
+    version: tuple[int, int] = (6, 18)       # the newest release checked on a real kernel
     page_size: int = 4096
     max_iter_objects: int = MAX_ITER_OBJECTS
     bprintf_utf8: bool = True
@@ -230,4 +230,19 @@ def _commit(c: Commit) -> str:
 
 
 PRESETS = {name: KernelConfig.preset(name) for name in ("6.1", "6.12", "6.18", "7.0")}
-DEFAULT = PRESETS["7.0"]
+#: the kernel every walk, picture, the CLI and the explorer use unless told: the newest
+#: preset verified on a real kernel (:data:`VERIFIED_ON`).  7.0 (CHILDREN) is modelled
+#: from the source only, so it is chosen by name where a lesson shows CHILDREN.
+DEFAULT_NAME = "6.18"
+DEFAULT = PRESETS[DEFAULT_NAME]
+
+
+def kernel_label(name: str) -> str:
+    """How a picture names the modelled kernel: ``"Linux 6.18"``, or for a preset no real
+    kernel has checked, ``"Linux 7.0 (from the source)"``.
+
+    >>> kernel_label("6.18"), kernel_label("7.0")
+    ('Linux 6.18', 'Linux 7.0 (from the source)')
+    """
+    checked = VERIFIED_ON.get(name, "").startswith("Linux")
+    return f"Linux {name}" if checked else f"Linux {name} (from the source)"

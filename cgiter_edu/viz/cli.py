@@ -231,7 +231,7 @@ _UNUSED = {
                "read_size": None, "writer": None, "view": "auto", "start_id": None},
     "capacity": {"tree": "systemd", "order": "pre", "start": None, "start_id": None,
                  "program": None, "record_bytes": None, "stop_at": None, "page_size": 4096,
-                 "read_size": None, "kernel": "7.0", "step": None, "writer": None,
+                 "read_size": None, "kernel": "6.18", "step": None, "writer": None,
                  "view": "auto", "labels": "name"},
 }
 

@@ -46,9 +46,10 @@ def writer_waits(h: Any = None, order: int = 2, at: str | None = None,
     raised here once the walk is over.  The walk is one :func:`cgiter_edu.run`.
     """
     from cgiter_edu import KernelConfig, Order, programs, run, shapes
+    from cgiter_edu.kernel.config import DEFAULT_NAME
 
     h = shapes.systemd_host() if h is None else h
-    kernel = kernel if kernel is not None else KernelConfig.preset("7.0")
+    kernel = kernel if kernel is not None else KernelConfig.preset(DEFAULT_NAME)
     rec = prog if prog is not None else programs.Record(rec_bytes=rec_bytes)
     if mkdir is None:
         mkdir = "/new-cgroup"
@@ -109,9 +110,10 @@ def truncated_walk(h: Any = None, rec_bytes: int = 3000, read_size: int = 1 << 2
     """A walk cut by the page limit: records of ``rec_bytes`` until the 8 pages are
     full, one rolled back, then EOPNOTSUPP on the next read()."""
     from cgiter_edu import KernelConfig, programs, run, shapes
+    from cgiter_edu.kernel.config import DEFAULT_NAME
 
     h = shapes.systemd_host() if h is None else h
-    kernel = kernel if kernel is not None else KernelConfig.preset("7.0")
+    kernel = kernel if kernel is not None else KernelConfig.preset(DEFAULT_NAME)
     res = run(h, programs.Record(rec_bytes=rec_bytes), order, read_size=read_size,
               kernel=kernel, trace=True)
     assert res.trace is not None

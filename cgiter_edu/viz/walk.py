@@ -35,6 +35,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.path import Path
 
 from cgiter_edu.kernel.cgroup_iter import Order
+from cgiter_edu.kernel.config import kernel_label
 from cgiter_edu.trace import CgroupState, EventKind, Trace
 
 from .analysis import cgroup_name, first_reached, frame_caption
@@ -307,7 +308,7 @@ class WalkView(View):
     def _default_title(self) -> str:
         t = self.trace
         start = cgroup_name(t, t.start) if t.start is not None else "/"
-        kern = f", Linux {t.kernel}" if t.kernel else ""
+        kern = f", {kernel_label(t.kernel)}" if t.kernel else ""
         return f"{Order(t.order).name} from {start}{kern}"
 
     # -- per step ------------------------------------------------------------------------

@@ -83,8 +83,8 @@ class Explorer(ExplorerPanel, W.VBox):
     JSON file saved by ``Hierarchy.to_json``), ``order`` (an :class:`Order`, its value
     or a name like ``"post"``), ``start`` (a path), ``program`` (``"record"``,
     ``"ids"``, ``"paths"``, ``"silent"`` or your own ``prog(ctx) -> int``),
-    ``record_bytes``, ``page_size``, ``read_size``, ``kernel`` (``"6.1"``, ``"6.18"``,
-    ``"7.0"``), ``stop_at`` (a path), ``writer`` (a path another thread mkdirs during
+    ``record_bytes``, ``page_size``, ``read_size``, ``kernel`` (``"6.1"``, ``"6.12"``,
+    ``"6.18"``, the default, or ``"7.0"`` from the source), ``stop_at`` (a path), ``writer`` (a path another thread mkdirs during
     the read), ``step`` (the step shown first; ``"cut"`` or ``"end"`` jump there),
     ``mode`` (``"walk"`` or ``"orders"``: the five orders side by side).
     ``settings``: a :class:`~cgiter_edu.widgets.model.Settings` with every control at
@@ -101,7 +101,7 @@ class Explorer(ExplorerPanel, W.VBox):
     def __init__(self, tree: str | Hierarchy | os.PathLike = "systemd",
                  order: Order | int | str = Order.DESCENDANTS_PRE, *, start: str = "/",
                  program: str | Callable[[Any], int] = "record", record_bytes: int = 3000,
-                 page_size: int = 4096, read_size: int = 131072, kernel: str = "7.0",
+                 page_size: int = 4096, read_size: int = 131072, kernel: str = "6.18",
                  stop_at: str | None = None, writer: str | None = None,
                  step: int | str | None = None, mode: str = "walk",
                  settings: model.Settings | None = None,

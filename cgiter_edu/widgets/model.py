@@ -98,7 +98,7 @@ class Settings:
     record_bytes: int = 3000
     page_size: int = 4096
     read_size: int = 131072
-    kernel: str = "7.0"
+    kernel: str = "6.18"
     stop_at: str | None = None
     changes: tuple[tuple[str, str], ...] = ()
     writer: str | None = None
