@@ -558,7 +558,7 @@ def test_writer_story_says_who_holds_the_mutex():
 def test_all_orders_legend_lists_the_states_the_player_shows():
     """The all-orders legend has the states of every step (yellow "current", blue
     "written"), not only those of the walks' ends."""
-    ex = Explorer(tree="systemd", mode="orders", background=False)
+    ex = Explorer(tree="systemd", mode="orders", background=False, kernel="7.0")  # 5 orders
     texts = [t.get_text() for lg in ex.renderer.figure.findobj()
              if type(lg).__name__ == "Legend" for t in lg.get_texts()]
     assert "current: walk is here" in texts and "written, in the buffer" in texts
