@@ -52,6 +52,25 @@ def launch_chromium(pw):
               "--disable-component-update", "--no-first-run", "--disable-sync"])
 
 
+def files_only(page) -> tuple[list[str], list[str]]:
+    """Let ``page`` load only ``file://`` and ``data:`` URLs: every other request is
+    refused and listed in the first list returned; page errors go to the second."""
+    outside: list[str] = []
+    errors: list[str] = []
+
+    def route(r):
+        url = r.request.url
+        if url.startswith(("file://", "data:")):
+            r.continue_()
+        else:
+            outside.append(url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return outside, errors
+
+
 REQUIRE_LIVE = os.environ.get("CGITER_REQUIRE_LIVE") == "1"
 #: tests/test_vm.py: a missing kernel image or VM tool fails instead of skipping
 REQUIRE_VM = os.environ.get("CGITER_REQUIRE_VM") == "1"

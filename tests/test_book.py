@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import CHROMIUM, launch_chromium, need
+from conftest import CHROMIUM, files_only, launch_chromium, need
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -75,23 +75,11 @@ def test_a_reader_goes_from_the_front_page_to_a_lesson_the_explorer_and_run(book
          "no playwright (pip install -e '.[browser]')", browser=True)
     from playwright.sync_api import sync_playwright
 
-    outside: list[str] = []
-    errors: list[str] = []
     with sync_playwright() as pw:
         browser = launch_chromium(pw)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 720})
-
-            def route(r):
-                url = r.request.url
-                if url.startswith(("file://", "data:")):
-                    r.continue_()
-                else:
-                    outside.append(url)
-                    r.abort()
-
-            page.route("**/*", route)
-            page.on("pageerror", lambda e: errors.append(str(e)))
+            outside, errors = files_only(page)
             page.on("console", lambda m: m.type == "error" and errors.append(m.text))
 
             # click 1: the front page's link to a lesson; its pictures are shown

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM, launch_chromium, need
+from conftest import CHROMIUM, files_only, launch_chromium, need
 
 from cgiter_edu import slides
 
@@ -103,19 +103,7 @@ def test_every_deck_renders_offline_in_chromium(decks, tmp_path):
         try:
             for deck in html_decks:
                 page = browser.new_page(viewport={"width": 1280, "height": 720})
-                outside: list[str] = []
-                errors: list[str] = []
-
-                def route(r, outside=outside):
-                    url = r.request.url
-                    if url.startswith(("file://", "data:")):
-                        r.continue_()
-                    else:
-                        outside.append(url)
-                        r.abort()
-
-                page.route("**/*", route)
-                page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+                outside, errors = files_only(page)
                 page.goto(deck.as_uri())
                 page.wait_for_function(
                     "document.querySelector('.reveal').classList.contains('ready')",
