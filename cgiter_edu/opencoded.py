@@ -630,7 +630,7 @@ def _css_walk_iter(h: Any, start_id: int, flags: int, rb: RingBuffer, out: WalkR
 
 
 def print_walk(h: Any, flags: int, start_id: int | None = None, read_size: int = 131072,
-               kernel: KernelConfig | None = None) -> Any:
+               kernel: KernelConfig | None = None, extra_reads: int = 0) -> Any:
     """The open-coded loop inside a cgroup_iter program attached SELF_ONLY on the start,
     printing each id to the seq_file (``"%8llu\\n"``; the twin of ``css_print_iter`` in
     opencoded.bpf.c): the 8-page limit is back, and worse -- one show() writes every
@@ -656,7 +656,7 @@ def print_walk(h: Any, flags: int, start_id: int | None = None, read_size: int =
 
     start = h.root.id if start_id is None else start_id
     return run(h, iter_program(body, kernel=kernel), Order.SELF_ONLY, cgroup_id=start,
-               read_size=read_size, kernel=kernel, trace=False)
+               read_size=read_size, kernel=kernel, trace=False, extra_reads=extra_reads)
 
 
 def task_walk(h: Any, cgroup_id: int, flags: int, ring_size: int = 4096,

@@ -150,7 +150,8 @@ def run_emulated(case: PrintfCase, kernel: KernelConfig | None = None) -> tuple[
         rets.append(ctx.meta.seq.printf(case.fmt_bytes, *case.args))
         return 0
 
-    res = run(Hierarchy(), prog, Order.SELF_ONLY, read_size=READ_SIZE, kernel=kernel)
+    res = run(Hierarchy(), prog, Order.SELF_ONLY, read_size=READ_SIZE, kernel=kernel,
+              extra_reads=2)            # as live.walk.run reads the kernel side
     return (rets[0] if rets else -_errno.ENODATA), res
 
 

@@ -87,9 +87,15 @@ def settings_from_recorded(case: dict[str, Any]) -> model.Settings:
             raise ValueError("the big record is at a cgroup outside the recorded tree")
         big = (rel(by_id[big_id]), int(pages))
     series = ".".join(str(case.get("kernel", "6.18")).split(".")[:2])
+    # the recorded program writes 24 bytes, then, if rec_bytes > 24, the last
+    # (rec_bytes - 24) & 4095 bytes of the pad (docs/recorded-format.md): 1 and 4120
+    # write what 24 writes, the size the explorer shows (it takes what the program can
+    # write, 24 to 4119)
+    rec = int(case["rec_bytes"])
+    written = 24 + ((rec - 24) & 4095) if rec > 24 else 24
     return model.Settings(tree="json", tree_json=tree_json, order=int(case["order"]),
                           start=start_path, program="record",
-                          record_bytes=int(case["rec_bytes"]), read_size=int(case["read_size"]),
+                          record_bytes=written, read_size=int(case["read_size"]),
                           kernel=series, stop_at=stop_at, big=big)
 
 
