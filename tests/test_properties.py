@@ -51,7 +51,8 @@ def expected_order(h, order, start):
 def test_each_order_is_a_networkx_traversal(tree, order):
     h, start = tree
     prog = programs.Record(rec_bytes=24)
-    with attach(h, prog, order, cgroup_id=h.id_of(start)) as link, \
+    with attach(h, prog, order, cgroup_id=h.id_of(start),
+                kernel=KernelConfig.preset("7.0")) as link, \
             link.create(trace=True) as f:
         out = f.readall(1 << 20)
     want = expected_order(h, order, start)

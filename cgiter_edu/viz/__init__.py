@@ -57,7 +57,7 @@ Example::
     ...     buf = plot_buffer(res.trace, step=3, ax=right, reads=False)
     >>> changed = walk.update(4) + buf.update(4)
     >>> walk.caption_text
-    'step 4/26: next() gives /a (seq_num 1)'
+    'step 4/16: next() gives /a (seq_num 1)'
     >>> import os, shutil, tempfile; folder = tempfile.mkdtemp()   # a folder of its own
     >>> fig.savefig(os.path.join(folder, "walk.svg")); shutil.rmtree(folder)
 """

@@ -337,7 +337,7 @@ def mutex_spans(trace: Trace) -> MutexSpans:
     >>> from cgiter_edu import Hierarchy, Order, run, programs
     >>> t = run(Hierarchy(), programs.Record(rec_bytes=64), Order.SELF_ONLY, trace=True).trace
     >>> mutex_spans(t).held
-    [(1, 5), (11, 13), (16, 18), (21, 23)]
+    [(1, 5), (11, 13)]
     """
     held: list[tuple[int, int]] = []
     waits: list[tuple[int, int, str]] = []
