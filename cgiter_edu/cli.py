@@ -423,15 +423,50 @@ def _cannot_run(p: argparse.ArgumentParser, name: str, e: BaseException) -> None
     p.set_defaults(func=cannot, takes_any_arguments=True)
 
 
+#: set by the SIGINT handler main() installs: an error that follows a Ctrl-C (a library
+#: interrupted mid-way, e.g. a Jupyter client's AssertionError) is the interrupt
+_INTERRUPTED = False
+
+
+def _on_sigint(signum: int, frame: object) -> None:
+    global _INTERRUPTED
+    _INTERRUPTED = True
+    raise KeyboardInterrupt
+
+
+def _broken_by_interrupt(e: BaseException) -> bool:
+    """Whether ``e`` is, or was raised while handling, a Ctrl-C (KeyboardInterrupt, or
+    the CancelledError asyncio turns it into inside a Jupyter client)."""
+    import asyncio
+
+    seen = 0
+    while e is not None and seen < 20:
+        if isinstance(e, (KeyboardInterrupt, asyncio.CancelledError)):
+            return True
+        e = e.__cause__ or e.__context__
+        seen += 1
+    return _INTERRUPTED
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``cgiter-edu``: a user error is one line on stderr and exit 1;
     Ctrl-C is one line and exit 130, at once (what a command made is removed by its own
     ``finally`` and ``with`` blocks first; run as the command, the interpreter's slow
     teardown of a big tree is skipped)."""
+    import signal
+    import threading
+
     t0 = time.perf_counter()
+    if (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+        signal.signal(signal.SIGINT, _on_sigint)
     try:
         return _main(argv, t0)
-    except KeyboardInterrupt:
+    except BaseException as e:
+        # Ctrl-C, or what it broke on its way out of a library (asyncio's CancelledError
+        # in a Jupyter client) after our handler saw it
+        if isinstance(e, SystemExit) or not _broken_by_interrupt(e):
+            raise
         print(f"cgiter-edu: interrupted after {time.perf_counter() - t0:.1f} s",
               file=sys.stderr, flush=True)
         if argv is None:
@@ -504,6 +539,8 @@ def _main(argv: list[str] | None, t0: float) -> int:
               f"installed here (pip install {top})", file=sys.stderr)
         return 1
     except OSError as e:                # the machine said no (a full disk, a closed fd...)
+        if _broken_by_interrupt(e):
+            raise KeyboardInterrupt from e
         if os.environ.get("CGITER_EDU_DEBUG"):
             raise
         where = f"{e.filename}: " if e.filename else ""
@@ -511,6 +548,8 @@ def _main(argv: list[str] | None, t0: float) -> int:
         _drop_stdout_if_broken()
         return 1
     except Exception as e:              # noqa: BLE001 - the last resort: one line, not a traceback
+        if _broken_by_interrupt(e):     # what Ctrl-C broke on its way out: the interrupt
+            raise KeyboardInterrupt from e
         if os.environ.get("CGITER_EDU_DEBUG"):
             raise
         print(f"cgiter-edu {args.cmd}: {type(e).__name__}: {oserror_text(e)} (unexpected; "
