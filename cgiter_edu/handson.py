@@ -281,6 +281,18 @@ def _reference(h: Hierarchy, order: Order, start: str | None, read_size: int = 1
     return _Calls(calls, epi), r
 
 
+def _student_lines(prog: Any, case: Any, order: Any) -> tuple[Any, Any]:
+    """Run the student's program on ``case``: ``(result, its output's lines)``, or
+    ``(None, what is wrong)`` when it failed, printed nothing or left a line open."""
+    res, err = _run_student(prog, case, order)
+    if res is None:
+        return None, err
+    problem = _nothing(res, case) or _no_newline(res, case)
+    if problem:
+        return None, problem
+    return res, _lines(res.output)
+
+
 def _run_student(prog: Callable[[Any], int], case: Case, order: Order
                  ) -> tuple[RunResult | None, str]:
     """The student's walk, or None and the message saying what went wrong."""
@@ -352,13 +364,9 @@ def _check_first_match(prog: Callable[[Any], int], case: Case) -> str | None:
         if v.name == TARGET:
             match = v
             break
-    res, err = _run_student(prog, case, order)
+    res, got = _student_lines(prog, case, order)
     if res is None:
-        return err
-    problem = _nothing(res, case) or _no_newline(res, case)
-    if problem:
-        return problem
-    got = _lines(res.output)
+        return got
     ended = res.trace.end_reason
     where = f"On {case.where()}"
     for i, (w, g) in enumerate(zip(want, got, strict=False)):
@@ -480,13 +488,9 @@ def _check_leaves(prog: Callable[[Any], int], case: Case, walks: int = 2) -> str
             want.append(f"{v.id} {v.level}")
             leaves.append(v)
     for walk in range(walks):
-        res, err = _run_student(prog, case, order)
+        res, got = _student_lines(prog, case, order)
         if res is None:
-            return err
-        problem = _nothing(res, case) or _no_newline(res, case)
-        if problem:
-            return problem
-        got = _lines(res.output)
+            return got
         where = f"On {case.where()}" + (", in the second walk of two" if walk else "")
         if got == want:
             continue
