@@ -55,36 +55,41 @@ def markdown_table(n: int = 40, first_seed: int = 101) -> str:
     return "\n".join(rows)
 
 
-def quiz_key(cells: list[tuple[str, int, str]]) -> str:
-    """The answers of the lessons' ``Quiz(seed=..., kind=...)`` cells, a Markdown table:
-    ``cells`` holds ``(lesson, seed, kind)``; each answer is the question's own
-    (:func:`cgiter_edu.exercises.question`), as **Check** accepts it.
+def quiz_key(cells: list[tuple]) -> str:
+    """The answers of the lessons' ``Quiz(seed=..., kind=..., lesson=...)`` cells, a
+    Markdown table: ``cells`` holds ``(lesson, seed, kind)`` or ``(lesson, seed, kind,
+    quiz_lesson)`` (the cell's ``lesson=``, None when it has none); each answer is the
+    question's own (:func:`cgiter_edu.exercises.question`), as **Check** accepts it.
 
-    >>> print(quiz_key([("03", 31, "capacity")]))
+    >>> print(quiz_key([("03", 31, "capacity", 3)]))
     | lesson | cell | answer |
     |---|---|---|
-    | 03 | `Quiz(seed=31, kind="capacity")` | `1023` |
+    | 03 | `Quiz(seed=31, kind="capacity", lesson=3)` | `1023` |
     """
     from .exercises import question
 
     rows = ["| lesson | cell | answer |", "|---|---|---|"]
-    for lesson, seed, kind in cells:
-        answer = question(seed, kind).answer_text.replace("|", "\\|")
-        rows.append(f"| {lesson} | `Quiz(seed={seed}, kind=\"{kind}\")` | `{answer}` |")
+    for lesson, seed, kind, *at in cells:
+        quiz_lesson = at[0] if at else None
+        answer = question(seed, kind, quiz_lesson).answer_text.replace("|", "\\|")
+        arg = "" if quiz_lesson is None else f", lesson={quiz_lesson}"
+        rows.append(f"| {lesson} | `Quiz(seed={seed}, kind=\"{kind}\"{arg})` | `{answer}` |")
     return "\n".join(rows)
 
 
-def quiz_cells(notebooks: str | os.PathLike) -> list[tuple[str, int, str]]:
-    """``(lesson, seed, kind)`` of every ``Quiz(seed=..., kind=...)`` cell of the lessons in
-    the folder ``notebooks`` (``NN-name.ipynb``), in lesson and cell order."""
+def quiz_cells(notebooks: str | os.PathLike) -> list[tuple[str, int, str, int | None]]:
+    """``(lesson, seed, kind, quiz_lesson)`` of every ``Quiz(seed=..., kind=...,
+    lesson=...)`` cell of the lessons in the folder ``notebooks`` (``NN-name.ipynb``), in
+    lesson and cell order (``quiz_lesson``: the cell's ``lesson=``, None without one)."""
     import json
 
     cells = []
     for p in sorted(Path(notebooks).glob("[0-9][0-9]-*.ipynb")):
         for c in json.loads(p.read_text())["cells"]:
             src = "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-            for seed, kind in re.findall(r'Quiz\(seed=(\d+), kind="(\w+)"\)', src):
-                cells.append((p.name[:2], int(seed), kind))
+            for seed, kind, at in re.findall(
+                    r'Quiz\(seed=(\d+), kind="(\w+)"(?:, lesson=(\d+))?\)', src):
+                cells.append((p.name[:2], int(seed), kind, int(at) if at else None))
     return cells
 
 

@@ -113,6 +113,9 @@ class Question:
     _parse: Callable[[str], Any] = field(default=lambda s: s, repr=False)
     #: the answer is a set of ids: any order of them is right (``never``)
     unordered: bool = False
+    #: the lesson whose quiz asked it (only what that lesson and earlier ones taught), or
+    #: None: any kind, any order
+    lesson: int | None = None
 
     def check(self, response: Any) -> bool:
         """Is ``response`` (a string as typed, or a value) the right answer?

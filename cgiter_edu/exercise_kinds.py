@@ -129,9 +129,16 @@ def _read_story(t: Trace) -> list[str]:
 
 
 # -- the kinds ------------------------------------------------------------------------------
-def _q_order(seed: int, rng: Rng) -> Question:
+def _allowed(orders: tuple[int, ...] | None, among: list[int]) -> list[int]:
+    """The orders of ``among`` a lesson has taught (``orders``; None: all of them).  The
+    caller draws one with a single ``rng.choice``, so a lesson that has taught every
+    order gets the question it would get without a lesson."""
+    return among if orders is None else [o for o in among if o in orders]
+
+
+def _q_order(seed: int, rng: Rng, orders: tuple[int, ...] | None = None) -> Question:
     h = _random_tree(rng, rng.between(7, 11))
-    order = rng.choice([2, 2, 3, 3, 4, 1, 5])
+    order = rng.choice(_allowed(orders, [2, 2, 3, 3, 4, 1, 5]))
     cgs = h.cgroups()
     if order == 4:
         deep = [c for c in cgs if c.level >= 2] or cgs
@@ -183,9 +190,9 @@ def _q_reads(seed: int, rng: Rng) -> Question:
             f"program writes a {prog.record_size}-byte record for every cgroup{big_text}, "
             f"and the epilogue writes 'E <seq_num>\\n'.  The walk is pre-order from the root, "
             f"PAGE_SIZE is {page} (the buffer is 8 pages), and the reader calls "
-            f"read(fd, buf, {read_size}) again and again until one returns 0 or fails, then "
-            "once more.  What does each read() return?  (byte counts or errno names, e.g. "
-            "'4096 4096 EOPNOTSUPP EOPNOTSUPP')")
+            f"read(fd, buf, {read_size}) again and again until one returns 0 or fails, as cat "
+            "does.  What does each read() return?  (byte counts or errno names, e.g. "
+            "'4096 4096 EOPNOTSUPP')")
     expl = _read_story(res.trace)
     return Question(seed, "reads", text, results, " ".join(map(str, results)), "\n".join(expl),
                     setup, hint="After each cgroup bpf_seq_read stops if the buffer holds "
@@ -233,9 +240,9 @@ def _q_capacity(seed: int, rng: Rng) -> Question:
                     hint="The buffer keeps its last byte free.", _parse=_int)
 
 
-def _q_never(seed: int, rng: Rng) -> Question:
+def _q_never(seed: int, rng: Rng, orders: tuple[int, ...] | None = None) -> Question:
     h = _random_tree(rng, rng.between(10, 16))
-    order = rng.choice([2, 3])
+    order = rng.choice(_allowed(orders, [2, 3]))
     if rng.below(2) == 0:                          # the 8-page buffer cuts the walk
         rec = rng.between(3000, 4000)
         read_size = 131072
@@ -263,13 +270,13 @@ def _q_never(seed: int, rng: Rng) -> Question:
                     "in the next read()?", _parse=_ints, unordered=True)
 
 
-def _q_seq_num(seed: int, rng: Rng) -> Question:
+def _q_seq_num(seed: int, rng: Rng, orders: tuple[int, ...] | None = None) -> Question:
     for _attempt in range(50):
         h = _random_tree(rng, rng.between(8, 12))
         leaves = [c.path for c in h.cgroups() if c.level and not h.children(c.path)]
         for p in rng.sample(leaves, rng.between(1, min(3, len(leaves) - 1))):
             h.kill(p)
-        order = rng.choice([2, 3])
+        order = rng.choice(_allowed(orders, [2, 3]))
         setup = Setup(h.to_json(), order, None, programs.Record(rec_bytes=24))
         res = setup.run()
         t = res.trace
@@ -435,7 +442,10 @@ def _q_ring(seed: int, rng: Rng) -> Question:
                          "included?  And the last byte?", _parse=_int)
 
 
-MAKERS: dict[str, Callable[[int, Rng], Question]] = {
+#: the kinds whose maker takes ``orders=`` (the orders a lesson has taught)
+ORDERED = ("order", "never", "seq_num")
+
+MAKERS: dict[str, Callable[..., Question]] = {
     "order": _q_order, "reads": _q_reads, "capacity": _q_capacity, "never": _q_never,
     "seq_num": _q_seq_num, "format": _q_format, "ring": _q_ring,
 }

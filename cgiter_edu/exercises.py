@@ -40,6 +40,7 @@ from typing import Any
 
 from .exercise_base import Question, Rng, Setup
 from .exercise_kinds import MAKERS as _MAKERS
+from .exercise_kinds import ORDERED as _ORDERED
 
 #: the kinds of question, in the order the lessons meet them (a seed with no kind picks
 #: one of these; the class seed list of docs/teaching.md cycles through them)
@@ -48,21 +49,77 @@ KINDS = ("order", "reads", "capacity", "never", "seq_num", "format")
 #: buffer); asked for by name
 ALL_KINDS = (*KINDS, "ring")
 
+#: what each lesson teaches that a question may ask about: ``lesson -> (kinds, orders)``,
+#: the kinds of question it adds and the orders it adds (an order's value, as
+#: :class:`~cgiter_edu.kernel.cgroup_iter.Order`).  Lessons 0 and 1 walk in pre-order
+#: only (lesson 0 from a cgroup below the root); lesson 2 teaches all five orders
+#: (CHILDREN on Linux 7.0); lesson 3 the 8-page buffer; lesson 4 the read() size and the
+#: cgroups a cut walk never reaches; lesson 6 dead cgroups and seq_num; lesson 7
+#: bpf_seq_printf's formats; lesson 9 the ring buffer.
+TAUGHT: dict[int, tuple[tuple[str, ...], tuple[int, ...]]] = {
+    0: (("order",), (2,)), 1: ((), ()), 2: ((), (3, 4, 1, 5)), 3: (("capacity",), ()),
+    4: (("reads", "never"), ()), 5: ((), ()), 6: (("seq_num",), ()), 7: (("format",), ()),
+    8: ((), ()), 9: (("ring",), ()),
+}
+#: the lessons, 0 to 9
+LESSONS = tuple(TAUGHT)
 
-def question(seed: int, kind: str | None = None) -> Question:
+
+def lesson_kinds(lesson: int) -> tuple[str, ...]:
+    """The kinds of question lesson ``lesson`` and the lessons before it taught, in the
+    order the lessons meet them.
+
+    >>> lesson_kinds(0), lesson_kinds(4)
+    (('order',), ('order', 'capacity', 'reads', 'never'))
+    """
+    _check_lesson(lesson)
+    return tuple(k for n in LESSONS if n <= lesson for k in TAUGHT[n][0])
+
+
+def lesson_orders(lesson: int) -> tuple[int, ...]:
+    """The orders (their values) lesson ``lesson`` and the lessons before it taught.
+
+    >>> lesson_orders(1), lesson_orders(2)
+    ((2,), (2, 3, 4, 1, 5))
+    """
+    _check_lesson(lesson)
+    return tuple(o for n in LESSONS if n <= lesson for o in TAUGHT[n][1])
+
+
+def _check_lesson(lesson: int) -> None:
+    if isinstance(lesson, bool) or lesson not in TAUGHT:
+        raise ValueError(f"lesson must be one of {LESSONS[0]}..{LESSONS[-1]}, not {lesson!r}")
+
+
+def question(seed: int, kind: str | None = None, lesson: int | None = None) -> Question:
     """The question for ``seed`` (an int >= 0); ``kind`` one of :data:`KINDS`, or None to
-    let the seed choose.
+    let the seed choose.  With ``lesson`` (0 to 9), only what that lesson and the lessons
+    before it taught (:func:`lesson_kinds`, :func:`lesson_orders`): the seed chooses among
+    those kinds, an order question walks only in the orders taught so far, and a kind not
+    taught yet is a ``ValueError``.
 
     >>> question(1).kind in KINDS, question(5, "seq_num").kind
     (True, 'seq_num')
+    >>> question(1, lesson=0).kind, question(1, lesson=0).setup.order
+    ('order', 2)
     """
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be an int >= 0, not {seed!r}")
+    kinds, orders = KINDS, None
+    if lesson is not None:
+        kinds, orders = lesson_kinds(lesson), lesson_orders(lesson)
     if kind is None:
-        kind = KINDS[Rng(seed, "kind").below(len(KINDS))]
+        kind = kinds[Rng(seed, "kind").below(len(kinds))]
     if kind not in _MAKERS:
         raise ValueError(f"unknown kind {kind!r}: one of {', '.join(ALL_KINDS)}")
-    q = _MAKERS[kind](seed, Rng(seed, kind))
+    if lesson is not None and kind not in kinds:
+        first = next(n for n in LESSONS if kind in TAUGHT[n][0])
+        raise ValueError(f"lesson {lesson} does not ask {kind!r} questions: lesson {first} "
+                         f"teaches them (lesson {lesson} asks: {', '.join(kinds)})")
+    maker = _MAKERS[kind]
+    q = (maker(seed, Rng(seed, kind), orders=orders) if kind in _ORDERED
+         else maker(seed, Rng(seed, kind)))
+    q.lesson = lesson
     q.text = _fill(q.text)
     q.explanation = _fill(q.explanation)
     return q
@@ -78,9 +135,13 @@ def _fill(text: str, width: int = 78) -> str:
                      for line in text.split("\n"))
 
 
-def questions(seed: int, kinds: tuple[str, ...] = KINDS) -> list[Question]:
-    """One question of each kind for a student's seed (a homework sheet)."""
-    return [question(seed, k) for k in kinds]
+def questions(seed: int, kinds: tuple[str, ...] | None = None,
+              lesson: int | None = None) -> list[Question]:
+    """One question of each kind for a student's seed (a homework sheet): ``kinds``
+    (default :data:`KINDS`, or with ``lesson`` the kinds taught up to that lesson)."""
+    if kinds is None:
+        kinds = KINDS if lesson is None else lesson_kinds(lesson)
+    return [question(seed, k, lesson) for k in kinds]
 
 
 EPILOG_QUIZ = """\
@@ -90,6 +151,8 @@ examples:
   cgiter-edu quiz --seed 42 --answer         # the answer and why (computed by the emulator)
   cgiter-edu quiz --seed 42 --all            # one question of each kind: a homework sheet
   cgiter-edu quiz --seed 42 --check '3 5 7'  # check an answer (exit status 0 if right)
+  cgiter-edu quiz --seed 42 --lesson 1       # only what lessons 0 and 1 taught (the
+                                             # lesson's Quiz cell: Quiz(seed=42, lesson=1))
 
 A teacher hands every student a different seed; the same seed gives the same question
 on any machine.
@@ -108,7 +171,13 @@ def setup_quiz(q: Any) -> None:
                help="the exercise's seed: the same seed, the same question")
     q.add_argument("--kind", choices=ALL_KINDS, default=None,
                    help="the kind of question (default: the seed chooses)")
-    q.add_argument("--all", action="store_true", help="one question of each kind")
+    add_number(q, "--lesson", lo=0, hi=LESSONS[-1], default=None,
+               why="the lessons are numbered 0 to 9",
+               help="ask only what this lesson and the ones before it taught: its kinds "
+                    "and, before lesson 2, pre-order walks only (default: every kind, "
+                    "every order)")
+    q.add_argument("--all", action="store_true",
+                   help="one question of each kind (of the lesson's kinds, with --lesson)")
     q.add_argument("--answer", "-c", action="store_true",
                    help="also print the answer and its explanation (OSTEP's -c)")
     q.add_argument("--check", default=None, metavar="ANSWER",
@@ -128,7 +197,12 @@ def cmd_quiz(args: Any) -> int:
         raise CliError(f"--seed {args.seed}: a seed is an int >= 0")
     if args.all and args.kind:
         raise CliError("give --all or --kind, not both")
-    qs = questions(args.seed) if args.all else [question(args.seed, args.kind)]
+    lesson = getattr(args, "lesson", None)
+    try:
+        qs = (questions(args.seed, lesson=lesson) if args.all
+              else [question(args.seed, args.kind, lesson)])
+    except ValueError as e:
+        raise CliError(f"--kind {args.kind}: {e}") from None
     if args.json:
         print(json.dumps([{"seed": q.seed, "kind": q.kind, "question": q.text,
                            "answer": q.answer, "answer_text": q.answer_text,
@@ -147,10 +221,11 @@ def cmd_quiz(args: Any) -> int:
             print(f"\nAnswer: {q.answer_text}\n\nWhy (from the emulator's trace):\n"
                   f"{q.explanation}")
         elif args.check is None:
+            at = "" if lesson is None else f" --lesson {lesson}"
             print(f"\n(hint: {q.hint}  Answer: cgiter-edu quiz --seed {q.seed} "
-                  f"--kind {q.kind} --answer)")
+                  f"--kind {q.kind}{at} --answer)")
     return status
 
 
-__all__ = ["ALL_KINDS", "KINDS", "Question", "Rng", "Setup", "question", "questions",
+__all__ = ["ALL_KINDS", "KINDS", "LESSONS", "TAUGHT", "Question", "lesson_kinds", "lesson_orders", "Rng", "Setup", "question", "questions",
            "setup_quiz"]

@@ -7,6 +7,7 @@ Example (in a notebook)::
 
     from cgiter_edu.quiz import Quiz
     Quiz(seed=7, kind="capacity")        # displays itself
+    Quiz(seed=7, lesson=3)               # a lesson's quiz: only what lessons 0-3 taught
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from .exercises import ALL_KINDS, Question, question
+from .exercises import ALL_KINDS, Question, lesson_kinds, question
 
 
 def open_explorer(q: Question) -> Any:
@@ -31,17 +32,24 @@ def open_explorer(q: Question) -> Any:
 
 
 class Quiz(W.VBox):
-    """One seeded exercise with its checker.  ``seed`` and ``kind`` as in
+    """One seeded exercise with its checker.  ``seed``, ``kind`` and ``lesson`` as in
     :func:`cgiter_edu.exercises.question`; the seed box and "New question" make more.
+    With ``lesson`` (a lesson's quiz), the kind menu and every new question hold to what
+    that lesson and the lessons before it taught (:func:`cgiter_edu.exercises.lesson_kinds`;
+    before lesson 2, pre-order walks only).
 
     ``answer`` (the text box), ``check_button``, ``feedback`` and ``show_me_box`` are
     attributes so a test (or a teacher) can drive it.
     """
 
-    def __init__(self, seed: int = 0, kind: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, seed: int = 0, kind: str | None = None, lesson: int | None = None,
+                 **kwargs: Any) -> None:
+        self.lesson = lesson
+        kinds = ALL_KINDS if lesson is None else lesson_kinds(lesson)
+        self.question: Question = question(seed, kind or None, lesson)
         self.seed_box = W.BoundedIntText(value=seed, min=0, max=2**31 - 1, description="seed",
                                          layout=W.Layout(width="180px"))
-        self.kind_box = W.Dropdown(options=[("any kind", "")] + [(k, k) for k in ALL_KINDS],
+        self.kind_box = W.Dropdown(options=[("any kind", "")] + [(k, k) for k in kinds],
                                    value=kind or "", description="kind",
                                    layout=W.Layout(width="220px"))
         self.new_button = W.Button(description="New question", icon="refresh")
@@ -56,7 +64,6 @@ class Quiz(W.VBox):
         #: questions answered, and how many were right at the first try
         self.tries = 0
         self.first_try_right = 0
-        self.question: Question = question(seed, kind or None)
         super().__init__([W.HBox([self.seed_box, self.kind_box, self.new_button]), self.text,
                           W.HBox([self.answer, self.check_button, self.reveal_button,
                                   self.show_me_button]),
@@ -76,11 +83,12 @@ class Quiz(W.VBox):
         if data is None:
             return None
         data = dict(data)
+        at = "" if self.lesson is None else f" --lesson {self.lesson}"
         data["text/html"] = (f"<div class='cgiter-quiz'><b>Exercise (seed "
                              f"{self.question.seed}, {self.question.kind})</b>"
                              f"{self.text.value}<i>In the notebook: type the answer, press "
                              f"Check.  Or: cgiter-edu quiz --seed {self.question.seed} "
-                             f"--kind {self.question.kind}</i></div>")
+                             f"--kind {self.question.kind}{at}</i></div>")
         return data
 
     def _show(self) -> None:
@@ -105,7 +113,8 @@ class Quiz(W.VBox):
         """Load the question of ``seed`` (default: the seed box) and the kind box."""
         if seed is not None:
             self.seed_box.value = seed
-        self.question = question(int(self.seed_box.value), self.kind_box.value or None)
+        self.question = question(int(self.seed_box.value), self.kind_box.value or None,
+                                 self.lesson)
         self._show()
 
     def check(self) -> bool:

@@ -162,3 +162,81 @@ def test_capacity_questions_state_the_read_size():
         size = q.setup.read_size
         assert f"read(fd, buf, {size})" in " ".join(q.text.split()), q.text
         assert size > q.setup.page_size << 3          # larger than the buffer: no cut by size
+
+
+# -- each lesson's quiz asks only what it or an earlier lesson taught --------------------
+def test_lesson_quiz_never_asks_what_a_later_lesson_teaches():
+    from cgiter_edu.exercises import ALL_KINDS, LESSONS, TAUGHT, lesson_kinds, lesson_orders
+
+    first_kind = {k: n for n in LESSONS for k in TAUGHT[n][0]}
+    first_order = {o: n for n in LESSONS for o in TAUGHT[n][1]}
+    assert set(first_kind) == set(ALL_KINDS) and set(first_order) == {1, 2, 3, 4, 5}
+    assert lesson_kinds(0) == ("order",) and lesson_orders(1) == (2,)
+    for lesson in LESSONS:
+        seen_kinds, seen_orders = set(), set()
+        for seed in range(150):
+            for kind in (None, *lesson_kinds(lesson)):
+                q = question(seed, kind, lesson)
+                assert first_kind[q.kind] <= lesson, (lesson, seed, kind, q.kind)
+                seen_kinds.add(q.kind)
+                if q.kind in ("order", "never", "seq_num"):
+                    assert first_order[q.setup.order] <= lesson, (lesson, seed, q.setup.order)
+                    seen_orders.add(q.setup.order)
+                if lesson < 2:                   # no order but pre-order named before lesson 2
+                    assert "7.0" not in q.text and "post-order" not in q.text, (lesson, seed)
+                assert q.lesson == lesson and q.check(q.answer_text)
+        # and every kind and order taught so far is asked by some seed
+        assert seen_kinds == set(lesson_kinds(lesson)), lesson
+        assert seen_orders == set(lesson_orders(lesson)), lesson
+        for kind in set(ALL_KINDS) - set(lesson_kinds(lesson)):
+            with pytest.raises(ValueError, match=f"lesson {first_kind[kind]} teaches"):
+                question(1, kind, lesson)
+
+
+def test_a_lesson_that_taught_every_order_asks_the_same_questions():
+    # the class seed list and the answer key stay valid: from lesson 2 on, a kind's
+    # question is the one without a lesson
+    for seed in range(30):
+        for kind in ("order", "never", "seq_num"):
+            assert question(seed, kind, 9).text == question(seed, kind).text
+
+
+def test_every_lesson_quiz_cell_names_its_lesson():
+    from cgiter_edu.classroom import quiz_cells
+
+    nbs = os.path.join(os.path.dirname(__file__), "..", "notebooks")
+    cells = quiz_cells(nbs)
+    assert len(cells) >= 10
+    for lesson, seed, kind, at in cells:
+        assert at == int(lesson), (lesson, seed, kind)
+
+
+def test_lesson_quiz_widget_keeps_to_the_lesson():
+    pytest.importorskip("ipywidgets")
+    from cgiter_edu.quiz import Quiz
+
+    w = Quiz(seed=1, kind="order", lesson=0)
+    assert [v for _, v in w.kind_box.options] == ["", "order"]
+    for seed in range(40):                               # "New question", any kind
+        w.kind_box.value = ""
+        w.new(seed=seed)
+        assert w.question.kind == "order" and w.question.setup.order == 2
+        assert "pre-order (DESCENDANTS_PRE)" in " ".join(w.question.text.split())
+    assert "--lesson 0" in w._repr_mimebundle_()["text/html"]
+    w3 = Quiz(seed=3, lesson=3)
+    assert {v for _, v in w3.kind_box.options} == {"", "order", "capacity"}
+    assert w3.question.kind in ("order", "capacity")
+
+
+def test_cli_quiz_lesson(capsys):
+    assert main(["quiz", "--seed", "1", "--lesson", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "pre-order (DESCENDANTS_PRE)" in " ".join(out.split()) and "--lesson 0" in out
+    assert main(["quiz", "--seed", "1", "--lesson", "1", "--all"]) == 0
+    assert capsys.readouterr().out.count("Exercise 1 (") == 1       # lesson 1: order only
+    assert main(["quiz", "--seed", "1", "--lesson", "1", "--kind", "capacity"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == ("cgiter-edu quiz: --kind capacity: lesson 1 does not ask 'capacity' "
+                   "questions: lesson 3 teaches them (lesson 1 asks: order)")
+    assert main(["quiz", "--seed", "1", "--lesson", "10"]) == 1
+    assert "use 0 to 9" in capsys.readouterr().err
