@@ -33,14 +33,25 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
+from matplotlib.legend_handler import HandlerTuple
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from cgiter_edu.trace import CgroupState, EventKind
 
-from .style import DARK_GREY, GREY, OKABE_ITO, SLIDE_SIZE, slide_style
+from .style import (
+    DARK_GREY,
+    GREY,
+    OKABE_ITO,
+    SLIDE_SIZE,
+    slide_style,
+    state_marker,
+    text_color_on,
+)
 from .view import DARK, View
 
-__all__ = ["PastLimitView", "plot_past_limit", "animate_past_limit", "PAST_LIMIT_COLORS"]
+__all__ = ["PastLimitView", "plot_past_limit", "animate_past_limit", "PAST_LIMIT_COLORS",
+           "PAST_LIMIT_SHAPES", "past_limit_marker"]
 
 #: the cell colours, what each means in the legend
 PAST_LIMIT_COLORS = {
@@ -51,6 +62,44 @@ PAST_LIMIT_COLORS = {
     "dead_skipped": (OKABE_ITO["black"], "dead: skipped by cgroup_iter"),
     "dead_seen": (OKABE_ITO["orange"], "dead: delivered, test it"),
 }
+
+
+def _hollow_tombstone() -> Any:
+    """The tombstone of a dead cgroup, hollow: dead, and still delivered."""
+    from matplotlib.path import Path
+
+    solid = state_marker(CgroupState.DEAD)
+    inner = solid.vertices[:-1] * 0.55 + (0, -0.06)
+    verts = [*solid.vertices[:-1], solid.vertices[0], *inner[::-1], inner[-1]]
+    n, m = len(solid.vertices) - 1, len(inner)
+    codes = ([Path.MOVETO] + [Path.LINETO] * (n - 1) + [Path.CLOSEPOLY]
+             + [Path.MOVETO] + [Path.LINETO] * (m - 1) + [Path.CLOSEPOLY])
+    return Path(verts, codes)
+
+
+def past_limit_marker(kind: str) -> Any:
+    """The shape drawn in each cell of ``kind`` (a key of :data:`PAST_LIMIT_COLORS`): the
+    cue besides the colour, the walk pictures' marker of the state it is
+    (:func:`~cgiter_edu.viz.style.state_marker`): a small dot not reached, a circle
+    delivered, a ring cut (never reached by the reader), a square dropped (walked, record
+    lost), a tombstone dead and skipped, a hollow tombstone dead and delivered.
+
+    >>> sorted(PAST_LIMIT_SHAPES) == sorted(PAST_LIMIT_COLORS)
+    True
+    """
+    if kind == "dead_seen":
+        return _hollow_tombstone()
+    return state_marker(_KIND_STATE[kind])
+
+
+_KIND_STATE = {"unreached": CgroupState.UNREACHED, "delivered": CgroupState.DELIVERED,
+               "cut": CgroupState.NEVER, "dropped": CgroupState.LOST,
+               "dead_skipped": CgroupState.DEAD}
+
+#: each cell kind's shape, in words (what :func:`past_limit_marker` draws)
+PAST_LIMIT_SHAPES = {"unreached": "small dot", "delivered": "circle", "cut": "ring",
+                     "dropped": "square", "dead_skipped": "tombstone",
+                     "dead_seen": "hollow tombstone"}
 
 
 def _iter_cells(trace: Any) -> tuple[list[int], list[int | None]]:
@@ -75,6 +124,10 @@ def _open_outcomes(otrace: Any) -> list[tuple[int, str]]:
             out.append((cid, "dropped" if e.ret else ("dead_seen" if dead else "delivered")))
             cur = None
     return out
+
+
+_MARKERS = {k: past_limit_marker(k) for k in PAST_LIMIT_COLORS}
+_MARK_COLOURS = {k: text_color_on(c) for k, (c, _) in PAST_LIMIT_COLORS.items()}
 
 
 class PastLimitView(View):
@@ -102,11 +155,19 @@ class PastLimitView(View):
             super().__init__(fig, ax_top)
             self.ax_bottom = ax_bot
             self.images = []
+            self.marks = []                    # each cell's shape: the cue besides colour
+            w_in, h_in = fig.get_size_inches()
+            cell_pt = min(0.64 * w_in * 72 / self.cols, 0.33 * h_in * 72 / self.rows)
+            cx = np.arange(n) % self.cols
+            cy = np.arange(n) // self.cols
             for ax in (ax_top, ax_bot):
                 ax.set_axis_off()
                 img = ax.imshow(np.zeros((self.rows, self.cols, 3)), aspect="auto",
                                 interpolation="nearest")
                 self.images.append(img)
+                self.marks.append(ax.scatter(cx, cy, s=(0.62 * cell_pt) ** 2, linewidths=0,
+                                             marker=state_marker(CgroupState.UNREACHED),
+                                             zorder=3))
                 if self.rows * self.cols <= 2500:        # cells big enough to outline
                     ax.vlines(np.arange(self.cols + 1) - 0.5, -0.5, self.rows - 0.5,
                               colors="white", linewidth=1.5)
@@ -135,8 +196,14 @@ class PastLimitView(View):
                                color=DARK)
                 self.bars.append(bar)
                 self.bar_texts.append(txt)
-            fig.legend(handles=[Patch(facecolor=c, edgecolor=DARK_GREY, label=t)
-                                for c, t in PAST_LIMIT_COLORS.values()],
+            fig.legend(handles=[(Patch(facecolor=c, edgecolor=DARK_GREY),
+                                 Line2D([], [], linestyle="none", marker=past_limit_marker(k),
+                                        markeredgewidth=0, markersize=18 * float(
+                                            np.abs(past_limit_marker(k).vertices).max()),
+                                        markerfacecolor=text_color_on(c)))
+                                for k, (c, _) in PAST_LIMIT_COLORS.items()],
+                       labels=[t for _, t in PAST_LIMIT_COLORS.values()],
+                       handler_map={tuple: HandlerTuple(ndivide=1)},
                        loc="upper left", bbox_to_anchor=(0.685, 0.89), fontsize=13,
                        title="each cell: one cgroup", title_fontsize=15, alignment="left")
             self.notes = fig.text(0.69, 0.42, "", fontsize=14, va="top", ha="left",
@@ -179,8 +246,11 @@ class PastLimitView(View):
         self.step = step
         top, bottom = self.states(step)
         self._kinds = (top, bottom)
-        for img, kinds in zip(self.images, (top, bottom), strict=True):
+        for img, marks, kinds in zip(self.images, self.marks, (top, bottom), strict=True):
             img.set_data(self._rgb(kinds))
+            cells = [kinds[cid] for cid in self.order]
+            marks.set_paths([_MARKERS[k] for k in cells])
+            marks.set_facecolors([_MARK_COLOURS[k] for k in cells])
         rec = self.both.record_bytes
         used_top = sum(1 for v in top.values() if v == "delivered") * rec
         used_bot = sum(1 for v in bottom.values() if v in ("delivered", "dead_seen")) * 24
@@ -200,11 +270,17 @@ class PastLimitView(View):
             "  - RCU only, no cgroup_mutex\n"
             "  - dead cgroups come too\n"
             "  - full ring buffer: EAGAIN")
-        return [*self.images, *self.bars, *self.bar_texts, self.notes]
+        return [*self.images, *self.marks, *self.bars, *self.bar_texts, self.notes]
 
     def artists(self) -> list[Any]:
         """What :meth:`update` changes."""
-        return [*self.images, *self.bars, *self.bar_texts, self.notes]
+        return [*self.images, *self.marks, *self.bars, *self.bar_texts, self.notes]
+
+    def shapes(self) -> tuple[dict[int, Any], dict[int, Any]]:
+        """The shape drawn in every cgroup's cell (top, bottom), read back from the
+        artists (a :class:`~matplotlib.path.Path`, see :func:`past_limit_marker`)."""
+        return tuple({cid: m.get_paths()[i] for i, cid in enumerate(self.order)}
+                     for m in self.marks)  # type: ignore[return-value]
 
     def colors(self) -> tuple[dict[int, str], dict[int, str]]:
         """The cell kind of every cgroup as drawn (top, bottom)."""

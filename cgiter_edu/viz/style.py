@@ -144,6 +144,42 @@ STATE_SHAPES: dict[CgroupState, str] = {
     CgroupState.STOPPED: "octagon",
 }
 
+#: each state's hatch where a cgroup is a bar, not a marker (the icicle view for
+#: thousands): the pattern echoes the state's marker shape (:data:`STATE_SHAPES`) -- small
+#: dots for the small dot, circles for the circle, big circles for the ring, crossed lines
+#: (diamonds) for the diamond, a grid (squares) for the square, stars for the hexagon,
+#: upright strokes for the tombstone, flat strokes for the octagon's flat top -- and a run
+#: of neighbouring bars in one state reads as one hatched area, however narrow each bar
+STATE_HATCHES: dict[CgroupState, str] = {
+    CgroupState.UNREACHED: ".",
+    CgroupState.CURRENT: "xx",
+    CgroupState.BUFFERED: "**",
+    CgroupState.DELIVERED: "oo",
+    CgroupState.LOST: "++",
+    CgroupState.NEVER: "O",
+    CgroupState.DEAD: "||",
+    CgroupState.STOPPED: "--",
+}
+
+#: each state's hatch pattern, in words (what :data:`STATE_HATCHES` draws)
+HATCH_WORDS: dict[CgroupState, str] = {
+    CgroupState.UNREACHED: "fine dots",
+    CgroupState.CURRENT: "crossed lines",
+    CgroupState.BUFFERED: "stars",
+    CgroupState.DELIVERED: "small circles",
+    CgroupState.LOST: "grid",
+    CgroupState.NEVER: "big circles",
+    CgroupState.DEAD: "upright strokes",
+    CgroupState.STOPPED: "flat strokes",
+}
+
+
+def hatch_color(facecolor: str) -> tuple[float, float, float, float]:
+    """The colour of a hatch drawn over ``facecolor``: black or white as
+    :func:`text_color_on` picks, a little transparent so the colour still shows."""
+    return (0.0, 0.0, 0.0, 0.55) if text_color_on(facecolor) == "black" else (1, 1, 1, 0.7)
+
+
 #: colours of the non-tree pictures
 COLORS = {
     "mutex_held": OKABE_ITO["blue"],
@@ -260,12 +296,14 @@ UNREACHED_AFTER_END = "not visited by this walk"
 
 
 def state_legend_handles(states: list[CgroupState] | None = None, *,
-                         ended: bool = False) -> list:
+                         ended: bool = False, hatched: bool = False) -> list:
     """Legend handles, one per state (all by default), each with its colour, its shape
     (:func:`state_marker`, as the walk pictures draw it) and its sentence;
     ``ended``: the picture shows a walk that is over (UNREACHED then reads
-    :data:`UNREACHED_AFTER_END`)."""
+    :data:`UNREACHED_AFTER_END`); ``hatched``: the picture draws bars (the icicle
+    view), so each handle is a bar with the state's hatch (:data:`STATE_HATCHES`)."""
     from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
     states = list(CgroupState) if states is None else states
 
@@ -275,6 +313,10 @@ def state_legend_handles(states: list[CgroupState] | None = None, *,
     def size(s: CgroupState) -> float:     # a Path marker is scaled to fit 1: undo that
         return 16 * 2 * float(np.abs(state_marker(s).vertices).max())
 
+    if hatched:
+        return [Patch(facecolor=STATE_COLORS[s], edgecolor=hatch_color(STATE_COLORS[s]),
+                      linewidth=0, hatch=STATE_HATCHES[s],
+                      label=label(s)) for s in states]
     return [Line2D([], [], linestyle="none", marker=state_marker(s), markersize=size(s),
                    markerfacecolor=STATE_COLORS[s], markeredgecolor="black",
                    markeredgewidth=1.2, label=label(s)) for s in states]

@@ -4,8 +4,9 @@ Each cgroup is coloured and shaped (:func:`~cgiter_edu.viz.style.state_marker`) 
 its :class:`~cgiter_edu.trace.CgroupState` at the step (:meth:`Trace.states`) and
 numbered with its ``seq_num`` (or its place in the visiting order); three drawings
 of the same tree: a tidy top-down tree, a systemd-cgls-like list wrapped in columns
-(hundreds of cgroups) and an icicle (thousands: colour only, rectangles).  The layout never decides an order: it keeps creation order, the
-numbers and the path come from the trace.
+(hundreds of cgroups) and an icicle (thousands: rectangles, each state's colour and
+hatch, :data:`~cgiter_edu.viz.style.STATE_HATCHES`).  The layout never decides an order:
+it keeps creation order, the numbers and the path come from the trace.
 
 Example::
 
@@ -44,7 +45,9 @@ from .layout import icicle_layout, tree_of
 from .style import (
     COLORS,
     STATE_COLORS,
+    STATE_HATCHES,
     PathText,
+    hatch_color,
     slide_style,
     state_legend_handles,
     state_marker,
@@ -154,12 +157,12 @@ class WalkView(View):
                 ended = walk_over(trace, step)
                 if own:
                     self.legend = self.figure.legend(
-                        handles=state_legend_handles(shown, ended=ended), loc="center left",
+                        handles=state_legend_handles(shown, ended=ended, hatched=self.view == "icicle"), loc="center left",
                         bbox_to_anchor=(0.725, 0.5), fontsize=17, title="cgroup state",
                         title_fontsize=19, labelspacing=1.1, handletextpad=0.4,
                         alignment="left")
                 else:
-                    self.legend = ax.legend(handles=state_legend_handles(shown, ended=ended), loc="upper left",
+                    self.legend = ax.legend(handles=state_legend_handles(shown, ended=ended, hatched=self.view == "icicle"), loc="upper left",
                                             bbox_to_anchor=(1.0, 1.0), fontsize=11,
                                             title="cgroup state", title_fontsize=12)
         self.step: int | None = None
@@ -264,6 +267,14 @@ class WalkView(View):
         lws = [0.6 if lay.rect[v][1] * aw > 6 else 0.0 for v in self.ids]
         self.nodes = PolyCollection(verts, facecolors=STATE_COLORS[CgroupState.UNREACHED],
                                     edgecolors="white", linewidths=lws, zorder=2)
+        # the cue besides the colour: one hatched layer per state over its bars
+        self._cells = verts
+        self.hatches = {s: PolyCollection([], facecolors="none", linewidths=0, zorder=2.5,
+                                          edgecolors=[hatch_color(STATE_COLORS[s])],
+                                          hatch=STATE_HATCHES[s])
+                        for s in CgroupState}
+        for h in self.hatches.values():
+            ax.add_collection(h, autolim=False)
         for lvl in range(rows):
             ax.text(-0.005, -lvl - 1 + 0.46, f"level {lvl}", ha="right", va="center",
                     fontsize=min(15.0, 0.4 * ah / rows), color=DARK)
@@ -340,9 +351,13 @@ class WalkView(View):
         drawn = [states.get(v, unreached) for v in self.ids]
         cols = [STATE_COLORS[s] for s in drawn]
         self.nodes.set_facecolors(cols)
+        changed: list[Any] = [self.nodes]
         if self.view != "icicle":              # each state its shape too, not only its colour
             self.nodes.set_paths([state_marker(s) for s in drawn])
-        changed: list[Any] = [self.nodes]
+        else:                                  # ...or its hatch (bars, see STATE_HATCHES)
+            for st, h in self.hatches.items():
+                h.set_verts([c for c, s in zip(self._cells, drawn, strict=True) if s is st])
+            changed += self.hatches.values()
         if self.numbers_mode and self.number_ids:
             if self.numbers_mode == "visit":
                 hidden = (CgroupState.UNREACHED, CgroupState.NEVER)
@@ -365,7 +380,8 @@ class WalkView(View):
 
     def artists(self) -> list[Any]:
         """The artists :meth:`update` changes: markers, numbers, path arrows, caption."""
-        return [*getattr(self, "path_arrows", []), self.nodes, self.numbers, self.caption]
+        return [*getattr(self, "path_arrows", []), self.nodes,
+                *getattr(self, "hatches", {}).values(), self.numbers, self.caption]
 
     def colors(self) -> dict[int, tuple[float, float, float, float]]:
         """Each cgroup's face colour as drawn, read back from the artist (RGBA)."""
@@ -382,6 +398,19 @@ class WalkView(View):
             return {}
         paths = self.nodes.get_paths()
         return {v: paths[i % len(paths)] for i, v in enumerate(self.ids)}
+
+    def hatch_patterns(self) -> dict[int, str]:
+        """Each cgroup's hatch pattern as drawn in the icicle view (see
+        :data:`~cgiter_edu.viz.style.STATE_HATCHES`), read back from the hatched layers;
+        empty in the tree and list views (their cue is the marker shape)."""
+        if self.view != "icicle":
+            return {}
+        def key(x: float, y: float) -> tuple[float, float]:
+            return round(float(x), 9), round(float(y), 9)
+
+        cell = {key(*c[0]): v for v, c in zip(self.ids, self._cells, strict=True)}
+        return {cell[key(*p.vertices[0])]: h.get_hatch()
+                for h in self.hatches.values() for p in h.get_paths()}
 
     def number_texts(self) -> dict[int, str]:
         """The number drawn on each cgroup (visible ones only)."""
