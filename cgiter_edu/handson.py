@@ -22,6 +22,11 @@ running kernel and checks that it prints, byte for byte, what the Python solutio
 on the same tree).  :func:`on_kernel` runs a C program on this machine's kernel beside
 the emulator, or says in one line why it cannot.
 
+A program that never returns cannot hang the notebook: :func:`check` gives each tree's
+run a budget (:data:`STEP_BUDGET` lines of the student's Python, :data:`TIME_BUDGET`
+seconds) and, when it is spent, answers "your program did not return ...: does it
+loop?" (a real program could not: the verifier proves that it ends before it loads).
+
 For graders (nbgrader and the like): ``check(name, prog)`` returns a :class:`Result`;
 ``result.passed`` is True or False, ``result.messages`` the lines shown to the student;
 ``bool(result)`` is ``result.passed``.  It never raises for what the program does
@@ -40,7 +45,11 @@ Example::
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -62,6 +71,11 @@ RECORD_BYTES = 128
 PAGE_BYTES = 4096
 #: how many hidden trees :func:`check` adds to the example tree (:func:`lesson_tree`)
 HIDDEN_TREES = 5
+#: the budget of one tree's run in :func:`check`: lines of the student's own Python (the
+#: emulator's lines do not count; a right program uses a few per cgroup) ...
+STEP_BUDGET = 2_000_000
+#: ... and seconds (for a program that waits, sleep() or input(); main thread only)
+TIME_BUDGET = 30.0
 
 
 @dataclass(frozen=True)
@@ -540,6 +554,90 @@ def _check_leaves(prog: Callable[[Any], int], case: Case, walks: int = 2) -> str
     return None
 
 
+# -- the budget of a tree's run ----------------------------------------------------------
+class Runaway(BaseException):
+    """The student's program spent its budget (:data:`STEP_BUDGET`, :data:`TIME_BUDGET`).
+    A ``BaseException``, so that neither the emulator (which turns a program's exceptions
+    into :class:`~cgiter_edu.kernel.bpf_iter.BpfProgramError`) nor the program's own
+    ``except Exception`` can swallow it; :func:`check` turns it into its answer."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+class _Budget:
+    """``with _Budget(steps, seconds):`` runs the student's code with a bound: a line
+    counter on every frame that is not the package's own (``sys.settrace``; left out
+    when a debugger already traces), and a ``SIGALRM`` timer in the main thread.  Either
+    raises :class:`Runaway` inside whatever runs; on leaving, both are taken away."""
+
+    def __init__(self, steps: int, seconds: float) -> None:
+        self.steps, self.seconds = steps, seconds
+        self.left = steps
+        self._ours: dict[Any, bool] = {}
+        self._tracing = False
+        self._old_handler: Any = None
+
+    def _call(self, frame: Any, event: str, _arg: Any) -> Any:
+        code = frame.f_code
+        mine = self._ours.get(code)
+        if mine is None:
+            mine = self._ours[code] = not code.co_filename.startswith(_PACKAGE)
+        return self._line if mine else None
+
+    def _line(self, _frame: Any, event: str, _arg: Any) -> Any:
+        if event == "line":
+            self.left -= 1
+            if self.left < 0:
+                raise Runaway(f"after {self.steps:,} lines of Python")
+        return self._line
+
+    def _alarm(self, _signum: int, _frame: Any) -> None:
+        raise Runaway(f"after {self.seconds:g} second{'' if self.seconds == 1 else 's'}")
+
+    def __enter__(self) -> _Budget:
+        if sys.gettrace() is None:
+            self._tracing = True
+            sys.settrace(self._call)
+        if (hasattr(signal, "setitimer") and self.seconds > 0
+                and threading.current_thread() is threading.main_thread()):
+            self._old_handler = signal.signal(signal.SIGALRM, self._alarm)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._old_handler is not None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._old_handler)
+        if self._tracing:
+            sys.settrace(None)
+
+
+def _runaway(e: Runaway, where: str, kind: str) -> str:
+    if kind == "program":
+        return (f"Your program did not return {e.what}, on {where}: does it loop?\n"
+                "Hint: a BPF program must end, and the verifier proves it does before it "
+                "loads: a loop needs a bound it can see (for i in range(N)), and going from "
+                "cgroup to cgroup is the iterator's job, one call of your program for each.")
+    return (f"Your {'function' if kind == 'function' else 'code'} did not return {e.what}, "
+            f"on {where}: does it loop?\nHint: every loop needs an end it reaches; a walk "
+            "ends by itself (run() returns once a read() gives 0 or an error).")
+
+
+def _checked(name: str, prog: Any, case: Case | None) -> str | None:
+    """Run the checker of exercise ``name`` on ``case`` within one run's budget."""
+    try:
+        with _Budget(STEP_BUDGET, TIME_BUDGET):
+            return _CHECKERS[name](prog, case)
+    except Runaway as e:
+        return _runaway(e, case.where() if case is not None else "the task's cases",
+                        exercise(name).kind)
+
+
 _CHECKERS: dict[str, Callable[[Callable[[Any], int], Case], str | None]] = {
     "first_match": _check_first_match, "page": _check_page, "leaves": _check_leaves,
 }
@@ -584,7 +682,7 @@ def check(name: str, prog: Callable[[Any], int], seed: int = 0) -> Result:
     """
     ex = _exercise(name)
     if ex.kind == "answer":
-        problem = _CHECKERS[name](prog, None)
+        problem = _checked(name, prog, None)
         if problem:
             return Result(name, False, problem.split("\n"), 0)
         return Result(name, True, [f"Right: {ex.title.lower()}."], 1)
@@ -594,13 +692,13 @@ def check(name: str, prog: Callable[[Any], int], seed: int = 0) -> Result:
         raise TypeError(f"check({name!r}, prog): prog must be {what}, not "
                         f"{type(prog).__name__}")
     if ex.kind == "function" and name != "visits":
-        problem = _CHECKERS[name](prog, None)
+        problem = _checked(name, prog, None)
         if problem:
             return Result(name, False, problem.split("\n"), 0)
         return Result(name, True, [f"Right on every case tried: {ex.title.lower()}."], 1)
     all_cases = cases(name, seed)
     for i, case in enumerate(all_cases):
-        problem = _CHECKERS[name](prog, case)
+        problem = _checked(name, prog, case)
         if problem:
             return Result(name, False, problem.split("\n"), i)
     shown = sum(c.shown for c in all_cases)

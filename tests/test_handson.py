@@ -333,6 +333,69 @@ def test_check_refuses_an_unknown_exercise_and_a_non_program():
         check("page", "def page(ctx): return 0")
 
 
+def test_a_program_that_loops_for_ever_gets_an_answer_not_a_hung_kernel(monkeypatch):
+    import signal
+    import sys
+
+    import cgiter_edu.handson as handson
+
+    monkeypatch.setattr(handson, "STEP_BUDGET", 50_000)
+    calls = []
+
+    def loops(ctx):                       # loops on the third cgroup, and swallows errors
+        calls.append(ctx.cgroup)
+        if len(calls) == 3:
+            while True:
+                try:
+                    pass
+                except Exception:         # noqa: BLE001 - a Runaway is no Exception
+                    pass
+        return 0
+
+    handler = signal.getsignal(signal.SIGALRM)
+    r = check("first_match", loops)
+    assert not r.passed and r.trees == 0
+    assert r.messages == [
+        "Your program did not return after 50,000 lines of Python, on the example tree "
+        "(lesson_tree()): does it loop?",
+        "Hint: a BPF program must end, and the verifier proves it does before it loads: a "
+        "loop needs a bound it can see (for i in range(N)), and going from cgroup to cgroup "
+        "is the iterator's job, one call of your program for each."]
+    assert len(calls) == 3
+    # nothing is left behind: no tracer, the old SIGALRM handler, no timer running
+    assert sys.gettrace() is None and signal.getsignal(signal.SIGALRM) == handler
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert check("first_match", solution("first_match")).passed       # and it still works
+
+    def fits(page_size, record_bytes):    # a function task that never returns
+        n = 0
+        while n >= 0:
+            n += 1
+        return n
+
+    r = check("fits", fits)
+    assert not r.passed and r.messages[0] == (
+        "Your function did not return after 50,000 lines of Python, on the task's cases: "
+        "does it loop?")
+
+
+def test_a_program_that_waits_for_ever_is_stopped_by_the_time_budget(monkeypatch):
+    import time
+
+    import cgiter_edu.handson as handson
+
+    monkeypatch.setattr(handson, "TIME_BUDGET", 0.5)
+
+    def waits(ctx):
+        time.sleep(3600)                  # no line of Python runs while it sleeps
+        return 0
+
+    r = check("leaves", waits)
+    assert not r.passed and r.messages[0] == (
+        "Your program did not return after 0.5 seconds, on the example tree "
+        "(lesson_tree()): does it loop?")
+
+
 def test_the_page_facts_the_guide_states():
     """255 records a session; a 4096-byte read() of 40 cgroups: 4096 bytes, 32 records."""
     prog = solution("page")
