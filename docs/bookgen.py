@@ -15,8 +15,46 @@ import os
 import re
 from pathlib import Path
 
-#: where the lessons open on mybinder.org; ``<org>`` until the repository is published
-BINDER = "https://mybinder.org/v2/gh/<org>/cgiter_edu/HEAD?labpath=notebooks%2F{name}"
+#: the placeholder of the Binder links while ``[tool.cgiter_edu] github`` is empty
+PLACEHOLDER = "OWNER/cgiter_edu"
+#: a Binder link of any repository (README.md and docs/ hold some)
+BINDER_LINK = re.compile(r"https://mybinder\.org/v2/gh/([^/\s]+/[^/\s]+)/HEAD")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def github_repo(pyproject: Path = ROOT / "pyproject.toml") -> str:
+    """The one setting the Binder links come from: ``github = "owner/name"`` in
+    ``[tool.cgiter_edu]`` of ``pyproject.toml``; ``""`` when unset (this checkout records
+    no origin)."""
+    section = re.search(r"^\[tool\.cgiter_edu\]\n(.*?)(?=^\[|\Z)",
+                        pyproject.read_text(), re.M | re.S)
+    m = section and re.search(r'^github\s*=\s*"([^"]*)"', section.group(1), re.M)
+    return m.group(1).strip() if m else ""
+
+
+def binder_base() -> str:
+    """``https://mybinder.org/v2/gh/<owner/name>/HEAD`` (the placeholder when unset)."""
+    return f"https://mybinder.org/v2/gh/{github_repo() or PLACEHOLDER}/HEAD"
+
+
+def binder_files() -> list[Path]:
+    """The files whose Binder links follow the setting."""
+    return [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def write_binder_links() -> list[Path]:
+    """Rewrite every Binder link in :func:`binder_files` to the setting's repository
+    (``python docs/bookgen.py binder``); returns the files changed."""
+    changed = []
+    for p in binder_files():
+        text = p.read_text()
+        new = BINDER_LINK.sub(binder_base(), text)
+        if new != text:
+            p.write_text(new)
+            changed.append(p)
+    return changed
+
+
 #: a JupyterLab started in the repository's top (``jupyter lab``), on its default port
 LAB = "http://localhost:8888/lab/tree/notebooks/{name}"
 
@@ -29,8 +67,13 @@ def lesson_names(notebooks: Path) -> list[Path]:
 def buttons(name: str) -> str:
     """The markdown line of buttons at the top of a lesson page."""
     stem = name.removesuffix(".ipynb")
-    return (f'<p class="lesson-buttons">'
-            f'<a class="btn" href="{BINDER.format(name=name)}">Open on Binder</a> · '
+    if github_repo():
+        binder = (f'<a class="btn" href="{binder_base()}?labpath=notebooks%2F{name}">'
+                  f'Open on Binder</a>')
+    else:                                # no repository to open: say so, link no placeholder
+        binder = ('<a class="btn" href="../contributing.html#binder">Open on Binder</a> '
+                  '(once the repository is published)')
+    return (f'<p class="lesson-buttons">{binder} · '
             f'<a class="btn" href="{LAB.format(name=name)}">Open in JupyterLab</a> '
             f'(after <code>jupyter lab</code> in the repository) · '
             f'<a class="btn" href="../slides/{stem}.slides.html">As slides</a></p>')
@@ -188,3 +231,13 @@ def check_offline(outdir: str | os.PathLike) -> None:
         bad += [f"{rel}: an image without alt text ({s}...)" for s in r.images_without_alt]
     if bad:
         raise RuntimeError("the book is not offline or not accessible:\n  " + "\n  ".join(bad))
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] != ["binder"]:
+        sys.exit("usage: python docs/bookgen.py binder   (rewrite the Binder links from "
+                 "[tool.cgiter_edu] github in pyproject.toml)")
+    for changed in write_binder_links():
+        print(f"rewrote {changed.relative_to(ROOT)}")

@@ -113,3 +113,23 @@ def test_a_reader_goes_from_the_front_page_to_a_lesson_the_explorer_and_run(book
             browser.close()
     assert outside == [], f"the book asked the network for {outside}"
     assert errors == [], errors
+
+
+def test_every_binder_link_follows_the_one_setting():
+    """README.md and docs/ hold Binder links; each opens the repository named by
+    ``[tool.cgiter_edu] github`` in pyproject.toml (``OWNER/cgiter_edu`` while it is
+    empty, and then the README says so): no link points at a made-up owner."""
+    import bookgen
+
+    base = bookgen.binder_base()
+    found = 0
+    for p in bookgen.binder_files():
+        for m in bookgen.BINDER_LINK.finditer(p.read_text()):
+            assert m.group(0) == base, f"{p.name}: {m.group(0)} is not {base}"
+            found += 1
+    assert found >= 5
+    readme = (ROOT / "README.md").read_text()
+    if not bookgen.github_repo():
+        assert "python docs/bookgen.py binder" in readme and "OWNER/cgiter_edu" in readme
+    lab = bookgen.buttons("01-first-walk.ipynb")
+    assert "Open on Binder" in lab and ("OWNER" not in lab)
