@@ -121,6 +121,7 @@ things to try:
   cgiter-edu walk --tree balanced --record-bytes 64 # 8 pages hold 511 records: EOPNOTSUPP
   cgiter-edu walk --record-bytes 64 --read-size 4096 --tree balanced
   cgiter-edu walk --stop-at /system.slice           # the program returns 1 there
+  cgiter-edu walk --tree balanced --record-bytes 64 --extra-reads 2   # what cat never asks
   cgiter-edu walk --tree kubernetes --cgroupns /kubepods.slice   # what a pod-like reader sees
   cgiter-edu walk --kernel 6.1 --explain            # which 6.1 this is, and its commits
   cgiter-edu walk --start /user.slice --show-link   # bpftool link show and fdinfo lines
@@ -191,7 +192,7 @@ def cmd_walk(args: argparse.Namespace) -> int:
         return cmd_open(args)
     if args.ring_bytes is not None:
         raise CliError("--ring-bytes is the open-coded walk's ring buffer: add --open-coded")
-    res = walk_from_args(args, trace=args.trace)
+    res = walk_from_args(args, trace=args.trace, extra_reads=args.extra_reads)
     if args.json:
         d = res.to_dict()
         d["output"] = res.output.decode("utf-8", "replace")
@@ -254,6 +255,12 @@ def setup_walk(p: argparse.ArgumentParser) -> None:
                    help="read as a process in a cgroup namespace whose / is the cgroup PATH "
                         "(a container's, a Kubernetes pod's): the default start is PATH, "
                         "--start is a path inside it, a --start-id outside it is ENOENT")
+    add_number(p, "--extra-reads", lo=0, hi=1000, default=0, metavar="N",
+               why="at most 1000 reads after the end",
+               help="read() calls to make after the first that returns 0 or an error, "
+                    "where cat stops (default 0, as cat): what reading on, or a second "
+                    "cat of the same open file, would get (0 again after a finished walk, "
+                    "EOPNOTSUPP again after a cut one)")
     p.add_argument("--show-link", action="store_true",
                    help="attach and print what `bpftool link show` and the link's "
                         "/proc/<pid>/fdinfo print for it (order, cgroup_id, cgroup_path in "

@@ -412,3 +412,24 @@ def test_a_missing_optional_package_is_named_in_one_line():
     err = one_line_error(r)
     assert err == ("cgiter-edu capacity: needs the Python package nbconvert_not_installed_here, "
                    "which is not installed here (pip install nbconvert_not_installed_here)"), err
+
+
+def test_walk_reads_like_cat_and_extra_reads_asks_for_more():
+    plain = cli("walk", "--tree", "balanced", "--record-bytes", "64",
+                check=False).stderr.decode()
+    assert "read #2 (131072 bytes asked): EOPNOTSUPP" in plain and "read #3" not in plain
+    more = cli("walk", "--tree", "balanced", "--record-bytes", "64", "--extra-reads", "2",
+               check=False)
+    err = more.stderr.decode()
+    assert more.returncode == 1 and more.stdout == cli(
+        "walk", "--tree", "balanced", "--record-bytes", "64", check=False).stdout
+    assert [ln.split(": ", 1)[1] for ln in err.splitlines() if ln.startswith("read #")] == [
+        "32704 bytes"] + ["EOPNOTSUPP (Operation not supported)"] * 3
+    done = cli("walk", "--extra-reads", "1").stderr.decode()
+    assert "read #2 (131072 bytes asked): 0 (end of file)" in done
+    assert "read #3 (131072 bytes asked): 0 (end of file)" in done and "read #4" not in done
+    d = json.loads(cli("walk", "--json", "--extra-reads", "1", "--quiet").stdout)
+    assert d["results"][1:] == [0, 0]
+    assert one_line_error(cli("walk", "--extra-reads", "1001", check=False)) == (
+        "cgiter-edu walk: --extra-reads 1001: at most 1000 reads after the end; use 0 to 1000")
+    assert "(0 to 1000)" in " ".join(cli("walk", "--help").stdout.decode().split())

@@ -579,3 +579,14 @@ def test_all_orders_player_never_shows_the_same_picture_twice():
     assert ex.step == ex.w_slider.max
     ex.w_mode.value = "walk"                                  # one walk: every step again
     assert ex.w_slider.max + 1 == ex.renderer.length
+
+
+def test_reads_after_the_end_only_when_asked():
+    e = Explorer(tree="small", order="post", record_bytes=3000, step="end")
+    assert e.walk.results == [30000, "EOPNOTSUPP"] and e.w_extra.value == 0   # as cat
+    e.w_extra.value = 2                                   # the control asks for two more
+    assert e.settings.extra_reads == 2
+    assert e.walk.results == [30000, "EOPNOTSUPP", "EOPNOTSUPP", "EOPNOTSUPP"]
+    assert e.w_reads.value.count("EOPNOTSUPP") == 3
+    done = Explorer(tree="small", record_bytes=24, extra_reads=1, step="end")
+    assert done.walk.results[-2:] == [0, 0] and done.w_extra.value == 1

@@ -85,7 +85,8 @@ class Explorer(ExplorerPanel, W.VBox):
     ``"ids"``, ``"paths"``, ``"silent"`` or your own ``prog(ctx) -> int``),
     ``record_bytes``, ``page_size``, ``read_size``, ``kernel`` (``"6.1"``, ``"6.12"``,
     ``"6.18"``, the default, or ``"7.0"`` from the source), ``stop_at`` (a path), ``writer`` (a path another thread mkdirs during
-    the read), ``step`` (the step shown first; ``"cut"`` or ``"end"`` jump there),
+    the read), ``extra_reads`` (read() calls after the first that returns 0 or an
+    error, where ``cat`` stops; default 0, as cat), ``step`` (the step shown first; ``"cut"`` or ``"end"`` jump there),
     ``mode`` (``"walk"`` or ``"orders"``: the five orders side by side).
     ``settings``: a :class:`~cgiter_edu.widgets.model.Settings` with every control at
     once (it wins over the single arguments).
@@ -103,7 +104,7 @@ class Explorer(ExplorerPanel, W.VBox):
                  program: str | Callable[[Any], int] = "record", record_bytes: int = 3000,
                  page_size: int = 4096, read_size: int = 131072, kernel: str = "6.18",
                  stop_at: str | None = None, writer: str | None = None,
-                 step: int | str | None = None, mode: str = "walk",
+                 extra_reads: int = 0, step: int | str | None = None, mode: str = "walk",
                  settings: model.Settings | None = None,
                  background: bool | None = None,
                  check_kernel: bool | None = None) -> None:
@@ -129,7 +130,7 @@ class Explorer(ExplorerPanel, W.VBox):
             tree=tree_name, tree_json=self._hier_json, order=order_v, start=start,
             program="custom" if callable(program) else str(program),
             record_bytes=record_bytes, page_size=page_size, read_size=read_size,
-            kernel=kernel, stop_at=stop_at, writer=writer)
+            kernel=kernel, stop_at=stop_at, writer=writer, extra_reads=extra_reads)
         if settings is not None:
             self.settings = settings.with_(tree=tree_name, tree_json=self._hier_json)
         self.mode = mode

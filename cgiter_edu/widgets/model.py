@@ -88,6 +88,9 @@ class Settings:
     writes ``big[1]`` extra pages before the record of the cgroup at path ``big[0]``
     (how to see E2BIG or a rollback on a small tree).  ``max_iter_objects``: the
     kernel's MAX_ITER_OBJECTS (lower it to see EAGAIN on a small tree).
+    ``extra_reads``: read() calls after the first that returns 0 or an error, where
+    ``cat`` stops (0: as cat; more shows what reading on gives: 0 again after a finished
+    walk, EOPNOTSUPP again after a cut one).
     """
 
     tree: str = "systemd"
@@ -104,6 +107,7 @@ class Settings:
     writer: str | None = None
     big: tuple[str, int] | None = None
     max_iter_objects: int = MAX_ITER_OBJECTS
+    extra_reads: int = 0
 
     def with_(self, **kw: Any) -> Settings:
         """A copy with some fields changed."""
@@ -333,7 +337,8 @@ def walk(settings: Settings, user_program: Callable[[Any], int] | None = None) -
             _walk_with_writer(w, h, prog, kernel, start)
         else:
             res = run(h, prog, s.order, start, read_size=s.read_size, kernel=kernel,
-                      trace=True, max_reads=max_reads)
+                      trace=True, max_reads=max_reads,
+                      extra_reads=s.extra_reads if s.read_size else 0)
             if res.attach_errno:
                 w.errno = res.attach_errno
                 w.error = f"attach: {errno_text(res.attach_errno)}: {_why(res.attach_error)}"

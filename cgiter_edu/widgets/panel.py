@@ -138,6 +138,11 @@ class ExplorerPanel:
                                             layout=lay, style=short)
         self.w_max_objs = W.IntText(value=MAX_ITER_OBJECTS, description="max objects",
                                     continuous_update=False, layout=lay, style=short)
+        self.w_extra = W.BoundedIntText(value=s.extra_reads, min=0, max=5,
+                                        description="reads after", layout=lay, style=short,
+                                        tooltip="read() calls after the first that returns "
+                                        "0 or an error, where cat stops (0: as cat)")
+        self.w_extra.add_class("explorer-extra-reads")
         self.w_mode = W.ToggleButtons(options=[("one walk", "walk"), ("all orders", "orders")],
                                       value=self.mode, style={"button_width": "100px"})
         self.w_mode.add_class("explorer-mode")
@@ -206,7 +211,8 @@ class ExplorerPanel:
         # wiring
         for w in (self.w_tree, self.w_order, self.w_start, self.w_program, self.w_record,
                   self.w_page, self.w_read, self.w_kernel, self.w_stop, self.w_writer_on,
-                  self.w_writer, self.w_big_path, self.w_big_pages, self.w_max_objs):
+                  self.w_writer, self.w_big_path, self.w_big_pages, self.w_max_objs,
+                  self.w_extra):
             w.observe(self._on_control, names="value")
         self.w_mode.observe(self._on_mode, names="value")
         self.w_upload.observe(self._on_upload, names="value")
@@ -228,7 +234,8 @@ class ExplorerPanel:
         controls = W.HBox([
             box("the walk", self.w_tree, self.w_upload, self.w_order, self.w_start,
                 self.w_program, self.w_record, self.w_stop),
-            box("the kernel", self.w_kernel, self.w_page, self.w_read, self.w_max_objs),
+            box("the kernel", self.w_kernel, self.w_page, self.w_read, self.w_extra,
+                self.w_max_objs),
             box("dead cgroups", self.w_dead_path, W.HBox([self.w_kill, self.w_release])),
             box("cgroup_mutex", self.w_writer_on, self.w_writer),
             box("a big record (E2BIG, rollback)", self.w_big_path, self.w_big_pages),
@@ -286,6 +293,7 @@ class ExplorerPanel:
             stop_at=None if self.w_stop.value in (NONE, None) else self.w_stop.value,
             writer=(self.w_writer.value.strip() or None) if self.w_writer_on.value else None,
             big=big, max_iter_objects=int(self.w_max_objs.value),
+            extra_reads=int(self.w_extra.value),
             tree_json=self._hier_json if self.w_tree.value == "json" else None)
 
     def _sync_controls(self) -> None:
@@ -334,6 +342,7 @@ class ExplorerPanel:
             elif s.big is None:
                 self.w_big_path.value = NONE
             self.w_max_objs.value = s.max_iter_objects
+            self.w_extra.value = s.extra_reads
             self.w_mode.value = self.mode
             self.w_record.disabled = s.program != "record"
 
