@@ -19,11 +19,12 @@ Heavy parts (matplotlib, ipywidgets) load only when their modules are used:
 from __future__ import annotations
 
 from . import programs, shapes
-from .attach import attach, capacity
+from .attach import attach
 from .hierarchy import Cgroup, CgroupFd, Hierarchy
-from .kernel.bpf_iter import BpfProgramError, IterFile, IterLink
+from .iterfile import IterFile, IterLink
 from .kernel.cgroup_iter import Order
-from .kernel.config import KernelConfig
+from .kernel.config import KernelConfig, capacity
+from .kernel.prog_errors import BpfProgramError
 from .run import RunResult, run
 from .trace import CgroupState, EndReason, Event, EventKind, Trace
 

@@ -1,7 +1,7 @@
 """Attaching a Python BPF program to the emulated cgroup iterator: what a user does
 with ``bpf_link_create()`` (or libbpf's ``bpf_program__attach_iter``), with the
 checks and error texts of the user-facing API, and the small helpers around it
-(order names, how many records fit).
+(order names, cgroup namespaces, ``bpftool link show``).
 
 The kernel side it calls is :func:`cgiter_edu.kernel.bpf_iter.bpf_iter_link_attach`
 -> :func:`cgiter_edu.kernel.cgroup_iter.bpf_iter_attach_cgroup`.
@@ -26,7 +26,8 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .kernel.bpf_iter import IterLink, bpf_iter_link_attach
+from .iterfile import IterLink
+from .kernel.bpf_iter import BpfProg, bpf_iter_link_attach
 from .kernel.cgroup import CgroupNamespace
 from .kernel.cgroup_iter import (
     BpfIterAuxInfo,
@@ -39,7 +40,7 @@ from .kernel.config import DEFAULT, KernelConfig
 if TYPE_CHECKING:  # pragma: no cover
     from .hierarchy import CgroupFd, Hierarchy
 
-__all__ = ["attach", "bpftool_link_show", "capacity", "cgroup_namespace", "parse_order"]
+__all__ = ["attach", "bpftool_link_show", "cgroup_namespace", "parse_order"]
 
 _ALIASES = {"pre": "descendants_pre", "post": "descendants_post", "up": "ancestors_up",
             "ancestors": "ancestors_up", "self": "self_only"}
@@ -48,7 +49,7 @@ _ALIASES = {"pre": "descendants_pre", "post": "descendants_post", "up": "ancesto
 def parse_order(value: str | int) -> Order | int:
     """An order from a name (``"pre"``, ``"descendants_post"``, ``"ANCESTORS_UP"``,
     ``"children"``...) or a number; unknown numbers are returned as plain ints so the
-    kernel can reject them with EINVAL.  ``Order.parse`` is this function.
+    kernel can reject them with EINVAL.
 
     >>> parse_order("up"), parse_order(7)
     (<Order.ANCESTORS_UP: 4>, 7)
@@ -146,7 +147,7 @@ def ns_path(root: str | None, path: str) -> str:
 def bpftool_link_show(link: IterLink, link_id: int = 1, prog_id: int = 1) -> str:
     """The line ``bpftool link show`` prints for ``link`` (tools/bpf/bpftool/link.c,
     ``show_link_header_plain`` + ``show_iter_plain``), from
-    :meth:`~cgiter_edu.kernel.bpf_iter.IterLink.info` -- what
+    :meth:`~cgiter_edu.iterfile.IterLink.info` -- what
     ``bpf_iter_cgroup_fill_link_info`` fills.  Link and program ids are the kernel's
     counters, which the emulator has none of: give them.
 
@@ -198,7 +199,7 @@ def attach(h: Hierarchy, prog: Callable[[Any], int], order: Order | int, *,
     -------
     IterLink
         The link; ``link.create()`` makes an iterator file to read (an
-        :class:`~cgiter_edu.kernel.bpf_iter.IterFile`).
+        :class:`~cgiter_edu.iterfile.IterFile`).
 
     Raises
     ------
@@ -231,10 +232,11 @@ def attach(h: Hierarchy, prog: Callable[[Any], int], order: Order | int, *,
     cgns = cgroup_namespace(h, cgroupns)
     linfo = BpfIterLinkInfo(int(order), fd, cid)
     aux = BpfIterAuxInfo(None, 0)
-    link = bpf_iter_link_attach(h, prog, linfo, bpf_cgroup_reg_info, aux, kernel, cgns)
+    bpf_prog = BpfProg(prog)                  # bpf_prog_load(): the loader's reference
+    link = bpf_iter_link_attach(h, bpf_prog, linfo, bpf_cgroup_reg_info, aux, kernel, cgns)
     if link.__class__ is int:
         raise _attach_error(-link, h, order, linfo.cgroup_fd, linfo.cgroup_id, kernel, cgns)
-    return link
+    return IterLink(h, link, prog, cgns)
 
 
 def _fd_number(h: Hierarchy, cgroup_fd: Any) -> int:
@@ -249,21 +251,3 @@ def _fd_number(h: Hierarchy, cgroup_fd: Any) -> int:
     if isinstance(cgroup_fd, bool) or not isinstance(cgroup_fd, int):
         raise TypeError(f"cgroup_fd must be a CgroupFd or an int, not {type(cgroup_fd).__name__}")
     return cgroup_fd
-
-
-def capacity(record_bytes: int, page_size: int = 4096, epilogue_bytes: int = 0) -> int:
-    """How many records of ``record_bytes`` fit in one cgroup_iter session.
-
-    The buffer is ``page_size << 3`` bytes and ``seq_write()`` keeps the last byte free
-    (``count + len < size``), so ``(size - 1 - epilogue) // record`` records fit; with
-    64-byte records and 4 KiB pages that is 511, not the 512 the comment at the top of
-    kernel/bpf/cgroup_iter.c says.
-
-    >>> capacity(64), capacity(64, page_size=16384)
-    (511, 2047)
-    """
-    if record_bytes <= 0:
-        raise ValueError(f"record_bytes must be positive, not {record_bytes}")
-    size = page_size << 3
-    room = size - 1 - epilogue_bytes
-    return max(room, 0) // record_bytes

@@ -32,8 +32,7 @@ import time
 from typing import NamedTuple
 
 from . import shapes
-from .attach import capacity
-from .kernel.config import PAGE_SIZES
+from .kernel.config import PAGE_SIZES, capacity
 from .names import errno_symbol, errno_text
 from .run import TRACE_LIMIT, RunResult
 from .walkflags import (

@@ -59,8 +59,8 @@ from . import handson_tasks as _tasks
 from . import programs
 from .exercise_base import Rng
 from .hierarchy import Hierarchy
-from .kernel.bpf_iter import BpfProgramError
 from .kernel.cgroup_iter import Order
+from .kernel.prog_errors import BpfProgramError
 from .run import RunResult, run
 from .trace import EndReason, EventKind
 

@@ -437,7 +437,7 @@ def prog_test_run(h: Any, prog: Callable[[Any], int], sec: str = "syscall", ctx:
     info = BpfProgInfo.from_sec(sec)
     tr = OpenTrace() if trace else None
     if tr is not None:
-        from .trace import snapshot
+        from .recorder import snapshot
         tr.cgroups.update(snapshot(h.root_css))
         tr.ring_size = ringbufs[0].size if ringbufs else 0
     saved = [rb.rb.state() for rb in ringbufs]
@@ -587,7 +587,7 @@ def _css_walk_iter(h: Any, start_id: int, flags: int, rb: RingBuffer, out: WalkR
     """css_walk's loop inside a cgroup_iter program attached SELF_ONLY on the start (the
     twin of css_walk_iter in opencoded.bpf.c): ``ctx.cgroup`` is the trusted start."""
     from .attach import attach
-    from .kernel.bpf_iter import BpfProgramError
+    from .kernel.prog_errors import BpfProgramError
 
     tr = OpenTrace(ring_size=rb.size) if trace else None
 

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .attach import attach, ns_path
-from .kernel.bpf_iter import BpfProgramError
 from .kernel.cgroup_iter import Order
 from .kernel.config import DEFAULT, KernelConfig
+from .kernel.prog_errors import BpfProgramError
 from .names import errno_symbol
 from .trace import Trace
 

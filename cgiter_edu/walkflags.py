@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import programs, shapes
-from .attach import ns_path
+from .attach import ns_path, parse_order
 from .hierarchy import Hierarchy
 from .kernel.cgroup_iter import Order
 from .kernel.config import DEFAULT_NAME, PAGE_SIZES, VERIFIED_ON, KernelConfig
@@ -286,7 +286,7 @@ def program_from_args(args: argparse.Namespace, h: Hierarchy) -> Any:
 def order_from_args(args: argparse.Namespace) -> Order | int:
     """``--order``: an :class:`Order`, or a plain int the kernel will reject (EINVAL)."""
     try:
-        return Order.parse(args.order)
+        return parse_order(args.order)
     except ValueError as e:
         raise CliError(f"--order: {e}") from None
 

@@ -255,6 +255,19 @@ def _error_target(fail_at):
     return reg, calls
 
 
+def _attach_to(h, reg):
+    """bpf_iter_link_attach() of id_printer on the target ``reg`` from cgroup 2, in
+    pre-order, as the link fd a user holds."""
+    from cgiter_edu.iterfile import IterLink
+    from cgiter_edu.kernel.bpf_iter import BpfProg, bpf_iter_link_attach
+    from cgiter_edu.kernel.cgroup_iter import BpfIterAuxInfo, BpfIterLinkInfo
+    from cgiter_edu.kernel.config import DEFAULT
+
+    link = bpf_iter_link_attach(h, BpfProg(programs.id_printer), BpfIterLinkInfo(2, 0, 2),
+                                reg, BpfIterAuxInfo(None, 0), DEFAULT)
+    return IterLink(h, link, programs.id_printer)
+
+
 def test_an_error_pointer_from_next_is_returned_and_the_bytes_wait_for_the_next_read():
     """``if (IS_ERR_OR_NULL(p)) break;`` then ``stop:``'s first branch (Linux 6.1+):
     ``stop(seq, NULL)`` -- for cgroup_iter the epilogue call, which drops the mutex and
@@ -262,14 +275,9 @@ def test_an_error_pointer_from_next_is_returned_and_the_bytes_wait_for_the_next_
     the next read() hands out the walk's bytes and the epilogue's from offset 0 without
     start(); done_stop was never set, so the read() after that runs the epilogue again
     (start() gives NULL: visited_all), and then the file is at its end."""
-    from cgiter_edu.kernel.bpf_iter import bpf_iter_link_attach
-    from cgiter_edu.kernel.cgroup_iter import BpfIterAuxInfo, BpfIterLinkInfo
-    from cgiter_edu.kernel.config import DEFAULT
-
     h = siblings(3)
     reg, calls = _error_target(fail_at=3)
-    link = bpf_iter_link_attach(h, programs.id_printer, BpfIterLinkInfo(2, 0, 2), reg,
-                                BpfIterAuxInfo(None, 0), DEFAULT)
+    link = _attach_to(h, reg)
     with link, link.create(trace=True) as f:
         with pytest.raises(OSError) as e:
             f.read(4096)
@@ -296,14 +304,9 @@ def test_an_error_pointer_from_next_is_returned_and_the_bytes_wait_for_the_next_
 def test_an_error_pointer_from_next_with_a_small_read_size():
     """The error read() copies nothing even when the user's size is smaller than what
     the buffer holds; the following reads hand the bytes out size by size."""
-    from cgiter_edu.kernel.bpf_iter import bpf_iter_link_attach
-    from cgiter_edu.kernel.cgroup_iter import BpfIterAuxInfo, BpfIterLinkInfo
-    from cgiter_edu.kernel.config import DEFAULT
-
     h = siblings(3)
     reg, _calls = _error_target(fail_at=2)
-    link = bpf_iter_link_attach(h, programs.id_printer, BpfIterLinkInfo(2, 0, 2), reg,
-                                BpfIterAuxInfo(None, 0), DEFAULT)
+    link = _attach_to(h, reg)
     with link, link.create() as f:
         with pytest.raises(OSError) as e:
             f.read(10)

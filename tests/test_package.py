@@ -10,7 +10,8 @@ CORE = ["cgiter_edu", "cgiter_edu.hierarchy", "cgiter_edu.shapes", "cgiter_edu.p
         "cgiter_edu.run", "cgiter_edu.trace", "cgiter_edu.recorded", "cgiter_edu.kernel.cgroup",
         "cgiter_edu.kernel.seq_file", "cgiter_edu.kernel.bpf_trace", "cgiter_edu.kernel.helpers",
         "cgiter_edu.kernel.vsprintf", "cgiter_edu.kernel.ctype", "cgiter_edu.kernel.maccess",
-        "cgiter_edu.kernel.bpf_iter",
+        "cgiter_edu.kernel.bpf_iter", "cgiter_edu.kernel.read_write", "cgiter_edu.kernel.hooks",
+        "cgiter_edu.kernel.prog_errors", "cgiter_edu.recorder", "cgiter_edu.iterfile",
         "cgiter_edu.kernel.cgroup_iter", "cgiter_edu.kernel.config", "cgiter_edu.walkflags",
         "cgiter_edu.attach",
         "cgiter_edu.progress", "cgiter_edu.bench", "cgiter_edu.lazy"]
@@ -36,15 +37,16 @@ def test_kernel_functions_name_their_kernel_origin():
         ctype,
         helpers,
         maccess,
+        read_write,
         seq_file,
         vsprintf,
     )
 
     for mod in (cgroup, bpf_iter, cgroup_iter, seq_file, bpf_trace, helpers, vsprintf, ctype,
-                maccess):
+                maccess, read_write):
         for name in dir(mod):
             fn = getattr(mod, name)
             if callable(fn) and getattr(fn, "__module__", "") == mod.__name__ and \
-                    (name.startswith(("css_", "cgroup_iter_", "bpf_", "seq_", "__cgroup"))):
+                    (name.startswith(("css_", "cgroup_iter_", "bpf_", "seq_", "__cgroup", "vfs_"))):
                 # the docstring opens with the kernel code it mirrors, in ``...``
                 assert fn.__doc__ and fn.__doc__.startswith("``"), name

@@ -8,9 +8,8 @@ import errno
 import pytest
 
 from cgiter_edu import KernelConfig
-from cgiter_edu.kernel.bpf_trace import bpf_bprintf_format
+from cgiter_edu.kernel.bpf_trace import BpfSeqFile, bpf_bprintf_format
 from cgiter_edu.kernel.helpers import MAX_BPRINTF_BIN_ARGS, bpf_bprintf_prepare
-from cgiter_edu.kernel.seq_file import SeqFile
 from cgiter_edu.kernel.vsprintf import ptr_to_hashval
 
 EINVAL, ENOSPC, EOVERFLOW = -errno.EINVAL, -errno.ENOSPC, -errno.EOVERFLOW
@@ -120,14 +119,14 @@ def test_hashed_pointers():
 
 
 def test_return_values_and_the_seq_file_buffer():
-    m = SeqFile(size=32)
+    m = BpfSeqFile(size=32)
     assert m.printf("%s", "x" * 30) == 0 and m.count == 30
     assert m.printf("%d", 5) == 0 and m.count == 31                   # 31 < 32
     assert m.printf("%d", 5) == EOVERFLOW and m.count == 32           # 32 is not < 32
     assert m.printf("%q", 5) == EINVAL                                # checked first
-    m = SeqFile(size=64)
+    m = BpfSeqFile(size=64)
     assert m.printf("%40000d", 1) == EOVERFLOW
-    m = SeqFile(size=64)
+    m = BpfSeqFile(size=64)
     assert m.printf("%s%s", "a" * 600, "b") == ENOSPC and m.count == 0
 
 

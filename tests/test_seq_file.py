@@ -6,12 +6,12 @@ import errno
 import pytest
 
 from cgiter_edu import capacity
-from cgiter_edu.kernel.bpf_trace import bpf_bprintf_format
-from cgiter_edu.kernel.seq_file import SeqFile, seq_has_overflowed
+from cgiter_edu.kernel.bpf_trace import BpfSeqFile, bpf_bprintf_format
+from cgiter_edu.kernel.seq_file import seq_has_overflowed
 
 
 def test_seq_write_keeps_the_last_byte_free():
-    m = SeqFile(size=8)
+    m = BpfSeqFile(size=8)
     assert m.write(b"1234567") == 0 and m.count == 7          # 7 < 8
     assert m.write(b"x") == -errno.EOVERFLOW                   # 7 + 1 == 8: refused
     assert seq_has_overflowed(m) and m.count == 8
@@ -19,13 +19,13 @@ def test_seq_write_keeps_the_last_byte_free():
 
 
 def test_exactly_full_is_refused_even_when_empty():
-    m = SeqFile(size=8)
+    m = BpfSeqFile(size=8)
     assert m.printf("%s", "12345678") == -errno.EOVERFLOW
     assert m.count == m.size
 
 
 def test_writes_after_an_overflow_fail_too():
-    m = SeqFile(size=8)
+    m = BpfSeqFile(size=8)
     m.write(b"123456789")
     assert m.write(b"a") == -errno.EOVERFLOW
 
@@ -67,7 +67,7 @@ def test_bpf_seq_printf_formats(fmt, args, out):
 ])
 def test_bpf_seq_printf_rejects(fmt, args, err):
     assert bpf_bprintf_format(fmt.encode(), args) == -err
-    m = SeqFile(size=64)
+    m = BpfSeqFile(size=64)
     assert m.printf(fmt, *args) == -err and m.count == 0
 
 
@@ -78,7 +78,7 @@ def test_printf_int_conversion_needs_an_int():
 
 def test_write_needs_bytes():
     with pytest.raises(TypeError):
-        SeqFile(size=8).write("text")
+        BpfSeqFile(size=8).write("text")
 
 
 def test_capacity_is_511_not_512():

@@ -11,11 +11,16 @@ once more.  Its one comment that is wrong: ``bpf_seq_read`` says "fixed buffer s
 
 Objects:
 
-* :class:`IterLink` -- ``struct bpf_iter_link``: a program attached to a target with
+* :class:`BpfIterLink` -- ``struct bpf_iter_link``: a program attached to a target with
   its parameters (for cgroup_iter: the start cgroup and the order).
-* :class:`IterFile` -- ``struct file`` + ``struct seq_file`` + ``struct
-  bpf_iter_priv_data``: one session, made by ``link.create()``
-  (``bpf_iter_create()``/``bpf_iter_new_fd()``), read with ``read(n)``.
+* :class:`File` -- the part of ``struct file`` an iterator file uses: its position and
+  its ``seq_file`` (with ``struct bpf_iter_priv_data``), set up by
+  :func:`prepare_seq_file`, read by :func:`bpf_seq_read`.
+
+The file descriptors a user holds -- the link fd and the iterator fd, with the
+``read()`` system call's checks and error texts -- are :class:`cgiter_edu.iterfile.IterLink`
+and :class:`cgiter_edu.iterfile.IterFile`, above the kernel; a Python program that
+raises or returns neither 0 nor 1 (no kernel case) is :mod:`.prog_errors`.
 
 Example::
 
@@ -31,42 +36,20 @@ from __future__ import annotations
 
 import errno
 import itertools
-import os
 import threading
 import types
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..trace import EndReason, Trace, Tracer
-from .mutex import release_held_back
+from .bpf_trace import BpfSeqFile
+from .prog_errors import BpfProgramError, bad_return, where
 from .seq_file import SeqFile, seq_has_overflowed, seq_printf
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..hierarchy import Hierarchy
     from .config import KernelConfig
-
-#: include/linux/fs.h: MAX_RW_COUNT = INT_MAX & PAGE_MASK -- vfs_read() clamps to it
-MAX_RW_COUNT = 0x7FFFF000
 
 # atomic64_t session_id: "incremented on every opened seq_file"
 _session_id = itertools.count(1)
-
-
-def _oserror(code: int, detail: str) -> OSError:
-    return OSError(code, f"{os.strerror(code)}: {detail}")
-
-
-class BpfProgramError(RuntimeError):
-    """The Python BPF program raised; the message names the cgroup it was on and the
-    original exception is chained (``__cause__``).  The kernel has no such case (the
-    verifier proves programs terminate); the emulator releases ``cgroup_mutex`` and the
-    session then behaves like an unfinished walk (the next read() is EOPNOTSUPP)."""
-
-
-class BpfProgramReturnError(BpfProgramError, TypeError, ValueError):
-    """The program returned something other than 0 or 1 (False and True count as 0 and
-    1).  On the kernel the verifier refuses such a program at load: "At program exit the
-    register R0 has smin=2 smax=2 should have been in [0, 1]" (EINVAL)."""
 
 
 # -- struct bpf_iter_meta / bpf_iter_priv_data ----------------------------------------
@@ -177,6 +160,15 @@ class BpfIterReg:
         self.seq_info = seq_info
 
 
+class File:
+    """``struct file``, the part an iterator file uses: ``f_pos`` (``pos``) and
+    ``private_data``, its :class:`SeqFile` (``seq``, set by :func:`prepare_seq_file`)."""
+
+    def __init__(self) -> None:
+        self.pos = 0
+        self.seq: SeqFile | None = None
+
+
 # -- seq_num ---------------------------------------------------------------------------
 
 def bpf_iter_inc_seq_num(seq: SeqFile) -> None:
@@ -211,7 +203,7 @@ def IS_ERR(p: Any) -> bool:
     return p.__class__ is int
 
 
-def bpf_seq_read(file: IterFile, buf: bytearray, size: int) -> int:
+def bpf_seq_read(file: File, buf: bytearray, size: int) -> int:
     """``bpf_seq_read()`` (kernel/bpf/bpf_iter.c): one read() of an iterator file.
 
     Copies at most ``size`` bytes into ``buf`` and returns how many, or a negative
@@ -246,7 +238,7 @@ def bpf_seq_read(file: IterFile, buf: bytearray, size: int) -> int:
     seq.lock.acquire()                                  # mutex_lock(&seq->lock)
     try:
         if seq.buf is None:
-            seq.size = file.kernel.buffer_size          # PAGE_SIZE << 3
+            seq.size = seq.kernel.buffer_size          # PAGE_SIZE << 3
             seq.buf = bytearray(seq.size)
 
         if seq.count:
@@ -283,7 +275,7 @@ def bpf_seq_read(file: IterFile, buf: bytearray, size: int) -> int:
             seq.count = 0
             return _done(file, copied, err)
 
-        max_objs = file.kernel.max_iter_objects         # MAX_ITER_OBJECTS
+        max_objs = seq.kernel.max_iter_objects         # MAX_ITER_OBJECTS
         while True:
             pos = seq.index
             num_objs += 1
@@ -301,11 +293,11 @@ def bpf_seq_read(file: IterFile, buf: bytearray, size: int) -> int:
             bpf_iter_inc_seq_num(seq)
 
             if seq.count >= size:
-                tr and tr.end(EndReason.READ_SIZE, seq)
+                tr and tr.read_size_reached(seq)
                 break
 
             if num_objs >= max_objs:
-                tr and tr.end(EndReason.MAX_ITER_OBJECTS, seq)
+                tr and tr.max_objects_reached(seq)
                 if offs == 0:
                     err = -errno.EAGAIN
                     seq.op.stop(seq, p)
@@ -331,7 +323,7 @@ def bpf_seq_read(file: IterFile, buf: bytearray, size: int) -> int:
         seq.lock.release()                              # mutex_unlock(&seq->lock)
 
 
-def _stop(file: IterFile, buf: bytearray, size: int, p: Any) -> int:
+def _stop(file: File, buf: bytearray, size: int, p: Any) -> int:
     """The ``stop:`` label of :func:`bpf_seq_read`.
 
     ``if (IS_ERR(p)) { seq->op->stop(seq, NULL); err = PTR_ERR(p); goto done; }`` comes
@@ -345,7 +337,7 @@ def _stop(file: IterFile, buf: bytearray, size: int, p: Any) -> int:
     err = 0
     offs = seq.count
     if IS_ERR(p):
-        tr and tr.end(EndReason.NEXT_ERROR, seq)
+        tr and tr.next_failed(seq)
         seq.op.stop(seq, None)
         err = p                                         # PTR_ERR(p)
         return _done(file, 0, err)
@@ -370,7 +362,7 @@ def _stop(file: IterFile, buf: bytearray, size: int, p: Any) -> int:
     return _done(file, copied, err)
 
 
-def _done(file: IterFile, copied: int, err: int) -> int:
+def _done(file: File, copied: int, err: int) -> int:
     """The ``done:`` label: ``if (!copied) copied = err; else *ppos += copied;``"""
     if not copied:
         copied = err
@@ -379,7 +371,7 @@ def _done(file: IterFile, copied: int, err: int) -> int:
     return copied
 
 
-def iter_release(f: IterFile) -> None:
+def iter_release(f: File) -> None:
     """``iter_release()`` (kernel/bpf/bpf_iter.c): ``fini_seq_private`` (for cgroup_iter
     ``css_put`` of the start cgroup) and unpin the program."""
     iter_priv = f.seq.iter_priv
@@ -389,9 +381,10 @@ def iter_release(f: IterFile) -> None:
 
 # -- links, files, and running the program ------------------------------------------------
 
-class IterLink:
-    """``struct bpf_iter_link``: a program attached to a target.  Made by
-    :func:`cgiter_edu.attach`; ``create()`` opens a new session (``bpf_iter_create``).
+class BpfIterLink:
+    """``struct bpf_iter_link``: a program attached to a target -- ``link.prog``, the
+    target's registration ``tinfo`` and its ``aux`` (for cgroup_iter: the start cgroup,
+    with a reference, and the order); ``kernel`` is which kernel is modelled.
 
     Only the link fd references the link: closing it releases the link at once
     (``bpf_iter_link_release``: the target's ``detach_target``, for cgroup_iter
@@ -399,80 +392,22 @@ class IterLink:
     each pinned the program and took its own reference on the start cgroup.
     """
 
-    def __init__(self, hierarchy: Hierarchy, prog: Callable, tinfo: BpfIterReg, aux: Any,
-                 kernel: KernelConfig, cgns: Any = None) -> None:
-        self.hierarchy = hierarchy
-        self.cgns = cgns                      # the attaching process's cgroup namespace
-        self.prog = prog                      # the program as the user gave it
-        self.bpf_prog = BpfProg(prog)         # link->link.prog
+    __slots__ = ("prog", "tinfo", "aux", "kernel")
+
+    def __init__(self, prog: BpfProg, tinfo: BpfIterReg, aux: Any, kernel: KernelConfig) -> None:
+        self.prog = prog
         self.tinfo = tinfo
         self.aux = aux
         self.kernel = kernel
-        self.closed = False
-
-    def create(self, trace: bool = False) -> IterFile:
-        """``bpf_iter_create(link_fd)`` / ``bpf_iter_new_fd()``: a new iterator file, a fresh
-        session from the beginning.  ``trace=True`` records a :class:`~cgiter_edu.trace.Trace`
-        (``file.trace``)."""
-        if self.closed:
-            raise _oserror(errno.EBADF, "the iterator link is closed")
-        return prepare_seq_file(self, trace)
-
-    def close(self) -> None:
-        """Close the link fd: the link is released (``bpf_link_put`` -> ``bpf_link_free``)."""
-        if not self.closed:
-            self.closed = True
-            bpf_iter_link_release(self)
-            bpf_prog_put(self.bpf_prog)
-
-    @property
-    def order(self) -> int:
-        """The attach order (an :class:`~cgiter_edu.Order` value)."""
-        return self.aux.order
-
-    @property
-    def start(self) -> Any:
-        """The start cgroup's view."""
-        return self.aux.start.view
-
-    def show_fdinfo(self, cgns: Any = None) -> str:
-        """The iterator's lines of ``/proc/<pid>/fdinfo/<link fd>`` (after the generic
-        ``link_type``/``link_id``/``prog_tag``/``prog_id`` lines, which hold numbers the
-        emulator has none of): :func:`bpf_iter_link_show_fdinfo`, read by a process in
-        the cgroup namespace ``cgns`` (default: the one the link was attached from)."""
-        seq = SeqFile(size=self.kernel.page_size)      # one page, as seq_read() starts with
-        bpf_iter_link_show_fdinfo(self, seq, self.cgns if cgns is None else cgns)
-        return bytes(seq.buf[:seq.count]).decode()
-
-    def info(self) -> Any:
-        """``bpf_obj_get_info_by_fd(link_fd)``'s ``iter`` part:
-        :func:`bpf_iter_link_fill_link_info`."""
-        from .cgroup_iter import BpfLinkInfoIterCgroup  # cgroup_iter.py imports this module
-
-        info = BpfLinkInfoIterCgroup()
-        err = bpf_iter_link_fill_link_info(self, info)
-        if err:
-            raise _oserror(-err, "bpf_iter_link_fill_link_info")
-        return info
-
-    def __enter__(self) -> IterLink:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        state = "closed" if self.closed else "open"
-        return f"<IterLink cgroup order={self.aux.order} start={self.aux.start.path} {state}>"
 
 
-def bpf_iter_link_release(link: IterLink) -> None:
+def bpf_iter_link_release(link: BpfIterLink) -> None:
     """``bpf_iter_link_release()`` (kernel/bpf/bpf_iter.c): call the target's
     ``detach_target`` (``bpf_iter_detach_cgroup``: ``cgroup_put(start)``)."""
     link.tinfo.detach_target(link.aux)
 
 
-def bpf_iter_link_show_fdinfo(link: IterLink, seq: Any, cgns: Any = None) -> None:
+def bpf_iter_link_show_fdinfo(link: BpfIterLink, seq: Any, cgns: Any = None) -> None:
     """``bpf_iter_link_show_fdinfo()`` (kernel/bpf/bpf_iter.c): ``target_name``, then the
     target's ``show_fdinfo`` if it has one.  ``cgns``: the reading process's cgroup
     namespace (``current`` in the kernel)."""
@@ -482,7 +417,7 @@ def bpf_iter_link_show_fdinfo(link: IterLink, seq: Any, cgns: Any = None) -> Non
         show_fdinfo(link.aux, seq, cgns)
 
 
-def bpf_iter_link_fill_link_info(link: IterLink, info: Any) -> int:
+def bpf_iter_link_fill_link_info(link: BpfIterLink, info: Any) -> int:
     """``bpf_iter_link_fill_link_info()`` (kernel/bpf/bpf_iter.c): the target's name
     (its length counts the NUL), then the target's ``fill_link_info`` if it has one."""
     target_name = link.tinfo.target
@@ -494,16 +429,16 @@ def bpf_iter_link_fill_link_info(link: IterLink, info: Any) -> int:
     return 0
 
 
-def bpf_iter_link_attach(h: Hierarchy, prog: Callable, linfo: Any, tinfo: BpfIterReg,
-                         aux: Any, kernel: KernelConfig, cgns: Any = None) -> IterLink | int:
+def bpf_iter_link_attach(h: Any, prog: BpfProg, linfo: Any, tinfo: BpfIterReg,
+                         aux: Any, kernel: KernelConfig, cgns: Any = None) -> BpfIterLink | int:
     """``bpf_iter_link_attach()`` (kernel/bpf/bpf_iter.c): a link for ``prog`` on the
     target ``tinfo``, whose ``attach_target`` fills ``aux`` from ``linfo``; the link, or
-    the target's negative errno.  ``cgns``: the caller's cgroup namespace (None: the
-    host's)."""
+    the target's negative errno.  ``h`` stands for the calling process (its fd table) and
+    the default hierarchy; ``cgns`` for its cgroup namespace (None: the host's)."""
     err = tinfo.attach_target(h, prog, linfo, aux, kernel, cgns)
     if err:
         return err
-    return IterLink(h, prog, tinfo, aux, kernel, cgns)
+    return BpfIterLink(prog, tinfo, aux, kernel)
 
 
 def init_seq_meta(priv_data: BpfIterPrivData, seq_info: BpfIterSeqInfo, prog: BpfProg) -> None:
@@ -515,17 +450,19 @@ def init_seq_meta(priv_data: BpfIterPrivData, seq_info: BpfIterSeqInfo, prog: Bp
     priv_data.done_stop = False
 
 
-def prepare_seq_file(link: IterLink, trace: bool = False) -> IterFile:
-    """``prepare_seq_file()`` (kernel/bpf/bpf_iter.c): a new file for ``link``: pin the
-    program (``bpf_prog_inc``; the file takes no link reference), the target's
-    ``init_seq_private`` and ``init_seq_meta``."""
-    prog = link.bpf_prog
+def prepare_seq_file(file: File, link: BpfIterLink) -> int:
+    """``prepare_seq_file()`` (kernel/bpf/bpf_iter.c): set ``file`` up for ``link``: pin
+    the program (``bpf_prog_inc``; the file takes no link reference), open the seq_file
+    with the target's private data (``__seq_open_private``), the target's
+    ``init_seq_private`` and ``init_seq_meta``.  Returns 0."""
+    prog = link.prog
     bpf_prog_inc(prog)
 
     seq_info = link.tinfo.seq_info
-    f = IterFile(link)                        # __seq_open_private()
-    seq = f.seq
+    seq = BpfSeqFile(kernel=link.kernel)      # __seq_open_private()
+    seq.lock = threading.Lock()               # mutex_init(&p->lock) in seq_open()
     seq.op = seq_info.seq_ops
+    file.seq = seq                            # file->private_data
     priv_data = BpfIterPrivData()
     priv_data.target_private = seq_info.seq_priv()
     seq_info.init_seq_private(priv_data.target_private, link.aux)
@@ -535,124 +472,7 @@ def prepare_seq_file(link: IterLink, trace: bool = False) -> IterFile:
     seq.iter_priv = priv_data                 # container_of(seq->private, ...)
     priv_data.meta = BpfIterMeta(seq)
     priv_data.ctx = seq_info.ctx(priv_data.meta)
-    if trace:
-        aux = link.aux
-        t = Trace(order=int(aux.order), start=aux.start.cgroup_id,
-                  page_size=link.kernel.page_size, buffer_size=link.kernel.buffer_size,
-                  kernel=link.kernel.name)
-        f.trace = t
-        seq.tracer = Tracer(t)
-    return f
-
-
-class IterFile:
-    """An iterator file: ``struct file`` with its ``seq_file`` and ``bpf_iter_priv_data``.
-
-    ``read(n)`` is the read() system call (:func:`bpf_seq_read`); ``trace`` the
-    :class:`~cgiter_edu.trace.Trace` when created with ``trace=True``.
-    """
-
-    def __init__(self, link: IterLink) -> None:
-        self.link = link
-        self.kernel = link.kernel
-        self.hierarchy = link.hierarchy
-        self.seq = SeqFile(kernel=link.kernel)
-        self.seq.lock = threading.Lock()
-        self.pos = 0
-        self.closed = False
-        self.trace: Trace | None = None
-
-    @property
-    def priv(self) -> BpfIterPrivData:
-        """``bpf_iter_priv_data`` of this session (seq_num, session_id, done_stop)."""
-        return self.seq.iter_priv
-
-    def read(self, size: int) -> bytes:
-        """``read(fd, buf, size)``: bytes, ``b""`` at the end; raises ``OSError`` with the
-        kernel's errno (EOPNOTSUPP, E2BIG, EAGAIN; EBADF when closed; EINVAL for a
-        negative size)."""
-        if self.closed:
-            raise _oserror(errno.EBADF, "read() on a closed iterator file")
-        if isinstance(size, bool) or not isinstance(size, int):
-            raise TypeError(f"read() size must be an int, not {type(size).__name__}")
-        if size < 0:
-            raise _oserror(errno.EINVAL, f"read() size {size} is negative")
-        size = min(size, MAX_RW_COUNT)
-        buf = bytearray(min(size, self.kernel.buffer_size))
-        tr = self.seq.tracer
-        tr and tr.read(self.seq, size)
-        try:
-            ret = bpf_seq_read(self, buf, size)
-        except BaseException:
-            self._recover()
-            raise
-        tr and tr.returned(self.seq, buf, ret)
-        if ret < 0:
-            raise _oserror(-ret, _read_error_detail(-ret, self))
-        return bytes(buf[:ret])
-
-    def _recover(self) -> None:
-        """After a program raised: drop cgroup_mutex if the walk still holds it, empty the
-        buffer; the session is then an unfinished walk (next read: EOPNOTSUPP)."""
-        seq = self.seq
-        tr = seq.tracer
-        mutex = self.hierarchy.cgroup_mutex
-        if mutex.held_by_me():
-            tr and tr.unlocking(seq)
-            mutex.unlock()
-        seq.count = 0
-        seq.writes = None
-        tr and tr.program_raised(seq)
-
-    def readall(self, size: int = 4096) -> bytes:
-        """Read with ``size`` until end of file, like ``cat``: every byte the session gives.
-        An error (EOPNOTSUPP after a cut walk) is raised with the bytes read before it in
-        ``err.partial``."""
-        out = bytearray()
-        while True:
-            try:
-                chunk = self.read(size)
-            except OSError as e:
-                e.partial = bytes(out)
-                raise
-            if not chunk:
-                return bytes(out)
-            out += chunk
-
-    def close(self) -> None:
-        """``close(fd)``: ``iter_release()`` -- the target's ``fini_seq_private``
-        (``css_put`` of the start cgroup) and ``bpf_prog_put``."""
-        if self.closed:
-            return
-        self.closed = True
-        iter_release(self)
-        # emulation: a writer woken and held back for this reader's next read()
-        # (``cgroup_mutex.locker_first``) runs now: there is no next read()
-        release_held_back(self.hierarchy.cgroup_mutex)
-
-    def __enter__(self) -> IterFile:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return (f"<IterFile session={self.seq.iter_priv.session_id} count={self.seq.count} "
-                f"{'closed' if self.closed else 'open'}>")
-
-
-def _read_error_detail(code: int, f: IterFile) -> str:
-    if code == errno.EOPNOTSUPP:
-        return ("the walk did not finish in the first session and cannot resume: cgroup_mutex "
-                "was dropped between read() calls (cgroup_iter_seq_start, *pos > 0)")
-    if code == errno.E2BIG:
-        return (f"the first record alone does not fit in the {f.kernel.buffer_size}-byte "
-                f"seq_file buffer (PAGE_SIZE << 3, at most {f.kernel.buffer_size - 1} bytes)")
-    if code == errno.EAGAIN:
-        return (f"{f.kernel.max_iter_objects} objects visited in one read() with nothing "
-                "written (MAX_ITER_OBJECTS)")
-    return ("the iterator target's next() returned this error (the stop: label of "
-            "bpf_seq_read: nothing copied; what the walk wrote stays for the next read())")
+    return 0
 
 
 def bpf_iter_get_info(meta: BpfIterMeta, in_stop: bool) -> BpfProg | None:
@@ -680,10 +500,10 @@ def bpf_iter_run_prog(prog: BpfProg, ctx: Any) -> int:
         ret = prog.bpf_func(ctx)
     except Exception as e:
         raise BpfProgramError(f"the BPF program raised {type(e).__name__}: {e} "
-                              f"{_where(ctx)}") from e
+                              f"{where(ctx)}") from e
     if ret.__class__ is not int or ret >> 1:        # not exactly 0 or 1
         if ret is not True and ret is not False:
-            raise _bad_return(ret, ctx)
+            raise bad_return(ret, ctx)
         ret = int(ret)
     tr and tr.prog_ran(ctx, ret)
     # bpf program can only return 0 or 1:
@@ -692,22 +512,3 @@ def bpf_iter_run_prog(prog: BpfProg, ctx: Any) -> int:
     # The bpf_iter_run_prog() return value
     # will be seq_ops->show() return value.
     return 0 if ret == 0 else -errno.EAGAIN
-
-
-def _bad_return(ret: Any, ctx: Any) -> BpfProgramReturnError:
-    if isinstance(ret, int):
-        return BpfProgramReturnError(
-            f"the BPF program returned {ret} {_where(ctx)}; an iterator program may return "
-            f"only 0 (go on) or 1 (stop after this cgroup): the kernel's verifier refuses it "
-            f"at load with \"At program exit the register R0 has smin={ret} smax={ret} "
-            f"should have been in [0, 1]\" (EINVAL)")
-    return BpfProgramReturnError(f"the BPF program returned {ret!r} ({type(ret).__name__}) "
-                                 f"{_where(ctx)}; it must return an int: 0 (go on) or 1 (stop "
-                                 "after this cgroup)")
-
-
-def _where(ctx: Any) -> str:
-    cg = getattr(ctx, "cgroup", None)
-    if cg is None:
-        return "on the epilogue call (cgroup NULL)"
-    return f"on cgroup {cg.path} (id {cg.id})"

@@ -7,6 +7,13 @@ or ``-EOVERFLOW`` when the record did not fit; ``bpf_seq_printf`` first checks i
 format with ``bpf_bprintf_prepare()`` (:mod:`.helpers`) and formats it with
 ``bstr_printf()`` (:mod:`.vsprintf`, through ``seq_bprintf()``).
 
+The seq_file a program is handed (``ctx.meta.seq``) is a :class:`BpfSeqFile`: a
+:class:`~cgiter_edu.kernel.seq_file.SeqFile` whose ``printf`` and ``write`` call these
+two helpers, so a Python program reads ``seq.printf(...)`` where a C one has
+``bpf_seq_printf(seq, ...)``.  (Not to be mistaken for :mod:`cgiter_edu.trace`, the
+record of a walk: this file is named for the kernel's, whose helpers serve *tracing*
+BPF programs.)
+
 Example::
 
     >>> from cgiter_edu.kernel.seq_file import SeqFile
@@ -14,6 +21,11 @@ Example::
     >>> m = SeqFile(size=16)
     >>> bpf_seq_printf(m, "%4d|", 7), bpf_seq_write(m, b"ab"), bytes(m.buf[:m.count])
     (0, 0, b'   7|ab')
+    >>> m = BpfSeqFile(size=32)
+    >>> m.printf("%8llu\\n", 42), m.write(b"x" * 22), m.count    # 9 + 22 = 31 < 32
+    (0, 0, 31)
+    >>> m.write(b"y"), m.count == m.size                        # 31 + 1 is not < 32
+    (-75, True)
 """
 
 from __future__ import annotations
@@ -95,3 +107,20 @@ def bpf_bprintf_format(fmt: bytes, args: tuple, kernel: KernelConfig | None = No
     if isinstance(bin_args, int):
         return bin_args
     return bstr_printf(fmt, bin_args, kernel)
+
+
+class BpfSeqFile(SeqFile):
+    """The seq_file as a BPF iterator program sees it (``ctx.meta.seq``): the kernel's
+    ``struct seq_file`` with the two helpers as methods, so a program writes
+    ``seq.printf(fmt, ...)`` for ``bpf_seq_printf(seq, fmt, ...)``."""
+
+    __slots__ = ()
+
+    def printf(self, fmt: str | bytes, *args: int | str | bytes) -> int:
+        """``bpf_seq_printf(seq, fmt, ...)``: format like the kernel and append.
+        Returns 0, ``-EOVERFLOW`` when it did not fit, ``-EINVAL`` for a bad format."""
+        return bpf_seq_printf(self, fmt, *args)
+
+    def write(self, data: bytes) -> int:
+        """``bpf_seq_write(seq, data, len)``: append raw bytes; 0 or ``-EOVERFLOW``."""
+        return bpf_seq_write(self, data)

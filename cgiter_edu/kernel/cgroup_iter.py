@@ -13,7 +13,7 @@ EOPNOTSUPP.
 The header's example -- 64-byte records, 8 pages of 4 KiB -- says "the total number
 of cgroups that can be walked is 512".  **It is 511**: ``seq_write()`` appends only if
 ``count + len < size``, so the 32768-byte buffer holds at most 32767 bytes
-(:func:`cgiter_edu.attach.capacity`).  The kernel is right, the comment is not.
+(:func:`cgiter_edu.kernel.config.capacity`).  The kernel is right, the comment is not.
 
 Example::
 
@@ -28,7 +28,7 @@ from __future__ import annotations
 import enum
 import errno
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Any
 
 from .bpf_iter import (
     BpfIterMeta,
@@ -56,9 +56,6 @@ from .cgroup import (
 from .config import KernelConfig
 from .seq_file import SeqFile, seq_printf, seq_puts
 
-if TYPE_CHECKING:  # pragma: no cover
-    from ..hierarchy import Hierarchy
-
 # enum bpf_cgroup_iter_order (include/uapi/linux/bpf.h)
 BPF_CGROUP_ITER_ORDER_UNSPEC = 0
 BPF_CGROUP_ITER_SELF_ONLY = 1          # process only a single object.
@@ -70,8 +67,10 @@ BPF_CGROUP_ITER_CHILDREN = 5           # walk children of the start cgroup (Linu
 
 class Order(enum.IntEnum):
     """``enum bpf_cgroup_iter_order`` (include/uapi/linux/bpf.h), with short names.
+    Names a user types (``"post"``, ``"up"``) are read by
+    :func:`cgiter_edu.attach.parse_order`.
 
-    >>> Order.parse("post"), int(Order.CHILDREN)
+    >>> Order.DESCENDANTS_POST, int(Order.CHILDREN)
     (<Order.DESCENDANTS_POST: 3>, 5)
     """
 
@@ -81,13 +80,6 @@ class Order(enum.IntEnum):
     DESCENDANTS_POST = BPF_CGROUP_ITER_DESCENDANTS_POST  #: walk descendants in post-order
     ANCESTORS_UP = BPF_CGROUP_ITER_ANCESTORS_UP          #: walk ancestors upward
     CHILDREN = BPF_CGROUP_ITER_CHILDREN                  #: the start's children (Linux 7.0+)
-
-    @classmethod
-    def parse(cls, value: str | int) -> Order | int:
-        """An order from a name or number (see :func:`cgiter_edu.attach.parse_order`)."""
-        from ..attach import parse_order
-
-        return parse_order(value)
 
 
 class BpfIterCgroupCtx:
@@ -281,7 +273,7 @@ class BpfIterLinkInfo:
         self.cgroup_id = cgroup_id & 0xFFFFFFFFFFFFFFFF
 
 
-def bpf_iter_attach_cgroup(h: Hierarchy, prog: Callable, linfo: BpfIterLinkInfo,
+def bpf_iter_attach_cgroup(h: Any, prog: Callable, linfo: BpfIterLinkInfo,
                            aux: BpfIterAuxInfo, kernel: KernelConfig,
                            cgns: CgroupNamespace | None = None) -> int:
     """``bpf_iter_attach_cgroup()`` (kernel/bpf/cgroup_iter.c): check the order, then at

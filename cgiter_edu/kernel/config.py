@@ -1,4 +1,5 @@
-"""The kernel being modelled: version, page size, MAX_ITER_OBJECTS.
+"""The kernel being modelled: version, page size, MAX_ITER_OBJECTS -- and
+:func:`capacity`, how many records its buffer holds.
 
 Not a kernel file: the knobs that differ between the kernels cgiter_edu models.
 
@@ -246,3 +247,22 @@ def kernel_label(name: str) -> str:
     """
     checked = VERIFIED_ON.get(name, "").startswith("Linux")
     return f"Linux {name}" if checked else f"Linux {name} (from the source)"
+
+
+def capacity(record_bytes: int, page_size: int = 4096, epilogue_bytes: int = 0) -> int:
+    """How many records of ``record_bytes`` fit in one cgroup_iter session.
+
+    Not a kernel function: arithmetic on the kernel's rules.  The buffer is
+    ``page_size << 3`` bytes (:attr:`KernelConfig.buffer_size`) and ``seq_write()`` keeps
+    the last byte free (``count + len < size``), so ``(size - 1 - epilogue) // record`` records fit; with
+    64-byte records and 4 KiB pages that is 511, not the 512 the comment at the top of
+    kernel/bpf/cgroup_iter.c says.
+
+    >>> capacity(64), capacity(64, page_size=16384)
+    (511, 2047)
+    """
+    if record_bytes <= 0:
+        raise ValueError(f"record_bytes must be positive, not {record_bytes}")
+    size = page_size << 3
+    room = size - 1 - epilogue_bytes
+    return max(room, 0) // record_bytes

@@ -17,14 +17,12 @@ formatter ``bstr_printf`` in :mod:`.vsprintf` (lib/vsprintf.c).
 
 Example::
 
-    >>> from cgiter_edu.kernel.seq_file import SeqFile
+    >>> from cgiter_edu.kernel.seq_file import SeqFile, seq_write
     >>> m = SeqFile(size=32)
-    >>> m.printf("%8llu\\n", 42), bytes(m.buf[:m.count])
-    (0, b'      42\\n')
-    >>> m.write(b"x" * 22), m.count       # 9 + 22 = 31 < 32: fits
+    >>> seq_write(m, b"x" * 31), m.count       # 31 < 32: fits
     (0, 31)
-    >>> m.write(b"y"), m.count == m.size  # 31 + 1 is not < 32: overflow
-    (-75, True)
+    >>> seq_write(m, b"y"), m.count == m.size  # 31 + 1 is not < 32: overflow
+    (-1, True)
 """
 
 from __future__ import annotations
@@ -38,9 +36,9 @@ class SeqFile:
 
     ``buf`` is allocated on the first read (``PAGE_SIZE << 3`` bytes); ``count``
     is how many bytes it holds, ``from_`` where the next copy to the user starts,
-    ``index`` the position ``start``/``next`` advance.  A BPF program writes with
-    :meth:`printf` and :meth:`write`, which return 0 or ``-EOVERFLOW`` like the
-    helpers.
+    ``index`` the position ``start``/``next`` advance.  A BPF program writes into it
+    with the helpers of :mod:`.bpf_trace`; the seq_file it is handed
+    (:class:`~cgiter_edu.kernel.bpf_trace.BpfSeqFile`) has them as methods.
     """
 
     __slots__ = ("buf", "size", "from_", "count", "index", "private", "op", "writes", "lock",
@@ -58,20 +56,8 @@ class SeqFile:
         self.writes: list[tuple[bytes, int]] | None = None
         self.lock = None          # seq->lock, a threading.Lock set by the iterator file
         self.iter_priv = None     # container_of(seq->private, struct bpf_iter_priv_data, ...)
-        self.tracer = None        # a Tracer when a trace is recorded
+        self.tracer = None        # a hooks.Tracer when a trace is recorded, else None
         self.kernel = kernel or DEFAULT   # which kernel's bpf_seq_printf rules apply
-
-    # -- the helpers, as a BPF program calls them --------------------------------
-    def printf(self, fmt: str | bytes, *args: int | str | bytes) -> int:
-        """``bpf_seq_printf(seq, fmt, ...)``: format like the kernel and append.
-        Returns 0, ``-EOVERFLOW`` when it did not fit, ``-EINVAL`` for a bad format."""
-        from .bpf_trace import bpf_seq_printf  # bpf_trace.py imports this module
-        return bpf_seq_printf(self, fmt, *args)
-
-    def write(self, data: bytes) -> int:
-        """``bpf_seq_write(seq, data, len)``: append raw bytes; 0 or ``-EOVERFLOW``."""
-        from .bpf_trace import bpf_seq_write
-        return bpf_seq_write(self, data)
 
     def __repr__(self) -> str:
         return f"<seq_file count={self.count} size={self.size}>"

@@ -296,7 +296,7 @@ def _emulate(prog: Callable[[Any], int] | None, h: Hierarchy, order: Order | int
              start: str | None, read_size: int, extra_reads: int
              ) -> tuple[RunResult | None, str]:
     """The Python program's walk on the emulator, or None and why (it raised)."""
-    from ..kernel.bpf_iter import BpfProgramError
+    from ..kernel.prog_errors import BpfProgramError
 
     if prog is None:
         return None, ""

@@ -35,6 +35,7 @@ from typing import Any
 
 import ipywidgets as W
 
+from cgiter_edu.attach import parse_order
 from cgiter_edu.hierarchy import Hierarchy
 from cgiter_edu.kernel.cgroup_iter import Order
 from cgiter_edu.trace import Trace
@@ -125,7 +126,7 @@ class Explorer(ExplorerPanel, W.VBox):
             tree_name = "json"
         else:
             tree_name = str(tree)
-        order_v = int(Order.parse(order)) if isinstance(order, str) else int(order)
+        order_v = int(parse_order(order)) if isinstance(order, str) else int(order)
         self.settings = model.Settings(
             tree=tree_name, tree_json=self._hier_json, order=order_v, start=start,
             program="custom" if callable(program) else str(program),
@@ -194,7 +195,7 @@ class Explorer(ExplorerPanel, W.VBox):
         """Change controls from Python, by :class:`~cgiter_edu.widgets.model.Settings`
         field name (``order`` also takes ``"post"``...); then redraw once."""
         if "order" in kw and isinstance(kw["order"], str):
-            kw["order"] = int(Order.parse(kw["order"]))
+            kw["order"] = int(parse_order(kw["order"]))
         if "program" in kw and callable(kw["program"]):
             self._user_program = kw["program"]
             kw["program"] = "custom"

@@ -30,9 +30,9 @@ from typing import Any
 
 from cgiter_edu import programs, shapes
 from cgiter_edu.hierarchy import Hierarchy
-from cgiter_edu.kernel.bpf_iter import BpfProgramError
 from cgiter_edu.kernel.cgroup_iter import Order
 from cgiter_edu.kernel.config import MAX_ITER_OBJECTS, PAGE_SIZES, KernelConfig
+from cgiter_edu.kernel.prog_errors import BpfProgramError
 from cgiter_edu.names import errno_text
 from cgiter_edu.run import run
 from cgiter_edu.trace import Trace

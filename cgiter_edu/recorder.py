@@ -1,0 +1,224 @@
+"""What records a :class:`~cgiter_edu.trace.Trace`: the :class:`Recorder` the kernel
+code calls on its hook lines (it implements :class:`cgiter_edu.kernel.hooks.Tracer`),
+and :func:`snapshot`, the tree a walk sees when it takes ``cgroup_mutex``.
+
+Each step is placed where it happened in the mirrored kernel code: the recorder reads
+the caller's frame (``sys._getframe``) for the function and the line a student should
+see highlighted.
+
+Example::
+
+    >>> from cgiter_edu import Hierarchy, Order, attach, programs
+    >>> h = Hierarchy(); _ = h.mkdir("/a")
+    >>> f = attach(h, programs.id_printer, order=Order.DESCENDANTS_PRE).create(trace=True)
+    >>> type(f.seq.tracer).__name__, f.readall().count(b"\\n")
+    ('Recorder', 4)
+    >>> snapshot(h.root_css)
+    {1: ('/', None, False), 2: ('/a', 1, False)}
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from .kernel.cgroup import CSS_ONLINE, css_next_descendant_pre
+from .trace import EndReason, Event, EventKind, Trace
+
+__all__ = ["Recorder", "snapshot"]
+
+
+class Recorder:
+    """Records a :class:`~cgiter_edu.trace.Trace`: the
+    :class:`~cgiter_edu.kernel.hooks.Tracer` an iterator file made with ``trace=True``
+    gives its seq_file.
+
+    The mirrored kernel functions call it on lines of their own, ``tr and
+    tr.step(...)``, right after the statement a step is about (right before it for READ
+    and UNLOCK).  The recorder computes everything an event holds (counts before and
+    after, seq_num, data) from the seq_file, and records where the step happened
+    (``func``, ``line``): the kernel statement next to the hook, never the hook itself.
+    """
+
+    __slots__ = ("trace", "read_no", "mutex_held", "ended", "show_before")
+
+    def __init__(self, trace: Trace) -> None:
+        self.trace = trace
+        self.read_no = -1
+        self.mutex_held = False
+        self.ended = False
+        self.show_before = 0
+
+    # -- placing and appending -------------------------------------------------------
+    def _add(self, kind: EventKind, back: int = 1, depth: int = 2, **kw: Any) -> None:
+        """Append an event of ``kind`` placed in the frame ``depth`` levels up (2: the
+        function that called the hook), ``back`` lines above the call (1: the line
+        before the hook, -1: the line after it)."""
+        frame = sys._getframe(depth)
+        code = frame.f_code
+        func = _func_names.get(code)
+        if func is None:
+            func = _func_names[code] = (f"{frame.f_globals.get('__name__', '?')}:"
+                                        f"{getattr(code, 'co_qualname', code.co_name)}")
+        if kind is EventKind.LOCK:
+            self.mutex_held = True
+        elif kind is EventKind.UNLOCK:
+            self.mutex_held = False
+        ev = self.trace.events
+        ev.append(Event(step=len(ev), kind=kind, read_no=self.read_no, func=func,
+                        line=frame.f_lineno - back, mutex_held=self.mutex_held, **kw))
+
+    def _end(self, reason: EndReason, count: int, depth: int = 3) -> None:
+        if not self.ended:
+            self.ended = True
+            self._add(EventKind.END, 1, depth, reason=reason.value, count_before=count,
+                      count_after=count)
+
+    # -- the hooks, in the order a read() meets them -----------------------------------
+    def read(self, seq: Any, size: int) -> None:
+        """A read() begins (placed at the call on the next line)."""
+        self.read_no += 1
+        self._add(EventKind.READ, -1, size=size, count_before=seq.count,
+                  count_after=seq.count)
+
+    def locked(self, seq: Any, root: Any) -> None:
+        """``cgroup_mutex`` taken by the walk: LOCK, listen to other threads' waits, and
+        keep the tree as this read() sees it."""
+        self._add(EventKind.LOCK, count_before=seq.count, count_after=seq.count)
+        mutex = root.cgroup_mutex
+        if mutex.passed_over:               # a woken waiter found it taken by this read()
+            self._add(EventKind.HANDOFF, note=mutex.passed_over, count_before=seq.count,
+                      count_after=seq.count)
+        mutex.listener = self.on_mutex
+        self.trace.cgroups.update(snapshot(root.cgrp))
+
+    def start(self, seq: Any, p: Any) -> None:
+        """``start()`` returned ``p``: an object, NULL or an error."""
+        if p.__class__ is int:
+            self._add(EventKind.START, errno=-p)
+        else:
+            self._add(EventKind.START, cgroup=None if p is None else p.cgroup_id,
+                      seq_num=seq.iter_priv.seq_num)
+
+    def prog_runs(self, ctx: Any) -> None:
+        """Before the program runs: collect its helper calls."""
+        seq = ctx.meta.seq
+        self.show_before = seq.count
+        seq.writes = []
+
+    def prog_ran(self, ctx: Any, ret: int) -> None:
+        """The program ran and returned ``ret`` (0 or 1): a SHOW event, placed at the
+        line that called ``bpf_iter_run_prog``."""
+        seq = ctx.meta.seq
+        cg = ctx.cgroup
+        self._add(EventKind.SHOW, 0, 3, cgroup=None if cg is None else cg.id,
+                  seq_num=ctx.meta.seq_num, writes=tuple(seq.writes), ret=ret,
+                  count_before=self.show_before, count_after=seq.count)
+        seq.writes = None
+
+    def skip(self, seq: Any, css: Any) -> None:
+        """show() skipped a dead cgroup."""
+        self._add(EventKind.SKIP, cgroup=css.cgroup_id, seq_num=seq.iter_priv.seq_num,
+                  count_before=seq.count, count_after=seq.count)
+
+    def next(self, seq: Any, p: Any) -> None:
+        """``next()`` returned ``p``; ``seq_num`` is the one a valid object gets."""
+        if p.__class__ is int:
+            self._add(EventKind.NEXT, errno=-p, count_before=seq.count,
+                      count_after=seq.count)
+            return
+        seq_num = seq.iter_priv.seq_num + (p is not None)
+        self._add(EventKind.NEXT, cgroup=None if p is None else p.cgroup_id, seq_num=seq_num,
+                  count_before=seq.count, count_after=seq.count)
+
+    def rollback(self, seq: Any, p: Any, offs: int) -> None:
+        """The buffer overflowed on ``p`` (None: the epilogue) and is cut back to ``offs``;
+        for an object the walk ends there."""
+        self._add(EventKind.ROLLBACK, cgroup=None if p is None else p.cgroup_id,
+                  count_before=seq.count, count_after=offs)
+        if p is not None:
+            self._end(EndReason.E2BIG if offs == 0 else EndReason.BUFFER_FULL, offs)
+
+    def read_size_reached(self, seq: Any) -> None:
+        """The buffer holds the read() size: the walk ends before the next show."""
+        self._end(EndReason.READ_SIZE, seq.count)
+
+    def max_objects_reached(self, seq: Any) -> None:
+        """MAX_ITER_OBJECTS objects in this read(): the walk ends."""
+        self._end(EndReason.MAX_ITER_OBJECTS, seq.count)
+
+    def next_failed(self, seq: Any) -> None:
+        """``next()`` returned an error pointer: the walk ends."""
+        self._end(EndReason.NEXT_ERROR, seq.count)
+
+    def unlocking(self, seq: Any) -> None:
+        """The walk drops ``cgroup_mutex`` on the next line: UNLOCK comes first, so what
+        the unlock does (the release work, the wake-up, the woken waiter taking it) is
+        recorded after it."""
+        self._add(EventKind.UNLOCK, -1, count_before=seq.count, count_after=seq.count)
+
+    def walk_ended(self, seq: Any) -> None:
+        """stop() with NULL: the walk is over, the epilogue comes."""
+        reason = EndReason.PROGRAM if seq.private.terminate else EndReason.COMPLETE
+        self._end(reason, seq.count)
+
+    def copy(self, seq: Any, buf: bytearray, n: int) -> None:
+        """``n`` bytes were copied to the user (not yet taken off ``seq.count``)."""
+        if n or seq.count:
+            self._add(EventKind.COPY, data=bytes(buf[:n]), count_before=seq.count,
+                      count_after=seq.count - n)
+
+    def returned(self, seq: Any, buf: bytearray, ret: int) -> None:
+        """read() returns ``ret`` (bytes, or -errno)."""
+        self._add(EventKind.RETURN, result=ret, data=bytes(buf[:ret]) if ret > 0 else b"",
+                  errno=-ret if ret < 0 else None, count_before=seq.count,
+                  count_after=seq.count)
+
+    def program_raised(self, seq: Any) -> None:
+        """The Python program raised: the walk ends, read() raises."""
+        self._end(EndReason.PROGRAM_ERROR, 0)
+        self._add(EventKind.RETURN, 0, result=None, note="the program raised")
+
+    def on_mutex(self, what: str, who: str, cgroup: int | None = None) -> None:
+        """The cgroup_mutex listener: a thread waits for it or the release work is queued
+        behind the walk (WAIT, placed where that thread called ``lock`` or where
+        ``css_put`` queued the work); the walk's unlock lets the release work run
+        (RELEASE) and wakes the first waiter (WAKE), which takes it (ACQUIRED, placed at
+        that thread's ``lock``) unless the scenario lets the reader's next read() first."""
+        kind = _MUTEX_KINDS[what]
+        depth = 2
+        frame = sys._getframe(depth)
+        while _in_mutex_code(frame):
+            depth += 1
+            frame = frame.f_back
+        self._add(kind, 0, depth + 1, note=who, cgroup=cgroup)
+
+
+_MUTEX_KINDS = {"wait": EventKind.WAIT, "queue": EventKind.WAIT, "wake": EventKind.WAKE,
+                "acquired": EventKind.ACQUIRED, "release": EventKind.RELEASE}
+_CGROUP_MUTEX_METHODS = {"lock", "unlock", "_free_point", "run_locked", "__enter__",
+                         "__exit__"}
+
+
+def _in_mutex_code(frame: Any) -> bool:
+    """Is ``frame`` in kernel/mutex.py or a ``CgroupMutex`` method (not where a step
+    belongs: a mutex step is placed at the line that called into the mutex)?"""
+    mod = frame.f_globals.get("__name__", "")
+    return (mod == "cgiter_edu.kernel.mutex"
+            or (mod == "cgiter_edu.kernel.cgroup"
+                and frame.f_code.co_name in _CGROUP_MUTEX_METHODS))
+
+
+_func_names: dict[Any, str] = {}
+
+
+def snapshot(root: Any) -> dict[int, tuple[str, int | None, bool]]:
+    """``{id: (path, parent id, dead)}`` of every cgroup under the root css ``root``,
+    parents first, siblings in creation order."""
+    out = {}
+    pos = None
+    while (pos := css_next_descendant_pre(pos, root)) is not None:
+        par = pos.parent
+        out[pos.cgroup_id] = (pos.path, None if par is None else par.cgroup_id,
+                              not pos.flags & CSS_ONLINE)
+    return out
