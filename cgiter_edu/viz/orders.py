@@ -52,14 +52,19 @@ def too_big(n: int) -> str:
 #: the panel subtitles' font: monospace, so width = characters x this x size
 _MONO_EM = 0.602
 _SUB_FONT = 12
+_SUB_MIN = 8.0
 
 
-def _subtitle(tr: Trace, order: int, width_pt: float) -> str:
-    """``from <start>: <kernel function>``, the start's path shortened to fit the panel."""
+def _subtitle(tr: Trace, order: int, width_pt: float) -> tuple[str, float]:
+    """``from <start>: <kernel function>`` and its font size: the start's path shortened
+    to fit the panel, and where even 12 characters of path leave too little room (four
+    narrow panels: ANCESTORS_UP's ``css->parent to the root``), a smaller font, so that
+    no subtitle runs into the next panel's."""
     fn = ORDER_FUNCTIONS.get(order, "")
     path = tr.cgroups[tr.start][0] if tr.start in tr.cgroups else cgroup_name(tr, tr.start)
     room = int(width_pt / (_MONO_EM * _SUB_FONT)) - len(f"from : {fn}")
-    return f"from {short_path(path, max(room, 12))}: {fn}"
+    text = f"from {short_path(path, max(room, 12))}: {fn}"
+    return text, max(_SUB_MIN, min(_SUB_FONT, width_pt / (_MONO_EM * len(text))))
 
 
 class OrdersView(View):
@@ -89,8 +94,9 @@ class OrdersView(View):
                              min_font=8.0)
                 ax.set_title(f"{Order(o).name}\n", loc="left", fontsize=18,
                              fontweight="bold", pad=4)
-                ax.text(0, 1.0, _subtitle(tr, o, ax_size_pt(ax)[0]),
-                        transform=ax.transAxes, fontsize=_SUB_FONT, family="DejaVu Sans Mono",
+                sub, sub_font = _subtitle(tr, o, ax_size_pt(ax)[0])
+                ax.text(0, 1.0, sub,
+                        transform=ax.transAxes, fontsize=sub_font, family="DejaVu Sans Mono",
                         va="bottom", ha="left", color="#444444")
                 self.views[o] = v
             self.legend_ax = None
