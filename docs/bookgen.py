@@ -1,7 +1,9 @@
 """The book's generated parts, called by ``docs/conf.py`` at build time.
 
 * :func:`copy_lessons` copies ``notebooks/NN-*.ipynb`` into ``docs/lessons/`` with a first
-  cell of buttons (Binder, JupyterLab, slides) and each drawing cell's alt text;
+  cell of buttons (Binder, JupyterLab, slides) and each drawing cell's fallback alt text
+  (a picture drawn by a view carries its own, from its trace: ``View.alt``, taken from
+  the output by ``docs/conf.py``);
 * :func:`write_cli_reference` writes every subcommand's ``--help`` (from argparse, so it
   cannot go stale);
 * :func:`check_offline` fails the build when a page loads anything from outside the book.
@@ -179,6 +181,7 @@ class _Refs(html.parser.HTMLParser):
         self.loads: list[str] = []
         self.links: list[str] = []
         self.images_without_alt: list[str] = []
+        self.image_alts: list[str] = []
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -191,6 +194,8 @@ class _Refs(html.parser.HTMLParser):
         if tag == "a" and a.get("href"):
             self.links.append(a["href"])
         alt = (a.get("alt") or "").strip()
+        if tag == "img":
+            self.image_alts.append(alt)
         if tag == "img" and (not alt or "_images/" in alt
                              or alt.lower().endswith((".png", ".svg", ".gif", ".jpg"))):
             self.images_without_alt.append((a.get("src") or "")[:60])   # none, or a file name

@@ -81,6 +81,33 @@ mathjax_path = "no-mathjax.js"     # never loaded: the book has no math (and no 
 linkcheck_ignore = [r".*"]
 
 
+def _alt_from_outputs() -> None:
+    """A picture's alt text from its output: a figure drawn by a cgiter_edu view carries
+    what it shows in the output's metadata (``{"image/png": {"alt": ...}}``, see
+    ``cgiter_edu.viz.view.figure_alt``); MyST-NB reads only width and height there, so the
+    image node takes the alt from it here (the cell's ``mystnb.image.alt`` stays the
+    fallback)."""
+    from myst_nb.core.render import NbElementRenderer
+
+    plain = NbElementRenderer.render_image
+    if getattr(plain, "_cgiter_alt", False):
+        return
+
+    def render_image(self, data):
+        out = plain(self, data)
+        alt = (data.output_metadata.get(data.mime_type) or {}).get("alt")
+        if alt:
+            for node in out:
+                node["alt"] = str(alt)
+        return out
+
+    render_image._cgiter_alt = True
+    NbElementRenderer.render_image = render_image
+
+
+_alt_from_outputs()
+
+
 def _finished(app, exc):
     if exc is None:
         bookgen.check_offline(app.outdir)

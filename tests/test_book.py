@@ -68,6 +68,25 @@ def test_no_page_loads_anything_from_outside_and_every_image_has_alt_text(book):
     assert all(u.startswith(("http://", "https://")) for us in links.values() for u in us)
 
 
+def test_each_lesson_picture_says_what_it_shows(book):
+    """A lesson picture's alt text comes from what the view drew (the trace: the order,
+    how many cgroups, each state's count, where the cut is), not from the kind of
+    picture alone: two walks drawn in one lesson get two different texts."""
+    import bookgen
+
+    alts = {}
+    for p in bookgen.lesson_names(ROOT / "notebooks"):
+        r = bookgen.page_refs(book / "lessons" / f"{p.stem}.html")
+        alts[p.stem] = r.image_alts
+    first = [a for a in alts["01-first-walk"] if "cgroups drawn as" in a]
+    assert len(first) == 2 and first[0] != first[1], alts["01-first-walk"]
+    assert "at step" in first[1] and "delivered to user" in first[0], first
+    cut = [a for a in alts["03-eight-pages"] if a.startswith("The seq_file buffer of 8 pages")]
+    assert cut and "rolled back" in cut[0], alts["03-eight-pages"]
+    past = [a for a in alts["09-past-the-page-limit"] if "walked two ways" in a]
+    assert past and "cut at the 8-page limit" in past[0], alts["09-past-the-page-limit"]
+
+
 def test_a_reader_goes_from_the_front_page_to_a_lesson_the_explorer_and_run(book, tmp_path):
     need(os.path.exists(CHROMIUM), f"no Chromium at {CHROMIUM} (apt-get install chromium)",
          browser=True)

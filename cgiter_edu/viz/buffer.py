@@ -272,6 +272,25 @@ class BufferView(View):
             lines.append("  (none returned yet)")
         return "\n".join(lines)
 
+    @property
+    def alt(self) -> str:
+        """What the picture shows, in words: the buffer's pages, the bytes copied out,
+        still buffered and rolled back at the step drawn (read back from the bars), and
+        the caption."""
+        from .analysis import frame_caption
+
+        b = self.byte_counts()
+        where = f" at step {self.step}" if self.step is not None else " after the walk"
+        text = (f"The seq_file buffer of {self.pages} pages of {self.page} bytes{where}: "
+                f"{b.get('copied', 0):,} bytes copied to the reader, "
+                f"{b.get('buffered', 0):,} still in the buffer"
+                + (f", and a record that did not fit rolled back ({b['ghost']:,} bytes of it "
+                   f"drawn as a ghost)"
+                   if b.get("ghost") else "")
+                + "; the last byte of the buffer can never be used")
+        caption = frame_caption(self.trace, self.step)
+        return text + (f". {caption[0].upper()}{caption[1:]}" if caption else "")
+
     def byte_counts(self) -> dict[str, int]:
         """Bytes drawn per kind, read back from the bar widths (page rows only)."""
         out = {}

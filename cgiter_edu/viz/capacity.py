@@ -42,7 +42,20 @@ class CapacityView(View):
                  epilogue_bytes: int = 0) -> None:
         fig, ax = new_axes(ax, rect=(0.09, 0.12, 0.86, 0.76))
         super().__init__(fig, ax)
+        self._mark = mark
         self.lines, self.inset = _draw(ax, page_sizes, record_sizes, mark, epilogue_bytes)
+
+    @property
+    def alt(self) -> str:
+        """What the picture shows, in words, with the numbers it marks."""
+        from cgiter_edu import capacity
+
+        mark = self._mark
+        return (f"How many records fit in one session against the record size, one falling "
+                f"staircase per page size ({', '.join(f'{p:,}' for p in self.lines)} "
+                f"bytes), (8 pages - 1 byte) // record size: at {mark}-byte records and "
+                f"4096-byte pages {capacity(mark)} fit, not the {8 * 4096 // mark} a kernel "
+                f"comment suggests")
 
     def update(self, step: int | None) -> list[Any]:
         """Nothing changes with a step (no trace is drawn); returns ``[]``."""

@@ -178,6 +178,19 @@ class MutexView(View):
         self.step: int | None = None
         self.update(step)
 
+    @property
+    def alt(self) -> str:
+        """What the picture shows, in words: the read() calls, how often the walk holds
+        cgroup_mutex, and when a writer waits for it."""
+        sp = self.spans
+        who = sorted({w for _a, _b, w in sp.waits})
+        return (f"Time lanes of cgroup_mutex over {len(sp.reads)} read() calls: the walk "
+                f"holds the mutex {len(sp.held)} time{'s' if len(sp.held) != 1 else ''}, "
+                "and drops it between read() calls"
+                + (f"; {len(sp.waits)} wait{'s' if len(sp.waits) != 1 else ''} for it "
+                   f"({', '.join(who)}), each taking it when the walk lets go" if sp.waits
+                   else "; no writer waits for it"))
+
     def update(self, step: int | None) -> list[Any]:
         """Move the cursor to ``step`` (hidden for None)."""
         self.step = step

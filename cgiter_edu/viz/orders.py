@@ -119,6 +119,22 @@ class OrdersView(View):
                          ha="left", y=0.965, fontsize=26, fontweight="bold")
         first = next(iter(self.views.values()), None)
         super().__init__(fig, first.ax if first is not None else None)  # type: ignore[arg-type]
+        fig.__dict__["_cgiter_views"] = [self]       # one alt text: this view's
+
+    @property
+    def alt(self) -> str:
+        """What the picture shows, in words: one panel per order and, for each, the
+        cgroups in the order it visits them (or how many it reaches, for a big tree)."""
+        from .analysis import cgroup_name
+
+        parts = []
+        for o, v in self.views.items():
+            seq = [cgroup_name(v.trace, c) for c in v.trace.visit_order()]
+            said = (", ".join(seq) if len(seq) <= 16 else f"{len(seq)} cgroups")
+            parts.append(f"{Order(o).name} visits {said or 'nothing'}")
+        n = len(next(iter(self.views.values())).ids) if self.views else 0
+        return (f"The same tree of {n} cgroups walked once per order, one panel each, every "
+                f"cgroup numbered in the order that walk visits it: " + "; ".join(parts))
 
     def _key(self) -> str:
         """What the numbers and arrows mean, naming only those drawn."""

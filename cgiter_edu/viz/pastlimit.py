@@ -282,6 +282,21 @@ class PastLimitView(View):
         return tuple({cid: m.get_paths()[i] for i, cid in enumerate(self.order)}
                      for m in self.marks)  # type: ignore[return-value]
 
+    @property
+    def alt(self) -> str:
+        """What the picture shows, in words, with the counts of each kind of cell."""
+        c = self.counts()
+        where = (f" after {self.step} cgroups" if self.step is not None else "")
+        return (f"The same tree of {len(self.order)} cgroups walked two ways{where}, one cell "
+                f"per cgroup in pre-order. Above, cgroup_iter with {self.both.record_bytes}-"
+                f"byte records: {c['iter']['delivered']} delivered (circles), "
+                f"{c['iter']['cut']} cut at the 8-page limit (rings), "
+                f"{c['iter']['dead_skipped']} dead and skipped (tombstones). Below, the "
+                f"open-coded iterator into a {self.both.ring_size:,}-byte ring buffer: "
+                f"{c['open']['delivered']} delivered, {c['open']['dropped']} dropped when the "
+                f"ring was full (squares), {c['open']['dead_seen']} dead cgroups delivered "
+                f"(hollow tombstones)")
+
     def colors(self) -> tuple[dict[int, str], dict[int, str]]:
         """The cell kind of every cgroup as drawn (top, bottom)."""
         return self._kinds

@@ -35,7 +35,7 @@ from matplotlib.font_manager import FontProperties
 
 from .style import SLIDE_SIZE, slide_style
 
-__all__ = ["View", "new_axes", "text_width", "ax_size_pt", "DARK", "BASE_FONT", "MIN_FONT"]
+__all__ = ["View", "figure_alt", "new_axes", "text_width", "ax_size_pt", "DARK", "BASE_FONT", "MIN_FONT"]
 
 #: the colour of ordinary text on a slide
 DARK = "#222222"
@@ -61,6 +61,15 @@ class View:
         self.figure = figure
         self.ax = ax
         self.step = None
+        views = figure.__dict__.setdefault("_cgiter_views", [])
+        views.append(self)
+        _alt_in_notebooks()
+
+    @property
+    def alt(self) -> str:
+        """What the picture shows, in words, derived from what it drew (its alt text in a
+        notebook's output and in the book); each view says more than this default."""
+        return "A picture of a cgroup_iter walk"
 
     def update(self, step: int | None) -> list[Any]:
         """Show ``step`` (None: after the last event); return the artists that changed."""
@@ -73,6 +82,58 @@ class View:
     def savefig(self, path: Any, **kwargs: Any) -> None:
         """``self.figure.savefig(path, **kwargs)``."""
         self.figure.savefig(path, **kwargs)
+
+
+def figure_alt(fig: Figure) -> str | None:
+    """The alt text of a figure: the :attr:`View.alt` of each view drawn on it, in the
+    order they were made (None for a figure no view drew).
+
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> fig, ax = new_axes(None)
+    >>> figure_alt(fig) is None
+    True
+    """
+    views = fig.__dict__.get("_cgiter_views") or []
+    texts = []
+    for v in views:
+        try:
+            texts.append(v.alt)
+        except Exception:            # a half-built view: say nothing rather than fail
+            continue
+    return " ".join(t.rstrip(".") + "." for t in dict.fromkeys(texts) if t) or None
+
+
+def _alt_in_notebooks() -> None:
+    """In an IPython kernel, make the PNG of a figure carry its :func:`figure_alt` as
+    the output's metadata (``{"image/png": {"alt": ...}}``): the book (MyST-NB, see
+    ``docs/conf.py``) uses it as the image's alt text.  The PNG formatter the inline
+    backend installs is wrapped once (again if the backend installs a new one)."""
+    ip = getattr(__import__("builtins"), "get_ipython", None)
+    shell = ip() if ip else None
+    if shell is None:
+        return
+    fmt = shell.display_formatter.formatters.get("image/png")
+    if fmt is None:
+        return
+    try:
+        inner = fmt.lookup_by_type(Figure)
+    except KeyError:
+        return
+    if getattr(inner, "_cgiter_alt", False):
+        return
+
+    def png_with_alt(fig: Figure, *args: Any, **kwargs: Any) -> Any:
+        data = inner(fig, *args, **kwargs)
+        alt = figure_alt(fig)
+        if not alt or data is None:
+            return data
+        if isinstance(data, tuple):
+            data, md = data
+            return data, {**(md or {}), "alt": alt}
+        return data, {"alt": alt}
+
+    png_with_alt._cgiter_alt = True  # type: ignore[attr-defined]
+    fmt.for_type(Figure, png_with_alt)
 
 
 def new_axes(ax: Axes | None, figsize: tuple[float, float] = SLIDE_SIZE,

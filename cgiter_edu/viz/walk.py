@@ -39,7 +39,7 @@ from cgiter_edu.kernel.cgroup_iter import Order
 from cgiter_edu.kernel.config import kernel_label
 from cgiter_edu.trace import CgroupState, EventKind, Trace
 
-from .analysis import cgroup_name, first_reached, frame_caption
+from .analysis import cgroup_name, first_reached, frame_caption, walk_alt
 from .geometry import HEADER_FONT, Geometry, list_geometry, tree_geometry, walk_arrows
 from .layout import icicle_layout, tree_of
 from .style import (
@@ -371,6 +371,13 @@ class WalkView(View):
             self._visible_numbers = {v for v, ok in zip(self.number_ids, vis, strict=True) if ok}
             changed.append(self.numbers)
         return changed
+
+    @property
+    def alt(self) -> str:
+        """What the picture shows, in words (its alt text), from the trace and the step
+        drawn: see :func:`~cgiter_edu.viz.analysis.walk_alt`."""
+        title = self._default_title().replace(" from ", " walk from ", 1)
+        return walk_alt(self.trace, self.step, self.ids, self.view, self.numbers_mode, title)
 
     @property
     def caption_text(self) -> str:
