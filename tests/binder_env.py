@@ -98,7 +98,7 @@ class Env:
 def explorer_in_chromium(env: Env, screenshot: Path | None = None) -> dict:
     """Serve the explorer on the Binder route with the environment's JupyterLab and Voila
     and wait until Chromium shows its first picture.  Returns ``{"seconds",
-    "requests_out", "picture_width", "console_errors"}``."""
+    "requests_out", "picture_width", "console_errors"}`` (console errors and warnings)."""
     from playwright.sync_api import sync_playwright
 
     port, token = free_port(), secrets.token_hex(12)
@@ -113,7 +113,8 @@ def explorer_in_chromium(env: Env, screenshot: Path | None = None) -> dict:
                 page.set_default_timeout(180_000)
                 out: list[str] = []
                 errors: list[str] = []
-                page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+                page.on("console", lambda m: m.type in ("error", "warning") and errors.append(
+                    f"{m.type}: {m.text}"))
                 page.on("pageerror", lambda e: errors.append(str(e)))
 
                 def route(r):

@@ -70,9 +70,9 @@ CULL_IDLE = 300
 CULL_INTERVAL = 60
 #: JupyterLab extensions Voila would load into the page that the explorer does not need:
 #: Notebook 7's (loaded, it logs "The getter for the shared module is not a function").
-#: The page's remaining console warnings ("Unsatisfied version 4.2.5 ... (required
-#: ^4.6.2)") come from Voila's own widget manager, built against a newer JupyterLab than
-#: Voila's page; leaving it or JupyterLab's widget manager out leaves no widgets at all.
+#: The explore extra pins Voila 0.5.8 and jupyterlab_widgets < 3.0.14 (ipywidgets 8.1.5):
+#: their widget managers are built for the JupyterLab (4.2.5) of Voila's page; newer ones
+#: log "Unsatisfied version 4.2.5 ... (required ^4.5.10)" about 13 times per load.
 DENYLIST = ("@jupyter-notebook/lab-extension",)
 #: what Voila's config file ``voila.py`` says (:func:`write_voila_config`)
 VOILA_PY = """# written by cgiter-edu explore (cgiter_edu/widgets/app.py)
