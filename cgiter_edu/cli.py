@@ -94,15 +94,15 @@ COMMANDS: dict[str, Command] = {
     "record": Command("record random walks on this machine's kernel into tests/data/",
                       "cgiter_edu.live.cli:setup_record"),
     "quiz": Command("a seeded exercise that checks itself (--answer shows the answer and why)",
-                    "cgiter_edu.exercises:setup_quiz"),
+                    "cgiter_edu.course.questions:setup_quiz"),
     "explore": Command("serve the explorer (widgets) in a browser with Voila on 127.0.0.1",
                        "cgiter_edu.widgets.app:setup_explore"),
     "slides": Command("build the lessons' slide decks (offline reveal.js) and a PDF of the key "
-                      "pictures", "cgiter_edu.slides:setup_slides"),
+                      "pictures", "cgiter_edu.course.slides:setup_slides"),
     "bench": Command("benchmark the emulator against networkx and the kernel",
                      "cgiter_edu.cli:setup_bench"),
     "nbgrader": Command("write the graded exercises as an nbgrader assignment (source/ "
-                        "notebooks)", "cgiter_edu.grading:setup_nbgrader"),
+                        "notebooks)", "cgiter_edu.course.nbgrader:setup_nbgrader"),
 }
 
 

@@ -565,10 +565,10 @@ def test_quiz_in_voila(browser, tmp_path):
     on that walk below the question."""
     from playwright.sync_api import expect
 
-    from cgiter_edu.exercises import question
+    from cgiter_edu.course.questions import question
 
     q = question(7, "capacity")
-    server = Server("voila", tmp_path, code="from cgiter_edu.quiz import Quiz\n"
+    server = Server("voila", tmp_path, code="from cgiter_edu.course.quiz import Quiz\n"
                                             "Quiz(seed=7, kind='capacity')")
     try:
         page = _page(browser, server, (1280, 720))

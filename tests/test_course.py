@@ -68,8 +68,8 @@ def test_predictions_ask_for_a_guess_before_the_reveal(path):
 
 def test_quiz_widget_checks_and_shows():
     pytest.importorskip("ipywidgets")
-    from cgiter_edu.exercises import question
-    from cgiter_edu.quiz import Quiz
+    from cgiter_edu.course.questions import question
+    from cgiter_edu.course.quiz import Quiz
 
     w = Quiz(seed=0, kind="capacity")
     assert "256-byte record" in " ".join(w.text.value.split())

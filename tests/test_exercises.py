@@ -13,7 +13,7 @@ import pytest
 
 from cgiter_edu import EventKind, run
 from cgiter_edu.cli import main
-from cgiter_edu.exercises import KINDS, Rng, question, questions
+from cgiter_edu.course.questions import KINDS, Rng, question, questions
 
 SEEDS = range(12)
 
@@ -148,7 +148,7 @@ def test_never_answers_are_sets_from_the_cli_and_the_widget(capsys):
     assert "right" in capsys.readouterr().out
     assert not q.check("13 12 11 10 9 8") and not q.check("13 12 11 10 9 8 7 7")
     pytest.importorskip("ipywidgets")
-    from cgiter_edu.quiz import Quiz
+    from cgiter_edu.course.quiz import Quiz
 
     w = Quiz(seed=3, kind="never")
     w.answer.value = "13 12 11 10 9 8 7"
@@ -166,7 +166,7 @@ def test_capacity_questions_state_the_read_size():
 
 # -- each lesson's quiz asks only what it or an earlier lesson taught --------------------
 def test_lesson_quiz_never_asks_what_a_later_lesson_teaches():
-    from cgiter_edu.exercises import ALL_KINDS, LESSONS, TAUGHT, lesson_kinds, lesson_orders
+    from cgiter_edu.course.questions import ALL_KINDS, LESSONS, TAUGHT, lesson_kinds, lesson_orders
 
     first_kind = {k: n for n in LESSONS for k in TAUGHT[n][0]}
     first_order = {o: n for n in LESSONS for o in TAUGHT[n][1]}
@@ -202,7 +202,7 @@ def test_a_lesson_that_taught_every_order_asks_the_same_questions():
 
 
 def test_every_lesson_quiz_cell_names_its_lesson():
-    from cgiter_edu.classroom import quiz_cells
+    from cgiter_edu.course.classroom import quiz_cells
 
     nbs = os.path.join(os.path.dirname(__file__), "..", "notebooks")
     cells = quiz_cells(nbs)
@@ -213,7 +213,7 @@ def test_every_lesson_quiz_cell_names_its_lesson():
 
 def test_lesson_quiz_widget_keeps_to_the_lesson():
     pytest.importorskip("ipywidgets")
-    from cgiter_edu.quiz import Quiz
+    from cgiter_edu.course.quiz import Quiz
 
     w = Quiz(seed=1, kind="order", lesson=0)
     assert [v for _, v in w.kind_box.options] == ["", "order"]

@@ -14,9 +14,9 @@ import nbformat
 import pytest
 from conftest import need
 
-from cgiter_edu.exercises import KINDS, question
-from cgiter_edu.grading import ASSIGNMENT, predict_notebook, solutions, tasks_notebook
-from cgiter_edu.handson import NAMES, TASK_NAMES, exercise
+from cgiter_edu.course.handson import NAMES, TASK_NAMES, exercise
+from cgiter_edu.course.nbgrader import ASSIGNMENT, predict_notebook, solutions, tasks_notebook
+from cgiter_edu.course.questions import KINDS, question
 
 ALL = (*TASK_NAMES, *NAMES)
 
@@ -128,6 +128,6 @@ def test_generate_and_autograde_a_right_and_a_wrong_submission(tmp_path):
 def test_docstring_examples_run():
     import doctest
 
-    import cgiter_edu.grading as mod
+    import cgiter_edu.course.nbgrader as mod
 
     assert doctest.testmod(mod).failed == 0

@@ -16,7 +16,7 @@ import pytest
 from conftest import modules_loaded
 
 from cgiter_edu import Order, run
-from cgiter_edu.handson import (
+from cgiter_edu.course.handson import (
     EXERCISES,
     NAMES,
     PAGE_BYTES,
@@ -337,7 +337,7 @@ def test_a_program_that_loops_for_ever_gets_an_answer_not_a_hung_kernel(monkeypa
     import signal
     import sys
 
-    import cgiter_edu.handson as handson
+    import cgiter_edu.course.handson as handson
 
     monkeypatch.setattr(handson, "STEP_BUDGET", 50_000)
     calls = []
@@ -382,7 +382,7 @@ def test_a_program_that_loops_for_ever_gets_an_answer_not_a_hung_kernel(monkeypa
 def test_a_program_that_waits_for_ever_is_stopped_by_the_time_budget(monkeypatch):
     import time
 
-    import cgiter_edu.handson as handson
+    import cgiter_edu.course.handson as handson
 
     monkeypatch.setattr(handson, "TIME_BUDGET", 0.5)
 
@@ -417,11 +417,11 @@ def test_the_lessons_tree_and_c_twins_are_there():
 
 
 def test_handson_loads_no_matplotlib_nor_ipywidgets():
-    assert modules_loaded("import cgiter_edu.handson", ("matplotlib", "ipywidgets")) == []
+    assert modules_loaded("import cgiter_edu.course.handson", ("matplotlib", "ipywidgets")) == []
 
 
 def test_on_kernel_says_why_in_one_line_where_it_cannot(monkeypatch):
-    from cgiter_edu.handson import on_kernel
+    from cgiter_edu.course.handson import on_kernel
     from cgiter_edu.live import availability
 
     monkeypatch.setattr(availability, "_cached",
@@ -440,7 +440,7 @@ def test_on_kernel_says_why_in_one_line_where_it_cannot(monkeypatch):
 def test_doctests():
     import doctest
 
-    import cgiter_edu.handson as mod
+    import cgiter_edu.course.handson as mod
 
     assert doctest.testmod(mod).failed == 0
 
@@ -462,8 +462,8 @@ def test_lesson_7_has_a_starter_and_a_check_for_each_program_and_runs_c_beside_i
 def test_the_guides_seed_list_is_the_class_list_and_every_question_exists():
     from collections import Counter
 
-    from cgiter_edu.classroom import SHORT_KINDS, class_list, markdown_table
-    from cgiter_edu.exercises import KINDS, question
+    from cgiter_edu.course.classroom import SHORT_KINDS, class_list, markdown_table
+    from cgiter_edu.course.questions import KINDS, question
 
     assert markdown_table() in GUIDE.read_text()
     rows = class_list()
@@ -479,7 +479,7 @@ def test_the_guides_seed_list_is_the_class_list_and_every_question_exists():
 
 
 def test_update_quiz_key_rewrites_only_the_table(tmp_path):
-    from cgiter_edu.classroom import quiz_cells, quiz_key, update_quiz_key
+    from cgiter_edu.course.classroom import quiz_cells, quiz_key, update_quiz_key
 
     nbs = GUIDE.parent.parent / "notebooks"
     text = GUIDE.read_text()
@@ -498,13 +498,13 @@ def test_update_quiz_key_rewrites_only_the_table(tmp_path):
 def test_classroom_doctests():
     import doctest
 
-    import cgiter_edu.classroom as mod
+    import cgiter_edu.course.classroom as mod
 
     assert doctest.testmod(mod).failed == 0
 
 
 # -- the end-of-lesson tasks ------------------------------------------------------------------
-from cgiter_edu.handson import TASK_NAMES, TASKS  # noqa: E402
+from cgiter_edu.course.handson import TASK_NAMES, TASKS  # noqa: E402
 
 TASK_WRONG = {
     "names": ("""
@@ -634,7 +634,7 @@ def test_every_lesson_ends_with_a_task_graded_by_check():
 
 
 def test_the_answer_key_has_every_quiz_cell_and_every_predict_cell():
-    from cgiter_edu.classroom import quiz_key
+    from cgiter_edu.course.classroom import quiz_key
 
     guide = GUIDE.read_text()
     cells = []
@@ -644,7 +644,7 @@ def test_the_answer_key_has_every_quiz_cell_and_every_predict_cell():
                 cells.append((lesson, int(seed), kind))
     assert quiz_key(cells) in guide, (
         "the answer key's Quiz table is out of date: in the checkout run\n  python -c "
-        "\"from cgiter_edu.classroom import update_quiz_key; update_quiz_key()\"")
+        "\"from cgiter_edu.course.classroom import update_quiz_key; update_quiz_key()\"")
     key = guide[guide.index("## Answer key"):]
     for lesson, nb in _lessons():
         n = sum("Predict, then reveal" in c.source for c in nb.cells)

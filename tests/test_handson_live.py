@@ -17,7 +17,7 @@ import pytest
 from test_handson import solution
 
 from cgiter_edu import Order, shapes
-from cgiter_edu.handson import NAMES, c_source, cases, lesson_tree, on_kernel
+from cgiter_edu.course.handson import NAMES, c_source, cases, lesson_tree, on_kernel
 
 
 def _ours() -> list[str]:

@@ -244,7 +244,7 @@ def test_ctrl_c_on_record_stops_and_removes_its_scratch_cgroups(require_live, tm
 def test_ctrl_c_on_slides_leaves_no_half_made_folder(tmp_path):
     """`slides` printed an ipykernel traceback and "AssertionError (unexpected)" and left
     a half-made folder: now one line and no folder."""
-    from cgiter_edu import slides
+    from cgiter_edu.course import slides
 
     if slides.missing_packages():
         pytest.skip(f"the slides extra is not installed ({slides.missing_packages()})")
@@ -503,7 +503,7 @@ def test_slides_names_the_extra_up_front_in_one_line(tmp_path):
 def test_the_slides_extra_lists_what_slides_needs():
     """`pip install -e '.[slides]'` gives every package the check asks for (ipykernel
     brings the python3 kernel spec)."""
-    from cgiter_edu.slides import SLIDES_PACKAGES
+    from cgiter_edu.course.slides import SLIDES_PACKAGES
 
     text = (REPO / "pyproject.toml").read_text()
     extra = re.search(r"^slides = \[(.*?)\]", text, re.S | re.M).group(1)
@@ -517,7 +517,7 @@ def test_slides_fetches_its_assets_with_a_read_only_home(tmp_path, monkeypatch):
     fetched for this run into a temporary folder (npm's own cache there too)."""
     import shutil
 
-    from cgiter_edu import slides
+    from cgiter_edu.course import slides
 
     if shutil.which("npm") is None:
         pytest.skip("npm is not installed")

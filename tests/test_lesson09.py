@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from cgiter_edu.exercises import ALL_KINDS, KINDS, question
-from cgiter_edu.handson import check, exercise
+from cgiter_edu.course.handson import check, exercise
+from cgiter_edu.course.questions import ALL_KINDS, KINDS, question
 from cgiter_edu.opencoded import (
     BPF_CGROUP_ITER_DESCENDANTS_PRE,
     CSS_ONLINE,

@@ -14,11 +14,16 @@ CORE = ["cgiter_edu", "cgiter_edu.hierarchy", "cgiter_edu.shapes", "cgiter_edu.p
         "cgiter_edu.kernel.prog_errors", "cgiter_edu.recorder", "cgiter_edu.iterfile",
         "cgiter_edu.kernel.cgroup_iter", "cgiter_edu.kernel.config", "cgiter_edu.walkflags",
         "cgiter_edu.attach",
-        "cgiter_edu.progress", "cgiter_edu.bench", "cgiter_edu.lazy"]
+        "cgiter_edu.progress", "cgiter_edu.bench", "cgiter_edu.lazy",
+        "cgiter_edu.course", "cgiter_edu.course.questions", "cgiter_edu.course.questions.base",
+        "cgiter_edu.course.questions.kinds"]
 
 
 def test_import_is_light():
     assert modules_loaded("import cgiter_edu", ("matplotlib", "ipywidgets", "IPython")) == []
+    # the course's names load their modules when first used: no ipywidgets before Quiz
+    assert modules_loaded("from cgiter_edu.course import check, question",
+                          ("matplotlib", "ipywidgets", "IPython")) == []
 
 
 @pytest.mark.parametrize("name", CORE)

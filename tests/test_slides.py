@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import CHROMIUM, files_only, launch_chromium, need
 
-from cgiter_edu import slides
+from cgiter_edu.course import slides
 
 # the Okabe-Ito colours the pictures use for cgroup states (RGB)
 STATE_RGB = [(0, 158, 115), (230, 159, 0), (0, 114, 178), (213, 94, 0), (204, 121, 167),

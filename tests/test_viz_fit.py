@@ -101,7 +101,7 @@ def test_mutex_capacity_orders_pictures_keep_their_text_inside():
 
 
 def test_key_pictures_keep_their_text_inside_at_their_pdf_size():
-    from cgiter_edu import slides
+    from cgiter_edu.course import slides
 
     for title, fig in slides.key_pictures():
         fig.set_size_inches(*slides.PDF_PAGE_INCHES)
@@ -113,7 +113,7 @@ def test_key_pictures_pdf_words_stay_on_their_pages(tmp_path):
     """What the PDF really holds, read back by poppler: every word's box on its page."""
     need(shutil.which("pdftotext") is not None, "no pdftotext (apt-get install poppler-utils)",
          browser=True)
-    from cgiter_edu import slides
+    from cgiter_edu.course import slides
 
     pdf = slides.key_pictures_pdf(tmp_path / "key-pictures.pdf")
     html = tmp_path / "words.html"

@@ -54,7 +54,7 @@ STEP = "ex.step = ex.step + 1 if ex.step < len(ex.trace) - 1 else 0"
 TICK = "ex.step = {n}"
 CUT = 'ex.jump("cut")'
 QUIZ = """\
-from cgiter_edu.quiz import Quiz
+from cgiter_edu.course.quiz import Quiz
 quiz = Quiz(seed=1, kind="order")
 display(quiz)
 quiz.answer.value = quiz.question.answer_text

@@ -20,7 +20,7 @@ program reads; CO-RE relocates them against the running kernel) and libbpf's
 
 Example (root, cgroup v2, clang, libbpf)::
 
-    >>> from cgiter_edu.handson import c_source, lesson_tree      # doctest: +SKIP
+    >>> from cgiter_edu.course.handson import c_source, lesson_tree      # doctest: +SKIP
     >>> print(side_by_side(c_source("leaves"), None, lesson_tree()))   # doctest: +SKIP
 """
 

@@ -1,4 +1,5 @@
-"""Seeded exercises that check themselves, in the style of OSTEP's homework scripts.
+"""Seeded questions that check themselves (the Quiz's exercises), in the style of OSTEP's
+homework scripts.
 
 A seed and a kind make one :class:`Question`: a small hierarchy, a walk to predict, the
 answer and an explanation.  The same seed gives the same question on any machine and
@@ -23,7 +24,7 @@ and, asked for by name (:data:`ALL_KINDS`), lesson 9's
 
 Example::
 
-    >>> from cgiter_edu.exercises import question
+    >>> from cgiter_edu.course.questions import question
     >>> q = question(7, "capacity")
     >>> q.kind, q.seed, q.check(q.answer_text)
     ('capacity', 7, True)
@@ -38,9 +39,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .exercise_base import Question, Rng, Setup
-from .exercise_kinds import MAKERS as _MAKERS
-from .exercise_kinds import ORDERED as _ORDERED
+from .base import Question, Rng, Setup
+from .kinds import MAKERS as _MAKERS
+from .kinds import ORDERED as _ORDERED
 
 #: the kinds of question, in the order the lessons meet them (a seed with no kind picks
 #: one of these; the class seed list of docs/teaching.md cycles through them)
@@ -164,7 +165,7 @@ def setup_quiz(q: Any) -> None:
     q.description = ("Print an exercise generated from a seed: predict what cgroup_iter "
                      "does, then check with --answer or --check.")
     q.epilog = EPILOG_QUIZ
-    from .walkflags import add_number
+    from ...walkflags import add_number
 
     add_number(q, "--seed", lo=0, hi=2 ** 64 - 1, required=True,
                why="a seed is an unsigned 64-bit number",
@@ -191,7 +192,7 @@ def cmd_quiz(args: Any) -> int:
     """Run ``cgiter-edu quiz``."""
     import json
 
-    from .cli import CliError
+    from ...cli import CliError
 
     if args.seed < 0:
         raise CliError(f"--seed {args.seed}: a seed is an int >= 0")

@@ -1,15 +1,15 @@
-"""The six kinds of exercise: each turns a seed's :class:`~cgiter_edu.exercise_base.Rng`
-into a :class:`~cgiter_edu.exercise_base.Question`.
+"""The six kinds of exercise: each turns a seed's :class:`~cgiter_edu.course.questions.base.Rng`
+into a :class:`~cgiter_edu.course.questions.base.Question`.
 
 A maker builds a small tree, runs the walk on the emulator and reads the answer and the
 explanation from what it did (the :class:`~cgiter_edu.trace.Trace`, the bytes and errnos
 of its read() calls): nothing here walks a hierarchy itself.  :data:`MAKERS` maps each of
-:data:`cgiter_edu.exercises.KINDS` to its maker; :func:`cgiter_edu.exercises.question`
+:data:`cgiter_edu.course.questions.KINDS` to its maker; :func:`cgiter_edu.course.questions.question`
 is the way to call them.
 
 Example::
 
-    >>> from cgiter_edu.exercise_base import Rng
+    >>> from cgiter_edu.course.questions.base import Rng
     >>> q = MAKERS["capacity"](7, Rng(7, "capacity"))
     >>> q.kind, q.check(q.answer_text)
     ('capacity', True)
@@ -21,12 +21,12 @@ import errno as _errno
 from collections.abc import Callable
 from typing import Any
 
-from . import programs
-from .exercise_base import Question, Rng, Setup, _int, _ints, _results, _text
-from .hierarchy import Hierarchy
-from .kernel.cgroup_iter import Order
-from .names import errno_symbol, order_prose
-from .trace import CgroupState, EventKind, Trace
+from ... import programs
+from ...hierarchy import Hierarchy
+from ...kernel.cgroup_iter import Order
+from ...names import errno_symbol, order_prose
+from ...trace import CgroupState, EventKind, Trace
+from .base import Question, Rng, Setup, _int, _ints, _results, _text
 
 # -- building trees -----------------------------------------------------------------------
 _NAMES = "abcdefghijklmnopqrstuvwxyz"
@@ -387,7 +387,7 @@ _FORMAT_WHY = {
 
 def _q_ring(seed: int, rng: Rng) -> Question:
     """Lesson 9: how many records an open-coded walk loses to a full ring buffer."""
-    from .opencoded import (
+    from ...opencoded import (
         BPF_CGROUP_ITER_DESCENDANTS_PRE,
         RingBuffer,
         bpf_cgroup_from_id,

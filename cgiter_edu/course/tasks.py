@@ -1,5 +1,5 @@
 """The task at the end of each lesson: a small program or a computation, graded by
-:func:`cgiter_edu.handson.check` like lesson 7's programs (what is wrong and a hint,
+:func:`cgiter_edu.course.handson.check` like lesson 7's programs (what is wrong and a hint,
 never the solution).
 
 * lesson 0, ``names``: a program that prints each cgroup's name;
@@ -25,11 +25,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from . import programs, shapes
-from .hierarchy import Hierarchy
-from .kernel.cgroup_iter import Order
-from .run import run
-from .trace import EventKind
+from .. import programs, shapes
+from ..hierarchy import Hierarchy
+from ..kernel.cgroup_iter import Order
+from ..run import run
+from ..trace import EventKind
 
 #: the page size and the tree of lessons 3 and 4's functions
 PAGE = 4096
@@ -298,7 +298,7 @@ class _Sized(programs.Program):
 def _first(page_size: int, rec: int, read_size: int) -> tuple[int | str, int]:
     """The first read()'s result and the records it delivered, on a tree with more
     cgroups than fit."""
-    from .kernel.config import KernelConfig
+    from ..kernel.config import KernelConfig
 
     n = (page_size * 8) // rec + 3
     r = run(_flat(n), _Sized(rec), Order.DESCENDANTS_PRE, read_size=read_size,
@@ -389,7 +389,7 @@ def check_locks(fn: Callable[..., Any], _case: Any = None) -> str | None:
 
 # -- the answer task ---------------------------------------------------------------------------
 def _recorded_errors_right() -> int:
-    from . import recorded
+    from .. import recorded
 
     return sum(any(n == "err" and d == _errno.EOPNOTSUPP for n, d in c["reads"])
                for c in recorded.bundled())
@@ -455,7 +455,7 @@ def _live_only_cases() -> list[tuple[Hierarchy, int, str]]:
 
 
 def check_live_only(fn: Callable[..., Any], _case: Any = None) -> str | None:
-    from . import opencoded
+    from .. import opencoded
 
     for h, start, what in _live_only_cases():
         before = opencoded.runs

@@ -12,7 +12,7 @@ the same files from the npm registry packages ``reveal.js@4.6.1`` (MIT; the 4.x 
 the template is written for), ``jquery@3.7.1`` and ``requirejs@2.3.7`` (``npm pack``,
 once, into ``~/.cache/cgiter_edu/web``; or ``--assets DIR`` with the unpacked
 packages), and :func:`build` copies them beside the decks.  The course's template
-(``cgiter_edu/slides_template``) leaves out the template's Mermaid and MathJax scripts:
+(``cgiter_edu/course/slides_template``) leaves out the template's Mermaid and MathJax scripts:
 the lessons have no diagrams or formulas to typeset.
 
 Example::
@@ -41,7 +41,7 @@ NPM_ASSETS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 #: where the notebooks are, when cgiter_edu is installed from a checkout (pip install -e)
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 TEMPLATE_DIR = Path(__file__).resolve().parent / "slides_template"   #: holds cgiter_slides/
 
 
@@ -243,7 +243,7 @@ def build(out: str | os.PathLike, only: Sequence[str] = (), notebooks: Path | No
         if progress:
             print(s, file=sys.stderr, flush=True)
 
-    from .outfile import atomic_dir
+    from ..outfile import atomic_dir
 
     out = Path(out)
     paths = lessons(notebooks, only)
@@ -290,8 +290,8 @@ def key_pictures() -> list[tuple[str, Any]]:
 
     if "matplotlib.pyplot" not in sys.modules:
         matplotlib.use("Agg")
-    from . import Order, programs, run, shapes
-    from .viz import (
+    from .. import Order, programs, run, shapes
+    from ..viz import (
         plot_buffer,
         plot_capacity,
         plot_mutex,
@@ -331,8 +331,8 @@ def key_pictures() -> list[tuple[str, Any]]:
                 trace=True)
         pics.append(("Early termination at /system.slice: the epilogue still runs",
                      plot_walk(r.trace).figure))
-        from .opencoded import both_ways
-        from .viz import plot_past_limit
+        from ..opencoded import both_ways
+        from ..viz import plot_past_limit
 
         pics.append(("Past the page limit: cgroup_iter's 8 pages beside an open-coded walk "
                      "into a ring buffer",
@@ -412,7 +412,7 @@ def cmd_slides(args: Any) -> int:
     out = Path(args.out)
     try:
         if args.pdf_only:
-            from .outfile import atomic_dir
+            from ..outfile import atomic_dir
 
             with atomic_dir(out, "-o") as stage:
                 key_pictures_pdf(stage / "key-pictures.pdf")
@@ -422,7 +422,7 @@ def cmd_slides(args: Any) -> int:
                           notebooks=Path(args.notebooks) if args.notebooks else None,
                           assets=Path(args.assets) if args.assets else None, pdf=args.pdf)
     except SlidesError as e:
-        from .cli import CliError
+        from ..cli import CliError
 
         raise CliError(str(e)) from None
     for f in files:

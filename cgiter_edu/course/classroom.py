@@ -4,7 +4,7 @@ Student ``i`` (from 1) gets seed ``first_seed + i - 1`` and, for the 90-minute c
 the kind ``KINDS[(i - 1) % 6]`` (all six kinds, 7 or 6 students each for 40); for the
 45-minute class, which reaches lesson 4, one of the four kinds lessons 2 to 4 teach
 (``order``, ``reads``, ``capacity``, ``never``: 10 students each for 40).  Every seed
-makes a different tree and different numbers (:mod:`cgiter_edu.exercises`), so
+makes a different tree and different numbers (:mod:`cgiter_edu.course.questions`), so
 neighbours do not share an answer.  :func:`markdown_table` is the table in
 docs/teaching.md.
 
@@ -23,7 +23,7 @@ import os
 import re
 from pathlib import Path
 
-from .exercises import KINDS
+from .questions import KINDS
 
 #: the kinds lessons 0 to 4 teach (the 45-minute class)
 SHORT_KINDS = ("order", "reads", "capacity", "never")
@@ -59,14 +59,14 @@ def quiz_key(cells: list[tuple]) -> str:
     """The answers of the lessons' ``Quiz(seed=..., kind=..., lesson=...)`` cells, a
     Markdown table: ``cells`` holds ``(lesson, seed, kind)`` or ``(lesson, seed, kind,
     quiz_lesson)`` (the cell's ``lesson=``, None when it has none); each answer is the
-    question's own (:func:`cgiter_edu.exercises.question`), as **Check** accepts it.
+    question's own (:func:`cgiter_edu.course.questions.question`), as **Check** accepts it.
 
     >>> print(quiz_key([("03", 31, "capacity", 3)]))
     | lesson | cell | answer |
     |---|---|---|
     | 03 | `Quiz(seed=31, kind="capacity", lesson=3)` | `1023` |
     """
-    from .exercises import question
+    from .questions import question
 
     rows = ["| lesson | cell | answer |", "|---|---|---|"]
     for lesson, seed, kind, *at in cells:
@@ -97,7 +97,7 @@ def update_quiz_key(guide: str | os.PathLike = "docs/teaching.md",
                     notebooks: str | os.PathLike = "notebooks") -> bool:
     """Rewrite the Quiz cells' table in the teacher's guide from the lessons as they are
     now (after a lesson's Quiz cell or a kind of question changed); True if it changed.
-    ``python -c "from cgiter_edu.classroom import update_quiz_key; update_quiz_key()"``
+    ``python -c "from cgiter_edu.course.classroom import update_quiz_key; update_quiz_key()"``
     in a checkout."""
     path = Path(guide)
     text = path.read_text()

@@ -1,8 +1,8 @@
 """The course's graded exercises as an nbgrader assignment (``cgiter-edu nbgrader DIR``).
 
 One source of truth: every autograder test cell calls the checker the lessons call --
-:func:`cgiter_edu.handson.check` for the end-of-lesson tasks and lesson 7's programs,
-:meth:`cgiter_edu.exercises.Question.check` for the predict questions -- and every
+:func:`cgiter_edu.course.handson.check` for the end-of-lesson tasks and lesson 7's programs,
+:meth:`cgiter_edu.course.questions.Question.check` for the predict questions -- and every
 solution cell is the teacher's solution in docs/teaching.md (``### Solution: NAME``) or
 the question's own ``answer_text``.  Nothing here decides what is right.
 
@@ -42,14 +42,14 @@ SETUP = """\
 # what the lessons import (read-only)
 import errno
 from cgiter_edu import Order, programs, recorded, run, shapes
-from cgiter_edu.exercises import question
-from cgiter_edu.handson import check
+from cgiter_edu.course.questions import question
+from cgiter_edu.course.handson import check
 """
 
 
 def guide() -> Path:
     """docs/teaching.md of this checkout (the teacher's answer key)."""
-    return Path(__file__).resolve().parent.parent / "docs" / "teaching.md"
+    return Path(__file__).resolve().parents[2] / "docs" / "teaching.md"
 
 
 def solutions(path: Path | None = None) -> dict[str, str]:
@@ -92,7 +92,7 @@ def _notebook(cells: list) -> Any:
 def tasks_notebook(sols: dict[str, str] | None = None) -> Any:
     """The end-of-lesson tasks and lesson 7's programs: per task, its text and starter
     (read-only), a solution cell (the guide's solution) and a test cell (1 point) that
-    runs :func:`cgiter_edu.handson.check`."""
+    runs :func:`cgiter_edu.course.handson.check`."""
     from .handson import NAMES, TASK_NAMES, exercise
 
     sols = solutions() if sols is None else sols
@@ -118,15 +118,15 @@ def tasks_notebook(sols: dict[str, str] | None = None) -> Any:
 
 
 def predict_notebook(seed: int = SEED) -> Any:
-    """One predict question of each kind (:func:`cgiter_edu.exercises.question`,
+    """One predict question of each kind (:func:`cgiter_edu.course.questions.question`,
     ``seed``): the question (read-only), an answer cell (``answer_KIND = ...``) and a
     test cell (1 point) that runs the question's own ``check``."""
-    from .exercises import KINDS, question
+    from .questions import KINDS, question
 
     cells = [_cell("markdown", "# cgroup_iter: predict, then check\n\nWrite each answer as "
                    "a string, e.g. `answer_order = \"5 6\"`, the way `cgiter-edu quiz` "
                    "takes it.", "intro"),
-             _cell("code", "from cgiter_edu.exercises import question", "setup")]
+             _cell("code", "from cgiter_edu.course.questions import question", "setup")]
     for kind in KINDS:
         q = question(seed, kind)
         cells.append(_cell("markdown", f"## {kind}\n\n```\n{q.text}\n```",
@@ -151,7 +151,7 @@ def write_course(root: Path, guide_path: Path | None = None, seed: int = SEED) -
     """Write the course directory (module docstring) under ``root``; the files written."""
     import nbformat
 
-    from .outfile import atomic_output, check_output
+    from ..outfile import atomic_output, check_output
 
     sols = solutions(guide_path)
     src = root / "source" / ASSIGNMENT
@@ -183,7 +183,7 @@ def setup_nbgrader(p: argparse.ArgumentParser) -> None:
     p.add_argument("--guide", type=Path, default=None,
                    help="the teacher's guide with the solutions (default: docs/teaching.md "
                    "of this checkout)")
-    from .walkflags import add_number
+    from ..walkflags import add_number
 
     add_number(p, "--seed", lo=0, hi=2 ** 64 - 1, default=SEED,
                why="a seed is an unsigned 64-bit number",

@@ -5,7 +5,7 @@ Core ipywidgets only; importing :mod:`cgiter_edu` does not load this module.
 
 Example (in a notebook)::
 
-    from cgiter_edu.quiz import Quiz
+    from cgiter_edu.course.quiz import Quiz
     Quiz(seed=7, kind="capacity")        # displays itself
     Quiz(seed=7, lesson=3)               # a lesson's quiz: only what lessons 0-3 taught
 """
@@ -17,13 +17,13 @@ from typing import Any
 
 import ipywidgets as W
 
-from .exercises import ALL_KINDS, Question, lesson_kinds, question
+from .questions import ALL_KINDS, Question, lesson_kinds, question
 
 
 def open_explorer(q: Question) -> Any:
     """The explorer (:class:`cgiter_edu.widgets.Explorer`) on the question's walk: its
     tree, order, start, program, page size and read() size, at the walk's end."""
-    from .widgets import Explorer
+    from ..widgets import Explorer
 
     s = q.setup
     return Explorer(tree=s.hierarchy(), order=s.order, start=s.start or "/",
@@ -33,9 +33,9 @@ def open_explorer(q: Question) -> Any:
 
 class Quiz(W.VBox):
     """One seeded exercise with its checker.  ``seed``, ``kind`` and ``lesson`` as in
-    :func:`cgiter_edu.exercises.question`; the seed box and "New question" make more.
+    :func:`cgiter_edu.course.questions.question`; the seed box and "New question" make more.
     With ``lesson`` (a lesson's quiz), the kind menu and every new question hold to what
-    that lesson and the lessons before it taught (:func:`cgiter_edu.exercises.lesson_kinds`;
+    that lesson and the lessons before it taught (:func:`cgiter_edu.course.questions.lesson_kinds`;
     before lesson 2, pre-order walks only).
 
     ``answer`` (the text box), ``check_button``, ``feedback`` and ``show_me_box`` are

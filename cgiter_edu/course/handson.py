@@ -35,7 +35,7 @@ or a ``prog`` that is not callable raise ``ValueError``/``TypeError``.
 
 Example::
 
-    >>> from cgiter_edu.handson import check
+    >>> from cgiter_edu.course.handson import check
     >>> def prog(ctx):
     ...     return 0
     >>> r = check("first_match", prog)
@@ -55,14 +55,14 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from . import handson_tasks as _tasks
-from . import programs
-from .exercise_base import Rng
-from .hierarchy import Hierarchy
-from .kernel.cgroup_iter import Order
-from .kernel.prog_errors import BpfProgramError
-from .run import RunResult, run
-from .trace import EndReason, EventKind
+from .. import programs
+from ..hierarchy import Hierarchy
+from ..kernel.cgroup_iter import Order
+from ..kernel.prog_errors import BpfProgramError
+from ..run import RunResult, run
+from ..trace import EndReason, EventKind
+from . import tasks as _tasks
+from .questions.base import Rng
 
 #: what the first_match exercise looks for
 TARGET = "web"
@@ -566,7 +566,7 @@ class Runaway(BaseException):
         self.what = what
 
 
-_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # cgiter_edu/
 
 
 class _Budget:
@@ -732,18 +732,18 @@ def on_kernel(c: str, prog: Callable[[Any], int] | None = None, h: Hierarchy | N
     >>> print(on_kernel("leaves", None).kernel_output is None or True)   # doctest: +SKIP
     True
     """
-    from .live.own import SideBySide, side_by_side
+    from ..live.own import SideBySide, side_by_side
 
     source = c_source(c) if c in EXERCISES else c
     h = lesson_tree() if h is None else h
-    from .live.availability import available
+    from ..live.availability import available
 
     a = available()
     if not a:
         return SideBySide.emulator_only(h, prog, order, read_size,
                                         f"The kernel side is not run here: {a.reason}.")
-    from .live.build import BuildError
-    from .live.errors import LiveError
+    from ..live.build import BuildError
+    from ..live.errors import LiveError
 
     try:
         return side_by_side(source, prog, h, order, read_size=read_size)

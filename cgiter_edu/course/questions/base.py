@@ -5,7 +5,7 @@ seed, the same numbers on any machine and Python); :class:`Setup` holds what is 
 run a question's walk again on the emulator; :class:`Question` is one exercise with its
 answer, explanation and :meth:`~Question.check`, which reads a student's typed answer with
 the parsers at the end of this module.  The kinds of question are in
-:mod:`cgiter_edu.exercise_kinds`; :mod:`cgiter_edu.exercises` is the public face.
+:mod:`cgiter_edu.course.questions.kinds`; :mod:`cgiter_edu.course.questions` is the public face.
 
 Example::
 
@@ -21,10 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .hierarchy import Hierarchy
-from .kernel.config import KernelConfig
-from .run import RunResult, run
-from .trace import Trace
+from ...hierarchy import Hierarchy
+from ...kernel.config import KernelConfig
+from ...run import RunResult, run
+from ...trace import Trace
 
 _MASK = (1 << 64) - 1
 
@@ -120,7 +120,7 @@ class Question:
     def check(self, response: Any) -> bool:
         """Is ``response`` (a string as typed, or a value) the right answer?
 
-        >>> from cgiter_edu.exercises import question
+        >>> from cgiter_edu.course.questions import question
         >>> q = question(3, "order")
         >>> q.check(q.answer_text), q.check("")
         (True, False)
