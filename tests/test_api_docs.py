@@ -2,10 +2,10 @@
 summary, Parameters (every parameter of the signature named), Returns, Examples.
 
 "Public" is what the package says it exports: ``cgiter_edu.__all__``, every subpackage's
-``__all__``, the course's modules (exercises, quiz, hands-on, classroom) and the tree
-builders (``shapes``, ``programs``), plus the public methods of the classes a reader calls
-most (``Trace``, ``Hierarchy``, the explorer).  The book's API page is generated from the
-same docstrings (``docs/api.md``).
+``__all__`` (``cgiter_edu.course`` too), the course's modules (questions, quiz, handson,
+classroom) and the tree builders (``shapes``, ``programs``), plus the public methods of
+the classes a reader calls most (``Trace``, ``Hierarchy``, the explorer).  The book's API
+page is generated from the same docstrings (``docs/api.md``).
 
 ``NOT_YET`` lists what still lacks a section; the test fails on anything else that lacks
 one, and on a name in ``NOT_YET`` that no longer does (the list only shrinks).
@@ -25,8 +25,8 @@ numpydoc_docscrape = pytest.importorskip("numpydoc.docscrape")
 import cgiter_edu  # noqa: E402
 
 #: modules outside a subpackage's ``__all__`` whose public functions and classes count
-#: (the course may live in ``cgiter_edu.course``: both places are tried)
-EXTRA_MODULES = ("exercises", "quiz", "handson", "classroom", "shapes", "programs")
+#: (the course lives in ``cgiter_edu.course``; both places are tried)
+EXTRA_MODULES = ("questions", "quiz", "handson", "classroom", "shapes", "programs")
 
 #: classes whose public methods count too
 METHODS_OF = ("Trace", "Hierarchy", "Explorer", "Quiz")
@@ -77,24 +77,24 @@ NOT_YET: frozenset[str] = frozenset({
     "classroom.quiz_cells",
     "classroom.quiz_key",
     "classroom.update_quiz_key",
-    "exercises.Question",
-    "exercises.Rng",
-    "exercises.Setup",
-    "exercises.lesson_kinds",
-    "exercises.lesson_orders",
-    "exercises.question",
-    "exercises.questions",
-    "exercises.setup_quiz",
+    "course.Exercise",
+    "course.Question",
+    "course.Quiz",
+    "course.Quiz.check",
+    "course.Quiz.new",
+    "course.Quiz.reveal",
+    "course.Quiz.show_me",
+    "course.Result",
+    "course.Rng",
+    "course.c_source",
+    "course.cases",
+    "course.check",
+    "course.exercise",
+    "course.lesson_tree",
+    "course.on_kernel",
+    "course.question",
     "handson.Case",
-    "handson.Exercise",
-    "handson.Result",
     "handson.Runaway",
-    "handson.c_source",
-    "handson.cases",
-    "handson.check",
-    "handson.exercise",
-    "handson.lesson_tree",
-    "handson.on_kernel",
     "live.Availability",
     "live.Case",
     "live.Comparison",
@@ -108,11 +108,11 @@ NOT_YET: frozenset[str] = frozenset({
     "programs.PathPrinter",
     "programs.Program",
     "programs.Record",
-    "quiz.Quiz",
-    "quiz.Quiz.check",
-    "quiz.Quiz.new",
-    "quiz.Quiz.reveal",
-    "quiz.Quiz.show_me",
+    "questions.Setup",
+    "questions.lesson_kinds",
+    "questions.lesson_orders",
+    "questions.questions",
+    "questions.setup_quiz",
     "quiz.open_explorer",
     "shapes.balanced",
     "shapes.cgroup2_mount",
@@ -269,7 +269,7 @@ API = public_api()
 
 def test_the_public_api_is_found():
     for name in ("cgiter_edu.run", "cgiter_edu.attach", "cgiter_edu.Hierarchy",
-                 "widgets.Explorer", "viz.plot_walk", "handson.check", "shapes.random",
+                 "widgets.Explorer", "viz.plot_walk", "course.check", "shapes.random",
                  "cgiter_edu.Trace.states"):
         assert name in API, sorted(API)
     assert len(API) > 100

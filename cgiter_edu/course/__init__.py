@@ -34,7 +34,7 @@ from __future__ import annotations
 from cgiter_edu.lazy import lazy_exports
 
 _NAMES = {
-    "question": "questions", "questions": "questions", "Question": "questions",
+    "question": "questions", "Question": "questions",
     "Rng": "questions", "KINDS": "questions", "ALL_KINDS": "questions",
     "Quiz": "quiz",
     "check": "handson", "exercise": "handson", "cases": "handson", "lesson_tree": "handson",
