@@ -182,7 +182,8 @@ WRONG = {
             ctx.meta.seq.printf("%-64llu %-63llu\\n", cg.id, ctx.meta.seq_num)
             return 0
         """, ["record 1 (cgroup /, id 1) is 129 bytes, newline included, not 128",
-              "Hint: the newline counts"]),
+              "Hint: 1 byte too many: count each field's width, the spaces between the "
+              "fields and the newline, which is one of the record's bytes too."]),
         ("""
         def p(ctx):
             cg = ctx.cgroup

@@ -459,8 +459,11 @@ def _check_page(prog: Callable[[Any], int], case: Case) -> str | None:
             break
         v, seq_num = calls.calls[i]
         if n != RECORD_BYTES:
-            hint = ("the newline counts: it is one of the record's bytes." if
-                    abs(n - RECORD_BYTES) <= 2 else
+            d = n - RECORD_BYTES
+            hint = (f"{abs(d)} byte{'' if abs(d) == 1 else 's'} "
+                    f"{'short' if d < 0 else 'too many'}: count each field's width, the "
+                    "spaces between the fields and the newline, which is one of the "
+                    "record's bytes too." if abs(d) <= 2 else
                     "add up each field's width, the spaces between them and the newline; "
                     "a width is a minimum, so make each field wide enough for any number.")
             return (f"{where}, record {i + 1} (cgroup {v.path}, id {v.id}) is {n} bytes, "
