@@ -155,19 +155,6 @@ NOT_YET: frozenset[str] = frozenset({
     "viz.truncated_walk",
     "viz.walk_over",
     "viz.writer_waits",
-    "widgets.Explorer",
-    "widgets.Explorer.flush",
-    "widgets.Explorer.jump",
-    "widgets.Explorer.load_json",
-    "widgets.Explorer.set",
-    "widgets.Frame",
-    "widgets.FrameRenderer",
-    "widgets.PastLimitExplorer",
-    "widgets.Settings",
-    "widgets.Walk",
-    "widgets.bench_explorer",
-    "widgets.past_limit_mode",
-    "widgets.walk",
 })
 
 

@@ -41,8 +41,26 @@ def _median_s(fn, n: int) -> tuple[float, float]:
 
 
 def bench_explorer(line=None) -> dict[str, float]:
-    """Measure and print (through ``line(what, value, target, good)``); returns seconds
-    (``*_s`` wall-clock medians, judged against the targets; ``*_cpu_s`` CPU medians)."""
+    """Measure the explorer against its targets and print each measure.
+
+    Parameters
+    ----------
+    line : callable, optional
+        ``line(what, value, target, good)`` prints one measure (default: a row on
+        stdout, as ``cgiter-edu bench`` shows it).
+
+    Returns
+    -------
+    dict of str to float
+        Seconds: ``*_s`` wall-clock medians, judged against the targets; ``*_cpu_s``
+        CPU medians.
+
+    Examples
+    --------
+    >>> out = bench_explorer(lambda *row: None)      # doctest: +SKIP
+    >>> out["slider_step_s"] < 0.1                   # doctest: +SKIP
+    True
+    """
     from cgiter_edu import shapes
     from cgiter_edu.widgets import Explorer
 

@@ -56,10 +56,38 @@ FRAME_STEPS_MAX = 150
 class Frame:
     """What the explorer shows at one step (read back by tests and the course).
 
-    ``states``: cgroup id -> state value (the tree's colours); ``buffer``: bytes in the
-    buffer (``count``), ``copied`` out, ``ghost`` (the rolled-back record's ``(a, b)``);
-    ``reads``: the read() results so far; ``source``: ``(func, line)`` lit in the source
-    panel; ``png``: the picture."""
+    Parameters
+    ----------
+    step : int
+        The step shown.
+    caption, why : str
+        The caption under the picture and the story beside it.
+    level : str
+        ``"info"``, ``"cut"``, ``"end"``, ``"error"``...: how the story is coloured.
+    error : str
+        An error in words (a walk that could not run).
+    notes : list of str
+        Facts worth saying that are not errors.
+    states : dict
+        Cgroup id -> state value (the tree's colours).
+    buffer : dict
+        Bytes in the buffer (``count``), ``copied`` out, ``ghost`` (the rolled-back
+        record's ``(a, b)``), ``records``, ``size``.
+    reads : list of str
+        The read() results so far.
+    source : (str, int)
+        ``(func, line)`` lit in the source panel.
+    png : bytes
+        The picture.
+    mutex : str
+        Who holds cgroup_mutex and who waits ('' for a walk with no other thread).
+
+    Examples
+    --------
+    >>> f = Explorer(tree="small", record_bytes=64, step="end").frame
+    >>> f.level, f.reads, f.png[:4]
+    ('end', ['837 B', '0 (end of file)'], b'\x89PNG')
+    """
 
     step: int
     caption: str = ""
@@ -79,25 +107,76 @@ class Frame:
 class Explorer(ExplorerPanel, W.VBox):
     """The cgroup_iter explorer, a widget you ``display()`` (or leave last in a cell).
 
-    Every argument sets a control: ``tree`` (a shape name of
-    :data:`~cgiter_edu.widgets.model.TREES`, ``"sysfs"``, a :class:`Hierarchy` or a
-    JSON file saved by ``Hierarchy.to_json``), ``order`` (an :class:`Order`, its value
-    or a name like ``"post"``), ``start`` (a path), ``program`` (``"record"``,
-    ``"ids"``, ``"paths"``, ``"silent"`` or your own ``prog(ctx) -> int``),
-    ``record_bytes``, ``page_size``, ``read_size``, ``kernel`` (``"6.1"``, ``"6.12"``,
-    ``"6.18"``, the default, or ``"7.0"`` from the source), ``stop_at`` (a path), ``writer`` (a path another thread mkdirs during
-    the read), ``extra_reads`` (read() calls after the first that returns 0 or an
-    error, where ``cat`` stops; default 0, as cat), ``step`` (the step shown first; ``"cut"`` or ``"end"`` jump there),
-    ``mode`` (``"walk"`` or ``"orders"``: the five orders side by side).
-    ``settings``: a :class:`~cgiter_edu.widgets.model.Settings` with every control at
-    once (it wins over the single arguments).
-    ``background``: draw frames in a thread (default: inside a Jupyter kernel only).
-    ``check_kernel``: run each walk on this machine's kernel too, in a thread, and say
-    under the picture whether the kernel agrees (default: inside a Jupyter kernel
-    only; :class:`~cgiter_edu.widgets.kernelcheck.KernelCheck`).
+    A player over the emulator's trace of one walk: at each step the tree coloured by
+    state, the seq_file buffer, the read() calls, ``cgroup_mutex``, a caption and the
+    mirrored kernel function that is running.  Every argument sets a control.
 
+    Parameters
+    ----------
+    tree : str, Hierarchy or path-like, default "systemd"
+        A shape name of :data:`~cgiter_edu.widgets.model.TREES`, ``"sysfs"`` (this
+        machine's cgroup tree), a :class:`~cgiter_edu.Hierarchy` or a JSON file saved by
+        ``Hierarchy.to_json``.
+    order : Order, int or str, default Order.DESCENDANTS_PRE
+        The walk order: an :class:`~cgiter_edu.Order`, its value or a name like
+        ``"post"``.
+    start : str, default "/"
+        The path of the start cgroup.
+    program : str or callable, default "record"
+        ``"record"``, ``"ids"``, ``"paths"``, ``"silent"`` or your own
+        ``prog(ctx) -> int``.
+    record_bytes : int, default 3000
+        The size of each record the ``"record"`` program writes.
+    page_size : int, default 4096
+        The kernel's page size (the seq_file buffer is 8 pages).
+    read_size : int, default 131072
+        The size of each read() call.
+    kernel : str, default "6.18"
+        ``"6.1"``, ``"6.12"``, ``"6.18"`` or ``"7.0"`` (from the source).
+    stop_at : str, optional
+        A path where the program returns 1 (stop).
+    writer : str, optional
+        A path another thread mkdirs during the read (it waits for ``cgroup_mutex``).
+    extra_reads : int, default 0
+        read() calls after the first that returns 0 or an error (where ``cat`` stops).
+    step : int or str, optional
+        The step shown first; ``"cut"`` or ``"end"`` jump there.
+    mode : {"walk", "orders"}, default "walk"
+        One walk, or the five orders side by side.
+    settings : Settings, optional
+        A :class:`~cgiter_edu.widgets.model.Settings` with every control at once (it
+        wins over the single arguments).
+    background : bool, optional
+        Draw frames in a thread (default: inside a Jupyter kernel only).
+    check_kernel : bool, optional
+        Run each walk on this machine's kernel too, in a thread, and say under the
+        picture whether the kernel agrees (default: inside a Jupyter kernel only;
+        :class:`~cgiter_edu.widgets.kernelcheck.KernelCheck`).
+
+    Raises
+    ------
+    ValueError
+        An order name that is not one (see :func:`cgiter_edu.attach`).
+    OSError
+        A ``tree`` JSON file that cannot be read.
+
+    See Also
+    --------
+    cgiter_edu.run : the walk the explorer replays.
+
+    Notes
+    -----
     :meth:`set` changes controls from Python, :meth:`jump` moves the player,
     :attr:`frame` says what is shown.
+
+    Examples
+    --------
+    >>> from cgiter_edu.widgets import Explorer
+    >>> ex = Explorer(tree="small", record_bytes=3000, step="cut")
+    >>> ex.frame.level, "EOPNOTSUPP" in ex.frame.why
+    ('cut', True)
+    >>> ex.set(record_bytes=64); ex.jump("end"); ex.frame.level
+    'end'
     """
 
     def __init__(self, tree: str | Hierarchy | os.PathLike = "systemd",
@@ -192,8 +271,25 @@ class Explorer(ExplorerPanel, W.VBox):
 
     # -- settings -----------------------------------------------------------------------
     def set(self, **kw: Any) -> None:
-        """Change controls from Python, by :class:`~cgiter_edu.widgets.model.Settings`
-        field name (``order`` also takes ``"post"``...); then redraw once."""
+        """Change controls from Python, then redraw once.
+
+        Parameters
+        ----------
+        **kw
+            New values by :class:`~cgiter_edu.widgets.model.Settings` field name
+            (``order`` also takes ``"post"``..., ``program`` a ``prog(ctx) -> int``).
+
+        Raises
+        ------
+        TypeError
+            A name that is not a settings field.
+
+        Examples
+        --------
+        >>> ex = Explorer(tree="small", record_bytes=64)
+        >>> ex.set(order="post", record_bytes=3000); ex.settings.order, ex.settings.record_bytes
+        (3, 3000)
+        """
         if "order" in kw and isinstance(kw["order"], str):
             kw["order"] = int(parse_order(kw["order"]))
         if "program" in kw and callable(kw["program"]):
@@ -236,8 +332,25 @@ class Explorer(ExplorerPanel, W.VBox):
         self.load_json(bytes(content), name)
 
     def load_json(self, data: bytes | str, name: str = "upload") -> None:
-        """Use a hierarchy saved as JSON (what the upload button does); a broken one is
-        refused with a message and the explorer keeps its tree."""
+        """Use a hierarchy saved as JSON (what the upload button does).
+
+        A broken one is refused with a message and the explorer keeps its tree.
+
+        Parameters
+        ----------
+        data : bytes or str
+            The JSON ``Hierarchy.to_json`` writes.
+        name : str, default "upload"
+            The name the tree menu shows it under.
+
+        Examples
+        --------
+        >>> from cgiter_edu import shapes
+        >>> ex = Explorer(tree="small")
+        >>> ex.load_json(shapes.balanced(2, 2).to_json(), "two by two")
+        >>> ex.settings.tree
+        'json'
+        """
         try:
             text = data.decode() if isinstance(data, bytes) else data
             model.tree_source(model.Settings(tree="json", tree_json=text))
@@ -370,8 +483,20 @@ class Explorer(ExplorerPanel, W.VBox):
         self.step = self.step + d
 
     def jump(self, where: str) -> None:
-        """Move to ``"start"``, ``"next_read"`` (the next read() call), ``"cut"`` (where
-        the walk is cut, or its end when it was not) or ``"end"``."""
+        """Move the player to a named step.
+
+        Parameters
+        ----------
+        where : {"start", "next_read", "cut", "end"}
+            The first step, the next read() call, where the walk is cut (its end when
+            it was not) or the last step.
+
+        Examples
+        --------
+        >>> ex = Explorer(tree="small", record_bytes=3000)
+        >>> ex.jump("cut"); ex.frame.level
+        'cut'
+        """
         t = self.trace if self.trace is not None else self._longest()
         if t is None or not len(t):
             return
@@ -425,7 +550,19 @@ class Explorer(ExplorerPanel, W.VBox):
                     self._cv.notify_all()
 
     def flush(self, timeout: float = 30.0) -> None:
-        """Wait until the newest frame asked for is drawn (a no-op without a thread)."""
+        """Wait until the newest frame asked for is drawn (a no-op without a thread).
+
+        Parameters
+        ----------
+        timeout : float, default 30.0
+            Seconds to wait at most.
+
+        Examples
+        --------
+        >>> ex = Explorer(tree="small", record_bytes=64, background=True)
+        >>> ex.jump("end"); ex.flush(); ex.frame.level
+        'end'
+        """
         if not self._background:
             return
         end = time.monotonic() + timeout

@@ -42,6 +42,22 @@ class FrameRenderer:
     :meth:`show_walk` (one trace: tree, buffer, mutex) or :meth:`show_orders` (several
     traces side by side) rebuild the figure's contents; :meth:`render` draws one step
     and returns PNG bytes.  A lock makes rebuild and render safe from two threads.
+
+    Parameters
+    ----------
+    figsize : (float, float), default FIG_SIZE
+        The figure's size in inches.
+    dpi : float, default DPI
+        Pixels per inch of the PNG frames.
+
+    Examples
+    --------
+    >>> from cgiter_edu import Order, programs, run, shapes
+    >>> t = run(shapes.balanced(2, 2), programs.Record(rec_bytes=64),
+    ...         Order.DESCENDANTS_PRE, trace=True).trace
+    >>> r = FrameRenderer(); r.show_walk(t)
+    >>> r.render(3)[:4]
+    b'\x89PNG'
     """
 
     def __init__(self, figsize: tuple[float, float] = FIG_SIZE, dpi: float = DPI) -> None:

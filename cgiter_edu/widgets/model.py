@@ -77,20 +77,50 @@ class TreeError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    """Every control of the explorer.  Frozen and comparable: two explorers with equal
-    settings show the same frames.
+    """Every control of the explorer, frozen and comparable.
 
-    ``tree``: a shape name of :data:`TREES`, ``"sysfs"`` (this machine's tree) or
-    ``"json"`` (``tree_json`` holds the text, as ``Hierarchy.to_json`` writes it).
-    ``changes``: ``("kill", path)`` / ``("release", path)`` applied in turn to the built
-    tree (making a cgroup dead, dropping the reference that keeps it).  ``writer``: a
-    path another thread mkdirs during the read (None: no writer).  ``big``: the program
-    writes ``big[1]`` extra pages before the record of the cgroup at path ``big[0]``
-    (how to see E2BIG or a rollback on a small tree).  ``max_iter_objects``: the
-    kernel's MAX_ITER_OBJECTS (lower it to see EAGAIN on a small tree).
-    ``extra_reads``: read() calls after the first that returns 0 or an error, where
-    ``cat`` stops (0: as cat; more shows what reading on gives: 0 again after a finished
-    walk, EOPNOTSUPP again after a cut one).
+    Two explorers with equal settings show the same frames.
+
+    Parameters
+    ----------
+    tree : str, default "systemd"
+        A shape name of :data:`TREES`, ``"sysfs"`` (this machine's tree) or ``"json"``
+        (``tree_json`` holds the text).
+    tree_json : str, optional
+        The hierarchy as ``Hierarchy.to_json`` writes it (with ``tree="json"``).
+    order : int, default Order.DESCENDANTS_PRE
+        The walk order's value.
+    start : str, default "/"
+        The path of the start cgroup.
+    program : str, default "record"
+        ``"record"``, ``"ids"``, ``"paths"``, ``"silent"`` or ``"custom"``.
+    record_bytes, page_size, read_size : int
+        The record size, the kernel's page size and the size of each read().
+    kernel : str, default "6.18"
+        The kernel whose behaviour is emulated (``"6.1"``, ``"6.12"``, ``"6.18"``,
+        ``"7.0"``).
+    stop_at : str, optional
+        A path where the program returns 1.
+    changes : tuple of (str, str)
+        ``("kill", path)`` / ``("release", path)`` applied in turn to the built tree
+        (making a cgroup dead, dropping the reference that keeps it).
+    writer : str, optional
+        A path another thread mkdirs during the read (None: no writer).
+    big : (str, int), optional
+        The program writes ``big[1]`` extra pages before the record of the cgroup at
+        path ``big[0]`` (how to see E2BIG or a rollback on a small tree).
+    max_iter_objects : int
+        The kernel's MAX_ITER_OBJECTS (lower it to see EAGAIN on a small tree).
+    extra_reads : int, default 0
+        read() calls after the first that returns 0 or an error, where ``cat`` stops
+        (more shows what reading on gives: 0 again after a finished walk, EOPNOTSUPP
+        again after a cut one).
+
+    Examples
+    --------
+    >>> s = Settings(tree="small", record_bytes=64)
+    >>> s.with_(order=3) == Settings(tree="small", record_bytes=64, order=3)
+    True
     """
 
     tree: str = "systemd"
@@ -116,13 +146,32 @@ class Settings:
 
 @dataclass
 class Walk:
-    """One run of the emulator for some :class:`Settings`.
+    """One run of the emulator for some :class:`Settings` (what :func:`walk` returns).
 
-    ``trace``: the emulator's trace (None when nothing ran: see ``error``); ``error``:
-    what went wrong, in words, with the errno (an attach the kernel refuses, a start
-    path not in the tree, a program that raised...); ``notes``: facts worth saying
-    that are not errors (a writer that never got to run, read() size 0).
-    ``hierarchy``: the tree that was walked (after ``changes``).
+    Parameters
+    ----------
+    settings : Settings
+        What was run.
+    trace : Trace, optional
+        The emulator's trace (None when nothing ran: see ``error``).
+    results : list of int or str
+        What each read() returned (bytes, or the errno's name).
+    error : str
+        What went wrong, in words, with the errno (an attach the kernel refuses, a
+        start path not in the tree, a program that raised...).
+    errno : int
+        That errno (0: none).
+    notes : list of str
+        Facts worth saying that are not errors (a writer that never got to run, read()
+        size 0).
+    hierarchy : Hierarchy, optional
+        The tree that was walked (after ``changes``).
+
+    Examples
+    --------
+    >>> w = walk(Settings(tree="small", start="/nowhere"))
+    >>> w.ok, w.errno
+    (False, 2)
     """
 
     settings: Settings
@@ -281,8 +330,28 @@ def record_bytes_error(settings: Settings) -> str:
 
 # -- one run ---------------------------------------------------------------------------
 def walk(settings: Settings, user_program: Callable[[Any], int] | None = None) -> Walk:
-    """Build the tree, attach and read as the settings say, with a trace.  Never raises
-    for bad input: the returned :class:`Walk` says what is wrong."""
+    """Build the tree, attach and read as the settings say, with a trace.
+
+    Never raises for bad input: the returned :class:`Walk` says what is wrong.
+
+    Parameters
+    ----------
+    settings : Settings
+        Every control.
+    user_program : callable, optional
+        The ``prog(ctx) -> int`` run when ``settings.program`` is ``"custom"``.
+
+    Returns
+    -------
+    Walk
+        The trace, the read() results, or the error in words with its errno.
+
+    Examples
+    --------
+    >>> w = walk(Settings(tree="small", record_bytes=3000))
+    >>> w.ok, w.results[-1]
+    (True, 'EOPNOTSUPP')
+    """
     w = Walk(settings)
     s = settings
     # the hierarchy and the cheap checks, before anything runs

@@ -45,10 +45,29 @@ DPI = 64
 
 
 class PastLimitExplorer(W.VBox):
-    """The side-by-side mode (see the module doc).  ``tree``: a name of :data:`TREES` or
-    a :class:`~cgiter_edu.Hierarchy`; ``record_bytes``: cgroup_iter's record size (24 to
-    4119); ``ring_size``: one of :data:`RING_SIZES`.  :meth:`set` changes them,
-    :meth:`show` a step; :meth:`counts` reads back what is drawn."""
+    """The side-by-side mode (see the module doc): cgroup_iter beside the open-coded css
+    iterator writing into a ring buffer.
+
+    :meth:`set` changes the controls, :meth:`show` a step; :meth:`counts` reads back
+    what is drawn.
+
+    Parameters
+    ----------
+    tree : str or Hierarchy, default "random"
+        A name of :data:`TREES` or a :class:`~cgiter_edu.Hierarchy`.
+    record_bytes : int, default 64
+        cgroup_iter's record size (24 to 4119).
+    ring_size : int, default 16384
+        One of :data:`RING_SIZES`.
+    step : int, optional
+        The number of cgroups shown first (None: the end).
+
+    Examples
+    --------
+    >>> ex = PastLimitExplorer(tree="systemd", ring_size=4096)
+    >>> sorted(ex.counts())
+    ['iter', 'open']
+    """
 
     def __init__(self, tree: str | Hierarchy = "random", record_bytes: int = 64,
                  ring_size: int = 16384, step: int | None = None) -> None:
@@ -154,10 +173,23 @@ class PastLimitExplorer(W.VBox):
 
 
 def past_limit_mode(**kwargs: Any) -> W.Accordion:
-    """The mode as a closed section for a page that shows the explorer: a
-    :class:`PastLimitExplorer` (``kwargs`` go to it) is built only when the section is
-    opened, so the page loads no slower.
+    """The mode as a closed section for a page that shows the explorer.
 
+    A :class:`PastLimitExplorer` is built only when the section is opened, so the page
+    loads no slower.
+
+    Parameters
+    ----------
+    **kwargs
+        :class:`PastLimitExplorer`'s arguments.
+
+    Returns
+    -------
+    ipywidgets.Accordion
+        The closed section.
+
+    Examples
+    --------
     >>> acc = past_limit_mode(tree="systemd"); len(acc.children[0].children)
     0
     >>> acc.selected_index = 0; type(acc.children[0].children[0]).__name__
