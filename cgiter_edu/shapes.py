@@ -60,11 +60,30 @@ def _progress(done: int, total: int, what: str) -> None:
 
 def systemd_host(users: int = 2, sessions: int = 2, dead: bool = True,
                  procs: bool = True) -> Hierarchy:
-    """A systemd host: ``init.scope``, ``system.slice`` with services, ``user.slice`` with
-    ``user-<uid>.slice`` each holding ``user@<uid>.service`` and sessions.  With
-    ``dead=True`` one session has just ended but is still referenced (a dead cgroup the
-    walk skips, held in ``h.held``).
+    """A systemd host's cgroup tree, the tree most lessons walk.
 
+    ``init.scope``, ``system.slice`` with services, ``user.slice`` with
+    ``user-<uid>.slice`` each holding ``user@<uid>.service`` and sessions.
+
+    Parameters
+    ----------
+    users : int, default 2
+        How many ``user-<uid>.slice``.
+    sessions : int, default 2
+        Sessions per user.
+    dead : bool, default True
+        One session has just ended but is still referenced (a dead cgroup the walk
+        skips, held in ``h.held``).
+    procs : bool, default True
+        Put processes (with their threads) in the cgroups.
+
+    Returns
+    -------
+    Hierarchy
+        The tree.
+
+    Examples
+    --------
     >>> h = systemd_host()
     >>> [c.path for c in h.children("/")]
     ['/init.scope', '/system.slice', '/user.slice']
@@ -101,12 +120,31 @@ def systemd_host(users: int = 2, sessions: int = 2, dead: bool = True,
 
 def kubernetes_node(burstable: int = 2, besteffort: int = 2, containers: int = 2,
                     seed: int = 0, procs: bool = True) -> Hierarchy:
-    """A Kubernetes node (cgroup v2, systemd driver): ``kubepods.slice`` with
-    ``kubepods-burstable.slice`` and ``kubepods-besteffort.slice``, pods holding
-    containers, beside ``system.slice`` (kubelet, containerd).  Processes
-    (``procs=True``): the daemons with their threads, and in each pod a ``pause``
-    container then workloads (nginx, envoy, python3, java with their threads).
+    """A Kubernetes node's cgroup tree (cgroup v2, systemd driver).
 
+    ``kubepods.slice`` with ``kubepods-burstable.slice`` and
+    ``kubepods-besteffort.slice``, pods holding containers, beside ``system.slice``
+    (kubelet, containerd).
+
+    Parameters
+    ----------
+    burstable, besteffort : int, default 2
+        How many pods of each QoS class.
+    containers : int, default 2
+        Workload containers per pod (after its ``pause`` container).
+    seed : int, default 0
+        Chooses the workloads; the same seed gives the same tree.
+    procs : bool, default True
+        Put processes in: the daemons with their threads, and in each pod a ``pause``
+        container then workloads (nginx, envoy, python3, java with their threads).
+
+    Returns
+    -------
+    Hierarchy
+        The tree.
+
+    Examples
+    --------
     >>> h = kubernetes_node(burstable=1, besteffort=0, containers=1)
     >>> [c.name for c in h.children("/kubepods.slice")]
     ['kubepods-burstable.slice', 'kubepods-besteffort.slice']
@@ -138,9 +176,30 @@ def kubernetes_node(burstable: int = 2, besteffort: int = 2, containers: int = 2
 
 
 def balanced(depth: int, fanout: int) -> Hierarchy:
-    """A full tree: every cgroup above ``depth`` has ``fanout`` children named ``c0``,
-    ``c1``...; ``balanced(2, 100)`` is the 10,101-cgroup benchmark tree.
+    """A full tree: every cgroup above ``depth`` has ``fanout`` children.
 
+    The children are named ``c0``, ``c1``...; ``balanced(2, 100)`` is the 10,101-cgroup
+    benchmark tree.
+
+    Parameters
+    ----------
+    depth : int
+        The levels below the root.
+    fanout : int
+        Children per cgroup above ``depth``.
+
+    Returns
+    -------
+    Hierarchy
+        ``(fanout ** (depth + 1) - 1) / (fanout - 1)`` cgroups, root included.
+
+    Raises
+    ------
+    ValueError
+        A negative depth or fanout.
+
+    Examples
+    --------
     >>> [c.path for c in balanced(2, 2)]
     ['/', '/c0', '/c0/c0', '/c0/c1', '/c1', '/c1/c0', '/c1/c1']
     """
@@ -167,9 +226,29 @@ def balanced(depth: int, fanout: int) -> Hierarchy:
 
 
 def random(n: int, seed: int = 0, dead: float = 0.0) -> Hierarchy:
-    """``n`` cgroups (root included) in a random tree, the same for the same seed.  A
-    fraction ``dead`` of the leaves is made dead (still referenced, held in ``h.held``).
+    """A random tree of ``n`` cgroups, the same for the same seed.
 
+    Parameters
+    ----------
+    n : int
+        How many cgroups, root included.
+    seed : int, default 0
+        The tree's seed.
+    dead : float, default 0.0
+        The fraction of the leaves made dead (still referenced, held in ``h.held``).
+
+    Returns
+    -------
+    Hierarchy
+        The tree.
+
+    Raises
+    ------
+    ValueError
+        ``n`` below 1.
+
+    Examples
+    --------
     >>> len(random(50, seed=1)), random(50, seed=1) == random(50, seed=1)
     (50, True)
     """
@@ -194,7 +273,18 @@ def random(n: int, seed: int = 0, dead: float = 0.0) -> Hierarchy:
 
 
 def default() -> Hierarchy:
-    """The built-in default hierarchy of the CLI: a systemd host with one dead session."""
+    """The built-in default hierarchy of the CLI: a systemd host with one dead session.
+
+    Returns
+    -------
+    Hierarchy
+        :func:`systemd_host` with its defaults.
+
+    Examples
+    --------
+    >>> default() == systemd_host()
+    True
+    """
     return systemd_host()
 
 
@@ -210,10 +300,30 @@ BY_NAME = {
 
 
 def from_sysfs(path: str | os.PathLike | None = None) -> Hierarchy:
-    """Read a real cgroup v2 tree, read-only: every directory under ``path`` (default:
-    the cgroup2 mount from ``/proc/self/mountinfo``) becomes a cgroup whose id is its
-    inode number, siblings ordered by id (creation order, as the kernel lists them).
+    """Read a real cgroup v2 tree, read-only.
 
+    Every directory under ``path`` becomes a cgroup whose id is its inode number,
+    siblings ordered by id (creation order, as the kernel lists them).
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        A cgroup v2 directory (default: the cgroup2 mount, :func:`cgroup2_mount`).
+
+    Returns
+    -------
+    Hierarchy
+        The tree below ``path``.
+
+    Raises
+    ------
+    ValueError
+        ``path`` is not a cgroup v2 directory.
+    OSError
+        No cgroup v2 is mounted (without ``path``), or a directory cannot be read.
+
+    Examples
+    --------
     >>> h = from_sysfs()                       # doctest: +SKIP
     >>> h.root.id                              # doctest: +SKIP
     1
@@ -244,7 +354,23 @@ def from_sysfs(path: str | os.PathLike | None = None) -> Hierarchy:
 
 
 def cgroup2_mount() -> str:
-    """Where cgroup v2 is mounted, from ``/proc/self/mountinfo``; OSError if nowhere."""
+    """Where cgroup v2 is mounted, from ``/proc/self/mountinfo``.
+
+    Returns
+    -------
+    str
+        The mount point, e.g. ``/sys/fs/cgroup``.
+
+    Raises
+    ------
+    OSError
+        No cgroup v2 is mounted.
+
+    Examples
+    --------
+    >>> cgroup2_mount()                        # doctest: +SKIP
+    '/sys/fs/cgroup'
+    """
     try:
         with open("/proc/self/mountinfo") as f:
             for line in f:

@@ -185,8 +185,34 @@ class CgroupState(str, enum.Enum):
 class Trace:
     """The ordered events of one iterator file (one seq_file session).
 
-    ``cgroups`` maps every cgroup id of the hierarchy at the first read to
-    ``(path, parent id, dead)`` so a replay knows the tree it walked.
+    What :func:`cgiter_edu.run` records with ``trace=True`` (``res.trace``): the one
+    source every picture, animation and widget replays.
+
+    Parameters
+    ----------
+    order : int
+        The walk order's value (:class:`~cgiter_edu.Order`).
+    start : int, optional
+        The id of the start cgroup.
+    page_size : int, default 4096
+        The kernel's page size.
+    buffer_size : int, default 32768
+        The seq_file buffer's size (8 pages).
+    kernel : str
+        The kernel whose behaviour was emulated (``"6.18"``...).
+    cgroups : dict
+        Every cgroup id of the hierarchy at the first read -> ``(path, parent id,
+        dead)``, so a replay knows the tree it walked.
+    events : list of Event
+        What happened, in order (``trace[i]`` is ``trace.events[i]``).
+
+    Examples
+    --------
+    >>> from cgiter_edu import Order, programs, run, shapes
+    >>> t = run(shapes.balanced(1, 2), programs.Record(rec_bytes=64),
+    ...         Order.DESCENDANTS_PRE, trace=True).trace
+    >>> len(t) > 0, t.visit_order(), t.kernel
+    (True, [1, 2, 3], '6.18')
     """
 
     order: int = 0
@@ -208,7 +234,26 @@ class Trace:
 
     # -- what a replay needs -------------------------------------------------
     def of_kind(self, *kinds: EventKind) -> list[Event]:
-        """The events of the given kinds, in order."""
+        """The events of the given kinds, in order.
+
+        Parameters
+        ----------
+        *kinds : EventKind
+            The kinds wanted.
+
+        Returns
+        -------
+        list of Event
+            Those events, in trace order.
+
+        Examples
+        --------
+        >>> from cgiter_edu import Order, programs, run, shapes
+        >>> t = run(shapes.balanced(1, 2), programs.Record(rec_bytes=64),
+        ...         Order.DESCENDANTS_PRE, trace=True).trace
+        >>> [e.result for e in t.of_kind(EventKind.RETURN)]
+        [196, 0]
+        """
         return [e for e in self.events if e.kind in kinds]
 
     @property
@@ -225,7 +270,21 @@ class Trace:
         return None
 
     def visit_order(self) -> list[int]:
-        """Cgroup ids in the order the walk reached them (dead ones included)."""
+        """Cgroup ids in the order the walk reached them (dead ones included).
+
+        Returns
+        -------
+        list of int
+            The ids, first reached first.
+
+        Examples
+        --------
+        >>> from cgiter_edu import Order, programs, run, shapes
+        >>> t = run(shapes.balanced(1, 2), programs.Record(rec_bytes=64),
+        ...         Order.DESCENDANTS_POST, trace=True).trace
+        >>> t.visit_order()
+        [2, 3, 1]
+        """
         return [e.cgroup for e in self.events
                 if e.kind in (EventKind.START, EventKind.NEXT) and e.cgroup is not None
                 and e.errno is None]
@@ -288,22 +347,49 @@ class Trace:
         return st, delivered, current, ended
 
     def states(self, step: int | None = None) -> dict[int, CgroupState]:
-        """Fold the events up to and including ``step`` (default: all) into one
-        :class:`CgroupState` per cgroup.  This replays recorded facts only: which byte
-        ranges of the buffer each cgroup wrote, which were rolled back, which were
-        copied out.  At a ``step`` inside a running walk, the cgroup being visited is
-        ``CURRENT``."""
+        """Each cgroup's state at a step: the events up to it folded into one state each.
+
+        This replays recorded facts only: which byte ranges of the buffer each cgroup
+        wrote, which were rolled back, which were copied out.
+
+        Parameters
+        ----------
+        step : int, optional
+            The last event applied, 0-based (default: all).  At a step inside a running
+            walk, the cgroup being visited is ``CURRENT``.
+
+        Returns
+        -------
+        dict of int to CgroupState
+            The state of each cgroup the events touched (the others: not reached).
+
+        Examples
+        --------
+        >>> from cgiter_edu import Order, programs, run, shapes
+        >>> t = run(shapes.balanced(1, 2), programs.Record(rec_bytes=64),
+        ...         Order.DESCENDANTS_PRE, trace=True).trace
+        >>> sorted(s.value for s in t.states().values())
+        ['delivered', 'delivered', 'delivered']
+        """
         st, _delivered, current, ended = self._fold(step)
         if step is not None and ended is None and current is not None and current in st:
             st[current] = CgroupState.CURRENT
         return st
 
     def states_seen(self) -> list[CgroupState]:
-        """The states some cgroup has at some step (``0 .. len-1`` and ``None``), in
-        :class:`CgroupState` order: what :meth:`states` gives at every step, gathered
+        """The states some cgroup has at some step, in :class:`CgroupState` order.
+
+        What :meth:`states` gives at every step (``0 .. len-1`` and ``None``), gathered
         in one replay (counting states as they change) instead of one per step; a
         legend for the whole walk lists these and nothing else.
 
+        Returns
+        -------
+        list of CgroupState
+            Those states.
+
+        Examples
+        --------
         >>> from cgiter_edu import Hierarchy, Order, run, programs
         >>> t = run(Hierarchy(), programs.Record(rec_bytes=64), Order.SELF_ONLY, trace=True).trace
         >>> [s.value for s in t.states_seen()]
@@ -363,8 +449,15 @@ class Trace:
         return [s for s in CgroupState if s in seen]
 
     def counts(self) -> dict[str, int]:
-        """What the whole walk did, one number a key:
+        """What the whole walk did, one number a key.
 
+        Returns
+        -------
+        dict of str to int
+            The keys below.
+
+        Notes
+        -----
         * ``walked``: objects start()/next() reached, dead ones included (and the one a
           cut walk reached but did not show);
         * ``dead``: dead cgroups show() skipped without calling the program;
@@ -378,6 +471,8 @@ class Trace:
           cgroup it did not reach, those outside its start's range too; 0 after a
           complete walk.
 
+        Examples
+        --------
         >>> from cgiter_edu import Hierarchy, Order, run, programs
         >>> h = Hierarchy(); _ = h.mkdir("/a"); _ = h.mkdir("/b")
         >>> run(h, programs.Record(stop_id=2), Order.DESCENDANTS_PRE, trace=True).trace.counts()
@@ -393,7 +488,21 @@ class Trace:
 
     # -- in and out ----------------------------------------------------------
     def to_json(self) -> str:
-        """The whole trace as JSON (one object)."""
+        """The whole trace as JSON (one object); :meth:`from_json` reads it back.
+
+        Returns
+        -------
+        str
+            The JSON text.
+
+        Examples
+        --------
+        >>> from cgiter_edu import Order, programs, run, shapes
+        >>> t = run(shapes.balanced(1, 2), programs.Record(rec_bytes=64),
+        ...         Order.DESCENDANTS_PRE, trace=True).trace
+        >>> Trace.from_json(t.to_json()) == t
+        True
+        """
         return json.dumps({
             "order": self.order, "start": self.start, "page_size": self.page_size,
             "buffer_size": self.buffer_size, "kernel": self.kernel,

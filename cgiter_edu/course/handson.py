@@ -670,10 +670,39 @@ _exercise = exercise
 
 
 def check(name: str, prog: Callable[[Any], int], seed: int = 0) -> Result:
-    """Run ``prog`` (a program ``prog(ctx) -> int``) for exercise ``name`` (one of
-    :data:`NAMES`) on the example tree (:func:`lesson_tree`) and :data:`HIDDEN_TREES` hidden trees made from
-    ``seed``; the first problem found is the answer (what is wrong, then a hint).
+    """Check a student's answer to a hands-on exercise, on the example tree and hidden ones.
 
+    The program (or function, or number) runs on the example tree
+    (:func:`lesson_tree`) and on :data:`HIDDEN_TREES` hidden trees made from ``seed``;
+    the first problem found is the answer: what is wrong, then a hint.  A program that
+    never returns is stopped and reported (it does not hang the notebook).
+
+    Parameters
+    ----------
+    name : str
+        The exercise, one of :data:`NAMES` (``"first_match"``, ``"fits"``...).
+    prog : callable or int
+        The answer: a BPF program ``prog(ctx) -> int``, the function the exercise asks
+        for, or a number for an exercise whose answer is one.
+    seed : int, default 0
+        Makes the hidden trees.
+
+    Returns
+    -------
+    Result
+        ``passed`` (also its truth value), the messages (what is wrong and a hint, or
+        what was right) and how many trees were tried; it prints as the student reads
+        it.
+
+    Raises
+    ------
+    ValueError
+        An exercise name that is not one.
+    TypeError
+        ``prog`` is not a callable where the exercise needs a program or function.
+
+    Examples
+    --------
     >>> def prog(ctx):
     ...     if ctx.cgroup is not None:
     ...         ctx.meta.seq.printf("%llu\\n", ctx.cgroup.id)

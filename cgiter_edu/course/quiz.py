@@ -21,8 +21,25 @@ from .questions import ALL_KINDS, Question, lesson_kinds, question
 
 
 def open_explorer(q: Question) -> Any:
-    """The explorer (:class:`cgiter_edu.widgets.Explorer`) on the question's walk: its
-    tree, order, start, program, page size and read() size, at the walk's end."""
+    """The explorer on a question's walk, at the walk's end (what "Show me" opens).
+
+    Parameters
+    ----------
+    q : Question
+        The question (:func:`cgiter_edu.course.questions.question`).
+
+    Returns
+    -------
+    cgiter_edu.widgets.Explorer
+        The explorer with the question's tree, order, start, program, page size and
+        read() size.
+
+    Examples
+    --------
+    >>> from cgiter_edu.course.questions import question
+    >>> open_explorer(question(7, "capacity")).frame.level in ("end", "cut")
+    True
+    """
     from ..widgets import Explorer
 
     s = q.setup
@@ -32,14 +49,37 @@ def open_explorer(q: Question) -> Any:
 
 
 class Quiz(W.VBox):
-    """One seeded exercise with its checker.  ``seed``, ``kind`` and ``lesson`` as in
-    :func:`cgiter_edu.course.questions.question`; the seed box and "New question" make more.
-    With ``lesson`` (a lesson's quiz), the kind menu and every new question hold to what
-    that lesson and the lessons before it taught (:func:`cgiter_edu.course.questions.lesson_kinds`;
-    before lesson 2, pre-order walks only).
+    """One seeded exercise with its checker, a widget you ``display()``.
 
-    ``answer`` (the text box), ``check_button``, ``feedback`` and ``show_me_box`` are
-    attributes so a test (or a teacher) can drive it.
+    The seed box and "New question" make more.  ``answer`` (the text box),
+    ``check_button``, ``feedback`` and ``show_me_box`` are attributes so a test (or a
+    teacher) can drive it.
+
+    Parameters
+    ----------
+    seed : int, default 0
+        The question's seed, as in :func:`cgiter_edu.course.questions.question`.
+    kind : str, optional
+        One of :data:`~cgiter_edu.course.questions.KINDS` (None: the seed chooses).
+    lesson : int, optional
+        A lesson's quiz: the kind menu and every new question hold to what that lesson
+        and the lessons before it taught
+        (:func:`cgiter_edu.course.questions.lesson_kinds`; before lesson 2, pre-order
+        walks only).
+    **kwargs
+        Passed to :class:`ipywidgets.VBox`.
+
+    Raises
+    ------
+    ValueError
+        A negative seed, an unknown kind, or a kind the lesson does not teach yet.
+
+    Examples
+    --------
+    >>> q = Quiz(seed=7, kind="capacity")
+    >>> q.answer.value = q.question.answer_text
+    >>> q.check()
+    True
     """
 
     def __init__(self, seed: int = 0, kind: str | None = None, lesson: int | None = None,
@@ -68,6 +108,7 @@ class Quiz(W.VBox):
                           W.HBox([self.answer, self.check_button, self.reveal_button,
                                   self.show_me_button]),
                           self.feedback, self.score, self.show_me_box], **kwargs)
+        self.add_class("cgiter-quiz")          # the book's pictures find it by this
         self.new_button.on_click(lambda _b: self.new())
         self.check_button.on_click(lambda _b: self.check())
         self.reveal_button.on_click(lambda _b: self.reveal())
@@ -110,7 +151,18 @@ class Quiz(W.VBox):
                             if n else "")
 
     def new(self, seed: int | None = None) -> None:
-        """Load the question of ``seed`` (default: the seed box) and the kind box."""
+        """Load the question of a seed and the kind box.
+
+        Parameters
+        ----------
+        seed : int, optional
+            The new seed (default: the seed box's).
+
+        Examples
+        --------
+        >>> q = Quiz(seed=1, kind="order"); q.new(2); q.question.seed
+        2
+        """
         if seed is not None:
             self.seed_box.value = seed
         self.question = question(int(self.seed_box.value), self.kind_box.value or None,
@@ -118,7 +170,19 @@ class Quiz(W.VBox):
         self._show()
 
     def check(self) -> bool:
-        """Check the answer box; say right or wrong (and why, when right)."""
+        """Check the answer box; say right or wrong (and why, when right).
+
+        Returns
+        -------
+        bool
+            Whether the answer is right.
+
+        Examples
+        --------
+        >>> q = Quiz(seed=7, kind="capacity"); q.answer.value = "no idea"
+        >>> q.check(), "Not quite" in q.feedback.value
+        (False, True)
+        """
         q = self.question
         ok = q.check(self.answer.value)
         if self._checks == 0 and self.answer.value.strip():
@@ -138,7 +202,13 @@ class Quiz(W.VBox):
         return ok
 
     def reveal(self) -> None:
-        """Show the answer and the explanation (only after a first try: before it, say so)."""
+        """Show the answer and the explanation (only after a first try: before it, say so).
+
+        Examples
+        --------
+        >>> q = Quiz(seed=7, kind="capacity"); q.reveal(); "Try first" in q.feedback.value
+        True
+        """
         q = self.question
         if self._checks == 0:
             self.feedback.value = "<p>Try first: type your answer and press Check.</p>"
@@ -147,7 +217,14 @@ class Quiz(W.VBox):
                                "</p>" + _pre(q.explanation))
 
     def show_me(self) -> None:
-        """Open the explorer on the question's walk, below the question."""
+        """Open the explorer on the question's walk, below the question.
+
+        Examples
+        --------
+        >>> q = Quiz(seed=7, kind="capacity"); q.show_me()
+        >>> type(q.show_me_box.children[0]).__name__
+        'Explorer'
+        """
         self.show_me_box.children = (open_explorer(self.question),)
 
 

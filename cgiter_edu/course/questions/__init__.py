@@ -93,12 +93,32 @@ def _check_lesson(lesson: int) -> None:
 
 
 def question(seed: int, kind: str | None = None, lesson: int | None = None) -> Question:
-    """The question for ``seed`` (an int >= 0); ``kind`` one of :data:`KINDS`, or None to
-    let the seed choose.  With ``lesson`` (0 to 9), only what that lesson and the lessons
-    before it taught (:func:`lesson_kinds`, :func:`lesson_orders`): the seed chooses among
-    those kinds, an order question walks only in the orders taught so far, and a kind not
-    taught yet is a ``ValueError``.
+    """The question of a seed: the same seed always gives the same question.
 
+    Parameters
+    ----------
+    seed : int
+        Any int >= 0.
+    kind : str, optional
+        One of :data:`KINDS`, or None to let the seed choose.
+    lesson : int, optional
+        0 to 9: only what that lesson and the lessons before it taught
+        (:func:`lesson_kinds`, :func:`lesson_orders`): the seed chooses among those
+        kinds, and an order question walks only in the orders taught so far.
+
+    Returns
+    -------
+    Question
+        Its text, answer, checker, hint and explanation (from the emulator's trace) and
+        the walk it is about (``setup``).
+
+    Raises
+    ------
+    ValueError
+        A negative seed, an unknown kind, or a kind the lesson does not teach yet.
+
+    Examples
+    --------
     >>> question(1).kind in KINDS, question(5, "seq_num").kind
     (True, 'seq_num')
     >>> question(1, lesson=0).kind, question(1, lesson=0).setup.order
