@@ -16,7 +16,7 @@ CORE = ["cgiter_edu", "cgiter_edu.hierarchy", "cgiter_edu.shapes", "cgiter_edu.p
         "cgiter_edu.attach",
         "cgiter_edu.progress", "cgiter_edu.bench", "cgiter_edu.lazy",
         "cgiter_edu.course", "cgiter_edu.course.questions", "cgiter_edu.course.questions.base",
-        "cgiter_edu.course.questions.kinds"]
+        "cgiter_edu.course.questions.kinds", "cgiter_edu.course.checking"]
 
 
 def test_import_is_light():
@@ -55,3 +55,26 @@ def test_kernel_functions_name_their_kernel_origin():
                     (name.startswith(("css_", "cgroup_iter_", "bpf_", "seq_", "__cgroup", "vfs_"))):
                 # the docstring opens with the kernel code it mirrors, in ``...``
                 assert fn.__doc__ and fn.__doc__.startswith("``"), name
+
+
+def test_the_course_modules_import_no_circle():
+    """Module by module (docs/importgraph.py draws whole subpackages): no two modules of
+    cgiter_edu.course import each other, at the top or inside a function."""
+    import sys
+    from pathlib import Path
+
+    import networkx as nx
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "docs"))
+    try:
+        import importgraph
+    finally:
+        sys.path.pop(0)
+    g = nx.DiGraph()
+    for path in (importgraph.PKG / "course").rglob("*.py"):
+        me = importgraph.module_name(path)
+        g.add_node(me)
+        g.add_edges_from((me, m) for m in importgraph.imports(path)
+                         if m.startswith("cgiter_edu.course.") and m != me)
+    assert "cgiter_edu.course.handson" in g and "cgiter_edu.course.tasks" in g
+    assert [sorted(c) for c in nx.strongly_connected_components(g) if len(c) > 1] == []

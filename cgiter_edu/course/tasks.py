@@ -30,6 +30,7 @@ from ..hierarchy import Hierarchy
 from ..kernel.cgroup_iter import Order
 from ..run import run
 from ..trace import EventKind
+from .checking import _flat, _lines, _nothing, _reference, _run_student, _show
 
 #: the page size and the tree of lessons 3 and 4's functions
 PAGE = 4096
@@ -144,26 +145,6 @@ TASKS: dict[str, dict[str, Any]] = {
 
 
 # -- helpers -------------------------------------------------------------------------------
-def _show(line: str) -> str:
-    return repr(line)[1:-1] if line else "(an empty line)"
-
-
-def _calls(h: Hierarchy, order: Order, start: str | None) -> tuple[list[tuple[Any, int]], Any]:
-    r = run(h, programs.silent, order, start, trace=True)
-    calls, epi = [], None
-    for e in r.trace.of_kind(EventKind.SHOW):
-        if e.cgroup is None:
-            epi = e.seq_num
-        else:
-            calls.append((h.cgroup(e.cgroup), e.seq_num))
-    return calls, epi
-
-
-def _lines(data: bytes) -> list[str]:
-    text = data.decode("utf-8", "replace")
-    return text.split("\n")[:-1] if text.endswith("\n") else text.split("\n")
-
-
 def _compare(want: list[str], got: list[str], where: str, whats: list[str],
              hint: Callable[[int, str], str]) -> str | None:
     """The first line that differs: ``whats[i]`` says what line i is about."""
@@ -182,8 +163,6 @@ def _compare(want: list[str], got: list[str], where: str, whats: list[str],
 
 
 def _program_walks(prog: Callable[[Any], int], case: Any, order: Order, walks: int = 1):
-    from .handson import _nothing, _run_student
-
     for _ in range(walks):
         res, err = _run_student(prog, case, order)
         if res is None:
@@ -198,7 +177,7 @@ def _program_walks(prog: Callable[[Any], int], case: Any, order: Order, walks: i
 
 # -- the program tasks -----------------------------------------------------------------------
 def check_names(prog: Callable[[Any], int], case: Any) -> str | None:
-    calls, _ = _calls(case.h, Order.DESCENDANTS_PRE, case.start)
+    calls = _reference(case.h, Order.DESCENDANTS_PRE, case.start)[0].calls
     want = [v.name or "/" for v, _ in calls]
     whats = [f"{v.path} (id {v.id})" for v, _ in calls]
     for res, err in _program_walks(prog, case, Order.DESCENDANTS_PRE):
@@ -218,7 +197,8 @@ def check_names(prog: Callable[[Any], int], case: Any) -> str | None:
 
 
 def check_framing(prog: Callable[[Any], int], case: Any) -> str | None:
-    calls, epi = _calls(case.h, Order.DESCENDANTS_PRE, case.start)
+    ref = _reference(case.h, Order.DESCENDANTS_PRE, case.start)[0]
+    calls, epi = ref.calls, ref.epilogue_seq_num
     want = ["begin"] + [f"{n} {v.id}" for v, n in calls] + [f"end {epi}"]
     whats = (["the prologue"] + [f"{v.path} (id {v.id}, seq_num {n})" for v, n in calls]
              + ["the epilogue"])
@@ -244,7 +224,7 @@ def check_framing(prog: Callable[[Any], int], case: Any) -> str | None:
 
 
 def check_skipped(prog: Callable[[Any], int], case: Any) -> str | None:
-    calls, _ = _calls(case.h, Order.DESCENDANTS_PRE, case.start)
+    calls = _reference(case.h, Order.DESCENDANTS_PRE, case.start)[0].calls
     want, prev = [], -1
     for v, n in calls:
         want.append(f"{v.id} {n - prev - 1}")
@@ -276,13 +256,6 @@ def check_skipped(prog: Callable[[Any], int], case: Any) -> str | None:
 
 
 # -- the function tasks ------------------------------------------------------------------------
-def _flat(n: int) -> Hierarchy:
-    h = Hierarchy()
-    for i in range(1, n):
-        h.mkdir(f"/c{i}")
-    return h
-
-
 class _Sized(programs.Program):
     """``rec`` bytes per cgroup in one bpf_seq_write; nothing at the epilogue."""
 
@@ -415,7 +388,7 @@ def check_visits(fn: Callable[..., Any], case: Any) -> str | None:
     start = case.start or "/"
     for order, at in [(Order.DESCENDANTS_PRE, start), (Order.DESCENDANTS_POST, start),
                       (Order.ANCESTORS_UP, deep.path), (Order.SELF_ONLY, start)]:
-        right = [v.id for v, _ in _calls(h, order, at)[0]]
+        right = [v.id for v, _ in _reference(h, order, at)[0].calls]
         got, err = _call(fn, (h, order, at))
         call = f"visits(<{case.where()}>, Order.{order.name}, {at!r})"
         if err:
