@@ -12,26 +12,49 @@ Example::
     ...     link.create().read(4096)
     b'prologue\\n       3\\n       2\\n       1\\nepilogue\\n'
 
-Heavy parts (matplotlib, ipywidgets) load only when their modules are used:
+``import cgiter_edu`` itself loads nothing else: each public name below is imported
+from its module when first used (PEP 562, :mod:`cgiter_edu.lazy`), so networkx and the
+emulator load on first use and the ``cgiter-edu`` command starts at once.  Heavy
+parts (matplotlib, ipywidgets) load only when their modules are used:
 ``cgiter_edu.viz``, ``cgiter_edu.widgets``, ``cgiter_edu.live``.
 """
 
 from __future__ import annotations
 
-from . import programs, shapes
-from .attach import attach
-from .hierarchy import Cgroup, CgroupFd, Hierarchy
-from .iterfile import IterFile, IterLink
-from .kernel.cgroup_iter import Order
-from .kernel.config import KernelConfig, capacity
-from .kernel.prog_errors import BpfProgramError
-from .run import RunResult, run
-from .trace import CgroupState, EndReason, Event, EventKind, Trace
+from typing import TYPE_CHECKING
+
+from .lazy import lazy_exports
 
 __version__ = "0.1.0"
+
+#: public name -> the submodule that holds it (imported from there on first use); the
+#: modules of __all__ (programs, shapes) are imported as any submodule is
+_HOMES = {
+    "attach": "attach", "capacity": "kernel.config",
+    "Cgroup": "hierarchy", "CgroupFd": "hierarchy", "Hierarchy": "hierarchy",
+    "BpfProgramError": "kernel.prog_errors", "IterFile": "iterfile", "IterLink": "iterfile",
+    "Order": "kernel.cgroup_iter", "KernelConfig": "kernel.config",
+    "RunResult": "run", "run": "run",
+    "CgroupState": "trace", "EndReason": "trace", "Event": "trace", "EventKind": "trace",
+    "Trace": "trace",
+}
 
 __all__ = [
     "BpfProgramError", "Cgroup", "CgroupFd", "CgroupState", "EndReason", "Event", "EventKind",
     "Hierarchy", "IterFile", "IterLink", "KernelConfig", "Order", "RunResult", "Trace",
     "attach", "capacity", "programs", "run", "shapes",
 ]
+
+if TYPE_CHECKING:       # what type checkers and editors see: the same names, eagerly
+    from . import programs, shapes
+    from .attach import attach
+    from .hierarchy import Cgroup, CgroupFd, Hierarchy
+    from .iterfile import IterFile, IterLink
+    from .kernel.cgroup_iter import Order
+    from .kernel.config import KernelConfig, capacity
+    from .kernel.prog_errors import BpfProgramError
+    from .run import RunResult, run
+    from .trace import CgroupState, EndReason, Event, EventKind, Trace
+
+# the names of _HOMES, and any submodule (cgiter_edu.hierarchy...), imported when first used
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, globals(), submodules=True)

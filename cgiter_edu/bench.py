@@ -4,6 +4,9 @@
   in pre-order, against ``networkx.dfs_preorder_nodes`` on the same graph (target: at
   most 1.5x) and against the real kernel's 2.2 ms for that walk measured on the
   reference machine (target: at most 3x; ``--parts live`` measures the kernel here);
+* import: ``import cgiter_edu`` in fresh interpreters, timed by ``python -X importtime``
+  (target: at most 100 ms, the median of 10), and what the first use of a name or the
+  command's entry module adds;
 * big: building the 1,001,001-cgroup tree (target 15 s) and reading it with a silent
   program until EAGAIN at 1,000,000 objects (target 2 s);
 * live / viz / explorer: the real-kernel, picture and widget benchmarks, when those
@@ -69,6 +72,44 @@ def bench_walk(repeat: int = 21) -> dict[str, float]:
             "networkx_s": _median(networkx, repeat)}
 
 
+def _importtime(code: str, module: str) -> float:
+    """Seconds ``python -X importtime -c CODE`` in a fresh interpreter says importing
+    ``module`` took (its cumulative figure, what it imported included)."""
+    import subprocess
+
+    r = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True,
+                       text=True, check=True)
+    for text in r.stderr.splitlines():
+        parts = text.split("|")
+        if text.startswith("import time:") and len(parts) == 3 and parts[2].strip() == module:
+            return int(parts[1]) / 1e6
+    raise RuntimeError(f"python -X importtime -c {code!r} did not import {module}")
+
+
+def _first_use(code: str) -> float:
+    """Seconds a fresh interpreter takes to run ``code`` (imports included)."""
+    import subprocess
+
+    timed = f"import time; _t = time.perf_counter()\n{code}\nprint(time.perf_counter() - _t)"
+    r = subprocess.run([sys.executable, "-c", timed], capture_output=True, text=True,
+                       check=True)
+    return float(r.stdout.split()[-1])
+
+
+def bench_import(repeat: int = 10) -> dict[str, float]:
+    """``import cgiter_edu`` in ``repeat`` fresh interpreters (``-X importtime``), and
+    what the first use of a name (networkx, the emulator) and the command's entry module
+    take; seconds (medians)."""
+    return {
+        "import_s": statistics.median(_importtime("import cgiter_edu", "cgiter_edu")
+                                      for _ in range(repeat)),
+        "cli_s": statistics.median(_importtime("import cgiter_edu.cli", "cgiter_edu.cli")
+                                   for _ in range(repeat)),
+        "first_use_s": statistics.median(_first_use("import cgiter_edu; cgiter_edu.run")
+                                         for _ in range(repeat)),
+    }
+
+
 def bench_big() -> dict[str, float]:
     """Build the 1,001,001-cgroup tree and read it until EAGAIN."""
     import errno
@@ -116,8 +157,8 @@ def main(quick: bool = False, parts: list[str] | None = None,
     reported (``MISSED``, and a count at the end), not an error: the exit status (0)
     says the benchmarks ran.  A busy machine misses targets that an idle one meets, so
     the load average is printed first."""
-    parts = parts or (["walk", "live", "viz", "explorer"] if quick
-                      else ["walk", "big", "live", "viz", "explorer"])
+    parts = parts or (["import", "walk", "live", "viz", "explorer"] if quick
+                      else ["import", "walk", "big", "live", "viz", "explorer"])
     missed = 0
 
     def line(what: str, value: str, target: str = "", good: bool = True) -> None:
@@ -131,6 +172,15 @@ def main(quick: bool = False, parts: list[str] | None = None,
     except OSError:
         pass
 
+    if "import" in parts:
+        print("import: fresh interpreters, python -X importtime (median of 10)")
+        r = bench_import()
+        line("import cgiter_edu", f"{r['import_s'] * 1e3:.1f} ms", "<= 100 ms",
+             r["import_s"] <= 0.1)
+        line("import cgiter_edu.cli (the command's entry module)",
+             f"{r['cli_s'] * 1e3:.1f} ms")
+        line("import cgiter_edu, then cgiter_edu.run (networkx)",
+             f"{r['first_use_s'] * 1e3:.1f} ms")
     if "walk" in parts:
         print("walk: silent program, pre-order, 10,101 cgroups (median of 21)")
         r = bench_walk()

@@ -29,31 +29,15 @@ import json
 import os
 import sys
 import time
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from . import shapes
-from .kernel.config import PAGE_SIZES, capacity
-from .names import errno_symbol, errno_text
-from .run import TRACE_LIMIT, RunResult
-from .walkflags import (
-    CAT_READ_SIZE,
-    RECORD_BYTES_MAX,
-    RECORD_BYTES_MIN,
-    CliError,
-    OptionError,
-    WalkSpec,
-    add_number,
-    add_one_of,
-    add_walk_args,
-    kernel_from_args,
-    load_tree,
-    order_from_args,
-    oserror_text,
-    program_from_args,
-    record_bytes,
-    walk_from_args,
-    walk_spec,
-)
+from .lazy import lazy_exports
+
+# Nothing heavy is imported up here: the console script imports this module, and until
+# main() has installed its SIGINT handler a Ctrl-C would print Python's traceback.  The
+# emulator, networkx and each subcommand's module are imported inside the functions.
+if TYPE_CHECKING:
+    from .run import RunResult
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -132,6 +116,8 @@ things to try:
 
 def walk_report(res: RunResult) -> str:
     """The stderr summary of a walk: only what happened."""
+    from .names import errno_symbol, errno_text
+
     if res.attach_errno:
         return f"attach failed: {errno_symbol(res.attach_errno)}: {res.attach_error}"
     lines = []
@@ -178,6 +164,9 @@ def end_text(res: RunResult) -> str:
 
 
 def cmd_walk(args: argparse.Namespace) -> int:
+    from .names import errno_text
+    from .walkflags import CliError, kernel_from_args, walk_from_args
+
     if args.explain:
         from .kernel.config import describe
 
@@ -225,6 +214,8 @@ def show_link(args: argparse.Namespace) -> int:
     """``--show-link``: attach as the flags say and print what ``bpftool link show`` and
     the link's fdinfo would print (``fill_link_info``, ``show_fdinfo``)."""
     from .attach import attach, bpftool_link_show, ns_path
+    from .names import errno_symbol
+    from .walkflags import CliError, walk_spec
 
     s = walk_spec(args)
     fd = s.hierarchy.open(ns_path(s.cgroupns, s.start)) if s.start is not None else None
@@ -246,6 +237,10 @@ def show_link(args: argparse.Namespace) -> int:
 
 
 def setup_walk(p: argparse.ArgumentParser) -> None:
+    from .run import TRACE_LIMIT
+    from .walk_open import add_open_args
+    from .walkflags import add_number, add_walk_args
+
     p.description = ("Attach a BPF program to the emulated cgroup iterator, read the iterator "
                      "file like cat, print the bytes; explain on stderr.")
     p.epilog = EPILOG_WALK
@@ -275,8 +270,6 @@ def setup_walk(p: argparse.ArgumentParser) -> None:
                         "cgroups (for the cgroup counts)")
     p.add_argument("--no-trace", dest="trace", action="store_false",
                    help="do not record a trace (faster on huge trees; no cgroup counts)")
-    from .walk_open import add_open_args
-
     add_open_args(p)
     p.set_defaults(func=cmd_walk)
 
@@ -284,6 +277,9 @@ def setup_walk(p: argparse.ArgumentParser) -> None:
 # -- capacity ----------------------------------------------------------------------------
 
 def cmd_capacity(args: argparse.Namespace) -> int:
+    from .kernel.config import capacity
+    from .walkflags import RECORD_BYTES_MAX, RECORD_BYTES_MIN, CliError
+
     rb = args.record_bytes
     size = args.page_size << 3
     if not 1 <= rb <= size - 1:
@@ -315,6 +311,9 @@ def cmd_capacity(args: argparse.Namespace) -> int:
 
 
 def setup_capacity(p: argparse.ArgumentParser) -> None:
+    from .kernel.config import PAGE_SIZES
+    from .walkflags import add_number, add_one_of
+
     p.description = ("How many fixed-size records one cgroup_iter session can hold: the "
                      "seq_file buffer is 8 pages and seq_write() never fills its last byte. "
                      "`cgiter-edu walk --tree balanced --record-bytes N` shows the same count "
@@ -335,6 +334,8 @@ def setup_capacity(p: argparse.ArgumentParser) -> None:
 # -- tree --------------------------------------------------------------------------------
 
 def cmd_tree(args: argparse.Namespace) -> int:
+    from .walkflags import load_tree
+
     h = load_tree(args.tree)
     if args.json:
         print(h.to_json())
@@ -345,6 +346,8 @@ def cmd_tree(args: argparse.Namespace) -> int:
 
 
 def setup_tree(p: argparse.ArgumentParser) -> None:
+    from . import shapes
+
     p.description = ("Print a hierarchy, one cgroup a line: its id, then its name indented "
                      "by level, dead ones marked; or save it as JSON, which --tree FILE.json "
                      "reads back exactly.")
@@ -361,7 +364,7 @@ def setup_tree(p: argparse.ArgumentParser) -> None:
 
 # -- bench -------------------------------------------------------------------------------
 
-BENCH_PARTS = ("walk", "big", "live", "viz", "explorer", "class", "race")
+BENCH_PARTS = ("import", "walk", "big", "live", "viz", "explorer", "class", "race")
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -377,6 +380,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def setup_bench(p: argparse.ArgumentParser) -> None:
+    from .walkflags import add_number
+
     p.description = "Print measured figures next to their targets, all in one run."
     p.add_argument("--quick", action="store_true", help="skip the 1,001,001-cgroup part")
     p.add_argument("--parts", nargs="+", default=None, choices=BENCH_PARTS, metavar="PART",
@@ -421,6 +426,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _cannot_run(p: argparse.ArgumentParser, name: str, e: BaseException) -> None:
     """A subcommand whose module failed to import: it takes any arguments and says why."""
+    from .walkflags import CliError
+
     why = f"{type(e).__name__}: {e}"
     p.description = f"{p.description}\n\n(cannot run here: {why})"
     def cannot(_args: argparse.Namespace) -> int:
@@ -443,11 +450,11 @@ def _on_sigint(signum: int, frame: object) -> None:
 def _broken_by_interrupt(e: BaseException) -> bool:
     """Whether ``e`` is, or was raised while handling, a Ctrl-C (KeyboardInterrupt, or
     the CancelledError asyncio turns it into inside a Jupyter client)."""
-    import asyncio
-
+    asyncio = sys.modules.get("asyncio")    # not imported: no CancelledError to look for
+    kinds = (KeyboardInterrupt, asyncio.CancelledError) if asyncio else (KeyboardInterrupt,)
     seen = 0
     while e is not None and seen < 20:
-        if isinstance(e, (KeyboardInterrupt, asyncio.CancelledError)):
+        if isinstance(e, kinds):
             return True
         e = e.__cause__ or e.__context__
         seen += 1
@@ -512,6 +519,8 @@ def _drop_stdout_if_broken() -> None:
 
 
 def _main(argv: list[str] | None, t0: float) -> int:
+    from .walkflags import CliError, OptionError, oserror_text  # the emulator, networkx
+
     parser = build_parser()
     if not (sys.argv[1:] if argv is None else argv):
         parser.print_help()             # `cgiter-edu` alone: what there is to do
@@ -567,8 +576,11 @@ if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
 
 #: the walk flags' names, from :mod:`cgiter_edu.walkflags`, are importable from here too
-__all__ = ["CAT_READ_SIZE", "COMMANDS", "RECORD_BYTES_MAX", "RECORD_BYTES_MIN", "CliError",
-           "Command", "HelpFormatter", "TRACE_LIMIT", "WalkSpec", "add_walk_args",
-           "build_parser", "kernel_from_args", "load_tree", "main", "oserror_text",
-           "order_from_args", "program_from_args", "record_bytes", "walk_from_args",
-           "walk_spec"]
+#: (imported when first used, as the package root's names are)
+_HOMES = {name: "..walkflags" for name in (
+    "CAT_READ_SIZE", "RECORD_BYTES_MAX", "RECORD_BYTES_MIN", "CliError", "WalkSpec",
+    "add_walk_args", "kernel_from_args", "load_tree", "oserror_text", "order_from_args",
+    "program_from_args", "record_bytes", "walk_from_args", "walk_spec")}
+_HOMES["TRACE_LIMIT"] = "..run"
+__all__ = ["COMMANDS", "Command", "HelpFormatter", "build_parser", "main", *_HOMES]
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, globals())

@@ -193,6 +193,32 @@ def _one_interrupted_line(code, err):
     assert re.fullmatch(r"cgiter-edu: interrupted after \d+\.\d s", lines[-1]), err
 
 
+#: (command, a module it imports while starting): Ctrl-C is sent when that module's
+#: import is done (-X importtime says so on stderr), while the next ones load
+EARLY = [(["walk"], "networkx.utils"), (["walk"], "networkx"),
+         (["walk"], "cgiter_edu.hierarchy"), (["walk"], "cgiter_edu.walkflags"),
+         (["tree", "--tree", "kubernetes"], "cgiter_edu.kernel.cgroup"),
+         (["capacity", "--record-bytes", "64"], "cgiter_edu.run"),
+         (["plot", "walk", "-o", "x.png"], "matplotlib.colors"),
+         (["quiz"], "networkx"), (["bench", "--parts", "walk"], "cgiter_edu.names"),
+         (["--help"], "cgiter_edu.walkflags")]
+
+
+@pytest.mark.parametrize("args,after", EARLY)
+def test_ctrl_c_while_the_command_is_starting_is_one_line(tmp_path, args, after):
+    """A Ctrl-C in the first ~0.3 s of a command, while networkx and the emulator were
+    being imported, printed Python's traceback: the command's entry module imports
+    nothing heavy, so its handler is in place before they load.  A real SIGINT, sent
+    once -X importtime says ``after`` is imported (no timing)."""
+    env = dict(os.environ, PYTHONPROFILEIMPORTTIME="1")
+    line = re.compile(r"import time: .*\| +" + re.escape(after) + "$", re.M)
+    code, err = _interrupt(args, tmp_path, lambda e: line.search(e) is not None, env=env)
+    err = "\n".join(x for x in err.splitlines() if not x.startswith("import time:"))
+    _one_interrupted_line(code, err)
+    assert len(err.strip().splitlines()) == 1, err
+    assert os.listdir(tmp_path) == []
+
+
 def test_ctrl_c_on_animate_leaves_no_temporary_file(tmp_path):
     out = tmp_path / "walk.gif"
     out.write_bytes(b"old")

@@ -2,6 +2,8 @@
 
 import doctest
 import importlib
+import subprocess
+import sys
 
 import pytest
 from conftest import modules_loaded
@@ -24,6 +26,52 @@ def test_import_is_light():
     # the course's names load their modules when first used: no ipywidgets before Quiz
     assert modules_loaded("from cgiter_edu.course import check, question",
                           ("matplotlib", "ipywidgets", "IPython")) == []
+
+
+def test_import_loads_nothing_until_a_name_is_used():
+    """The package root is lazy (PEP 562): networkx and the emulator load when a name is
+    first used (``cgiter-edu bench --parts import`` times it)."""
+    assert modules_loaded("import cgiter_edu", ("networkx",)) == []
+    assert modules_loaded("import cgiter_edu", ("cgiter_edu",)) == ["cgiter_edu",
+                                                                   "cgiter_edu.lazy"]
+    assert modules_loaded("import cgiter_edu; cgiter_edu.Hierarchy", ("networkx",)) != []
+
+
+def test_every_public_name_resolves_and_is_listed():
+    import cgiter_edu
+
+    for name in cgiter_edu.__all__:
+        assert getattr(cgiter_edu, name) is not None, name
+        assert name in dir(cgiter_edu), name
+    assert cgiter_edu.Order.DESCENDANTS_PRE.value == 2 and callable(cgiter_edu.capacity)
+    assert cgiter_edu.hierarchy.Hierarchy is cgiter_edu.Hierarchy      # submodules too
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        cgiter_edu.nope  # noqa: B018
+
+
+@pytest.mark.parametrize("first", ["cgiter_edu.run", "cgiter_edu.attach", "cgiter_edu.cli",
+                                   "cgiter_edu.walkflags"])
+def test_run_and_attach_stay_functions_whoever_imports_their_module_first(first):
+    """``run`` and ``attach`` share their names with their modules: importing the module
+    (directly, or through another module) must not hide the function."""
+    code = (f"import importlib, cgiter_edu; importlib.import_module({first!r})\n"
+            "assert cgiter_edu.run.__name__ == 'run' and callable(cgiter_edu.run)\n"
+            "assert cgiter_edu.attach.__name__ == 'attach' and callable(cgiter_edu.attach)\n"
+            "from cgiter_edu import run, attach; assert callable(run) and callable(attach)")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def test_the_commands_entry_module_imports_nothing_heavy():
+    """The console script imports its entry module before main() installs the Ctrl-C
+    handler: that import must not load networkx or the emulator (a Ctrl-C there printed
+    Python's traceback)."""
+    from importlib.metadata import entry_points
+
+    (ep,) = [e for e in entry_points(group="console_scripts") if e.name == "cgiter-edu"]
+    loaded = modules_loaded(f"import {ep.module}", ("networkx", "cgiter_edu", "matplotlib"))
+    assert not [m for m in loaded if m.startswith(("networkx", "matplotlib",
+                                                   "cgiter_edu.kernel", "cgiter_edu.hierarchy",
+                                                   "cgiter_edu.walkflags"))], loaded
 
 
 @pytest.mark.parametrize("name", CORE)
