@@ -587,6 +587,7 @@ def test_reads_after_the_end_only_when_asked():
     e.w_extra.value = 2                                   # the control asks for two more
     assert e.settings.extra_reads == 2
     assert e.walk.results == [30000, "EOPNOTSUPP", "EOPNOTSUPP", "EOPNOTSUPP"]
+    e.jump("end")                                         # the read() table at the end
     assert e.w_reads.value.count("EOPNOTSUPP") == 3
     done = Explorer(tree="small", record_bytes=24, extra_reads=1, step="end")
     assert done.walk.results[-2:] == [0, 0] and done.w_extra.value == 1
