@@ -551,21 +551,7 @@ def css_walk(h: Any, flags: int, start_id: int | None = None, ring_size: int = 4
         cg = bpf_cgroup_from_id(start_id)
         if cg is None:
             return 1
-        if rcu_lock:
-            bpf_rcu_read_lock()
-        it = BpfIterCss()
-        out.new_ret = bpf_iter_css_new(it, cg.self.parent if from_parent else cg.self, flags)
-        while (pos := bpf_iter_css_next(it)) is not None:
-            out.visited += 1
-            rec = CSS_REC.pack(pos.cgroup.id, pos.flags & CSS_ONLINE, pos.cgroup.level)
-            if bpf_ringbuf_output(rb, rec):
-                out.drops += 1
-            if stop_id is not None and pos.cgroup.id == stop_id:
-                break
-        if destroy:
-            bpf_iter_css_destroy(it)
-        if rcu_lock:
-            bpf_rcu_read_unlock()
+        _css_loop(cg, flags, rb, out, stop_id, rcu_lock, destroy, from_parent)
         bpf_cgroup_release(cg)
         return 0
 
@@ -578,6 +564,35 @@ def css_walk(h: Any, flags: int, start_id: int | None = None, ring_size: int = 4
     out.retval, out.trace = r.retval, r.trace
     out.records = [CSS_REC.unpack(b) for b in rb.consume()]
     return out
+
+
+def _visit(pos: Any, rb: RingBuffer, out: WalkResult, stop_id: int | None) -> bool:
+    """One cgroup of css_walk's loop: its 16-byte record into the ring buffer (a full
+    buffer counts a drop); True when the walk stops here (``visit()`` in opencoded.bpf.c)."""
+    out.visited += 1
+    rec = CSS_REC.pack(pos.cgroup.id, pos.flags & CSS_ONLINE, pos.cgroup.level)
+    if bpf_ringbuf_output(rb, rec):
+        out.drops += 1
+    return stop_id is not None and pos.cgroup.id == stop_id
+
+
+def _css_loop(cg: Any, flags: int, rb: RingBuffer, out: WalkResult, stop_id: int | None,
+              rcu_lock: bool, destroy: bool, from_parent: bool) -> None:
+    """The loop both css_walk programs run on ``cg`` (the syscall program's
+    ``bpf_cgroup_from_id`` result, the iterator program's ``ctx.cgroup``), with the
+    switches that make the verifier's mistakes (no RCU section, no destroy, the parent's
+    untrusted css)."""
+    if rcu_lock:
+        bpf_rcu_read_lock()
+    it = BpfIterCss()
+    out.new_ret = bpf_iter_css_new(it, cg.self.parent if from_parent else cg.self, flags)
+    while (pos := bpf_iter_css_next(it)) is not None:
+        if _visit(pos, rb, out, stop_id):
+            break
+    if destroy:
+        bpf_iter_css_destroy(it)
+    if rcu_lock:
+        bpf_rcu_read_unlock()
 
 
 def _css_walk_iter(h: Any, start_id: int, flags: int, rb: RingBuffer, out: WalkResult,
@@ -595,21 +610,7 @@ def _css_walk_iter(h: Any, start_id: int, flags: int, rb: RingBuffer, out: WalkR
         cg = ctx.cgroup
         if cg is None:
             return 0
-        if rcu_lock:
-            bpf_rcu_read_lock()
-        it = BpfIterCss()
-        out.new_ret = bpf_iter_css_new(it, cg.self.parent if from_parent else cg.self, flags)
-        while (pos := bpf_iter_css_next(it)) is not None:
-            out.visited += 1
-            rec = CSS_REC.pack(pos.cgroup.id, pos.flags & CSS_ONLINE, pos.cgroup.level)
-            if bpf_ringbuf_output(rb, rec):
-                out.drops += 1
-            if stop_id is not None and pos.cgroup.id == stop_id:
-                break
-        if destroy:
-            bpf_iter_css_destroy(it)
-        if rcu_lock:
-            bpf_rcu_read_unlock()
+        _css_loop(cg, flags, rb, out, stop_id, rcu_lock, destroy, from_parent)
         return 0
 
     saved = rb.rb.state()
