@@ -591,3 +591,16 @@ def test_reads_after_the_end_only_when_asked():
     assert e.w_reads.value.count("EOPNOTSUPP") == 3
     done = Explorer(tree="small", record_bytes=24, extra_reads=1, step="end")
     assert done.walk.results[-2:] == [0, 0] and done.w_extra.value == 1
+
+
+def test_the_play_starts_where_the_slider_is():
+    """In the browser the Play is jslinked to the slider, Play first: a page copies the
+    Play's value onto the slider when it opens the explorer, so Explorer(step="cut") must
+    move both, or it opens at step 0 in Voila and JupyterLab."""
+    from cgiter_edu.widgets import Explorer
+
+    ex = Explorer(tree="small", record_bytes=3000, step="cut")
+    assert ex.frame.level == "cut" and ex.step > 0
+    assert ex.w_play.value == ex.w_slider.value == ex.step
+    ex.jump("start")
+    assert ex.w_play.value == ex.w_slider.value == 0

@@ -476,7 +476,12 @@ class Explorer(ExplorerPanel, W.VBox):
 
     @step.setter
     def step(self, value: int) -> None:
-        self.w_slider.value = max(0, min(int(value), self.w_slider.max))
+        v = max(0, min(int(value), self.w_slider.max))
+        # the Play is jslinked to the slider in the browser, Play first: a page that
+        # opens the explorer copies the Play's value onto the slider, so both move here
+        # (else Explorer(step="cut") opens at step 0 in Voila and JupyterLab)
+        self.w_play.value = v
+        self.w_slider.value = v
         self.flush()
 
     def _move(self, d: int) -> None:
