@@ -26,7 +26,23 @@ PAD = b"." * 4095 + b"\n"
 
 
 class Program:
-    """Base class: a named BPF program.  Subclasses implement ``__call__(ctx)``."""
+    """Base class of the bundled BPF programs: a named callable ``prog(ctx) -> int``.
+
+    Subclasses implement ``__call__(ctx)``: ``ctx.cgroup`` is the cgroup (None on the
+    epilogue call), ``ctx.meta.seq`` the seq_file to print into, ``ctx.meta.seq_num``
+    the call's number; return 0 to go on, 1 to stop.  Any plain function of that shape
+    works as well.
+
+    Examples
+    --------
+    >>> class Quiet(Program):
+    ...     name = "quiet"
+    ...     def __call__(self, ctx):
+    ...         return 0
+    >>> from cgiter_edu import Hierarchy, Order, attach
+    >>> attach(Hierarchy(), Quiet(), Order.SELF_ONLY).create().read(99)
+    b''
+    """
 
     name = "program"
 
@@ -38,11 +54,20 @@ class Program:
 
 
 class IdPrinter(Program):
-    """The kernel selftest's program (tools/testing/selftests/bpf/progs/cgroup_iter.c,
-    ``cgroup_id_printer``): ``prologue`` before the first cgroup, each id as ``%8llu``,
-    ``epilogue`` on the NULL call.  It returns 1 (stop) at ``terminal_cgroup``, or after
-    the first cgroup when ``terminate_early`` -- the selftest's two globals.
+    """The kernel selftest's program (``cgroup_id_printer``).
 
+    As in tools/testing/selftests/bpf/progs/cgroup_iter.c: ``prologue`` before the
+    first cgroup, each id as ``%8llu``, ``epilogue`` on the NULL call.
+
+    Parameters
+    ----------
+    terminal_cgroup : int, default 0
+        Return 1 (stop) at the cgroup of this id (the selftest's global).
+    terminate_early : bool, default False
+        Return 1 after the first cgroup (the selftest's other global).
+
+    Examples
+    --------
     >>> from cgiter_edu import Hierarchy, Order, attach
     >>> attach(Hierarchy(), IdPrinter(), Order.SELF_ONLY).create().read(99)
     b'prologue\\n       1\\nepilogue\\n'
@@ -77,6 +102,8 @@ class IdPrinter(Program):
 class PathPrinter(Program):
     """One line a cgroup: its id, level and path, indented by level; nothing at the end.
 
+    Examples
+    --------
     >>> from cgiter_edu import Hierarchy, Order, attach
     >>> h = Hierarchy(); _ = h.mkdir("/a")
     >>> print(attach(h, PathPrinter(), Order.DESCENDANTS_PRE).create().read(999).decode(), end="")
@@ -107,6 +134,26 @@ class Record(Program):
     So ``Record(rec_bytes=64)`` writes 64-byte records (and 24-byte ones for any
     ``rec_bytes`` up to 24).
 
+    Parameters
+    ----------
+    rec_bytes : int, default 0
+        The record size (24 at least).
+    stop_id : int, optional
+        Return 1 (stop) at the cgroup of this id.
+    skip_id : int, optional
+        Write nothing for the cgroup of this id.
+    silent : bool, default False
+        Write nothing at all.
+    big : (int, int), optional
+        ``(id, k)``: write ``k`` 4096-byte pads before that cgroup's record.
+
+    Raises
+    ------
+    ValueError
+        A negative ``rec_bytes``.
+
+    Examples
+    --------
     >>> Record(rec_bytes=64).record_size
     64
     """

@@ -65,22 +65,6 @@ NOT_YET: frozenset[str] = frozenset({
     "cgiter_edu.Order",
     "cgiter_edu.RunResult",
     "cgiter_edu.capacity",
-    "classroom.class_list",
-    "classroom.markdown_table",
-    "classroom.quiz_cells",
-    "classroom.quiz_key",
-    "classroom.update_quiz_key",
-    "course.Exercise",
-    "course.Question",
-    "course.Result",
-    "course.Rng",
-    "course.c_source",
-    "course.cases",
-    "course.exercise",
-    "course.lesson_tree",
-    "course.on_kernel",
-    "handson.Case",
-    "handson.Runaway",
     "live.Availability",
     "live.Case",
     "live.Comparison",
@@ -90,15 +74,6 @@ NOT_YET: frozenset[str] = frozenset({
     "live.available",
     "live.compare_case",
     "live.compare_on",
-    "programs.IdPrinter",
-    "programs.PathPrinter",
-    "programs.Program",
-    "programs.Record",
-    "questions.Setup",
-    "questions.lesson_kinds",
-    "questions.lesson_orders",
-    "questions.questions",
-    "questions.setup_quiz",
     "viz.Animator",
     "viz.BufferState",
     "viz.BufferStrip",
@@ -192,7 +167,7 @@ def _params(obj) -> list[str]:
         return []
     out = []
     for p in sig.parameters.values():
-        if p.name in ("self", "cls"):
+        if p.name in ("self", "cls") or p.name.startswith("_"):    # private: not documented
             continue
         out.append({p.VAR_POSITIONAL: "*", p.VAR_KEYWORD: "**"}.get(p.kind, "") + p.name)
     return out

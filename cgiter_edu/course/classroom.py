@@ -30,8 +30,30 @@ SHORT_KINDS = ("order", "reads", "capacity", "never")
 
 
 def class_list(n: int = 40, first_seed: int = 101) -> list[tuple[int, int, str, str]]:
-    """``(student, seed, kind in the 45-minute class, kind in the 90-minute class)`` for
-    ``n`` students."""
+    """Each student's seed and question kinds for a class.
+
+    Parameters
+    ----------
+    n : int, default 40
+        How many students.
+    first_seed : int, default 101
+        The first student's seed (the next ones count up).
+
+    Returns
+    -------
+    list of (int, int, str, str)
+        ``(student, seed, kind in the 45-minute class, kind in the 90-minute class)``.
+
+    Raises
+    ------
+    ValueError
+        ``n`` below 1 or a negative ``first_seed``.
+
+    Examples
+    --------
+    >>> class_list(2)
+    [(1, 101, 'order', 'order'), (2, 102, 'reads', 'reads')]
+    """
     if n < 1 or first_seed < 0:
         raise ValueError(f"n must be >= 1 and first_seed >= 0, not {n}, {first_seed}")
     return [(i, first_seed + i - 1, SHORT_KINDS[(i - 1) % len(SHORT_KINDS)],
@@ -39,9 +61,25 @@ def class_list(n: int = 40, first_seed: int = 101) -> list[tuple[int, int, str, 
 
 
 def markdown_table(n: int = 40, first_seed: int = 101) -> str:
-    """The class list as a Markdown table: student, seed, the two kinds and the command a
-    student types for the 90-minute kind.
+    """The class list as a Markdown table.
 
+    One row per student: the seed, the two kinds and the command a student types for
+    the 90-minute kind.
+
+    Parameters
+    ----------
+    n : int, default 40
+        How many students.
+    first_seed : int, default 101
+        The first student's seed.
+
+    Returns
+    -------
+    str
+        The table.
+
+    Examples
+    --------
     >>> print(markdown_table(1))
     | student | seed | 45 min | 90 min | in a terminal (90 min) |
     |---|---|---|---|---|
@@ -56,11 +94,24 @@ def markdown_table(n: int = 40, first_seed: int = 101) -> str:
 
 
 def quiz_key(cells: list[tuple]) -> str:
-    """The answers of the lessons' ``Quiz(seed=..., kind=..., lesson=...)`` cells, a
-    Markdown table: ``cells`` holds ``(lesson, seed, kind)`` or ``(lesson, seed, kind,
-    quiz_lesson)`` (the cell's ``lesson=``, None when it has none); each answer is the
-    question's own (:func:`cgiter_edu.course.questions.question`), as **Check** accepts it.
+    """The answers of the lessons' ``Quiz(...)`` cells, as a Markdown table.
 
+    Each answer is the question's own (:func:`cgiter_edu.course.questions.question`),
+    as **Check** accepts it.
+
+    Parameters
+    ----------
+    cells : list of tuple
+        ``(lesson, seed, kind)`` or ``(lesson, seed, kind, quiz_lesson)`` (the cell's
+        ``lesson=``, None when it has none), as :func:`quiz_cells` gives them.
+
+    Returns
+    -------
+    str
+        The table.
+
+    Examples
+    --------
     >>> print(quiz_key([("03", 31, "capacity", 3)]))
     | lesson | cell | answer |
     |---|---|---|
@@ -78,9 +129,24 @@ def quiz_key(cells: list[tuple]) -> str:
 
 
 def quiz_cells(notebooks: str | os.PathLike) -> list[tuple[str, int, str, int | None]]:
-    """``(lesson, seed, kind, quiz_lesson)`` of every ``Quiz(seed=..., kind=...,
-    lesson=...)`` cell of the lessons in the folder ``notebooks`` (``NN-name.ipynb``), in
-    lesson and cell order (``quiz_lesson``: the cell's ``lesson=``, None without one)."""
+    """Every ``Quiz(seed=..., kind=..., lesson=...)`` cell of the lessons in a folder.
+
+    Parameters
+    ----------
+    notebooks : str or path-like
+        The folder of the lessons (``NN-name.ipynb``).
+
+    Returns
+    -------
+    list of (str, int, str, int or None)
+        ``(lesson, seed, kind, quiz_lesson)`` in lesson and cell order
+        (``quiz_lesson``: the cell's ``lesson=``, None without one).
+
+    Examples
+    --------
+    >>> quiz_cells("notebooks")[0]              # doctest: +SKIP
+    ('00', 1, 'order', 0)
+    """
     import json
 
     cells = []
@@ -95,10 +161,32 @@ def quiz_cells(notebooks: str | os.PathLike) -> list[tuple[str, int, str, int | 
 
 def update_quiz_key(guide: str | os.PathLike = "docs/teaching.md",
                     notebooks: str | os.PathLike = "notebooks") -> bool:
-    """Rewrite the Quiz cells' table in the teacher's guide from the lessons as they are
-    now (after a lesson's Quiz cell or a kind of question changed); True if it changed.
-    ``python -c "from cgiter_edu.course.classroom import update_quiz_key; update_quiz_key()"``
-    in a checkout."""
+    """Rewrite the Quiz cells' table in the teacher's guide from the lessons as they are.
+
+    Run it after a lesson's Quiz cell or a kind of question changed, in a checkout.
+
+    Parameters
+    ----------
+    guide : str or path-like, default "docs/teaching.md"
+        The teacher's guide holding the table.
+    notebooks : str or path-like, default "notebooks"
+        The folder of the lessons.
+
+    Returns
+    -------
+    bool
+        True if the table changed.
+
+    Raises
+    ------
+    ValueError
+        The guide has no such table.
+
+    Examples
+    --------
+    >>> update_quiz_key()                       # doctest: +SKIP
+    False
+    """
     path = Path(guide)
     text = path.read_text()
     head = "| lesson | cell | answer |\n|---|---|---|\n"

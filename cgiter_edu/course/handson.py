@@ -86,10 +86,32 @@ TIME_BUDGET = 30.0
 
 @dataclass(frozen=True)
 class Exercise:
-    """One program-writing exercise: ``name`` (for :func:`check`), ``title``, ``task``
-    (what the program must do, as the lesson says it), ``starter`` (Python code a
-    student starts from; it runs, and fails the check), ``c_file`` (the C twin's file
-    name, :func:`c_source`) and ``order`` (the walk it is run in)."""
+    """One hands-on exercise, as :func:`exercise` gives it.
+
+    Parameters
+    ----------
+    name : str
+        Its name, for :func:`check`.
+    title : str
+        A short title.
+    task : str
+        What the program must do, as the lesson says it.
+    starter : str
+        Python code a student starts from (it runs, and fails the check).
+    c_file : str or None
+        The C twin's file name (:func:`c_source`), None for a task without one.
+    order : Order, default Order.DESCENDANTS_PRE
+        The walk it is run in.
+    lesson : int, default 7
+        The lesson it belongs to.
+    kind : {"program", "function", "answer"}, default "program"
+        A ``prog(ctx)``, a Python function of the task's arguments, or a value.
+
+    Examples
+    --------
+    >>> ex = exercise("leaves"); ex.kind, ex.c_file
+    ('program', 'leaves.bpf.c')
+    """
 
     name: str
     title: str
@@ -166,11 +188,22 @@ TASK_NAMES = tuple(TASKS)
 
 @dataclass
 class Result:
-    """What :func:`check` found: ``passed``, and ``messages`` (what is wrong and a hint,
-    or what was checked).  ``trees``: how many trees the program was run on before the
-    first problem (all of them when it passed).  Truthy when passed; printed (or as a
-    notebook cell's value) it shows the messages.
+    """What :func:`check` found; truthy when passed, and printed it shows the messages.
 
+    Parameters
+    ----------
+    exercise : str
+        The exercise's name.
+    passed : bool
+        Whether the answer is right.
+    messages : list of str
+        What is wrong and a hint, or what was checked.
+    trees : int
+        How many trees the program ran on before the first problem (all of them when it
+        passed).
+
+    Examples
+    --------
     >>> str(Result("page", True, ["right"], 3))
     'page: right\\nright'
     """
@@ -195,8 +228,16 @@ _NAMES = ("web", "db", "api", "webapp", "cache", "log", "init.scope", "pod1", "p
 
 
 def lesson_tree() -> Hierarchy:
-    """The tree lesson 7 shows (10 cgroups, two named ``web``).
+    """The tree lesson 7 shows (10 cgroups, two named ``web``): the example tree of
+    :func:`check`.
 
+    Returns
+    -------
+    Hierarchy
+        A fresh copy.
+
+    Examples
+    --------
     >>> [c.path for c in lesson_tree().cgroups()][:3]
     ['/', '/system.slice', '/system.slice/sshd.service']
     """
@@ -210,8 +251,24 @@ def lesson_tree() -> Hierarchy:
 
 @dataclass
 class Case:
-    """One tree a program is checked on: the hierarchy, where the walk starts (a path, or
-    None for the root), the read() size and whether the lesson shows it."""
+    """One tree a program is checked on (what :func:`cases` gives).
+
+    Parameters
+    ----------
+    h : Hierarchy
+        The tree.
+    start : str, optional
+        Where the walk starts (None: the root).
+    read_size : int, default 131072
+        The read() size.
+    shown : bool, default False
+        Whether the lesson shows it (the example tree) or it is hidden.
+
+    Examples
+    --------
+    >>> Case(lesson_tree(), shown=True).where()
+    'the example tree (lesson_tree())'
+    """
 
     h: Hierarchy
     start: str | None = None
@@ -247,9 +304,27 @@ def _random_tree(rng: Rng, n: int, names: tuple[str, ...], dead: int) -> Hierarc
 
 
 def cases(name: str, seed: int = 0) -> list[Case]:
-    """The trees :func:`check` runs exercise ``name`` on: the lesson's, then
-    :data:`HIDDEN_TREES` hidden ones made from ``seed`` (the same seed, the same trees).
+    """The trees :func:`check` runs an exercise on.
 
+    Parameters
+    ----------
+    name : str
+        The exercise.
+    seed : int, default 0
+        Makes the hidden trees (the same seed, the same trees).
+
+    Returns
+    -------
+    list of Case
+        The lesson's tree, then :data:`HIDDEN_TREES` hidden ones.
+
+    Raises
+    ------
+    ValueError
+        An exercise name that is not one.
+
+    Examples
+    --------
     >>> [c.shown for c in cases("leaves")]
     [True, False, False, False, False, False]
     """
@@ -479,9 +554,21 @@ def _check_leaves(prog: Callable[[Any], int], case: Case, walks: int = 2) -> str
 # -- the budget of a tree's run ----------------------------------------------------------
 class Runaway(BaseException):
     """The student's program spent its budget (:data:`STEP_BUDGET`, :data:`TIME_BUDGET`).
+
     A ``BaseException``, so that neither the emulator (which turns a program's exceptions
     into :class:`~cgiter_edu.kernel.bpf_iter.BpfProgramError`) nor the program's own
-    ``except Exception`` can swallow it; :func:`check` turns it into its answer."""
+    ``except Exception`` can swallow it; :func:`check` turns it into its answer.
+
+    Parameters
+    ----------
+    what : str
+        What was spent, in words.
+
+    Examples
+    --------
+    >>> Runaway("10000 lines of Python").what
+    '10000 lines of Python'
+    """
 
     def __init__(self, what: str) -> None:
         super().__init__(what)
@@ -573,8 +660,25 @@ _CHECKERS.update({"names": _tasks.check_names, "framing": _tasks.check_framing,
 
 
 def exercise(name: str) -> Exercise:
-    """The :class:`Exercise` (a lesson 7 program or an end-of-lesson task) named ``name``.
+    """The exercise of a name: a lesson 7 program or an end-of-lesson task.
 
+    Parameters
+    ----------
+    name : str
+        One of :data:`NAMES` or :data:`TASK_NAMES`.
+
+    Returns
+    -------
+    Exercise
+        Its task, starter code, lesson and kind.
+
+    Raises
+    ------
+    ValueError
+        A name that is not one.
+
+    Examples
+    --------
     >>> exercise("fits").lesson, exercise("fits").kind
     (3, 'function')
     """
@@ -660,9 +764,26 @@ def check(name: str, prog: Callable[[Any], int], seed: int = 0) -> Result:
 
 # -- the C twins ----------------------------------------------------------------------------
 def c_source(name: str) -> str:
-    """The C twin of exercise ``name``: a ``SEC("iter/cgroup")`` program that prints what
-    a right Python program prints (package data, ``cgiter_edu/data/programs/``).
+    """The C twin of an exercise: a ``SEC("iter/cgroup")`` program that prints what a
+    right Python program prints (package data, ``cgiter_edu/data/programs/``).
 
+    Parameters
+    ----------
+    name : str
+        An exercise with a C twin.
+
+    Returns
+    -------
+    str
+        The C source.
+
+    Raises
+    ------
+    ValueError
+        A name that is not an exercise.
+
+    Examples
+    --------
     >>> 'SEC("iter/cgroup")' in c_source("leaves")
     True
     """
@@ -672,14 +793,33 @@ def c_source(name: str) -> str:
 
 def on_kernel(c: str, prog: Callable[[Any], int] | None = None, h: Hierarchy | None = None,
               order: Order | int = Order.DESCENDANTS_PRE, read_size: int = 131072) -> Any:
-    """Run the C program ``c`` (its source text, or an exercise name for its C twin) on
-    this machine's kernel, on ``h`` (default: the lesson's tree) mirrored under a scratch
-    cgroup, beside ``prog`` on the emulator on the same tree; a
-    :class:`~cgiter_edu.live.own.SideBySide` (printed: the two outputs side by side).
-    Where the machine cannot (no root, no BPF, no clang...), the emulator's side alone
-    and one line saying why; where the C does not compile or the verifier refuses it,
-    the emulator's side and clang's or the verifier's words (no traceback).
+    """Run a C program on this machine's kernel beside a Python one on the emulator.
 
+    The tree is mirrored under a scratch cgroup.  Where the machine cannot (no root, no
+    BPF, no clang...), the emulator's side alone and one line saying why; where the C
+    does not compile or the verifier refuses it, the emulator's side and clang's or the
+    verifier's words (no traceback).
+
+    Parameters
+    ----------
+    c : str
+        The C source text, or an exercise name for its C twin.
+    prog : callable, optional
+        The Python ``prog(ctx) -> int`` run on the emulator.
+    h : Hierarchy, optional
+        The tree (default: the lesson's, :func:`lesson_tree`).
+    order : Order or int, default Order.DESCENDANTS_PRE
+        The walk order.
+    read_size : int, default 131072
+        The read() size.
+
+    Returns
+    -------
+    cgiter_edu.live.own.SideBySide
+        Both outputs; printed, side by side.
+
+    Examples
+    --------
     >>> print(on_kernel("leaves", None).kernel_output is None or True)   # doctest: +SKIP
     True
     """

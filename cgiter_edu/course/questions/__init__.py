@@ -67,9 +67,26 @@ LESSONS = tuple(TAUGHT)
 
 
 def lesson_kinds(lesson: int) -> tuple[str, ...]:
-    """The kinds of question lesson ``lesson`` and the lessons before it taught, in the
-    order the lessons meet them.
+    """The kinds of question a lesson and the lessons before it taught, in the order the
+    lessons meet them.
 
+    Parameters
+    ----------
+    lesson : int
+        0 to 9.
+
+    Returns
+    -------
+    tuple of str
+        The kinds.
+
+    Raises
+    ------
+    ValueError
+        A lesson that is not one.
+
+    Examples
+    --------
     >>> lesson_kinds(0), lesson_kinds(4)
     (('order',), ('order', 'capacity', 'reads', 'never'))
     """
@@ -78,8 +95,25 @@ def lesson_kinds(lesson: int) -> tuple[str, ...]:
 
 
 def lesson_orders(lesson: int) -> tuple[int, ...]:
-    """The orders (their values) lesson ``lesson`` and the lessons before it taught.
+    """The orders (their values) a lesson and the lessons before it taught.
 
+    Parameters
+    ----------
+    lesson : int
+        0 to 9.
+
+    Returns
+    -------
+    tuple of int
+        The orders' values.
+
+    Raises
+    ------
+    ValueError
+        A lesson that is not one.
+
+    Examples
+    --------
     >>> lesson_orders(1), lesson_orders(2)
     ((2,), (2, 3, 4, 1, 5))
     """
@@ -158,8 +192,27 @@ def _fill(text: str, width: int = 78) -> str:
 
 def questions(seed: int, kinds: tuple[str, ...] | None = None,
               lesson: int | None = None) -> list[Question]:
-    """One question of each kind for a student's seed (a homework sheet): ``kinds``
-    (default :data:`KINDS`, or with ``lesson`` the kinds taught up to that lesson)."""
+    """One question of each kind for a student's seed (a homework sheet).
+
+    Parameters
+    ----------
+    seed : int
+        The student's seed.
+    kinds : tuple of str, optional
+        The kinds (default :data:`KINDS`, or with ``lesson`` the kinds taught up to it).
+    lesson : int, optional
+        Only what that lesson and the ones before it taught.
+
+    Returns
+    -------
+    list of Question
+        One per kind, in that order.
+
+    Examples
+    --------
+    >>> [q.kind for q in questions(5, lesson=3)]
+    ['order', 'capacity']
+    """
     if kinds is None:
         kinds = KINDS if lesson is None else lesson_kinds(lesson)
     return [question(seed, k, lesson) for k in kinds]
@@ -181,7 +234,20 @@ on any machine.
 
 
 def setup_quiz(q: Any) -> None:
-    """The arguments of ``cgiter-edu quiz`` (the main CLI made the parser ``q``)."""
+    """Add the arguments of ``cgiter-edu quiz`` to its parser.
+
+    Parameters
+    ----------
+    q : argparse.ArgumentParser
+        The subcommand's parser (the main CLI made it).
+
+    Examples
+    --------
+    >>> import argparse
+    >>> p = argparse.ArgumentParser(); setup_quiz(p)
+    >>> p.parse_args(["--seed", "7", "--kind", "capacity"]).kind
+    'capacity'
+    """
     q.description = ("Print an exercise generated from a seed: predict what cgroup_iter "
                      "does, then check with --answer or --check.")
     q.epilog = EPILOG_QUIZ

@@ -32,6 +32,15 @@ _MASK = (1 << 64) - 1
 class Rng:
     """splitmix64: the same numbers from the same seed on every machine and Python.
 
+    Parameters
+    ----------
+    seed : int
+        The seed (taken modulo 2**64).
+    salt : str, optional
+        Mixed in byte by byte: one seed gives independent streams per salt.
+
+    Examples
+    --------
     >>> Rng(1).below(100), Rng(1).below(100) == Rng(1).below(100)
     (65, True)
     """
@@ -67,7 +76,30 @@ class Rng:
 
 @dataclass
 class Setup:
-    """Everything needed to run the walk of a question again (for "show me")."""
+    """Everything needed to run the walk of a question again (for "show me").
+
+    Parameters
+    ----------
+    tree : str
+        ``Hierarchy.to_json()`` of the tree.
+    order : int
+        The walk order's value.
+    start : str, optional
+        The path attached by fd (None: the root).
+    program : programs.Program, optional
+        The program.
+    read_size : int, default 131072
+        The read() size.
+    page_size : int, default 4096
+        The kernel's page size.
+
+    Examples
+    --------
+    >>> from cgiter_edu.course.questions import question
+    >>> s = question(7, "capacity").setup
+    >>> len(s.hierarchy()) > 0
+    True
+    """
 
     tree: str                                    #: Hierarchy.to_json() of the tree
     order: int
@@ -96,10 +128,39 @@ class Setup:
 
 @dataclass
 class Question:
-    """One exercise: ``text`` to show, ``answer`` (and ``answer_text``), ``explanation``.
+    """One exercise, as :func:`~cgiter_edu.course.questions.question` makes it.
 
     :meth:`check` takes a student's answer as typed; :attr:`setup` runs the walk again
     (``q.setup.run().trace``) for a picture or the explorer.
+
+    Parameters
+    ----------
+    seed : int
+        Its seed.
+    kind : str
+        Its kind (``"order"``, ``"capacity"``...).
+    text : str
+        The question as shown.
+    answer : object
+        The right answer as a value.
+    answer_text : str
+        The right answer as typed.
+    explanation : str
+        Why, from the emulator's trace.
+    setup : Setup
+        The walk it is about.
+    hint : str
+        What to look at after a wrong answer.
+    unordered : bool
+        The answer is a set of ids (any order is right).
+    lesson : int, optional
+        The lesson whose quiz asked it.
+
+    Examples
+    --------
+    >>> from cgiter_edu.course.questions import question
+    >>> q = question(7, "capacity"); q.check(q.answer_text)
+    True
     """
 
     seed: int
