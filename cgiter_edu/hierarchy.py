@@ -208,22 +208,84 @@ class Hierarchy:
         return self.root_css.view
 
     def id_of(self, path: str) -> int:
-        """The id of the live cgroup at ``path``; KeyError if there is none."""
+        """The id of the live cgroup at a path.
+
+        Parameters
+        ----------
+        path : str
+            The cgroup's path.
+
+        Returns
+        -------
+        int
+            Its id.
+
+        Raises
+        ------
+        KeyError
+            No live cgroup there.
+
+        Examples
+        --------
+        >>> h = Hierarchy(); _ = h.mkdir("/a"); h.id_of("/a")
+        2
+        """
         try:
             return self._by_path[_norm(path)].cgroup_id
         except KeyError:
             raise KeyError(f"no cgroup at {path!r}") from None
 
     def path_of(self, cgroup_id: int) -> str:
-        """The path of cgroup ``cgroup_id`` (a dead one keeps the path it had); KeyError if
-        there is none."""
+        """The path of a cgroup (a dead one keeps the path it had).
+
+        Parameters
+        ----------
+        cgroup_id : int
+            The cgroup's id.
+
+        Returns
+        -------
+        str
+            Its path.
+
+        Raises
+        ------
+        KeyError
+            No cgroup has that id.
+
+        Examples
+        --------
+        >>> h = Hierarchy(); _ = h.mkdir("/a"); h.path_of(2)
+        '/a'
+        """
         try:
             return self._by_id[cgroup_id].path
         except (KeyError, TypeError):
             raise KeyError(f"no cgroup has id {cgroup_id!r}") from None
 
     def cgroup(self, key: str | int) -> CgroupView:
-        """The cgroup (a read-only view) at a path or with an id; KeyError if none."""
+        """The cgroup (a read-only view) at a path or with an id.
+
+        Parameters
+        ----------
+        key : str or int
+            A path or an id.
+
+        Returns
+        -------
+        CgroupView
+            Its id, name, path, level, parent, dead...
+
+        Raises
+        ------
+        KeyError
+            No such cgroup.
+
+        Examples
+        --------
+        >>> h = Hierarchy(); _ = h.mkdir("/a"); h.cgroup("/a").id, h.cgroup(2).level
+        (2, 1)
+        """
         return self._css(key).view
 
     def __contains__(self, key: object) -> bool:
@@ -239,8 +301,19 @@ class Hierarchy:
         return iter(self.cgroups())
 
     def cgroups(self) -> list[CgroupView]:
-        """Every cgroup, dead ones included, parents before children and siblings in
-        creation order (a pre-order over the sibling lists)."""
+        """Every cgroup, dead ones included, parents before children.
+
+        Returns
+        -------
+        list of CgroupView
+            Siblings in creation order (a pre-order over the sibling lists).
+
+        Examples
+        --------
+        >>> h = Hierarchy(); _ = h.mkdir("/b"); _ = h.mkdir("/a")
+        >>> [c.path for c in h.cgroups()]
+        ['/', '/b', '/a']
+        """
         out = []
         pos = None
         while (pos := css_next_descendant_pre(pos, self.root_css)) is not None:
@@ -248,7 +321,29 @@ class Hierarchy:
         return out
 
     def children(self, key: str | int) -> list[CgroupView]:
-        """The children of a cgroup, in creation order, dead ones included."""
+        """The children of a cgroup, in creation order, dead ones included.
+
+        Parameters
+        ----------
+        key : str or int
+            A path or an id.
+
+        Returns
+        -------
+        list of CgroupView
+            The children.
+
+        Raises
+        ------
+        KeyError
+            No such cgroup.
+
+        Examples
+        --------
+        >>> h = Hierarchy(); _ = h.mkdir("/b"); _ = h.mkdir("/a")
+        >>> [c.name for c in h.children("/")]
+        ['b', 'a']
+        """
         css = self._css(key)
         out = []
         c = css.first_child
@@ -258,9 +353,25 @@ class Hierarchy:
         return out
 
     def fd(self, number: int) -> CgroupFd:
-        """The open :class:`CgroupFd` with this number (this hierarchy's fd table);
-        KeyError if none is open.
+        """The open :class:`CgroupFd` with this number (this hierarchy's fd table).
 
+        Parameters
+        ----------
+        number : int
+            The fd number.
+
+        Returns
+        -------
+        CgroupFd
+            The open fd.
+
+        Raises
+        ------
+        KeyError
+            None is open with that number.
+
+        Examples
+        --------
         >>> h = Hierarchy(); fd = h.open("/")
         >>> h.fd(int(fd)) is fd
         True
@@ -295,11 +406,28 @@ class Hierarchy:
 
     # -- changing it --------------------------------------------------------------------
     def mkdir(self, path: str, cgroup_id: int | None = None) -> int:
-        """``mkdir`` a cgroup; returns its id.  Ids grow with creation (``cgroup_id`` picks
-        one explicitly: unique, positive).  The new cgroup goes at the end of its
-        parent's children.  Errors: ENOENT (no parent), EEXIST (exists, or id taken),
-        ENAMETOOLONG, EINVAL (a bad name or id).
+        """``mkdir`` a cgroup; the new cgroup goes at the end of its parent's children.
 
+        Parameters
+        ----------
+        path : str
+            The new cgroup's path.
+        cgroup_id : int, optional
+            Its id (unique, positive); by default ids grow with creation.
+
+        Returns
+        -------
+        int
+            Its id.
+
+        Raises
+        ------
+        OSError
+            ENOENT (no parent), EEXIST (exists, or id taken), ENAMETOOLONG, EINVAL (a bad
+            name or id).
+
+        Examples
+        --------
         >>> h = Hierarchy(); h.mkdir("/a"), h.mkdir("/a/b")
         (2, 3)
         """
@@ -333,10 +461,27 @@ class Hierarchy:
             self.cgroup_mutex.unlock()
 
     def rmdir(self, path: str) -> None:
-        """``rmdir`` a cgroup.  EBUSY if it has live children (or is the root), ENOENT if
-        there is none.  Still referenced (an iterator link or file; an open
-        :class:`CgroupFd` pins nothing), it becomes *dead* and stays on its parent's list
-        until released."""
+        """``rmdir`` a cgroup.
+
+        Still referenced (an iterator link or file; an open :class:`CgroupFd` pins
+        nothing), it becomes *dead* and stays on its parent's list until released.
+
+        Parameters
+        ----------
+        path : str
+            The cgroup's path.
+
+        Raises
+        ------
+        OSError
+            EBUSY if it has live children or processes (or is the root), ENOENT if there
+            is none.
+
+        Examples
+        --------
+        >>> h = Hierarchy(); _ = h.mkdir("/a"); h.rmdir("/a"); "/a" in h
+        False
+        """
         self.cgroup_mutex.lock(f"rmdir {path}")
         try:
             css = self._live(path)
@@ -353,9 +498,25 @@ class Hierarchy:
             self.cgroup_mutex.unlock()
 
     def open(self, path: str) -> CgroupFd:
-        """Open a cgroup directory: a :class:`CgroupFd` (it pins nothing, as on the
-        kernel; no ``cgroup_mutex``).
+        """Open a cgroup directory (no ``cgroup_mutex``).
 
+        Parameters
+        ----------
+        path : str
+            The cgroup's path.
+
+        Returns
+        -------
+        CgroupFd
+            The fd, the lowest free number >= 3; it pins nothing, as on the kernel.
+
+        Raises
+        ------
+        OSError
+            ENOENT: no live cgroup there.
+
+        Examples
+        --------
         >>> h = Hierarchy(); _ = h.mkdir("/a")
         >>> with h.open("/a") as fd: int(fd)
         3
@@ -369,12 +530,31 @@ class Hierarchy:
         return cfd
 
     def kill(self, path: str) -> CgroupFd:
-        """Make a *dead* cgroup: open it, take the reference an iterator link attached to
-        it would hold (``cgroup_get_from_fd``), then rmdir it.  The hierarchy keeps the
+        """Make a *dead* cgroup: removed, still referenced, still on its parent's list.
+
+        Open it, take the reference an iterator link attached to it would hold
+        (``cgroup_get_from_fd``), then rmdir it.  The hierarchy keeps the
         fd and that reference in :attr:`held` until :meth:`release`.  Its processes exit
         first (as when a service stops or a session ends: the kernel refuses to remove a
         populated cgroup, :meth:`rmdir` gives EBUSY), unless the rmdir would fail anyway.
 
+        Parameters
+        ----------
+        path : str
+            The cgroup's path.
+
+        Returns
+        -------
+        CgroupFd
+            The fd the hierarchy holds.
+
+        Raises
+        ------
+        OSError
+            As :meth:`rmdir` (EBUSY for live children or the root, ENOENT).
+
+        Examples
+        --------
         >>> h = Hierarchy(); _ = h.mkdir("/a"); _ = h.spawn("/a", "bash")
         >>> _ = h.kill("/a"); h.cgroup(2).dead, h.tasks(2)
         (True, [])
@@ -395,9 +575,26 @@ class Hierarchy:
         return fd
 
     def release(self, cgroup_id: int) -> None:
-        """Drop the reference the hierarchy holds on a dead cgroup (see :attr:`held`) and
-        close its fd: the cgroup is released (leaves its parent's list) unless an iterator
-        still references it."""
+        """Drop the reference the hierarchy holds on a dead cgroup and close its fd.
+
+        The cgroup is released (leaves its parent's list) unless an iterator still
+        references it.
+
+        Parameters
+        ----------
+        cgroup_id : int
+            A dead cgroup of :attr:`held`.
+
+        Raises
+        ------
+        KeyError
+            The hierarchy holds no reference on it.
+
+        Examples
+        --------
+        >>> h = Hierarchy(); _ = h.mkdir("/a"); _ = h.kill("/a"); h.release(2); 2 in h
+        False
+        """
         fd = self._held.pop(cgroup_id, None)
         if fd is None:
             raise KeyError(f"the hierarchy holds no reference on cgroup {cgroup_id!r}")
@@ -407,12 +604,37 @@ class Hierarchy:
     # -- processes and threads ------------------------------------------------------------
     def spawn(self, path: str, comm: str, threads: int = 0, pid: int | None = None,
               tids: list[int] | None = None) -> int:
-        """Start a process named ``comm`` in the cgroup at ``path`` with ``threads``
-        more threads (or the thread ids ``tids``): its pid.  Pids grow (the kernel
-        allocates the next free one); a process's threads take the pids right after
-        it.  It goes to the end of the cgroup's task list, its threads after it, as
+        """Start a process in a cgroup, with its threads; returns its pid.
+
+        Pids grow (the kernel allocates the next free one); a process's threads take
+        the pids right after it.  It goes to the end of the cgroup's task list, its threads after it, as
         ``cgroup_post_fork`` and a write to ``cgroup.procs`` put them.
 
+        Parameters
+        ----------
+        path : str
+            The cgroup's path.
+        comm : str
+            The process's name.
+        threads : int, default 0
+            Threads beside the main one.
+        pid : int, optional
+            Its pid (default: the next free one).
+        tids : list of int, optional
+            The threads' ids (instead of ``threads``).
+
+        Returns
+        -------
+        int
+            The pid.
+
+        Raises
+        ------
+        OSError
+            ENOENT (no such cgroup), EEXIST (a pid taken).
+
+        Examples
+        --------
         >>> h = Hierarchy(); _ = h.mkdir("/a"); h.spawn("/a", "nginx", threads=2)
         1000
         >>> [(t.pid, t.tgid) for t in h.tasks("/a")]
@@ -446,9 +668,27 @@ class Hierarchy:
         return any(t == th.pid for p in self._procs.values() for th in p.threads)
 
     def move(self, pid: int, path: str) -> None:
-        """Write ``pid`` to ``<path>/cgroup.procs``: the whole process (every thread)
-        leaves its cgroup and goes to the end of the other's list.  ESRCH if no such
-        process, ENOENT if no such cgroup."""
+        """Write a pid to ``<path>/cgroup.procs``: the whole process (every thread) leaves
+        its cgroup and goes to the end of the other's list.
+
+        Parameters
+        ----------
+        pid : int
+            The process.
+        path : str
+            The cgroup it goes to.
+
+        Raises
+        ------
+        OSError
+            ESRCH if no such process, ENOENT if no such cgroup.
+
+        Examples
+        --------
+        >>> h = Hierarchy(); _ = h.mkdir("/a"); _ = h.mkdir("/b"); p = h.spawn("/a", "sh")
+        >>> h.move(p, "/b"); h.procs("/a"), h.procs("/b")
+        ([], [1000])
+        """
         css = self._live(path)
         leader = self._procs.get(pid)
         if leader is None:
@@ -461,7 +701,23 @@ class Hierarchy:
         self.cgroup_root.generation += 1
 
     def exit(self, pid: int) -> None:
-        """The process ``pid`` exits (every thread): it leaves its cgroup."""
+        """A process exits (every thread): it leaves its cgroup.
+
+        Parameters
+        ----------
+        pid : int
+            The process.
+
+        Raises
+        ------
+        OSError
+            ESRCH: no such process.
+
+        Examples
+        --------
+        >>> h = Hierarchy(); p = h.spawn("/", "sh"); h.exit(p); h.procs("/")
+        []
+        """
         leader = self._procs.pop(pid, None)
         if leader is None:
             raise _err(errno.ESRCH, f"no process {pid}")
@@ -469,18 +725,62 @@ class Hierarchy:
         self.cgroup_root.generation += 1
 
     def tasks(self, key: str | int) -> list[Task]:
-        """Every task (thread) of a cgroup, in its list order (``cgroup.threads``)."""
+        """Every task (thread) of a cgroup, in its list order (``cgroup.threads``).
+
+        Parameters
+        ----------
+        key : str or int
+            A path or an id.
+
+        Returns
+        -------
+        list of Task
+            Each with its ``pid``, ``tgid`` and ``comm``.
+
+        Examples
+        --------
+        >>> h = Hierarchy(); _ = h.spawn("/", "nginx", threads=1)
+        >>> [(t.pid, t.tgid) for t in h.tasks("/")]
+        [(1000, 1000), (1001, 1000)]
+        """
         return list(self._css(key).tasks)
 
     def procs(self, key: str | int) -> list[int]:
-        """The pids of a cgroup's processes, in order (``cgroup.procs``)."""
+        """The pids of a cgroup's processes, in order (``cgroup.procs``).
+
+        Parameters
+        ----------
+        key : str or int
+            A path or an id.
+
+        Returns
+        -------
+        list of int
+            The pids.
+
+        Examples
+        --------
+        >>> h = Hierarchy(); _ = h.spawn("/", "nginx", threads=1); h.procs("/")
+        [1000]
+        """
         return [t.pid for t in self._css(key).tasks if t.group_leader is t]
 
     # -- JSON -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready description that :meth:`from_dict` turns back into the same
-        hierarchy: ids, sibling order, dead cgroups, the next automatic id, and each
-        cgroup's processes (``"procs"``: pid, comm and thread ids, in list order)."""
+        hierarchy.
+
+        Returns
+        -------
+        dict
+            Ids, sibling order, dead cgroups, the next automatic id, and each cgroup's
+            processes (``"procs"``: pid, comm and thread ids, in list order).
+
+        Examples
+        --------
+        >>> h = Hierarchy(); _ = h.mkdir("/a"); Hierarchy.from_dict(h.to_dict()) == h
+        True
+        """
         entries = []
         for v in self.cgroups()[1:]:
             e = {"id": v.id, "name": v.name, "parent": v.parent.id}
@@ -502,7 +802,26 @@ class Hierarchy:
                 for t in self._by_id[cgroup_id].tasks if t.group_leader is t]
 
     def to_json(self, path: str | os.PathLike | None = None, indent: int | None = 1) -> str:
-        """JSON text of :meth:`to_dict`; written to ``path`` when given."""
+        """JSON text of :meth:`to_dict` (:meth:`from_json` reads it back); ``save`` is the
+        same method.
+
+        Parameters
+        ----------
+        path : str or path-like, optional
+            Also write the text there.
+        indent : int, optional
+            As :func:`json.dumps` (default 1; None: one line).
+
+        Returns
+        -------
+        str
+            The JSON text.
+
+        Examples
+        --------
+        >>> h = Hierarchy(); _ = h.mkdir("/a"); Hierarchy.from_json(h.to_json()) == h
+        True
+        """
         text = json.dumps(self.to_dict(), indent=indent)
         if path is not None:
             Path(path).write_text(text + "\n")
