@@ -23,6 +23,7 @@ import sys
 from typing import Any
 
 from .kernel.cgroup import CSS_ONLINE, css_next_descendant_pre
+from .kernel.inline import INLINED, origin
 from .trace import EndReason, Event, EventKind, Trace
 
 __all__ = ["Recorder", "snapshot"]
@@ -55,11 +56,7 @@ class Recorder:
         function that called the hook), ``back`` lines above the call (1: the line
         before the hook, -1: the line after it)."""
         frame = sys._getframe(depth)
-        code = frame.f_code
-        func = _func_names.get(code)
-        if func is None:
-            func = _func_names[code] = (f"{frame.f_globals.get('__name__', '?')}:"
-                                        f"{getattr(code, 'co_qualname', code.co_name)}")
+        func = _func_names.get(frame.f_code) or _func_of(frame)
         if kind is EventKind.LOCK:
             self.mutex_held = True
         elif kind is EventKind.UNLOCK:
@@ -67,6 +64,18 @@ class Recorder:
         ev = self.trace.events
         ev.append(Event(step=len(ev), kind=kind, read_no=self.read_no, func=func,
                         line=frame.f_lineno - back, mutex_held=self.mutex_held, **kw))
+
+    def _place(self, depth: int) -> tuple[str, Any]:
+        """``(func, frame)`` of the frame ``depth`` levels up (for the two hooks every
+        object meets, which build their event positionally: a named tuple made from
+        positions costs a third of one made from keywords)."""
+        frame = _getframe(depth)
+        code = frame.f_code
+        func = _func_names.get(code)
+        if func is None:
+            lines = _line_names.get(code)
+            func = (lines and lines.get(frame.f_lineno)) or _func_of(frame)
+        return func, frame
 
     def _end(self, reason: EndReason, count: int, depth: int = 3) -> None:
         if not self.ended:
@@ -109,11 +118,15 @@ class Recorder:
     def prog_ran(self, ctx: Any, ret: int) -> None:
         """The program ran and returned ``ret`` (0 or 1): a SHOW event, placed at the
         line that called ``bpf_iter_run_prog``."""
-        seq = ctx.meta.seq
+        meta = ctx.meta
+        seq = meta.seq
         cg = ctx.cgroup
-        self._add(EventKind.SHOW, 0, 3, cgroup=None if cg is None else cg.id,
-                  seq_num=ctx.meta.seq_num, writes=tuple(seq.writes), ret=ret,
-                  count_before=self.show_before, count_after=seq.count)
+        func, frame = self._place(3)
+        ev = self.trace.events
+        ev.append(Event(len(ev), _SHOW, self.read_no, None if cg is None else cg.id,
+                        meta.seq_num, tuple(seq.writes), ret, self.show_before, seq.count,
+                        None, b"", None, None, None, self.mutex_held, "", func,
+                        frame.f_lineno))
         seq.writes = None
 
     def skip(self, seq: Any, css: Any) -> None:
@@ -127,9 +140,18 @@ class Recorder:
             self._add(EventKind.NEXT, errno=-p, count_before=seq.count,
                       count_after=seq.count)
             return
-        seq_num = seq.iter_priv.seq_num + (p is not None)
-        self._add(EventKind.NEXT, cgroup=None if p is None else p.cgroup_id, seq_num=seq_num,
-                  count_before=seq.count, count_after=seq.count)
+        func, frame = self._place(2)
+        count = seq.count
+        ev = self.trace.events
+        if p is None:
+            ev.append(Event(len(ev), _NEXT, self.read_no, None, seq.iter_priv.seq_num, (),
+                            None, count, count, None, b"", None, None, None,
+                            self.mutex_held, "", func, frame.f_lineno - 1))
+        else:
+            ev.append(Event(len(ev), _NEXT, self.read_no, p.cgroup_id,
+                            seq.iter_priv.seq_num + 1, (), None, count, count, None, b"",
+                            None, None, None, self.mutex_held, "", func,
+                            frame.f_lineno - 1))
 
     def rollback(self, seq: Any, p: Any, offs: int) -> None:
         """The buffer overflowed on ``p`` (None: the epilogue) and is cut back to ``offs``;
@@ -194,6 +216,9 @@ class Recorder:
         self._add(kind, 0, depth + 1, note=who, cgroup=cgroup)
 
 
+_getframe = sys._getframe
+_NEXT = EventKind.NEXT
+_SHOW = EventKind.SHOW
 _MUTEX_KINDS = {"wait": EventKind.WAIT, "queue": EventKind.WAIT, "wake": EventKind.WAKE,
                 "acquired": EventKind.ACQUIRED, "release": EventKind.RELEASE}
 _CGROUP_MUTEX_METHODS = {"lock", "unlock", "_free_point", "run_locked", "__enter__",
@@ -210,6 +235,23 @@ def _in_mutex_code(frame: Any) -> bool:
 
 
 _func_names: dict[Any, str] = {}
+_line_names: dict[Any, dict[int, str]] = {}          # code with inlined bodies: by line
+
+
+def _func_of(frame: Any) -> str:
+    """``"module:qualname"`` of the function whose source holds the frame's line: the
+    frame's own, or one the compiler-like inliner put into it (:mod:`.kernel.inline`)."""
+    code = frame.f_code
+    mod = frame.f_globals.get("__name__", "?")
+    if code in INLINED:
+        lines = _line_names.setdefault(code, {})
+        line = frame.f_lineno
+        func = lines.get(line)
+        if func is None:
+            func = lines[line] = f"{mod}:{origin(code, line) or code.co_qualname}"
+        return func
+    func = _func_names[code] = f"{mod}:{code.co_qualname}"
+    return func
 
 
 def snapshot(root: Any) -> dict[int, tuple[str, int | None, bool]]:

@@ -28,7 +28,8 @@ import heapq
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 class EventKind(str, enum.Enum):
@@ -111,9 +112,10 @@ _END_EXPLANATIONS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(NamedTuple):
     """One step of a walk.  Fields that do not apply to a kind keep their default.
+
+    Immutable, and cheap to make (a named tuple: a traced walk makes two a cgroup).
 
     ``writes`` holds one ``(bytes, result)`` pair per helper call the program
     made during a SHOW (result 0 or ``-EOVERFLOW``), so a picture can show the
@@ -152,7 +154,7 @@ class Event:
 
     def to_dict(self) -> dict:
         """A JSON-ready dict (bytes as hex)."""
-        d = asdict(self)
+        d = self._asdict()
         d["kind"] = self.kind.value
         d["writes"] = [[b.hex(), r] for b, r in self.writes]
         d["data"] = self.data.hex()

@@ -42,6 +42,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .bpf_trace import BpfSeqFile
+from .inline import inlinable, inline_calls
 from .prog_errors import BpfProgramError, bad_return, where
 from .seq_file import SeqFile, seq_has_overflowed, seq_printf
 
@@ -171,18 +172,21 @@ class File:
 
 # -- seq_num ---------------------------------------------------------------------------
 
+@inlinable
 def bpf_iter_inc_seq_num(seq: SeqFile) -> None:
     """``bpf_iter_inc_seq_num()`` (kernel/bpf/bpf_iter.c): the next object gets the next
     ``seq_num``."""
     seq.iter_priv.seq_num += 1
 
 
+@inlinable
 def bpf_iter_dec_seq_num(seq: SeqFile) -> None:
     """``bpf_iter_dec_seq_num()`` (kernel/bpf/bpf_iter.c): a skipped object gives its
     seq_num back.  cgroup_iter's show() never returns > 0, so it is never called for it."""
     seq.iter_priv.seq_num -= 1
 
 
+@inlinable
 def bpf_iter_done_stop(seq: SeqFile) -> None:
     """``bpf_iter_done_stop()`` (kernel/bpf/bpf_iter.c): the epilogue has run and fit."""
     seq.iter_priv.done_stop = True
@@ -198,6 +202,7 @@ def bpf_iter_done_stop(seq: SeqFile) -> None:
 # buffer is in fact PAGE_SIZE << 3 (8 pages), as the code below it allocates.
 
 
+@inlinable
 def IS_ERR(p: Any) -> bool:
     """``IS_ERR()`` (include/linux/err.h): an error pointer is a negative errno here."""
     return p.__class__ is int
@@ -512,3 +517,7 @@ def bpf_iter_run_prog(prog: BpfProg, ctx: Any) -> int:
     # The bpf_iter_run_prog() return value
     # will be seq_ops->show() return value.
     return 0 if ret == 0 else -errno.EAGAIN
+
+
+# what the compiler does: the static inline calls of the hot path, inlined (kernel/inline.py)
+inline_calls(bpf_seq_read, _stop)

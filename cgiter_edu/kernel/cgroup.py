@@ -34,6 +34,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from .inline import inlinable, inline_calls
 from .mutex import Mutex, current, mutex_lock, mutex_unlock
 
 #: css->flags bits (include/linux/cgroup-defs.h)
@@ -193,11 +194,13 @@ class CssView:
                 f"{'' if self.trusted else ', untrusted'})")
 
 
+@inlinable
 def cgroup_is_dead(css: Css) -> bool:
     """``cgroup_is_dead()`` (kernel/cgroup/cgroup-internal.h): ``!(cgrp->self.flags & CSS_ONLINE)``."""
     return not css.flags & CSS_ONLINE
 
 
+@inlinable
 def css_next_child(pos: Css | None, parent: Css) -> Css | None:
     """``css_next_child()`` (kernel/cgroup/cgroup.c): the sibling after ``pos``.
 
@@ -260,6 +263,10 @@ def css_next_descendant_post(pos: Css | None, root: Css) -> Css | None:
         return css_leftmost_descendant(nxt)
     # no sibling left, visit parent
     return pos.parent
+
+
+# what the compiler does: css_next_child() inlined in the walks of this file (inline.py)
+inline_calls(css_next_descendant_pre, css_next_descendant_post)
 
 
 # -- the children list and references ------------------------------------------------

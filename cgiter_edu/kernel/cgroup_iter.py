@@ -54,6 +54,7 @@ from .cgroup import (
     css_put,
 )
 from .config import KernelConfig
+from .inline import inlinable, inline_calls
 from .seq_file import SeqFile, seq_printf, seq_puts
 
 # enum bpf_cgroup_iter_order (include/uapi/linux/bpf.h)
@@ -178,6 +179,7 @@ def cgroup_iter_seq_next(seq: SeqFile, v: Css) -> Css | None:
         return None
 
 
+@inlinable
 def __cgroup_iter_seq_show(seq: SeqFile, css: Css | None, in_stop: bool) -> int:
     """``__cgroup_iter_seq_show()`` (kernel/bpf/cgroup_iter.c): run the program on ``css``.
 
@@ -210,6 +212,10 @@ def cgroup_iter_seq_show(seq: SeqFile, v: Css) -> int:
     """``cgroup_iter_seq_show()`` (kernel/bpf/cgroup_iter.c)."""
     return __cgroup_iter_seq_show(seq, v, False)
 
+
+# what the compiler does: __cgroup_iter_seq_show() inlined in the show, cgroup_is_dead()
+# in both (kernel/inline.py)
+inline_calls(__cgroup_iter_seq_show, cgroup_iter_seq_show)
 
 cgroup_iter_seq_ops = SeqOperations(
     start=cgroup_iter_seq_start,

@@ -28,6 +28,7 @@ Example::
 from __future__ import annotations
 
 from .config import DEFAULT, KernelConfig
+from .inline import inlinable
 from .vsprintf import bstr_printf
 
 
@@ -63,6 +64,7 @@ class SeqFile:
         return f"<seq_file count={self.count} size={self.size}>"
 
 
+@inlinable
 def seq_has_overflowed(m: SeqFile) -> bool:
     """``seq_has_overflowed()`` (include/linux/seq_file.h): ``m->count == m->size``."""
     return m.count == m.size
