@@ -357,7 +357,7 @@ def test_a_program_that_loops_for_ever_gets_an_answer_not_a_hung_kernel(monkeypa
     r = check("first_match", loops)
     assert not r.passed and r.trees == 0
     assert r.messages == [
-        "Your program did not return after 50,000 lines of Python, on the example tree "
+        "Your program did not return after 50,000 steps of Python, on the example tree "
         "(lesson_tree()): does it loop?",
         "Hint: a BPF program must end, and the verifier proves it does before it loads: a "
         "loop needs a bound it can see (for i in range(N)), and going from cgroup to cgroup "
@@ -376,7 +376,7 @@ def test_a_program_that_loops_for_ever_gets_an_answer_not_a_hung_kernel(monkeypa
 
     r = check("fits", fits)
     assert not r.passed and r.messages[0] == (
-        "Your function did not return after 50,000 lines of Python, on the task's cases: "
+        "Your function did not return after 50,000 steps of Python, on the task's cases: "
         "does it loop?")
 
 

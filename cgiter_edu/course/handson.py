@@ -23,7 +23,7 @@ on the same tree).  :func:`on_kernel` runs a C program on this machine's kernel 
 the emulator, or says in one line why it cannot.
 
 A program that never returns cannot hang the notebook: :func:`check` gives each tree's
-run a budget (:data:`STEP_BUDGET` lines of the student's Python, :data:`TIME_BUDGET`
+run a budget (:data:`STEP_BUDGET` steps of the student's Python, :data:`TIME_BUDGET`
 seconds) and, when it is spent, answers "your program did not return ...: does it
 loop?" (a real program could not: the verifier proves that it ends before it loads).
 
@@ -77,8 +77,9 @@ RECORD_BYTES = 128
 PAGE_BYTES = 4096
 #: how many hidden trees :func:`check` adds to the example tree (:func:`lesson_tree`)
 HIDDEN_TREES = 5
-#: the budget of one tree's run in :func:`check`: lines of the student's own Python (the
-#: emulator's lines do not count; a right program uses a few per cgroup) ...
+#: the budget of one tree's run in :func:`check`: steps (bytecode instructions) of the
+#: student's own Python (the package's do not count; a right program uses a few dozen
+#: per cgroup) ...
 STEP_BUDGET = 2_000_000
 #: ... and seconds (for a program that waits, sleep() or input(); main thread only)
 TIME_BUDGET = 30.0
@@ -579,8 +580,9 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep 
 
 
 class _Budget:
-    """``with _Budget(steps, seconds):`` runs the student's code with a bound: a line
-    counter on every frame that is not the package's own (``sys.settrace``; left out
+    """``with _Budget(steps, seconds):`` runs the student's code with a bound: a step
+    counter on every frame that is not the package's own (``sys.settrace`` with opcode
+    events, which a one-line ``while True: pass`` makes too, unlike line events; left out
     when a debugger already traces), and a ``SIGALRM`` timer in the main thread.  Either
     raises :class:`Runaway` inside whatever runs; on leaving, both are taken away."""
 
@@ -596,14 +598,17 @@ class _Budget:
         mine = self._ours.get(code)
         if mine is None:
             mine = self._ours[code] = not code.co_filename.startswith(_PACKAGE)
-        return self._line if mine else None
+        if not mine:
+            return None
+        frame.f_trace_opcodes = True
+        return self._step
 
-    def _line(self, _frame: Any, event: str, _arg: Any) -> Any:
-        if event == "line":
+    def _step(self, _frame: Any, event: str, _arg: Any) -> Any:
+        if event == "opcode":
             self.left -= 1
             if self.left < 0:
-                raise Runaway(f"after {self.steps:,} lines of Python")
-        return self._line
+                raise Runaway(f"after {self.steps:,} steps of Python")
+        return self._step
 
     def _alarm(self, _signum: int, _frame: Any) -> None:
         raise Runaway(f"after {self.seconds:g} second{'' if self.seconds == 1 else 's'}")
