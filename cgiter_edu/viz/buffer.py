@@ -110,11 +110,18 @@ class BufferView(View):
             self.unusable_zoom = Rectangle((P - zw, self.zoom_row - h / 2), zw, h,
                                            facecolor=COLORS["unusable"], zorder=5)
             ax.add_patch(self.unusable_zoom)
-            ax.annotate(f"byte {self.size - 1}: never usable (count + len < size)",
+            # the why in brackets only where it leaves room for the zoom's first byte on
+            # the left (a narrow panel, the explorer's, would run the two into each other)
+            never = f"byte {self.size - 1}: never usable"
+            first = f"byte {self.size - self.zoom}"
+            why = never + " (count + len < size)"
+            if text_width(why, 15) + text_width(first, 13) + 12 <= ax_size_pt(ax)[0]:
+                never = why
+            ax.annotate(never,
                         xy=(P - zw / 2, self.zoom_row + h / 2),
                         xytext=(P, self.zoom_row + h / 2 + 0.42), ha="right", va="top",
                         fontsize=15, arrowprops=dict(arrowstyle="->", lw=1.5, color="black"))
-            ax.text(0, self.zoom_row + h / 2 + 0.06, f"byte {self.size - self.zoom}",
+            ax.text(0, self.zoom_row + h / 2 + 0.06, first,
                     fontsize=13, ha="left", va="top", color=DARK)
             # dotted guides from the end of page 7 to the zoom strip
             k0 = P - self.zoom
