@@ -127,8 +127,8 @@ class Quiz(W.VBox):
         at = "" if self.lesson is None else f" --lesson {self.lesson}"
         data["text/html"] = (f"<div class='cgiter-quiz'><b>Exercise (seed "
                              f"{self.question.seed}, {self.question.kind})</b>"
-                             f"{self.text.value}<i>In the notebook: type the answer, press "
-                             f"Check.  Or: cgiter-edu quiz --seed {self.question.seed} "
+                             f"{self.text.value}<i>Answer in the notebook (Check), or: "
+                             f"cgiter-edu quiz --seed {self.question.seed} "
                              f"--kind {self.question.kind}{at}</i></div>")
         return data
 
