@@ -35,7 +35,7 @@ _HOMES = {
     "BpfProgramError": "kernel.prog_errors", "IterFile": "iterfile", "IterLink": "iterfile",
     "Order": "kernel.cgroup_iter", "KernelConfig": "kernel.config",
     "RunResult": "run", "run": "run",
-    "CgroupState": "trace", "EndReason": "trace", "Event": "trace", "EventKind": "trace",
+    "CgroupState": "replay", "EndReason": "events", "Event": "events", "EventKind": "events",
     "Trace": "trace",
 }
 
@@ -48,13 +48,15 @@ __all__ = [
 if TYPE_CHECKING:       # what type checkers and editors see: the same names, eagerly
     from . import programs, shapes
     from .attach import attach
+    from .events import EndReason, Event, EventKind
     from .hierarchy import Cgroup, CgroupFd, Hierarchy
     from .iterfile import IterFile, IterLink
     from .kernel.cgroup_iter import Order
     from .kernel.config import KernelConfig, capacity
     from .kernel.prog_errors import BpfProgramError
+    from .replay import CgroupState
     from .run import RunResult, run
-    from .trace import CgroupState, EndReason, Event, EventKind, Trace
+    from .trace import Trace
 
 # the names of _HOMES, and any submodule (cgiter_edu.hierarchy...), imported when first used
 __getattr__, __dir__ = lazy_exports(__name__, _HOMES, globals(), submodules=True)

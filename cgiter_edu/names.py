@@ -4,7 +4,7 @@ order, errnos.
 The :class:`~cgiter_edu.kernel.cgroup_iter.Order` enum holds the kernel's names and
 values; this module holds what the CLI, the pictures and the real-kernel comparison
 print about them (kept outside ``kernel/``, which mirrors kernel files only).  Why a
-walk ended is told by :class:`~cgiter_edu.trace.EndReason` itself (``.caption``,
+walk ended is told by :class:`~cgiter_edu.events.EndReason` itself (``.caption``,
 ``.explanation``).
 
 Example::

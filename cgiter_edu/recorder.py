@@ -22,9 +22,10 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from .events import EndReason, Event, EventKind
 from .kernel.cgroup import CSS_ONLINE, css_next_descendant_pre
 from .kernel.inline import INLINED, origin
-from .trace import EndReason, Event, EventKind, Trace
+from .trace import Trace
 
 __all__ = ["Recorder", "snapshot"]
 

@@ -15,7 +15,7 @@ import pytest
 
 colorspacious = pytest.importorskip("colorspacious")
 
-from cgiter_edu.trace import CgroupState  # noqa: E402
+from cgiter_edu.replay import CgroupState  # noqa: E402
 from cgiter_edu.viz.style import COLORS, STATE_COLORS  # noqa: E402
 
 MIN_DELTA_E = 12.0

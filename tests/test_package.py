@@ -14,6 +14,7 @@ CORE = ["cgiter_edu", "cgiter_edu.hierarchy", "cgiter_edu.shapes", "cgiter_edu.p
         "cgiter_edu.kernel.vsprintf", "cgiter_edu.kernel.ctype", "cgiter_edu.kernel.maccess",
         "cgiter_edu.kernel.bpf_iter", "cgiter_edu.kernel.read_write", "cgiter_edu.kernel.hooks",
         "cgiter_edu.kernel.prog_errors", "cgiter_edu.recorder", "cgiter_edu.iterfile",
+        "cgiter_edu.events", "cgiter_edu.replay", "cgiter_edu.captions",
         "cgiter_edu.kernel.cgroup_iter", "cgiter_edu.kernel.config", "cgiter_edu.walkflags",
         "cgiter_edu.attach",
         "cgiter_edu.progress", "cgiter_edu.bench", "cgiter_edu.lazy",

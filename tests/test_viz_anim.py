@@ -8,7 +8,7 @@ import pytest
 from vizkit import make_trace
 
 from cgiter_edu import Order, shapes
-from cgiter_edu.trace import EventKind
+from cgiter_edu.events import EventKind
 from cgiter_edu.viz import anim
 
 # -- animation --------------------------------------------------------------------------

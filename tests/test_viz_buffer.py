@@ -6,8 +6,8 @@ import pytest
 from vizkit import CASES, case_trace, make_trace
 
 from cgiter_edu import Order, shapes
+from cgiter_edu.events import EventKind
 from cgiter_edu.names import errno_symbol
-from cgiter_edu.trace import EventKind
 from cgiter_edu.viz import analysis, buffer
 
 # -- the buffer -------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cgiter_edu.trace import EventKind
+from cgiter_edu.events import EventKind
 from cgiter_edu.viz import mutex, scenes
 
 # -- the mutex --------------------------------------------------------------------------

@@ -96,7 +96,7 @@ def test_every_arrow_is_long_enough_to_show_its_direction(shape):
 
 
 def test_legend_lists_only_states_that_occur():
-    from cgiter_edu.trace import CgroupState
+    from cgiter_edu.replay import CgroupState
 
     v = orders.plot_orders(shapes.balanced(2, 3))      # no dead cgroup in it
     labels = [t.get_text() for t in v.legend_ax.get_legend().get_texts()]

@@ -13,7 +13,7 @@ from conftest import modules_loaded
 from vizkit import make_trace
 
 from cgiter_edu import shapes
-from cgiter_edu.trace import CgroupState
+from cgiter_edu.replay import CgroupState
 from cgiter_edu.viz import layout, style
 
 # -- the package ------------------------------------------------------------------------

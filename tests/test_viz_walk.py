@@ -10,7 +10,8 @@ from matplotlib.colors import to_rgba
 from vizkit import CASES, case_trace, make_trace, some_steps
 
 from cgiter_edu import Order, shapes
-from cgiter_edu.trace import CgroupState, EventKind
+from cgiter_edu.events import EventKind
+from cgiter_edu.replay import CgroupState
 from cgiter_edu.viz import analysis, style, walk
 
 
@@ -96,7 +97,7 @@ def test_current_cgroup_is_highlighted_mid_walk():
 
 def test_captions_elide_long_paths_so_they_fit_the_slide():
     from cgiter_edu import Order, programs, run, shapes
-    from cgiter_edu.trace import EventKind
+    from cgiter_edu.events import EventKind
     from cgiter_edu.viz.analysis import describe_step, short_path
 
     assert short_path("/a/" + "b" * 50 + "/c", 20) == "/a/.../c"

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import programs
+from ..events import EventKind
 from ..hierarchy import Hierarchy
 from ..kernel.cgroup_iter import Order
 from ..kernel.prog_errors import BpfProgramError
 from ..run import RunResult, run
-from ..trace import EventKind
 
 
 # -- the trees ----------------------------------------------------------------------------

@@ -55,9 +55,9 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from ..events import EndReason, EventKind
 from ..hierarchy import Hierarchy
 from ..kernel.cgroup_iter import Order
-from ..trace import EndReason, EventKind
 from . import tasks as _tasks
 from .checking import (
     _Calls,

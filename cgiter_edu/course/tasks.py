@@ -26,10 +26,10 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import programs, shapes
+from ..events import EventKind
 from ..hierarchy import Hierarchy
 from ..kernel.cgroup_iter import Order
 from ..run import run
-from ..trace import EventKind
 from .checking import _flat, _lines, _nothing, _reference, _run_student, _show
 
 #: the page size and the tree of lessons 3 and 4's functions

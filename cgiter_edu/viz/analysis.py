@@ -31,8 +31,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from cgiter_edu.events import EndReason, Event, EventKind
 from cgiter_edu.names import errno_symbol, printable
-from cgiter_edu.trace import CgroupState, EndReason, Event, EventKind, Trace
+from cgiter_edu.replay import CgroupState
+from cgiter_edu.trace import Trace
 
 __all__ = [
     "describe_step", "frame_caption", "result_text", "short_path", "cgroup_name",
@@ -60,7 +62,8 @@ def first_reached(trace: Trace) -> dict[int, int]:
     """The step at which the walk first reached each cgroup (START or NEXT gave it),
     in visiting order (the keys are :meth:`Trace.visit_order`).
 
-    >>> from cgiter_edu.trace import Trace, Event, EventKind
+    >>> from cgiter_edu.events import Event, EventKind
+    >>> from cgiter_edu.trace import Trace
     >>> t = Trace(events=[Event(0, EventKind.START, 0, cgroup=1),
     ...                   Event(1, EventKind.NEXT, 0, cgroup=2)])
     >>> first_reached(t)
@@ -123,7 +126,8 @@ def result_text(e: Event) -> str:
 def describe_step(trace: Trace, step: int) -> str:
     """One sentence saying what the event at ``step`` did (the caption of a frame).
 
-    >>> from cgiter_edu.trace import Trace, Event, EventKind
+    >>> from cgiter_edu.events import Event, EventKind
+    >>> from cgiter_edu.trace import Trace
     >>> t = Trace(events=[Event(0, EventKind.READ, 0, size=4096)])
     >>> describe_step(t, 0)
     'read() #1 asks for 4096 bytes'
@@ -205,7 +209,8 @@ def frame_caption(trace: Trace, step: int | None) -> str:
     and ``update(step)`` count them), or for None
     (after the last step) why the walk ended and what each read() gave.
 
-    >>> from cgiter_edu.trace import Trace, Event, EventKind
+    >>> from cgiter_edu.events import Event, EventKind
+    >>> from cgiter_edu.trace import Trace
     >>> t = Trace(events=[Event(0, EventKind.READ, 0, size=4096)])
     >>> frame_caption(t, 0)
     'step 0/0: read() #1 asks for 4096 bytes'

@@ -43,7 +43,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import animation
 
-from cgiter_edu.trace import EventKind, Trace
+from cgiter_edu.events import EventKind
+from cgiter_edu.trace import Trace
 
 from .analysis import result_text
 from .buffer import BufferStrip
@@ -63,7 +64,8 @@ def frame_steps(trace: Trace, max_frames: int | None = 300) -> list[int]:
     """The trace steps that get a frame: all of them, or at most ``max_frames``
     evenly spread plus every key event (start, skip, rollback, end, read results).
 
-    >>> from cgiter_edu.trace import Trace, Event, EventKind
+    >>> from cgiter_edu.events import Event, EventKind
+    >>> from cgiter_edu.trace import Trace
     >>> t = Trace(events=[Event(i, EventKind.SHOW, 0) for i in range(10)])
     >>> frame_steps(t, 4)
     [0, 3, 6, 9]

@@ -27,7 +27,8 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.patches import Rectangle
 
-from cgiter_edu.trace import EventKind, Trace
+from cgiter_edu.events import EventKind
+from cgiter_edu.trace import Trace
 
 from .analysis import BufferState, buffer_state, result_text
 from .style import COLORS, PathText, slide_style

@@ -140,7 +140,7 @@ def _trace_from_args(args: argparse.Namespace) -> Any:
             from cgiter_edu.cli import oserror_text
 
             raise CliError(f"--writer {args.writer}: {oserror_text(e)}") from None
-        from cgiter_edu.trace import EventKind
+        from cgiter_edu.events import EventKind
 
         if not any(e.kind is EventKind.WAIT for e in trace.events):
             shown = sum(1 for e in trace.events if e.kind is EventKind.SHOW and e.cgroup is not None)

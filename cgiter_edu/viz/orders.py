@@ -26,7 +26,8 @@ from matplotlib.figure import Figure
 from cgiter_edu.kernel.cgroup_iter import Order
 from cgiter_edu.kernel.config import kernel_label
 from cgiter_edu.names import ORDER_FUNCTIONS
-from cgiter_edu.trace import CgroupState, Trace
+from cgiter_edu.replay import CgroupState
+from cgiter_edu.trace import Trace
 
 from .analysis import cgroup_name, short_path
 from .layout import tree_of

@@ -37,7 +37,8 @@ from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
-from cgiter_edu.trace import CgroupState, EventKind
+from cgiter_edu.events import EventKind
+from cgiter_edu.replay import CgroupState
 
 from .style import (
     DARK_GREY,

@@ -3,7 +3,7 @@
 Every picture in :mod:`cgiter_edu.viz` draws inside :func:`slide_style`, so a
 PNG, an SVG, a PDF and a notebook figure all look the same on a projector.
 The palette is Okabe & Ito's (2008) colour-blind-safe set; each
-:class:`~cgiter_edu.trace.CgroupState` has exactly one colour, named in the
+:class:`~cgiter_edu.replay.CgroupState` has exactly one colour, named in the
 legend with a sentence a student can read off the slide.
 
 Example::
@@ -12,7 +12,7 @@ Example::
     >>> matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt
     >>> from cgiter_edu.viz.style import slide_style, STATE_COLORS
-    >>> from cgiter_edu.trace import CgroupState
+    >>> from cgiter_edu.replay import CgroupState
     >>> with slide_style():
     ...     fig, ax = plt.subplots()
     >>> STATE_COLORS[CgroupState.DELIVERED]
@@ -27,7 +27,7 @@ from collections.abc import Iterator
 import matplotlib as mpl
 import numpy as np
 
-from cgiter_edu.trace import CgroupState
+from cgiter_edu.replay import CgroupState
 
 #: Okabe-Ito: the eight colours (plus a neutral grey for "nothing yet")
 OKABE_ITO = {
@@ -122,7 +122,7 @@ def state_marker(state: CgroupState) -> object:
     who cannot tell the colours apart can still tell the states apart (:data:`STATE_SHAPES`
     names them).
 
-    >>> from cgiter_edu.trace import CgroupState
+    >>> from cgiter_edu.replay import CgroupState
     >>> p = state_marker(CgroupState.CURRENT); float(p.vertices[:, 1].max())
     0.6
     """

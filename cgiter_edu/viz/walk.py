@@ -1,7 +1,7 @@
 """The hierarchy at one step of a walk: :class:`WalkView` and :func:`plot_walk`.
 
 Each cgroup is coloured and shaped (:func:`~cgiter_edu.viz.style.state_marker`) by
-its :class:`~cgiter_edu.trace.CgroupState` at the step (:meth:`Trace.states`) and
+its :class:`~cgiter_edu.replay.CgroupState` at the step (:meth:`Trace.states`) and
 numbered with its ``seq_num`` (or its place in the visiting order); three drawings
 of the same tree: a tidy top-down tree, a systemd-cgls-like list wrapped in columns
 (hundreds of cgroups) and an icicle (thousands: rectangles, each state's colour and
@@ -35,9 +35,11 @@ from matplotlib.collections import LineCollection, PathCollection, PolyCollectio
 from matplotlib.font_manager import FontProperties
 from matplotlib.path import Path
 
+from cgiter_edu.events import EventKind
 from cgiter_edu.kernel.cgroup_iter import Order
 from cgiter_edu.kernel.config import kernel_label
-from cgiter_edu.trace import CgroupState, EventKind, Trace
+from cgiter_edu.replay import CgroupState
+from cgiter_edu.trace import Trace
 
 from .analysis import cgroup_name, first_reached, frame_caption, walk_alt
 from .geometry import HEADER_FONT, Geometry, list_geometry, tree_geometry, walk_arrows

@@ -28,7 +28,8 @@ from typing import Any
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from cgiter_edu.trace import CgroupState, Trace
+from cgiter_edu.replay import CgroupState
+from cgiter_edu.trace import Trace
 
 __all__ = ["FrameRenderer", "FIG_SIZE", "DPI"]
 

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cgiter_edu.events import EndReason, Event, EventKind
 from cgiter_edu.names import errno_symbol
-from cgiter_edu.trace import EndReason, Event, EventKind, Trace
+from cgiter_edu.trace import Trace
 
 __all__ = ["Caption", "caption", "cut_step", "end_step", "next_read_step", "final_step",
            "result_text", "mutex_line"]

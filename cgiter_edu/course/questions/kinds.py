@@ -22,10 +22,12 @@ from collections.abc import Callable
 from typing import Any
 
 from ... import programs
+from ...events import EventKind
 from ...hierarchy import Hierarchy
 from ...kernel.cgroup_iter import Order
 from ...names import errno_symbol, order_prose
-from ...trace import CgroupState, EventKind, Trace
+from ...replay import CgroupState
+from ...trace import Trace
 from .base import Question, Rng, Setup, _int, _ints, _results, _text
 
 # -- building trees -----------------------------------------------------------------------
