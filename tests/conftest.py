@@ -154,25 +154,14 @@ class _ExecutedNotebooks:
         self.done: dict[str, object] = {}
 
     def __getitem__(self, path: Path):
-        import nbclient
         import nbformat
+
+        from cgiter_edu.course.slides import run_lesson
 
         path = Path(path)
         if path.name not in self.done:
-            nb = nbformat.read(path, as_version=4)
-            old = os.environ.get("MPLBACKEND")
-            os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
-            try:
-                nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                                        store_widget_state=False,
-                                        resources={"metadata": {"path": str(self.tmp)}}
-                                        ).execute()
-            finally:
-                if old is None:
-                    os.environ.pop("MPLBACKEND", None)
-                else:
-                    os.environ["MPLBACKEND"] = old
-            self.done[path.name] = nb
+            # as the decks run it (inline backend), in a folder of its own
+            self.done[path.name] = run_lesson(nbformat.read(path, as_version=4), self.tmp)
         return self.done[path.name]
 
 

@@ -186,6 +186,29 @@ def lessons(folder: Path | None = None, only: Sequence[str] = ()) -> list[Path]:
     return paths
 
 
+def run_lesson(nb: Any, cwd: Path, timeout: int = 600) -> Any:
+    """Run the notebook ``nb`` (nbformat) top to bottom in a ``python3`` kernel started in
+    ``cwd``, with matplotlib's inline backend (each picture a PNG output); returns ``nb``,
+    its outputs filled in.  The one way the decks and the tests run a lesson.
+
+    The kernel's own stderr (its log, its traceback when it is stopped) is not the
+    user's: what a cell prints comes back as the cell's output."""
+    from nbclient import NotebookClient
+
+    env_backend = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    try:
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=False,
+                       resources={"metadata": {"path": str(cwd)}}
+                       ).execute(stderr=subprocess.DEVNULL)
+    finally:
+        if env_backend is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = env_backend
+    return nb
+
+
 def deck(path: Path, execute: bool = True, timeout: int = 600,
          nb: Any = None) -> tuple[str, Any]:
     """One lesson as reveal.js HTML (run first, so its pictures are in it): the HTML and
@@ -199,22 +222,7 @@ def deck(path: Path, execute: bool = True, timeout: int = 600,
     else:
         nb = nbformat.read(path, as_version=4)
     if execute:
-        from nbclient import NotebookClient
-
-        env_backend = os.environ.get("MPLBACKEND")
-        os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
-        try:
-            # the kernel's own stderr (its log, its traceback when we stop it) is not
-            # the user's: what a cell prints comes back as the cell's output
-            NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                           store_widget_state=False,
-                           resources={"metadata": {"path": str(path.parent)}}
-                           ).execute(stderr=subprocess.DEVNULL)
-        finally:
-            if env_backend is None:
-                os.environ.pop("MPLBACKEND", None)
-            else:
-                os.environ["MPLBACKEND"] = env_backend
+        run_lesson(nb, path.parent, timeout)
     exporter = SlidesExporter(template_name="cgiter_slides",
                               extra_template_basedirs=[str(TEMPLATE_DIR)],
                               reveal_url_prefix="assets/reveal.js",
@@ -432,4 +440,4 @@ def cmd_slides(args: Any) -> int:
 
 __all__ = ["NPM_ASSETS", "PDF_PAGE_INCHES", "SLIDES_PACKAGES", "SlidesError", "build",
            "missing_packages", "require_packages", "deck", "key_pictures", "key_pictures_pdf",
-           "lessons", "setup_slides", "web_assets"]
+           "lessons", "run_lesson", "setup_slides", "web_assets"]
