@@ -23,7 +23,16 @@ __all__ = ["EndReason", "Event", "EventKind"]
 
 
 class EventKind(str, enum.Enum):
-    """The kinds of step the emulator records, in the order they can happen."""
+    """The kinds of step the emulator records, in the order they can happen.
+
+    Examples
+    --------
+    >>> from cgiter_edu import Order, programs, run, shapes
+    >>> t = run(shapes.balanced(1, 1), programs.Record(rec_bytes=64), Order.SELF_ONLY,
+    ...         trace=True).trace
+    >>> [e.kind.value for e in t][:4]
+    ['read', 'lock', 'start', 'show']
+    """
 
     READ = "read"          #: a read() call begins (``size``, ``count_before`` = leftover bytes)
     LOCK = "lock"          #: ``cgroup_mutex`` taken by ``cgroup_iter_seq_start``
@@ -45,7 +54,16 @@ class EventKind(str, enum.Enum):
 
 
 class EndReason(str, enum.Enum):
-    """Why a walk ended (the ``reason`` of an ``END`` event)."""
+    """Why a walk ended (the ``reason`` of an ``END`` event).
+
+    Examples
+    --------
+    >>> from cgiter_edu import Order, programs, run, shapes
+    >>> t = run(shapes.balanced(1, 2), programs.Record(stop_id=2), Order.DESCENDANTS_PRE,
+    ...         trace=True).trace
+    >>> t.end_reason
+    <EndReason.PROGRAM: 'program'>
+    """
 
     COMPLETE = "complete"                  #: next() returned NULL: every cgroup was visited
     PROGRAM = "program"                    #: the program returned 1 (early termination)
@@ -82,12 +100,52 @@ class Event(NamedTuple):
 
     Immutable, and cheap to make (a named tuple: a traced walk makes two a cgroup).
 
-    ``writes`` holds one ``(bytes, result)`` pair per helper call the program
-    made during a SHOW (result 0 or ``-EOVERFLOW``), so a picture can show the
-    record that did not fit.  ``seq_num`` is the value the program saw.
-    ``func`` and ``line`` say where in the mirrored kernel code (``cgiter_edu.kernel``)
-    the step happened; a SHOW is at the line of ``__cgroup_iter_seq_show`` that runs
-    the program.
+    Parameters
+    ----------
+    step : int
+        Its index in the trace.
+    kind : EventKind
+        What happened.
+    read_no : int
+        Which read() call (0-based) it belongs to.
+    cgroup : int, optional
+        The cgroup id (START/NEXT/SHOW/SKIP); None is NULL.
+    seq_num : int, optional
+        The ``seq_num`` the program saw.
+    writes : tuple of (bytes, int)
+        One ``(bytes, result)`` pair per helper call the program made during a SHOW
+        (result 0 or ``-EOVERFLOW``), so a picture can show the record that did not fit.
+    ret : int, optional
+        The program's return value (SHOW).
+    count_before, count_after : int
+        ``seq->count`` before and after the step.
+    size : int, optional
+        The user's read size (READ).
+    data : bytes
+        Bytes handed to the user (COPY, RETURN).
+    result : int, optional
+        The read() result: a byte count, or -errno (RETURN).
+    errno : int, optional
+        A START/RETURN error, a positive errno.
+    reason : str, optional
+        END: an :class:`EndReason` value.
+    mutex_held : bool
+        Whether the walk holds ``cgroup_mutex`` after this step.
+    note : str
+        Free text (WAIT/ACQUIRED: who waited).
+    func : str, optional
+        Where in the mirrored kernel code the step happened, ``"module:function"``
+        (a SHOW is at the line of ``__cgroup_iter_seq_show`` that runs the program).
+    line : int, optional
+        The line of that module's source a student should see highlighted.
+
+    Examples
+    --------
+    >>> from cgiter_edu import Order, programs, run, shapes
+    >>> t = run(shapes.balanced(1, 1), programs.Record(rec_bytes=64), Order.SELF_ONLY,
+    ...         trace=True).trace
+    >>> e = t.of_kind(EventKind.SHOW)[0]; e.cgroup, e.seq_num, len(e.written)
+    (1, 0, 64)
     """
 
     step: int

@@ -60,6 +60,24 @@ class IterLink:
     (``bpf_iter_link_release``: the target's ``detach_target``, for cgroup_iter
     ``cgroup_put(start)``, then ``bpf_prog_put``).  Files made from it keep walking:
     each pinned the program and took its own reference on the start cgroup.
+
+    Parameters
+    ----------
+    hierarchy : Hierarchy
+        The tree it walks.
+    link : cgiter_edu.kernel.bpf_iter.BpfIterLink
+        The kernel's link.
+    prog : callable
+        The program as the user gave it.
+    cgns : optional
+        The attaching process's cgroup namespace.
+
+    Examples
+    --------
+    >>> from cgiter_edu import Hierarchy, Order, attach, programs
+    >>> with attach(Hierarchy(), programs.IdPrinter(), Order.SELF_ONLY) as link:
+    ...     link.create().read(99)
+    b'prologue\\n       1\\nepilogue\\n'
     """
 
     def __init__(self, hierarchy: Any, link: BpfIterLink, prog: Callable,
@@ -146,6 +164,20 @@ class IterFile(File):
 
     ``read(n)`` is the read() system call (``vfs_read`` -> ``bpf_seq_read``); ``trace`` the
     :class:`~cgiter_edu.trace.Trace` when created with ``trace=True``.
+
+    Parameters
+    ----------
+    link : IterLink
+        The link it is created from (``IterLink.create`` makes one).
+    trace : bool, default False
+        Record a trace of the session.
+
+    Examples
+    --------
+    >>> from cgiter_edu import Hierarchy, Order, attach, programs
+    >>> f = attach(Hierarchy(), programs.IdPrinter(), Order.SELF_ONLY).create(trace=True)
+    >>> f.read(99), f.read(99), f.trace.counts()["delivered"]
+    (b'prologue\\n       1\\nepilogue\\n', b'', 1)
     """
 
     def __init__(self, link: IterLink, trace: bool = False) -> None:

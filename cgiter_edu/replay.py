@@ -28,7 +28,19 @@ __all__ = ["CgroupState", "counts", "fold", "states", "states_seen"]
 
 
 class CgroupState(str, enum.Enum):
-    """The colour classes of a cgroup at one step of a walk (see :meth:`Trace.states`)."""
+    """The colour classes of a cgroup at one step of a walk (see :meth:`Trace.states`).
+
+    Each has its colour, its marker shape and its hatch in the pictures
+    (:mod:`cgiter_edu.viz.style`).
+
+    Examples
+    --------
+    >>> from cgiter_edu import Order, programs, run, shapes
+    >>> t = run(shapes.balanced(1, 2), programs.Record(stop_id=2), Order.DESCENDANTS_PRE,
+    ...         trace=True).trace
+    >>> t.states()[3]
+    <CgroupState.NEVER: 'never'>
+    """
 
     UNREACHED = "unreached"      #: not visited (yet)
     CURRENT = "current"          #: the object the walk is on at this step

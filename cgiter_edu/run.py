@@ -41,13 +41,33 @@ TRACE_LIMIT = 100_000
 
 @dataclass(repr=False)
 class RunResult:
-    """What one walk gave.
+    """What one walk gave (what :func:`run` returns); printed, it sums up.
 
-    ``reads``: one ``(n, data)`` per read() call: ``n`` bytes (``data`` has them), or
-    ``n = -errno`` with ``data`` empty.  ``attach_errno``: 0, or the errno the attach
-    failed with (then ``reads`` is empty).  ``trace``: the emulator's :class:`Trace`
-    (None when the attach failed, on the kernel, or when not recorded: see
-    :func:`run`).  Printed, it sums up (the bytes are in ``output``).
+    Parameters
+    ----------
+    read_size : int
+        The size of each read() call.
+    attach_errno : int
+        0, or the errno the attach failed with (then ``reads`` is empty).
+    attach_error : str
+        That error in words.
+    reads : list of (int, bytes)
+        One ``(n, data)`` per read() call: ``n`` bytes (``data`` has them), or
+        ``n = -errno`` with ``data`` empty.
+    trace : Trace, optional
+        The emulator's trace (None when the attach failed, on the kernel, or when not
+        recorded: see :func:`run`).
+    backend : str
+        ``"emulator"`` or ``"kernel"``.
+    hierarchy : Hierarchy, optional
+        The tree that was walked.
+
+    Examples
+    --------
+    >>> from cgiter_edu import Order, programs, run, shapes
+    >>> r = run(shapes.balanced(1, 2), programs.Record(rec_bytes=3000), Order.DESCENDANTS_PRE)
+    >>> r.results, len(r.output)      # 3 records of 3000 B, then "E 3" and a newline
+    ([9004, 0], 9004)
     """
 
     read_size: int

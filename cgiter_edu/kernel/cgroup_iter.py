@@ -68,9 +68,12 @@ BPF_CGROUP_ITER_CHILDREN = 5           # walk children of the start cgroup (Linu
 
 class Order(enum.IntEnum):
     """``enum bpf_cgroup_iter_order`` (include/uapi/linux/bpf.h), with short names.
+
     Names a user types (``"post"``, ``"up"``) are read by
     :func:`cgiter_edu.attach.parse_order`.
 
+    Examples
+    --------
     >>> Order.DESCENDANTS_POST, int(Order.CHILDREN)
     (<Order.DESCENDANTS_POST: 3>, 5)
     """

@@ -25,18 +25,33 @@ PAGE_SIZES = (4096, 16384, 65536)
 
 @dataclass(frozen=True)
 class KernelConfig:
-    """Which kernel the emulator behaves as.
+    """Which kernel the emulator behaves as (:meth:`preset` gives the ones checked).
 
-    ``version``: (major, minor); ``BPF_CGROUP_ITER_CHILDREN`` exists from (7, 0).
-    ``page_size``: PAGE_SIZE; the seq_file buffer is ``PAGE_SIZE << 3``.
-    ``max_iter_objects``: MAX_ITER_OBJECTS (1,000,000 in every kernel; smaller
-    values let a class see EAGAIN on a small tree).
-    ``bprintf_utf8``: whether ``bpf_seq_printf`` formats may hold bytes >= 0x80 (UTF-8
-    text) outside conversions; see :attr:`bprintf_utf8`'s note below.
-    ``kptr_restrict``: the ``kernel.kptr_restrict`` sysctl, which decides what ``%pK``
-    prints (0, the Debian default: hashed like ``%p``; 1: the address, for a reader
-    with CAP_SYSLOG such as root; 2: zeros).
+    Parameters
+    ----------
+    version : (int, int), default (6, 18)
+        (major, minor); ``BPF_CGROUP_ITER_CHILDREN`` exists from (7, 0).
+    page_size : int, default 4096
+        PAGE_SIZE; the seq_file buffer is ``PAGE_SIZE << 3``.
+    max_iter_objects : int
+        MAX_ITER_OBJECTS (1,000,000 in every kernel; smaller values let a class see
+        EAGAIN on a small tree).
+    bprintf_utf8 : bool, default True
+        Whether ``bpf_seq_printf`` formats may hold bytes >= 0x80 (UTF-8 text) outside
+        conversions; see the note below.
+    kptr_restrict : int, default 0
+        The ``kernel.kptr_restrict`` sysctl, which decides what ``%pK`` prints (0, the
+        Debian default: hashed like ``%p``; 1: the address, for a reader with
+        CAP_SYSLOG such as root; 2: zeros).
 
+    Raises
+    ------
+    ValueError
+        A page size Linux does not use, a version before 6.1, or ``max_iter_objects``
+        below 1.
+
+    Notes
+    -----
     ``bprintf_utf8``: commit b960430ea886 ("bpf: allow UTF-8 literals in
     bpf_bprintf_prepare()", mainline in 7.1) went to the stable series in May 2026
     (6.6.141 and 6.12.y among them; the 6.1.y loop has it too, as does this machine's
@@ -46,6 +61,11 @@ class KernelConfig:
     Before it, any format byte >= 0x80 was ``-EINVAL``: ``bprintf_utf8=False`` models
     v6.1.0 to v7.0.0 and the stable releases before the backport.  What each preset
     stands for: :func:`describe`.
+
+    Examples
+    --------
+    >>> KernelConfig.preset("6.1").version, KernelConfig(page_size=16384).buffer_size
+    ((6, 1), 131072)
     """
 
     version: tuple[int, int] = (6, 18)       # the newest release checked on a real kernel
@@ -258,6 +278,27 @@ def capacity(record_bytes: int, page_size: int = 4096, epilogue_bytes: int = 0) 
     64-byte records and 4 KiB pages that is 511, not the 512 the comment at the top of
     kernel/bpf/cgroup_iter.c says.
 
+    Parameters
+    ----------
+    record_bytes : int
+        The size of each record.
+    page_size : int, default 4096
+        The kernel's page size.
+    epilogue_bytes : int, default 0
+        Bytes the epilogue call writes (kept free too).
+
+    Returns
+    -------
+    int
+        How many records fit.
+
+    Raises
+    ------
+    ValueError
+        A record size that is not positive.
+
+    Examples
+    --------
     >>> capacity(64), capacity(64, page_size=16384)
     (511, 2047)
     """

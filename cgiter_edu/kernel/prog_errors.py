@@ -25,10 +25,24 @@ from typing import Any
 
 
 class BpfProgramError(RuntimeError):
-    """The Python BPF program raised; the message names the cgroup it was on and the
-    original exception is chained (``__cause__``).  The kernel has no such case (the
-    verifier proves programs terminate); the emulator releases ``cgroup_mutex`` and the
-    session then behaves like an unfinished walk (the next read() is EOPNOTSUPP)."""
+    """The Python BPF program raised.
+
+    The message names the cgroup it was on and the original exception is chained
+    (``__cause__``).  The kernel has no such case (the verifier proves programs
+    terminate); the emulator releases ``cgroup_mutex`` and the session then behaves
+    like an unfinished walk (the next read() is EOPNOTSUPP).
+
+    Examples
+    --------
+    >>> from cgiter_edu import Hierarchy, Order, attach
+    >>> def prog(ctx):
+    ...     return 1 // 0
+    >>> try:
+    ...     attach(Hierarchy(), prog, Order.SELF_ONLY).create().read(99)
+    ... except BpfProgramError as e:
+    ...     type(e.__cause__).__name__
+    'ZeroDivisionError'
+    """
 
 
 class BpfProgramReturnError(BpfProgramError, TypeError, ValueError):
