@@ -99,6 +99,53 @@ PICTURE_ALT = {
 }
 
 
+#: a cell whose last line makes a widget the page shows: the explorer or a quiz
+WIDGET_CALL = re.compile(r"^(Explorer|Quiz)\(.*$", re.M)
+#: where the widgets' pictures are (``docs/img/widgets/<lesson>-<k>.png``, the k-th widget
+#: cell of the lesson from 1), made in Voila by ``tests/test_book.py``
+WIDGET_PICTURES = Path(__file__).resolve().parent / "img" / "widgets"
+
+
+def widget_call(source: str) -> str | None:
+    """The widget a cell shows (its last line, e.g. ``Quiz(seed=14, kind="order")``),
+    None for a cell that shows none."""
+    lines = [x for x in source.strip().splitlines() if x.strip()]
+    if not lines:
+        return None
+    m = WIDGET_CALL.match(lines[-1].strip())
+    return m.group(0).split("#")[0].strip() if m else None
+
+
+def widget_cells(nb: dict) -> list[int]:
+    """The indices of the cells of ``nb`` that show a widget, in order."""
+    return [i for i, c in enumerate(nb["cells"])
+            if c["cell_type"] == "code" and widget_call("".join(c["source"]))]
+
+
+def widget_picture_cell(stem: str, k: int, call: str) -> dict | None:
+    """The markdown cell the book shows instead of the k-th widget of lesson ``stem``
+    (the widget needs a running kernel): its picture, made in Voila, and a button to run
+    the lesson; None when there is no picture."""
+    pic = WIDGET_PICTURES / f"{stem}-{k}.png"
+    if not pic.exists():
+        return None
+    kind = "explorer" if call.startswith("Explorer") else "quiz"
+    what = ("the explorer: the player, the walk drawn at its step with the buffer below "
+            "it, the story of the step and the controls (order, record size, read size, "
+            "tree)" if kind == "explorer" else
+            "the quiz: the question, an answer box with Check, Reveal answer and Show me "
+            "the walk buttons")
+    alt = f"A picture of the widget {call} shows when the lesson runs, {what}"
+    name = f"{stem}.ipynb"
+    run_it = (f'<a class="btn" href="{LAB.format(name=name)}">Run it in JupyterLab</a>'
+              + (f' · <a class="btn" href="{binder_base()}?labpath=notebooks%2F{name}">'
+                 'on Binder</a>' if github_repo() else ""))
+    return {"cell_type": "markdown", "metadata": {}, "id": f"widget-{k}",
+            "source": [f"![{alt}](../img/widgets/{stem}-{k}.png)\n\n",
+                       f'<p class="widget-run"><i>A picture of <code>{call}</code>: the '
+                       f'widget itself needs a running Python.</i> {run_it}</p>']}
+
+
 def picture_alt(heading: str, source: str) -> str | None:
     """The alt text of the picture a cell draws: its slide's heading and what that kind of
     picture shows; None for a cell that draws nothing."""
@@ -134,6 +181,13 @@ def copy_lessons(notebooks: Path, dest: Path) -> list[Path]:
             if c["cell_type"] == "markdown":     # the explorer is a page of the book
                 c["source"] = [re.sub(r"\]\((\./)?explorer\.ipynb\)", "](../explorer.md)", line)
                                for line in c["source"]]
+        for k, i in reversed(list(enumerate(widget_cells(nb), start=1))):
+            c = nb["cells"][i]
+            pic = widget_picture_cell(src.stem, k, widget_call("".join(c["source"])) or "")
+            if pic is not None:          # the picture instead of the widget's text
+                tags = c["metadata"].setdefault("tags", [])
+                tags.append("remove-output")
+                nb["cells"].insert(i + 1, pic)
         p = dest / src.name
         p.write_text(json.dumps(nb, indent=1))
         out.append(p)

@@ -152,3 +152,124 @@ def test_every_binder_link_follows_the_one_setting():
         assert "python docs/bookgen.py binder" in readme and "OWNER/cgiter_edu" in readme
     lab = bookgen.buttons("01-first-walk.ipynb")
     assert "Open on Binder" in lab and ("OWNER" not in lab)
+
+
+def test_every_widget_cell_has_its_picture_in_the_book():
+    """The book shows a picture of each widget (with a button to run the lesson) instead
+    of the widget's text: every widget cell of every lesson has its committed picture."""
+    import json
+
+    import bookgen
+    from PIL import Image
+
+    missing = []
+    for p in bookgen.lesson_names(ROOT / "notebooks"):
+        nb = json.loads(p.read_text())
+        for k, i in enumerate(bookgen.widget_cells(nb), start=1):
+            call = bookgen.widget_call("".join(nb["cells"][i]["source"]))
+            cell = bookgen.widget_picture_cell(p.stem, k, call)
+            if cell is None:
+                missing.append(f"{p.stem}-{k}.png ({call})")
+                continue
+            w, h = Image.open(bookgen.WIDGET_PICTURES / f"{p.stem}-{k}.png").size
+            assert w >= 600 and h >= 100, (p.stem, k, w, h)
+            assert "Run it" in "".join(cell["source"])
+    assert not missing, ("no picture for " + ", ".join(missing) + ": make them with "
+                         "CGITER_UPDATE_WIDGET_PICTURES=1 python -m pytest tests/test_book.py "
+                         "-k widget_pictures")
+
+
+@pytest.mark.slow
+def test_widget_pictures_are_what_voila_shows(tmp_path):
+    """Each lesson runs in Voila (what ``cgiter-edu explore`` and Binder serve) and each
+    widget it shows, in order, is photographed in headless Chromium; the committed
+    pictures (``docs/img/widgets``) must have the size of what the browser shows now
+    (``CGITER_UPDATE_WIDGET_PICTURES=1`` writes them); no request leaves the machine."""
+    need(os.path.exists(CHROMIUM), f"no Chromium at {CHROMIUM} (apt-get install chromium)",
+         browser=True)
+    for mod, extra in (("playwright", "browser"), ("voila", "explore")):
+        need(importlib.util.find_spec(mod) is not None, f"no {mod} (pip install -e "
+             f"'.[{extra}]')", browser=True)
+    import json
+    import re
+    import secrets
+    import shutil
+
+    import bookgen
+    from PIL import Image
+    from playwright.sync_api import sync_playwright
+
+    from cgiter_edu.widgets.app import (
+        free_port,
+        stop_process_group,
+        voila_command,
+        voila_env,
+        wait_ready,
+        write_voila_config,
+    )
+
+    shots = ROOT / "tests" / "artifacts" / "widgets"
+    shots.mkdir(parents=True, exist_ok=True)
+    update = os.environ.get("CGITER_UPDATE_WIDGET_PICTURES") == "1"
+    made = []
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        try:
+            for p in bookgen.lesson_names(ROOT / "notebooks"):
+                n = len(bookgen.widget_cells(json.loads(p.read_text())))
+                if not n:
+                    continue
+                d = tmp_path / p.stem
+                d.mkdir()
+                shutil.copy(p, d / p.name)
+                port, token = free_port(), secrets.token_hex(8)
+                cmd = voila_command(d / p.name, port, token,
+                                    write_voila_config(tmp_path / f"{p.stem}-config"))
+                with open(d / "voila.log", "wb") as log:
+                    proc = subprocess.Popen(cmd, cwd=d, start_new_session=True, stdout=log,
+                                            stderr=subprocess.STDOUT,
+                                            env=voila_env(dict(os.environ, MPLBACKEND="Agg")))
+                    try:
+                        wait_ready(f"http://127.0.0.1:{port}/", proc, timeout=120)
+                        # tall enough for a whole explorer: Chromium paints only what is in view
+                        page = browser.new_page(viewport={"width": 1280, "height": 2400})
+                        left: list[str] = []
+                        page.route(re.compile(rf"^(?!(http|ws)://127\.0\.0\.1:{port}/)"),
+                                   lambda r, left=left: (left.append(r.request.url), r.abort()))
+                        page.goto(f"http://127.0.0.1:{port}/?token={token}",
+                                  timeout=600_000)
+                        roots = page.locator(".cg-explorer, .cgiter-quiz")
+                        for _ in range(1200):
+                            if roots.count() >= n:
+                                break
+                            page.wait_for_timeout(500)
+                        assert roots.count() == n, (p.stem, roots.count(), n)
+                        for k in range(1, n + 1):
+                            root = roots.nth(k - 1)
+                            root.scroll_into_view_if_needed()
+                            if "cg-explorer" in (root.get_attribute("class") or ""):
+                                page.wait_for_function(
+                                    "e => /step=/.test(e.innerText)",
+                                    arg=root.locator(".explorer-status").element_handle())
+                                page.wait_for_function(
+                                    "e => e.complete && e.naturalWidth > 0",
+                                    arg=root.locator(".explorer-img").element_handle())
+                            page.wait_for_timeout(1500)
+                            shot = shots / f"{p.stem}-{k}.png"
+                            root.screenshot(path=str(shot))
+                            made.append(shot)
+                        assert left == [], left
+                        page.close()
+                    finally:
+                        stop_process_group(proc, grace=20)
+        finally:
+            browser.close()
+    assert made
+    for shot in made:
+        committed = bookgen.WIDGET_PICTURES / shot.name
+        if update:
+            committed.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(shot, committed)
+        assert committed.exists(), f"{committed.name} is missing (CGITER_UPDATE_WIDGET_PICTURES=1)"
+        (w, h), (w0, h0) = Image.open(shot).size, Image.open(committed).size
+        assert w == w0 and abs(h - h0) <= 0.15 * h0, (shot.name, (w, h), (w0, h0))
