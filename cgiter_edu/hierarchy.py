@@ -64,12 +64,30 @@ def _err(code: int, detail: str) -> OSError:
 
 
 class CgroupFd:
-    """An open cgroup directory.  As on the kernel it pins nothing: after ``rmdir`` the
-    cgroup leaves its parent's list as soon as nothing else (an iterator link or file)
-    references it, and attaching with this fd then gives ``ENOENT``.
+    """An open cgroup directory, what :meth:`Hierarchy.open` returns.
+
+    As on the kernel it pins nothing: after ``rmdir`` the cgroup leaves its parent's
+    list as soon as nothing else (an iterator link or file) references it, and
+    attaching with this fd then gives ``ENOENT``.
 
     ``int(fd)`` is its number (>= 3, the lowest free one, as the kernel picks).
     Usable as a context manager.
+
+    Parameters
+    ----------
+    hierarchy : Hierarchy
+        The hierarchy whose fd table holds it.
+    css : Css
+        What the directory refers to (``file->f_path.dentry``).
+    fd : int
+        Its number.
+
+    Examples
+    --------
+    >>> h = Hierarchy(); _ = h.mkdir("/a")
+    >>> with h.open("/a") as fd:
+    ...     int(fd), fd.cgroup.path
+    (3, '/a')
     """
 
     def __init__(self, hierarchy: Hierarchy, css: Css, fd: int) -> None:

@@ -52,9 +52,11 @@ def _oserror(code: int, detail: str) -> OSError:
 
 
 class IterLink:
-    """The link fd of a program attached to the cgroup iterator (the kernel's
-    :class:`~cgiter_edu.kernel.bpf_iter.BpfIterLink` is ``link``).  Made by
-    :func:`cgiter_edu.attach`; ``create()`` opens a new session (``bpf_iter_create``).
+    """The link fd of a program attached to the cgroup iterator, what
+    :func:`cgiter_edu.attach` returns.
+
+    The kernel's :class:`~cgiter_edu.kernel.bpf_iter.BpfIterLink` is ``link``;
+    ``create()`` opens a new session (``bpf_iter_create``).
 
     Only the link fd references the link: closing it releases the link at once
     (``bpf_iter_link_release``: the target's ``detach_target``, for cgroup_iter

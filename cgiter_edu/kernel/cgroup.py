@@ -88,6 +88,18 @@ class CgroupView:
 
     Attributes: ``id``, ``name``, ``path``, ``level`` (0 for the root),
     ``parent`` (a view, or None at the root), ``dead``, ``serial_nr``.
+
+    Parameters
+    ----------
+    css : Css
+        The cgroup it shows (made by the hierarchy; a program never makes one).
+
+    Examples
+    --------
+    >>> from cgiter_edu import Hierarchy
+    >>> h = Hierarchy(); _ = h.mkdir("/a"); c = h.cgroup("/a")
+    >>> c.id, c.name, c.level, c.parent.path
+    (2, 'a', 1, '/')
     """
 
     __slots__ = ("_css",)
