@@ -35,9 +35,19 @@ VMLINUX_BTF = "/sys/kernel/btf/vmlinux"
 
 @dataclass(frozen=True)
 class Availability:
-    """Whether the live backend can run here: truthy when ``ok``; otherwise ``reason``
-    (one line) and ``fix`` (what to do).
+    """Whether the live backend can run here: truthy when ``ok``.
 
+    Parameters
+    ----------
+    ok : bool
+        It can.
+    reason : str
+        Why not, in one line.
+    fix : str
+        What to do about it.
+
+    Examples
+    --------
     >>> str(Availability(False, "not root", "run as root"))
     'not root (fix: run as root)'
     """
@@ -57,7 +67,25 @@ _cached: Availability | None = None
 
 
 def available(refresh: bool = False) -> Availability:
-    """The answer for this process (cached; ``refresh`` asks again).  Never raises."""
+    """Whether the live backend can run in this process (root, cgroup v2, BPF...).
+
+    Never raises: a check that fails unexpectedly is a "no" saying so.
+
+    Parameters
+    ----------
+    refresh : bool, default False
+        Ask again instead of giving the cached answer.
+
+    Returns
+    -------
+    Availability
+        Truthy when it can; else the reason and the fix.
+
+    Examples
+    --------
+    >>> a = available(); bool(a) or print(a)            # doctest: +SKIP
+    True
+    """
     global _cached
     if _cached is not None and not refresh:
         return _cached

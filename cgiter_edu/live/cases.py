@@ -96,7 +96,43 @@ def program_from_spec(spec: dict[str, Any]) -> programs.Program:
 
 @dataclass
 class Case:
-    """One walk, replayable on both sides (see the module doc)."""
+    """One walk, replayable on both sides, JSON-able (see the module doc).
+
+    Parameters
+    ----------
+    hierarchy : dict
+        The tree before the walk, ``Hierarchy.to_dict()``.
+    order : int, default 2
+        The order as a raw int (0, 5 or 7 are allowed, to see EINVAL).
+    start : dict
+        ``{}`` (the root), ``{"fd": path}``, ``{"id": n}``, both (EINVAL),
+        ``{"held": id}`` (ENOENT) or ``{"rawfd": n}`` (EBADF).
+    program : dict
+        The program and its parameters (:func:`program_to_spec`).
+    read_size : int, default 131072
+        The read() size.
+    dead : list of str
+        Cgroups removed while still referenced, between creating the file and the
+        first read() (deepest first).
+    remake : list of str
+        Paths created then.
+    made : list of int
+        Their emulated ids (empty: the next free ones).
+    read_sizes : list of int
+        One read() size per read() in turn (instead of ``read_size``).
+    extra_reads : int, default 2
+        read() calls after the first that returns 0 or an error.
+    label : str
+        A name for reports.
+
+    Examples
+    --------
+    >>> from cgiter_edu import Hierarchy
+    >>> h = Hierarchy(); _ = h.mkdir("/a")
+    >>> c = Case.for_hierarchy(h, start={"fd": "/a"}, read_size=4096)
+    >>> Case.from_json(c.to_json()) == c
+    True
+    """
 
     hierarchy: dict[str, Any]
     order: int = 2

@@ -41,6 +41,24 @@ class Comparison:
     ``match`` (also the truth value): same attach errno, same read() results, same
     bytes.  ``first_difference``: ``None`` or ``(index, text)``, index -1 for the
     attach.  ``format()`` (also ``str()``): the side-by-side table.
+
+    Parameters
+    ----------
+    emulator, kernel : RunResult
+        The two runs.
+    title : str
+        What was run, for the table.
+    notes : list of str
+        Facts about the run (how the start was mapped...).
+    case : Case, optional
+        The case, to replay it.
+
+    Examples
+    --------
+    >>> from cgiter_edu import Hierarchy, Order, programs, run
+    >>> r = run(Hierarchy(), programs.IdPrinter(), Order.SELF_ONLY)
+    >>> c = Comparison(r, r, "the same run twice"); bool(c), c.first_difference
+    (True, None)
     """
 
     emulator: RunResult

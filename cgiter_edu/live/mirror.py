@@ -331,6 +331,22 @@ class Mirror:
     the twin of the emulated root); ``live``: emulated path -> the twin of the live
     cgroup there.  :meth:`kill` and :meth:`mkdir` change the mirror and nothing else;
     the emulated hierarchy is only read, when building.
+
+    Parameters
+    ----------
+    h : Hierarchy
+        The emulated hierarchy to make real.
+    backend : Backend, optional
+        The libbpf backend (default: the process's).
+    parent : str, optional
+        Where the scratch cgroup goes (default: the cgroup2 mount).
+
+    Examples
+    --------
+    >>> from cgiter_edu import shapes
+    >>> with Mirror(shapes.balanced(1, 2)) as m:              # doctest: +SKIP
+    ...     sorted(m.live)
+    ['/', '/c0', '/c1']
     """
 
     def __init__(self, h: Hierarchy, backend: Backend | None = None,

@@ -44,8 +44,24 @@ V2_ROOT_ID = 1
 
 @dataclass(repr=False)
 class LiveResult(RunResult):
-    """A :class:`~cgiter_edu.RunResult` from the kernel, plus how it was run:
-    ``notes`` (how the start was mapped), ``release`` (``uname -r``), ``scratch``."""
+    """A :class:`~cgiter_edu.RunResult` from the kernel, plus how it was run.
+
+    Parameters
+    ----------
+    read_size, attach_errno, attach_error, reads, trace, backend, hierarchy
+        As in :class:`~cgiter_edu.RunResult`.
+    notes : list of str
+        How the start was mapped.
+    release : str
+        The kernel's ``uname -r``.
+    scratch : str
+        The scratch cgroup the walk ran under.
+
+    Examples
+    --------
+    >>> LiveResult(read_size=4096, reads=[(9, b"prologue\\n")], release="6.18").output
+    b'prologue\\n'
+    """
 
     notes: list[str] = field(default_factory=list)
     release: str = ""

@@ -160,8 +160,33 @@ def compare(h: Hierarchy, prog: Any, order: Any = 2, start: str | CgroupFd | int
 
 
 def compare_case(case: Case | str | dict, parent: str | None = None) -> Comparison:
-    """Replay a :class:`Case` (or its JSON) on both sides, from a fresh hierarchy and a
-    fresh mirror."""
+    """Replay a case on both sides, from a fresh hierarchy and a fresh mirror.
+
+    Parameters
+    ----------
+    case : Case, str or dict
+        The case, or its JSON.
+    parent : str, optional
+        Where the mirror's scratch cgroup goes (default: the cgroup2 mount).
+
+    Returns
+    -------
+    Comparison
+        Both runs; truthy when they match byte for byte.
+
+    Raises
+    ------
+    LiveError
+        The live backend cannot run here (:func:`available` says why).
+
+    Examples
+    --------
+    >>> from cgiter_edu import Hierarchy
+    >>> from cgiter_edu.live import Case
+    >>> h = Hierarchy(); _ = h.mkdir("/a")
+    >>> compare_case(Case.for_hierarchy(h, start={"fd": "/a"})).match   # doctest: +SKIP
+    True
+    """
     from .cases import Case, machine_kernel
     from .mirror import Mirror
 
@@ -175,8 +200,37 @@ def compare_case(case: Case | str | dict, parent: str | None = None) -> Comparis
 
 def compare_on(h: Hierarchy, m: Any, case: Case, kernel: KernelConfig | None = None,
                timer: list[float] | None = None) -> Comparison:
-    """Run ``case`` on the emulated ``h`` and on its mirror ``m`` (both change as the
-    case says, and stay in step: run many cases on one mirror)."""
+    """Run a case on an emulated hierarchy and on its mirror on the kernel.
+
+    Both change as the case says and stay in step: run many cases on one mirror.
+
+    Parameters
+    ----------
+    h : Hierarchy
+        The emulated hierarchy.
+    m : Mirror
+        Its mirror on this machine's kernel.
+    case : Case
+        The walk.
+    kernel : KernelConfig, optional
+        The emulator's kernel (default: the running kernel's, ``machine_kernel()``).
+    timer : list of float, optional
+        Gets the seconds each side took appended.
+
+    Returns
+    -------
+    Comparison
+        Both runs.
+
+    Examples
+    --------
+    >>> from cgiter_edu import Hierarchy
+    >>> from cgiter_edu.live import Case, Mirror
+    >>> h = Hierarchy(); _ = h.mkdir("/a")
+    >>> with Mirror(h) as m:                                  # doctest: +SKIP
+    ...     compare_on(h, m, Case.for_hierarchy(h)).match
+    True
+    """
     from .cases import machine_kernel, run_emulated
     from .comparison import Comparison
     from .runner import run_kernel
