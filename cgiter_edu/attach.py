@@ -36,6 +36,7 @@ from .kernel.cgroup_iter import (
     bpf_cgroup_reg_info,
 )
 from .kernel.config import DEFAULT, KernelConfig
+from .paths import norm
 
 if TYPE_CHECKING:  # pragma: no cover
     from .hierarchy import CgroupFd, Hierarchy
@@ -122,9 +123,7 @@ def cgroup_namespace(h: Hierarchy, root: str | None) -> CgroupNamespace | None:
     """
     if root is None:
         return None
-    from .hierarchy import _norm
-
-    css = h.cgroup_root.by_path.get(_norm(root))
+    css = h.cgroup_root.by_path.get(norm(root))
     if css is None:
         raise ValueError(f"cgroup namespace root {root!r}: no such cgroup (a namespace's / "
                          "is a live cgroup: the one its first process was in)")

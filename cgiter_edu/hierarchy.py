@@ -23,14 +23,13 @@ Example::
 from __future__ import annotations
 
 import errno
-import json
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
+from . import hierarchy_json
 from .kernel.cgroup import (
     CSS_ONLINE,
     CgroupMutex,
@@ -45,22 +44,11 @@ from .kernel.cgroup import (
     css_next_descendant_pre,
     css_put,
 )
+from .paths import check_id, norm, oserror, split
 
-#: include/uapi/linux/limits.h: NAME_MAX
-NAME_MAX = 255
-#: the format tag of saved hierarchies
-JSON_FORMAT = "cgiter_edu.hierarchy/1"
 #: the first pid :meth:`Hierarchy.spawn` gives (low pids belong to early boot)
 FIRST_PID = 1000
-#: the fields of a saved hierarchy and of each of its entries (anything else is refused)
-_TOP_FIELDS = ("format", "root_id", "next_id", "cgroups", "root_procs")
-_ENTRY_FIELDS = ("id", "name", "parent", "dead", "procs")
-
 Cgroup = CgroupView
-
-
-def _err(code: int, detail: str) -> OSError:
-    return OSError(code, f"{os.strerror(code)}: {detail}")
 
 
 class CgroupFd:
@@ -171,7 +159,7 @@ class Hierarchy:
     """
 
     def __init__(self, root_id: int = 1) -> None:
-        _check_id(root_id)
+        check_id(root_id)
         #: the kernel side: ``struct cgroup_root`` with the id/path indexes and cgroup_mutex
         self.cgroup_root = CgroupRoot(root_id)
         self._by_id: dict[int, Css] = self.cgroup_root.by_id
@@ -249,7 +237,7 @@ class Hierarchy:
         2
         """
         try:
-            return self._by_path[_norm(path)].cgroup_id
+            return self._by_path[norm(path)].cgroup_id
         except KeyError:
             raise KeyError(f"no cgroup at {path!r}") from None
 
@@ -308,7 +296,7 @@ class Hierarchy:
 
     def __contains__(self, key: object) -> bool:
         if isinstance(key, str):
-            return _norm(key) in self._by_path
+            return norm(key) in self._by_path
         return key in self._by_id
 
     def __len__(self) -> int:
@@ -407,14 +395,14 @@ class Hierarchy:
 
     def _live(self, path: str) -> Css:
         """The live cgroup at ``path``, or OSError(ENOENT) (as a path lookup fails)."""
-        css = self._by_path.get(_norm(path))
+        css = self._by_path.get(norm(path))
         if css is None:
-            raise _err(errno.ENOENT, f"no cgroup at {path!r}")
+            raise oserror(errno.ENOENT, f"no cgroup at {path!r}")
         return css
 
     def _css(self, key: str | int) -> Css:
         if isinstance(key, str):
-            css = self._by_path.get(_norm(key))
+            css = self._by_path.get(norm(key))
         else:
             css = self._by_id.get(key)
         if css is None:
@@ -449,25 +437,25 @@ class Hierarchy:
         >>> h = Hierarchy(); h.mkdir("/a"), h.mkdir("/a/b")
         (2, 3)
         """
-        parent_path, name = _split(path)
+        parent_path, name = split(path)
         if cgroup_id is not None:
-            _check_id(cgroup_id)
+            check_id(cgroup_id)
         self.cgroup_mutex.lock(f"mkdir {path}")
         try:
             parent = self._by_path.get(parent_path)
             if parent is None:
-                raise _err(errno.ENOENT, f"cannot create {path!r}: parent {parent_path!r} does "
+                raise oserror(errno.ENOENT, f"cannot create {path!r}: parent {parent_path!r} does "
                                          "not exist")
             child_path = ("/" + name) if parent_path == "/" else f"{parent_path}/{name}"
             if child_path in self._by_path:
-                raise _err(errno.EEXIST, f"cgroup {child_path!r} already exists")
+                raise oserror(errno.EEXIST, f"cgroup {child_path!r} already exists")
             if cgroup_id is None:
                 cgroup_id = self._next_id
                 if cgroup_id >= 1 << 64:
-                    raise _err(errno.ENOSPC, "no cgroup ids left: the next automatic id would "
+                    raise oserror(errno.ENOSPC, "no cgroup ids left: the next automatic id would "
                                              "not fit in 64 bits (an explicit id took the top)")
             elif cgroup_id in self._used_ids:
-                raise _err(errno.EEXIST, f"cgroup id {cgroup_id} is already taken"
+                raise oserror(errno.EEXIST, f"cgroup id {cgroup_id} is already taken"
                            + (f" by {self._by_id[cgroup_id].path!r}" if cgroup_id in self._by_id
                               else " (by a cgroup since released; ids are never reused)"))
             cgroup_mkdir(self.cgroup_root, parent, name, cgroup_id)
@@ -504,11 +492,11 @@ class Hierarchy:
         try:
             css = self._live(path)
             if css.parent is None:
-                raise _err(errno.EBUSY, "the root cgroup cannot be removed")
+                raise oserror(errno.EBUSY, "the root cgroup cannot be removed")
             if css_has_online_children(css):
-                raise _err(errno.EBUSY, f"cgroup {css.path!r} has live children")
+                raise oserror(errno.EBUSY, f"cgroup {css.path!r} has live children")
             if css.tasks:
-                raise _err(errno.EBUSY, f"cgroup {css.path!r} has processes "
+                raise oserror(errno.EBUSY, f"cgroup {css.path!r} has processes "
                                         f"({len(css.tasks)} tasks): cgroup_destroy_locked "
                                         "refuses a populated cgroup")
             cgroup_destroy_locked(css)
@@ -666,11 +654,11 @@ class Hierarchy:
         tids = list(range(pid + 1, pid + 1 + threads)) if tids is None else list(tids)
         for t in [pid, *tids]:
             if isinstance(t, bool) or not isinstance(t, int) or not 0 < t < 1 << 22:
-                raise _err(errno.EINVAL, f"pid {t!r}: a pid is from 1 to 4194303 (pid_max)")
+                raise oserror(errno.EINVAL, f"pid {t!r}: a pid is from 1 to 4194303 (pid_max)")
             if self._pid_used(t):
-                raise _err(errno.EEXIST, f"pid {t} is already in use")
+                raise oserror(errno.EEXIST, f"pid {t} is already in use")
         if len(set(tids) | {pid}) != len(tids) + 1:
-            raise _err(errno.EEXIST, f"the thread ids of pid {pid} repeat")
+            raise oserror(errno.EEXIST, f"the thread ids of pid {pid} repeat")
         leader = Task(pid, pid, comm[:15], css)           # TASK_COMM_LEN 16
         for t in tids:
             th = Task(t, pid, comm[:15], css)
@@ -710,7 +698,7 @@ class Hierarchy:
         css = self._live(path)
         leader = self._procs.get(pid)
         if leader is None:
-            raise _err(errno.ESRCH, f"no process {pid}")
+            raise oserror(errno.ESRCH, f"no process {pid}")
         old = leader.css
         old.tasks[:] = [t for t in old.tasks if t.group_leader is not leader]
         for t in leader.threads:
@@ -738,7 +726,7 @@ class Hierarchy:
         """
         leader = self._procs.pop(pid, None)
         if leader is None:
-            raise _err(errno.ESRCH, f"no process {pid}")
+            raise oserror(errno.ESRCH, f"no process {pid}")
         leader.css.tasks[:] = [t for t in leader.css.tasks if t.group_leader is not leader]
         self.cgroup_root.generation += 1
 
@@ -799,25 +787,7 @@ class Hierarchy:
         >>> h = Hierarchy(); _ = h.mkdir("/a"); Hierarchy.from_dict(h.to_dict()) == h
         True
         """
-        entries = []
-        for v in self.cgroups()[1:]:
-            e = {"id": v.id, "name": v.name, "parent": v.parent.id}
-            if v.dead:
-                e["dead"] = True
-            procs = self._procs_of(v.id)
-            if procs:
-                e["procs"] = procs
-            entries.append(e)
-        d = {"format": JSON_FORMAT, "root_id": self.root_css.cgroup_id,
-             "next_id": self._next_id, "cgroups": entries}
-        root_procs = self._procs_of(self.root_css.cgroup_id)
-        if root_procs:
-            d["root_procs"] = root_procs
-        return d
-
-    def _procs_of(self, cgroup_id: int) -> list[dict[str, Any]]:
-        return [{"pid": t.pid, "comm": t.comm, "threads": [th.pid for th in t.threads[1:]]}
-                for t in self._by_id[cgroup_id].tasks if t.group_leader is t]
+        return hierarchy_json.to_dict(self)
 
     def to_json(self, path: str | os.PathLike | None = None, indent: int | None = 1) -> str:
         """JSON text of :meth:`to_dict` (:meth:`from_json` reads it back); ``save`` is the
@@ -840,141 +810,19 @@ class Hierarchy:
         >>> h = Hierarchy(); _ = h.mkdir("/a"); Hierarchy.from_json(h.to_json()) == h
         True
         """
-        text = json.dumps(self.to_dict(), indent=indent)
-        if path is not None:
-            Path(path).write_text(text + "\n")
-        return text
+        return hierarchy_json.to_json(self, path, indent)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Hierarchy:
         """Build a hierarchy from :meth:`to_dict` output.  Rejects (ValueError, naming the
         entry) duplicate ids and names, unknown parents, cycles, bad names, and live
         cgroups under dead ones.  Dead cgroups are held by :attr:`held`."""
-        if not isinstance(d, dict) or d.get("format") != JSON_FORMAT:
-            raise ValueError(f"not a saved hierarchy: expected an object with \"format\": "
-                             f"\"{JSON_FORMAT}\"")
-        unknown = sorted(set(d) - set(_TOP_FIELDS))
-        if unknown:
-            raise ValueError(f"unknown field {unknown[0]!r}; a saved hierarchy has "
-                             f"{', '.join(_TOP_FIELDS)}")
-        root_id = d.get("root_id", 1)
-        for field in ("root_id", "next_id"):
-            if field in d:
-                try:
-                    _check_id(d[field])
-                except (OSError, TypeError) as err:
-                    raise ValueError(f"\"{field}\": {getattr(err, 'strerror', None) or err}"
-                                     ) from None
-        entries = d.get("cgroups", [])
-        if not isinstance(entries, list):
-            raise ValueError("\"cgroups\" must be a list")
-        by_id: dict[int, dict] = {}
-        kids: dict[int, list[dict]] = {root_id: []}
-        for i, e in enumerate(entries):
-            where = f"entry {i} ({e!r})"
-            if not isinstance(e, dict) or not {"id", "name", "parent"} <= e.keys():
-                raise ValueError(f"{where}: needs \"id\", \"name\" and \"parent\"")
-            unknown = sorted(set(e) - set(_ENTRY_FIELDS))
-            if unknown:
-                raise ValueError(f"{where}: unknown field {unknown[0]!r}; an entry has "
-                                 f"{', '.join(_ENTRY_FIELDS)}")
-            if "dead" in e and not isinstance(e["dead"], bool):
-                raise ValueError(f"{where}: \"dead\" must be true or false (a JSON boolean), "
-                                 f"not {type(e['dead']).__name__} {e['dead']!r}")
-            cid = e["id"]
-            try:
-                _check_id(cid)
-                _check_name(e["name"])
-            except OSError as err:
-                raise ValueError(f"{where}: {err.strerror}") from None
-            except TypeError as err:
-                raise ValueError(f"{where}: {err}") from None
-            if cid in by_id or cid == root_id:
-                raise ValueError(f"{where}: duplicate id {cid}")
-            by_id[cid] = e
-            kids.setdefault(cid, [])
-        for i, e in enumerate(entries):
-            if e["parent"] not in by_id and e["parent"] != root_id:
-                raise ValueError(f"entry {i} ({e!r}): unknown parent {e['parent']!r}")
-            kids[e["parent"]].append(e)
-        # everything must hang off the root; what does not is a cycle
-        reached = set()
-        stack = [root_id]
-        while stack:
-            c = stack.pop()
-            for e in kids[c]:
-                reached.add(e["id"])
-                stack.append(e["id"])
-        for i, e in enumerate(entries):
-            if e["id"] not in reached:
-                raise ValueError(f"entry {i} ({e!r}): its parents form a cycle, it never "
-                                 "reaches the root")
-        h = cls(root_id=root_id)
-        dead_order: list[tuple[str, int]] = []
-
-        # depth first, parents before children, siblings in file order; a stack of
-        # (children left, path, id, dead) instead of recursion, so any depth loads
-        live_names: dict[int, set[str]] = {}
-        stack: list[tuple[Iterator[dict], str, int, bool]] = [
-            (iter(kids[root_id]), "/", root_id, False)]
-        while stack:
-            left, parent_path, pid, parent_dead = stack[-1]
-            e = next(left, None)
-            if e is None:                   # the subtree of pid is made
-                stack.pop()
-                if parent_dead:
-                    dead_order.append((parent_path, pid))
-                continue
-            path = ("/" + e["name"]) if parent_path == "/" else f"{parent_path}/{e['name']}"
-            dead = bool(e.get("dead", False))
-            if parent_dead and not dead:
-                raise ValueError(f"entry {e!r}: a live cgroup under the dead {parent_path!r}")
-            if not dead:
-                names = live_names.setdefault(pid, set())
-                if e["name"] in names:
-                    raise ValueError(f"entry {e!r}: duplicate live cgroup {path!r}")
-                names.add(e["name"])
-            # a dead sibling of the same name must die before the next one is made
-            h._kill_subtree_named(path, dead_order)
-            h.mkdir(path, cgroup_id=e["id"])
-            stack.append((iter(kids[e["id"]]), path, e["id"], dead))
-        h._kill_subtree_named(None, dead_order)
-        h._next_id = max(h._next_id, int(d.get("next_id", h._next_id)))
-        placed = [(root_id, d.get("root_procs", []), "root_procs")]
-        placed += [(e["id"], e.get("procs", []), f"entry {e!r}") for e in entries]
-        for cid, procs, where in placed:
-            if not isinstance(procs, list):
-                raise ValueError(f"{where}: \"procs\" must be a list")
-            if procs and h.cgroup(cid).dead:
-                raise ValueError(f"{where}: a dead cgroup has no processes")
-            for p in procs:
-                if not isinstance(p, dict) or not {"pid", "comm"} <= p.keys():
-                    raise ValueError(f"{where}: a process needs \"pid\" and \"comm\"")
-                try:
-                    h.spawn(h.path_of(cid), p["comm"], pid=p["pid"],
-                            tids=list(p.get("threads", [])))
-                except (OSError, ValueError, TypeError) as err:
-                    raise ValueError(f"{where}: process {p!r}: "
-                                     f"{getattr(err, 'strerror', None) or err}") from None
-        return h
-
-    def _kill_subtree_named(self, path: str | None, pending: list[tuple[str, int]]) -> None:
-        """Kill the pending dead cgroups due before ``path`` is made (:func:`due_before`)."""
-        for p, cid in due_before(pending, path):
-            if self._by_path.get(p) is not None and self._by_path[p].cgroup_id == cid:
-                self.kill(p)
+        return hierarchy_json.from_dict(cls, d)
 
     @classmethod
     def from_json(cls, text_or_path: str | os.PathLike) -> Hierarchy:
         """Load JSON text, or a file holding it (see :meth:`from_dict`)."""
-        text = str(text_or_path)
-        if isinstance(text_or_path, os.PathLike) or not text.lstrip().startswith("{"):
-            text = Path(text_or_path).read_text()
-        try:
-            d = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"not valid JSON: {e}") from None
-        return cls.from_dict(d)
+        return hierarchy_json.from_json(cls, text_or_path)
 
     save = to_json
     load = from_json
@@ -987,66 +835,3 @@ class Hierarchy:
         return f"<Hierarchy {len(self._by_id)} cgroups{f', {dead} dead' if dead else ''}>"
 
 
-def _check_id(cgroup_id: Any) -> None:
-    if isinstance(cgroup_id, bool) or not isinstance(cgroup_id, int):
-        raise TypeError(f"a cgroup id must be an int, not {type(cgroup_id).__name__}")
-    if not 0 < cgroup_id < 1 << 64:
-        raise _err(errno.EINVAL, f"cgroup id {cgroup_id} must be positive and fit in 64 bits")
-
-
-def _check_name(name: Any) -> None:
-    """A directory name as cgroupfs takes it (``cgroup_mkdir``, ``kernfs``)."""
-    if not isinstance(name, str):
-        raise TypeError(f"a cgroup name must be a str, not {type(name).__name__}")
-    if name == "":
-        raise _err(errno.EINVAL, "empty cgroup name")
-    if "/" in name:
-        raise _err(errno.EINVAL, f"cgroup name {name!r} contains '/'")
-    if name in (".", ".."):
-        raise _err(errno.EEXIST, f"cgroup name {name!r} is reserved")
-    if "\n" in name:
-        raise _err(errno.EINVAL, f"cgroup name {name!r} contains a newline (cgroup_mkdir "
-                                 "refuses it so /proc/<pid>/cgroup stays parsable)")
-    if "\0" in name:
-        raise _err(errno.EINVAL, f"cgroup name {name!r} contains a NUL byte")
-    size = len(name.encode("utf-8", "surrogateescape"))    # bytes as os.fsencode gives them
-    if size > NAME_MAX:
-        raise _err(errno.ENAMETOOLONG, f"cgroup name of {size} bytes; at most "
-                                       f"{NAME_MAX}")
-
-
-def _norm(path: Any) -> str:
-    if not isinstance(path, str):
-        raise TypeError(f"a cgroup path must be a str, not {type(path).__name__}")
-    if len(path) > 1 and path.endswith("/"):
-        path = path.rstrip("/") or "/"
-    return path
-
-
-def _split(path: str) -> tuple[str, str]:
-    p = _norm(path)
-    if not p.startswith("/"):
-        raise _err(errno.EINVAL, f"cgroup path {path!r} must be absolute (start with '/')")
-    if p == "/":
-        raise _err(errno.EEXIST, "the root cgroup '/' always exists")
-    parent, _, name = p.rpartition("/")
-    if "//" in p:
-        raise _err(errno.EINVAL, f"cgroup path {path!r} has an empty component")
-    _check_name(name)
-    return parent or "/", name
-
-
-def due_before(pending: list[tuple[str, int]], path: str | None) -> list[tuple[str, int]]:
-    """Building a tree that has dead cgroups, in creation order: of the dead cgroups
-    made but not yet removed (``pending``, ``(path, id)``), those at or under ``path``
-    must be removed before a new cgroup named ``path`` is made (``None``: all of them,
-    at the end).  Takes them out of ``pending`` and returns them deepest first.  Used by
-    :meth:`Hierarchy.from_dict` and by the live backend's mirror.
-
-    >>> pending = [("/a/b", 3), ("/a", 2), ("/c", 4)]
-    >>> due_before(pending, "/a"), pending
-    ([('/a/b', 3), ('/a', 2)], [('/c', 4)])
-    """
-    now = [e for e in pending if path is None or e[0] == path or e[0].startswith(path + "/")]
-    pending[:] = [e for e in pending if e not in now]
-    return sorted(now, key=lambda e: -e[0].count("/"))

@@ -46,7 +46,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..hierarchy import Hierarchy, due_before
+from ..hierarchy import Hierarchy
+from ..hierarchy_json import due_before
 from ..shapes import cgroup2_mount
 from .backend import Backend
 from .errors import LiveError
