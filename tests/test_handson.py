@@ -438,6 +438,25 @@ def test_on_kernel_says_why_in_one_line_where_it_cannot(monkeypatch):
                         "6 web"]
 
 
+def test_on_kernel_does_not_hang_on_a_program_that_loops(monkeypatch):
+    import cgiter_edu.course.handson as handson
+    from cgiter_edu.live import availability
+
+    monkeypatch.setattr(handson, "STEP_BUDGET", 50_000)
+    monkeypatch.setattr(availability, "_cached",
+                        availability.Availability(False, "not root", "run as root"))
+
+    def loops(ctx):
+        while True: pass                                    # noqa: E701 - one line: no line events
+
+    text = str(handson.on_kernel("first_match", loops)).splitlines()
+    assert text[0].startswith("the Python program did not finish: the BPF program raised "
+                              "RuntimeError: your program did not return after 50,000 steps "
+                              "of Python: does it loop?"), text
+    assert handson.on_kernel("first_match", solution("first_match")).emulator.output.startswith(
+        b"1 \n2 system.slice\n")
+
+
 def test_doctests():
     import doctest
 

@@ -642,6 +642,26 @@ def _runaway(e: Runaway, where: str, kind: str) -> str:
             "ends by itself (run() returns once a read() gives 0 or an error).")
 
 
+def _bounded(prog: Callable[[Any], int] | None) -> Callable[[Any], int] | None:
+    """``prog`` with each call within :data:`STEP_BUDGET` and :data:`TIME_BUDGET`: a call
+    that spends them raises ``RuntimeError`` ("did not return ...: does it loop?"), which
+    the emulator reports as the program's error, naming the cgroup."""
+    if prog is None:
+        return None
+    inner = prog
+
+    def bounded(ctx: Any) -> int:
+        try:
+            with _Budget(STEP_BUDGET, TIME_BUDGET):
+                return inner(ctx)
+        except Runaway as e:
+            raise RuntimeError(f"your program did not return {e.what}: does it "
+                               "loop?") from None
+
+    bounded.__name__ = getattr(prog, "__name__", "prog")
+    return bounded
+
+
 def _checked(name: str, prog: Any, case: Case | None) -> str | None:
     """Run the checker of exercise ``name`` on ``case`` within one run's budget."""
     try:
@@ -803,7 +823,8 @@ def on_kernel(c: str, prog: Callable[[Any], int] | None = None, h: Hierarchy | N
     The tree is mirrored under a scratch cgroup.  Where the machine cannot (no root, no
     BPF, no clang...), the emulator's side alone and one line saying why; where the C
     does not compile or the verifier refuses it, the emulator's side and clang's or the
-    verifier's words (no traceback).
+    verifier's words (no traceback).  Each call of ``prog`` has :func:`check`'s budget:
+    one that does not return says so beside the kernel's side instead of hanging.
 
     Parameters
     ----------
@@ -832,6 +853,7 @@ def on_kernel(c: str, prog: Callable[[Any], int] | None = None, h: Hierarchy | N
 
     source = c_source(c) if c in EXERCISES else c
     h = lesson_tree() if h is None else h
+    prog = _bounded(prog)
     from ..live.availability import available
 
     a = available()
