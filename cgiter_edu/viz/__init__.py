@@ -68,7 +68,7 @@ from cgiter_edu.lazy import lazy_exports
 
 _NAMES = {
     "View": "view",
-    "plot_walk": "walk", "WalkView": "walk", "states_shown": "walk", "walk_over": "walk",
+    "plot_walk": "walk", "WalkView": "walk", "states_shown": "analysis", "walk_over": "analysis",
     "plot_buffer": "buffer", "BufferView": "buffer", "BufferStrip": "buffer",
     "plot_mutex": "mutex", "MutexView": "mutex",
     "plot_orders": "orders", "OrdersView": "orders",

@@ -29,6 +29,7 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from cgiter_edu.events import EndReason, Event, EventKind
@@ -39,7 +40,7 @@ from cgiter_edu.trace import Trace
 __all__ = [
     "describe_step", "frame_caption", "result_text", "short_path", "cgroup_name",
     "seq_numbers", "first_reached", "BufferState", "buffer_state", "MutexSpans", "mutex_spans",
-    "CAPTION_PATH_MAX",
+    "CAPTION_PATH_MAX", "walk_over", "states_shown",
 ]
 
 #: captions name a cgroup by its path; longer paths keep their last components
@@ -409,60 +410,57 @@ def mutex_spans(trace: Trace) -> MutexSpans:
                       releases)
 
 
-def walk_alt(trace: Trace, step: int | None, ids: list[int], view: str,
-             numbers_mode: str | None, title: str) -> str:
-    """The alt text of a walk picture (:attr:`WalkView.alt <cgiter_edu.viz.WalkView.alt>`):
-    ``title`` (order, start, kernel), the step, how many cgroups in which ``view``, how
-    many in each state with each state's shape (hatch in the icicle view), the visiting
-    order of a short walk, where the walk was cut, and the caption.
 
-    >>> import matplotlib; matplotlib.use("Agg")
+def walk_over(trace: Trace, step: int | None) -> bool:
+    """Has the walk of a trace ended by a step?
+
+    Parameters
+    ----------
+    trace : Trace
+        The walk.
+    step : int or None
+        The step (None: after the last one).
+
+    Returns
+    -------
+    bool
+        The trace's END event is at or before ``step``.
+
+    Examples
+    --------
     >>> from cgiter_edu import Hierarchy, Order, run, programs
-    >>> from cgiter_edu.viz import plot_walk
-    >>> h = Hierarchy(); _ = h.mkdir("/a"); _ = h.mkdir("/b")
-    >>> r = run(h, programs.Record(rec_bytes=64), Order.DESCENDANTS_PRE, trace=True)
-    >>> print(plot_walk(r.trace).alt)   # doctest: +ELLIPSIS
-    DESCENDANTS_PRE walk from /, ...: 3 cgroups drawn as a tree, numbered by seq_num: 3 delivered to user (circles). Visited in the order /, /a, /b. ...
+    >>> t = run(Hierarchy(), programs.Record(rec_bytes=64), Order.SELF_ONLY, trace=True).trace
+    >>> walk_over(t, 0), walk_over(t, None)
+    (False, True)
     """
-    from .style import HATCH_WORDS, STATE_LABELS, STATE_SHAPES
+    end = next((e.step for e in trace.events if e.kind is EventKind.END), None)
+    return end is not None and (step is None or step >= end)
 
 
-    t = trace
-    states = t.states(step)
-    counts: dict[CgroupState, int] = {}
-    for v in ids:
-        st = states.get(v, CgroupState.UNREACHED)
-        counts[st] = counts.get(st, 0) + 1
-    end = next((e.step for e in t.events if e.kind is EventKind.END), None)
-    over = end is not None and (step is None or step >= end)   # walk.walk_over
-    cue = HATCH_WORDS if view == "icicle" else STATE_SHAPES
+def states_shown(trace: Trace, steps: Iterable[int | None]) -> list[CgroupState]:
+    """The states some cgroup has at one of the steps, in :class:`CgroupState` order:
+    what a legend for those steps should list (no state that never occurs).
 
-    def said(st: CgroupState) -> str:
-        label = STATE_LABELS[st]
-        if over and st is CgroupState.UNREACHED:
-            label = "not visited by this walk"
-        shape = cue[st] + ("" if view == "icicle" or counts[st] == 1 else "s")
-        return f"{counts[st]} {label} ({shape})"
+    Parameters
+    ----------
+    trace : Trace
+        The walk.
+    steps : iterable of int or None
+        The steps shown (None: after the last one).
 
-    where = f", at step {step} of {len(t.events) - 1}" if step is not None else ""
-    numbered = {"seq": ", numbered by seq_num", "visit": ", numbered in visiting order"}
-    parts = [f"{title}{where}: "
-             f"{len(ids)} cgroups drawn as {'an' if view == 'icicle' else 'a'} "
-             f"{view}{numbered.get(numbers_mode or '', '')}: "
-             + ", ".join(said(s) for s in CgroupState if counts.get(s))]
-    visited = [cgroup_name(t, e.cgroup) for e in t.events
-               if e.kind in (EventKind.START, EventKind.NEXT) and e.cgroup is not None
-               and e.errno is None and (step is None or e.step <= step)]
-    if visited and len(visited) <= 12:
-        parts.append(("Visited so far" if step is not None else "Visited")
-                     + " in the order " + ", ".join(visited))
-    lost = [v for v in ids if states.get(v) is CgroupState.LOST]
-    if lost:
-        never = counts.get(CgroupState.NEVER, 0)
-        parts.append(f"The walk was cut at {cgroup_name(t, lost[0])}: its record did not "
-                     f"fit the buffer" + (f", and the {never} cgroups after it were never "
-                                          f"reached" if never else ""))
-    caption = frame_caption(t, step)
-    if caption:
-        parts.append(caption[0].upper() + caption[1:])
-    return ". ".join(p.rstrip(".") for p in parts) + "."
+    Returns
+    -------
+    list of CgroupState
+        Those states.
+
+    Examples
+    --------
+    >>> from cgiter_edu import Hierarchy, Order, run, programs
+    >>> t = run(Hierarchy(), programs.Record(rec_bytes=64), Order.SELF_ONLY, trace=True).trace
+    >>> [s.value for s in states_shown(t, [None])]
+    ['delivered']
+    """
+    seen: set[CgroupState] = set()
+    for s in steps:
+        seen.update(trace.states(s).values())
+    return [s for s in CgroupState if s in seen]

@@ -129,11 +129,27 @@ class ProgressBar:
 
 
 class Animator:
-    """The animation of one trace: a 16:9 figure whose artists each frame updates.
+    """The animation of one trace (16:9): use :meth:`save` or :meth:`to_jshtml`.
 
-    ``steps``: which trace steps become frames (default: :func:`frame_steps`);
-    ``fps``: frames per second.  ``walk_kwargs`` go to :class:`WalkView`
-    (``view=``, ``labels=``...).  Use :meth:`save` or :meth:`to_jshtml`.
+    Parameters
+    ----------
+    trace : Trace
+        The walk.
+    steps : sequence of int, optional
+        Which trace steps become frames (default: :func:`frame_steps`).
+    fps, max_frames, hold : float, int, int
+        Frames per second (4); at most this many frames when ``steps`` is not given
+        (300); frames the final picture is held, so a looping GIF pauses on it (6).
+    **walk_kwargs
+        Passed to :class:`WalkView` (``view=``, ``labels=``...).
+
+    Examples
+    --------
+    >>> from cgiter_edu import Order, programs, run, shapes
+    >>> t = run(shapes.systemd_host(), programs.Record(rec_bytes=3000), Order.DESCENDANTS_PRE,
+    ...         trace=True).trace
+    >>> a = Animator(t, max_frames=20); len(a.steps) <= 26   # then a.save("walk.gif")
+    True
     """
 
     def __init__(self, trace: Trace, steps: Sequence[int] | None = None, *, fps: float = 4,
@@ -452,7 +468,29 @@ def animate(trace: Trace, steps: Sequence[int] | None = None, **kwargs: Any) -> 
 
 def save_animation(trace: Trace, path: str | os.PathLike, *, progress: bool = True,
                    **kwargs: Any) -> str:
-    """Animate ``trace`` and save it to ``path`` (.gif, .mp4 or .html) in one call."""
+    """Animate a trace and save it in one call.
+
+    Parameters
+    ----------
+    trace : Trace
+        The walk.
+    path : str or path-like
+        ``.gif``, ``.mp4`` (with ffmpeg) or ``.html``.
+    progress : bool, default True
+        Print a progress bar.
+    **kwargs
+        :class:`Animator`'s options.
+
+    Returns
+    -------
+    str
+        The path written.
+
+    Examples
+    --------
+    >>> save_animation(res.trace, "walk.gif", max_frames=40)     # doctest: +SKIP
+    'walk.gif'
+    """
     a = Animator(trace, **kwargs)
     try:
         return a.save(path, progress=progress)

@@ -41,7 +41,8 @@ from cgiter_edu.kernel.config import kernel_label
 from cgiter_edu.replay import CgroupState
 from cgiter_edu.trace import Trace
 
-from .analysis import cgroup_name, first_reached, frame_caption, walk_alt
+from .alt import walk_alt
+from .analysis import cgroup_name, first_reached, frame_caption, states_shown, walk_over
 from .geometry import HEADER_FONT, Geometry, list_geometry, tree_geometry, walk_arrows
 from .layout import icicle_layout, tree_of
 from .style import (
@@ -63,27 +64,6 @@ _CLEAR = (0.0, 0.0, 0.0, 0.0)
 _TEXT_RGBA = {"black": (0.0, 0.0, 0.0, 1.0), "white": (1.0, 1.0, 1.0, 1.0)}
 
 
-def walk_over(trace: Trace, step: int | None) -> bool:
-    """Has the walk of ``trace`` ended by ``step`` (None: after the last step)?"""
-    end = next((e.step for e in trace.events if e.kind is EventKind.END), None)
-    return end is not None and (step is None or step >= end)
-
-
-def states_shown(trace: Trace, steps: Iterable[int | None]) -> list[CgroupState]:
-    """The states some cgroup has at one of ``steps``, in :class:`CgroupState` order:
-    what a legend for those steps should list (no state that never occurs).
-
-    >>> from cgiter_edu import Hierarchy, Order, run, programs
-    >>> t = run(Hierarchy(), programs.Record(rec_bytes=64), Order.SELF_ONLY, trace=True).trace
-    >>> [s.value for s in states_shown(t, [None])]
-    ['delivered']
-    """
-    seen: set[CgroupState] = set()
-    for s in steps:
-        seen.update(trace.states(s).values())
-    return [s for s in CgroupState if s in seen]
-
-
 #: (number text, font size) -> (glyph vertices, codes, centre x, centre y): the numbers'
 #: glyph paths, the same for every walk (WalkView._make_numbers)
 _NUMBER_GLYPHS: dict[tuple[str, float], tuple[Any, Any, float, float]] = {}
@@ -92,25 +72,44 @@ _NUMBER_GLYPHS: dict[tuple[str, float], tuple[Any, Any, float, float]] = {}
 class WalkView(View):
     """The hierarchy of a trace, drawn once; :meth:`update` recolours it for a step.
 
-    ``view``: ``"tree"`` (tidy top-down tree), ``"list"`` (systemd-cgls style rows,
-    wrapped in columns: for a few hundred cgroups), ``"icicle"`` (thousands) or
-    ``"auto"`` (the first that keeps labels readable on ``ax``).
-    ``labels``: ``"name"``, ``"path"``, ``"id"``, ``None`` or a ``{id: text}`` dict.
-    ``numbers``: ``"seq"`` (each walked cgroup's seq_num), ``"visit"`` (position in
-    the visiting order, from 1) or ``None``.
-
-    ``legend``: True (the states that occur at ``step``), False, or the states to list.
-    ``path``: arrows from each cgroup to the next one visited (tree view).
-
     Attributes: ``nodes`` (the marker collection, one point per ``ids`` entry),
     ``numbers`` (one PathCollection of glyphs, one path per numbered cgroup, in
-    ``number_ids`` order: far cheaper to redraw than hundreds of Text objects),
-    ``labels`` (Text list), ``edges``, ``title``, ``caption``.
+    ``number_ids`` order), ``labels``, ``edges``, ``title``, ``caption``, ``alt``.
 
-    Example::
+    Parameters
+    ----------
+    trace : Trace
+        The walk.
+    step : int, optional
+        The step shown (None: after the last event).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new 16:9 slide figure).
+    view : {"auto", "tree", "list", "icicle"}, default "auto"
+        A tidy top-down tree, systemd-cgls style rows wrapped in columns (hundreds of
+        cgroups), an icicle (thousands), or the first that keeps labels readable.
+    labels : {"name", "path", "id"}, dict or None, default "name"
+        Each cgroup's label, or ``{id: text}``.
+    numbers : {"seq", "visit"} or None, default "seq"
+        Each walked cgroup's seq_num, or its place in the visiting order from 1.
+    legend : bool or iterable of CgroupState, default True
+        The states that occur at ``step``, none, or the states to list.
+    title, caption : bool or str
+        Draw the title (or this one) and the step's caption.
+    path : bool, default False
+        Arrows from each cgroup to the next one visited (tree view).
+    max_scale, min_font : float
+        The largest scale a small tree is drawn at; the smallest label font.
 
-        >>> view = WalkView(trace, step=10)            # doctest: +SKIP
-        >>> view.update(11); view.figure.savefig("step11.png")   # doctest: +SKIP
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from cgiter_edu import Order, programs, run, shapes
+    >>> t = run(shapes.balanced(2, 2), programs.Record(rec_bytes=64),
+    ...         Order.DESCENDANTS_POST, trace=True).trace
+    >>> v = WalkView(t, step=10); v.view, v.number_texts()[3]     # post-order: /c0/c0 first
+    ('tree', '0')
+    >>> _ = v.update(None); len(v.number_texts())
+    7
     """
 
     def __init__(self, trace: Trace, step: int | None = None, ax: Axes | None = None, *,
