@@ -25,6 +25,9 @@
   (not a kernel file)
 * :mod:`.hooks` -- the :class:`~.hooks.Tracer` protocol the kernel code calls on its
   hook lines (not a kernel file)
+* :mod:`.inline` -- what the C compiler inlines (``static inline``, or a static function
+  called from its own file), inlined into the hot callers at import: their source is
+  unchanged (not a kernel file)
 * :mod:`.prog_errors` -- what a Python program can do and a BPF program cannot: raise,
   return neither 0 nor 1 (not a kernel file)
 

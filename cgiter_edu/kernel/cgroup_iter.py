@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import enum
 import errno
-from collections.abc import Callable
 from typing import Any
 
 from .bpf_iter import (
     BpfIterMeta,
     BpfIterReg,
     BpfIterSeqInfo,
+    BpfProg,
     SeqOperations,
     bpf_iter_get_info,
     bpf_iter_run_prog,
@@ -282,7 +282,7 @@ class BpfIterLinkInfo:
         self.cgroup_id = cgroup_id & 0xFFFFFFFFFFFFFFFF
 
 
-def bpf_iter_attach_cgroup(h: Any, prog: Callable, linfo: BpfIterLinkInfo,
+def bpf_iter_attach_cgroup(h: Any, prog: BpfProg, linfo: BpfIterLinkInfo,
                            aux: BpfIterAuxInfo, kernel: KernelConfig,
                            cgns: CgroupNamespace | None = None) -> int:
     """``bpf_iter_attach_cgroup()`` (kernel/bpf/cgroup_iter.c): check the order, then at
