@@ -22,11 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .. import programs
+from .. import BpfProgramError, Order, programs
 from ..events import EventKind
 from ..hierarchy import Hierarchy
-from ..kernel.cgroup_iter import Order
-from ..kernel.prog_errors import BpfProgramError
 from ..run import RunResult, run
 
 

@@ -55,9 +55,9 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from .. import Order
 from ..events import EndReason, EventKind
 from ..hierarchy import Hierarchy
-from ..kernel.cgroup_iter import Order
 from . import tasks as _tasks
 from .checking import (
     _Calls,
@@ -557,7 +557,7 @@ class Runaway(BaseException):
     """The student's program spent its budget (:data:`STEP_BUDGET`, :data:`TIME_BUDGET`).
 
     A ``BaseException``, so that neither the emulator (which turns a program's exceptions
-    into :class:`~cgiter_edu.kernel.bpf_iter.BpfProgramError`) nor the program's own
+    into :class:`~cgiter_edu.BpfProgramError`) nor the program's own
     ``except Exception`` can swallow it; :func:`check` turns it into its answer.
 
     Parameters

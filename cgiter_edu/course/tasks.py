@@ -25,10 +25,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .. import programs, shapes
+from .. import Order, programs, shapes
 from ..events import EventKind
 from ..hierarchy import Hierarchy
-from ..kernel.cgroup_iter import Order
 from ..run import run
 from .checking import _flat, _lines, _nothing, _reference, _run_student, _show
 
@@ -271,7 +270,7 @@ class _Sized(programs.Program):
 def _first(page_size: int, rec: int, read_size: int) -> tuple[int | str, int]:
     """The first read()'s result and the records it delivered, on a tree with more
     cgroups than fit."""
-    from ..kernel.config import KernelConfig
+    from .. import KernelConfig
 
     n = (page_size * 8) // rec + 3
     r = run(_flat(n), _Sized(rec), Order.DESCENDANTS_PRE, read_size=read_size,

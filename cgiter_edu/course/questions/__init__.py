@@ -52,7 +52,7 @@ ALL_KINDS = (*KINDS, "ring")
 
 #: what each lesson teaches that a question may ask about: ``lesson -> (kinds, orders)``,
 #: the kinds of question it adds and the orders it adds (an order's value, as
-#: :class:`~cgiter_edu.kernel.cgroup_iter.Order`).  Lessons 0 and 1 walk in pre-order
+#: :class:`~cgiter_edu.Order`).  Lessons 0 and 1 walk in pre-order
 #: only (lesson 0 from a cgroup below the root); lesson 2 teaches all five orders
 #: (CHILDREN on Linux 7.0); lesson 3 the 8-page buffer; lesson 4 the read() size and the
 #: cgroups a cut walk never reaches; lesson 6 dead cgroups and seq_num; lesson 7

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ... import KernelConfig
 from ...hierarchy import Hierarchy
-from ...kernel.config import KernelConfig
 from ...run import RunResult, run
 from ...trace import Trace
 

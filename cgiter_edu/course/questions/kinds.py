@@ -21,10 +21,9 @@ import errno as _errno
 from collections.abc import Callable
 from typing import Any
 
-from ... import programs
+from ... import Order, programs
 from ...events import EventKind
 from ...hierarchy import Hierarchy
-from ...kernel.cgroup_iter import Order
 from ...names import errno_symbol, order_prose
 from ...replay import CgroupState
 from ...trace import Trace
