@@ -121,6 +121,25 @@ class Trace:
                 return EndReason(e.reason)
         return None
 
+    def made_during(self) -> dict[int, int]:
+        """Cgroups another thread makes while the walk runs, by id: the step at which
+        the thread that mkdirs it gets ``cgroup_mutex`` (its ACQUIRED event, note
+        ``mkdir <path>``: cgroup_mkdir() makes the cgroup holding the mutex).  Before
+        that step the cgroup does not exist: pictures leave it out and it is never
+        "never reached".
+
+        >>> from cgiter_edu.viz.scenes import writer_waits
+        >>> t = writer_waits(mkdir="/new")
+        >>> [(t.cgroups[c][0], t[s].kind.value) for c, s in t.made_during().items()]
+        [('/new', 'acquired')]
+        """
+        made = {}
+        for e in self.events:
+            note = e.note or ""
+            if e.kind is EventKind.ACQUIRED and note.startswith("mkdir "):
+                made.setdefault(note[len("mkdir "):], e.step)
+        return {cid: made[info[0]] for cid, info in self.cgroups.items() if info[0] in made}
+
     def visit_order(self) -> list[int]:
         """Cgroup ids in the order the walk reached them (dead ones included).
 

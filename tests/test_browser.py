@@ -497,6 +497,11 @@ def test_explorer_on_a_projector(browser, tmp_path):
         img = _in_view(page, root.locator(".explorer-img"), size)
         _in_view(page, root.locator(".explorer-caption .cg-why-cut"), size)
         assert img["width"] >= 0.6 * size[0], img               # the width it has
+        # ...at least the width the picture's texts are sized for (14 px at least there:
+        # tests/test_widgets.py measures them at PROJECTOR_WIDTH)
+        from cgiter_edu.widgets.frame import PROJECTOR_WIDTH
+
+        assert img["width"] >= PROJECTOR_WIDTH, img
         page.screenshot(path=str(ARTIFACTS / "explorer-1280x720.png"))
         # presenter mode: one click; only the player, the picture and the story
         root.locator("button.explorer-present").click()

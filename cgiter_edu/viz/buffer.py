@@ -71,8 +71,12 @@ class BufferView(View):
 
     def __init__(self, trace: Trace, step: int | None = None, ax: Axes | None = None, *,
                  zoom: int | None = None, reads: bool = True, title: str | bool = True,
-                 max_reads_listed: int = 9) -> None:
+                 max_reads_listed: int = 9, font: float | None = None) -> None:
         self.trace = trace
+        #: ``font``: every text at least this size (points), the zoom's and the rolled-back
+        #: record's labels shortened and on lines of their own (a small picture: the explorer)
+        self.font = font
+        fmin = font or 0.0
         figure, ax = new_axes(ax, rect=(0.085, 0.1, 0.63 if reads else 0.88, 0.78))
         super().__init__(figure, ax)
         self.page = trace.page_size
@@ -89,7 +93,7 @@ class BufferView(View):
                 sp.set_visible(False)
             ax.set_yticks(list(range(self.pages)) + [self.zoom_row])
             ax.set_yticklabels([f"page {i}" for i in range(self.pages)] +
-                               [f"last {self.zoom} B\n(zoomed)"], fontsize=15)
+                               [f"last {self.zoom} B\n(zoomed)"], fontsize=max(15, fmin))
             ax.tick_params(axis="y", length=0)
             ax.set_xticks([])
             ax.set_xlabel(f"each row is one page of {P} bytes, filled left to right, top to "
@@ -111,19 +115,29 @@ class BufferView(View):
             self.unusable_zoom = Rectangle((P - zw, self.zoom_row - h / 2), zw, h,
                                            facecolor=COLORS["unusable"], zorder=5)
             ax.add_patch(self.unusable_zoom)
-            # the why in brackets only where it leaves room for the zoom's first byte on
-            # the left (a narrow panel, the explorer's, would run the two into each other)
-            never = f"byte {self.size - 1}: never usable"
-            first = f"byte {self.size - self.zoom}"
-            why = never + " (count + len < size)"
-            if text_width(why, 15) + text_width(first, 13) + 12 <= ax_size_pt(ax)[0]:
-                never = why
-            ax.annotate(never,
-                        xy=(P - zw / 2, self.zoom_row + h / 2),
-                        xytext=(P, self.zoom_row + h / 2 + 0.42), ha="right", va="top",
-                        fontsize=15, arrowprops=dict(arrowstyle="->", lw=1.5, color="black"))
-            ax.text(0, self.zoom_row + h / 2 + 0.06, first,
-                    fontsize=13, ha="left", va="top", color=DARK)
+            first = ax.text(0, self.zoom_row + h / 2 + 0.06, f"byte {self.size - self.zoom}",
+                            fontsize=max(13, fmin), ha="left", va="top", color=DARK)
+            if font:          # a line of its own, under the first byte's
+                line = 1.5 * font / max(ax_size_pt(ax)[1], 1.0) * (self.zoom_row + 1.35)
+                last = ax.annotate(f"byte {self.size - 1}: never usable",
+                                   xy=(P - zw / 2, self.zoom_row + h / 2),
+                                   xytext=(P, self.zoom_row + h / 2 + 0.06 + line), ha="right",
+                                   va="top", fontsize=font,
+                                   arrowprops=dict(arrowstyle="->", lw=1.5, color="black"))
+            else:
+                # the why in brackets only where it leaves room for the zoom's first byte
+                # on the left (a narrow panel would run the two into each other)
+                never = f"byte {self.size - 1}: never usable"
+                why = never + " (count + len < size)"
+                if text_width(why, 15) + text_width(first.get_text(), 13) + 12 \
+                        <= ax_size_pt(ax)[0]:
+                    never = why
+                last = ax.annotate(never, xy=(P - zw / 2, self.zoom_row + h / 2),
+                                   xytext=(P, self.zoom_row + h / 2 + 0.42), ha="right",
+                                   va="top", fontsize=15,
+                                   arrowprops=dict(arrowstyle="->", lw=1.5, color="black"))
+            #: the zoom strip's labels: its first byte, the never usable last one
+            self.zoom_labels = [first, last]
             # dotted guides from the end of page 7 to the zoom strip
             k0 = P - self.zoom
             ax.plot([k0, 0], [last_row + h / 2, self.zoom_row - h / 2], color="#999999", lw=1,
@@ -134,7 +148,7 @@ class BufferView(View):
             self.bars = _buffer_bars(ax)
             self.ticks = LineCollection([], colors="white", linewidths=0.8, zorder=3)
             ax.add_collection(self.ticks)
-            self.ghost_label = ax.text(0, 0, "", fontsize=14, color="#A23B00",
+            self.ghost_label = ax.text(0, 0, "", fontsize=max(14, fmin), color="#A23B00",
                                        fontweight="bold", ha="center", va="center", zorder=6,
                                        visible=False, linespacing=1.1,
                                        bbox=dict(boxstyle="round,pad=0.2", fc="white",
@@ -241,10 +255,14 @@ class BufferView(View):
             row, x = divmod(ga, self.page)
             row = min(row, self.pages - 1)
             x_end = self.page if gc >= (row + 1) * self.page else gc - row * self.page
-            txt = f"{gb - ga} B record did not fit:\nrolled back to {ga}"
+            head = f"{gb - ga} B {'' if self.font else 'record '}did not fit:"
+            txt = f"{head}\nrolled back to {ga}"
             aw = max(ax_size_pt(self.ax)[0], 1.0)
-            half = (text_width(f"{gb - ga} B record did not fit:", 14, "bold") / 2 + 6) \
-                * self.page * 1.02 / aw
+            fs = self.ghost_label.get_fontsize()
+            wide = text_width(head, fs, "bold")
+            if self.font:                          # both lines inside the strip
+                wide = max(wide, text_width(f"rolled back to {ga}", fs, "bold"))
+            half = (wide / 2 + 6) * self.page * 1.02 / aw
             xc = min(max((x + x_end) / 2, half), self.page - half)
             self.ghost_label.set_position((xc, row))
             self.ghost_label.set_text(txt)

@@ -80,11 +80,14 @@ def tree_geometry(tree: Tree, labels: dict[int, str]) -> Geometry:
     return Geometry("tree", xy, segs, lx, "left", (x0, y0, x1, y1), m, fn, reach=reach)
 
 
-def list_geometry(tree: Tree, labels: dict[int, str], aspect: float) -> Geometry:
+def list_geometry(tree: Tree, labels: dict[int, str], aspect: float,
+                  short_headers: bool = False) -> Geometry:
     """systemd-cgls style: one row per cgroup, indented by level, wrapped in columns.
 
     Every label has its own row, so none can collide; columns are cut so the
-    whole drawing comes close to ``aspect`` (width / height).
+    whole drawing comes close to ``aspect`` (width / height).  A column's "continued
+    from <path>" header is shortened to the column's width, except the last column's
+    (the whole path) unless ``short_headers``.
     """
     fs = BASE_FONT
     fn = 0.62 * fs
@@ -138,7 +141,8 @@ def list_geometry(tree: Tree, labels: dict[int, str], aspect: float) -> Geometry
         path = tree.paths.get(p) or tree.names.get(p, str(p))
         text = f"continued from {path}"
         limit = len(path)
-        room = colw[c] - 0.5 * fs if c < len(colw) - 1 else float("inf")   # the last: all
+        room = colw[c] - 0.5 * fs if c < len(colw) - 1 or short_headers \
+            else float("inf")                                    # the last: all
         while text_width(text, HEADER_FONT * fs) > room and limit > 8:
             limit -= 2
             text = f"continued from {_short(path, limit)}"

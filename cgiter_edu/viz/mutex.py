@@ -38,8 +38,15 @@ class MutexView(View):
     """
 
     def __init__(self, trace: Trace, step: int | None = None, ax: Axes | None = None, *,
-                 title: str | bool = True) -> None:
+                 title: str | bool = True, font: float | None = None) -> None:
         self.trace = trace
+        #: ``font``: every text at least this size (points) and no note written on the
+        #: lanes ("waits for cgroup_mutex", "gets it", "woken", "walk ends: ..."): a small
+        #: picture whose words are said beside it (the explorer's mutex line)
+        self.font = font
+        fmin = font or 0.0
+        #: the notes written on the lanes (none with ``font``)
+        self.notes: list[Any] = []
         fig, ax = new_axes(ax, rect=(0.13, 0.13, 0.84, 0.68))
         super().__init__(fig, ax)
         sp = mutex_spans(trace)
@@ -68,13 +75,14 @@ class MutexView(View):
             ax.set_xlim(-0.01 * X, 1.01 * X)
             ax.set_ylim(-0.75, len(lanes) - 0.25)
             ax.set_yticks([ys[x_] for x_ in lanes])
-            ax.set_yticklabels(lanes, fontsize=17)
+            ax.set_yticklabels(lanes, fontsize=max(17, fmin))
             ax.tick_params(axis="y", length=0)
             ax.spines["left"].set_visible(False)
             centers = [(float(x[a]) + float(x[min(b + 1, n)])) / 2 for a, b, _ in sp.reads]
             if len(centers) <= 16:
                 ax.set_xticks(centers)
-                ax.set_xticklabels([f"#{e.read_no + 1}" for _a, _b, e in sp.reads], fontsize=15)
+                ax.set_xticklabels([f"#{e.read_no + 1}" for _a, _b, e in sp.reads],
+                                   fontsize=max(15, fmin))
             else:
                 ax.set_xticks([])
             ax.set_xlabel("time: the trace's steps, read() by read()", fontsize=17)
@@ -91,7 +99,7 @@ class MutexView(View):
             for a, b, e in sp.reads:
                 x0, wd = xs(a, b + 1)
                 txt = result_text(e)
-                fs = 15
+                fs = max(15, fmin)
                 if wd / X * width_pt >= text_width(txt, fs) + 8:
                     self.read_labels.append(ax.text(x0 + wd / 2, y_read, txt, ha="center",
                                                     va="center", fontsize=fs, zorder=3,
@@ -99,7 +107,7 @@ class MutexView(View):
                                                     else DARK))
             if not sp.waits:
                 ax.text(X / 2, ys[lanes[2]], "no writer waited in this trace", ha="center",
-                        va="center", fontsize=15, color="#777777", style="italic")
+                        va="center", fontsize=max(15, fmin), color="#777777", style="italic")
             self.waits = []
             for a, b, note in sp.waits:
                 y = ys[wl[note]]
@@ -114,15 +122,19 @@ class MutexView(View):
                                                  lw=2, zorder=2))
                 what = ("queued, needs cgroup_mutex" if note.startswith("css_release_work_fn")
                         else "waits for cgroup_mutex")
-                ax.text(x0, y + h / 2 + 0.05, f"{note}: {what}", fontsize=15,
-                        color="#A23B00", ha="left", va="bottom")
+                if not font:
+                    self.notes.append(ax.text(x0, y + h / 2 + 0.05, f"{note}: {what}",
+                                              fontsize=15, color="#A23B00", ha="left",
+                                              va="bottom"))
                 ax.plot([x0 + wd], [y], marker="D", markersize=16,
                         color=COLORS["mutex_writer"], markeredgecolor="black", zorder=4)
                 got = ("runs: the cgroup leaves the list"
                        if note.startswith("css_release_work_fn") else "gets it")
                 right = x0 + wd + 0.02 * X + text_width(got, 15) / width_pt * X > 1.01 * X
-                ax.text(x0 + wd + (-0.02 if right else 0.02) * X, y, got, fontsize=15,
-                        ha="right" if right else "left", va="center", color=DARK, zorder=5)
+                if not font:
+                    self.notes.append(ax.text(x0 + wd + (-0.02 if right else 0.02) * X, y, got,
+                                              fontsize=15, ha="right" if right else "left",
+                                              va="center", color=DARK, zorder=5))
             # mutex_unlock woke the waiter (it still has to take the mutex), and a read()
             # that got there first made it set MUTEX_FLAG_HANDOFF
             self.marks = []
@@ -135,8 +147,9 @@ class MutexView(View):
                 y = ys[wl[note]]
                 self.marks.append(ax.plot([xm], [y - h / 2 - 0.08], marker=marker,
                                           markersize=11, color=DARK, zorder=5)[0])
-                ax.text(xm, y - h / 2 - 0.2, label, fontsize=12, ha="center", va="top",
-                        color=DARK, zorder=5)
+                if not font:
+                    self.notes.append(ax.text(xm, y - h / 2 - 0.2, label, fontsize=12,
+                                              ha="center", va="top", color=DARK, zorder=5))
             # a writer holds the mutex from the hand-off until the walk locks it again
             self.writer_held = []
             for a, b, note in sp.writer_held:
@@ -154,8 +167,10 @@ class MutexView(View):
                 xe = float(x[min(s_, n)])
                 ax.plot([xe, xe], [y_read - h / 2, y_read + h / 2 + 0.1], color=OKABE_ITO["orange"],
                         lw=2.5, ls="--", zorder=4)
-                ax.text(xe, y_read + h / 2 + 0.12, "walk ends: " + reason.replace("_", " "),
-                        fontsize=14, color="#9A6700", ha="center", va="bottom")
+                if not font:
+                    self.notes.append(ax.text(xe, y_read + h / 2 + 0.12, "walk ends: "
+                                              + reason.replace("_", " "), fontsize=14,
+                                              color="#9A6700", ha="center", va="bottom"))
             self.cursor = ax.axvline(0, color="black", lw=2.5, zorder=6, visible=False)
             if title is not False:
                 txt = title if isinstance(title, str) else (
@@ -173,7 +188,8 @@ class MutexView(View):
                                 label=f"{who} waiting")] if sp.waits else [])
                       + ([Patch(facecolor=COLORS["mutex_writer"], edgecolor="black",
                                 label=f"held by the {who}")] if sp.writer_held else []),
-                      loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=4, fontsize=16,
+                      loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=4,
+                      fontsize=max(16, fmin),
                       frameon=False, borderaxespad=0.3)
         self.step: int | None = None
         self.update(step)

@@ -56,16 +56,20 @@ _SUB_FONT = 12
 _SUB_MIN = 8.0
 
 
-def _subtitle(tr: Trace, order: int, width_pt: float) -> tuple[str, float]:
+def _subtitle(tr: Trace, order: int, width_pt: float, font: float = _SUB_FONT,
+              least: float = _SUB_MIN) -> tuple[str, float]:
     """``from <start>: <kernel function>`` and its font size: the start's path shortened
     to fit the panel, and where even 12 characters of path leave too little room (four
     narrow panels: ANCESTORS_UP's ``css->parent to the root``), a smaller font, so that
     no subtitle runs into the next panel's."""
     fn = ORDER_FUNCTIONS.get(order, "")
     path = tr.cgroups[tr.start][0] if tr.start in tr.cgroups else cgroup_name(tr, tr.start)
-    room = int(width_pt / (_MONO_EM * _SUB_FONT)) - len(f"from : {fn}")
+    room = int(width_pt / (_MONO_EM * font)) - len(f"from : {fn}")
     text = f"from {short_path(path, max(room, 12))}: {fn}"
-    return text, max(_SUB_MIN, min(_SUB_FONT, width_pt / (_MONO_EM * len(text))))
+    if least >= font and _MONO_EM * font * len(text) > width_pt:   # no smaller: two lines
+        room = int(width_pt / (_MONO_EM * font)) - len("from :")
+        text = f"from {short_path(path, max(room, 12))}:\n{fn}"
+    return text, max(least, min(font, width_pt / (_MONO_EM * len(text))))
 
 
 class OrdersView(View):
@@ -74,28 +78,38 @@ class OrdersView(View):
     ``ax`` the first panel's Axes.  :meth:`update` shows the same step in every panel
     (each clamped to its trace's length; None: every walk at its end).
     ``every_step``: the legend lists the states of every step (a player shows them
-    all), not only those of the walks' ends."""
+    all), not only those of the walks' ends.  ``cols``: panels per row (default: 3 for
+    five orders, else all in one row); ``max_scale``: the trees' largest scale;
+    ``font``: the smallest text (points), titles and subtitles included; ``right``:
+    the share of the figure's width the panels take (the rest is left free)."""
 
     def __init__(self, traces: dict[int, Trace], fig: Figure | None = None, *,
                  labels: str | None = None, path: bool = True,
-                 every_step: bool = False) -> None:
+                 every_step: bool = False, cols: int | None = None,
+                 max_scale: float = 1.1, font: float | None = None,
+                 right: float = 1.0) -> None:
         with slide_style():
             fig = fig or plt.figure(figsize=SLIDE_SIZE)
             n = len(traces)
-            cols = 3 if n > 4 else max(n, 1)
+            cols = cols or (3 if n > 4 else max(n, 1))
             rows = math.ceil((n + (1 if n > 4 else 0)) / cols)
             self.views: dict[int, WalkView] = {}
-            W, H = 1.0 / cols, 0.90 / rows
+            W, H = right / cols, 0.90 / rows
             for i, (o, tr) in enumerate(traces.items()):
                 r, c = divmod(i, cols)
                 ax = fig.add_axes((c * W + 0.008, 0.90 - (r + 1) * H + 0.01, W - 0.016,
                                    H - 0.075))
                 v = WalkView(tr, None, ax, labels=labels, numbers="visit", legend=False,
-                             title=False, caption=False, path=path, max_scale=1.1,
+                             title=False, caption=False, path=path, max_scale=max_scale,
                              min_font=8.0)
-                ax.set_title(f"{Order(o).name}\n", loc="left", fontsize=18,
-                             fontweight="bold", pad=4)
-                sub, sub_font = _subtitle(tr, o, ax_size_pt(ax)[0])
+                sub, sub_font = (_subtitle(tr, o, ax_size_pt(ax)[0], font, font) if font
+                                 else _subtitle(tr, o, ax_size_pt(ax)[0]))
+                if font:             # the subtitle under the title, not in its blank line
+                    ax.set_title(Order(o).name, loc="left", fontsize=max(18, font),
+                                 fontweight="bold", pad=4 + 1.3 * font * (sub.count("\n") + 1))
+                else:
+                    ax.set_title(f"{Order(o).name}\n", loc="left", fontsize=18,
+                                 fontweight="bold", pad=4)
                 ax.text(0, 1.0, sub,
                         transform=ax.transAxes, fontsize=sub_font, family="DejaVu Sans Mono",
                         va="bottom", ha="left", color="#444444")
@@ -111,8 +125,11 @@ class OrdersView(View):
                     shown.update(tr.states_seen() if every_step else states_shown(tr, [None]))
                 lax.legend(handles=state_legend_handles([s for s in CgroupState
                                                          if s in shown], ended=True),
-                           loc="center left", fontsize=15, labelspacing=1.0)
-                lax.text(0.02, 0.95, self._key(), transform=lax.transAxes, fontsize=15,
+                           loc="lower left" if font else "center left",
+                           fontsize=max(15, font or 0),
+                           labelspacing=0.3 if font else 1.0)
+                lax.text(0.02, 0.95, self._key(), transform=lax.transAxes,
+                         fontsize=max(15, font or 0),
                          va="top", ha="left")
                 self.legend_ax = lax
             kern = next(iter(traces.values())).kernel if traces else ""

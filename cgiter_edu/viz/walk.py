@@ -117,8 +117,10 @@ class WalkView(View):
                  numbers: str | None = "seq", legend: bool | Iterable[CgroupState] = True,
                  title: str | bool = True,
                  caption: bool = True, path: bool = False, max_scale: float = 1.6,
-                 min_font: float = 11.0) -> None:
+                 min_font: float = 11.0, short_headers: bool = False) -> None:
         self.trace = trace
+        #: the list view's last column header shortened to its column too (a small picture)
+        self.short_headers = short_headers
         self.tree = tree_of(trace)
         self.ids: list[int] = self.tree.nodes
         self.index = {v: i for i, v in enumerate(self.ids)}
@@ -198,7 +200,8 @@ class WalkView(View):
         if s_tree * BASE_FONT >= self.min_font or n <= 3:
             self._geom = g
             return "tree"
-        g2 = list_geometry(self.tree, self._label_text, aw / ah)
+        g2 = list_geometry(self.tree, self._label_text, aw / ah,
+                                   short_headers=self.short_headers)
         x0, y0, x1, y1 = g2.bbox
         s_list = min(aw / (x1 - x0), ah / (y1 - y0))
         if s_list * BASE_FONT < MIN_FONT and n > 300:
@@ -214,7 +217,8 @@ class WalkView(View):
         g = getattr(self, "_geom", None)
         if g is None or g.kind != self.view:
             g = (tree_geometry(self.tree, self._label_text) if self.view == "tree"
-                 else list_geometry(self.tree, self._label_text, aw / ah))
+                 else list_geometry(self.tree, self._label_text, aw / ah,
+                                   short_headers=self.short_headers))
         self.geometry = g
         x0, y0, x1, y1 = g.bbox
         mg = 0.02 * max(x1 - x0, y1 - y0) + 4
@@ -227,12 +231,24 @@ class WalkView(View):
         ax.set_ylim(cy - ah / s / 2, cy + ah / s / 2)
         ax.set_aspect("auto")
         lw = max(0.6, 1.6 * s)
-        self.edges = LineCollection(g.segments, colors=COLORS["edge"], linewidths=lw, zorder=1,
+        # cgroups another thread makes during the walk: drawn from the step it makes them
+        self.made_at = {v: at for v, at in self.trace.made_during().items() if v in g.xy}
+        ends = {v: {g.xy[v], (g.xy[v][0] - g.marker / 2, g.xy[v][1])} for v in self.made_at}
+        later = {v: [sg for sg in g.segments if tuple(sg[-1]) in ends[v]] for v in ends}
+        self.later_edges = {v: LineCollection(segs, colors=COLORS["edge"], linewidths=lw,
+                                              zorder=1, capstyle="round", joinstyle="round")
+                            for v, segs in later.items()}
+        for lc in self.later_edges.values():
+            ax.add_collection(lc)
+        dropped = {id(sg) for segs in later.values() for sg in segs}
+        self.edges = LineCollection([sg for sg in g.segments if id(sg) not in dropped],
+                                    colors=COLORS["edge"], linewidths=lw, zorder=1,
                                     capstyle="round", joinstyle="round")
         ax.add_collection(self.edges)
         xs = np.array([g.xy[v][0] for v in self.ids])
         ys = np.array([g.xy[v][1] for v in self.ids])
         dead = [self.tree.dead.get(v, False) for v in self.ids]
+        self._sizes = np.full(len(self.ids), (g.marker * s) ** 2)
         self.nodes = ax.scatter(xs, ys, s=(g.marker * s) ** 2, c=[STATE_COLORS[CgroupState.UNREACHED]],
                                 edgecolors="black", linewidths=max(0.5, 1.4 * s), zorder=3)
         self.nodes.set_linestyles([(0, (2, 1.5)) if d else "solid" for d in dead])
@@ -240,6 +256,7 @@ class WalkView(View):
         fl = BASE_FONT * s
         self._make_numbers(g)
         self.labels = []
+        self._later_labels: dict[int, Any] = {}
         if fl >= MIN_FONT:
             for v in self.ids:
                 txt = self._label_text.get(v, "")
@@ -247,6 +264,8 @@ class WalkView(View):
                     lx, ly = g.label_xy[v]
                     self.labels.append(ax.text(lx, ly, txt, ha=g.label_ha, va="center_baseline",
                                                fontsize=fl, zorder=4, color=DARK))
+                    if v in self.made_at:
+                        self._later_labels[v] = self.labels[-1]
         self.headers = [ax.text(x, y, txt, ha="left", va="bottom", fontsize=HEADER_FONT * fl,
                                 zorder=4, color="#666666", style="italic")
                         for x, y, txt in g.headers] if fl * HEADER_FONT >= MIN_FONT else []
@@ -359,6 +378,19 @@ class WalkView(View):
             for st, h in self.hatches.items():
                 h.set_verts([c for c, s in zip(self._cells, drawn, strict=True) if s is st])
             changed += self.hatches.values()
+        made = getattr(self, "made_at", None)
+        if made:                               # not made yet: not drawn
+            step = self.step
+            sizes = self._sizes.copy()
+            for v, at in made.items():
+                there = step is None or step >= at
+                if not there:
+                    sizes[self.index[v]] = 0.0
+                for a in (self.later_edges.get(v), self._later_labels.get(v)):
+                    if a is not None:
+                        a.set_visible(there)
+                        changed.append(a)
+            self.nodes.set_sizes(sizes)
         if self.numbers_mode and self.number_ids:
             if self.numbers_mode == "visit":
                 hidden = (CgroupState.UNREACHED, CgroupState.NEVER)

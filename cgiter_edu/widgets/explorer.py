@@ -224,6 +224,8 @@ class Explorer(ExplorerPanel, W.VBox):
         #: all orders: the steps that change the picture, one per slider position (None:
         #: every step, as in one walk)
         self._frame_steps: list[int] | None = None
+        #: all orders: why an order is left out (CHILDREN before Linux 7.0)
+        self._orders_note = ""
         self._timing: dict[str, float] = {}
         if background is None:
             background = _in_kernel()
@@ -431,7 +433,19 @@ class Explorer(ExplorerPanel, W.VBox):
         self._frame_steps = None
         walks: dict[int, model.Walk] = {}
         h = None
+        self._orders_note = ""
+        from cgiter_edu.kernel.config import KernelConfig
+
+        try:
+            children = KernelConfig.preset(s.kernel).has_children_order
+        except ValueError:
+            children = True                    # the walk says what is wrong with the kernel
         for label, o in model.ORDERS.items():
+            if o == int(Order.CHILDREN) and not children:
+                self._orders_note = (f"CHILDREN is not in Linux {s.kernel} (it came in 7.0): "
+                                     f"the {s.kernel} kernel has these four orders; choose "
+                                     f"Linux 7.0 to see CHILDREN too")
+                continue
             start = s.start
             if o == int(Order.ANCESTORS_UP):
                 start = self._deepest(s)
@@ -601,6 +615,8 @@ class Explorer(ExplorerPanel, W.VBox):
         if self.mode == "orders":
             rejected = [w_.error for w_ in self.order_walks.values() if w_.error]
             f.error = "; ".join(dict.fromkeys(rejected))
+            if getattr(self, "_orders_note", ""):
+                f.notes = [self._orders_note]
             t = self._longest()
             if t is not None:
                 f.caption = (f"step {step}: all orders at once; each panel is one order's "

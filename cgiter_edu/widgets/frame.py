@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -31,10 +32,32 @@ from matplotlib.figure import Figure
 from cgiter_edu.replay import CgroupState
 from cgiter_edu.trace import Trace
 
-__all__ = ["FrameRenderer", "FIG_SIZE", "DPI"]
+__all__ = ["FrameRenderer", "FIG_SIZE", "DPI", "PROJECTOR_WIDTH", "MIN_TEXT_PX", "min_font_pt",
+           "TextBox"]
 
 FIG_SIZE = (16.0, 9.0)     #: inches, the slide size the views are designed for
 DPI = 64                   #: 1024 x 576 pixels
+#: pixels the picture is shown at, wide, on a 1280x720 screen (measured in Chromium:
+#: 842 in Voila; tests/test_browser.py checks it is at least this)
+PROJECTOR_WIDTH = 840
+#: no text in the picture is smaller than this (pixels, at PROJECTOR_WIDTH)
+MIN_TEXT_PX = 14
+
+
+def min_font_pt(figure: Any) -> float:
+    """The font size (points) of a text :data:`MIN_TEXT_PX` high once ``figure`` is shown
+    :data:`PROJECTOR_WIDTH` pixels wide (19.2 pt for the explorer's 1024 px at 64 dpi)."""
+    return MIN_TEXT_PX * figure.bbox.width / PROJECTOR_WIDTH * 72 / figure.dpi
+
+
+@dataclass
+class TextBox:
+    """A text of the picture: ``px`` its font size in pixels once shown at
+    :data:`PROJECTOR_WIDTH`, ``box`` where it is there ``(x0, y0, x1, y1)``."""
+
+    text: str
+    px: float
+    box: tuple[float, float, float, float]
 
 
 class FrameRenderer:
@@ -79,7 +102,9 @@ class FrameRenderer:
         self._legend_artist: Any = None
         # pre-drawn layers by the artists in them (kept with them, so ids stay unique)
         self._layers: dict[tuple[int, ...], tuple[list[Any], Any]] = {}
-        self._legends: dict[tuple[CgroupState, ...], Any] = {}   # state legends as images
+        self._legends: dict[tuple[Any, int], Any] = {}   # state legends as images
+        #: the state legend's font size (points): the smallest a text may be
+        self.legend_font = min_font_pt(self.figure)
 
     # -- building ------------------------------------------------------------------------
     def clear(self, message: str = "") -> None:
@@ -103,6 +128,7 @@ class FrameRenderer:
 
         with self.lock, slide_style():
             fig = self.figure
+            font = min_font_pt(fig)
             keep = self._reusable(trace, view)
             if keep:
                 # same cgroups: keep the tree view (its static picture does not depend
@@ -120,22 +146,24 @@ class FrameRenderer:
                     fig.delaxes(self.views["buffer"].ax)
             else:
                 self.clear()
-                ax_tree = fig.add_axes((0.005, 0.30, 0.60, 0.66))
+                # laid out for a projector: no text under MIN_TEXT_PX (min_font_pt)
+                ax_tree = fig.add_axes((0.005, 0.365, 0.63, 0.63))
                 walk = WalkView(trace, None, ax_tree, view=view, legend=False, title=False,
-                                caption=False)
+                                caption=False, min_font=0.9 * font, short_headers=True)
+                _fit_tree_texts(walk, font)
             if keep != "all":
-                ax_buf = fig.add_axes((0.70, 0.40, 0.285, 0.46))
+                ax_buf = fig.add_axes((0.745, 0.45, 0.245, 0.45))
                 buf = BufferView(trace, None, ax_buf, reads=False, zoom=128,
-                                 title="seq_file buffer (8 pages)")
+                                 title="seq_file buffer", font=font)
                 buf.status.set_visible(False)          # the explorer says it in words
                 ax_buf.set_xlabel("")
-            ax_mx = fig.add_axes((0.115, 0.035, 0.87, 0.13))
-            mx = MutexView(trace, None, ax_mx, title=False)
+            ax_mx = fig.add_axes((0.14, 0.05, 0.845, 0.15))
+            mx = MutexView(trace, None, ax_mx, title=False, font=font)
             ax_mx.set_xlabel("")
             legend = self._legend_image(tuple(trace.states_seen()))   # drawn once per set
             self._legend_artist = fig.figimage(
                 legend, xo=int(0.005 * fig.bbox.width),
-                yo=int(0.305 * fig.bbox.height) - legend.shape[0], zorder=1)
+                yo=int(0.36 * fig.bbox.height) - legend.shape[0], zorder=1)
             self._view_arg = view
             self.views = {"walk": walk, "buffer": buf, "mutex": mx}
             self.traces = {k: trace for k in self.views}
@@ -151,55 +179,81 @@ class FrameRenderer:
         if not (old is not None and walk is not None and buf is not None
                 and "mutex" in self.views and not getattr(walk, "path_arrows", None)
                 and self._view_arg == view and not walk.show_caption
-                and list(trace.cgroups.items()) == list(old.cgroups.items())):
+                and list(trace.cgroups.items()) == list(old.cgroups.items())
+                and set(trace.made_during()) == set(old.made_during())):
             return ""
         if (trace.page_size, trace.buffer_size) == (old.page_size, old.buffer_size):
             return "all"
         return "tree"
 
-    def _legend_image(self, states: tuple[CgroupState, ...]) -> Any:
+    def _legend_image(self, states: tuple[CgroupState, ...], ncol: int = 4) -> Any:
         """The legend of ``states`` (those the walk shows at some step, like every viz
         legend) as an RGBA array, drawn once per set of states (a legend is one of the
         slowest things to lay out)."""
-        if states not in self._legends:
+        if (states, ncol) not in self._legends:
             import numpy as np
 
             from cgiter_edu.viz import slide_style
             from cgiter_edu.viz.style import state_legend_handles
 
             with slide_style():
-                f = Figure(figsize=(16, 1.5), dpi=self.figure.dpi)
+                f = Figure(figsize=(16, 1.5 if ncol > 1 else 6), dpi=self.figure.dpi)
                 FigureCanvasAgg(f)
-                leg = f.legend(handles=state_legend_handles(list(states)), loc="upper left", ncol=4,
-                               bbox_to_anchor=(0, 1), fontsize=13, frameon=False,
-                               handletextpad=0.2, columnspacing=0.8, borderaxespad=0.1)
+                leg = f.legend(handles=state_legend_handles(list(states)), loc="upper left",
+                               ncol=ncol,
+                               bbox_to_anchor=(0, 1), fontsize=self.legend_font, frameon=False,
+                               handletextpad=0.2, columnspacing=0.8, borderaxespad=0.1,
+                               labelspacing=0.25)
                 f.patch.set_alpha(0)
                 f.canvas.draw()
                 box = leg.get_window_extent()
                 img = np.asarray(f.canvas.buffer_rgba())
                 h = int(np.ceil(box.height)) + 2
                 w = int(np.ceil(box.x1)) + 2
-                self._legends[states] = img[:h, :w].copy()
-        return self._legends[states]
+                self._legends[(states, ncol)] = img[:h, :w].copy()
+        return self._legends[(states, ncol)]
 
     def show_orders(self, traces: dict[int, Trace], hierarchy: Any, start: str = "/",
                     rejected: dict[int, str] | None = None) -> None:
         """Each order's walk side by side (``traces`` by order value), one slider for all;
         ``rejected``: orders the kernel refused, with the reason, written in a corner."""
-        from cgiter_edu.viz import plot_orders, slide_style
+        from cgiter_edu.viz import slide_style
+        from cgiter_edu.viz.layout import tree_of
+        from cgiter_edu.viz.orders import OrdersView
 
         with self.lock, slide_style():
             self.clear()
+            fig = self.figure
+            font = min_font_pt(fig)
+            views = {}
             if traces:
-                views = plot_orders(hierarchy, start, fig=self.figure, traces=traces,
-                                    labels="auto", path=True, every_step=True).views
-            else:
-                views = {}
+                # four orders (Linux 6.18) two by two: the trees twice as wide; no title
+                # (the explorer says it), the state legend in its place
+                labels = "name" if len(tree_of(hierarchy).leaves()) <= 6 else None
+                four = len(traces) == 4
+                legend = None
+                if four:        # the state legend in a column right of the panels
+                    seen: set[CgroupState] = set()
+                    for t in traces.values():
+                        seen.update(t.states_seen())
+                    legend = self._legend_image(tuple(s for s in CgroupState if s in seen),
+                                                ncol=1)
+                right = 1.0 if legend is None else 1 - (legend.shape[1] + 8) / fig.bbox.width
+                ov = OrdersView(traces, fig, labels=labels, path=True, every_step=True,
+                                cols=2 if four else None, max_scale=3.0, font=font,
+                                right=right)
+                views = ov.views
+                if not four and fig._suptitle is not None:    # no room: the page says it
+                    fig._suptitle.set_visible(False)
+                if legend is not None:
+                    self._legend_artist = fig.figimage(
+                        legend, xo=int(fig.bbox.width) - legend.shape[1] - 4,
+                        yo=int(0.86 * fig.bbox.height) - legend.shape[0], zorder=1)
             if rejected:
                 from cgiter_edu.names import order_name
 
                 txt = "\n".join(f"{order_name(o)}: {why}" for o, why in rejected.items())
-                self.figure.text(0.01, 0.01, txt, fontsize=14, color="#A23B00", va="bottom",
+                self.figure.text(0.01, 0.01, txt, fontsize=font, color="#A23B00", va="bottom",
                                  ha="left", wrap=True)
             self.views = {f"order{o}": v for o, v in views.items()}
             self.traces = {f"order{o}": t for o, t in traces.items()}
@@ -294,6 +348,38 @@ class FrameRenderer:
         under = buf[ys, xs, :3].astype(np.uint16)
         buf[ys, xs, :3] = ((rgb * a + under * (255 - a) + 127) // 255).astype(np.uint8)
 
+    # -- what a class sees ------------------------------------------------------------------
+    def text_boxes(self, step: int | None = None) -> list[TextBox]:
+        """Every text the frame at ``step`` shows (the state legend's labels too), its size
+        and place once the picture is :data:`PROJECTOR_WIDTH` pixels wide: what a class
+        reads on a 1280x720 projector (tests check sizes and overlaps)."""
+        from matplotlib.text import Text
+
+        with self.lock:
+            self.full_render(step)
+            fig = self.figure
+            k = PROJECTOR_WIDTH / fig.bbox.width
+            r = self.canvas.get_renderer()
+            out = []
+            hidden = {id(t) for ax in fig.axes if not ax.axison     # axes drawn without axis
+                      for t in ax.xaxis.findobj(Text) + ax.yaxis.findobj(Text)}
+            for t in fig.findobj(Text):
+                if not (t.get_visible() and t.get_text().strip()) or id(t) in hidden or (
+                        t.axes is not None and not t.axes.get_visible()):
+                    continue
+                b = Text.get_window_extent(t, r)     # an annotation's text, not its arrow
+                if b.width <= 0 or b.height <= 0:
+                    continue
+                out.append(TextBox(t.get_text(), t.get_fontsize() * fig.dpi / 72 * k,
+                                   (b.x0 * k, b.y0 * k, b.x1 * k, b.y1 * k)))
+            if self._legend_artist is not None:      # the state legend, drawn as an image
+                img = self._legend_artist
+                h, w = img.get_array().shape[:2]
+                x0, y0 = img.ox, img.oy
+                out.append(TextBox("(state legend)", self.legend_font * fig.dpi / 72 * k,
+                                   (x0 * k, y0 * k, (x0 + w) * k, (y0 + h) * k)))
+            return out
+
     # -- one frame ------------------------------------------------------------------------
     @property
     def length(self) -> int:
@@ -372,6 +458,29 @@ class FrameRenderer:
                     a.set_animated(True)
 
 
+def _fit_tree_texts(walk: Any, font: float) -> None:
+    """The tree's labels at least ``font`` points (the layout fits them to the axes, a
+    little smaller for a tree of 22 cgroups); a list column's "continued from <path>"
+    header at that size too, its path shortened until it ends inside the axes."""
+    from cgiter_edu.viz.geometry import _short
+
+    for t in getattr(walk, "labels", []):
+        t.set_fontsize(max(font, t.get_fontsize()))
+    heads = getattr(walk, "headers", [])
+    if not heads:
+        return
+    ax = walk.ax
+    r = ax.figure.canvas.get_renderer()
+    right = ax.get_window_extent(r).x1
+    for t in heads:
+        t.set_fontsize(max(font, t.get_fontsize()))
+        path = t.get_text().removeprefix("continued from ")
+        limit = len(path)
+        while t.get_window_extent(r).x1 > right and limit > 8:
+            limit -= 2
+            t.set_text(f"continued from {_short(path, limit)}")
+
+
 def _retarget_walk(walk: Any, trace: Trace) -> None:
     """Point a :class:`~cgiter_edu.viz.WalkView` (no path arrows, no caption) at another
     trace of the same cgroups: what its constructor derives from the trace (the cells,
@@ -383,6 +492,7 @@ def _retarget_walk(walk: Any, trace: Trace) -> None:
     walk.ids = walk.tree.nodes
     walk.index = {v: i for i, v in enumerate(walk.ids)}
     walk._visit = {v: i + 1 for i, v in enumerate(trace.visit_order())}
+    walk.made_at = {v: at for v, at in trace.made_during().items() if v in walk.made_at}
     walk.step = None
     if walk.view != "icicle":             # the numbers are the new walk's: new glyphs,
         kept = walk.numbers               # in the same collection (same place in the

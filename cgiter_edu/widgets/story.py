@@ -102,18 +102,9 @@ def _later_results(trace: Trace, after: int) -> list[str]:
             if e.kind is EventKind.RETURN]
 
 
-def _writer_made(trace: Trace) -> set[int]:
-    """Ids of the cgroups a writer thread makes during the walk (the ``mkdir <path>``
-    of its WAIT/ACQUIRED events): they do not exist while the walk runs."""
-    made = {e.note[6:] for e in trace.events
-            if e.kind in (EventKind.WAIT, EventKind.ACQUIRED) and (e.note or "").startswith(
-                "mkdir ")}
-    return {cid for cid, info in trace.cgroups.items() if info[0] in made}
-
-
 def _never(trace: Trace) -> int:
     """Cgroups the walk will never reach (not those a writer makes after it)."""
-    later = _writer_made(trace)
+    later = trace.made_during()
     return sum(1 for cid, s in trace.states(None).items()
                if s.value == "never" and cid not in later)
 
