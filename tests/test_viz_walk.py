@@ -219,8 +219,8 @@ def test_each_state_has_its_own_shape_besides_its_colour(view):
         leg = {t.get_text(): h for t, h in zip(v.legend.get_texts(), v.legend.legend_handles,
                                                strict=True)}
         for s in set(states.values()):
-            label = (style.UNREACHED_AFTER_END if s is CgroupState.UNREACHED
-                     and walk.walk_over(tr, step) else style.STATE_LABELS[s])
+            label = style.state_label(s, ended=walk.walk_over(tr, step),
+                                      stopped=CgroupState.STOPPED in states.values())
             assert _same_path(leg[label].get_marker(), style.state_marker(s)), s
     assert set(seen) == set(CgroupState)
     for a, b in itertools.combinations(CgroupState, 2):
@@ -240,3 +240,21 @@ def test_shapes_change_with_the_step():
     v.update(None)
     assert not _same_path(v.shapes()[cur[0]], diamond)
     assert _same_path(v.shapes()[cur[0]], style.state_marker(CgroupState.DELIVERED))
+
+
+def test_a_walk_the_program_stopped_is_not_called_cut():
+    import matplotlib.pyplot as plt
+
+    from cgiter_edu import Order, programs, run, shapes
+    from cgiter_edu.viz import plot_walk
+
+    h = shapes.systemd_host()
+    stop = run(h, programs.Record(rec_bytes=24, stop_id=h.id_of("/system.slice")),
+               Order.DESCENDANTS_PRE, trace=True)
+    cut = run(h, programs.Record(rec_bytes=3000), Order.DESCENDANTS_PRE, trace=True)
+    for r, want, not_want in ((stop, "never reached: stopped", "never reached: cut"),
+                              (cut, "never reached: cut", "never reached: stopped")):
+        v = plot_walk(r.trace)
+        labels = [t.get_text() for t in v.legend.get_texts()]
+        assert want in labels and not_want not in labels, labels
+        plt.close(v.figure)

@@ -295,20 +295,39 @@ def text_color_on(facecolor: str) -> str:
 UNREACHED_AFTER_END = "not visited by this walk"
 
 
+def state_label(s: CgroupState, *, ended: bool = False, stopped: bool = False) -> str:
+    """The legend's sentence for state ``s``: :data:`STATE_LABELS`, but UNREACHED reads
+    :data:`UNREACHED_AFTER_END` once the walk is over (``ended``), and NEVER reads
+    "never reached: stopped" in a walk the program stopped by returning 1 (``stopped``:
+    it was not cut).
+
+    >>> state_label(CgroupState.NEVER), state_label(CgroupState.NEVER, stopped=True)
+    ('never reached: cut', 'never reached: stopped')
+    """
+    if ended and s is CgroupState.UNREACHED:
+        return UNREACHED_AFTER_END
+    if stopped and s is CgroupState.NEVER:
+        return "never reached: stopped"
+    return STATE_LABELS[s]
+
+
 def state_legend_handles(states: list[CgroupState] | None = None, *,
                          ended: bool = False, hatched: bool = False) -> list:
     """Legend handles, one per state (all by default), each with its colour, its shape
     (:func:`state_marker`, as the walk pictures draw it) and its sentence;
     ``ended``: the picture shows a walk that is over (UNREACHED then reads
-    :data:`UNREACHED_AFTER_END`); ``hatched``: the picture draws bars (the icicle
+    :data:`UNREACHED_AFTER_END`); with ``STOPPED`` among ``states`` (the program
+    returned 1), ``NEVER`` reads "never reached: stopped", not "cut"; ``hatched``: the
+    picture draws bars (the icicle
     view), so each handle is a bar with the state's hatch (:data:`STATE_HATCHES`)."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     states = list(CgroupState) if states is None else states
+    stopped = CgroupState.STOPPED in states
 
     def label(s: CgroupState) -> str:
-        return UNREACHED_AFTER_END if ended and s is CgroupState.UNREACHED else STATE_LABELS[s]
+        return state_label(s, ended=ended, stopped=stopped)
 
     def size(s: CgroupState) -> float:     # a Path marker is scaled to fit 1: undo that
         return 16 * 2 * float(np.abs(state_marker(s).vertices).max())
