@@ -240,3 +240,15 @@ def test_cli_quiz_lesson(capsys):
                    "questions: lesson 3 teaches them (lesson 1 asks: order)")
     assert main(["quiz", "--seed", "1", "--lesson", "10"]) == 1
     assert "use 0 to 9" in capsys.readouterr().err
+
+
+def test_show_me_walks_a_children_question_on_the_kernel_it_names():
+    pytest.importorskip("ipywidgets")
+    from cgiter_edu.course.quiz import open_explorer
+
+    q = question(7, "order")
+    assert q.setup.order == 5 and "Linux 7.0" in q.text        # CHILDREN: asked on 7.0
+    e = open_explorer(q)
+    assert e.settings.kernel == "7.0" and e.walk.error == ""   # not EINVAL on 6.18
+    assert e.walk.trace.visit_order() == q.answer
+    assert open_explorer(question(3, "order")).settings.kernel == "6.18"

@@ -31,8 +31,8 @@ def open_explorer(q: Question) -> Any:
     Returns
     -------
     cgiter_edu.widgets.Explorer
-        The explorer with the question's tree, order, start, program, page size and
-        read() size.
+        The explorer with the question's tree, order, start, program, page size,
+        read() size and kernel (Linux 7.0 for a CHILDREN question, as it was asked).
 
     Examples
     --------
@@ -43,9 +43,10 @@ def open_explorer(q: Question) -> Any:
     from ..widgets import Explorer
 
     s = q.setup
+    version = ".".join(str(x) for x in s.kernel.version[:2])    # 7.0 for CHILDREN
     return Explorer(tree=s.hierarchy(), order=s.order, start=s.start or "/",
                     program=s.program, page_size=s.page_size, read_size=s.read_size,
-                    step="end")
+                    kernel=version, step="end")
 
 
 class Quiz(W.VBox):
