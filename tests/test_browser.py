@@ -573,7 +573,7 @@ def test_quiz_in_voila(browser, tmp_path):
     from cgiter_edu.course.questions import question
 
     q = question(7, "capacity")
-    server = Server("voila", tmp_path, code="from cgiter_edu.course.quiz import Quiz\n"
+    server = Server("voila", tmp_path, code="from cgiter_edu.course import Quiz\n"
                                             "Quiz(seed=7, kind='capacity')")
     try:
         page = _page(browser, server, (1280, 720))
