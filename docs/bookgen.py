@@ -135,7 +135,7 @@ def widget_picture_cell(stem: str, k: int, call: str) -> dict | None:
             "tree)" if kind == "explorer" else
             "the quiz: the question, an answer box with Check, Reveal answer and Show me "
             "the walk buttons")
-    alt = f"A picture of the widget {call} shows when the lesson runs, {what}"
+    alt = f"What {call} shows when the lesson runs (a picture): {what}"
     name = f"{stem}.ipynb"
     run_it = (f'<a class="btn" href="{LAB.format(name=name)}">Run it in JupyterLab</a>'
               + (f' · <a class="btn" href="{binder_base()}?labpath=notebooks%2F{name}">'
