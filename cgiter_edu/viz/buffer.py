@@ -65,6 +65,31 @@ class BufferView(View):
     Rectangles live in three :class:`PolyCollection` objects, ``bars["copied"]``
     (handed to the user), ``bars["buffered"]`` (still in the buffer) and
     ``bars["ghost"]`` (rolled back); :meth:`byte_counts` reads their widths back.
+
+    Parameters
+    ----------
+    trace : Trace
+        The walk.
+    step : int, optional
+        The step shown (None: after the last event).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new 16:9 slide figure).
+    zoom : int, optional
+        How many of the last bytes the zoom row shows (default 128).
+    reads : bool, default True
+        List the read() results beside the buffer.
+    title : bool or str, default True
+        Draw the title (or this one).
+    max_reads_listed : int, default 9
+        At most this many read() results listed.
+
+    Examples
+    --------
+    >>> from cgiter_edu import Order, programs, run, shapes
+    >>> t = run(shapes.balanced(2, 3), programs.Record(rec_bytes=3000), Order.DESCENDANTS_PRE,
+    ...         trace=True).trace
+    >>> BufferView(t).byte_counts()["copied"]
+    30000
     """
 
     ROW_H = 0.72
@@ -352,9 +377,30 @@ def _merge(rects: list[list[tuple[float, float]]]) -> list[list[tuple[float, flo
 
 
 class BufferStrip(View):
-    """The whole seq_file buffer as one strip (page boundaries dashed): the compact
-    buffer of an animation frame.  Same bars and :meth:`byte_counts` as
-    :class:`BufferView`, one row."""
+    """The whole seq_file buffer as one strip (page boundaries dashed).
+
+    The compact buffer of an animation frame: the same bars and :meth:`byte_counts` as
+    :class:`BufferView`, one row.
+
+    Parameters
+    ----------
+    trace : Trace
+        The walk.
+    step : int, optional
+        The step shown (None: after the last event).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new figure).
+    label : bool, default True
+        Write the byte count under the strip.
+
+    Examples
+    --------
+    >>> from cgiter_edu import Order, programs, run, shapes
+    >>> t = run(shapes.balanced(2, 3), programs.Record(rec_bytes=3000), Order.DESCENDANTS_PRE,
+    ...         trace=True).trace
+    >>> BufferStrip(t, step=5).byte_counts()["buffered"]
+    6000
+    """
 
     ROW_H = 0.8
 

@@ -35,6 +35,25 @@ class MutexView(View):
 
     The x axis is the trace's steps, stretched so that every read() call gets
     room for its label.  ``cursor`` is a vertical line :meth:`update` moves.
+
+    Parameters
+    ----------
+    trace : Trace
+        The walk (with a writer: :func:`~cgiter_edu.viz.scenes.writer_waits`).
+    step : int, optional
+        Where the cursor stands (None: no cursor).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new 16:9 slide figure).
+    title : bool or str, default True
+        Draw the title (or this one).
+
+    Examples
+    --------
+    >>> from cgiter_edu import Order, programs, run, shapes
+    >>> t = run(shapes.balanced(2, 3), programs.Record(rec_bytes=3000), Order.DESCENDANTS_PRE,
+    ...         trace=True).trace
+    >>> len(MutexView(t).spans.held)        # once per read(): 30000 B, then the error
+    2
     """
 
     def __init__(self, trace: Trace, step: int | None = None, ax: Axes | None = None, *,

@@ -73,15 +73,42 @@ def _subtitle(tr: Trace, order: int, width_pt: float, font: float = _SUB_FONT,
 
 
 class OrdersView(View):
-    """The orders side by side in one figure: ``views[order]`` is the
-    :class:`~cgiter_edu.viz.walk.WalkView` of each order (keyed by order value),
-    ``ax`` the first panel's Axes.  :meth:`update` shows the same step in every panel
-    (each clamped to its trace's length; None: every walk at its end).
-    ``every_step``: the legend lists the states of every step (a player shows them
-    all), not only those of the walks' ends.  ``cols``: panels per row (default: 3 for
-    five orders, else all in one row); ``max_scale``: the trees' largest scale;
-    ``font``: the smallest text (points), titles and subtitles included; ``right``:
-    the share of the figure's width the panels take (the rest is left free)."""
+    """The orders side by side in one figure, one :class:`WalkView` each.
+
+    ``views[order]`` is the view of each order (keyed by order value), ``ax`` the first
+    panel's Axes.  :meth:`update` shows the same step in every panel (each clamped to
+    its trace's length; None: every walk at its end).
+
+    Parameters
+    ----------
+    traces : dict of int to Trace
+        One walk per order value (:func:`~cgiter_edu.viz.scenes.order_traces`).
+    fig : matplotlib.figure.Figure, optional
+        Where to draw (default: a new 16:9 slide figure).
+    labels : str, optional
+        The cgroups' labels, as :class:`WalkView` takes them.
+    path : bool, default True
+        Arrows along each walk's path.
+    every_step : bool, default False
+        The legend lists the states of every step (a player shows them all), not
+        only those of the walks' ends.
+    cols : int, optional
+        Panels per row (default: 3 for five orders, else all in one row).
+    max_scale : float, default 1.1
+        The trees' largest scale.
+    font : float, optional
+        The smallest text (points), titles and subtitles included.
+    right : float, default 1.0
+        The share of the figure's width the panels take (the rest is left free).
+
+    Examples
+    --------
+    >>> from cgiter_edu import shapes
+    >>> from cgiter_edu.viz.scenes import order_traces
+    >>> v = OrdersView(order_traces(shapes.balanced(1, 2), "/", up_start="/c1"))
+    >>> sorted(v.views) == [1, 2, 3, 4, 5]
+    True
+    """
 
     def __init__(self, traces: dict[int, Trace], fig: Figure | None = None, *,
                  labels: str | None = None, path: bool = True,

@@ -132,10 +132,28 @@ _MARK_COLOURS = {k: text_color_on(c) for k, (c, _) in PAST_LIMIT_COLORS.items()}
 
 
 class PastLimitView(View):
-    """The side-by-side picture (see the module doc).  ``both``: a
-    :class:`~cgiter_edu.opencoded.BothWays`.  ``images``: the two grids' image artists
-    (top, bottom); ``bars``: the two fill bars; :meth:`colors` and :meth:`counts` read
-    back what is drawn."""
+    """One tree walked both ways, side by side (see the module doc).
+
+    ``images``: the two grids' image artists (top, bottom); ``marks``: each cell's
+    shape; ``bars``: the two fill bars; :meth:`colors`, :meth:`shapes` and
+    :meth:`counts` read back what is drawn.
+
+    Parameters
+    ----------
+    both : BothWays
+        The two walks, :func:`cgiter_edu.opencoded.both_ways`.
+    step : int, optional
+        Show both walks after this many cgroups (None: the end).
+    fig : matplotlib.figure.Figure, optional
+        Where to draw (default: a new 16:9 slide figure).
+
+    Examples
+    --------
+    >>> from cgiter_edu import shapes
+    >>> from cgiter_edu.opencoded import both_ways
+    >>> PastLimitView(both_ways(shapes.balanced(1, 3)), step=2).counts()["iter"]
+    {'delivered': 2, 'cut': 0, 'dead_skipped': 0}
+    """
 
     def __init__(self, both: Any, step: int | None = None, fig: Any = None) -> None:
         self.both = both
@@ -312,15 +330,61 @@ class PastLimitView(View):
 
 
 def plot_past_limit(both: Any, step: int | None = None, fig: Any = None) -> PastLimitView:
-    """The side-by-side picture of :func:`cgiter_edu.opencoded.both_ways` (a new 16:9
-    figure, or ``fig``)."""
+    """Draw one tree walked both ways: cgroup_iter cut at the page limit, the open-coded
+    iterator into a ring buffer.
+
+    Parameters
+    ----------
+    both : BothWays
+        The two walks, :func:`cgiter_edu.opencoded.both_ways`.
+    step : int, optional
+        Show both walks after this many cgroups (None: the end).
+    fig : matplotlib.figure.Figure, optional
+        Where to draw (default: a new 16:9 slide figure).
+
+    Returns
+    -------
+    PastLimitView
+        What was drawn.
+
+    Examples
+    --------
+    >>> from cgiter_edu import shapes
+    >>> from cgiter_edu.opencoded import both_ways
+    >>> plot_past_limit(both_ways(shapes.random(800, seed=3))).counts()["iter"]["cut"] > 0
+    True
+    """
     return PastLimitView(both, step, fig)
 
 
 def animate_past_limit(both: Any, fps: float = 6, max_frames: int = 120, hold: int = 8
                        ) -> Any:
-    """The picture as an animation, ``k`` cgroups more each frame: an
-    :class:`~cgiter_edu.viz.anim.Animator` (``save("x.gif")``, ``to_jshtml()``)."""
+    """The past-the-limit picture as an animation, a few cgroups more each frame.
+
+    Parameters
+    ----------
+    both : BothWays
+        The two walks, :func:`cgiter_edu.opencoded.both_ways`.
+    fps : float, default 6
+        Frames per second.
+    max_frames : int, default 120
+        At most this many frames before the held end.
+    hold : int, default 8
+        Frames the end is held.
+
+    Returns
+    -------
+    Animator
+        ``save("x.gif")``, ``to_jshtml()``.
+
+    Examples
+    --------
+    >>> from cgiter_edu import shapes
+    >>> from cgiter_edu.opencoded import both_ways
+    >>> a = animate_past_limit(both_ways(shapes.balanced(1, 3)), max_frames=4)
+    >>> len(a.steps)          # 0 to 4 cgroups, then the end held 8 frames
+    13
+    """
     from .anim import Animator
 
     view = PastLimitView(both, 0)
