@@ -33,8 +33,29 @@ __all__ = ["CapacityView", "plot_capacity"]
 
 
 class CapacityView(View):
-    """The capacity picture: ``lines[page_size]`` is the line of each page size,
-    ``inset`` the zoom at the marked record size.  See :func:`plot_capacity`."""
+    """How many records fit in one session against the record size (:func:`plot_capacity`).
+
+    ``lines[page_size]`` is the line of each page size, ``inset`` the zoom at the
+    marked record size.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes, optional
+        Where to draw (default: a new 16:9 slide figure).
+    page_sizes : sequence of int, default (4096, 16384, 65536)
+        One line each.
+    record_sizes : sequence of int, optional
+        The x axis (default: about 16 a doubling from 8 B to 8 KiB).
+    mark : int, default 64
+        The record size marked (the kernel comment's 512, the kernel's 511).
+    epilogue_bytes : int, default 0
+        Bytes the epilogue writes (kept free too).
+
+    Examples
+    --------
+    >>> sorted(CapacityView().lines)
+    [4096, 16384, 65536]
+    """
 
     def __init__(self, ax: Axes | None = None, *,
                  page_sizes: Sequence[int] = (4096, 16384, 65536),

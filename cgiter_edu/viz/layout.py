@@ -35,10 +35,25 @@ __all__ = ["Tree", "TreeLayout", "IcicleLayout", "tidy_layout", "icicle_layout",
 
 @dataclass
 class Tree:
-    """A rooted tree of cgroups: ``children`` in creation (sibling) order.
+    """A rooted tree of cgroups, children in creation (sibling) order.
 
-    ``names`` holds each cgroup's last path component ("/" for the root),
-    ``paths`` the full path and ``dead`` the dead flag as the source knew it.
+    Parameters
+    ----------
+    root : int
+        The root's id.
+    children : dict of int to list of int
+        Each cgroup's children, in creation order.
+    parent : dict of int to int or None
+        Each cgroup's parent (None for the root).
+    names, paths : dict of int to str
+        Each cgroup's last path component ("/" for the root) and full path.
+    dead : dict of int to bool
+        The dead flag as the source knew it.
+
+    Examples
+    --------
+    >>> t = Tree.from_parents({1: None, 2: 1, 3: 1}); t.children[1], len(t)
+    ([2, 3], 3)
     """
 
     root: int
@@ -162,12 +177,22 @@ def _path_from(v: int, parents: Mapping[int, int | None], names: Mapping[int, st
 def tree_of(source: Any) -> Tree:
     """A :class:`Tree` from a Trace, a Hierarchy, a networkx graph or a Tree.
 
-    Example::
+    Parameters
+    ----------
+    source : Trace, Hierarchy, networkx.DiGraph or Tree
+        What to read the tree from.
 
-        >>> import networkx as nx
-        >>> g = nx.DiGraph([(1, 5), (1, 7)])
-        >>> tree_of(g).children[1]
-        [5, 7]
+    Returns
+    -------
+    Tree
+        The tree (``source`` itself when it is one).
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> g = nx.DiGraph([(1, 5), (1, 7)])
+    >>> tree_of(g).children[1]
+    [5, 7]
     """
     if isinstance(source, Tree):
         return source
@@ -228,11 +253,25 @@ def tidy_layout(source: Any, extent: Callable[[int], tuple[float, float]] | None
     child; subtrees are packed as close as their contours allow.  Runs in
     O(n * depth) without recursion, so thousands of cgroups are fine.
 
-    Example::
+    Parameters
+    ----------
+    source : Trace, Hierarchy, networkx.DiGraph or Tree
+        The tree (:func:`tree_of`).
+    extent : callable, optional
+        ``extent(id) -> (before, after)``, as above.
+    gap : float, default 1.0
+        The least distance between two cgroups of a level, edge to edge.
 
-        >>> lay = tidy_layout(Tree.from_parents({1: None, 2: 1, 3: 1}), gap=2)
-        >>> lay.pos[3][0] - lay.pos[2][0]
-        2.0
+    Returns
+    -------
+    TreeLayout
+        ``pos[id] = (x, level)``.
+
+    Examples
+    --------
+    >>> lay = tidy_layout(Tree.from_parents({1: None, 2: 1, 3: 1}), gap=2)
+    >>> lay.pos[3][0] - lay.pos[2][0]
+    2.0
     """
     tree = tree_of(source)
     ext = {v: (extent(v) if extent else (0.0, 0.0)) for v in tree.parent}
@@ -304,11 +343,21 @@ def icicle_layout(source: Any) -> IcicleLayout:
     whole tree spans ``[0, 1)``.  Good for thousands of cgroups, where a node
     link drawing would be a smudge.
 
-    Example::
+    Parameters
+    ----------
+    source : Trace, Hierarchy, networkx.DiGraph or Tree
+        The tree (:func:`tree_of`).
 
-        >>> lay = icicle_layout(Tree.from_parents({1: None, 2: 1, 3: 1, 4: 3}))
-        >>> lay.rect[1], lay.rect[3]
-        ((0.0, 1.0, 0), (0.5, 0.5, 1))
+    Returns
+    -------
+    IcicleLayout
+        ``rect[id] = (x0, width, level)``, x in [0, 1).
+
+    Examples
+    --------
+    >>> lay = icicle_layout(Tree.from_parents({1: None, 2: 1, 3: 1, 4: 3}))
+    >>> lay.rect[1], lay.rect[3]
+    ((0.0, 1.0, 0), (0.5, 0.5, 1))
     """
     tree = tree_of(source)
     order = tree.nodes

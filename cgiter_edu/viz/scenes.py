@@ -45,6 +45,43 @@ def writer_waits(h: Any = None, order: int = 2, at: str | None = None,
     (default ``Record(rec_bytes)``) is the BPF program, ``start`` the start path.
     If the writer's mkdir fails (a relative path, no parent), its ``OSError`` is
     raised here once the walk is over.  The walk is one :func:`cgiter_edu.run`.
+
+    Parameters
+    ----------
+    h : Hierarchy, optional
+        The tree (default: :func:`~cgiter_edu.shapes.systemd_host`).
+    order : int, default 2
+        The walk order.
+    at : str, optional
+        The path where the writer starts (default: the third cgroup seen).
+    mkdir : str, optional
+        What the writer creates (default: a new cgroup under the root).
+    read_size, rec_bytes : int
+        The read() size (2048) and the record size (64).
+    kernel : KernelConfig, optional
+        The kernel (default: the default preset).
+    prog : callable, optional
+        The BPF program (default ``Record(rec_bytes)``).
+    start : str, optional
+        The start path.
+    first : {"writer", "reader"}, default "writer"
+        Who takes the mutex after the walk's unlock.
+
+    Returns
+    -------
+    Trace
+        The walk, with the writer's WAIT, WAKE and ACQUIRED events.
+
+    Raises
+    ------
+    OSError
+        The writer's mkdir failed.
+
+    Examples
+    --------
+    >>> t = writer_waits()
+    >>> [e.note for e in t.of_kind(EventKind.WAIT)]
+    ['mkdir /new-cgroup']
     """
     from cgiter_edu import KernelConfig, Order, programs, run, shapes
     from cgiter_edu.kernel.config import DEFAULT_NAME
@@ -108,8 +145,32 @@ def writer_waits(h: Any = None, order: int = 2, at: str | None = None,
 
 def truncated_walk(h: Any = None, rec_bytes: int = 3000, read_size: int = 1 << 20,
                    order: int = 2, kernel: Any = None) -> Trace:
-    """A walk cut by the page limit: records of ``rec_bytes`` until the 8 pages are
-    full, one rolled back, then EOPNOTSUPP on the next read()."""
+    """A walk cut by the page limit: records until the 8 pages are full, one rolled
+    back, then EOPNOTSUPP on the next read().
+
+    Parameters
+    ----------
+    h : Hierarchy, optional
+        The tree (default: :func:`~cgiter_edu.shapes.systemd_host`).
+    rec_bytes : int, default 3000
+        The record size.
+    read_size : int, default 1 << 20
+        The read() size.
+    order : int, default 2
+        The walk order.
+    kernel : KernelConfig, optional
+        The kernel (default: the default preset).
+
+    Returns
+    -------
+    Trace
+        The walk.
+
+    Examples
+    --------
+    >>> truncated_walk().end_reason.value
+    'buffer_full'
+    """
     from cgiter_edu import KernelConfig, programs, run, shapes
     from cgiter_edu.kernel.config import DEFAULT_NAME
 
@@ -129,9 +190,29 @@ def order_traces(h: Any, start: str = "/", up_start: str | None = None, *,
     """Run each order through :func:`cgiter_edu.run` and keep the traces (keyed by
     order value; an order the kernel refuses, such as CHILDREN before 7.0, is left out).
 
-    ``up_start``: where ANCESTORS_UP starts (default: the deepest cgroup under
-    ``start``, so the climb is long).  CHILDREN needs kernel 7.0 (the default).
+    Parameters
+    ----------
+    h : Hierarchy
+        The tree.
+    start : str, default "/"
+        Where the walks start.
+    up_start : str, optional
+        Where ANCESTORS_UP starts (default: the deepest cgroup under ``start``, so the
+        climb is long).
+    orders : iterable of int
+        The orders (default: all five; CHILDREN needs kernel 7.0, the default here).
+    kernel : KernelConfig, optional
+        The kernel (default: the 7.0 preset).
+    rec_bytes : int, default 64
+        The record size.
 
+    Returns
+    -------
+    dict of int to Trace
+        One trace per order value.
+
+    Examples
+    --------
     >>> from cgiter_edu import shapes
     >>> sorted(order_traces(shapes.balanced(1, 2)))
     [1, 2, 3, 4, 5]

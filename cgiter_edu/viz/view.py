@@ -49,8 +49,26 @@ class View:
     """A picture of one trace that can be redrawn for any step.
 
     Attributes every view has: ``figure``, ``ax`` (the main Axes), ``step`` (the
-    step shown: an int, 0-based, or None for "after the last step").
-    :meth:`update` is the only thing that changes after construction.
+    step shown: an int, 0-based, or None for "after the last step"), ``alt`` (what
+    it shows, in words).  :meth:`update` is the only thing that changes after
+    construction.
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+        The figure drawn on.
+    ax : matplotlib.axes.Axes
+        The main Axes.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> class Empty(View):
+    ...     def update(self, step):
+    ...         self.step = step
+    ...         return []
+    >>> v = Empty(*new_axes(None)); v.update(3), v.step
+    ([], 3)
     """
 
     figure: Figure
