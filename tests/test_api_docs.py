@@ -35,7 +35,6 @@ METHODS_OF = ("Trace", "Hierarchy", "Explorer", "Quiz")
 NOT_YET: frozenset[str] = frozenset({
     "viz.BufferState",
     "viz.MutexSpans",
-    "viz.apply_slide_style",
     "viz.buffer_state",
     "viz.describe_step",
     "viz.first_reached",
@@ -43,8 +42,6 @@ NOT_YET: frozenset[str] = frozenset({
     "viz.mutex_spans",
     "viz.result_text",
     "viz.seq_numbers",
-    "viz.slide_style",
-    "viz.state_legend_handles",
 })
 
 

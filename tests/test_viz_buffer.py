@@ -8,7 +8,7 @@ from vizkit import CASES, case_trace, make_trace
 from cgiter_edu import Order, shapes
 from cgiter_edu.events import EventKind
 from cgiter_edu.names import errno_symbol
-from cgiter_edu.viz import analysis, buffer
+from cgiter_edu.viz import buffer, words
 
 # -- the buffer -------------------------------------------------------------------------
 
@@ -20,7 +20,7 @@ def test_buffer_shows_the_511_records_and_the_rollback():
     assert counts["buffered"] == 0
     assert counts["ghost"] == 64
     assert v.read_labels()[:2] == ["32704 B", "EOPNOTSUPP"]
-    assert [r for r in v.read_labels()] == [analysis.result_text(e) for e in tr.reads]
+    assert [r for r in v.read_labels()] == [words.result_text(e) for e in tr.reads]
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -29,12 +29,13 @@ VIZ_MODULES = ["cgiter_edu.viz", "cgiter_edu.viz.analysis", "cgiter_edu.viz.view
                "cgiter_edu.viz.scenes", "cgiter_edu.names"]
 
 
-def test_analysis_needs_no_matplotlib():
+def test_analysis_and_words_need_no_matplotlib():
     code = ("import cgiter_edu.viz.analysis as a\n"
+            "import cgiter_edu.viz.words as w\n"
             "from cgiter_edu import Order, programs, run, shapes\n"
             "t = run(shapes.systemd_host(), programs.Record(rec_bytes=64), Order.DESCENDANTS_PRE,"
             " read_size=512, trace=True).trace\n"
-            "a.describe_step(t, 5); a.frame_caption(t, None); a.buffer_state(t); a.mutex_spans(t)\n"
+            "w.describe_step(t, 5); w.frame_caption(t, None); a.buffer_state(t); a.mutex_spans(t)\n"
             "a.seq_numbers(t); a.first_reached(t)")
     assert modules_loaded(code, ("matplotlib", "ipywidgets")) == []
 

@@ -98,7 +98,7 @@ def test_current_cgroup_is_highlighted_mid_walk():
 def test_captions_elide_long_paths_so_they_fit_the_slide():
     from cgiter_edu import Order, programs, run, shapes
     from cgiter_edu.events import EventKind
-    from cgiter_edu.viz.analysis import describe_step, short_path
+    from cgiter_edu.viz.words import describe_step, short_path
 
     assert short_path("/a/" + "b" * 50 + "/c", 20) == "/a/.../c"
     assert short_path("/system.slice/sshd.service") == "/system.slice/sshd.service"

@@ -6,9 +6,10 @@ either (each name is loaded on first use).  Every picture replays a
 
 The modules, one per picture:
 
-* ``analysis``: what the pictures replay, without matplotlib: :func:`describe_step`,
-  :func:`frame_caption`, :func:`result_text`, :func:`seq_numbers`,
+* ``analysis``: what the pictures replay, without matplotlib: :func:`seq_numbers`,
   :func:`first_reached`, :func:`buffer_state`, :func:`mutex_spans`;
+* ``words``: what they say, without matplotlib: :func:`describe_step`,
+  :func:`frame_caption`, :func:`result_text`, each picture's alt text;
 * ``view``: :class:`View`, the contract below;
 * ``walk``: :class:`WalkView` / :func:`plot_walk` (tree, list or icicle);
 * ``buffer``: :class:`BufferView` / :func:`plot_buffer`, :class:`BufferStrip`;
@@ -73,7 +74,7 @@ _NAMES = {
     "plot_mutex": "mutex", "MutexView": "mutex",
     "plot_orders": "orders", "OrdersView": "orders",
     "plot_capacity": "capacity", "CapacityView": "capacity",
-    "describe_step": "analysis", "frame_caption": "analysis", "result_text": "analysis",
+    "describe_step": "words", "frame_caption": "words", "result_text": "words",
     "seq_numbers": "analysis", "first_reached": "analysis", "buffer_state": "analysis",
     "BufferState": "analysis", "mutex_spans": "analysis", "MutexSpans": "analysis",
     "animate": "anim", "save_animation": "anim", "Animator": "anim",

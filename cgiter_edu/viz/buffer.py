@@ -30,9 +30,10 @@ from matplotlib.patches import Rectangle
 from cgiter_edu.events import EventKind
 from cgiter_edu.trace import Trace
 
-from .analysis import BufferState, buffer_state, result_text
+from .analysis import BufferState, buffer_state
 from .style import COLORS, PathText, slide_style
 from .view import DARK, View, ax_size_pt, new_axes, text_width
+from .words import result_text
 
 __all__ = ["BufferView", "BufferStrip", "plot_buffer"]
 
@@ -328,7 +329,7 @@ class BufferView(View):
         """What the picture shows, in words: the buffer's pages, the bytes copied out,
         still buffered and rolled back at the step drawn (read back from the bars), and
         the caption."""
-        from .analysis import frame_caption
+        from .words import frame_caption
 
         b = self.byte_counts()
         where = f" at step {self.step}" if self.step is not None else " after the walk"

@@ -160,7 +160,7 @@ HEADER_FONT = 0.8
 
 
 def _short(path: str, limit: int) -> str:
-    from .analysis import short_path
+    from .words import short_path
 
     return short_path(path, limit)
 

@@ -22,9 +22,10 @@ from matplotlib.axes import Axes
 
 from cgiter_edu.trace import Trace
 
-from .analysis import mutex_spans, result_text
+from .analysis import mutex_spans
 from .style import COLORS, OKABE_ITO, slide_style
 from .view import DARK, View, ax_size_pt, new_axes, text_width
+from .words import result_text
 
 __all__ = ["MutexView", "plot_mutex"]
 

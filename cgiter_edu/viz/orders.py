@@ -29,12 +29,12 @@ from cgiter_edu.names import ORDER_FUNCTIONS
 from cgiter_edu.replay import CgroupState
 from cgiter_edu.trace import Trace
 
-from .analysis import cgroup_name, short_path
 from .layout import tree_of
 from .scenes import order_traces
 from .style import SLIDE_SIZE, slide_style, state_legend_handles
 from .view import View, ax_size_pt
 from .walk import WalkView, states_shown
+from .words import cgroup_name, short_path
 
 __all__ = ["OrdersView", "plot_orders", "ORDERS_MAX_CGROUPS"]
 
@@ -170,7 +170,7 @@ class OrdersView(View):
     def alt(self) -> str:
         """What the picture shows, in words: one panel per order and, for each, the
         cgroups in the order it visits them (or how many it reaches, for a big tree)."""
-        from .analysis import cgroup_name
+        from .words import cgroup_name
 
         parts = []
         for o, v in self.views.items():

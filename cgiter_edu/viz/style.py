@@ -243,23 +243,39 @@ SESSION_RC = frozenset({"backend", "backend_fallback", "interactive", "toolbar",
 
 @contextlib.contextmanager
 def slide_style(**overrides: object) -> Iterator[None]:
-    """Use the slide style inside a ``with`` block: the style's rcParams are set on
-    entry and put back as they were on exit (even after an exception).
+    """Use the slide style inside a ``with`` block.
+
+    The style's rcParams are set on entry and put back as they were on exit (even
+    after an exception).
 
     Only the style's own rcParams are saved and restored, never the session's
     (:data:`SESSION_RC`: ``interactive``, ``backend``...): a figure made inside the
     block is shown by a notebook like any other, and so is every figure after it.
-    Keyword arguments override single rcParams: ``**{"font.size": 20}``.
 
-    Example::
+    Parameters
+    ----------
+    **overrides
+        Single rcParams to set too: ``**{"font.size": 20}``.
 
-        >>> import matplotlib, matplotlib.pyplot as plt
-        >>> with slide_style(**{"font.size": 20}):
-        ...     fig, ax = plt.subplots()
-        ...     matplotlib.rcParams["font.size"]
-        20.0
-        >>> fig.get_size_inches().tolist()
-        [16.0, 9.0]
+    Yields
+    ------
+    None
+        Inside the block the style is on.
+
+    Raises
+    ------
+    ValueError
+        An override of a session setting (:data:`SESSION_RC`).
+
+    Examples
+    --------
+    >>> import matplotlib, matplotlib.pyplot as plt
+    >>> with slide_style(**{"font.size": 20}):
+    ...     fig, ax = plt.subplots()
+    ...     matplotlib.rcParams["font.size"]
+    20.0
+    >>> fig.get_size_inches().tolist()
+    [16.0, 9.0]
     """
     rc = dict(SLIDE_RC)
     rc.update(overrides)
@@ -275,7 +291,15 @@ def slide_style(**overrides: object) -> Iterator[None]:
 
 
 def apply_slide_style() -> None:
-    """Make the slide style the default for the rest of the session (notebooks)."""
+    """Make the slide style the default for the rest of the session (notebooks).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> with matplotlib.rc_context():
+    ...     apply_slide_style(); matplotlib.rcParams["figure.figsize"]
+    [16.0, 9.0]
+    """
     mpl.rcParams.update(SLIDE_RC)
 
 
@@ -313,13 +337,31 @@ def state_label(s: CgroupState, *, ended: bool = False, stopped: bool = False) -
 
 def state_legend_handles(states: list[CgroupState] | None = None, *,
                          ended: bool = False, hatched: bool = False) -> list:
-    """Legend handles, one per state (all by default), each with its colour, its shape
-    (:func:`state_marker`, as the walk pictures draw it) and its sentence;
-    ``ended``: the picture shows a walk that is over (UNREACHED then reads
-    :data:`UNREACHED_AFTER_END`); with ``STOPPED`` among ``states`` (the program
-    returned 1), ``NEVER`` reads "never reached: stopped", not "cut"; ``hatched``: the
-    picture draws bars (the icicle
-    view), so each handle is a bar with the state's hatch (:data:`STATE_HATCHES`)."""
+    """Legend handles, one per state, each with its colour, its cue and its sentence.
+
+    Parameters
+    ----------
+    states : list of CgroupState, optional
+        The states listed (default: all).
+    ended : bool, default False
+        The picture shows a walk that is over (UNREACHED then reads
+        :data:`UNREACHED_AFTER_END`); with ``STOPPED`` among ``states`` (the program
+        returned 1), ``NEVER`` reads "never reached: stopped", not "cut".
+    hatched : bool, default False
+        The picture draws bars (the icicle view): each handle is a bar with the
+        state's hatch (:data:`STATE_HATCHES`), not its marker shape
+        (:func:`state_marker`).
+
+    Returns
+    -------
+    list of matplotlib artists
+        For ``legend(handles=...)``.
+
+    Examples
+    --------
+    >>> [h.get_label() for h in state_legend_handles([CgroupState.DELIVERED])]
+    ['delivered to user']
+    """
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 

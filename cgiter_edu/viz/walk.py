@@ -41,8 +41,7 @@ from cgiter_edu.kernel.config import kernel_label
 from cgiter_edu.replay import CgroupState
 from cgiter_edu.trace import Trace
 
-from .alt import walk_alt
-from .analysis import cgroup_name, first_reached, frame_caption, states_shown, walk_over
+from .analysis import first_reached, states_shown, walk_over
 from .geometry import HEADER_FONT, Geometry, list_geometry, tree_geometry, walk_arrows
 from .layout import icicle_layout, tree_of
 from .style import (
@@ -57,6 +56,7 @@ from .style import (
     text_color_on,
 )
 from .view import BASE_FONT, DARK, MIN_FONT, View, ax_size_pt, new_axes, text_width
+from .words import cgroup_name, frame_caption, walk_alt
 
 __all__ = ["WalkView", "plot_walk", "states_shown", "walk_over"]
 
@@ -414,7 +414,7 @@ class WalkView(View):
 
     @property
     def caption_text(self) -> str:
-        """The caption of the step shown (:func:`~cgiter_edu.viz.analysis.frame_caption`),
+        """The caption of the step shown (:func:`~cgiter_edu.viz.words.frame_caption`),
         whether or not this view draws it."""
         return frame_caption(self.trace, self.step)
 
