@@ -39,8 +39,27 @@ __all__ = [
 ]
 
 def seq_numbers(trace: Trace, step: int | None = None) -> dict[int, int]:
-    """The ``seq_num`` each cgroup was shown (or skipped) with, up to ``step``
-    (default: the whole trace)."""
+    """The ``seq_num`` each cgroup was shown (or skipped) with, up to a step.
+
+    Parameters
+    ----------
+    trace : Trace
+        The walk.
+    step : int, optional
+        The last step replayed (default: the whole trace).
+
+    Returns
+    -------
+    dict of int to int
+        Cgroup id to its seq_num.
+
+    Examples
+    --------
+    >>> from cgiter_edu import Hierarchy, Order, run, programs
+    >>> h = Hierarchy(); _ = h.mkdir("/a")
+    >>> seq_numbers(run(h, programs.IdPrinter(), Order.DESCENDANTS_PRE, trace=True).trace)
+    {1: 0, 2: 1}
+    """
     last = len(trace.events) - 1 if step is None else step
     out: dict[int, int] = {}
     for e in trace.events[: last + 1]:
@@ -51,9 +70,20 @@ def seq_numbers(trace: Trace, step: int | None = None) -> dict[int, int]:
 
 
 def first_reached(trace: Trace) -> dict[int, int]:
-    """The step at which the walk first reached each cgroup (START or NEXT gave it),
-    in visiting order (the keys are :meth:`Trace.visit_order`).
+    """The step at which the walk first reached each cgroup (START or NEXT gave it).
 
+    Parameters
+    ----------
+    trace : Trace
+        The walk.
+
+    Returns
+    -------
+    dict of int to int
+        Cgroup id to step, in visiting order (the keys are :meth:`Trace.visit_order`).
+
+    Examples
+    --------
     >>> from cgiter_edu.events import Event, EventKind
     >>> from cgiter_edu.trace import Trace
     >>> t = Trace(events=[Event(0, EventKind.START, 0, cgroup=1),
@@ -79,6 +109,29 @@ class BufferState:
     the rollback step and after, until the next fill); ``count``: bytes written
     in this fill that are still there after a rollback; ``reads``: the RETURN
     events so far; ``read_no``: the read() the step belongs to (0-based).
+
+    Parameters
+    ----------
+    segments : list of (int, int, int or None)
+        ``(a, b, cgroup id or None for the epilogue)`` written in the current fill.
+    copied : int
+        Bytes ``[0, copied)`` already handed to the user.
+    ghost : (int, int) or None
+        The record that did not fit and was rolled back (at the rollback step and
+        after, until the next fill).
+    count : int
+        Bytes written in this fill that are still there after a rollback.
+    reads : list of Event
+        The RETURN events so far.
+    read_no : int
+        The read() the step belongs to (0-based).
+
+    Examples
+    --------
+    >>> from cgiter_edu import Hierarchy, Order, run, programs
+    >>> t = run(Hierarchy(), programs.Record(rec_bytes=64), Order.SELF_ONLY, trace=True).trace
+    >>> buffer_state(t, 5).count
+    64
     """
 
     segments: list[tuple[int, int, int | None]]
@@ -90,8 +143,22 @@ class BufferState:
 
 
 def buffer_state(trace: Trace, step: int | None = None) -> BufferState:
-    """Replay the buffer events up to ``step`` (see :class:`BufferState`).
+    """Replay the buffer events up to a step.
 
+    Parameters
+    ----------
+    trace : Trace
+        The walk.
+    step : int, optional
+        The last step replayed (default: the whole trace).
+
+    Returns
+    -------
+    BufferState
+        The buffer then.
+
+    Examples
+    --------
     >>> from cgiter_edu import Hierarchy, Order, run, programs
     >>> t = run(Hierarchy(), programs.Record(rec_bytes=64), Order.SELF_ONLY, trace=True).trace
     >>> st = buffer_state(t)
@@ -150,6 +217,24 @@ class MutexSpans:
     ``walk_waits``: ``(wait step, lock step)``: a read() waiting for a writer.  The
     release work (``who`` "css_release_work_fn <path>") waits like a writer, from the
     step it was queued to its RELEASE, and holds the mutex for that one step.
+
+    Parameters
+    ----------
+    held, waits, acquired, reads, ends, writer_held, walk_waits : list
+        As above.
+    wakes : list of (int, str)
+        The walk's unlock woke ``who`` (it still has to take the mutex).
+    handoffs : list of (int, str)
+        A read() took the mutex before the woken ``who``, which set
+        MUTEX_FLAG_HANDOFF (the next unlock hands it over).
+    releases : list of (int, str, int or None)
+        The release work ran in the free mutex.
+
+    Examples
+    --------
+    >>> from cgiter_edu.viz.scenes import writer_waits
+    >>> [who for _a, _b, who in mutex_spans(writer_waits()).waits]
+    ['mkdir /new-cgroup']
     """
 
     held: list[tuple[int, int]]
@@ -169,8 +254,20 @@ class MutexSpans:
 
 
 def mutex_spans(trace: Trace) -> MutexSpans:
-    """Replay who held ``cgroup_mutex`` when (see :class:`MutexSpans`).
+    """Replay who held ``cgroup_mutex`` when.
 
+    Parameters
+    ----------
+    trace : Trace
+        The walk.
+
+    Returns
+    -------
+    MutexSpans
+        The intervals, in trace steps.
+
+    Examples
+    --------
     >>> from cgiter_edu import Hierarchy, Order, run, programs
     >>> t = run(Hierarchy(), programs.Record(rec_bytes=64), Order.SELF_ONLY, trace=True).trace
     >>> mutex_spans(t).held

@@ -64,8 +64,24 @@ def cgroup_name(trace: Trace, cid: int | None) -> str:
 
 
 def result_text(e: Event) -> str:
-    """A read()'s result (its RETURN event) as the pictures print it:
-    ``"4096 B"``, ``"0 (end of file)"``, ``"EOPNOTSUPP"``."""
+    """A read()'s result as the pictures print it.
+
+    Parameters
+    ----------
+    e : Event
+        The read()'s RETURN event.
+
+    Returns
+    -------
+    str
+        ``"4096 B"``, ``"0 (end of file)"``, ``"EOPNOTSUPP"``...
+
+    Examples
+    --------
+    >>> from cgiter_edu.events import Event, EventKind
+    >>> result_text(Event(5, EventKind.RETURN, 0, result=-95))
+    'EOPNOTSUPP'
+    """
     if e.result is None:
         return "(the program raised)"
     if e.result < 0:
@@ -74,8 +90,22 @@ def result_text(e: Event) -> str:
 
 
 def describe_step(trace: Trace, step: int) -> str:
-    """One sentence saying what the event at ``step`` did (the caption of a frame).
+    """One sentence saying what the event at a step did (the caption of a frame).
 
+    Parameters
+    ----------
+    trace : Trace
+        The walk.
+    step : int
+        The step, 0-based.
+
+    Returns
+    -------
+    str
+        The sentence.
+
+    Examples
+    --------
     >>> from cgiter_edu.events import Event, EventKind
     >>> from cgiter_edu.trace import Trace
     >>> t = Trace(events=[Event(0, EventKind.READ, 0, size=4096)])
@@ -154,11 +184,24 @@ def describe_step(trace: Trace, step: int) -> str:
 
 
 def frame_caption(trace: Trace, step: int | None) -> str:
-    """The caption under a picture of ``step``: ``"step 12/56: <what it did>"`` for step
-    12 of a trace whose last step is 56 (steps are 0-based everywhere, as ``--step``
-    and ``update(step)`` count them), or for None
-    (after the last step) why the walk ended and what each read() gave.
+    """The caption under a picture of a step.
 
+    Parameters
+    ----------
+    trace : Trace
+        The walk.
+    step : int or None
+        The step, 0-based everywhere (as ``--step`` and ``update(step)`` count them);
+        None: after the last step.
+
+    Returns
+    -------
+    str
+        ``"step 12/56: <what it did>"`` for step 12 of a trace whose last step is 56;
+        for None why the walk ended and what each read() gave.
+
+    Examples
+    --------
     >>> from cgiter_edu.events import Event, EventKind
     >>> from cgiter_edu.trace import Trace
     >>> t = Trace(events=[Event(0, EventKind.READ, 0, size=4096)])
