@@ -122,12 +122,20 @@ class Trace:
         return None
 
     def made_during(self) -> dict[int, int]:
-        """Cgroups another thread makes while the walk runs, by id: the step at which
-        the thread that mkdirs it gets ``cgroup_mutex`` (its ACQUIRED event, note
-        ``mkdir <path>``: cgroup_mkdir() makes the cgroup holding the mutex).  Before
-        that step the cgroup does not exist: pictures leave it out and it is never
-        "never reached".
+        """Cgroups another thread makes while the walk runs, and when.
 
+        The step is the one at which the thread that mkdirs it gets ``cgroup_mutex``
+        (its ACQUIRED event, note ``mkdir <path>``: cgroup_mkdir() makes the cgroup
+        holding the mutex).  Before that step the cgroup does not exist: pictures leave
+        it out and it is never "never reached".
+
+        Returns
+        -------
+        dict of int to int
+            Cgroup id to that step.
+
+        Examples
+        --------
         >>> from cgiter_edu.viz.scenes import writer_waits
         >>> t = writer_waits(mkdir="/new")
         >>> [(t.cgroups[c][0], t[s].kind.value) for c, s in t.made_during().items()]

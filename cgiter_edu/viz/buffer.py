@@ -69,20 +69,15 @@ class BufferView(View):
 
     Parameters
     ----------
-    trace : Trace
-        The walk.
-    step : int, optional
-        The step shown (None: after the last event).
-    ax : matplotlib.axes.Axes, optional
-        Where to draw (default: a new 16:9 slide figure).
+    trace, step, ax : Trace, int or None, Axes or None
+        The walk; the step shown (None: after the last event); where to draw
+        (default: a new 16:9 slide figure).
     zoom : int, optional
         How many of the last bytes the zoom row shows (default 128).
-    reads : bool, default True
-        List the read() results beside the buffer.
-    title : bool or str, default True
-        Draw the title (or this one).
-    max_reads_listed : int, default 9
-        At most this many read() results listed.
+    reads, max_reads_listed : bool, int
+        List the read() results beside the buffer (True), at most this many (9).
+    title, font : bool or str, float or None
+        Draw the title (or this one); every text at least ``font`` points.
 
     Examples
     --------
@@ -385,21 +380,15 @@ class BufferStrip(View):
 
     Parameters
     ----------
-    trace : Trace
-        The walk.
-    step : int, optional
-        The step shown (None: after the last event).
-    ax : matplotlib.axes.Axes, optional
-        Where to draw (default: a new figure).
+    trace, step, ax : Trace, int or None, Axes or None
+        As in :class:`BufferView`.
     label : bool, default True
         Write the byte count under the strip.
 
     Examples
     --------
-    >>> from cgiter_edu import Order, programs, run, shapes
-    >>> t = run(shapes.balanced(2, 3), programs.Record(rec_bytes=3000), Order.DESCENDANTS_PRE,
-    ...         trace=True).trace
-    >>> BufferStrip(t, step=5).byte_counts()["buffered"]
+    >>> from cgiter_edu.viz.scenes import truncated_walk
+    >>> BufferStrip(truncated_walk(), step=5).byte_counts()["buffered"]
     6000
     """
 

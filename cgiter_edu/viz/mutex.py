@@ -47,6 +47,8 @@ class MutexView(View):
         Where to draw (default: a new 16:9 slide figure).
     title : bool or str, default True
         Draw the title (or this one).
+    font : float, optional
+        Every text at least this size (points), and no note on the lanes.
 
     Examples
     --------

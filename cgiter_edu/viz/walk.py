@@ -97,8 +97,8 @@ class WalkView(View):
         Draw the title (or this one) and the step's caption.
     path : bool, default False
         Arrows from each cgroup to the next one visited (tree view).
-    max_scale, min_font : float
-        The largest scale a small tree is drawn at; the smallest label font.
+    max_scale, min_font, short_headers : float, float, bool
+        The largest scale; the smallest label font; list view headers cut short.
 
     Examples
     --------
