@@ -196,7 +196,7 @@ def why_not_live(s: model.Settings, mode: str, user_program: Any = None) -> str:
 
     mk = machine_kernel()
     if mode != "walk":
-        return "the kernel check runs for one walk (mode: one walk), not the five orders"
+        return "the kernel check runs for one walk (mode: one walk), not for all orders"
     if s.kernel != mk.name:
         return (f"this machine runs Linux {mk.name}; the picture is the {s.kernel} preset's "
                 f"(pick {mk.name} to check it here)")
