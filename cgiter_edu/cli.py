@@ -29,7 +29,7 @@ import json
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
 from .lazy import lazy_exports
 
@@ -38,6 +38,105 @@ from .lazy import lazy_exports
 # emulator, networkx and each subcommand's module are imported inside the functions.
 if TYPE_CHECKING:
     from .run import RunResult
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, but what argparse refuses (an unknown option or value, a
+    missing argument, a bad choice) is one line naming the option and what it takes,
+    ``cgiter-edu CMD: --flag VALUE: why; use ...``, and exit 1 like every other refusal
+    of the command, instead of the usage and the error on two or more lines and exit 2.
+    ``--help`` is argparse's.
+
+    >>> p = Parser(prog="cgiter-edu walk")
+    >>> _ = p.add_argument("--program", choices=["ids", "paths"])
+    >>> p.refusal("argument --program: invalid choice: 'foo' (choose from 'ids', 'paths')")
+    '--program foo: not one of its values; use ids or paths'
+    """
+
+    def error(self, message: str) -> NoReturn:
+        from .walkflags import OptionError
+
+        raise OptionError(self.prog, self.refusal(message))
+
+    def _action(self, name: str) -> argparse.Action | None:
+        """The action of an option string (``--order``) or a positional's name."""
+        for a in self._actions:
+            if name in a.option_strings or name in (a.metavar, a.dest):
+                return a
+        return None
+
+    def accepts(self, a: argparse.Action | None) -> str:
+        """What the option of action ``a`` takes, in a few words: its choices, its range,
+        else its metavar and help."""
+        if a is None:
+            return "see --help"
+        if a.choices is not None:
+            return _one_of([str(c) for c in a.choices])
+        if hasattr(a, "range_text"):                    # walkflags.InRange, OneOf
+            return a.range_text()
+        text = " ".join(self._get_formatter()._expand_help(a).split()) if a.help else ""
+        return f"{a.metavar or a.dest.upper()}: {text}" if text else str(a.metavar or a.dest)
+
+    def _name(self, a: argparse.Action) -> str:
+        return a.option_strings[-1] if a.option_strings else str(a.metavar or a.dest)
+
+    def refusal(self, message: str) -> str:
+        """argparse's error ``message`` as one line naming the option and what it takes."""
+        import difflib
+        import re
+
+        helps = f"`{self.prog} --help` lists them"
+        m = re.fullmatch(r"argument (\S+?)(?:/\S+)?: invalid choice: (.*?) \(choose from .*\)",
+                         message, re.S)
+        if m:
+            a = self._action(m[1])
+            value = m[2][1:-1] if m[2][:1] in "'\"" else m[2]
+            if a is not None and a.dest == "cmd":
+                return f"{value}: no such command; use {self.accepts(a)}"
+            what = "its values" if a is None or a.option_strings else "the choices"
+            return f"{m[1]} {value}: not one of {what}; use {self.accepts(a)}"
+        m = re.fullmatch(r"argument (\S+?)(?:/\S+)?: expected (.*) arguments?", message)
+        if m:
+            a = self._action(m[1])
+            many = "" if m[2] == "one" else f" ({m[2]})"
+            return f"{m[1]}: needs a value{many}; it takes {self.accepts(a)}"
+        m = re.fullmatch(r"argument (\S+?)(?:/\S+)?: invalid (int|float) value: (.*)", message)
+        if m:
+            what = "a whole number" if m[2] == "int" else "a number"
+            return f"{m[1]} {m[3].strip(repr(''))}: not {what}"
+        m = re.fullmatch(r"the following arguments are required: (.*)", message)
+        if m:
+            names = [n.split("/")[0] for n in m[1].split(", ")]
+            actions = [self._action(n) for n in names]
+            if len(names) == 1 and actions[0] is not None and actions[0].dest == "cmd":
+                return f"a command is needed; use {self.accepts(actions[0])}"
+            return "; ".join(f"{n} is required; it takes {self.accepts(a)}"
+                             for n, a in zip(names, actions, strict=True))
+        m = re.fullmatch(r"argument (\S+?)(?:/\S+)?: ignored explicit argument (.*)", message)
+        if m:
+            return f"{m[1]}={m[2].strip(repr(''))}: {m[1]} takes no value"
+        m = re.fullmatch(r"ambiguous option: (\S+) could match (.*)", message)
+        if m:
+            return f"{m[1]}: ambiguous, it could be {_one_of(m[2].split(', '))}; give it whole"
+        m = re.fullmatch(r"unrecognized arguments: (.*)", message)
+        if m:
+            words = m[1].split()
+            first = words[0].split("=")[0]
+            if not first.startswith("-"):
+                return f"{' '.join(words)}: not an argument it takes ({helps})"
+            flags = [o for a in self._actions for o in a.option_strings if o.startswith("--")]
+            near = difflib.get_close_matches(first, flags, n=1)
+            hint = f"did you mean {near[0]}? " if near else ""
+            return f"{first}: no such option ({hint}{helps})"
+        m = re.fullmatch(r"argument (\S+?)(?:/\S+)?: not allowed with argument (\S+)", message)
+        if m:
+            return f"{m[1]}: not with {m[2]} (one or the other)"
+        return " ".join(message.split())
+
+
+def _one_of(values: list[str]) -> str:
+    """``"a, b or c"``"""
+    return values[0] if len(values) == 1 else ", ".join(values[:-1]) + f" or {values[-1]}"
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -402,7 +501,7 @@ def setup_bench(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``cgiter-edu`` parser, one subparser per entry of :data:`COMMANDS`."""
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="cgiter-edu",
         description="See how the Linux BPF cgroup iterator (cgroup_iter) walks the cgroup "
                     "hierarchy: an emulator that gives what the kernel gives, byte for byte "
@@ -528,8 +627,9 @@ def _main(argv: list[str] | None, t0: float) -> int:
     try:
         args, unknown = parser.parse_known_args(argv)
         if unknown and not getattr(args, "takes_any_arguments", False):
-            parser.parse_args(argv)     # argparse's own error (exit 2)
-    except OptionError as e:            # a number out of its range, said while parsing
+            sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+            sub.choices[args.cmd].error(f"unrecognized arguments: {' '.join(unknown)}")
+    except OptionError as e:            # a refusal said while parsing (Parser, InRange)
         print(f"{e.prog}: {e}", file=sys.stderr)
         return 1
     if hasattr(sys.stdout, "reconfigure"):      # a name that is not UTF-8 prints its bytes,

@@ -286,6 +286,96 @@ def test_ctrl_c_on_slides_leaves_no_half_made_folder(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+# -- argparse's own refusals: one line naming the option and what it takes, exit 1 ------
+
+def _refusal(capsys, argv):
+    """``cgiter-edu ARGV`` in this process: exit 1 and the one line it printed."""
+    assert cgiter_edu.cli.main(argv) == 1, argv
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1, (argv, err)
+    assert "usage:" not in err and "error:" not in err, (argv, err)
+    return err.strip()
+
+
+def _options(sp):
+    return [a for a in sp._actions if not isinstance(a, (argparse._HelpAction,
+                                                         argparse._SubParsersAction))]
+
+
+def test_every_argparse_refusal_of_every_subcommand_is_one_line(capsys):
+    """An unknown option, a value that is not one of the choices, an option without its
+    value, a required argument left out: for every subcommand, one line naming the option
+    and what it takes, exit 1 (as the command's other refusals), instead of the usage,
+    'error:' and exit 2."""
+    tried = 0
+    for name, sp in _subparsers().items():
+        if sp.get_default("takes_any_arguments"):
+            continue                                    # cannot run here: says so itself
+        err = _refusal(capsys, [name, "--no-such-option"])
+        if any(a.required for a in _options(sp)):   # argparse says what is missing first
+            assert " is required; it takes " in err or "not one of the choices" in err, err
+        else:
+            assert err.startswith(f"cgiter-edu {name}: --no-such-option: no such option ("), err
+            assert err.endswith(f"`cgiter-edu {name} --help` lists them)"), err
+        for a in _options(sp):
+            if a.choices is not None:
+                argv = [name, a.option_strings[-1], "nope"] if a.option_strings \
+                    else [name, "nope"]
+                err = _refusal(capsys, argv)
+                flags = a.option_strings or [a.metavar or a.dest]
+                assert any(err.startswith(f"cgiter-edu {name}: {flag} nope: not one of ")
+                           for flag in flags), err
+                assert all(str(c) in err.split("; use ")[1] for c in a.choices), err
+                tried += 1
+            if a.option_strings and a.nargs not in (0, "?", "*"):
+                err = _refusal(capsys, [name, a.option_strings[-1]])
+                assert any(err.startswith(f"cgiter-edu {name}: {flag}: needs a value")
+                           for flag in a.option_strings), err
+                assert "; it takes " in err and len(err.split("; it takes ")[1]) > 2, err
+                tried += 1
+        required = [a for a in _options(sp) if a.required and a.option_strings]
+        if required and not [a for a in _options(sp) if a.required and not a.option_strings]:
+            err = _refusal(capsys, [name])
+            assert any(f"{flag} is required; it takes " in err
+                       for flag in required[0].option_strings), err
+            tried += 1
+    assert tried > 60, tried
+
+
+@pytest.mark.parametrize("argv,want", [
+    (["walk", "--program", "foo"], "cgiter-edu walk: --program foo: not one of its values; use "
+     "ids, paths, record or silent"),
+    (["walk", "--nope"], "cgiter-edu walk: --nope: no such option (did you mean --no-trace? "
+     "`cgiter-edu walk --help` lists them)"),
+    (["walk", "3"], "cgiter-edu walk: 3: not an argument it takes (`cgiter-edu walk --help` "
+     "lists them)"),
+    (["walk", "--quiet=3"], "cgiter-edu walk: --quiet=3: --quiet takes no value"),
+    (["walk", "--re", "3"], "cgiter-edu walk: --re: ambiguous, it could be --record-bytes or "
+     "--read-size; give it whole"),
+    (["walk", "--order"], "cgiter-edu walk: --order: needs a value; it takes ORDER: walk "
+     "order: pre, post, up (ancestors), self, children (Linux 7.0+)"),
+    (["capacity"], "cgiter-edu capacity: --record-bytes is required; it takes 1 to 524287"),
+    (["bench", "--parts"], "cgiter-edu bench: --parts: needs a value (at least one); it takes "
+     "import, walk,"),
+    (["nope"], "cgiter-edu: nope: no such command; use walk, capacity, tree,"),
+    (["--nope"], "cgiter-edu: a command is needed; use walk, capacity,"),
+    (["plot", "nope"], "cgiter-edu plot: picture nope: not one of the choices; use walk, "
+     "buffer, mutex, orders or capacity"),
+    (["plot", "walk", "--nope", "-o", "x.png"], "cgiter-edu plot: --nope: no such option"),
+])
+def test_argparse_refusals_said_in_one_line(tmp_path, argv, want):
+    """The issue's example and one of each kind, run as the user runs the command."""
+    err = one_line_error(cli(*argv, check=False, cwd=tmp_path))
+    assert err.startswith(want), err
+    assert os.listdir(tmp_path) == []
+
+
+def test_help_is_still_argparses():
+    for argv in (["--help"], ["walk", "--help"], ["plot", "--help"], ["capacity", "-h"]):
+        r = cli(*argv)
+        assert r.stdout.decode().startswith("usage: cgiter-edu") and r.stderr == b"", argv
+
+
 # -- 5. numbers: every numeric option has a range, in --help, enforced in one line -------
 
 #: numeric options whose range is not an InRange, and why (each still checked below)
