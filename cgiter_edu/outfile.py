@@ -20,7 +20,7 @@ Example::
     ...     pass
     Traceback (most recent call last):
     ...
-    cgiter_edu.walkflags.CliError: --out /dev/null: is a character device, not a regular file; give a file name (it is replaced only if it is a regular file)
+    cgiter_edu.clihelpers.CliError: --out /dev/null: is a character device, not a regular file; give a file name (it is replaced only if it is a regular file)
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .walkflags import CliError
+from .clihelpers import CliError
 
 __all__ = ["atomic_dir", "atomic_output", "check_output", "move_into"]
 

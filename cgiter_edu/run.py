@@ -201,7 +201,7 @@ def run(h: Hierarchy, prog: Callable[[Any], int], order: Order | int = Order.DES
     See Also
     --------
     attach : the attach alone, returning the link to make files from.
-    cgiter_edu.live.walk.run : the same walk on this machine's kernel.
+    cgiter_edu.live.run : the same walk on this machine's kernel.
 
     Examples
     --------

@@ -136,7 +136,7 @@ class Trace:
 
         Examples
         --------
-        >>> from cgiter_edu.viz.scenes import writer_waits
+        >>> from cgiter_edu.scenarios import writer_waits
         >>> t = writer_waits(mkdir="/new")
         >>> [(t.cgroups[c][0], t[s].kind.value) for c, s in t.made_during().items()]
         [('/new', 'acquired')]

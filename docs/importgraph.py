@@ -1,4 +1,6 @@
-"""The package's import graph, drawn from the source (``python docs/importgraph.py OUT.png``).
+"""The package's import graph, drawn from the source (``python docs/importgraph.py OUT.png``;
+``--check`` lists the circles, the imports that run up and the units with no layer, and
+draws nothing; ``tests/test_importgraph.py`` fails on them).
 
 The book draws it when it is built (``docs/bookgen.py``), so the picture cannot go stale.
 Nodes are the top-level modules and the subpackages of ``cgiter_edu``; an arrow ``a -> b``
@@ -19,7 +21,7 @@ PKG = Path(__file__).resolve().parent.parent / "cgiter_edu"
 
 
 def unit(module: str) -> str:
-    """``cgiter_edu.viz.walk`` -> ``viz/``; ``cgiter_edu.run`` -> ``run``."""
+    """``cgiter_edu.viz.walk_view`` -> ``viz/``; ``cgiter_edu.run`` -> ``run``."""
     parts = module.split(".")[1:]
     if not parts:
         return "__init__"
@@ -120,7 +122,77 @@ def circles() -> list[list[str]]:
     return sorted(sorted(c) for c in nx.strongly_connected_components(graph()) if len(c) > 1)
 
 
+def module_graph() -> nx.DiGraph:
+    """Modules of the package (``cgiter_edu.viz.walk_view``...) and the imports between
+    them, at the top or inside a function (no self-loops)."""
+    g = nx.DiGraph()
+    for path in sorted(PKG.rglob("*.py")):
+        a = module_name(path)
+        g.add_node(a)
+        # not the package root: ``from . import shapes`` names the root, but the facade's
+        # names are not what is imported (the unit graph leaves it out too)
+        g.add_edges_from((a, b) for b in imports(path) if b not in (a, "cgiter_edu"))
+    return g
+
+
+def module_circles(g: nx.DiGraph | None = None) -> list[list[str]]:
+    """The import circles between modules (inside a unit too), each as a sorted list."""
+    g = module_graph() if g is None else g
+    return sorted(sorted(c) for c in nx.strongly_connected_components(g) if len(c) > 1)
+
+
+#: the units bottom-up: a unit imports only units of its own layer or below.  kernel/
+#: at the bottom, importing only kernel/; then the trace and what records it; the user's
+#: tree and its files (hierarchy, iterfile), attach, run; what is built on one walk; the front ends that replay
+#: walks (live/, viz/, then widgets/, which shows both); the course, which uses them;
+#: the class benchmark; the command.  A new module or subpackage gets its line here.
+LAYERS: list[tuple[str, ...]] = [
+    ("kernel/",),
+    ("events", "captions", "replay", "trace", "recorder", "names", "paths", "programs",
+     "progress", "lazy", "bench_row"),
+    ("hierarchy", "hierarchy_json", "shapes", "iterfile"),
+    ("attach",),
+    ("run",),
+    ("opencoded", "scenarios", "kernel_walks", "clihelpers", "outfile"),
+    ("live/", "viz/"),
+    ("widgets/",),
+    ("course/",),
+    ("classbench/",),
+    ("cli/", "__main__"),
+]
+
+
+def layer_of(unit: str) -> int | None:
+    """The index in :data:`LAYERS` of ``unit`` (None: not declared)."""
+    return next((i for i, units in enumerate(LAYERS) if unit in units), None)
+
+
+def upward_edges(g: nx.DiGraph | None = None) -> list[tuple[str, str]]:
+    """The imports ``a -> b`` where ``b``'s layer is above ``a``'s (the package's
+    ``__init__`` is left out: it is the facade that names the public API)."""
+    g = graph() if g is None else g
+    return sorted((a, b) for a, b in g.edges if "__init__" not in (a, b)
+                  and layer_of(a) is not None and layer_of(b) is not None
+                  and layer_of(b) > layer_of(a))
+
+
+def undeclared(g: nx.DiGraph | None = None) -> list[str]:
+    """Units of the package that :data:`LAYERS` does not place."""
+    g = graph() if g is None else g
+    return sorted(u for u in g.nodes if u != "__init__" and layer_of(u) is None)
+
+
 if __name__ == "__main__":
-    print(draw(sys.argv[1] if len(sys.argv) > 1 else "layout.png"))
+    # python docs/importgraph.py [OUT.png]: draw; --check: only list what is wrong
+    # (circles between units or modules, imports that run up, units with no layer)
+    check = "--check" in sys.argv[1:]
+    if not check:
+        print(draw(sys.argv[1] if len(sys.argv) > 1 else "layout.png"))
     for c in circles():
         print("circle:", " <-> ".join(c))
+    for c in module_circles():
+        print("module circle:", " <-> ".join(c))
+    for a, b in upward_edges():
+        print(f"upward: {a} -> {b}")
+    for u in undeclared():
+        print(f"no layer: {u} (add it to LAYERS in docs/importgraph.py)")

@@ -1,10 +1,10 @@
-"""Load the recorded real-kernel walks of tests/data (see cgiter_edu.recorded)."""
+"""Load the recorded real-kernel walks of tests/data (see cgiter_edu.kernel_walks)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from cgiter_edu.recorded import load, replay
+from cgiter_edu.kernel_walks import load, replay
 
 DATA = Path(__file__).parent / "data"
 

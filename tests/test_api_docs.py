@@ -26,7 +26,8 @@ import cgiter_edu  # noqa: E402
 
 #: modules outside a subpackage's ``__all__`` whose public functions and classes count
 #: (the course lives in ``cgiter_edu.course``; both places are tried)
-EXTRA_MODULES = ("questions", "quiz", "handson", "classroom", "shapes", "programs")
+EXTRA_MODULES = ("questions", "quiz", "handson", "classroom", "shapes", "programs",
+                 "scenarios")
 
 #: classes whose public methods count too
 METHODS_OF = ("Trace", "Hierarchy", "Explorer", "Quiz")

@@ -499,7 +499,7 @@ def test_explorer_on_a_projector(browser, tmp_path):
         assert img["width"] >= 0.6 * size[0], img               # the width it has
         # ...at least the width the picture's texts are sized for (14 px at least there:
         # tests/test_widgets.py measures them at PROJECTOR_WIDTH)
-        from cgiter_edu.widgets.frame import PROJECTOR_WIDTH
+        from cgiter_edu.widgets.picture import PROJECTOR_WIDTH
 
         assert img["width"] >= PROJECTOR_WIDTH, img
         page.screenshot(path=str(ARTIFACTS / "explorer-1280x720.png"))

@@ -198,7 +198,7 @@ def test_live_cgroup_namespace(ns_scratch, bpftool):
 def test_live_link_lines_host_namespace(require_live, bpftool, cgroup2_scratch):
     """Without a namespace: fdinfo and ``bpftool link show`` for every order the kernel
     takes, from an fd, an id and neither; the emulator prints the same lines."""
-    from cgiter_edu.live.backend import Backend, Params
+    from cgiter_edu.live.bpf_object import Backend, Params
 
     top = cgroup2_scratch
     (top / "a").mkdir()

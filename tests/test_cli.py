@@ -103,13 +103,13 @@ def test_every_subcommand_is_listed():
 
 
 def test_a_subcommand_whose_import_fails_still_exists_and_says_why():
-    code = ("import sys; sys.modules['cgiter_edu.live.cli'] = None\n"
+    code = ("import sys; sys.modules['cgiter_edu.cli.cmd_live'] = None\n"
             "from cgiter_edu.cli import main; sys.exit(main(sys.argv[1:]))")
     r = subprocess.run([sys.executable, "-c", code, "live", "--order", "post"],
                        capture_output=True)
     err = one_line_error(r)
     assert err.startswith("cgiter-edu live: cannot run here: its module failed to import "
-                          "(ModuleNotFoundError: import of cgiter_edu.live.cli halted"), err
+                          "(ModuleNotFoundError: import of cgiter_edu.cli.cmd_live halted"), err
     r = subprocess.run([sys.executable, "-c", code, "--help"], capture_output=True)
     assert b"    live " in r.stdout and b"    walk " in r.stdout
 
@@ -404,9 +404,9 @@ def test_a_picture_says_which_given_flags_it_does_not_use(tmp_path):
 
 def test_a_missing_optional_package_is_named_in_one_line():
     """A subcommand whose optional package (nbconvert, voila...) is not installed."""
-    code = ("import sys, cgiter_edu.cli as c\n"
+    code = ("import sys, cgiter_edu.cli as c, cgiter_edu.cli.cmd_capacity as m\n"
             "def cmd(args): import nbconvert_not_installed_here\n"
-            "c.cmd_capacity = cmd\n"
+            "m.cmd_capacity = cmd\n"
             "sys.exit(c.main(sys.argv[1:]))")
     r = subprocess.run([sys.executable, "-c", code, "capacity", "--record-bytes", "64"],
                        capture_output=True)

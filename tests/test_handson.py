@@ -575,8 +575,8 @@ TASK_WRONG = {
             return 0
         """, ["the first walk printed the right lines", "forget it at the epilogue call"]),
     "recorded_errors": ("""
-        from cgiter_edu import recorded
-        p = sum(len(c["reads"]) > 2 for c in recorded.bundled())
+        from cgiter_edu import kernel_walks
+        p = sum(len(c["reads"]) > 2 for c in kernel_walks.bundled())
         """, ["is not the count", "errno 95"]),
     "live_only": ("""
         from cgiter_edu.opencoded import *

@@ -21,7 +21,7 @@ import pytest
 from test_cli import COMMAND, cli, one_line_error
 
 import cgiter_edu.cli
-from cgiter_edu.walkflags import InRange
+from cgiter_edu.clihelpers import InRange
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -151,8 +151,8 @@ def test_a_write_replaces_a_regular_file_whole_and_keeps_its_mode(tmp_path):
 
 
 def test_the_helper_refuses_what_is_no_regular_file(tmp_path):
+    from cgiter_edu.clihelpers import CliError
     from cgiter_edu.outfile import atomic_output
-    from cgiter_edu.walkflags import CliError
 
     with pytest.raises(CliError, match="is a character device"):
         with atomic_output("/dev/null", "-o"):
@@ -196,12 +196,12 @@ def _one_interrupted_line(code, err):
 #: (command, a module it imports while starting): Ctrl-C is sent when that module's
 #: import is done (-X importtime says so on stderr), while the next ones load
 EARLY = [(["walk"], "networkx.utils"), (["walk"], "networkx"),
-         (["walk"], "cgiter_edu.hierarchy"), (["walk"], "cgiter_edu.walkflags"),
+         (["walk"], "cgiter_edu.hierarchy"), (["walk"], "cgiter_edu.clihelpers"),
          (["tree", "--tree", "kubernetes"], "cgiter_edu.kernel.cgroup"),
          (["capacity", "--record-bytes", "64"], "cgiter_edu.run"),
          (["plot", "walk", "-o", "x.png"], "matplotlib.colors"),
          (["quiz"], "networkx"), (["bench", "--parts", "walk"], "cgiter_edu.names"),
-         (["--help"], "cgiter_edu.walkflags")]
+         (["--help"], "cgiter_edu.clihelpers")]
 
 
 @pytest.mark.parametrize("args,after", EARLY)
@@ -478,8 +478,8 @@ def test_capacity_with_an_epilogue_explains_only_what_is_true():
 
 
 def test_a_gif_too_big_for_memory_is_refused_before_drawing(tmp_path, monkeypatch):
-    from cgiter_edu.viz import cli as viz_cli
-    from cgiter_edu.walkflags import CliError
+    from cgiter_edu.cli import cmd_plot as viz_cli
+    from cgiter_edu.clihelpers import CliError
 
     monkeypatch.setattr(viz_cli, "_mem_available", lambda: 2 ** 30)
     with pytest.raises(CliError, match=r"--max-frames/--dpi: a GIF of 1000 frames at dpi 240"):
@@ -550,8 +550,8 @@ def test_a_writer_without_an_id_left_is_said(tmp_path):
 # -- 7. messages that mislead ------------------------------------------------------------
 
 def test_record_not_root_names_record_in_its_fix(monkeypatch, capsys, tmp_path):
+    from cgiter_edu.cli import cmd_live as live_cli
     from cgiter_edu.live import availability
-    from cgiter_edu.live import cli as live_cli
 
     monkeypatch.setattr(availability, "_cached", availability.no(
         "not root: loading BPF programs and creating cgroups need it",
@@ -592,11 +592,11 @@ def test_the_vm_hint_names_the_series_package():
 
 
 def test_bench_reports_misses_and_exits_0_when_it_ran(monkeypatch, capsys):
-    from cgiter_edu import bench
+    from cgiter_edu.cli import cmd_bench as bench
 
     monkeypatch.setattr(bench, "bench_walk", lambda: {"cgroups": 10101, "emulator_s": 1.0,
                                                        "networkx_s": 0.001, "traced_s": 1.0})
-    assert bench.main(parts=["walk"]) == 0
+    assert bench.run_benchmarks(parts=["walk"]) == 0
     out = capsys.readouterr().out
     assert "MISSED" in out and "3 targets missed" in out and "issue" not in out
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from cgiter_edu import recorded
+from cgiter_edu import kernel_walks
 from cgiter_edu.live.availability import Availability
 from cgiter_edu.widgets import Explorer
 from cgiter_edu.widgets import kernelcheck as kc
@@ -14,7 +14,7 @@ from cgiter_edu.widgets import kernelcheck as kc
 
 def convertible():
     out = []
-    for case in recorded.bundled():
+    for case in kernel_walks.bundled():
         try:
             kc.settings_from_recorded(case)
         except ValueError:

@@ -241,7 +241,7 @@ def test_selftest_walk(require_live, selftest_tree, subtest):
 @pytest.mark.parametrize("subtest", list(SELFTEST_WALKS))
 def test_selftest_walk_real_ids(require_live, selftest_tree, subtest):
     """The same on the kernel with no translation: the real ids, as the selftest prints."""
-    from cgiter_edu.live.backend import Backend, Params
+    from cgiter_edu.live.bpf_object import Backend, Params
     from cgiter_edu.live.mirror import Mirror
 
     h, ids = selftest_tree
@@ -286,7 +286,7 @@ def test_selftest_dead_self_only(require_live):
     """cgroup_iter__dead_self_only: attach SELF_ONLY by fd on /dead, create the iterator,
     destroy the link, close the fd, rmdir: only "epilogue" (the dead start is skipped,
     no prologue since the program never sees seq_num 0), then read() gives 0."""
-    from cgiter_edu.live.backend import Backend, Params
+    from cgiter_edu.live.bpf_object import Backend, Params
     from cgiter_edu.live.mirror import Mirror
 
     h = Hierarchy()
@@ -365,7 +365,7 @@ def test_recorded_walk_on_this_kernel(require_live, where, rec):
     with Mirror(h) as m:
         comp = compare_on(h, m, case, machine_kernel())
     assert comp.match, _fail(comp, where)
-    from cgiter_edu.recorded import kernel_of
+    from cgiter_edu.kernel_walks import kernel_of
     from cgiter_edu.run import reads_json
 
     if kernel_of(rec).version == machine_kernel().version:
@@ -484,7 +484,7 @@ def test_open_fd_alone_does_not_keep_a_removed_cgroup(require_live):
     """A kernel fact the mirror relies on: an open directory fd holds no reference on
     the cgroup, so after rmdir the cgroup leaves its parent's list (no seq_num used),
     while an iterator link on it keeps it there (dead, one seq_num used)."""
-    from cgiter_edu.live.backend import Backend, Params
+    from cgiter_edu.live.bpf_object import Backend, Params
     from cgiter_edu.live.mirror import Mirror
 
     h = Hierarchy()
@@ -517,7 +517,7 @@ def test_open_fd_alone_does_not_keep_a_removed_cgroup(require_live):
 def test_emulator_open_fd_then_rmdir_matches_the_kernel(require_live):
     """The user-level sequence open(dir) + rmdir(dir), then a walk: the emulator must
     give what the kernel gives (the removed cgroup gone, no seq_num used)."""
-    from cgiter_edu.live.backend import Backend, Params
+    from cgiter_edu.live.bpf_object import Backend, Params
     from cgiter_edu.live.mirror import Mirror
 
     h = Hierarchy()
@@ -783,11 +783,11 @@ def test_record(require_live, tmp_path):
 
 
 LIVE_MODULES = ["cgiter_edu.live", "cgiter_edu.live.libbpf", "cgiter_edu.live.build",
-                "cgiter_edu.live.backend", "cgiter_edu.live.mirror", "cgiter_edu.live.cases",
-                "cgiter_edu.live.comparison", "cgiter_edu.live.runner",
-                "cgiter_edu.live.record", "cgiter_edu.live.bench", "cgiter_edu.live.cli",
+                "cgiter_edu.live.bpf_object", "cgiter_edu.live.mirror", "cgiter_edu.live.cases",
+                "cgiter_edu.live.comparison", "cgiter_edu.live.kernel_walk",
+                "cgiter_edu.live.record", "cgiter_edu.live.walk_timing", "cgiter_edu.cli.cmd_live",
                 "cgiter_edu.live.vm", "cgiter_edu.live.printf", "cgiter_edu.live.availability",
-                "cgiter_edu.live.walk", "cgiter_edu.live.random_cases",
+                "cgiter_edu.live.random_cases",
                 "cgiter_edu.live.cgroupns"]
 
 
@@ -803,19 +803,19 @@ def test_live_docstring_examples_run(name):
 
 
 def test_import_stays_light():
-    """``import cgiter_edu`` (and building the CLI) loads nothing of the live backend
-    but its argparse glue."""
+    """``import cgiter_edu`` (and building the CLI, whose ``live`` and ``record`` glue is
+    cgiter_edu.cli.cmd_live) loads nothing of the live backend."""
     code = ("import sys, cgiter_edu, cgiter_edu.cli as c; c.build_parser(); "
-            "print(sorted(m for m in sys.modules if m.startswith('cgiter_edu.live')))")
+            "print(sorted(m for m in sys.modules if m.startswith('cgiter_edu.live')), "
+            "'cgiter_edu.cli.cmd_live' in sys.modules)")
     r = _python(code)
-    assert r.stdout.strip() == "['cgiter_edu.live', 'cgiter_edu.live.cli', 'cgiter_edu.live.errors']", \
-        r.stdout + r.stderr
+    assert r.stdout.strip() == "[] True", r.stdout + r.stderr
 
 
 def test_two_sessions_from_one_link(require_live):
     """Two iterator files from one link, read in turn: each is a session of its own
     (bpf_iter_create twice), on both sides."""
-    from cgiter_edu.live.backend import Backend, Params
+    from cgiter_edu.live.bpf_object import Backend, Params
     from cgiter_edu.live.mirror import Mirror
 
     h = shapes.balanced(2, 4)
@@ -890,7 +890,7 @@ def test_closing_the_link_while_a_file_is_open(require_live):
     at once (its id is gone) while an iterator file made from it is open, and the file
     still walks -- it holds its own reference on the start (cgroup_iter_seq_init).  The
     emulator gives the same bytes."""
-    from cgiter_edu.live.backend import Backend, Params
+    from cgiter_edu.live.bpf_object import Backend, Params
     from cgiter_edu.live.mirror import Mirror
 
     h = Hierarchy()

@@ -23,7 +23,7 @@ FLAGS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 0xFFFFFFFF]
 
 @pytest.fixture(scope="module")
 def live_oc(require_live):
-    from cgiter_edu.live import opencoded as lo
+    from cgiter_edu.live import opencoded_kernel as lo
     need(lo.kernel_has_open_coded(), "this kernel has no bpf_iter_css_new (Linux 6.7+)")
     return lo
 
@@ -189,7 +189,7 @@ def test_without_open_coded_the_object_does_not_load(require_live):
     opencoded.bpf.c before the verifier: a kfunc it calls is not in the kernel's BTF,
     as the emulator's 6.1 preset says."""
     from cgiter_edu.live import libbpf
-    from cgiter_edu.live import opencoded as lo
+    from cgiter_edu.live import opencoded_kernel as lo
     from cgiter_edu.live.own import build_source
 
     if lo.kernel_has_open_coded():

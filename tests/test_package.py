@@ -9,16 +9,17 @@ import pytest
 from conftest import modules_loaded
 
 CORE = ["cgiter_edu", "cgiter_edu.hierarchy", "cgiter_edu.shapes", "cgiter_edu.programs",
-        "cgiter_edu.run", "cgiter_edu.trace", "cgiter_edu.recorded", "cgiter_edu.kernel.cgroup",
+        "cgiter_edu.run", "cgiter_edu.trace", "cgiter_edu.kernel_walks", "cgiter_edu.kernel.cgroup",
         "cgiter_edu.kernel.seq_file", "cgiter_edu.kernel.bpf_trace", "cgiter_edu.kernel.helpers",
         "cgiter_edu.kernel.vsprintf", "cgiter_edu.kernel.ctype", "cgiter_edu.kernel.maccess",
         "cgiter_edu.kernel.bpf_iter", "cgiter_edu.kernel.read_write", "cgiter_edu.kernel.hooks",
         "cgiter_edu.kernel.prog_errors", "cgiter_edu.recorder", "cgiter_edu.iterfile",
         "cgiter_edu.events", "cgiter_edu.replay", "cgiter_edu.captions", "cgiter_edu.paths",
         "cgiter_edu.hierarchy_json",
-        "cgiter_edu.kernel.cgroup_iter", "cgiter_edu.kernel.config", "cgiter_edu.walkflags",
+        "cgiter_edu.kernel.cgroup_iter", "cgiter_edu.kernel.config", "cgiter_edu.clihelpers",
         "cgiter_edu.attach",
-        "cgiter_edu.progress", "cgiter_edu.bench", "cgiter_edu.lazy",
+        "cgiter_edu.progress", "cgiter_edu.cli.cmd_bench", "cgiter_edu.bench_row",
+        "cgiter_edu.cli.cmd_walk_open", "cgiter_edu.lazy",
         "cgiter_edu.course", "cgiter_edu.course.questions", "cgiter_edu.course.questions.base",
         "cgiter_edu.course.questions.kinds", "cgiter_edu.course.checking"]
 
@@ -52,7 +53,7 @@ def test_every_public_name_resolves_and_is_listed():
 
 
 @pytest.mark.parametrize("first", ["cgiter_edu.run", "cgiter_edu.attach", "cgiter_edu.cli",
-                                   "cgiter_edu.walkflags"])
+                                   "cgiter_edu.clihelpers"])
 def test_run_and_attach_stay_functions_whoever_imports_their_module_first(first):
     """``run`` and ``attach`` share their names with their modules: importing the module
     (directly, or through another module) must not hide the function."""
@@ -73,7 +74,7 @@ def test_the_commands_entry_module_imports_nothing_heavy():
     loaded = modules_loaded(f"import {ep.module}", ("networkx", "cgiter_edu", "matplotlib"))
     assert not [m for m in loaded if m.startswith(("networkx", "matplotlib",
                                                    "cgiter_edu.kernel", "cgiter_edu.hierarchy",
-                                                   "cgiter_edu.walkflags"))], loaded
+                                                   "cgiter_edu.clihelpers"))], loaded
 
 
 @pytest.mark.parametrize("name", CORE)

@@ -17,7 +17,7 @@ def test_all_sixty_are_there():
 def test_each_verified_kernel_has_recorded_walks(series):
     """At least 60 walks recorded on each kernel the presets were verified on, each
     replayed as its own kernel (its ``kernel`` field picks the preset)."""
-    from cgiter_edu.recorded import kernel_of
+    from cgiter_edu.kernel_walks import kernel_of
 
     mine = [c for c in CASES if str(c.get("kernel", "6.18")).startswith(series + ".")]
     assert len(mine) >= 60, series

@@ -18,8 +18,8 @@ import pytest
 from matplotlib.testing.compare import compare_images
 from vizkit import make_trace
 
-from cgiter_edu import shapes
-from cgiter_edu.viz import buffer, capacity, mutex, orders, scenes, style, walk
+from cgiter_edu import scenarios, shapes
+from cgiter_edu.viz import buffer_view, capacity, mutex_view, orders, style, walk_view
 
 BASELINE = Path(__file__).parent / "baseline"
 UPDATE = os.environ.get("CGITER_UPDATE_BASELINES") == "1"
@@ -29,7 +29,7 @@ TOL = 1.0
 
 def _walk_pre(step, **kw):
     _r, pre = make_trace(read_size=512)
-    return walk.plot_walk(pre, step=step, **kw).figure
+    return walk_view.plot_walk(pre, step=step, **kw).figure
 
 
 def _figure(name):
@@ -37,10 +37,10 @@ def _figure(name):
         if name == "walk_pre_step20":
             return _walk_pre(20)
         if name == "buffer_truncated":
-            return buffer.plot_buffer(scenes.truncated_walk()).figure
+            return buffer_view.plot_buffer(scenarios.truncated_walk()).figure
         if name == "mutex_reads":
             _r, pre = make_trace(read_size=512)
-            return mutex.plot_mutex(pre).figure
+            return mutex_view.plot_mutex(pre).figure
         if name == "capacity":
             return capacity.plot_capacity().figure
         if name == "orders_balanced":

@@ -8,7 +8,8 @@ from vizkit import CASES, case_trace, make_trace
 from cgiter_edu import Order, shapes
 from cgiter_edu.events import EventKind
 from cgiter_edu.names import errno_symbol
-from cgiter_edu.viz import buffer, words
+from cgiter_edu.viz import buffer_view as buffer
+from cgiter_edu.viz import words
 
 # -- the buffer -------------------------------------------------------------------------
 

@@ -90,7 +90,7 @@ def test_cli_rejects_unknown_suffix_and_bad_step(tmp_path, capsys):
 
 
 def test_bench_viz_runs_small(capsys):
-    from cgiter_edu.viz.bench import bench_viz
+    from cgiter_edu.viz.draw_timing import bench_viz
 
     r = bench_viz(n_cgroups=20, repeats=3, gif_frames=4)
     assert {"redraw_ms", "gif_s", "full_draw_ms"} <= set(r)

@@ -19,13 +19,13 @@ from matplotlib.text import Text  # noqa: E402
 from vizkit import CASES, case_trace  # noqa: E402
 
 from cgiter_edu import Order, programs, run, shapes  # noqa: E402
+from cgiter_edu.scenarios import writer_waits  # noqa: E402
 from cgiter_edu.viz import (  # noqa: E402
     plot_buffer,
     plot_capacity,
     plot_mutex,
     plot_orders,
     plot_walk,
-    writer_waits,
 )
 from cgiter_edu.viz.style import PathText  # noqa: E402
 

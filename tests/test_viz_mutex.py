@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from cgiter_edu import scenarios as scenes
 from cgiter_edu.events import EventKind
-from cgiter_edu.viz import mutex, scenes
+from cgiter_edu.viz import mutex_view as mutex
 
 # -- the mutex --------------------------------------------------------------------------
 

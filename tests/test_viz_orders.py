@@ -120,7 +120,7 @@ def test_the_key_names_only_what_the_panels_draw():
 @pytest.mark.parametrize("order", [2, 3])
 def test_arrows_keep_clear_of_each_other_and_of_labels_in_a_labelled_tree(shape, order):
     from cgiter_edu import programs, run
-    from cgiter_edu.viz import walk
+    from cgiter_edu.viz import walk_view as walk
     from cgiter_edu.viz.geometry import walk_arrows
 
     t = run(SHAPES[shape](), programs.Record(rec_bytes=64), order, trace=True).trace

@@ -12,7 +12,8 @@ from vizkit import CASES, case_trace, make_trace, some_steps
 from cgiter_edu import Order, shapes
 from cgiter_edu.events import EventKind
 from cgiter_edu.replay import CgroupState
-from cgiter_edu.viz import analysis, style, walk
+from cgiter_edu.viz import analysis, style
+from cgiter_edu.viz import walk_view as walk
 
 
 def _label_boxes(view):

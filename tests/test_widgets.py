@@ -439,7 +439,7 @@ def test_explore_serves_the_explorer_and_cleans_up():
 
 @pytest.mark.parametrize("name", ["cgiter_edu.widgets", "cgiter_edu.widgets.model",
                                   "cgiter_edu.widgets.story", "cgiter_edu.widgets.source",
-                                  "cgiter_edu.widgets.frame", "cgiter_edu.widgets.explorer",
+                                  "cgiter_edu.widgets.picture", "cgiter_edu.widgets.explorer",
                                   "cgiter_edu.widgets.panel", "cgiter_edu.widgets.app"])
 def test_docstring_examples_run(name):
     import doctest
@@ -627,7 +627,7 @@ def test_picture_texts_readable_on_a_projector(walk):
     """Every text of the picture (the state legend's too) is at least 14 px once the
     picture is shown as wide as on a 1280x720 screen, and no two overlap, at every step:
     the default walk, the README's truncation walk and the writer story."""
-    from cgiter_edu.widgets.frame import MIN_TEXT_PX
+    from cgiter_edu.widgets.picture import MIN_TEXT_PX
 
     kw = {"truncation": dict(tree="small", order="post", record_bytes=3000),
           "writer": dict(writer="/new.slice")}.get(walk, {})
@@ -679,7 +679,7 @@ def test_all_orders_texts_readable_on_a_projector(kernel):
     """All orders: titles, subtitles and the state legend at least 14 px at 1280x720 and
     none overlapping, at every position of the player; the legend is there with four
     panels too (Linux 6.18, two by two)."""
-    from cgiter_edu.widgets.frame import MIN_TEXT_PX
+    from cgiter_edu.widgets.picture import MIN_TEXT_PX
 
     ex = Explorer(mode="orders", kernel=kernel, background=False, check_kernel=False)
     assert len(ex.renderer.views) == (4 if kernel == "6.18" else 5)

@@ -4,7 +4,7 @@ assignment.
 
 * :mod:`~cgiter_edu.classbench.hub`: a real JupyterHub on 127.0.0.1 for one run;
 * :mod:`~cgiter_edu.classbench.student`: a simulated student on the kernel websocket;
-* :mod:`~cgiter_edu.classbench.bench`: the benchmark and its report;
+* :mod:`~cgiter_edu.classbench.class_timing`: the benchmark and its report;
 * :mod:`~cgiter_edu.classbench.procs`: what it reads from ``/proc``.
 
 Importing this package imports none of JupyterHub, tornado, matplotlib or ipywidgets.

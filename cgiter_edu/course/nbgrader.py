@@ -41,7 +41,7 @@ SEED = 1
 SETUP = """\
 # what the lessons import (read-only)
 import errno
-from cgiter_edu import Order, programs, recorded, run, shapes
+from cgiter_edu import Order, kernel_walks, programs, run, shapes
 from cgiter_edu.course.questions import question
 from cgiter_edu.course.handson import check
 """
@@ -183,7 +183,7 @@ def setup_nbgrader(p: argparse.ArgumentParser) -> None:
     p.add_argument("--guide", type=Path, default=None,
                    help="the teacher's guide with the solutions (default: docs/teaching.md "
                    "of this checkout)")
-    from ..walkflags import add_number
+    from ..clihelpers import add_number
 
     add_number(p, "--seed", lo=0, hi=2 ** 64 - 1, default=SEED,
                why="a seed is an unsigned 64-bit number",

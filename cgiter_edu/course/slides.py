@@ -299,6 +299,7 @@ def key_pictures() -> list[tuple[str, Any]]:
     if "matplotlib.pyplot" not in sys.modules:
         matplotlib.use("Agg")
     from .. import Order, programs, run, shapes
+    from ..scenarios import writer_waits
     from ..viz import (
         plot_buffer,
         plot_capacity,
@@ -306,7 +307,6 @@ def key_pictures() -> list[tuple[str, Any]]:
         plot_orders,
         plot_walk,
         slide_style,
-        writer_waits,
     )
 
     pics: list[tuple[str, Any]] = []
@@ -430,7 +430,7 @@ def cmd_slides(args: Any) -> int:
                           notebooks=Path(args.notebooks) if args.notebooks else None,
                           assets=Path(args.assets) if args.assets else None, pdf=args.pdf)
     except SlidesError as e:
-        from ..cli import CliError
+        from ..clihelpers import CliError
 
         raise CliError(str(e)) from None
     for f in files:

@@ -132,13 +132,13 @@ TASKS: dict[str, dict[str, Any]] = {
                 "    return ids\n"),
     "recorded_errors": dict(
         lesson=8, kind="answer", title="Errors on the real kernel",
-        task="Of the walks recorded on a real kernel (`recorded.bundled()`), in how many "
+        task="Of the walks recorded on a real kernel (`kernel_walks.bundled()`), in how many "
              "did a read() fail with EOPNOTSUPP on the kernel?  Compute it with a loop over "
              "the cases (a failed read() is `[\"err\", errno]` in `case[\"reads\"]`) and "
              "check the number.",
-        starter="from cgiter_edu import recorded\n"
+        starter="from cgiter_edu import kernel_walks\n"
                 "recorded_errors = 0\n"
-                "for case in recorded.bundled():\n"
+                "for case in kernel_walks.bundled():\n"
                 "    pass                          # count the cases with an EOPNOTSUPP read\n"),
 }
 
@@ -361,10 +361,10 @@ def check_locks(fn: Callable[..., Any], _case: Any = None) -> str | None:
 
 # -- the answer task ---------------------------------------------------------------------------
 def _recorded_errors_right() -> int:
-    from .. import recorded
+    from .. import kernel_walks
 
     return sum(any(n == "err" and d == _errno.EOPNOTSUPP for n, d in c["reads"])
-               for c in recorded.bundled())
+               for c in kernel_walks.bundled())
 
 
 def check_recorded_errors(answer: Any, _case: Any = None) -> str | None:

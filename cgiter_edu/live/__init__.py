@@ -11,14 +11,15 @@ so the two runs compare byte for byte.
 
 * :func:`available` -- can this machine do it?  (truthy, or ``.reason`` and ``.fix``;
   :mod:`~cgiter_edu.live.availability`)
-* :func:`run`, :func:`compare`, :func:`compare_case`, :func:`compare_on` -- the walks
-  (:mod:`~cgiter_edu.live.walk`)
+* :func:`run` -- the walk on the kernel (:mod:`~cgiter_edu.live.kernel_walk`);
+  :func:`compare`, :func:`compare_case`, :func:`compare_on` -- on both sides
+  (:mod:`~cgiter_edu.live.comparison`)
 * :mod:`~cgiter_edu.live.vm` -- the same inside a VM of another kernel (6.1, 6.12)
 
 A walk from the root (neither fd nor id) in pre- or post-order is attached on the
 kernel by fd on the scratch cgroup, which stands for the emulated root (a walk from the
 real root would walk the whole host); ANCESTORS_UP is stopped after the scratch cgroup.
-The comparison says so in its notes.  See :mod:`cgiter_edu.live.runner`.
+The comparison says so in its notes.  See :mod:`cgiter_edu.live.kernel_walk`.
 
 Importing this package loads nothing but :mod:`~cgiter_edu.live.errors`; each name
 below is imported from its module when first used.
@@ -39,8 +40,9 @@ from .errors import LiveError
 #: public name -> the module that holds it
 _HOMES = {
     "Availability": "availability", "available": "availability",
-    "run": "walk", "compare": "walk", "compare_case": "walk", "compare_on": "walk",
-    "Case": "cases", "Comparison": "comparison", "LiveResult": "runner", "Mirror": "mirror",
+    "run": "kernel_walk", "LiveResult": "kernel_walk",
+    "compare": "comparison", "compare_case": "comparison", "compare_on": "comparison",
+    "Comparison": "comparison", "Case": "cases", "Mirror": "mirror",
 }
 
 __all__ = ["LiveError", *_HOMES]

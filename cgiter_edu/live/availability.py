@@ -157,7 +157,7 @@ def check() -> Availability:
                   "~/.cache by default, writable)")
     except BuildError as e:
         return _build_failed(str(e))
-    from .backend import Backend
+    from .bpf_object import Backend
 
     try:
         Backend.get()

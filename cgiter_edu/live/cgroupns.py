@@ -30,7 +30,7 @@ from .errors import LiveError
 #: the child: attach each asked walk inside the namespace, print one JSON list
 _CHILD = r"""
 import errno, json, os, re, shutil, subprocess, sys
-from cgiter_edu.live.backend import Backend, Params
+from cgiter_edu.live.bpf_object import Backend, Params
 b = Backend.get()
 b.set_params(Params())
 out = []

@@ -1,5 +1,8 @@
-"""Two runs of one walk side by side: every read() of the emulator and of the kernel,
-the first difference marked.
+"""The same walk on the emulator and on the kernel, side by side: :func:`compare`,
+:func:`compare_case` (replay a :class:`~cgiter_edu.live.cases.Case`, the JSON a failing
+test prints, from a fresh hierarchy and mirror), :func:`compare_on` (one case on a
+hierarchy and its mirror that stay in step), and what they return, a
+:class:`Comparison`: every read() of both runs, the first difference marked.
 
 Example::
 
@@ -17,10 +20,15 @@ Example::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..names import errno_symbol
 from ..run import RunResult
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..hierarchy import CgroupFd, Hierarchy
+    from ..kernel.config import KernelConfig
+    from .cases import Case
 
 
 def _cell(n: int, data: bytes, width: int) -> str:
@@ -154,3 +162,140 @@ class Comparison:
         if self.case is not None:
             d["case"] = self.case.to_json() if hasattr(self.case, "to_json") else self.case
         return d
+
+
+def compare(h: Hierarchy, prog: Any, order: Any = 2, start: str | CgroupFd | int | None = None,
+            *, cgroup_id: int | None = None, read_size: int = 131072,
+            kernel: KernelConfig | None = None, extra_reads: int = 2,
+            parent: str | None = None) -> Comparison:
+    """Run the same walk on the emulator and on this machine's kernel, side by side.
+
+    Parameters
+    ----------
+    h, prog, order, start, cgroup_id, read_size, extra_reads, parent
+        As :func:`cgiter_edu.live.run`.
+    kernel : KernelConfig, optional
+        The emulator's kernel; default the running kernel's
+        (:func:`~cgiter_edu.live.cases.machine_kernel`).
+
+    Returns
+    -------
+    Comparison
+        Each read() of both sides; ``.match`` says whether they agree byte for byte and
+        errno for errno, ``str()`` prints the table.
+
+    Raises
+    ------
+    LiveError
+        As :func:`cgiter_edu.live.run`.
+
+    Examples
+    --------
+    >>> print(compare(h, programs.id_printer))                 # doctest: +SKIP
+    """
+    from ..names import order_name
+    from ..run import run as emu_run
+    from .cases import describe_start, machine_kernel
+    from .kernel_walk import run, start_spec
+
+    kcfg = kernel or machine_kernel()
+    e = emu_run(h, prog, order, start, cgroup_id=cgroup_id, read_size=read_size, kernel=kcfg,
+                extra_reads=extra_reads)
+    k = run(h, prog, order, start, cgroup_id=cgroup_id, read_size=read_size,
+            extra_reads=extra_reads, parent=parent)
+    title = (f"cgroup_iter walk: order {order_name(int(order))}, start "
+             f"{describe_start(start_spec(h, start, cgroup_id))}, {prog!r}, read() size "
+             f"{read_size}\nkernel: Linux {k.release}; emulator: as Linux {kcfg.name}, "
+             f"{kcfg.page_size}-byte pages; mirror: {len(h)} cgroups under {k.scratch} "
+             "(removed)")
+    return Comparison(e, k, title=title, notes=k.notes)
+
+
+def compare_case(case: Case | str | dict, parent: str | None = None) -> Comparison:
+    """Replay a case on both sides, from a fresh hierarchy and a fresh mirror.
+
+    Parameters
+    ----------
+    case : Case, str or dict
+        The case, or its JSON.
+    parent : str, optional
+        Where the mirror's scratch cgroup goes (default: the cgroup2 mount).
+
+    Returns
+    -------
+    Comparison
+        Both runs; truthy when they match byte for byte.
+
+    Raises
+    ------
+    LiveError
+        The live backend cannot run here (:func:`~cgiter_edu.live.available` says why).
+
+    Examples
+    --------
+    >>> from cgiter_edu import Hierarchy
+    >>> from cgiter_edu.live import Case
+    >>> h = Hierarchy(); _ = h.mkdir("/a")
+    >>> compare_case(Case.for_hierarchy(h, start={"fd": "/a"})).match   # doctest: +SKIP
+    True
+    """
+    from .availability import require
+    from .cases import Case, machine_kernel
+    from .mirror import Mirror
+
+    require()
+    if not isinstance(case, Case):
+        case = Case.from_json(case)
+    h = case.build()
+    with Mirror(h, parent=parent) as m:
+        return compare_on(h, m, case, machine_kernel())
+
+
+def compare_on(h: Hierarchy, m: Any, case: Case, kernel: KernelConfig | None = None,
+               timer: list[float] | None = None) -> Comparison:
+    """Run a case on an emulated hierarchy and on its mirror on the kernel.
+
+    Both change as the case says and stay in step: run many cases on one mirror.
+
+    Parameters
+    ----------
+    h : Hierarchy
+        The emulated hierarchy.
+    m : Mirror
+        Its mirror on this machine's kernel.
+    case : Case
+        The walk.
+    kernel : KernelConfig, optional
+        The emulator's kernel (default: the running kernel's, ``machine_kernel()``).
+    timer : list of float, optional
+        Gets the seconds each side took appended.
+
+    Returns
+    -------
+    Comparison
+        Both runs.
+
+    Examples
+    --------
+    >>> from cgiter_edu import Hierarchy
+    >>> from cgiter_edu.live import Case, Mirror
+    >>> h = Hierarchy(); _ = h.mkdir("/a")
+    >>> with Mirror(h) as m:                                  # doctest: +SKIP
+    ...     compare_on(h, m, Case.for_hierarchy(h)).match
+    True
+    """
+    from .cases import machine_kernel, run_emulated
+    from .kernel_walk import run_kernel
+
+    kernel = kernel or machine_kernel()
+    e = run_emulated(h, case, kernel)
+    made = [h.id_of(p) for p in case.remake] if not e.attach_errno else []
+    kcase = case if not e.attach_errno else _without_changes(case)
+    k = run_kernel(m, kcase, made_ids=made, timer=timer)
+    return Comparison(e, k, title=case.describe(), notes=k.notes, case=case)
+
+
+def _without_changes(case: Case) -> Case:
+    from dataclasses import replace
+
+    return replace(case, dead=[], remake=[])

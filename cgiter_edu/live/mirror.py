@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING
 from ..hierarchy import Hierarchy
 from ..hierarchy_json import due_before
 from ..shapes import cgroup2_mount
-from .backend import Backend
+from .bpf_object import Backend
 from .errors import LiveError
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -36,7 +36,7 @@ from ..kernel.cgroup_iter import Order
 from ..kernel.config import KernelConfig
 from ..names import errno_symbol
 from ..run import RunResult, run
-from .backend import Backend, Params
+from .bpf_object import Backend, Params
 from .cases import machine_kernel
 from .errors import LiveError
 
@@ -151,7 +151,7 @@ def run_emulated(case: PrintfCase, kernel: KernelConfig | None = None) -> tuple[
         return 0
 
     res = run(Hierarchy(), prog, Order.SELF_ONLY, read_size=READ_SIZE, kernel=kernel,
-              extra_reads=2)            # as live.walk.run reads the kernel side
+              extra_reads=2)            # as live.run reads the kernel side
     return (rets[0] if rets else -_errno.ENODATA), res
 
 

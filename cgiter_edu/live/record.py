@@ -31,11 +31,11 @@ from typing import Any, TextIO
 
 from ..hierarchy import Hierarchy
 from ..kernel.cgroup_iter import Order
+from ..kernel_walks import replay
 from ..outfile import atomic_output, check_output
-from ..recorded import replay
 from ..run import reads_json
 from ..shapes import cgroup2_mount
-from .backend import Backend, spec_params
+from .bpf_object import Backend, spec_params
 from .errors import LiveError
 from .mirror import Mirror
 from .random_cases import random_case, random_hierarchy
@@ -145,7 +145,7 @@ def record_one(rng: _random.Random, backend: Backend | None = None) -> dict[str,
 
 def replay_recorded(case: dict[str, Any]) -> tuple[int, list]:
     """(attach_errno, reads) the emulator gives for a recorded case, on this machine's
-    page size (:func:`cgiter_edu.recorded.replay`)."""
+    page size (:func:`cgiter_edu.kernel_walks.replay`)."""
     return replay(case, page_size=os.sysconf("SC_PAGE_SIZE"))
 
 

@@ -11,19 +11,21 @@ The modules, one per picture:
 * ``words``: what they say, without matplotlib: :func:`describe_step`,
   :func:`frame_caption`, :func:`result_text`, each picture's alt text;
 * ``view``: :class:`View`, the contract below;
-* ``walk``: :class:`WalkView` / :func:`plot_walk` (tree, list or icicle);
-* ``buffer``: :class:`BufferView` / :func:`plot_buffer`, :class:`BufferStrip`;
-* ``mutex``: :class:`MutexView` / :func:`plot_mutex`;
+* ``walk_view``: :class:`WalkView` / :func:`plot_walk` (tree, list or icicle);
+* ``buffer_view``: :class:`BufferView` / :func:`plot_buffer`, :class:`BufferStrip`;
+* ``mutex_view``: :class:`MutexView` / :func:`plot_mutex`;
 * ``orders``: :class:`OrdersView` / :func:`plot_orders`;
 * ``capacity``: :class:`CapacityView` / :func:`plot_capacity`;
 * ``pastlimit``: :class:`PastLimitView` / :func:`plot_past_limit`,
   :func:`animate_past_limit`: cgroup_iter cut at the page limit beside the open-coded
   walk into a ring buffer (two traces, :func:`cgiter_edu.opencoded.both_ways`);
-* ``scenes``: walks that show one thing each (:func:`writer_waits`,
-  :func:`truncated_walk`, :func:`order_traces`);
 * ``anim``: :func:`animate`, :class:`Animator` (GIF, MP4, HTML);
 * ``style``: :func:`slide_style`, the palette; ``layout`` and ``geometry``: where
-  each cgroup goes; ``bench``: :func:`bench_viz`.
+  each cgroup goes; ``draw_timing``: :func:`bench_viz`.
+
+The walks the pictures are drawn from are the emulator's: a walk that shows one thing
+(a writer waiting at ``cgroup_mutex``, every order on one tree) is run by
+:mod:`cgiter_edu.scenarios`, not here.
 
 The view contract (what the animation, the widgets and the CLI rely on):
 
@@ -69,9 +71,10 @@ from cgiter_edu.lazy import lazy_exports
 
 _NAMES = {
     "View": "view",
-    "plot_walk": "walk", "WalkView": "walk", "states_shown": "analysis", "walk_over": "analysis",
-    "plot_buffer": "buffer", "BufferView": "buffer", "BufferStrip": "buffer",
-    "plot_mutex": "mutex", "MutexView": "mutex",
+    "plot_walk": "walk_view", "WalkView": "walk_view", "states_shown": "analysis",
+    "walk_over": "analysis",
+    "plot_buffer": "buffer_view", "BufferView": "buffer_view", "BufferStrip": "buffer_view",
+    "plot_mutex": "mutex_view", "MutexView": "mutex_view",
     "plot_orders": "orders", "OrdersView": "orders",
     "plot_capacity": "capacity", "CapacityView": "capacity",
     "describe_step": "words", "frame_caption": "words", "result_text": "words",
@@ -81,10 +84,9 @@ _NAMES = {
     "slide_style": "style", "apply_slide_style": "style", "STATE_COLORS": "style",
     "STATE_LABELS": "style", "OKABE_ITO": "style", "state_legend_handles": "style",
     "tidy_layout": "layout", "icicle_layout": "layout", "tree_of": "layout", "Tree": "layout",
-    "bench_viz": "bench",
+    "bench_viz": "draw_timing",
     "plot_past_limit": "pastlimit", "PastLimitView": "pastlimit",
     "animate_past_limit": "pastlimit",
-    "writer_waits": "scenes", "truncated_walk": "scenes", "order_traces": "scenes",
 }
 
 __all__ = sorted(_NAMES)

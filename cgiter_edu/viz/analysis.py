@@ -232,7 +232,7 @@ class MutexSpans:
 
     Examples
     --------
-    >>> from cgiter_edu.viz.scenes import writer_waits
+    >>> from cgiter_edu.scenarios import writer_waits
     >>> [who for _a, _b, who in mutex_spans(writer_waits()).waits]
     ['mkdir /new-cgroup']
     """

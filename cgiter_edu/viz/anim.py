@@ -46,9 +46,9 @@ from matplotlib import animation
 from cgiter_edu.events import EventKind
 from cgiter_edu.trace import Trace
 
-from .buffer import BufferStrip
+from .buffer_view import BufferStrip
 from .style import SLIDE_SIZE, PathText, slide_style, state_legend_handles
-from .walk import WalkView, states_shown
+from .walk_view import WalkView, states_shown
 from .words import result_text
 
 __all__ = ["Animator", "animate", "save_animation", "frame_steps", "ffmpeg_available",

@@ -1,8 +1,8 @@
 """Every order on one hierarchy, side by side: :class:`OrdersView` and :func:`plot_orders`.
 
-One small :class:`~cgiter_edu.viz.walk.WalkView` per order, each cgroup numbered
+One small :class:`~cgiter_edu.viz.walk_view.WalkView` per order, each cgroup numbered
 in the order the walk reached it, with arrows along the walk's path.  The traces
-come from :func:`~cgiter_edu.viz.scenes.order_traces` (each order run through
+come from :func:`~cgiter_edu.scenarios.order_traces` (each order run through
 :func:`cgiter_edu.run`); nothing here decides an order.
 
 Example::
@@ -29,11 +29,11 @@ from cgiter_edu.names import ORDER_FUNCTIONS
 from cgiter_edu.replay import CgroupState
 from cgiter_edu.trace import Trace
 
+from ..scenarios import order_traces
 from .layout import tree_of
-from .scenes import order_traces
 from .style import SLIDE_SIZE, slide_style, state_legend_handles
 from .view import View, ax_size_pt
-from .walk import WalkView, states_shown
+from .walk_view import WalkView, states_shown
 from .words import cgroup_name, short_path
 
 __all__ = ["OrdersView", "plot_orders", "ORDERS_MAX_CGROUPS"]
@@ -82,7 +82,7 @@ class OrdersView(View):
     Parameters
     ----------
     traces : dict of int to Trace
-        One walk per order value (:func:`~cgiter_edu.viz.scenes.order_traces`).
+        One walk per order value (:func:`~cgiter_edu.scenarios.order_traces`).
     fig : matplotlib.figure.Figure, optional
         Where to draw (default: a new 16:9 slide figure).
     labels : str, optional
@@ -104,7 +104,7 @@ class OrdersView(View):
     Examples
     --------
     >>> from cgiter_edu import shapes
-    >>> from cgiter_edu.viz.scenes import order_traces
+    >>> from cgiter_edu.scenarios import order_traces
     >>> v = OrdersView(order_traces(shapes.balanced(1, 2), "/", up_start="/c1"))
     >>> sorted(v.views) == [1, 2, 3, 4, 5]
     True
@@ -211,7 +211,7 @@ def plot_orders(h: Any, start: str = "/", up_start: str | None = None, *,
     """Draw every walk order on one hierarchy, side by side.
 
     Each cgroup is numbered in the order each walk visits it. Each order is run through
-    :func:`cgiter_edu.run` by :func:`~cgiter_edu.viz.scenes.order_traces` (kernel 7.0 by
+    :func:`cgiter_edu.run` by :func:`~cgiter_edu.scenarios.order_traces` (kernel 7.0 by
     default, so CHILDREN exists), unless ``traces`` are given. Draws several Axes, so it
     takes ``fig=`` instead of ``ax=``.
 

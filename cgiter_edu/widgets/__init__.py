@@ -22,10 +22,10 @@ from __future__ import annotations
 from cgiter_edu.lazy import lazy_exports
 
 _NAMES = {
-    "Explorer": "explorer", "Frame": "explorer",
+    "Explorer": "explorer", "Frame": "story",
     "Settings": "model", "Walk": "model", "walk": "model",
-    "FrameRenderer": "frame", "bench_explorer": "bench",
-    "PastLimitExplorer": "pastlimit", "past_limit_mode": "pastlimit",
+    "FrameRenderer": "picture", "bench_explorer": "step_timing",
+    "PastLimitExplorer": "pastlimit_explorer", "past_limit_mode": "pastlimit_explorer",
 }
 
 __all__ = sorted(_NAMES)

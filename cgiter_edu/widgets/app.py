@@ -60,7 +60,7 @@ EXPLORER_CODE = ('from cgiter_edu.widgets import Explorer\n\n'
                  'explorer = Explorer(tree="systemd", order="pre", record_bytes=3000)\n'
                  'explorer')
 #: the cell after it: the "past the page limit" mode, a closed section built when opened
-#: (:func:`cgiter_edu.widgets.pastlimit.past_limit_mode`)
+#: (:func:`cgiter_edu.widgets.pastlimit_explorer.past_limit_mode`)
 PAST_LIMIT_CODE = 'from cgiter_edu.widgets import past_limit_mode\n\npast_limit_mode()'
 #: a Jupyter data folder holding the ``cgiter`` Voila template (put on JUPYTER_PATH)
 JUPYTER_DATA = Path(__file__).resolve().with_name("jupyter")
@@ -292,7 +292,7 @@ def stop_process_group(proc: subprocess.Popen, grace: float = 15.0) -> None:
 
 
 def cmd_explore(args: argparse.Namespace) -> int:
-    from cgiter_edu.cli import CliError
+    from cgiter_edu.clihelpers import CliError
 
     if importlib.util.find_spec("voila") is None:
         raise CliError("Voila is not installed; install the extra: pip install -e '.[explore]'")

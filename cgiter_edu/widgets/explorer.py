@@ -3,7 +3,7 @@ emulator's trace, and at each step the tree, the buffer, the mutex, the read() c
 a caption and the kernel function that is running.
 
 Only core ipywidgets (no custom front-end code, no ipympl): the picture is ONE reused
-Agg figure (:class:`~cgiter_edu.widgets.frame.FrameRenderer`) sent as PNG bytes to an
+Agg figure (:class:`~cgiter_edu.widgets.picture.FrameRenderer`) sent as PNG bytes to an
 ``Image`` widget; ``Play`` is jslinked to the step slider in the browser.  Inside a
 Jupyter kernel frames are drawn by a background thread that always draws the newest
 step asked for, so a slow kernel drops frames instead of queueing them.
@@ -30,7 +30,6 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import ipywidgets as W
@@ -41,67 +40,16 @@ from cgiter_edu.kernel.cgroup_iter import Order
 from cgiter_edu.trace import Trace
 
 from . import model, story
-from .frame import FrameRenderer
 from .kernelcheck import KernelCheck, settings_from_recorded
 from .panel import ExplorerPanel
+from .picture import FrameRenderer
+from .story import Frame
 
-__all__ = ["Explorer", "Frame"]
+__all__ = ["Explorer"]
 
 #: all-orders mode: walks longer than this keep one slider position per step (finding
 #: the steps that change the picture draws every frame once)
 FRAME_STEPS_MAX = 150
-
-
-@dataclass
-class Frame:
-    """What the explorer shows at one step (read back by tests and the course).
-
-    Parameters
-    ----------
-    step : int
-        The step shown.
-    caption, why : str
-        The caption under the picture and the story beside it.
-    level : str
-        ``"info"``, ``"cut"``, ``"end"``, ``"error"``...: how the story is coloured.
-    error : str
-        An error in words (a walk that could not run).
-    notes : list of str
-        Facts worth saying that are not errors.
-    states : dict
-        Cgroup id -> state value (the tree's colours).
-    buffer : dict
-        Bytes in the buffer (``count``), ``copied`` out, ``ghost`` (the rolled-back
-        record's ``(a, b)``), ``records``, ``size``.
-    reads : list of str
-        The read() results so far.
-    source : (str, int)
-        ``(func, line)`` lit in the source panel.
-    png : bytes
-        The picture.
-    mutex : str
-        Who holds cgroup_mutex and who waits ('' for a walk with no other thread).
-
-    Examples
-    --------
-    >>> f = Explorer(tree="small", record_bytes=64, step="end").frame
-    >>> f.level, f.reads, f.png[:4]
-    ('end', ['837 B', '0 (end of file)'], b'\x89PNG')
-    """
-
-    step: int
-    caption: str = ""
-    why: str = ""
-    level: str = "info"
-    error: str = ""
-    notes: list[str] = field(default_factory=list)
-    states: dict[int, str] = field(default_factory=dict)
-    buffer: dict[str, Any] = field(default_factory=dict)
-    reads: list[str] = field(default_factory=list)
-    source: tuple[str | None, int | None] = (None, None)
-    png: bytes = b""
-    #: who holds cgroup_mutex and who waits ('' for a walk with no other thread)
-    mutex: str = ""
 
 
 class Explorer(ExplorerPanel, W.VBox):
@@ -255,7 +203,7 @@ class Explorer(ExplorerPanel, W.VBox):
     @classmethod
     def from_recorded(cls, case: dict[str, Any], **kw: Any) -> Explorer:
         """An explorer showing a walk recorded on a real kernel (one of
-        :func:`cgiter_edu.recorded.bundled`), as recorded: its tree (re-rooted, the
+        :func:`cgiter_edu.kernel_walks.bundled`), as recorded: its tree (re-rooted, the
         recorded ids), order, start, program, read() size and kernel series.
         ``ValueError`` for a walk the explorer cannot show as recorded."""
         return cls.from_settings(settings_from_recorded(case), **kw)

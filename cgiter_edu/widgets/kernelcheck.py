@@ -15,8 +15,8 @@ It only replays: the emulator's answer is :func:`cgiter_edu.run`'s, the kernel's
 
 Example::
 
-    >>> from cgiter_edu import recorded
-    >>> s = settings_from_recorded(recorded.bundled()[3])
+    >>> from cgiter_edu import kernel_walks
+    >>> s = settings_from_recorded(kernel_walks.bundled()[3])
     >>> s.order, s.start, s.record_bytes, s.read_size, s.kernel
     (1, '/', 1000, 32767, '6.18')
 """
@@ -43,7 +43,7 @@ def _prefix(case: dict[str, Any]) -> str:
 
 
 def settings_from_recorded(case: dict[str, Any]) -> model.Settings:
-    """The explorer's settings for a recorded walk (:func:`cgiter_edu.recorded.bundled`):
+    """The explorer's settings for a recorded walk (:func:`cgiter_edu.kernel_walks.bundled`):
     its tree re-rooted at the scratch cgroup it was made under, with the recorded ids, its
     dead cgroups dead, the record program with its size and stop cgroup, the order, the
     start (by fd, or the root), the read() size, the kernel's series.  ``ValueError`` for
@@ -105,10 +105,10 @@ _RECORDED: list[tuple[dict[str, Any], model.Settings]] | None = None
 def _recorded() -> list[tuple[dict[str, Any], model.Settings]]:
     global _RECORDED
     if _RECORDED is None:
-        from cgiter_edu import recorded
+        from cgiter_edu import kernel_walks
 
         out = []
-        for case in recorded.bundled():
+        for case in kernel_walks.bundled():
             try:
                 out.append((case, settings_from_recorded(case)))
             except (ValueError, KeyError):
@@ -134,11 +134,11 @@ def _same(a: model.Settings, b: model.Settings) -> bool:
 
 
 def recorded_match(settings: model.Settings) -> dict[str, Any] | None:
-    """The bundled recorded walk (:func:`cgiter_edu.recorded.bundled`) these settings
+    """The bundled recorded walk (:func:`cgiter_edu.kernel_walks.bundled`) these settings
     show, or None.
 
-    >>> from cgiter_edu import recorded
-    >>> recorded_match(settings_from_recorded(recorded.bundled()[3]))["_where"]
+    >>> from cgiter_edu import kernel_walks
+    >>> recorded_match(settings_from_recorded(kernel_walks.bundled()[3]))["_where"]
     'kernel-walks.jsonl:4'
     """
     for case, s in _recorded():

@@ -3,7 +3,7 @@
 :class:`Settings` holds every control's value (tree, order, start, program, record
 bytes, page size, read() size, kernel, stop-at, dead cgroups, a writer); :func:`walk`
 builds the hierarchy those settings describe and lets the emulator run it
-(:func:`cgiter_edu.run`, or :func:`cgiter_edu.viz.scenes.writer_waits` when a writer
+(:func:`cgiter_edu.run`, or :func:`cgiter_edu.scenarios.writer_waits` when a writer
 does a mkdir during the read).  Everything the explorer then shows replays the
 returned :class:`Walk`'s trace; nothing here decides what the kernel would do.
 
@@ -430,7 +430,7 @@ def walk(settings: Settings, user_program: Callable[[Any], int] | None = None) -
 def _walk_with_writer(w: Walk, h: Hierarchy, prog: Callable[[Any], int],
                       kernel: KernelConfig, start: str | None) -> None:
     """The walk while another thread mkdirs ``settings.writer`` (the mutex lane)."""
-    from cgiter_edu.viz.scenes import writer_waits
+    from cgiter_edu.scenarios import writer_waits
 
     s = w.settings
     if s.writer in h:

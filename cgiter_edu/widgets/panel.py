@@ -4,7 +4,7 @@ controls are read into settings, set back from them, and how a frame's texts are
 :class:`ExplorerPanel` is the half of :class:`~cgiter_edu.widgets.explorer.Explorer`
 that knows the widgets (the controls, the player's buttons, the picture and the text
 panels); the other half (:mod:`cgiter_edu.widgets.explorer`) runs the emulator, plays
-the trace and describes each step as a :class:`~cgiter_edu.widgets.explorer.Frame`.
+the trace and describes each step as a :class:`~cgiter_edu.widgets.story.Frame`.
 Only core ipywidgets.
 
 Example::
@@ -28,7 +28,7 @@ from . import model
 from .source import source_html, source_of
 
 if TYPE_CHECKING:
-    from .explorer import Frame
+    from .story import Frame
 
 __all__ = ["ExplorerPanel"]
 

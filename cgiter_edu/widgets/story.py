@@ -1,4 +1,5 @@
-"""The words of the explorer: a caption for every step, and why a walk was cut.
+"""The words of the explorer: a caption for every step, why a walk was cut, and the
+:class:`Frame` (what the explorer shows at one step, words and picture).
 
 Everything here reads a :class:`~cgiter_edu.trace.Trace`; the facts (which record was
 rolled back, how many bytes, what the next read() returned) are the trace's, the
@@ -18,18 +19,72 @@ Example::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from cgiter_edu.events import EndReason, Event, EventKind
 from cgiter_edu.names import errno_symbol
 from cgiter_edu.trace import Trace
 
-__all__ = ["Caption", "caption", "cut_step", "end_step", "next_read_step", "final_step",
+__all__ = ["Caption", "Frame", "caption", "cut_step", "end_step", "next_read_step", "final_step",
            "result_text", "mutex_line"]
 
 #: end reasons that cut a walk short (the rest end it normally)
 CUT = (EndReason.BUFFER_FULL.value, EndReason.E2BIG.value, EndReason.READ_SIZE.value,
        EndReason.MAX_ITER_OBJECTS.value, EndReason.PROGRAM_ERROR.value)
+
+
+@dataclass
+class Frame:
+    """What the explorer shows at one step (read back by tests and the course).
+
+    Parameters
+    ----------
+    step : int
+        The step shown.
+    caption, why : str
+        The caption under the picture and the story beside it.
+    level : str
+        ``"info"``, ``"cut"``, ``"end"``, ``"error"``...: how the story is coloured.
+    error : str
+        An error in words (a walk that could not run).
+    notes : list of str
+        Facts worth saying that are not errors.
+    states : dict
+        Cgroup id -> state value (the tree's colours).
+    buffer : dict
+        Bytes in the buffer (``count``), ``copied`` out, ``ghost`` (the rolled-back
+        record's ``(a, b)``), ``records``, ``size``.
+    reads : list of str
+        The read() results so far.
+    source : (str, int)
+        ``(func, line)`` lit in the source panel.
+    png : bytes
+        The picture.
+    mutex : str
+        Who holds cgroup_mutex and who waits ('' for a walk with no other thread).
+
+    Examples
+    --------
+    >>> from cgiter_edu.widgets import Explorer
+    >>> f = Explorer(tree="small", record_bytes=64, step="end").frame
+    >>> f.level, f.reads, f.png[:4]
+    ('end', ['837 B', '0 (end of file)'], b'\x89PNG')
+    """
+
+    step: int
+    caption: str = ""
+    why: str = ""
+    level: str = "info"
+    error: str = ""
+    notes: list[str] = field(default_factory=list)
+    states: dict[int, str] = field(default_factory=dict)
+    buffer: dict[str, Any] = field(default_factory=dict)
+    reads: list[str] = field(default_factory=list)
+    source: tuple[str | None, int | None] = (None, None)
+    png: bytes = b""
+    #: who holds cgroup_mutex and who waits ('' for a walk with no other thread)
+    mutex: str = ""
 
 
 @dataclass

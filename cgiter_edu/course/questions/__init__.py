@@ -251,7 +251,7 @@ def setup_quiz(q: Any) -> None:
     q.description = ("Print an exercise generated from a seed: predict what cgroup_iter "
                      "does, then check with --answer or --check.")
     q.epilog = EPILOG_QUIZ
-    from ...walkflags import add_number
+    from ...clihelpers import add_number
 
     add_number(q, "--seed", lo=0, hi=2 ** 64 - 1, required=True,
                why="a seed is an unsigned 64-bit number",
@@ -278,7 +278,7 @@ def cmd_quiz(args: Any) -> int:
     """Run ``cgiter-edu quiz``."""
     import json
 
-    from ...cli import CliError
+    from ...clihelpers import CliError
 
     if args.seed < 0:
         raise CliError(f"--seed {args.seed}: a seed is an int >= 0")

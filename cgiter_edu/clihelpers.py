@@ -1,5 +1,7 @@
-"""The walk flags every walking subcommand shares (``walk``, ``plot``, ``animate``,
-``live``), and their one translation into checked values: :func:`add_walk_args` adds
+"""What the ``cgiter-edu`` subcommands share: :class:`CliError` (a user error, said as one
+line), numeric options checked against a range (:func:`add_number`, :func:`add_one_of`),
+:func:`load_tree`, :func:`oserror_text`, and the walk flags every walking subcommand
+shares (``walk``, ``plot``, ``animate``, ``live``) with their one translation into checked values: :func:`add_walk_args` adds
 them to a parser, :func:`walk_spec` turns the parsed flags into a :class:`WalkSpec`
 (or one :class:`CliError` line naming the first bad flag), :func:`walk_from_args`
 runs that walk.
@@ -14,7 +16,7 @@ Example::
     >>> walk_spec(p.parse_args(["--record-bytes", "23"]))
     Traceback (most recent call last):
     ...
-    cgiter_edu.walkflags.CliError: --record-bytes 23: a record is at least its 24-byte line 'C <id> <seq_num>\\n'; use 24 to 4119
+    cgiter_edu.clihelpers.CliError: --record-bytes 23: a record is at least its 24-byte line 'C <id> <seq_num>\\n'; use 24 to 4119
 """
 
 from __future__ import annotations
@@ -157,7 +159,7 @@ def add_number(p: Any, *flags: str, lo: float, hi: float, kind: type = int,
         >>> p.parse_args(["--dpi", str(2 ** 63)])
         Traceback (most recent call last):
         ...
-        cgiter_edu.walkflags.OptionError: --dpi 9223372036854775808: out of range; use 20 to 600
+        cgiter_edu.clihelpers.OptionError: --dpi 9223372036854775808: out of range; use 20 to 600
     """
     a = p.add_argument(*flags, action=InRange, lo=lo, hi=hi, kind=kind, why=why,
                        help=help, **kw)

@@ -12,7 +12,7 @@ dropped (the ring buffer was full: ``bpf_ringbuf_output`` returned EAGAIN).
 
 Example::
 
-    >>> import argparse; from cgiter_edu.walkflags import add_walk_args
+    >>> import argparse; from cgiter_edu.clihelpers import add_walk_args
     >>> p = argparse.ArgumentParser(); add_walk_args(p); add_open_args(p)
     >>> print(open_walk_text(p.parse_args(["--tree", "small", "--order", "up",
     ...                                    "--start", "/c1/c2"]))[0], end="")
@@ -27,10 +27,10 @@ import argparse
 import json
 from typing import Any
 
-from .kernel.config import PAGE_SIZES
-from .names import errno_symbol
-from .opencoded import RingBuffer, WalkResult, css_walk
-from .walkflags import CliError, add_number, kernel_from_args, load_tree, order_from_args
+from ..clihelpers import CliError, add_number, kernel_from_args, load_tree, order_from_args
+from ..kernel.config import PAGE_SIZES
+from ..names import errno_symbol
+from ..opencoded import RingBuffer, WalkResult, css_walk
 
 #: the ring buffer's default size (what opencoded.bpf.c's rb_small has)
 RING_BYTES = 4096

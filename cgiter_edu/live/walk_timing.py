@@ -10,7 +10,7 @@ counted on either side.
 Example (root)::
 
     $ cgiter-edu bench --parts live
-    >>> from cgiter_edu.live.bench import bench_live          # doctest: +SKIP
+    >>> from cgiter_edu.live.walk_timing import bench_live          # doctest: +SKIP
     >>> bench_live()["ratio"] > 1                               # doctest: +SKIP
     True
 """
@@ -75,7 +75,7 @@ def bench_live(repeat: int = 21, fanout: int = 100, quiet: bool = False) -> dict
          "same_output": same, "repeat": repeat, "scratch": scratch}
     r["ratio"] = r["emulator_s"] / r["kernel_s"]
     if not quiet:
-        from ..bench import row as line
+        from ..bench_row import row as line
 
         print(f"live: silent program, pre-order, {len(h):,} cgroups, emulator and kernel "
               f"alternately (median of {repeat}, read() calls alone)")

@@ -6,7 +6,7 @@ replays the trace.
 
 Example::
 
-    >>> from cgiter_edu.viz.scenes import writer_waits
+    >>> from cgiter_edu.scenarios import writer_waits
     >>> t = writer_waits()
     >>> [e.kind.value for e in t if e.kind.value in ("wait", "acquired")]
     ['wait', 'acquired']

@@ -1,7 +1,7 @@
 """``cgiter-edu plot`` and ``cgiter-edu animate``: pictures of a walk from the command line.
 
 Both take the same walk flags as ``cgiter-edu walk``
-(:func:`cgiter_edu.cli.add_walk_args`); the walk runs through the emulator with tracing
+(:func:`cgiter_edu.clihelpers.add_walk_args`); the walk runs through the emulator with tracing
 on and the picture replays the trace.
 
 Example::
@@ -23,9 +23,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..cli import CliError, add_walk_args
+from ..clihelpers import (
+    CliError,
+    add_number,
+    add_walk_args,
+    kernel_from_args,
+    load_tree,
+    oserror_text,
+    record_bytes,
+    walk_from_args,
+    walk_spec,
+)
 from ..outfile import atomic_output, check_output
-from ..walkflags import add_number
 
 #: the resolutions a picture and an animation can be drawn at: below, the smallest
 #: text has less than a pixel (FreeType refuses it); above, one frame is more pixels
@@ -122,12 +131,11 @@ def setup_animate(p: argparse.ArgumentParser) -> None:
 
 def _trace_from_args(args: argparse.Namespace) -> Any:
     """The walk the flags describe, traced (with a waiting writer when --writer)."""
-    from cgiter_edu.cli import walk_from_args, walk_spec
 
     if getattr(args, "first", "writer") != "writer" and not getattr(args, "writer", None):
         raise CliError("--first reader: there is no writer to race with (add --writer PATH)")
     if getattr(args, "writer", None):
-        from .scenes import writer_waits
+        from ..scenarios import writer_waits
 
         s = walk_spec(args)
         if args.writer in s.hierarchy:
@@ -137,7 +145,6 @@ def _trace_from_args(args: argparse.Namespace) -> Any:
                                  prog=s.program, start=s.start, read_size=s.read_size,
                                  kernel=s.kernel, first=args.first)
         except OSError as e:            # the writer's mkdir failed: say why, draw nothing
-            from cgiter_edu.cli import oserror_text
 
             raise CliError(f"--writer {args.writer}: {oserror_text(e)}") from None
         from cgiter_edu.events import EventKind
@@ -196,7 +203,7 @@ def _mem_available() -> int | None:
 def _check_gif_memory(frames: int, dpi: float) -> None:
     """A GIF's frames are all held in memory before it is written: refuse (one line)
     what would need more than half the memory this machine has free."""
-    from .style import SLIDE_SIZE
+    from ..viz.style import SLIDE_SIZE
 
     need = frames * int(SLIDE_SIZE[0] * dpi) * int(SLIDE_SIZE[1] * dpi) * 4
     avail = _mem_available()
@@ -215,7 +222,6 @@ def _save(save: Callable[[str], Any], path: str) -> None:
         with atomic_output(path, "-o") as tmp:
             save(str(tmp))
     except OSError as e:
-        from cgiter_edu.cli import oserror_text
 
         raise CliError(f"-o {path}: {oserror_text(e)}") from None
     except RuntimeError as e:
@@ -256,37 +262,35 @@ def cmd_plot(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from . import buffer as buffer_view
-    from . import capacity, mutex, orders, scenes, walk
-    from .style import slide_style
+    from .. import scenarios
+    from ..viz import buffer_view, capacity, mutex_view, orders, walk_view
+    from ..viz.style import slide_style
 
     labels = None if args.labels == "none" else args.labels
     with slide_style():
         if args.picture == "capacity":
             fig = capacity.plot_capacity().figure
         elif args.picture == "orders":
-            from cgiter_edu import cli as main_cli
-
-            h = main_cli.load_tree(args.tree)
+            h = load_tree(args.tree)
             if len(h) > orders.ORDERS_MAX_CGROUPS:
                 raise CliError(f"--tree {args.tree}: {orders.too_big(len(h))}")
             start = args.start or "/"
             if start not in h:
                 raise CliError(f"--start {start!r}: no such cgroup")
-            kernel = main_cli.kernel_from_args(args)
-            rb = 64 if args.record_bytes is None else main_cli.record_bytes(args.record_bytes)
-            traces = scenes.order_traces(h, start, kernel=kernel, rec_bytes=rb)
+            kernel = kernel_from_args(args)
+            rb = 64 if args.record_bytes is None else record_bytes(args.record_bytes)
+            traces = scenarios.order_traces(h, start, kernel=kernel, rec_bytes=rb)
             fig = orders.plot_orders(h, start, traces=traces,
                                      labels="auto" if args.labels == "name" else labels).figure
         else:
             trace = _trace_from_args(args)
             step = _step(trace, args.step)
             if args.picture == "walk":
-                fig = walk.plot_walk(trace, step, view=args.view, labels=labels).figure
+                fig = walk_view.plot_walk(trace, step, view=args.view, labels=labels).figure
             elif args.picture == "buffer":
                 fig = buffer_view.plot_buffer(trace, step).figure
             else:
-                fig = mutex.plot_mutex(trace, step).figure
+                fig = mutex_view.plot_mutex(trace, step).figure
         _save(lambda tmp: fig.savefig(tmp, dpi=args.dpi), args.output)
     plt.close("all")
     print(f"cgiter-edu: wrote {args.output}", file=sys.stderr)
@@ -300,7 +304,7 @@ def cmd_animate(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from .anim import Animator, ffmpeg_available
+    from ..viz.anim import Animator, ffmpeg_available
 
     if suffix == ".mp4" and not ffmpeg_available():
         print("cgiter-edu: MP4 needs ffmpeg, which is not installed here; nothing written "

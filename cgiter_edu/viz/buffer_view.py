@@ -387,7 +387,7 @@ class BufferStrip(View):
 
     Examples
     --------
-    >>> from cgiter_edu.viz.scenes import truncated_walk
+    >>> from cgiter_edu.scenarios import truncated_walk
     >>> BufferStrip(truncated_walk(), step=5).byte_counts()["buffered"]
     6000
     """

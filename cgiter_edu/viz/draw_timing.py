@@ -8,7 +8,7 @@
 Example::
 
     $ cgiter-edu bench --parts viz
-    >>> from cgiter_edu.viz.bench import bench_viz     # doctest: +SKIP
+    >>> from cgiter_edu.viz.draw_timing import bench_viz     # doctest: +SKIP
     >>> bench_viz()["redraw_ms"] <= 50                  # doctest: +SKIP
     True
 """
@@ -103,7 +103,7 @@ def bench_viz(n_cgroups: int = 200, repeats: int = 41, gif_frames: int = 100,
     out = {"cgroups": float(len(trace.cgroups)), "redraw_ms": redraw_ms,
            "full_draw_ms": full_ms, "gif_s": gif_s, "frames": float(len(frames))}
     if verbose:
-        from ..bench import row as line
+        from ..bench_row import row as line
 
         line(f"redraw one step, {len(trace.cgroups)} cgroups (median of {repeats})",
              f"{redraw_ms:.1f} ms", f"<= {REDRAW_TARGET_MS:.0f} ms",

@@ -10,11 +10,11 @@ One JSON object a line: ``tree`` ([path, id] in creation order), ``order``, ``st
 
 Example::
 
-    >>> from cgiter_edu import recorded
+    >>> from cgiter_edu import kernel_walks
     >>> case = {"tree": [["/", 1], ["/a", 7]], "order": 2, "start": {}, "rec_bytes": 0,
     ...         "read_size": 4096, "dead": [], "remake": [], "made": [],
     ...         "reads": [[0, ""], [0, ""]]}
-    >>> recorded.replay(case)
+    >>> kernel_walks.replay(case)
     (0, [[52, '43203030303030303030303120303030303030303030300a43203030303030303030303720303030303030303030310a4520310a'], [0, '']])
 """
 

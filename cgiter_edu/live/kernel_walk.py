@@ -1,4 +1,6 @@
-"""The kernel side of a walk: emulated start -> real attach arguments, then the walk.
+"""The walk on the kernel: :func:`run` (``cgiter_edu.live.run``, like :func:`cgiter_edu.run`
+on this machine's kernel), and how it is done: the emulated start translated to real
+attach arguments, then the walk over the mirror (:func:`run_kernel`).
 
 How a start is translated (``start`` as in :mod:`cgiter_edu.live.cases`):
 
@@ -29,14 +31,19 @@ import contextlib
 import errno
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..hierarchy import CgroupFd, Hierarchy
 from ..kernel.cgroup_iter import Order
 from ..run import RunResult
-from .backend import spec_params
-from .cases import Case
+from .availability import require
+from .bpf_object import spec_params
+from .cases import Case, machine_kernel, program_to_spec
+from .errors import LiveError
 from .mirror import Mirror
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..kernel.config import KernelConfig
 
 #: the id of the cgroup v2 root (its kernfs root inode)
 V2_ROOT_ID = 1
@@ -183,3 +190,82 @@ def run_kernel(m: Mirror, case: Case, made_ids: list[int] | None = None,
                      attach_error=res.attach_error, reads=res.reads, backend="kernel",
                      notes=a.notes, release=os.uname().release, scratch=m.scratch)
     return out
+
+
+def run(h: Hierarchy, prog: Any, order: Any = 2, start: str | CgroupFd | int | None = None,
+        *, cgroup_id: int | None = None, read_size: int = 131072,
+        kernel: KernelConfig | None = None, trace: bool = False, extra_reads: int = 2,
+        max_reads: int = 1_000_000, parent: str | None = None) -> LiveResult:
+    """Run the walk :func:`cgiter_edu.run` does, on this machine's kernel.
+
+    ``h`` is mirrored as real cgroups under a scratch cgroup, which is removed again
+    before this returns (on errors and Ctrl-C too); a real ``SEC("iter/cgroup")`` program
+    that writes what ``prog`` writes is attached and its iterator file read.
+
+    Parameters
+    ----------
+    h : Hierarchy
+        The tree to mirror.
+    prog : callable
+        A program of :mod:`cgiter_edu.programs` that has a C twin (``IdPrinter``,
+        ``Record``...).
+    order : Order or int
+        The walk order, as :func:`cgiter_edu.run` takes it.
+    start : str, CgroupFd or int, optional
+        The start cgroup (a path or an fd of ``h``); ``cgroup_id`` attaches by id.
+    cgroup_id : int, optional
+        Attach by the emulated id (translated to the real cgroup's).
+    read_size : int
+        The size of every read().
+    kernel : KernelConfig, optional
+        Must be the running kernel's (:func:`~cgiter_edu.live.cases.machine_kernel`):
+        the kernel cannot behave as another.
+    trace : bool
+        Must be False: the kernel records no trace (ask :func:`cgiter_edu.run`).
+    extra_reads, max_reads : int
+        As :func:`cgiter_edu.run`.
+    parent : str, optional
+        Where the scratch cgroup goes (default the cgroup2 mount's root).
+
+    Returns
+    -------
+    LiveResult
+        The reads, their results and the output, as the kernel gave them.
+
+    Raises
+    ------
+    LiveError
+        When the machine cannot (see :func:`~cgiter_edu.live.available`), for a program
+        with no C twin, another kernel's config, ``trace=True``, or a hierarchy the host
+        does not allow.
+
+    Examples
+    --------
+    >>> from cgiter_edu import Hierarchy, Order, programs
+    >>> r = run(Hierarchy(), programs.id_printer, Order.SELF_ONLY)   # doctest: +SKIP
+    >>> r.output                                                       # doctest: +SKIP
+    b'prologue\\n       1\\nepilogue\\n'
+    """
+    require()
+    if trace:
+        raise LiveError("the real kernel records no trace: trace=True is for the emulator "
+                        "(cgiter_edu.run(..., trace=True))")
+    mk = machine_kernel()
+    if kernel is not None and (kernel.version, kernel.page_size) != (mk.version, mk.page_size):
+        raise LiveError(f"live.run runs on this machine's kernel, Linux {mk.name} with "
+                        f"{mk.page_size}-byte pages; kernel=Linux {kernel.name} "
+                        f"({kernel.page_size}-byte pages) cannot be run here (boot it: "
+                        "cgiter-edu live --kernel-image)")
+    spec = start_spec(h, start, cgroup_id)
+    try:
+        pspec = program_to_spec(prog)
+    except ValueError:
+        raise LiveError(f"{prog!r} has no C twin in cgroup_iter.bpf.c: the live backend runs "
+                        "programs.IdPrinter (--program ids) and programs.Record (--program "
+                        "record or silent)") from None
+    case = Case(hierarchy={}, order=int(order), start=spec, program=pspec, read_size=read_size,
+                extra_reads=extra_reads)
+    with Mirror(h, parent=parent) as m:
+        res = run_kernel(m, case, max_reads=max_reads)
+    res.hierarchy = h
+    return res

@@ -19,6 +19,8 @@ import argparse
 import json
 import sys
 
+from ..clihelpers import CliError, add_number, add_walk_args, oserror_text, walk_spec
+
 #: record.MAX_READS, said here without importing the recorder (the CLI stays light)
 RECORD_MAX_READS = 600
 #: at most this many walks in one ``record`` (an hour or so in a VM, minutes here)
@@ -46,7 +48,7 @@ things to try:
 def _unavailable(cmd: str = "live") -> int | None:
     """2 (after the reason and the fix, the fix naming ``cmd``) if the real kernel
     cannot be used here, else None."""
-    from . import available
+    from ..live import available
 
     why = available()
     if why:
@@ -84,7 +86,7 @@ def in_vm(args: argparse.Namespace, rwdirs: tuple[str, ...] = ()) -> int:
     """``--kernel-image``: run this very command (less that flag) in a VM booted from
     the image, its output passed through; the guest's exit code, or 2 if it did not
     boot."""
-    from . import LiveError, vm
+    from ..live import LiveError, vm
 
     try:
         img = vm.image(args.kernel_image)
@@ -113,8 +115,8 @@ def cmd_live(args: argparse.Namespace) -> int:
     code = _unavailable()
     if code is not None:
         return code
-    from . import LiveError, compare, compare_case
-    from .cases import machine_kernel
+    from ..live import LiveError, compare, compare_case
+    from ..live.cases import machine_kernel
 
     if args.printf:
         return _printf(args)
@@ -127,13 +129,9 @@ def cmd_live(args: argparse.Namespace) -> int:
             try:
                 c = compare_case(text, parent=args.parent)
             except (ValueError, KeyError, TypeError) as e:
-                from ..cli import CliError, oserror_text
-
                 raise CliError(f"--case: not a case as a failing live test prints it: "
                                f"{oserror_text(e)}") from None
         else:
-            from ..cli import walk_spec
-
             s = walk_spec(args, kernel_default=machine_kernel())
             c = compare(s.hierarchy, s.program, s.order, s.start, cgroup_id=s.start_id,
                         read_size=s.read_size, kernel=s.kernel, parent=args.parent)
@@ -141,8 +139,6 @@ def cmd_live(args: argparse.Namespace) -> int:
         print(f"cgiter-edu live: {e}", file=sys.stderr)
         return 2
     except OSError as e:
-        from ..cli import oserror_text
-
         where = f"{e.filename}: " if e.filename else ""
         print(f"cgiter-edu live: {where}{oserror_text(e)}", file=sys.stderr)
         return 2
@@ -166,8 +162,8 @@ def _printf(args: argparse.Namespace) -> int:
     """``--printf FMT ARG...``: one bpf_seq_printf call on both sides."""
     import codecs
 
-    from . import LiveError
-    from .printf import PrintfCase, compare
+    from ..live import LiveError
+    from ..live.printf import PrintfCase, compare
 
     fmt_text, *rest = args.printf
     try:
@@ -215,9 +211,9 @@ def cmd_record(args: argparse.Namespace) -> int:
     code = _unavailable("record")
     if code is not None:
         return code
+    from ..live import LiveError
+    from ..live.record import record
     from ..progress import progress_line
-    from . import LiveError
-    from .record import record
 
     def progress(done: int, total: int) -> None:
         if not args.quiet:
@@ -234,8 +230,6 @@ def cmd_record(args: argparse.Namespace) -> int:
 
 def setup_live(p: argparse.ArgumentParser) -> None:
     """The arguments of ``cgiter-edu live`` (the main CLI made the parser)."""
-    from ..cli import add_walk_args
-
     p.description = ("Run the same walk on the emulator and on the real kernel (root, BPF, "
                      "cgroup v2, clang, libbpf) and print each read() side by side, the "
                      "first difference marked. Exit 0: identical; 1: different; 2: this "
@@ -267,8 +261,6 @@ def setup_record(p: argparse.ArgumentParser) -> None:
                      "the format of tests/data/*.jsonl, with the kernel release, and replay "
                      "each through the emulator. Exit 1 if any replays differently.")
     p.epilog = f"cases with more than {RECORD_MAX_READS} read() calls are drawn again (small files)."
-    from ..walkflags import add_number
-
     add_number(p, "--cases", lo=1, hi=RECORD_MAX_CASES, default=60,
                help="how many walks (default 60; about 20 a second here)")
     add_number(p, "--seed", lo=0, hi=2 ** 63 - 1, default=None,

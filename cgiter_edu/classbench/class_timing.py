@@ -211,7 +211,7 @@ def bench_class(sizes: tuple[int, ...] | list[int] = SIZES, line: Any = None,
     """Run :func:`measure` for each size and print the figures through
     ``line(what, value, target, good)``; stops early at a limit (module docstring)."""
     if line is None:
-        from cgiter_edu.bench import row as line
+        from cgiter_edu.bench_row import row as line
     why = missing()
     if why:
         print(f"class: not run: {why}")

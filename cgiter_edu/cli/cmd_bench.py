@@ -12,7 +12,7 @@
 * live / viz / explorer: the real-kernel, picture and widget benchmarks, when those
   parts can run;
 * class (only when asked, ``--parts class``): a real JupyterHub on 127.0.0.1 with
-  simulated students (:mod:`cgiter_edu.classbench.bench`);
+  simulated students (:mod:`cgiter_edu.classbench.class_timing`);
 * race (only with ``--parts race``): how often a writer woken at ``cgroup_mutex``'s
   unlock gets the mutex before the reader's next read(), on this kernel
   (:mod:`cgiter_edu.live.race`).
@@ -24,11 +24,15 @@ Example::
 
 from __future__ import annotations
 
+import argparse
 import gc
 import os
 import statistics
 import sys
 import time
+
+from ..bench_row import row
+from ..clihelpers import add_number
 
 #: the kernel's pre-order walk of the 10,101-cgroup tree on the reference machine
 KERNEL_REFERENCE_S = 2.2e-3
@@ -46,7 +50,7 @@ def bench_walk(repeat: int = 21) -> dict[str, float]:
     alike."""
     import networkx as nx
 
-    from . import Order, attach, programs, shapes
+    from .. import Order, attach, programs, shapes
 
     h = shapes.balanced(2, 100)
 
@@ -123,7 +127,7 @@ def bench_big() -> dict[str, float]:
     """Build the 1,001,001-cgroup tree and read it until EAGAIN."""
     import errno
 
-    from . import Order, attach, programs, shapes
+    from .. import Order, attach, programs, shapes
 
     t = time.perf_counter()
     h = shapes.balanced(2, 1000)
@@ -142,25 +146,9 @@ def bench_big() -> dict[str, float]:
             "objects": objects}
 
 
-def row(what: str, value: str, target: str = "", good: bool = True) -> bool:
-    """Print one benchmark row: the figure, then its target and ``ok``/``MISSED`` when
-    it has a target (a figure given only to compare with has none).  Returns ``good``.
-
-    >>> row("emulator / networkx", "1.19x", "<= 1.5x", True)
-      emulator / networkx                                           1.19x   target <= 1.5x          ok
-    True
-    >>> row("networkx, same run", "7.0 ms")
-      networkx, same run                                           7.0 ms
-    True
-    """
-    if not target:
-        print(f"  {what:<52} {value:>14}")
-        return True
-    print(f"  {what:<52} {value:>14}   target {target:<16} {'ok' if good else 'MISSED'}")
-    return good
 
 
-def main(quick: bool = False, parts: list[str] | None = None,
+def run_benchmarks(quick: bool = False, parts: list[str] | None = None,
          students: list[int] | None = None, class_json: str | None = None) -> int:
     """Run the benchmarks and print each figure beside its target; a target missed is
     reported (``MISSED``, and a count at the end), not an error: the exit status (0)
@@ -217,8 +205,8 @@ def main(quick: bool = False, parts: list[str] | None = None,
     gc.collect()                           # what earlier parts left behind
     if "live" in parts:
         try:
-            from .live import available
-            from .live.bench import bench_live
+            from ..live import available
+            from ..live.walk_timing import bench_live
         except ImportError as e:
             print(f"live: not run ({e})")
         else:
@@ -231,8 +219,8 @@ def main(quick: bool = False, parts: list[str] | None = None,
     gc.collect()
     if "race" in parts:                    # only when asked: about a minute a placement
         try:
-            from .live import available
-            from .live.race import bench_race
+            from ..live import available
+            from ..live.race import bench_race
         except ImportError as e:
             print(f"race: not run ({e})")
         else:
@@ -246,7 +234,7 @@ def main(quick: bool = False, parts: list[str] | None = None,
     gc.collect()
     if "viz" in parts:
         try:
-            from .viz.bench import bench_viz
+            from ..viz.draw_timing import bench_viz
         except ImportError as e:
             print(f"viz: not run ({e})")
         else:
@@ -255,7 +243,7 @@ def main(quick: bool = False, parts: list[str] | None = None,
     gc.collect()
     if "explorer" in parts:
         try:
-            from .widgets.bench import bench_explorer
+            from ..widgets.step_timing import bench_explorer
         except ImportError as e:
             print(f"explorer: not run ({e})")
         else:
@@ -264,7 +252,7 @@ def main(quick: bool = False, parts: list[str] | None = None,
     if "class" in parts:
         from pathlib import Path
 
-        from .classbench.bench import SIZES, bench_class
+        from ..classbench.class_timing import SIZES, bench_class
 
         bench_class(students or SIZES, line,
                     json_out=Path(class_json) if class_json else None)
@@ -272,3 +260,38 @@ def main(quick: bool = False, parts: list[str] | None = None,
           else "every target met")
     sys.stdout.flush()
     return 0
+
+
+# -- the subcommand ----------------------------------------------------------------------
+
+BENCH_PARTS = ("import", "walk", "big", "live", "viz", "explorer", "class", "race")
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+
+    if args.class_json:
+        from ..outfile import check_output
+
+        check_output(args.class_json, "--class-json")   # before minutes of measuring
+
+    return run_benchmarks(quick=args.quick, parts=args.parts, students=args.students,
+                      class_json=args.class_json)
+
+
+def setup_bench(p: argparse.ArgumentParser) -> None:
+    p.description = "Print measured figures next to their targets, all in one run."
+    p.add_argument("--quick", action="store_true", help="skip the 1,001,001-cgroup part")
+    p.add_argument("--parts", nargs="+", default=None, choices=BENCH_PARTS, metavar="PART",
+                   help="only these parts: " + ", ".join(BENCH_PARTS) + " (class: a real "
+                   "JupyterHub on 127.0.0.1 with simulated students; race: the cgroup_mutex "
+                   "wake-up race on this kernel; neither is in the default parts, each takes "
+                   "minutes)")
+    add_number(p, "--students", nargs="+", lo=1, hi=1000, default=None,
+               help="class sizes for --parts class (default: 5 10 20 40; it stops "
+                    "early at a limit, and a size the free memory cannot hold, about "
+                    "250 MiB a student, is not run)")
+    p.add_argument("--class-json", default=None, metavar="FILE",
+                   help="also write the class figures (every sample) to FILE as JSON")
+    p.set_defaults(func=cmd_bench)
+
+

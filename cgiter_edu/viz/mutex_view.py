@@ -7,8 +7,9 @@ mutex (held by the walk inside each read(), free between them) and any writer
 Example::
 
     >>> import matplotlib; matplotlib.use("Agg")
-    >>> from cgiter_edu.viz import plot_mutex, scenes
-    >>> v = plot_mutex(scenes.writer_waits())
+    >>> from cgiter_edu import scenarios
+    >>> from cgiter_edu.viz import plot_mutex
+    >>> v = plot_mutex(scenarios.writer_waits())
     >>> len(v.spans.waits), v.lanes
     (1, ['read() calls', 'cgroup_mutex', 'writer'])
 """
@@ -40,7 +41,7 @@ class MutexView(View):
     Parameters
     ----------
     trace : Trace
-        The walk (with a writer: :func:`~cgiter_edu.viz.scenes.writer_waits`).
+        The walk (with a writer: :func:`~cgiter_edu.scenarios.writer_waits`).
     step : int, optional
         Where the cursor stands (None: no cursor).
     ax : matplotlib.axes.Axes, optional
@@ -283,8 +284,8 @@ def plot_mutex(trace: Trace, step: int | None = None, ax: Axes | None = None,
 
     Examples
     --------
-    >>> from cgiter_edu.viz import scenes, plot_mutex   # doctest: +SKIP
-    >>> plot_mutex(scenes.writer_waits()).figure.savefig("mutex.png")   # doctest: +SKIP
+    >>> from cgiter_edu import scenarios; from cgiter_edu.viz import plot_mutex   # doctest: +SKIP
+    >>> plot_mutex(scenarios.writer_waits()).figure.savefig("mutex.png")   # doctest: +SKIP
     """
     return MutexView(trace, step, ax, **kwargs)
 
