@@ -96,24 +96,6 @@ def spec_params(spec: dict[str, Any]) -> tuple[str, Params]:
                     f"twins are in cgroup_iter.bpf.c); {name!r} has none")
 
 
-def program_params(prog: Any) -> tuple[str, Params]:
-    """The C program and parameters that are ``prog``'s twin.
-
-    >>> from cgiter_edu import programs
-    >>> program_params(programs.Record(rec_bytes=64, stop_id=7))[0]
-    'cgroup_record'
-
-    Raises :class:`LiveError` for a program with no C twin.
-    """
-    from .cases import program_to_spec
-
-    try:
-        return spec_params(program_to_spec(prog))
-    except ValueError:
-        raise LiveError(f"the live backend runs programs.IdPrinter and programs.Record (their "
-                        f"C twins are in cgroup_iter.bpf.c); {prog!r} has none") from None
-
-
 class Backend:
     """The BPF object, loaded once per process (:meth:`get`)."""
 

@@ -22,12 +22,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.patches import Rectangle
 
-from cgiter_edu.events import EventKind
 from cgiter_edu.trace import Trace
 
 from .analysis import BufferState, buffer_state
@@ -216,12 +214,6 @@ class BufferView(View):
             (True, Patch(facecolor=COLORS["unusable"], label="never usable")),
         ]
         return [h for shown, h in kinds if shown]
-
-    def _typical_record(self) -> int:
-        sizes = [e.count_after - e.count_before for e in self.trace.events
-                 if e.kind is EventKind.SHOW and e.cgroup is not None]
-        sizes = [s for s in sizes if s > 0]
-        return int(np.median(sizes)) if sizes else 0
 
     def _rects(self, a: int, b: int) -> list[list[tuple[float, float]]]:
         """Split bytes [a, b) of the buffer into one rectangle per page row (+ zoom)."""

@@ -125,7 +125,6 @@ class WalkView(View):
         self.ids: list[int] = self.tree.nodes
         self.index = {v: i for i, v in enumerate(self.ids)}
         self.numbers_mode = numbers
-        self.show_title = title
         self.show_caption = caption
         own = ax is None
         figure, ax = new_axes(ax, rect=(0.015, 0.03, 0.70 if legend is not False else 0.97, 0.82))
@@ -156,7 +155,6 @@ class WalkView(View):
             if legend is not False:
                 shown = (states_shown(trace, [step]) if legend is True
                          else [CgroupState(x) for x in legend])
-                self.legend_states = shown
                 ended = walk_over(trace, step)
                 if own:
                     self.legend = self.figure.legend(

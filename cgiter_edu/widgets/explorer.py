@@ -606,11 +606,6 @@ class Explorer(ExplorerPanel, W.VBox):
         self.flush()
         return self._frame
 
-    @property
-    def timing(self) -> dict[str, float]:
-        """Seconds the last control change (``apply``) and frame (``render``, ``frame``) took."""
-        return dict(self._timing)
-
 
 def _in_kernel() -> bool:
     try:

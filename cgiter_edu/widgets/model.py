@@ -477,9 +477,3 @@ def _why(text: str) -> str:
     """The kernel's reason without the strerror prefix the emulator puts first."""
     head, sep, tail = text.partition(": ")
     return tail if sep and head and head[0].isupper() and " " in head else text
-
-
-def settings_json(s: Settings) -> str:
-    """The settings as JSON (for a test's failure message)."""
-    d = {k: getattr(s, k) for k in s.__dataclass_fields__}
-    return json.dumps(d, default=str)
