@@ -12,6 +12,7 @@ The modules, one per picture:
   :func:`frame_caption`, :func:`result_text`, each picture's alt text;
 * ``view``: :class:`View`, the contract below;
 * ``walk_view``: :class:`WalkView` / :func:`plot_walk` (tree, list or icicle);
+  ``walk_numbers``: the seq_num or visit number drawn in each of its markers;
 * ``buffer_view``: :class:`BufferView` / :func:`plot_buffer`, :class:`BufferStrip`;
 * ``mutex_view``: :class:`MutexView` / :func:`plot_mutex`;
 * ``orders``: :class:`OrdersView` / :func:`plot_orders`;

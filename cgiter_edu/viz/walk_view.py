@@ -32,10 +32,8 @@ from typing import Any
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PathCollection, PolyCollection
-from matplotlib.font_manager import FontProperties
 from matplotlib.path import Path
 
-from cgiter_edu.events import EventKind
 from cgiter_edu.kernel.cgroup_iter import Order
 from cgiter_edu.kernel.config import kernel_label
 from cgiter_edu.replay import CgroupState
@@ -56,17 +54,12 @@ from .style import (
     text_color_on,
 )
 from .view import BASE_FONT, DARK, MIN_FONT, View, ax_size_pt, new_axes, text_width
+from .walk_numbers import number_faces, number_paths, walk_numbers
 from .words import cgroup_name, frame_caption, walk_alt
 
 __all__ = ["WalkView", "plot_walk", "states_shown", "walk_over"]
 
 _CLEAR = (0.0, 0.0, 0.0, 0.0)
-_TEXT_RGBA = {"black": (0.0, 0.0, 0.0, 1.0), "white": (1.0, 1.0, 1.0, 1.0)}
-
-
-#: (number text, font size) -> (glyph vertices, codes, centre x, centre y): the numbers'
-#: glyph paths, the same for every walk (WalkView._make_numbers)
-_NUMBER_GLYPHS: dict[tuple[str, float], tuple[Any, Any, float, float]] = {}
 
 
 class WalkView(View):
@@ -390,16 +383,11 @@ class WalkView(View):
                         changed.append(a)
             self.nodes.set_sizes(sizes)
         if self.numbers_mode and self.number_ids:
-            if self.numbers_mode == "visit":
-                hidden = (CgroupState.UNREACHED, CgroupState.NEVER)
-                vis = [states.get(v, unreached) not in hidden for v in self.number_ids]
-            else:
-                last = len(self.trace.events) if self.step is None else self.step
-                vis = [self._first_num_step[v] <= last for v in self.number_ids]
-            fc = [(_TEXT_RGBA[text_color_on(cols[self.index[v]])] if ok else _CLEAR)
-                  for v, ok in zip(self.number_ids, vis, strict=True)]
+            last = len(self.trace.events) if self.step is None else self.step
+            fc, self._visible_numbers = number_faces(
+                self.numbers_mode, self.number_ids, states, self._first_num_step, last,
+                lambda v: text_color_on(cols[self.index[v]]))
             self.numbers.set_facecolors(fc)
-            self._visible_numbers = {v for v, ok in zip(self.number_ids, vis, strict=True) if ok}
             changed.append(self.numbers)
         return changed
 
@@ -457,40 +445,9 @@ class WalkView(View):
 
     def _make_numbers(self, g: Geometry) -> None:
         """One glyph path per numbered cgroup, in data units, centred on its marker."""
-        from matplotlib.textpath import TextPath
-
-        if self.numbers_mode == "visit":
-            final = dict(self._visit)
-            first = {v: -1 for v in final}
-        else:
-            final, first = {}, {}
-            for e in self.trace.events:
-                if e.kind in (EventKind.SHOW, EventKind.SKIP) and e.cgroup is not None \
-                        and e.seq_num is not None and e.cgroup not in final:
-                    final[e.cgroup] = e.seq_num
-                    first[e.cgroup] = e.step
-        prop = FontProperties(family="DejaVu Sans", weight="bold")
-        paths, ids = [], []
-        for v in self.ids:
-            if v not in final or v not in g.xy:
-                continue
-            key = (str(final[v]), g.number_font)
-            glyph = _NUMBER_GLYPHS.get(key)
-            if glyph is None:     # the glyph's extents (Bezier extrema) are slow: once each
-                tp = TextPath((0, 0), key[0], size=key[1], prop=prop)
-                ext = tp.get_extents()
-                glyph = (tp.vertices, tp.codes, (ext.x0 + ext.x1) / 2, (ext.y0 + ext.y1) / 2)
-                if len(_NUMBER_GLYPHS) >= 50_000:
-                    _NUMBER_GLYPHS.clear()
-                _NUMBER_GLYPHS[key] = glyph
-            verts, codes, cx, cy = glyph
-            x, y = g.xy[v]
-            dx = x - cx
-            dy = y - cy
-            paths.append(Path(verts + (dx, dy), codes))
-            ids.append(v)
-        self.number_ids = ids
-        self._number_text = {v: str(final[v]) for v in ids}
+        final, first = walk_numbers(self.trace, self.numbers_mode, self._visit)
+        paths, self.number_ids = number_paths(final, self.ids, g.xy, g.number_font)
+        self._number_text = {v: str(final[v]) for v in self.number_ids}
         self._first_num_step = first
         self.numbers = PathCollection(paths, facecolors=[_CLEAR] * len(paths),
                                       edgecolors="none", linewidths=0, zorder=4)

@@ -1,0 +1,112 @@
+"""The numbers drawn inside a walk's markers (:class:`~cgiter_edu.viz.WalkView`).
+
+Each walked cgroup's ``seq_num`` (the first SHOW or SKIP that names it, from the step
+of that event on) or its place in the visiting order from 1 (while it is reached).
+The numbers are glyph paths in data units, centred on the markers, drawn by one
+:class:`~matplotlib.collections.PathCollection`: recolouring them for a step is one
+``set_facecolors``.
+
+Example::
+
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from cgiter_edu import Hierarchy, Order, run, programs
+    >>> from cgiter_edu.viz.walk_numbers import walk_numbers
+    >>> h = Hierarchy(); _ = h.mkdir("/a")
+    >>> t = run(h, programs.Record(rec_bytes=64), Order.DESCENDANTS_PRE, trace=True).trace
+    >>> walk_numbers(t, "seq", {})[0]          # cgroup id -> its seq_num
+    {1: 0, 2: 1}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from matplotlib.font_manager import FontProperties
+from matplotlib.path import Path
+
+from cgiter_edu.events import EventKind
+from cgiter_edu.replay import CgroupState
+from cgiter_edu.trace import Trace
+
+__all__ = ["walk_numbers", "number_paths", "number_faces"]
+
+_CLEAR = (0.0, 0.0, 0.0, 0.0)
+_TEXT_RGBA = {"black": (0.0, 0.0, 0.0, 1.0), "white": (1.0, 1.0, 1.0, 1.0)}
+#: the states whose cgroups show no visit number (not reached yet, or never)
+_NO_VISIT = (CgroupState.UNREACHED, CgroupState.NEVER)
+
+#: (number text, font size) -> (glyph vertices, codes, centre x, centre y): the numbers'
+#: glyph paths, the same for every walk (:func:`number_paths`)
+_NUMBER_GLYPHS: dict[tuple[str, float], tuple[Any, Any, float, float]] = {}
+
+
+def walk_numbers(trace: Trace, mode: str | None,
+                 visit: dict[int, int]) -> tuple[dict[int, int], dict[int, int]]:
+    """Each numbered cgroup's number and the first step it is shown at.
+
+    Parameters
+    ----------
+    trace : Trace
+        The walk.
+    mode : {"seq", "visit"}
+        The seq_num of the first SHOW or SKIP naming the cgroup (shown from that
+        step), or ``visit[cgroup]`` (shown while the cgroup is reached: step -1).
+    visit : dict
+        Cgroup id -> its place in the visiting order, from 1.
+
+    Returns
+    -------
+    tuple of dict
+        ``{id: number}`` and ``{id: first step}``.
+    """
+    if mode == "visit":
+        return dict(visit), {v: -1 for v in visit}
+    final: dict[int, int] = {}
+    first: dict[int, int] = {}
+    for e in trace.events:
+        if e.kind in (EventKind.SHOW, EventKind.SKIP) and e.cgroup is not None \
+                and e.seq_num is not None and e.cgroup not in final:
+            final[e.cgroup] = e.seq_num
+            first[e.cgroup] = e.step
+    return final, first
+
+
+def number_paths(numbers: dict[int, int], ids: Iterable[int],
+                 xy: dict[int, tuple[float, float]], font: float) -> tuple[list[Path], list[int]]:
+    """One glyph path (DejaVu Sans bold, ``font`` data units high) per numbered cgroup
+    of ``ids`` placed in ``xy``, centred on its point; returns the paths and their ids."""
+    from matplotlib.textpath import TextPath
+
+    prop = FontProperties(family="DejaVu Sans", weight="bold")
+    paths, out = [], []
+    for v in ids:
+        if v not in numbers or v not in xy:
+            continue
+        key = (str(numbers[v]), font)
+        glyph = _NUMBER_GLYPHS.get(key)
+        if glyph is None:     # the glyph's extents (Bezier extrema) are slow: once each
+            tp = TextPath((0, 0), key[0], size=key[1], prop=prop)
+            ext = tp.get_extents()
+            glyph = (tp.vertices, tp.codes, (ext.x0 + ext.x1) / 2, (ext.y0 + ext.y1) / 2)
+            if len(_NUMBER_GLYPHS) >= 50_000:
+                _NUMBER_GLYPHS.clear()
+            _NUMBER_GLYPHS[key] = glyph
+        verts, codes, cx, cy = glyph
+        x, y = xy[v]
+        paths.append(Path(verts + (x - cx, y - cy), codes))
+        out.append(v)
+    return paths, out
+
+
+def number_faces(mode: str, ids: list[int], states: dict[int, CgroupState],
+                 first: dict[int, int], last: int,
+                 text_on: Callable[[int], str]) -> tuple[list[Any], set[int]]:
+    """The face colour of each number of ``ids`` at a step whose last event is ``last``
+    (clear: not shown yet; else ``text_on(id)``, black or white) and the ids shown."""
+    if mode == "visit":
+        vis = [states.get(v, CgroupState.UNREACHED) not in _NO_VISIT for v in ids]
+    else:
+        vis = [first[v] <= last for v in ids]
+    fc = [(_TEXT_RGBA[text_on(v)] if ok else _CLEAR) for v, ok in zip(ids, vis, strict=True)]
+    return fc, {v for v, ok in zip(ids, vis, strict=True) if ok}
