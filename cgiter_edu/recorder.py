@@ -23,6 +23,7 @@ import sys
 from typing import Any
 
 from .events import EndReason, Event, EventKind
+from .kernel.bpf_iter import bpf_iter_run_prog
 from .kernel.cgroup import CSS_ONLINE, css_next_descendant_pre
 from .kernel.inline import INLINED, origin
 from .trace import Trace
@@ -122,7 +123,15 @@ class Recorder:
         meta = ctx.meta
         seq = meta.seq
         cg = ctx.cgroup
-        func, frame = self._place(3)
+        frame = _getframe(1)
+        code = frame.f_code
+        if code is _RUN_PROG:              # called, not inlined into the show
+            frame = frame.f_back
+            code = frame.f_code
+        func = _func_names.get(code)
+        if func is None:
+            lines = _line_names.get(code)
+            func = (lines and lines.get(frame.f_lineno)) or _func_of(frame)
         ev = self.trace.events
         ev.append(Event(len(ev), _SHOW, self.read_no, None if cg is None else cg.id,
                         meta.seq_num, tuple(seq.writes), ret, self.show_before, seq.count,
@@ -218,6 +227,7 @@ class Recorder:
 
 
 _getframe = sys._getframe
+_RUN_PROG = bpf_iter_run_prog.__code__
 _NEXT = EventKind.NEXT
 _SHOW = EventKind.SHOW
 _MUTEX_KINDS = {"wait": EventKind.WAIT, "queue": EventKind.WAIT, "wake": EventKind.WAKE,

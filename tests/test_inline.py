@@ -15,6 +15,12 @@ def test_the_hot_callers_call_none_of_the_inlined_functions():
     assert not {"__cgroup_iter_seq_show", "cgroup_is_dead"} & set(
         cgroup_iter.cgroup_iter_seq_show.__code__.co_names)
     assert "css_next_child" not in cgroup.css_next_descendant_pre.__code__.co_names
+    # across files, as a kernel built with LTO may: the show runs the program itself,
+    # the pre-order next walks itself
+    assert not {"bpf_iter_get_info", "bpf_iter_run_prog"} & set(
+        cgroup_iter.cgroup_iter_seq_show.__code__.co_names)
+    assert not {"css_next_descendant_pre", "css_next_child"} & set(
+        cgroup_iter.cgroup_iter_seq_next.__code__.co_names)
     # the functions themselves stay, and still work on their own
     assert cgroup_iter.__cgroup_iter_seq_show.__inlinable__
     code = cgroup_iter.cgroup_iter_seq_show.__code__
@@ -86,9 +92,75 @@ def test_each_kind_of_site_gives_what_the_call_gave(tmp_path):
     assert m.done == 5
     names = set(m.caller.__code__.co_names)
     assert {"bump", "first_over", "small"}.isdisjoint(names)
-    assert {"classify", "guarded"} <= names     # statements inside an expression; a try
+    assert {"classify", "guarded"} <= names     # statements inside an expression
     assert {"classify", "small"}.isdisjoint(m.tail.__code__.co_names)
     box = [0]
     assert m.caller([1, 5], box) == [True, 5, "big", None] and box == [1]
     assert (m.tail(None), m.tail(4), m.tail(2)) == ("none", "big", None)
     assert m.before == (m.caller([1, 5], [0]), m.tail(None), m.tail(4), m.tail(2))
+
+
+def test_a_body_from_another_file_runs_at_the_calls_line(tmp_path):
+    """Across files: the callee's own module names are bound for the caller, a try and
+    its handler's name come along, early returns in an ``if`` assign, a test the
+    arguments decide is dropped, and an exception from the body points at the call."""
+    import dis
+    import traceback
+
+    import pytest
+
+    _module(tmp_path, "cgiter_inline_lib", """
+        from cgiter_edu.kernel.inline import inlinable
+
+        class Refused(Exception):
+            pass
+
+        def explain(x):
+            return f"refused {x!r}"
+
+        @inlinable
+        def checked(x):
+            try:
+                y = 10 // x
+            except ZeroDivisionError as e:
+                raise Refused(explain(x)) from e
+            return y
+
+        @inlinable
+        def pick(node, first):
+            if first is None:
+                return node[0]
+            if first:
+                return None
+            n = node[1]
+            return n
+    """)
+    m = _module(tmp_path, "cgiter_inline_user", """
+        from cgiter_edu.kernel.inline import inline_calls
+        from cgiter_inline_lib import checked, pick
+
+        def user(x, node):
+            got = checked(x)
+            a = pick(node, None)
+            b = pick(node, True)
+            c = pick(node, False)
+            return got, a, b, c
+
+        before = user(5, "pq")
+        done = inline_calls(user)
+    """)
+    assert m.done == 4
+    names = set(m.user.__code__.co_names)
+    assert {"checked", "pick", "explain", "Refused"}.isdisjoint(names)
+    assert "_inlined_cgiter_inline_lib_Refused" in names        # bound, as an import would
+    assert m.user(5, "pq") == m.before == (2, "p", None, "q")
+    ops = [(i.opname, i.argval) for i in dis.get_instructions(m.user)]
+    decided = [ops[i:i + 2] for i in range(len(ops) - 1)      # `None is None`, compiled
+               if ops[i] == ("LOAD_CONST", None) and "NONE" in ops[i + 1][0]]
+    assert not decided                  # `first is None` with first None: decided, dropped
+    with pytest.raises(Exception) as info:
+        m.user(0, "pq")
+    assert type(info.value).__name__ == "Refused" and str(info.value) == "refused 0"
+    assert isinstance(info.value.__cause__, ZeroDivisionError)
+    last = traceback.extract_tb(info.value.__traceback__)[-1]
+    assert last.name == "user" and last.line == "got = checked(x)"

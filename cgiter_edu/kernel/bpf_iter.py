@@ -480,6 +480,7 @@ def prepare_seq_file(file: File, link: BpfIterLink) -> int:
     return 0
 
 
+@inlinable
 def bpf_iter_get_info(meta: BpfIterMeta, in_stop: bool) -> BpfProg | None:
     """``bpf_iter_get_info()`` (kernel/bpf/bpf_iter.c): fill ``meta`` and give the program,
     or None in stop() once the epilogue has been delivered (``done_stop``)."""
@@ -491,6 +492,7 @@ def bpf_iter_get_info(meta: BpfIterMeta, in_stop: bool) -> BpfProg | None:
     return iter_priv.prog
 
 
+@inlinable
 def bpf_iter_run_prog(prog: BpfProg, ctx: Any) -> int:
     """``bpf_iter_run_prog()`` (kernel/bpf/bpf_iter.c): run the program on ``ctx``
     (``bpf_prog_run()``: ``prog->bpf_func(ctx)``); 0 stays 0, 1 ("retry the same

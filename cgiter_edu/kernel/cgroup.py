@@ -231,6 +231,7 @@ def css_next_child(pos: Css | None, parent: Css) -> Css | None:
     return nxt
 
 
+@inlinable
 def css_next_descendant_pre(pos: Css | None, root: Css) -> Css | None:
     """``css_next_descendant_pre()`` (kernel/cgroup/cgroup.c): pre-order walk of ``root``'s subtree.
 

@@ -217,8 +217,10 @@ def cgroup_iter_seq_show(seq: SeqFile, v: Css) -> int:
 
 
 # what the compiler does: __cgroup_iter_seq_show() inlined in the show, cgroup_is_dead()
-# in both (kernel/inline.py)
-inline_calls(__cgroup_iter_seq_show, cgroup_iter_seq_show)
+# in both; with link-time optimization also bpf_iter_get_info() and bpf_iter_run_prog()
+# (bpf_iter.c) in both, and css_next_descendant_pre() (cgroup.c) in the next
+# (kernel/inline.py)
+inline_calls(__cgroup_iter_seq_show, cgroup_iter_seq_show, cgroup_iter_seq_next)
 
 cgroup_iter_seq_ops = SeqOperations(
     start=cgroup_iter_seq_start,

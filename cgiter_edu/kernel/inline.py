@@ -4,28 +4,38 @@ file).
 ``cgroup_is_dead()``, ``seq_has_overflowed()`` and ``IS_ERR()`` are ``static inline``
 in the kernel's headers; ``bpf_iter_inc_seq_num()``, ``__cgroup_iter_seq_show()`` and
 ``css_next_child()`` are called from the same ``.c`` file they are defined in, where
-the compiler inlines them.  The kernel pays no call for them; CPython pays about 100 ns
-a call, and on the walk's hot loop those calls were a third of the time.  So the mirror
-keeps the calls in its source -- it reads like the kernel -- and :func:`inline_calls`
-recompiles the few hot callers with the bodies of the functions marked
-:func:`inlinable` in place of their calls, as the compiler would.
+the compiler inlines them.  ``bpf_iter_get_info()``, ``bpf_iter_run_prog()``
+(kernel/bpf/bpf_iter.c) and ``css_next_descendant_pre()`` (kernel/cgroup/cgroup.c) are
+called from cgroup_iter.c, another file: a kernel built with link-time optimization
+(``CONFIG_LTO_CLANG``) may inline those too.  The kernel pays no call for them; CPython
+pays about 100 ns a call, and on the walk's hot loop those calls were a third of the
+time.  So the mirror keeps the calls in its source -- it reads like the kernel -- and
+:func:`inline_calls` recompiles the few hot callers with the bodies of the functions
+marked :func:`inlinable` in place of their calls, as the compiler would, then decides
+the tests the arguments made constant (``first is None`` of a call with None) and drops
+the branches not taken.
 
 The source and the function objects stay the same; only the callers' ``__code__`` is
-replaced.  An inlined body keeps its own line numbers (it is in the same file), and
+replaced.  An inlined body from the same file keeps its own line numbers, and
 :data:`INLINED` says which lines of a recompiled caller are whose, so a trace still
 places a step in the function whose source holds it (``__cgroup_iter_seq_show``, not
-its caller).  What is inlined where:
+its caller).  A body from another file is placed at the line of the call it replaces
+(a traceback, or a step recorded inside it, points at ``ret = bpf_iter_run_prog(prog,
+ctx)``); a name of the callee's module that the caller's lacks is bound in the
+caller's module under ``_inlined_<module>_<name>``, as an import would.  What is
+inlined where:
 
 * a call anywhere in an expression, of a function whose one statement is ``return
   <expression>``, with plain names as arguments;
 * a call that is a statement of its own, of a function without ``return``;
-* ``x = f(...)``, of a function whose one ``return`` is its last statement;
+* ``x = f(...)``, of a function whose ``return`` statements end its body or a branch
+  of an ``if`` (each becomes ``x = ...``);
 * ``return f(...)`` (a tail call), of any function.
 
-Bodies with nested functions, ``try``, ``with``, ``global``, comprehensions or
-generators are left calls, and so is anything whose names do not mean the same in
-the caller's module (an int constant of the callee's module is put in as its value).
-Where the source cannot be read (no ``.py`` files) nothing is inlined.
+Bodies with nested functions, ``with``, ``global``, comprehensions or generators are
+left calls, and so is anything whose names do not mean the same in the caller's
+module (an int constant of the callee's module is put in as its value).  Where the
+source cannot be read (no ``.py`` files) nothing is inlined.
 
 Example::
 
@@ -53,16 +63,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 INLINED: dict[CodeType, list[tuple[int, int, str]]] = {}
 
 _FORBIDDEN = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Global,
-              ast.Nonlocal, ast.Yield, ast.YieldFrom, ast.Await, ast.Try, ast.With,
+              ast.Nonlocal, ast.Yield, ast.YieldFrom, ast.Await, ast.With,
               ast.AsyncWith, ast.Import, ast.ImportFrom, ast.ListComp, ast.SetComp,
-              ast.DictComp, ast.GeneratorExp, ast.NamedExpr, ast.Delete)
+              ast.DictComp, ast.GeneratorExp, ast.NamedExpr, ast.Delete,
+              getattr(ast, "TryStar", ast.With))
 _count = itertools.count(1)
 
 
 def inlinable(fn: F) -> F:
-    """Mark ``fn`` as a function the C compiler inlines (``static inline``, or called
-    from its own ``.c`` file): :func:`inline_calls` may put its body in place of a call.
-    The function itself is unchanged, and still callable."""
+    """Mark ``fn`` as a function the C compiler inlines (``static inline``, called from
+    its own ``.c`` file, or from another with link-time optimization):
+    :func:`inline_calls` may put its body in place of a call.  The function itself is
+    unchanged, and still callable."""
     fn.__inlinable__ = True
     return fn
 
@@ -100,6 +112,8 @@ class _Callee:
         self.body = body
         stores = {n.id for n in ast.walk(fdef) if isinstance(n, ast.Name)
                   and isinstance(n.ctx, ast.Store)}
+        stores |= {n.name for n in ast.walk(fdef) if isinstance(n, ast.ExceptHandler)
+                   and n.name}
         self.assigned = stores
         self.locals = stores | set(self.params)
         self.returns = [n for n in ast.walk(fdef) if isinstance(n, ast.Return)]
@@ -127,6 +141,95 @@ def _callee(globals_: dict[str, Any], call: ast.AST, cache: dict) -> _Callee | N
     return c
 
 
+class _Fold(ast.NodeTransformer):
+    """What the compiler does next: a test an inlined body made constant (an argument
+    None or False, ``None is None``) is decided, and the branch not taken dropped."""
+
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        self.generic_visit(node)
+        if (len(node.ops) == 1 and isinstance(node.ops[0], (ast.Is, ast.IsNot))
+                and isinstance(node.left, ast.Constant)
+                and isinstance(node.comparators[0], ast.Constant)):
+            same = node.left.value is node.comparators[0].value
+            return ast.copy_location(
+                ast.Constant(value=same if isinstance(node.ops[0], ast.Is) else not same),
+                node)
+        return node
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Not) and isinstance(node.operand, ast.Constant):
+            return ast.copy_location(ast.Constant(value=not node.operand.value), node)
+        return node
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> ast.AST:
+        self.generic_visit(node)
+        decides = (lambda v: not v) if isinstance(node.op, ast.And) else bool
+        values = list(node.values)
+        while len(values) > 1 and isinstance(values[0], ast.Constant):
+            if decides(values[0].value):        # False and ..., True or ...
+                return values[0]
+            values.pop(0)                       # True and x, False or x: x
+        if len(values) == 1:
+            return values[0]
+        node.values = values
+        return node
+
+    def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.test, ast.Constant):
+            return node.body if node.test.value else node.orelse
+        return node
+
+    def visit_If(self, node: ast.If) -> Any:
+        self.generic_visit(node)
+        if isinstance(node.test, ast.Constant):
+            return (node.body if node.test.value else node.orelse) or ast.copy_location(
+                ast.Pass(), node)
+        if not node.body:
+            node.body = [ast.copy_location(ast.Pass(), node)]
+        return node
+
+    def visit_While(self, node: ast.While) -> Any:
+        self.generic_visit(node)
+        if isinstance(node.test, ast.Constant) and not node.test.value and not node.orelse:
+            return ast.copy_location(ast.Pass(), node)
+        if not node.body:
+            node.body = [ast.copy_location(ast.Pass(), node)]
+        return node
+
+
+def _returns(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Return) for n in ast.walk(node))
+
+
+def _assigning(body: list[ast.stmt], target: str, where: ast.AST) -> list[ast.stmt]:
+    """``body`` with each ``return x`` made ``target = x``: a return must end its block,
+    at the top or in an ``if``'s branch (what follows the ``if`` goes into each branch
+    that does not return); falling off the end assigns None."""
+    out: list[ast.stmt] = []
+    for i, s in enumerate(body):
+        if isinstance(s, ast.Return):
+            if isinstance(s.value, ast.Name) and s.value.id == target:
+                return out or [ast.copy_location(ast.Pass(), s)]     # already there
+            out.append(ast.copy_location(ast.Assign(
+                targets=[ast.Name(id=target, ctx=ast.Store())],
+                value=s.value if s.value is not None else ast.Constant(value=None)), s))
+            return out
+        if isinstance(s, ast.If) and _returns(s):
+            rest = body[i + 1:]
+            s.body = _assigning(s.body + copy.deepcopy(rest), target, s)
+            s.orelse = _assigning(s.orelse + copy.deepcopy(rest), target, s)
+            out.append(s)
+            return out
+        if _returns(s):                            # in a loop, a try: stays a call
+            raise _Cannot
+        out.append(s)
+    out.append(ast.copy_location(ast.Assign(targets=[ast.Name(id=target, ctx=ast.Store())],
+                                            value=ast.Constant(value=None)), where))
+    return out
+
+
 class _Inliner(ast.NodeTransformer):
     def __init__(self, fn: Callable) -> None:
         self.globals = fn.__globals__
@@ -141,11 +244,17 @@ class _Inliner(ast.NodeTransformer):
         name = node.id
         cg = c.fn.__globals__
         if name in cg:
-            if self.globals.get(name, _Cannot) is cg[name]:
+            value = cg[name]
+            if self.globals.get(name, _Cannot) is value:
                 return node
-            if type(cg[name]) is int:
-                return ast.copy_location(ast.Constant(value=cg[name]), node)
-            raise _Cannot
+            if type(value) is int:
+                return ast.copy_location(ast.Constant(value=value), node)
+            # another file's name the caller's module lacks (or means otherwise by):
+            # bound in the caller's module under a name of its own, as an import would
+            alias = f"_inlined_{cg.get('__name__', '').rpartition('.')[2]}_{name}"
+            if self.globals.setdefault(alias, value) is not value:
+                raise _Cannot
+            return ast.copy_location(ast.Name(id=alias, ctx=node.ctx), node)
         if hasattr(builtins, name) and name not in self.globals:
             return node
         raise _Cannot
@@ -162,6 +271,12 @@ class _Inliner(ast.NodeTransformer):
                     return ast.copy_location(ast.Name(id=rename[node.id], ctx=node.ctx), node)
                 return outer._free(c, node)
 
+            def visit_ExceptHandler(self, node: ast.ExceptHandler) -> ast.AST:
+                self.generic_visit(node)
+                if node.name:
+                    node.name = rename[node.name]
+                return node
+
         new = Names().visit(copy.deepcopy(tree))
         if at is not None:                    # put where the call is (another file's body)
             for n in ast.walk(new):
@@ -171,10 +286,12 @@ class _Inliner(ast.NodeTransformer):
 
     def _expand(self, c: _Callee, call: ast.Call, target: str | None, tail: bool
                 ) -> list[ast.stmt]:
-        """The body of ``c`` for ``call``: parameters bound, locals renamed; the last
-        ``return`` becomes ``target = ...`` (or stays a return for a tail call)."""
-        if c.file != self.file or c.fn in self.stack:
+        """The body of ``c`` for ``call``: parameters bound, locals renamed; each
+        ``return`` becomes ``target = ...`` (or stays a return for a tail call).  A body
+        from another file is placed at the call's line."""
+        if c.fn in self.stack:
             raise _Cannot
+        at = None if c.file == self.file else call
         k = next(_count)
         rename = {name: f"{name}__{k}" for name in c.locals}
         subst: dict[str, ast.AST] = {}
@@ -186,15 +303,21 @@ class _Inliner(ast.NodeTransformer):
                 out.append(ast.copy_location(
                     ast.Assign(targets=[ast.Name(id=rename[p], ctx=ast.Store())], value=arg),
                     call))
-        body = [self._rewrite(c, s, subst, rename, None) for s in c.body]
+        if target is not None:
+            # ``x = f(...)`` of an ``f`` that returns one local of its own: that local
+            # is ``x`` (no copy), unless an argument put in unchanged is named ``x``
+            names = {r.value.id if isinstance(r.value, ast.Name) else None
+                     for r in c.returns}
+            v = names.pop() if len(names) == 1 else None
+            if (v is not None and v in c.assigned and v not in c.params
+                    and not any(isinstance(a, ast.Name) and a.id == target
+                                for a in subst.values())):
+                rename[v] = target
+        body = [self._rewrite(c, s, subst, rename, at) for s in c.body]
         if tail and not isinstance(body[-1], ast.Return):       # falls off its end
             body.append(ast.copy_location(ast.Return(value=None), body[-1]))
         if target is not None:
-            last = body[-1]
-            body[-1] = ast.copy_location(ast.Assign(
-                targets=[ast.Name(id=target, ctx=ast.Store())],
-                value=last.value if last.value is not None else ast.Constant(value=None)),
-                last)
+            body = _assigning(body, target, body[-1])
         out.extend(body)
         self.stack.append(c.fn)
         try:
@@ -204,7 +327,8 @@ class _Inliner(ast.NodeTransformer):
                 expanded.extend(r if isinstance(r, list) else [r])
         finally:
             self.stack.pop()
-        self.spans.append(c.span)
+        if at is None:
+            self.spans.append(c.span)
         self.done += 1
         return expanded
 
@@ -221,8 +345,7 @@ class _Inliner(ast.NodeTransformer):
     def visit_Assign(self, node: ast.Assign) -> Any:
         c = _callee(self.globals, node.value, self.cache)
         if (c is not None and c.expression is None and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name) and len(c.returns) == 1
-                and c.returns[0] is c.body[-1]):
+                and isinstance(node.targets[0], ast.Name) and c.returns):
             try:
                 return self._expand(c, node.value, node.targets[0].id, False)
             except _Cannot:
@@ -273,7 +396,7 @@ def inline_calls(*callers: Callable) -> int:
                      for r in (lambda x: x if isinstance(x, list) else [x])(inliner.visit(s))]
         if not inliner.done:
             continue
-        tree = ast.fix_missing_locations(tree)
+        tree = ast.fix_missing_locations(_Fold().visit(tree))
         code = compile(tree, fn.__code__.co_filename, "exec",
                        flags=annotations.compiler_flag, dont_inherit=True)
         ns: dict[str, Any] = {}
