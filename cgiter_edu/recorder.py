@@ -57,27 +57,14 @@ class Recorder:
         """Append an event of ``kind`` placed in the frame ``depth`` levels up (2: the
         function that called the hook), ``back`` lines above the call (1: the line
         before the hook, -1: the line after it)."""
-        frame = sys._getframe(depth)
-        func = _func_names.get(frame.f_code) or _func_of(frame)
+        func, line = _place(sys._getframe(depth))
         if kind is EventKind.LOCK:
             self.mutex_held = True
         elif kind is EventKind.UNLOCK:
             self.mutex_held = False
         ev = self.trace.events
         ev.append(Event(step=len(ev), kind=kind, read_no=self.read_no, func=func,
-                        line=frame.f_lineno - back, mutex_held=self.mutex_held, **kw))
-
-    def _place(self, depth: int) -> tuple[str, Any]:
-        """``(func, frame)`` of the frame ``depth`` levels up (for the two hooks every
-        object meets, which build their event positionally: a named tuple made from
-        positions costs a third of one made from keywords)."""
-        frame = _getframe(depth)
-        code = frame.f_code
-        func = _func_names.get(code)
-        if func is None:
-            lines = _line_names.get(code)
-            func = (lines and lines.get(frame.f_lineno)) or _func_of(frame)
-        return func, frame
+                        line=line - back, mutex_held=self.mutex_held, **kw))
 
     def _end(self, reason: EndReason, count: int, depth: int = 3) -> None:
         if not self.ended:
@@ -124,19 +111,15 @@ class Recorder:
         seq = meta.seq
         cg = ctx.cgroup
         frame = _getframe(1)
-        code = frame.f_code
-        if code is _RUN_PROG:              # called, not inlined into the show
+        if frame.f_code is _RUN_PROG:      # called, not inlined into the show
             frame = frame.f_back
-            code = frame.f_code
-        func = _func_names.get(code)
-        if func is None:
-            lines = _line_names.get(code)
-            func = (lines and lines.get(frame.f_lineno)) or _func_of(frame)
+        at = _places.get(frame.f_code)
+        where = at and at.get(frame.f_lasti) or _place(frame)
         ev = self.trace.events
-        ev.append(Event(len(ev), _SHOW, self.read_no, None if cg is None else cg.id,
-                        meta.seq_num, tuple(seq.writes), ret, self.show_before, seq.count,
-                        None, b"", None, None, None, self.mutex_held, "", func,
-                        frame.f_lineno))
+        ev.append(_new(Event, (len(ev), _SHOW, self.read_no, None if cg is None else cg.id,
+                               meta.seq_num, tuple(seq.writes), ret, self.show_before,
+                               seq.count, None, b"", None, None, None, self.mutex_held, "",
+                               *where)))
         seq.writes = None
 
     def skip(self, seq: Any, css: Any) -> None:
@@ -150,18 +133,20 @@ class Recorder:
             self._add(EventKind.NEXT, errno=-p, count_before=seq.count,
                       count_after=seq.count)
             return
-        func, frame = self._place(2)
+        frame = _getframe(1)
+        at = _places.get(frame.f_code)
+        func, line = at and at.get(frame.f_lasti) or _place(frame)
         count = seq.count
         ev = self.trace.events
         if p is None:
-            ev.append(Event(len(ev), _NEXT, self.read_no, None, seq.iter_priv.seq_num, (),
-                            None, count, count, None, b"", None, None, None,
-                            self.mutex_held, "", func, frame.f_lineno - 1))
+            ev.append(_new(Event, (len(ev), _NEXT, self.read_no, None, seq.iter_priv.seq_num,
+                                   (), None, count, count, None, b"", None, None, None,
+                                   self.mutex_held, "", func, line - 1)))
         else:
-            ev.append(Event(len(ev), _NEXT, self.read_no, p.cgroup_id,
-                            seq.iter_priv.seq_num + 1, (), None, count, count, None, b"",
-                            None, None, None, self.mutex_held, "", func,
-                            frame.f_lineno - 1))
+            ev.append(_new(Event, (len(ev), _NEXT, self.read_no, p.cgroup_id,
+                                   seq.iter_priv.seq_num + 1, (), None, count, count, None,
+                                   b"", None, None, None, self.mutex_held, "", func,
+                                   line - 1)))
 
     def rollback(self, seq: Any, p: Any, offs: int) -> None:
         """The buffer overflowed on ``p`` (None: the epilogue) and is cut back to ``offs``;
@@ -227,6 +212,7 @@ class Recorder:
 
 
 _getframe = sys._getframe
+_new = tuple.__new__                 # an Event from a tuple: no keyword parsing, no call
 _RUN_PROG = bpf_iter_run_prog.__code__
 _NEXT = EventKind.NEXT
 _SHOW = EventKind.SHOW
@@ -247,6 +233,20 @@ def _in_mutex_code(frame: Any) -> bool:
 
 _func_names: dict[Any, str] = {}
 _line_names: dict[Any, dict[int, str]] = {}          # code with inlined bodies: by line
+#: code -> instruction offset -> (func, line): a frame's ``f_lineno`` walks its code's
+#: line table from the start (microseconds in a long function), ``f_lasti`` is at hand
+_places: dict[Any, dict[int, tuple[str, int]]] = {}
+
+
+def _place(frame: Any) -> tuple[str, int]:
+    """``(func, line)`` of where ``frame`` is, found once per code location."""
+    at = _places.get(frame.f_code)
+    if at is None:
+        at = _places[frame.f_code] = {}
+    where = at.get(frame.f_lasti)
+    if where is None:
+        where = at[frame.f_lasti] = (_func_of(frame), frame.f_lineno)
+    return where
 
 
 def _func_of(frame: Any) -> str:
