@@ -24,7 +24,7 @@ from typing import Any
 
 from .events import EndReason, Event, EventKind
 from .kernel.bpf_iter import bpf_iter_run_prog
-from .kernel.cgroup import CSS_ONLINE, css_next_descendant_pre
+from .kernel.cgroup import CSS_ONLINE
 from .kernel.inline import INLINED, origin
 from .trace import Trace
 
@@ -113,13 +113,15 @@ class Recorder:
         frame = _getframe(1)
         if frame.f_code is _RUN_PROG:      # called, not inlined into the show
             frame = frame.f_back
-        at = _places.get(frame.f_code)
-        where = at and at.get(frame.f_lasti) or _place(frame)
+        at = _places.get(_id(frame.f_code))
+        func, line = at and at.get(frame.f_lasti) or _place(frame)
+        writes = seq.writes
         ev = self.trace.events
-        ev.append(_new(Event, (len(ev), _SHOW, self.read_no, None if cg is None else cg.id,
-                               meta.seq_num, tuple(seq.writes), ret, self.show_before,
+        ev.append(_new(Event, (len(ev), _SHOW, self.read_no,
+                               None if cg is None else cg._css.cgroup_id, meta.seq_num,
+                               tuple(writes) if writes else (), ret, self.show_before,
                                seq.count, None, b"", None, None, None, self.mutex_held, "",
-                               *where)))
+                               func, line)))
         seq.writes = None
 
     def skip(self, seq: Any, css: Any) -> None:
@@ -134,7 +136,7 @@ class Recorder:
                       count_after=seq.count)
             return
         frame = _getframe(1)
-        at = _places.get(frame.f_code)
+        at = _places.get(_id(frame.f_code))
         func, line = at and at.get(frame.f_lasti) or _place(frame)
         count = seq.count
         ev = self.trace.events
@@ -233,16 +235,21 @@ def _in_mutex_code(frame: Any) -> bool:
 
 _func_names: dict[Any, str] = {}
 _line_names: dict[Any, dict[int, str]] = {}          # code with inlined bodies: by line
-#: code -> instruction offset -> (func, line): a frame's ``f_lineno`` walks its code's
-#: line table from the start (microseconds in a long function), ``f_lasti`` is at hand
-_places: dict[Any, dict[int, tuple[str, int]]] = {}
+#: id(code) -> instruction offset -> (func, line): a frame's ``f_lineno`` walks its
+#: code's line table from the start (microseconds in a long function), and a code
+#: object's hash is computed from its bytecode and constants at each lookup (about
+#: 300 ns for bpf_seq_read's); its id and ``f_lasti`` are at hand
+_places: dict[int, dict[int, tuple[str, int]]] = {}
+_placed: list[Any] = []              # the codes of _places, kept alive: their ids stay theirs
+_id = id
 
 
 def _place(frame: Any) -> tuple[str, int]:
     """``(func, line)`` of where ``frame`` is, found once per code location."""
-    at = _places.get(frame.f_code)
+    at = _places.get(id(frame.f_code))
     if at is None:
-        at = _places[frame.f_code] = {}
+        at = _places[id(frame.f_code)] = {}
+        _placed.append(frame.f_code)
     where = at.get(frame.f_lasti)
     if where is None:
         where = at[frame.f_lasti] = (_func_of(frame), frame.f_lineno)
@@ -267,11 +274,18 @@ def _func_of(frame: Any) -> str:
 
 def snapshot(root: Any) -> dict[int, tuple[str, int | None, bool]]:
     """``{id: (path, parent id, dead)}`` of every cgroup under the root css ``root``,
-    parents first, siblings in creation order."""
+    parents first, siblings in creation order: the pre-order of
+    ``css_next_descendant_pre``, by the children lists it follows (the walk holds
+    ``cgroup_mutex``, so no cgroup on them is released)."""
     out = {}
-    pos = None
-    while (pos := css_next_descendant_pre(pos, root)) is not None:
+    pos = root
+    while pos is not None:
         par = pos.parent
         out[pos.cgroup_id] = (pos.path, None if par is None else par.cgroup_id,
                               not pos.flags & CSS_ONLINE)
+        nxt = pos.first_child                  # the first child, else the next sibling
+        while nxt is None and pos is not root:  # of the closest ancestor that has one
+            nxt = pos.sibling_next
+            pos = pos.parent
+        pos = nxt
     return out
