@@ -33,8 +33,9 @@ END_EXPLANATIONS = {
     "buffer_full": "the next record did not fit in the 8-page seq_file buffer (count + len < "
                    "size fails): rolled back, the walk was cut",
     "e2big": "the first record alone did not fit in the buffer: E2BIG",
-    "read_size": "the buffer held the read() size ({size} bytes), so the walk stopped before "
-                 "the next cgroup and dropped cgroup_mutex",
+    "read_size": "the buffer held the read() size ({size} bytes): next() had returned the "
+                 "next cgroup, and the walk stopped before showing it (the program never "
+                 "ran on it) and dropped cgroup_mutex",
     "max_iter_objects": "MAX_ITER_OBJECTS (1,000,000) objects in one read(): EAGAIN if "
                         "nothing was written",
     "program_error": "the Python program raised",

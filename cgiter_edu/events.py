@@ -109,7 +109,9 @@ class Event(NamedTuple):
     read_no : int
         Which read() call (0-based) it belongs to.
     cgroup : int, optional
-        The cgroup id (START/NEXT/SHOW/SKIP); None is NULL.
+        The cgroup id (START/NEXT/SHOW/SKIP; on an END cut by the read size or
+        MAX_ITER_OBJECTS, the object ``next()`` returned and the walk did not show);
+        None is NULL.
     seq_num : int, optional
         The ``seq_num`` the program saw.
     writes : tuple of (bytes, int)

@@ -66,11 +66,12 @@ class Recorder:
         ev.append(Event(step=len(ev), kind=kind, read_no=self.read_no, func=func,
                         line=line - back, mutex_held=self.mutex_held, **kw))
 
-    def _end(self, reason: EndReason, count: int, depth: int = 3) -> None:
+    def _end(self, reason: EndReason, count: int, depth: int = 3,
+             cgroup: int | None = None) -> None:
         if not self.ended:
             self.ended = True
-            self._add(EventKind.END, 1, depth, reason=reason.value, count_before=count,
-                      count_after=count)
+            self._add(EventKind.END, 1, depth, reason=reason.value, cgroup=cgroup,
+                      count_before=count, count_after=count)
 
     # -- the hooks, in the order a read() meets them -----------------------------------
     def read(self, seq: Any, size: int) -> None:
@@ -158,13 +159,16 @@ class Recorder:
         if p is not None:
             self._end(EndReason.E2BIG if offs == 0 else EndReason.BUFFER_FULL, offs)
 
-    def read_size_reached(self, seq: Any) -> None:
-        """The buffer holds the read() size: the walk ends before the next show."""
-        self._end(EndReason.READ_SIZE, seq.count)
+    def read_size_reached(self, seq: Any, p: Any) -> None:
+        """The buffer holds the read() size: the walk ends before showing ``p``, the
+        object ``next()`` has just returned (its seq_num used up, the program never run
+        on it): the END event names it."""
+        self._end(EndReason.READ_SIZE, seq.count, cgroup=p.cgroup_id)
 
-    def max_objects_reached(self, seq: Any) -> None:
-        """MAX_ITER_OBJECTS objects in this read(): the walk ends."""
-        self._end(EndReason.MAX_ITER_OBJECTS, seq.count)
+    def max_objects_reached(self, seq: Any, p: Any) -> None:
+        """MAX_ITER_OBJECTS objects in this read(): the walk ends before showing ``p``
+        (the END event names it, as for the read size)."""
+        self._end(EndReason.MAX_ITER_OBJECTS, seq.count, cgroup=p.cgroup_id)
 
     def next_failed(self, seq: Any) -> None:
         """``next()`` returned an error pointer: the walk ends."""

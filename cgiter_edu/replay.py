@@ -47,6 +47,7 @@ class CgroupState(str, enum.Enum):
     BUFFERED = "buffered"        #: the program wrote its record, still in the seq_file buffer
     DELIVERED = "delivered"      #: its record reached user space (or it wrote nothing and was kept)
     LOST = "lost"                #: walked, but its record never reaches the user (page limit/cut)
+    UNSHOWN = "unshown"          #: next() returned it, then the walk stopped before show()
     NEVER = "never"              #: never reached because the session ended early
     DEAD = "dead"                #: dead: skipped by show(), the program not called
     STOPPED = "stopped"          #: the program returned 1 here: the walk stopped
@@ -55,6 +56,10 @@ class CgroupState(str, enum.Enum):
 def fold(trace: Any, step: int | None, after_event: Callable[..., None] | None = None
          ) -> tuple[dict[int, CgroupState], set[int], int | None, str | None]:
     """Replay ``trace``'s events up to ``step``: (states, delivered ids, current id, end reason).
+
+    A walk cut by the read size (or MAX_ITER_OBJECTS) ends on an object ``next()``
+    returned and ``bpf_seq_read`` did not show: the END event names it and it is
+    ``UNSHOWN`` (reached, the program never ran on it), not ``NEVER``.
     ``after_event(st, spans, copied, current, ended, touched)``, if given, is called
     after each event with the replay so far (before the step's overlays: CURRENT,
     DELIVERED, NEVER) and the cgroups whose state or span that event changed."""
@@ -97,6 +102,11 @@ def fold(trace: Any, step: int | None, after_event: Callable[..., None] | None =
             copied += len(e.data)
         elif k is EventKind.END:
             ended = e.reason
+            if e.cgroup is not None and st.get(e.cgroup) is CgroupState.UNREACHED:
+                # cut by the read size or MAX_ITER_OBJECTS: next() returned this object
+                # (its seq_num used up) and bpf_seq_read stopped before show()
+                st[e.cgroup] = CgroupState.UNSHOWN
+                touched = (e.cgroup,)
         if after_event is not None:
             after_event(st, spans, copied, current, ended, touched)
     delivered = {cid for cid, (_a, b) in spans.items() if b <= copied}
@@ -181,5 +191,5 @@ def counts(trace: Any) -> dict[str, int]:
     for s in st.values():
         c[s.value] += 1
     return {"walked": len(trace.visit_order()), "dead": c["dead"],
-            "delivered": len(delivered), "lost": c["lost"], "never": c["never"],
-            "buffered": c["buffered"]}
+            "delivered": len(delivered), "lost": c["lost"], "unshown": c["unshown"],
+            "never": c["never"], "buffered": c["buffered"]}

@@ -228,6 +228,8 @@ class Trace:
         -----
         * ``walked``: objects start()/next() reached, dead ones included (and the one a
           cut walk reached but did not show);
+        * ``unshown``: that one: ``next()`` returned it, then the read size (or
+          MAX_ITER_OBJECTS) stopped the walk before show(); the program never ran on it;
         * ``dead``: dead cgroups show() skipped without calling the program;
         * ``delivered``: cgroups whose record reached user space through a read();
         * ``lost``: cgroups the program ran on whose record never reaches the user
@@ -236,15 +238,15 @@ class Trace:
           end of the trace (no read() has copied it out yet);
         * ``never``: after a walk that ended early (cut by the buffer or the read size,
           stopped by the program, MAX_ITER_OBJECTS, E2BIG, a program error), every
-          cgroup it did not reach, those outside its start's range too; 0 after a
-          complete walk.
+          cgroup it did not reach (the unshown one was reached: not counted here), those
+          outside its start's range too; 0 after a complete walk.
 
         Examples
         --------
         >>> from cgiter_edu import Hierarchy, Order, run, programs
         >>> h = Hierarchy(); _ = h.mkdir("/a"); _ = h.mkdir("/b")
         >>> run(h, programs.Record(stop_id=2), Order.DESCENDANTS_PRE, trace=True).trace.counts()
-        {'walked': 2, 'dead': 0, 'delivered': 2, 'lost': 0, 'never': 1, 'buffered': 0}
+        {'walked': 2, 'dead': 0, 'delivered': 2, 'lost': 0, 'unshown': 0, 'never': 1, 'buffered': 0}
         """
         return replay.counts(self)
 

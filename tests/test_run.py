@@ -8,7 +8,7 @@ def test_a_small_walk_has_its_trace_without_asking():
     r = run(shapes.balanced(2, 100), programs.Record(rec_bytes=64), Order.DESCENDANTS_PRE)
     assert r.trace is not None
     assert r.trace.counts() == {"walked": 512, "dead": 0, "delivered": 511, "lost": 1,
-                                "never": 9589, "buffered": 0}
+                                "unshown": 0, "never": 9589, "buffered": 0}
     assert run(Hierarchy(), programs.id_printer, trace=False).trace is None
     assert TRACE_LIMIT >= 100_000
 

@@ -9,6 +9,7 @@ from cgiter_edu import (
     attach,
     programs,
     run,
+    shapes,
 )
 
 
@@ -60,7 +61,7 @@ def test_states_at_steps_and_counts():
     assert final[h.id_of("/p/c511")] is CgroupState.LOST          # the one that did not fit
     assert final[h.id_of("/p/c512")] is CgroupState.NEVER
     assert t.counts() == {"walked": 513, "dead": 1, "delivered": 511, "lost": 1,
-                          "never": 89, "buffered": 0}   # the root, outside the walk, too
+                          "unshown": 0, "never": 89, "buffered": 0}   # the root, outside the walk, too
     assert t.end_reason.value == "buffer_full"
 
 
@@ -171,7 +172,34 @@ def test_a_walk_stopped_by_the_program_never_reaches_the_rest():
     assert st[h.id_of("/a")] is CgroupState.STOPPED
     assert [st[h.id_of(p)] for p in ("/a/x", "/b", "/c")] == [CgroupState.NEVER] * 3
     assert r.trace.counts() == {"walked": 2, "dead": 0, "delivered": 2, "lost": 0,
-                                "never": 3, "buffered": 0}
+                                "unshown": 0, "never": 3, "buffered": 0}
+
+
+def test_the_cgroup_next_returned_before_the_read_size_stop_was_reached_not_never():
+    """Lesson 04's walk: read(fd, buf, 300), 64-byte records.  After 5 records the buffer
+    holds 320 >= 300 bytes; bpf_seq_read calls next(), which returns cgroup 6 (its seq_num
+    5 used up), then breaks out before show(): the program never runs on 6, but the walk
+    did reach it.  It is UNSHOWN from the END event on, never NEVER; the cgroups after it
+    are NEVER."""
+    h = shapes.systemd_host()
+    r = run(h, programs.Record(rec_bytes=64), Order.DESCENDANTS_PRE, read_size=300,
+            trace=True)
+    t = r.trace
+    assert r.results == [300, 20, "EOPNOTSUPP"]
+    nxt = t.of_kind(EventKind.NEXT)[-1]
+    end = t.of_kind(EventKind.END)[0]
+    assert (nxt.cgroup, nxt.seq_num, nxt.count_after) == (6, 5, 320)
+    assert (end.step, end.reason, end.cgroup) == (nxt.step + 1, "read_size", 6)
+    assert [e.cgroup for e in t.of_kind(EventKind.SHOW)] == [1, 2, 3, 4, 5]   # not 6
+    assert t.states(nxt.step)[6] is CgroupState.CURRENT
+    for step in (end.step, end.step + 1, None):
+        st = t.states(step)
+        assert st[6] is CgroupState.UNSHOWN, step
+        assert st[7] is CgroupState.NEVER and st[22] is CgroupState.NEVER
+    assert t.states()[5] is CgroupState.DELIVERED
+    assert t.counts() == {"walked": 6, "dead": 0, "delivered": 5, "lost": 0, "unshown": 1,
+                          "never": 16, "buffered": 0}
+    assert CgroupState.UNSHOWN in t.states_seen()
 
 
 def test_states_seen_is_every_state_some_step_shows():

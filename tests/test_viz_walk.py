@@ -184,7 +184,7 @@ def _same_path(a, b):
 
 #: (trace, step): between them every state occurs (the step where a walk is mid-read
 #: shows CURRENT and BUFFERED; the cut walk LOST and NEVER; the stop STOPPED; the systemd
-#: host's dead session DEAD)
+#: host's dead session DEAD; the read size cut UNSHOWN)
 def _every_state():
     h = shapes.systemd_host()
     out = []
@@ -196,6 +196,8 @@ def _every_state():
     out.append((cut, None))
     _r, stop = make_trace(h, stop_id=h.id_of("/system.slice/cron.service"))
     out.append((stop, None))
+    _r, short = make_trace(h, read_size=300)     # lesson 04: next() reached 6, not shown
+    out.append((short, None))
     return out
 
 

@@ -65,9 +65,8 @@ def walk_report(res: RunResult) -> str:
         c = t.counts()
         buffered = (f"{c['buffered']} still in the buffer (never read), "
                     if c["buffered"] else "")
-        unshown = c["walked"] - c["dead"] - c["delivered"] - c["lost"] - c["buffered"]
-        unshown_text = (f"{unshown} reached but not shown (the walk stopped first), "
-                        if unshown > 0 else "")
+        unshown_text = (f"{c['unshown']} reached but not shown (the walk stopped first), "
+                        if c["unshown"] else "")
         lines.append(f"cgroups: {c['walked']} walked ({c['dead']} dead, skipped), "
                      f"{c['delivered']} delivered, {c['lost']} lost to the page limit, "
                      f"{buffered}{unshown_text}{c['never']} never reached")

@@ -298,11 +298,11 @@ def bpf_seq_read(file: File, buf: bytearray, size: int) -> int:
             bpf_iter_inc_seq_num(seq)
 
             if seq.count >= size:
-                tr and tr.read_size_reached(seq)
+                tr and tr.read_size_reached(seq, p)
                 break
 
             if num_objs >= max_objs:
-                tr and tr.max_objects_reached(seq)
+                tr and tr.max_objects_reached(seq, p)
                 if offs == 0:
                     err = -errno.EAGAIN
                     seq.op.stop(seq, p)

@@ -245,7 +245,7 @@ class PastLimitView(View):
                 top[cid] = "dead_skipped"
             elif s is CgroupState.DELIVERED or (s is CgroupState.BUFFERED and not final):
                 top[cid] = "delivered"       # written: cat's next copy hands it out
-            elif final or s in (CgroupState.LOST, CgroupState.NEVER):
+            elif final or s in (CgroupState.LOST, CgroupState.UNSHOWN, CgroupState.NEVER):
                 top[cid] = "cut"
             else:
                 top[cid] = "unreached"

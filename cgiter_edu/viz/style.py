@@ -31,14 +31,9 @@ from cgiter_edu.replay import CgroupState
 
 #: Okabe-Ito: the eight colours (plus a neutral grey for "nothing yet")
 OKABE_ITO = {
-    "black": "#000000",
-    "orange": "#E69F00",
-    "sky_blue": "#56B4E9",
-    "bluish_green": "#009E73",
-    "yellow": "#F0E442",
-    "blue": "#0072B2",
-    "vermillion": "#D55E00",
-    "reddish_purple": "#CC79A7",
+    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73", "yellow": "#F0E442", "blue": "#0072B2",
+    "vermillion": "#D55E00", "reddish_purple": "#CC79A7",
 }
 GREY = "#D9D9D9"
 DARK_GREY = "#555555"
@@ -50,6 +45,7 @@ STATE_COLORS: dict[CgroupState, str] = {
     CgroupState.BUFFERED: OKABE_ITO["sky_blue"],
     CgroupState.DELIVERED: OKABE_ITO["bluish_green"],
     CgroupState.LOST: OKABE_ITO["vermillion"],
+    CgroupState.UNSHOWN: OKABE_ITO["blue"],
     CgroupState.NEVER: OKABE_ITO["reddish_purple"],
     CgroupState.DEAD: OKABE_ITO["black"],
     CgroupState.STOPPED: OKABE_ITO["orange"],
@@ -62,6 +58,7 @@ STATE_LABELS: dict[CgroupState, str] = {
     CgroupState.BUFFERED: "written, in the buffer",
     CgroupState.DELIVERED: "delivered to user",
     CgroupState.LOST: "walked, record lost",
+    CgroupState.UNSHOWN: "reached, cut before show",
     CgroupState.NEVER: "never reached: cut",
     CgroupState.DEAD: "dead: skipped",
     CgroupState.STOPPED: "program said stop",
@@ -103,6 +100,8 @@ def _marker_path(state: CgroupState) -> object:
         return Path(*_closed(_polygon(4, 0.6)))
     if state is S.BUFFERED:                          # a hexagon, point up
         return Path(*_closed(_polygon(6, 0.56)))
+    if state is S.UNSHOWN:                           # a triangle, point down: cut here
+        return Path(*_closed([(-0.5, 0.42), (0.5, 0.42), (0.0, -0.5)]))
     if state is S.LOST:                              # a square
         return Path(*_closed([(-0.43, -0.43), (0.43, -0.43), (0.43, 0.43), (-0.43, 0.43)]))
     if state is S.STOPPED:                           # an octagon, flat on top: a stop sign
@@ -139,23 +138,24 @@ STATE_SHAPES: dict[CgroupState, str] = {
     CgroupState.BUFFERED: "hexagon",
     CgroupState.DELIVERED: "circle",
     CgroupState.LOST: "square",
+    CgroupState.UNSHOWN: "triangle",
     CgroupState.NEVER: "ring",
     CgroupState.DEAD: "tombstone",
     CgroupState.STOPPED: "octagon",
 }
 
-#: each state's hatch where a cgroup is a bar, not a marker (the icicle view for
-#: thousands): the pattern echoes the state's marker shape (:data:`STATE_SHAPES`) -- small
-#: dots for the small dot, circles for the circle, big circles for the ring, crossed lines
-#: (diamonds) for the diamond, a grid (squares) for the square, stars for the hexagon,
-#: upright strokes for the tombstone, flat strokes for the octagon's flat top -- and a run
-#: of neighbouring bars in one state reads as one hatched area, however narrow each bar
+#: each state's hatch where a cgroup is a bar (the icicle view for thousands), echoing its
+#: marker (:data:`STATE_SHAPES`): small dots, circles, big circles for the ring, crossed
+#: lines for the diamond, a grid for the square, stars for the hexagon, upright strokes for
+#: the tombstone, flat ones for the octagon's top, slanted ones for the triangle's sides;
+#: a run of neighbouring bars in one state reads as one hatched area
 STATE_HATCHES: dict[CgroupState, str] = {
     CgroupState.UNREACHED: ".",
     CgroupState.CURRENT: "xx",
     CgroupState.BUFFERED: "**",
     CgroupState.DELIVERED: "oo",
     CgroupState.LOST: "++",
+    CgroupState.UNSHOWN: "//",
     CgroupState.NEVER: "O",
     CgroupState.DEAD: "||",
     CgroupState.STOPPED: "--",
@@ -168,6 +168,7 @@ HATCH_WORDS: dict[CgroupState, str] = {
     CgroupState.BUFFERED: "stars",
     CgroupState.DELIVERED: "small circles",
     CgroupState.LOST: "grid",
+    CgroupState.UNSHOWN: "slanted strokes",
     CgroupState.NEVER: "big circles",
     CgroupState.DEAD: "upright strokes",
     CgroupState.STOPPED: "flat strokes",

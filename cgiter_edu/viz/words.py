@@ -284,6 +284,10 @@ def walk_alt(trace: Trace, step: int | None, ids: list[int], view: str,
         parts.append(f"The walk was cut at {cgroup_name(t, lost[0])}: its record did not "
                      f"fit the buffer" + (f", and the {never} cgroups after it were never "
                                           f"reached" if never else ""))
+    unshown = [v for v in ids if states.get(v) is CgroupState.UNSHOWN]
+    if unshown:
+        parts.append(f"next() reached {cgroup_name(t, unshown[0])}, but the walk stopped "
+                     f"before showing it: the program never ran on it")
     caption = frame_caption(t, step)
     if caption:
         parts.append(caption[0].upper() + caption[1:])

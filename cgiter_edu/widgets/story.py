@@ -248,9 +248,10 @@ def why(trace: Trace) -> str:
         rd = next((e for e in reversed(trace.events[: end.step]) if e.kind is EventKind.READ),
                   None)
         asked = rd.size if rd is not None else "?"
-        return (f"READ SIZE: the buffer holds {end.count_before} B >= the {asked} B this "
-                f"read() asked for, so bpf_seq_read() stops before showing "
-                f"{_name(trace, nx.cgroup if nx else None)}.{never_s} The mutex is dropped; "
+        return (f"READ SIZE: next() returned {_name(trace, nx.cgroup if nx else None)}, but "
+                f"the buffer holds {end.count_before} B >= the {asked} B this read() asked "
+                f"for, so bpf_seq_read() stops before showing it (reached, the program never "
+                f"runs on it).{never_s} The mutex is dropped; "
                 f"the walk cannot resume, so after the buffered bytes the next read() gives "
                 f"{nxt}.")
     if r == EndReason.MAX_ITER_OBJECTS.value:

@@ -254,7 +254,8 @@ def _q_never(seed: int, rng: Rng, orders: tuple[int, ...] | None = None) -> Ques
     setup = Setup(h.to_json(), order, None, prog, read_size)
     res = setup.run()
     st = res.trace.states()
-    never = sorted(c for c, s in st.items() if s is CgroupState.NEVER)
+    unshown = sorted(c for c, s in st.items() if s is CgroupState.UNSHOWN)
+    never = sorted(c for c, s in st.items() if s in (CgroupState.NEVER, CgroupState.UNSHOWN))
     delivered = sorted(c for c, s in st.items() if s is CgroupState.DELIVERED)
     lost = sorted(c for c, s in st.items() if s is CgroupState.LOST)
     text = (f"Exercise {seed} (never).  The hierarchy (id, name):\n{_tree_text(h)}\n\n"
@@ -265,7 +266,9 @@ def _q_never(seed: int, rng: Rng, orders: tuple[int, ...] | None = None) -> Ques
     expl = _read_story(res.trace)
     expl.append("Delivered: " + (" ".join(map(str, delivered)) or "none") + ".  Walked but "
                 "its record rolled back (lost): " + (" ".join(map(str, lost)) or "none") +
-                ".  Never run on: " + (" ".join(map(str, never)) or "none") + ".")
+                "." + (f"  Reached by next() but the walk stopped before show(): "
+                       f"{' '.join(map(str, unshown))}." if unshown else "") +
+                "  Never run on: " + (" ".join(map(str, never)) or "none") + ".")
     return Question(seed, "never", text, never, " ".join(map(str, never)) or "none",
                     "\n".join(expl), setup, hint="Where is the walk cut, and can it go on "
                     "in the next read()?", _parse=_ints, unordered=True)
