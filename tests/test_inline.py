@@ -21,6 +21,14 @@ def test_the_hot_callers_call_none_of_the_inlined_functions():
         cgroup_iter.cgroup_iter_seq_show.__code__.co_names)
     assert not {"css_next_descendant_pre", "css_next_child"} & set(
         cgroup_iter.cgroup_iter_seq_next.__code__.co_names)
+    # a call through a function pointer loads the field and calls it (no method lookup)
+    import dis
+    for fn, fields in ((bpf_iter.bpf_seq_read, {"next", "show"}),
+                       (cgroup_iter.cgroup_iter_seq_show, {"bpf_func"})):
+        loaded = {(i.opname, i.argval) for i in dis.get_instructions(fn)}
+        assert {("LOAD_ATTR", f) for f in fields} <= loaded
+        assert not {("LOAD_METHOD", f) for f in fields} & loaded - {("LOAD_METHOD", "next")}
+        assert {f"{f}__fp" for f in fields} <= set(fn.__code__.co_varnames)
     # the functions themselves stay, and still work on their own
     assert cgroup_iter.__cgroup_iter_seq_show.__inlinable__
     code = cgroup_iter.cgroup_iter_seq_show.__code__

@@ -62,6 +62,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: inlined into it from the same file
 INLINED: dict[CodeType, list[tuple[int, int, str]]] = {}
 
+#: calls through a struct's function pointer: ``seq->op->next(seq, p)`` (``struct
+#: seq_operations``), ``prog->bpf_func(ctx)`` (``struct bpf_prog``).  CPython compiles
+#: ``a.b(...)`` as a method call, whose lookup it cannot specialize when ``b`` is a field
+#: of the instance (tens of ns a call); in a recompiled caller such a call loads the
+#: field, then calls it (``(f := a.b)(...)``), as C does.
+INDIRECT = ("op.start", "op.next", "op.stop", "op.show", "bpf_func")
+
 _FORBIDDEN = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Global,
               ast.Nonlocal, ast.Yield, ast.YieldFrom, ast.Await, ast.With,
               ast.AsyncWith, ast.Import, ast.ImportFrom, ast.ListComp, ast.SetComp,
@@ -196,6 +203,33 @@ class _Fold(ast.NodeTransformer):
             return ast.copy_location(ast.Pass(), node)
         if not node.body:
             node.body = [ast.copy_location(ast.Pass(), node)]
+        return node
+
+
+def _dotted_tail(node: ast.AST) -> str:
+    """``"op.next"`` of ``seq.op.next``: the attribute names at the end of a chain."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    return ".".join(reversed(parts))
+
+
+class _Indirect(ast.NodeTransformer):
+    """``seq.op.next(seq, p)`` -> ``(next__fp := seq.op.next)(seq, p)``: a load of the
+    field and a call, not a method call (see :data:`INDIRECT`)."""
+
+    def __init__(self) -> None:
+        self.done = 0
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        f = node.func
+        if isinstance(f, ast.Attribute) and any(
+                (tail := _dotted_tail(f)) == d or tail.endswith("." + d) for d in INDIRECT):
+            node.func = ast.copy_location(ast.NamedExpr(
+                target=ast.Name(id=f"{f.attr}__fp", ctx=ast.Store()), value=f), f)
+            self.done += 1
         return node
 
 
@@ -394,9 +428,11 @@ def inline_calls(*callers: Callable) -> int:
         inliner = _Inliner(fn)
         fdef.body = [r for s in fdef.body
                      for r in (lambda x: x if isinstance(x, list) else [x])(inliner.visit(s))]
-        if not inliner.done:
+        indirect = _Indirect()
+        tree = indirect.visit(_Fold().visit(tree))
+        if not (inliner.done or indirect.done):
             continue
-        tree = ast.fix_missing_locations(_Fold().visit(tree))
+        tree = ast.fix_missing_locations(tree)
         code = compile(tree, fn.__code__.co_filename, "exec",
                        flags=annotations.compiler_flag, dont_inherit=True)
         ns: dict[str, Any] = {}
