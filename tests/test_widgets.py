@@ -643,6 +643,42 @@ def test_picture_texts_readable_on_a_projector(walk):
     # what a class must read is there: the lanes, the buffer's pages, the tree's names
     assert {"read() calls", "cgroup_mutex", "page 7", "(state legend)"} <= seen
     assert ("new.slice" in seen) == (walk == "writer")
+    # the numbers in the markers, where markers can grow to hold them at 14 px (the small
+    # tree's tree view); the 22 rows of the default list cannot: no numbers there
+    numbers = {t for t in seen if t.isdigit()}
+    assert numbers == ({str(i) for i in range(11)} if walk == "truncation" else set())
+
+
+def test_marker_numbers_are_measured():
+    """text_boxes measures the numbers in the tree's markers (glyph paths, no Text): the
+    explorer's at least 14 px, in their markers; drawn at the layout's own size (no
+    min_number_font) the same numbers measure under 14 px, so the check above fails."""
+    from matplotlib.figure import Figure
+
+    from cgiter_edu.viz import WalkView
+    from cgiter_edu.widgets.picture import (
+        DPI,
+        FIG_SIZE,
+        MIN_TEXT_PX,
+        PROJECTOR_WIDTH,
+        _number_boxes,
+    )
+
+    ex = Explorer(tree="small", order="post", record_bytes=3000, background=False,
+                  check_kernel=False)
+    walk, last = ex.renderer.views["walk"], len(ex.trace) - 1
+    boxes = {b.text: b for b in ex.renderer.text_boxes(last) if b.text.isdigit()}
+    assert set(boxes) == set(walk.number_texts().values()) == {str(i) for i in range(11)}
+    k = PROJECTOR_WIDTH / walk.figure.bbox.width
+    for v, text in walk.number_texts().items():
+        b, (x, y) = boxes[text], walk.ax.transData.transform(walk.geometry.xy[v])
+        assert b.px >= MIN_TEXT_PX
+        assert b.box[0] < x * k < b.box[2] and b.box[1] < y * k < b.box[3]   # centred
+    fig = Figure(figsize=FIG_SIZE, dpi=DPI)
+    old = WalkView(ex.trace, last, fig.add_axes((0.005, 0.365, 0.63, 0.63)), legend=False,
+                   title=False, caption=False)
+    small = _number_boxes(old, PROJECTOR_WIDTH / fig.bbox.width)
+    assert len(small) == 11 and max(b.px for b in small) < MIN_TEXT_PX
 
 
 def test_writers_cgroup_appears_when_it_is_made():
@@ -690,4 +726,7 @@ def test_all_orders_texts_readable_on_a_projector(kernel):
         assert not _overlaps(boxes), (kernel, i, _overlaps(boxes))
     texts = {b.text for b in boxes}
     assert "ANCESTORS_UP" in texts
+    # visit numbers (checked above at 14 px) in the four panels two by two; five panels
+    # leave no room for markers that big: none, the arrows show the order
+    assert bool({t for t in texts if t.isdigit()}) == (kernel == "6.18")
     assert ("(state legend)" in texts) == (kernel == "6.18")   # 7.0: the sixth cell's legend

@@ -48,12 +48,33 @@ class Geometry:
     #: tree view: the rightmost x each cgroup's ink reaches (its marker, or its label)
     reach: dict[int, float] = field(default_factory=dict)
 
+    def margined(self) -> tuple[float, float, float, float]:
+        """:attr:`bbox` with a margin around it (what a view fits in its Axes)."""
+        x0, y0, x1, y1 = self.bbox
+        mg = 0.02 * max(x1 - x0, y1 - y0) + 4
+        return x0 - mg, y0 - mg, x1 + mg, y1 + mg
 
-def tree_geometry(tree: Tree, labels: dict[int, str]) -> Geometry:
-    """Top-down tidy tree: markers with the number inside, label to the right."""
+    def scale(self, aw: float, ah: float, max_scale: float) -> float:
+        """Points per layout unit that fit :meth:`margined` into ``aw`` x ``ah`` points."""
+        x0, y0, x1, y1 = self.margined()
+        return min(aw / (x1 - x0), ah / (y1 - y0), max_scale)
+
+
+def _marker(base: float, fn: float, pad: float, number: tuple[float, str] | None) -> tuple[float, float]:
+    """The number font and marker diameter: three digits at ``fn`` and ``pad`` around them,
+    or ``number = (font, widest number)`` in bold, a little room around it."""
+    if number is None:
+        return fn, max(base, text_width("000", fn) + pad)
+    fn, widest = number
+    return fn, max(base, text_width(widest, fn, "bold") + 0.3 * fn)
+
+
+def tree_geometry(tree: Tree, labels: dict[int, str],
+                  number: tuple[float, str] | None = None) -> Geometry:
+    """Top-down tidy tree: markers with the number inside, label to the right; ``number``:
+    the numbers' font and the widest number (default: three digits, 0.72 label font)."""
     fs = BASE_FONT
-    fn = 0.72 * fs
-    m = max(1.75 * fs, text_width("000", fn) + 0.5 * fs)
+    fn, m = _marker(1.75 * fs, 0.72 * fs, 0.5 * fs, number)
     pad = 0.25 * fs
     widths = {v: (text_width(labels[v], fs) if labels.get(v) else 0.0) for v in tree.parent}
     lay = tidy_layout(tree, extent=lambda v: (m / 2, m / 2 + (pad + widths[v] if widths[v] else 0)),
@@ -81,17 +102,18 @@ def tree_geometry(tree: Tree, labels: dict[int, str]) -> Geometry:
 
 
 def list_geometry(tree: Tree, labels: dict[int, str], aspect: float,
-                  short_headers: bool = False) -> Geometry:
+                  short_headers: bool = False,
+                  number: tuple[float, str] | None = None) -> Geometry:
     """systemd-cgls style: one row per cgroup, indented by level, wrapped in columns.
 
     Every label has its own row, so none can collide; columns are cut so the
     whole drawing comes close to ``aspect`` (width / height).  A column's "continued
     from <path>" header is shortened to the column's width, except the last column's
-    (the whole path) unless ``short_headers``.
+    (the whole path) unless ``short_headers``.  ``number``: as for :func:`tree_geometry`
+    (default: three digits, 0.62 label font).
     """
     fs = BASE_FONT
-    fn = 0.62 * fs
-    m = max(1.25 * fs, text_width("000", fn) + 0.25 * fs)
+    fn, m = _marker(1.25 * fs, 0.62 * fs, 0.25 * fs, number)
     row = max(m, 1.25 * fs) + 0.3 * fs
     indent = 0.9 * m
     pad = 0.3 * fs

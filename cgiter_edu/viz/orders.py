@@ -128,7 +128,7 @@ class OrdersView(View):
                                    H - 0.075))
                 v = WalkView(tr, None, ax, labels=labels, numbers="visit", legend=False,
                              title=False, caption=False, path=path, max_scale=max_scale,
-                             min_font=8.0)
+                             min_font=8.0, min_number_font=font)
                 sub, sub_font = (_subtitle(tr, o, ax_size_pt(ax)[0], font, font) if font
                                  else _subtitle(tr, o, ax_size_pt(ax)[0]))
                 if font:             # the subtitle under the title, not in its blank line
@@ -178,8 +178,11 @@ class OrdersView(View):
             said = (", ".join(seq) if len(seq) <= 16 else f"{len(seq)} cgroups")
             parts.append(f"{Order(o).name} visits {said or 'nothing'}")
         n = len(next(iter(self.views.values())).ids) if self.views else 0
-        return (f"The same tree of {n} cgroups walked once per order, one panel each, every "
-                f"cgroup numbered in the order that walk visits it: " + "; ".join(parts))
+        how = ("every cgroup numbered in the order that walk visits it"
+               if any(v.numbers_mode and v.number_ids for v in self.views.values())
+               else "no numbers (too small to read), the colours show what each reached")
+        return (f"The same tree of {n} cgroups walked once per order, one panel each, {how}: "
+                + "; ".join(parts))
 
     def _key(self) -> str:
         """What the numbers and arrows mean, naming only those drawn."""

@@ -29,7 +29,11 @@ from cgiter_edu.events import EventKind
 from cgiter_edu.replay import CgroupState
 from cgiter_edu.trace import Trace
 
-__all__ = ["walk_numbers", "number_paths", "number_faces"]
+from .geometry import Geometry, list_geometry, tree_geometry
+from .layout import Tree
+from .view import BASE_FONT
+
+__all__ = ["walk_numbers", "number_paths", "number_faces", "numbered_geometry"]
 
 _CLEAR = (0.0, 0.0, 0.0, 0.0)
 _TEXT_RGBA = {"black": (0.0, 0.0, 0.0, 1.0), "white": (1.0, 1.0, 1.0, 1.0)}
@@ -110,3 +114,26 @@ def number_faces(mode: str, ids: list[int], states: dict[int, CgroupState],
         vis = [first[v] <= last for v in ids]
     fc = [(_TEXT_RGBA[text_on(v)] if ok else _CLEAR) for v, ok in zip(ids, vis, strict=True)]
     return fc, {v for v, ok in zip(ids, vis, strict=True) if ok}
+
+
+def numbered_geometry(g: Geometry, tree: Tree, labels: dict[int, str],
+                      room: tuple[float, float, float], want: float, min_label: float,
+                      short_headers: bool, widest: str) -> Geometry | None:
+    """A drawing like ``g`` whose numbers are ``want`` points high once fitted into
+    ``room`` (width, height in points, the largest scale), the markers grown to hold the
+    ``widest`` number in bold, its labels (if any) still at least ``min_label`` points; None if
+    the markers cannot grow that much (the numbers are left out then)."""
+    fn = want / g.scale(*room)
+    for _ in range(12):         # bigger markers, a smaller scale: grow until they meet
+        if fn > 50 * BASE_FONT:
+            return None
+        n = (fn, widest)
+        h = (tree_geometry(tree, labels, number=n) if g.kind == "tree" else
+             list_geometry(tree, labels, room[0] / room[1], short_headers, number=n))
+        s = h.scale(*room)
+        if BASE_FONT * s < min_label and any(labels.values()):
+            return None
+        if h.number_font * s >= want:
+            return h
+        fn = 1.03 * want / s
+    return None

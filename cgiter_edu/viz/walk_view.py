@@ -54,7 +54,7 @@ from .style import (
     text_color_on,
 )
 from .view import BASE_FONT, DARK, MIN_FONT, View, ax_size_pt, new_axes, text_width
-from .walk_numbers import number_faces, number_paths, walk_numbers
+from .walk_numbers import number_faces, number_paths, numbered_geometry, walk_numbers
 from .words import cgroup_name, frame_caption, walk_alt
 
 __all__ = ["WalkView", "plot_walk", "states_shown", "walk_over"]
@@ -92,6 +92,9 @@ class WalkView(View):
         Arrows from each cgroup to the next one visited (tree view).
     max_scale, min_font, short_headers : float, float, bool
         The largest scale; the smallest label font; list view headers cut short.
+    min_number_font : float, optional
+        The smallest number font (points): markers grown to hold numbers that size
+        (labels kept at least ``min_font``), else no numbers.
 
     Examples
     --------
@@ -110,8 +113,11 @@ class WalkView(View):
                  numbers: str | None = "seq", legend: bool | Iterable[CgroupState] = True,
                  title: str | bool = True,
                  caption: bool = True, path: bool = False, max_scale: float = 1.6,
-                 min_font: float = 11.0, short_headers: bool = False) -> None:
+                 min_font: float = 11.0, short_headers: bool = False,
+                 min_number_font: float | None = None) -> None:
         self.trace = trace
+        #: the numbers at least this size (points), the markers grown for them, or none
+        self.min_number_font = min_number_font
         #: the list view's last column header shortened to its column too (a small picture)
         self.short_headers = short_headers
         self.tree = tree_of(trace)
@@ -210,11 +216,14 @@ class WalkView(View):
             g = (tree_geometry(self.tree, self._label_text) if self.view == "tree"
                  else list_geometry(self.tree, self._label_text, aw / ah,
                                    short_headers=self.short_headers))
+        want = max(MIN_FONT, self.min_number_font or 0.0)
+        if self.min_number_font and self.numbers_mode and \
+                g.number_font * g.scale(aw, ah, max_scale) < want:
+            g = numbered_geometry(g, self.tree, self._label_text, (aw, ah, max_scale), want,
+                                  self.min_font, self.short_headers, self._widest()) or g
         self.geometry = g
-        x0, y0, x1, y1 = g.bbox
-        mg = 0.02 * max(x1 - x0, y1 - y0) + 4
-        x0, y0, x1, y1 = x0 - mg, y0 - mg, x1 + mg, y1 + mg
-        s = min(aw / (x1 - x0), ah / (y1 - y0), max_scale)
+        x0, y0, x1, y1 = g.margined()
+        s = g.scale(aw, ah, max_scale)
         self.scale = s
         # centre the drawing in the axes at exactly s points per unit
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
@@ -260,7 +269,7 @@ class WalkView(View):
         self.headers = [ax.text(x, y, txt, ha="left", va="bottom", fontsize=HEADER_FONT * fl,
                                 zorder=4, color="#666666", style="italic")
                         for x, y, txt in g.headers] if fl * HEADER_FONT >= MIN_FONT else []
-        if fn < MIN_FONT:
+        if fn < want * (1 - 1e-9):                 # too small to read: no numbers
             self.numbers_mode = None
             self.numbers.set_visible(False)
 
@@ -314,7 +323,7 @@ class WalkView(View):
         seq = [v for v in reached if v in self.geometry.xy]
         self.path_arrows = []
         self._arrow_at: list[int] = []          # the step at which each arrow's head is reached
-        s = self.scale
+        s = self.scale * max(1.0, self.geometry.marker / 32.0)    # grown markers: as big
         for vb, arrow in zip(seq[1:], walk_arrows(self.geometry, self.tree, seq), strict=True):
             if arrow is None:
                 continue
@@ -442,6 +451,11 @@ class WalkView(View):
         """The number drawn on each cgroup (visible ones only)."""
         vis = getattr(self, "_visible_numbers", set())
         return {v: self._number_text[v] for v in self.number_ids if v in vis}
+
+    def _widest(self) -> str:
+        """The widest number a walk of these cgroups draws (as many zeros)."""
+        final, _ = walk_numbers(self.trace, self.numbers_mode, self._visit)
+        return "0" * len(str(max([len(self.ids), *final.values()])))
 
     def _make_numbers(self, g: Geometry) -> None:
         """One glyph path per numbered cgroup, in data units, centred on its marker."""

@@ -149,7 +149,8 @@ class FrameRenderer:
                 # laid out for a projector: no text under MIN_TEXT_PX (min_font_pt)
                 ax_tree = fig.add_axes((0.005, 0.365, 0.63, 0.63))
                 walk = WalkView(trace, None, ax_tree, view=view, legend=False, title=False,
-                                caption=False, min_font=0.9 * font, short_headers=True)
+                                caption=False, min_font=0.9 * font, short_headers=True,
+                                min_number_font=font)
                 _fit_tree_texts(walk, font)
             if keep != "all":
                 ax_buf = fig.add_axes((0.745, 0.45, 0.245, 0.45))
@@ -350,7 +351,8 @@ class FrameRenderer:
 
     # -- what a class sees ------------------------------------------------------------------
     def text_boxes(self, step: int | None = None) -> list[TextBox]:
-        """Every text the frame at ``step`` shows (the state legend's labels too), its size
+        """Every text the frame at ``step`` shows (the state legend's labels and the numbers in
+        the tree's markers too), its size
         and place once the picture is :data:`PROJECTOR_WIDTH` pixels wide: what a class
         reads on a 1280x720 projector (tests check sizes and overlaps)."""
         from matplotlib.text import Text
@@ -372,6 +374,8 @@ class FrameRenderer:
                     continue
                 out.append(TextBox(t.get_text(), t.get_fontsize() * fig.dpi / 72 * k,
                                    (b.x0 * k, b.y0 * k, b.x1 * k, b.y1 * k)))
+            for v in self.views.values():              # the numbers in the markers
+                out += _number_boxes(v, k)
             if self._legend_artist is not None:      # the state legend, drawn as an image
                 img = self._legend_artist
                 h, w = img.get_array().shape[:2]
@@ -456,6 +460,22 @@ class FrameRenderer:
             finally:
                 for a in moving:
                     a.set_animated(True)
+
+
+def _number_boxes(walk: Any, k: float) -> list[TextBox]:
+    """The numbers a :class:`~cgiter_edu.viz.WalkView` shows in its markers (glyph paths,
+    not Text artists), each with its font size in pixels and box, scaled by ``k``."""
+    shown = walk.number_texts() if getattr(walk, "numbers_mode", None) else {}
+    if not shown or not walk.numbers.get_visible():
+        return []
+    px = walk.geometry.number_font * walk.scale * walk.figure.dpi / 72 * k
+    to_px = walk.ax.transData
+    out = []
+    for v, path in zip(walk.number_ids, walk.numbers.get_paths(), strict=True):
+        if v in shown:
+            b = path.get_extents(to_px)
+            out.append(TextBox(shown[v], px, (b.x0 * k, b.y0 * k, b.x1 * k, b.y1 * k)))
+    return out
 
 
 def _fit_tree_texts(walk: Any, font: float) -> None:
