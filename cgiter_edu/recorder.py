@@ -112,9 +112,11 @@ class Recorder:
         seq = meta.seq
         cg = ctx.cgroup
         frame = _getframe(1)
-        if frame.f_code is _RUN_PROG:      # called, not inlined into the show
+        code = frame.f_code
+        if code is _RUN_PROG:              # called, not inlined into the show
             frame = frame.f_back
-        at = _places.get(_id(frame.f_code))
+            code = frame.f_code
+        at = _places.get(_id(code))
         func, line = at and at.get(frame.f_lasti) or _place(frame)
         writes = seq.writes
         ev = self.trace.events
