@@ -256,7 +256,17 @@ def main(argv: list[str] | None = None) -> int:
             and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
         signal.signal(signal.SIGINT, _on_sigint)
     try:
-        return _main(argv, t0)
+        try:
+            code = _main(argv, t0)
+        except SystemExit as e:         # --help, --version: argparse's exit
+            if argv is not None:
+                raise
+            if isinstance(e.code, str):
+                print(e.code, file=sys.stderr)
+            code = e.code if isinstance(e.code, int) else int(e.code is not None)
+        if argv is None:                # the command: a Ctrl-C from here on is still ours
+            _exit_now(code)             # (not the interpreter's teardown, killed by SIGINT)
+        return code
     except BaseException as e:
         # Ctrl-C, or what it broke on its way out of a library (asyncio's CancelledError
         # in a Jupyter client) after our handler saw it

@@ -23,6 +23,7 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -192,21 +193,47 @@ def run_lesson(nb: Any, cwd: Path, timeout: int = 600) -> Any:
     its outputs filled in.  The one way the decks and the tests run a lesson.
 
     The kernel's own stderr (its log, its traceback when it is stopped) is not the
-    user's: what a cell prints comes back as the cell's output."""
+    user's: what a cell prints comes back as the cell's output.  Ctrl-C stays the
+    caller's (see :class:`_KeepSigint`): the kernel is shut down at once and the
+    KeyboardInterrupt goes on."""
     from nbclient import NotebookClient
 
     env_backend = os.environ.get("MPLBACKEND")
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            store_widget_state=False, shutdown_kernel="immediate",
+                            resources={"metadata": {"path": str(cwd)}})
+    loop = _KeepSigint()
     try:
-        NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=False,
-                       resources={"metadata": {"path": str(cwd)}}
-                       ).execute(stderr=subprocess.DEVNULL)
+        task = loop.create_task(client.async_execute(stderr=subprocess.DEVNULL))
+        try:
+            loop.run_until_complete(task)
+        except BaseException:
+            task.cancel()               # its `finally` shuts the kernel down, at once
+            try:
+                loop.run_until_complete(task)
+            except BaseException:       # noqa: BLE001 - the first exception is the one said
+                pass
+            raise
     finally:
+        loop.close()
         if env_backend is None:
             os.environ.pop("MPLBACKEND", None)
         else:
             os.environ["MPLBACKEND"] = env_backend
     return nb
+
+
+class _KeepSigint(asyncio.SelectorEventLoop):
+    """The event loop a lesson runs in: nbclient puts its own SIGINT handler in place
+    while a notebook runs (``loop.add_signal_handler``); that handler shuts the kernel
+    down under the running cell, which then fails with an unrelated AttributeError,
+    and the command's own Ctrl-C handler never hears of it.  Here that call is refused
+    with the RuntimeError nbclient expects off the main thread, so Ctrl-C stays a
+    KeyboardInterrupt that :func:`run_lesson` answers by stopping the kernel."""
+
+    def add_signal_handler(self, sig: int, callback: Any, *args: Any) -> None:
+        raise RuntimeError("the command keeps its own signal handlers")
 
 
 def deck(path: Path, execute: bool = True, timeout: int = 600,
