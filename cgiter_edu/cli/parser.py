@@ -264,8 +264,10 @@ def main(argv: list[str] | None = None) -> int:
             if isinstance(e.code, str):
                 print(e.code, file=sys.stderr)
             code = e.code if isinstance(e.code, int) else int(e.code is not None)
-        if argv is None:                # the command: a Ctrl-C from here on is still ours
-            _exit_now(code)             # (not the interpreter's teardown, killed by SIGINT)
+        # the command: a Ctrl-C from here on is still ours (not the interpreter's teardown,
+        # killed by SIGINT); under a profiler or coverage, their report comes first
+        if argv is None and sys.getprofile() is None and sys.gettrace() is None:
+            _exit_now(code)
         return code
     except BaseException as e:
         # Ctrl-C, or what it broke on its way out of a library (asyncio's CancelledError

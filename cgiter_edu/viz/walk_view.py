@@ -41,7 +41,7 @@ from cgiter_edu.trace import Trace
 
 from .analysis import first_reached, states_shown, walk_over
 from .geometry import HEADER_FONT, Geometry, list_geometry, tree_geometry, walk_arrows
-from .layout import icicle_layout, tree_of
+from .layout import icicle_layout, state_runs, tree_of
 from .style import (
     COLORS,
     STATE_COLORS,
@@ -375,8 +375,9 @@ class WalkView(View):
         if self.view != "icicle":              # each state its shape too, not only its colour
             self.nodes.set_paths([state_marker(s) for s in drawn])
         else:                                  # ...or its hatch (bars, see STATE_HATCHES)
+            runs = state_runs(self.geometry, self.ids, drawn)
             for st, h in self.hatches.items():
-                h.set_verts([c for c, s in zip(self._cells, drawn, strict=True) if s is st])
+                h.set_verts(runs.get(st, []))
             changed += self.hatches.values()
         made = getattr(self, "made_at", None)
         if made:                               # not made yet: not drawn
@@ -440,12 +441,14 @@ class WalkView(View):
         empty in the tree and list views (their cue is the marker shape)."""
         if self.view != "icicle":
             return {}
-        def key(x: float, y: float) -> tuple[float, float]:
-            return round(float(x), 9), round(float(y), 9)
-
-        cell = {key(*c[0]): v for v, c in zip(self.ids, self._cells, strict=True)}
-        return {cell[key(*p.vertices[0])]: h.get_hatch()
-                for h in self.hatches.values() for p in h.get_paths()}
+        out = {}
+        for h in self.hatches.values():         # a hatched run covers the bars under it
+            for p in h.get_paths():
+                (x0, y0), (x1, _y) = p.vertices[0], p.vertices[1]
+                for v, c in zip(self.ids, self._cells, strict=True):
+                    if abs(c[0][1] - y0) < 1e-9 and x0 - 1e-9 <= c[0][0] < x1 - 1e-9:
+                        out[v] = h.get_hatch()
+        return out
 
     def number_texts(self) -> dict[int, str]:
         """The number drawn on each cgroup (visible ones only)."""
