@@ -418,6 +418,27 @@ _NAMES = """root => Array.from(root.querySelectorAll(
     e.title || '').trim()])"""
 
 
+#: the explorer's texts cut off: each element with text of its own whose text reaches
+#: past the window or past an ancestor that clips or scrolls (overflow not visible)
+_CLIPPED = """root => { const out = [];
+  for (const el of root.querySelectorAll('*')) {
+    if (el.offsetParent === null || el.closest('select, style')) continue;
+    if (![...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+    const range = document.createRange(); range.selectNodeContents(el);
+    const t = range.getBoundingClientRect();
+    if (!t.width) continue;
+    const what = el.textContent.trim().slice(0, 60);
+    if (t.right > window.innerWidth + 1) { out.push(['the window', what]); continue; }
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (getComputedStyle(a).overflowX === 'visible') continue;
+      const b = a.getBoundingClientRect();
+      if (t.right > b.right + 1 || t.left < b.left - 1) {
+        out.push([String(a.className).slice(0, 50), what]); break; }
+    }
+  }
+  return out; }"""
+
+
 def _kernels(server: Server) -> list[int]:
     """The Python kernels the server runs (its ipykernel children)."""
     out = []
@@ -502,6 +523,13 @@ def test_explorer_on_a_projector(browser, tmp_path):
         from cgiter_edu.widgets.picture import PROJECTOR_WIDTH
 
         assert img["width"] >= PROJECTOR_WIDTH, img
+        # the kernel-check line (any of its answers) wraps in the story column; no text
+        # of the explorer is cut off by its box or the window
+        check = root.locator(".explorer-kernel-check")
+        expect(check).to_contain_text(re.compile("kernel|Linux"), timeout=120_000)
+        expect(check).not_to_contain_text("checking this walk", timeout=120_000)
+        page.wait_for_timeout(300)
+        assert root.evaluate(_CLIPPED) == []
         page.screenshot(path=str(ARTIFACTS / "explorer-1280x720.png"))
         # presenter mode: one click; only the player, the picture and the story
         root.locator("button.explorer-present").click()
@@ -523,6 +551,7 @@ def test_explorer_on_a_projector(browser, tmp_path):
         img = _in_view(page, root.locator(".explorer-img"), wide)
         src = _in_view(page, root.locator(".explorer-source .cg-src-current"), wide)
         assert src["x"] > img["x"] + img["width"], (src, img)
+        assert root.evaluate(_CLIPPED) == []
         page.screenshot(path=str(ARTIFACTS / "explorer-1920x1080.png"))
         _no_errors(page)
         assert page.left == [], page.left                      # nothing left the machine

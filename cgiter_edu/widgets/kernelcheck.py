@@ -220,7 +220,7 @@ class KernelCheck(W.HTML):
     walks say.  :attr:`text` is the line as plain text; :meth:`wait` for a check."""
 
     def __init__(self, enabled: bool = True) -> None:
-        super().__init__(layout=W.Layout(width="820px"))
+        super().__init__(layout=W.Layout(width="auto"))    # wraps in its column
         self.add_class("explorer-kernel-check")
         self.enabled = enabled
         self.text = ""

@@ -51,6 +51,8 @@ STYLE = """<style>
 .cg-explorer .explorer-source .cg-src-code { font-size: 14px !important; }
 .cg-explorer .explorer-box { margin: 4px 12px 4px 0; }
 .cg-explorer .explorer-status { font-size: 12px; color: #555; }
+.cg-explorer .explorer-kernel-check { max-width: 100%; }
+.cg-explorer .cg-kernel-check { line-height: 1.4; overflow-wrap: anywhere; }
 .cg-explorer button:focus-visible, .cg-explorer select:focus-visible,
 .cg-explorer input:focus-visible, .cg-explorer textarea:focus-visible,
 .cg-explorer [tabindex]:focus-visible, .cg-explorer .noUi-handle:focus,
