@@ -33,7 +33,7 @@ from .geometry import Geometry, list_geometry, tree_geometry
 from .layout import Tree
 from .view import BASE_FONT
 
-__all__ = ["walk_numbers", "number_paths", "number_faces", "numbered_geometry"]
+__all__ = ["walk_numbers", "widest_number", "number_paths", "number_faces", "numbered_geometry"]
 
 _CLEAR = (0.0, 0.0, 0.0, 0.0)
 _TEXT_RGBA = {"black": (0.0, 0.0, 0.0, 1.0), "white": (1.0, 1.0, 1.0, 1.0)}
@@ -74,6 +74,13 @@ def walk_numbers(trace: Trace, mode: str | None,
             final[e.cgroup] = e.seq_num
             first[e.cgroup] = e.step
     return final, first
+
+
+def widest_number(trace: Trace, mode: str | None, visit: dict[int, int], count: int) -> str:
+    """The widest number a walk of ``count`` cgroups draws (as many zeros): the same
+    for every walk of these cgroups (a view retargeted to another keeps its markers)."""
+    final, _ = walk_numbers(trace, mode, visit)
+    return "0" * len(str(max([count, *final.values()])))
 
 
 def number_paths(numbers: dict[int, int], ids: Iterable[int],

@@ -54,7 +54,7 @@ from .style import (
     text_color_on,
 )
 from .view import BASE_FONT, DARK, MIN_FONT, View, ax_size_pt, new_axes, text_width
-from .walk_numbers import number_faces, number_paths, numbered_geometry, walk_numbers
+from .walk_numbers import number_faces, number_paths, numbered_geometry, walk_numbers, widest_number
 from .words import cgroup_name, frame_caption, walk_alt
 
 __all__ = ["WalkView", "plot_walk", "states_shown", "walk_over"]
@@ -220,7 +220,8 @@ class WalkView(View):
         if self.min_number_font and self.numbers_mode and \
                 g.number_font * g.scale(aw, ah, max_scale) < want:
             g = numbered_geometry(g, self.tree, self._label_text, (aw, ah, max_scale), want,
-                                  self.min_font, self.short_headers, self._widest()) or g
+                                  self.min_font, self.short_headers,
+                                  widest_number(self.trace, self.numbers_mode, self._visit, len(self.ids))) or g
         self.geometry = g
         x0, y0, x1, y1 = g.margined()
         s = g.scale(aw, ah, max_scale)
@@ -454,11 +455,6 @@ class WalkView(View):
         """The number drawn on each cgroup (visible ones only)."""
         vis = getattr(self, "_visible_numbers", set())
         return {v: self._number_text[v] for v in self.number_ids if v in vis}
-
-    def _widest(self) -> str:
-        """The widest number a walk of these cgroups draws (as many zeros)."""
-        final, _ = walk_numbers(self.trace, self.numbers_mode, self._visit)
-        return "0" * len(str(max([len(self.ids), *final.values()])))
 
     def _make_numbers(self, g: Geometry) -> None:
         """One glyph path per numbered cgroup, in data units, centred on its marker."""
