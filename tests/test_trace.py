@@ -223,3 +223,23 @@ def test_states_seen_is_every_state_some_step_shows():
                     assert t.states_seen() == [s for s in CgroupState if s in union]
                     every |= union
     assert every == set(CgroupState)
+
+
+def test_a_show_run_by_bpf_iter_run_prog_itself_is_placed_at_its_caller():
+    """Where bpf_iter_run_prog is called, not inlined (the walk's show has it inlined),
+    its SHOW is placed at the line that called it, as in the walk."""
+    import sys
+
+    from cgiter_edu.kernel.bpf_iter import BpfIterMeta, BpfProg, bpf_iter_run_prog
+    from cgiter_edu.kernel.bpf_trace import BpfSeqFile
+    from cgiter_edu.kernel.cgroup_iter import BpfIterCgroupCtx
+    from cgiter_edu.recorder import Recorder
+
+    seq = BpfSeqFile(size=4096)
+    seq.tracer = Recorder(Trace())
+    ctx = BpfIterCgroupCtx(BpfIterMeta(seq))
+    line = sys._getframe().f_lineno + 1
+    assert bpf_iter_run_prog(BpfProg(lambda c: c.meta.seq.printf("x")), ctx) == 0
+    (show,) = seq.tracer.trace.events
+    assert show.kind is EventKind.SHOW and show.writes == ((b"x", 0),)
+    assert (show.func, show.line) == (f"{__name__}:{sys._getframe().f_code.co_name}", line)
