@@ -195,7 +195,8 @@ def _one_interrupted_line(code, err):
 
 #: (command, a module it imports while starting): Ctrl-C is sent when that module's
 #: import is done (-X importtime says so on stderr), while the next ones load
-EARLY = [(["walk"], "networkx.utils"), (["walk"], "networkx"),
+EARLY = [(["capacity"], "argparse"), (["walk"], "cgiter_edu.cli.parser"),
+         (["walk"], "networkx.utils"), (["walk"], "networkx"),
          (["walk"], "cgiter_edu.hierarchy"), (["walk"], "cgiter_edu.clihelpers"),
          (["tree", "--tree", "kubernetes"], "cgiter_edu.kernel.cgroup"),
          (["capacity", "--record-bytes", "64"], "cgiter_edu.run"),

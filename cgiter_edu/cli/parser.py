@@ -253,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     if (threading.current_thread() is threading.main_thread()
-            and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            and getattr(signal.getsignal(signal.SIGINT), "__name__", None) in
+            ("default_int_handler", "_interrupted_while_starting")):
         signal.signal(signal.SIGINT, _on_sigint)
     try:
         try:
