@@ -64,7 +64,8 @@ autosummary_generate = False
 # -- HTML: everything served from the book itself -----------------------------------------
 html_theme = "sphinx_book_theme"
 html_title = "cgiter_edu"
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["cgiter.css"]
 html_theme_options = {
     "home_page_in_toc": True,
     "use_download_button": False,
