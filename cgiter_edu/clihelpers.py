@@ -26,11 +26,10 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from . import programs, shapes
+from . import KernelConfig, Order, programs, shapes
 from .attach import ns_path, parse_order
 from .hierarchy import Hierarchy
-from .kernel.cgroup_iter import Order
-from .kernel.config import DEFAULT_NAME, PAGE_SIZES, VERIFIED_ON, KernelConfig
+from .kernel.config import DEFAULT_NAME, PAGE_SIZES, VERIFIED_ON
 from .names import errno_symbol
 from .run import RunResult, run
 

@@ -25,11 +25,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from . import programs
+from . import KernelConfig, Order, programs
 from .attach import attach
 from .hierarchy import Hierarchy
-from .kernel.cgroup_iter import Order
-from .kernel.config import KernelConfig
 from .run import reads_json, run
 
 

@@ -19,8 +19,8 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from cgiter_edu import Order
 from cgiter_edu.events import EventKind
-from cgiter_edu.kernel.cgroup_iter import Order
 from cgiter_edu.trace import Trace
 
 __all__ = ["writer_waits", "truncated_walk", "order_traces"]

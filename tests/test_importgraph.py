@@ -54,3 +54,45 @@ def test_an_upward_edge_and_a_circle_are_seen():
     g.add_edge("viz/", "cli/")
     assert ("viz/", "cli/") in importgraph.upward_edges(g)
     assert any({"viz/", "cli/"} <= c for c in nx.strongly_connected_components(g))
+
+
+def test_a_name_of_the_package_root_is_an_import_of_its_home():
+    """The root is lazy: ``from cgiter_edu import Order`` imports kernel/cgroup_iter.py on
+    first use, and the graph has that edge (else a kernel/ module could import a front
+    end through the root unseen)."""
+    homes = importgraph.root_homes()
+    assert homes["Order"] == "kernel.cgroup_iter" and homes["run"] == "run"
+    assert MODULES.has_edge("cgiter_edu.viz.walk_view", "cgiter_edu.kernel.cgroup_iter")
+
+
+#: the units that sit on kernel/ and may take its names from where they are defined:
+#: the layers up to run() (the root's names are imported from them), and the emulator of
+#: the open-coded iterators, which mirrors kernel files as kernel/ does
+LAST_CORE = importgraph.layer_of("run")
+KERNEL_MIRRORS = {"opencoded"}
+
+
+def test_front_ends_take_the_roots_public_names_from_the_root():
+    """Issue 18: above run(), ``Order``, ``KernelConfig``, ``capacity``,
+    ``BpfProgramError``... come from the package root, not from kernel/ (what the root
+    does not export, such as ``PAGE_SIZES``, still comes from kernel/config.py)."""
+    import ast
+
+    public = {n for n, home in importgraph.root_homes().items() if home.startswith("kernel.")}
+    found = []
+    for path in sorted(importgraph.PKG.rglob("*.py")):
+        me = importgraph.module_name(path)
+        u = importgraph.unit(me)
+        if u in KERNEL_MIRRORS or u == "__init__" or importgraph.layer_of(u) <= LAST_CORE:
+            continue
+        package = me if path.name == "__init__.py" else me.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                base = package.split(".")[:len(package.split(".")) - node.level + 1] \
+                    if node.level else []
+                mod = ".".join(base + [node.module or ""]) if node.level else node.module
+                if (mod or "").startswith("cgiter_edu.kernel"):
+                    found += [f"{me}: {a.name} from {mod}" for a in node.names
+                              if a.name in public]
+    assert public >= {"Order", "KernelConfig", "capacity", "BpfProgramError"}
+    assert found == []

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import argparse
 
+from .. import capacity
 from ..clihelpers import RECORD_BYTES_MAX, RECORD_BYTES_MIN, CliError, add_number, add_one_of
-from ..kernel.config import PAGE_SIZES, capacity
+from ..kernel.config import PAGE_SIZES
 
 
 def cmd_capacity(args: argparse.Namespace) -> int:

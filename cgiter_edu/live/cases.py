@@ -33,9 +33,9 @@ import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .. import programs
+from .. import KernelConfig, programs
 from ..hierarchy import Hierarchy
-from ..kernel.config import PAGE_SIZES, KernelConfig
+from ..kernel.config import PAGE_SIZES
 from ..run import RunResult, run
 
 

@@ -26,8 +26,8 @@ from ..names import errno_symbol
 from ..run import RunResult
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .. import KernelConfig
     from ..hierarchy import CgroupFd, Hierarchy
-    from ..kernel.config import KernelConfig
     from .cases import Case
 
 

@@ -33,8 +33,8 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .. import Order
 from ..hierarchy import CgroupFd, Hierarchy
-from ..kernel.cgroup_iter import Order
 from ..run import RunResult
 from .availability import require
 from .bpf_object import spec_params
@@ -43,7 +43,7 @@ from .errors import LiveError
 from .mirror import Mirror
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..kernel.config import KernelConfig
+    from .. import KernelConfig
 
 #: the id of the cgroup v2 root (its kernfs root inode)
 V2_ROOT_ID = 1

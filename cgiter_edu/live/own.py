@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import Order
 from ..hierarchy import Hierarchy
-from ..kernel.cgroup_iter import Order
 from ..names import order_name
 from ..run import RunResult, read_session
 from ..run import run as emu_run
@@ -296,7 +296,7 @@ def _emulate(prog: Callable[[Any], int] | None, h: Hierarchy, order: Order | int
              start: str | None, read_size: int, extra_reads: int
              ) -> tuple[RunResult | None, str]:
     """The Python program's walk on the emulator, or None and why (it raised)."""
-    from ..kernel.prog_errors import BpfProgramError
+    from .. import BpfProgramError
 
     if prog is None:
         return None, ""

@@ -30,10 +30,9 @@ import re
 import struct
 from dataclasses import dataclass, field
 
+from .. import KernelConfig, Order
 from ..hierarchy import Hierarchy
 from ..kernel.bpf_trace import bpf_bprintf_format, check_printf_args
-from ..kernel.cgroup_iter import Order
-from ..kernel.config import KernelConfig
 from ..names import errno_symbol
 from ..run import RunResult, run
 from .bpf_object import Backend, Params

@@ -29,8 +29,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from .. import Order
 from ..hierarchy import Hierarchy
-from ..kernel.cgroup_iter import Order
 from ..kernel_walks import replay
 from ..outfile import atomic_output, check_output
 from ..run import reads_json

@@ -81,7 +81,7 @@ class KernelImage:
     @property
     def series(self) -> str:
         """``"6.1"`` for ``6.1.0-56-amd64``, ``"6.12"`` for ``6.12.117+deb12-amd64``."""
-        from ..kernel.config import KernelConfig
+        from .. import KernelConfig
 
         return KernelConfig.preset(self.release).name
 

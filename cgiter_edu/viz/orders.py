@@ -23,7 +23,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from cgiter_edu.kernel.cgroup_iter import Order
+from cgiter_edu import Order
 from cgiter_edu.kernel.config import kernel_label
 from cgiter_edu.names import ORDER_FUNCTIONS
 from cgiter_edu.replay import CgroupState

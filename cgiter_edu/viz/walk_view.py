@@ -34,7 +34,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PathCollection, PolyCollection
 from matplotlib.path import Path
 
-from cgiter_edu.kernel.cgroup_iter import Order
+from cgiter_edu import Order
 from cgiter_edu.kernel.config import kernel_label
 from cgiter_edu.replay import CgroupState
 from cgiter_edu.trace import Trace

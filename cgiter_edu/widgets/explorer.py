@@ -34,9 +34,9 @@ from typing import Any
 
 import ipywidgets as W
 
+from cgiter_edu import Order
 from cgiter_edu.attach import parse_order
 from cgiter_edu.hierarchy import Hierarchy
-from cgiter_edu.kernel.cgroup_iter import Order
 from cgiter_edu.trace import Trace
 
 from . import model, story
@@ -382,7 +382,7 @@ class Explorer(ExplorerPanel, W.VBox):
         walks: dict[int, model.Walk] = {}
         h = None
         self._orders_note = ""
-        from cgiter_edu.kernel.config import KernelConfig
+        from cgiter_edu import KernelConfig
 
         try:
             children = KernelConfig.preset(s.kernel).has_children_order

@@ -28,11 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from cgiter_edu import programs, shapes
+from cgiter_edu import BpfProgramError, KernelConfig, Order, programs, shapes
 from cgiter_edu.hierarchy import Hierarchy
-from cgiter_edu.kernel.cgroup_iter import Order
-from cgiter_edu.kernel.config import MAX_ITER_OBJECTS, PAGE_SIZES, KernelConfig
-from cgiter_edu.kernel.prog_errors import BpfProgramError
+from cgiter_edu.kernel.config import MAX_ITER_OBJECTS, PAGE_SIZES
 from cgiter_edu.names import errno_text
 from cgiter_edu.run import run
 from cgiter_edu.trace import Trace
