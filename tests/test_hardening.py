@@ -176,7 +176,7 @@ def _interrupt(args, cwd, started, env=None, timeout=120):
     end = time.monotonic() + timeout
     while not started(err.decode(errors="replace")) and p.poll() is None:
         assert time.monotonic() < end, err
-        time.sleep(0.05)
+        time.sleep(0.005)
         err += p.stderr.read() or b""
     assert p.poll() is None, f"it ended before it could be interrupted: {err!r}"
     p.send_signal(signal.SIGINT)
@@ -213,7 +213,13 @@ def test_ctrl_c_while_the_command_is_starting_is_one_line(tmp_path, args, after)
     once -X importtime says ``after`` is imported (no timing)."""
     env = dict(os.environ, PYTHONPROFILEIMPORTTIME="1")
     line = re.compile(r"import time: .*\| +" + re.escape(after) + "$", re.M)
-    code, err = _interrupt(args, tmp_path, lambda e: line.search(e) is not None, env=env)
+    for _ in range(5):
+        code, err = _interrupt(args, tmp_path, lambda e: line.search(e) is not None, env=env)
+        # exit 0, or killed by SIGINT itself (-2, Python's handler gone in the teardown):
+        # the command had finished before the signal came, which a busy machine's
+        # scheduling allows (an ordinary account's run, niced); not a start: try again
+        if code not in (0, -signal.SIGINT):
+            break
     err = "\n".join(x for x in err.splitlines() if not x.startswith("import time:"))
     _one_interrupted_line(code, err)
     assert len(err.strip().splitlines()) == 1, err
@@ -650,3 +656,42 @@ def test_slides_fetches_its_assets_with_a_read_only_home(tmp_path, monkeypatch):
         assert "cannot be written" in said[0], said
     finally:
         shutil.rmtree(got, ignore_errors=True)
+
+
+def _nbgrader_without(tmp_path, *modules):
+    code = (f"import sys; sys.modules.update(dict.fromkeys({modules!r})); "
+            "from cgiter_edu.cli import main; sys.exit(main(sys.argv[1:]))")
+    return subprocess.run([sys.executable, "-c", code, "nbgrader", str(tmp_path / "c")],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+
+
+def test_nbgrader_names_the_extra_up_front_in_one_line(tmp_path):
+    """Without nbformat: one line naming the 'class' extra and what is missing, not
+    "No module named 'nbformat'", and nothing written."""
+    r = _nbgrader_without(tmp_path, "nbformat", "nbgrader")
+    err = r.stderr.strip()
+    assert r.returncode == 1 and r.stdout == "", (r.stdout, err)
+    assert err == ("cgiter-edu nbgrader: the assignment needs the 'class' extra (nbformat, "
+                   "nbgrader missing here): pip install -e '.[class]' in the checkout, or "
+                   "pip install 'cgiter_edu[class]'")
+    assert os.listdir(tmp_path) == []
+
+
+def test_nbgrader_without_nbgrader_writes_and_says_what_the_next_steps_need(tmp_path):
+    r = _nbgrader_without(tmp_path, "nbgrader")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split()[0] == str(tmp_path / "c" / "nbgrader_config.py")
+    assert r.stderr == ("cgiter-edu nbgrader: wrote the assignment; nbgrader is not "
+                        "installed here to generate and grade it: pip install -e '.[class]' "
+                        "in the checkout, or pip install 'cgiter_edu[class]'\n")
+
+
+def test_the_class_extra_lists_what_nbgrader_needs():
+    from cgiter_edu.course.nbgrader import CLASS_PACKAGES
+
+    text = (REPO / "pyproject.toml").read_text()
+    extra = re.search(r"^class = \[(.*?)\]", text, re.S | re.M).group(1)
+    names = {re.split(r"[<>=\[]", n.strip().strip('"'))[0]
+             for n in extra.split(",") if n.strip()}
+    # nbformat comes with nbgrader (its dependency)
+    assert set(CLASS_PACKAGES.values()) - {"nbformat"} <= names, names

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["ASSIGNMENT", "guide", "solutions", "tasks_notebook", "predict_notebook",
-           "write_course", "setup_nbgrader"]
+           "write_course", "setup_nbgrader", "missing_packages"]
 
 #: the assignment's name (``nbgrader generate_assignment cgiter``)
 ASSIGNMENT = "cgiter"
@@ -191,9 +191,37 @@ def setup_nbgrader(p: argparse.ArgumentParser) -> None:
     p.set_defaults(func=_cmd)
 
 
+#: what ``cgiter-edu nbgrader`` and the steps after it need (the ``class`` extra of
+#: pyproject.toml): import name -> what pip installs
+CLASS_PACKAGES = {"nbformat": "nbformat", "nbgrader": "nbgrader"}
+
+EXTRA = "pip install -e '.[class]' in the checkout, or pip install 'cgiter_edu[class]'"
+
+
+def missing_packages() -> list[str]:
+    """The packages of :data:`CLASS_PACKAGES` not installed here (what pip installs)."""
+    import importlib.util
+    import sys
+
+    def absent(mod: str) -> bool:
+        if mod in sys.modules:
+            return sys.modules[mod] is None         # None: an import known to fail
+        try:
+            return importlib.util.find_spec(mod) is None
+        except (ImportError, ValueError):
+            return True
+
+    return [pip for mod, pip in CLASS_PACKAGES.items() if absent(mod)]
+
+
 def _cmd(args: argparse.Namespace) -> int:
     import sys
 
+    missing = missing_packages()
+    if "nbformat" in missing:           # needed to write the notebooks: said up front
+        print(f"cgiter-edu nbgrader: the assignment needs the 'class' extra "
+              f"({', '.join(missing)} missing here): {EXTRA}", file=sys.stderr)
+        return 1
     try:
         files = write_course(args.dir, args.guide, args.seed)
     except (OSError, KeyError) as e:
@@ -202,4 +230,7 @@ def _cmd(args: argparse.Namespace) -> int:
         return 1
     for f in files:
         print(f)
+    if missing:                         # written; the next steps need nbgrader itself
+        print(f"cgiter-edu nbgrader: wrote the assignment; nbgrader is not installed here "
+              f"to generate and grade it: {EXTRA}", file=sys.stderr)
     return 0
