@@ -4,6 +4,7 @@ a correct and a wrong submission, and the scores are what ``check(...)`` says.""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -59,8 +60,10 @@ def test_cli_refuses_a_guide_that_is_missing(tmp_path):
 
 def _nbgrader(root: Path, *args: str) -> str:
     exe = Path(sys.executable).with_name("nbgrader")
+    # nbgrader runs `alembic` from PATH: the venv's bin first, as if it were activated
+    env = dict(os.environ, PATH=os.pathsep.join([str(exe.parent), os.environ.get("PATH", "")]))
     p = subprocess.run([str(exe), *args], cwd=root, capture_output=True, text=True,
-                       timeout=1200)
+                       timeout=1200, env=env)
     assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-3000:]
     return p.stdout + p.stderr
 
