@@ -3,16 +3,20 @@
 draws nothing; ``tests/test_importgraph.py`` fails on them).
 
 The book draws it when it is built (``docs/bookgen.py``), so the picture cannot go stale.
-Nodes are the top-level modules and the subpackages of ``cgiter_edu``; an arrow ``a -> b``
-means some module of ``a`` imports ``b`` (at the top or inside a function). Layers are
-drawn bottom-up: a node sits above everything it imports, except inside a circle, which
-is drawn in red and listed.
+Units are the top-level modules and the subpackages of ``cgiter_edu``; ``a -> b`` means
+some module of ``a`` imports ``b`` (at the top or inside a function; a public name of the
+lazy package root counts as an import of the module it comes from).  The picture has one
+row per layer of :data:`LAYERS`, bottom-up, one box per unit (a subpackage's box lists
+its modules), and draws only the arrows that no chain of other arrows implies (the
+transitive reduction: ~40 of ~140), so that it stays readable; an import that runs up
+and a circle are drawn in red, and listed.
 """
 
 from __future__ import annotations
 
 import ast
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import networkx as nx
@@ -87,44 +91,159 @@ def graph() -> nx.DiGraph:
     return g
 
 
+def members(u: str) -> list[str]:
+    """The modules of subpackage ``u`` (``viz/`` -> ``anim``, ``walk_view``...; a nested
+    package's modules as ``questions.kinds``), without ``__init__``; [] for a module."""
+    if not u.endswith("/"):
+        return []
+    root = PKG / u.rstrip("/")
+    return sorted(".".join(p.relative_to(root).with_suffix("").parts)
+                  for p in root.rglob("*.py") if p.name != "__init__.py")
+
+
+@dataclass
+class Box:
+    """A unit's box in the picture, in inches from the figure's bottom left."""
+    unit: str
+    x: float
+    y: float
+    w: float
+    h: float
+    lines: list[str]
+
+    def overlaps(self, o: Box) -> bool:
+        return (self.x < o.x + o.w and o.x < self.x + self.w
+                and self.y < o.y + o.h and o.y < self.y + self.h)
+
+
+#: what each layer of :data:`LAYERS` is, said at its left (same order)
+LAYER_NAMES = ["the kernel's files", "the trace; names", "the tree and its files", "attach",
+               "run()", "built on one walk", "front ends", "the widgets", "the course",
+               "the class benchmark", "the command"]
+
+#: the picture's size (inches), its left margin for the layers' names, the font sizes
+WIDTH, MARGIN, TITLE_PT, LIST_PT = 16.0, 1.9, 10.5, 8.0
+ROW_GAP = 0.42          # between two layers: room for the arrows
+
+
+def layout(g: nx.DiGraph | None = None) -> tuple[list[Box], float, nx.DiGraph]:
+    """The boxes (one per unit, a subpackage listing its modules) in rows, one row per
+    layer bottom-up, ordered in each row to keep arrows short; the picture's height;
+    and the arrows drawn: the imports no chain of other imports implies (the transitive
+    reduction; all of them if there is a circle), with every upward import and circle
+    edge added."""
+    import textwrap
+
+    g = graph() if g is None else g.copy()
+    g.remove_nodes_from(["__init__"])           # the lazy facade: named, not drawn
+    rows = [[u for u in layer if u in g] for layer in LAYERS]
+    extra = sorted(u for u in g if layer_of(u) is None)
+    if extra:
+        rows.append(extra)
+    arrows = nx.transitive_reduction(g) if nx.is_directed_acyclic_graph(g) else g.copy()
+    arrows.add_edges_from(upward_edges(g))
+    char = LIST_PT / 72 * 0.64                  # DejaVu Sans Mono: 0.602 em, and room
+    sizes: dict[str, tuple[float, list[str]]] = {}
+    for u in g:
+        mods = members(u)
+        if not mods:
+            sizes[u] = (len(u) * TITLE_PT / 72 * 0.62 + 0.3, [])
+            continue
+        text = "  ".join(mods)
+        cols = max(24, min(64, int(len(text) / 3.2) + 4))
+        lines = textwrap.wrap(text, cols, break_on_hyphens=False)
+        sizes[u] = (max(len(line) for line in lines) * char + 0.4, lines)
+    # order each row by the mean position of what its units import and are imported by
+    order = {u: i for row in rows for i, u in enumerate(row)}
+    span = {u: max(1, len(row) - 1) for row in rows for u in row}
+
+    def centre(u: str) -> float:
+        near = [order[v] / span[v] for v in (*arrows.successors(u), *arrows.predecessors(u))]
+        return sum(near) / len(near) if near else order[u] / span[u]
+
+    for _ in range(6):
+        for row in rows:
+            row.sort(key=lambda u: (centre(u), u))
+            order.update({u: i for i, u in enumerate(row)})
+    boxes, y = [], 0.35
+    for row in rows:
+        h = max(0.42 + len(sizes[u][1]) * LIST_PT / 72 * 1.3 for u in row)
+        total = sum(sizes[u][0] for u in row)
+        gap = min(0.6, (WIDTH - MARGIN - 0.3 - total) / max(1, len(row)))
+        x = MARGIN + (WIDTH - MARGIN - total - gap * (len(row) - 1)) / 2
+        for u in row:
+            w, lines = sizes[u]
+            boxes.append(Box(u, x, y + (h - (0.42 + len(lines) * LIST_PT / 72 * 1.3)) / 2,
+                             w, 0.42 + len(lines) * LIST_PT / 72 * 1.3, lines))
+            x += w + gap
+        y += h + ROW_GAP
+    return boxes, y + 0.75, arrows
+
+
 def draw(path: str | Path) -> Path:
-    """Draw the graph into ``path`` (PNG or SVG)."""
+    """Draw the graph into ``path`` (PNG or SVG): the layers as rows, bottom-up, each
+    unit a box (a subpackage lists its modules), the direct imports as arrows."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
     g = graph()
-    cond = nx.condensation(g)
-    layer: dict[int, int] = {}
-    for c in reversed(list(nx.topological_sort(cond))):
-        layer[c] = 1 + max((layer[d] for d in cond.successors(c)), default=-1)
-    rows: dict[int, list[str]] = {}
-    for c, members in cond.nodes(data="members"):
-        rows.setdefault(layer[c], []).extend(sorted(members))
-    pos = {}
-    for y, names in rows.items():
-        for x, n in enumerate(sorted(names)):
-            pos[n] = (x - (len(names) - 1) / 2, y)
-    cyclic = {n for comp in nx.strongly_connected_components(g) if len(comp) > 1 for n in comp}
-    fig, ax = plt.subplots(figsize=(16, 9), dpi=100)
-    red = [(a, b) for a, b in g.edges if a in cyclic and b in cyclic
-           and nx.has_path(g, b, a)]
-    nx.draw_networkx_edges(g, pos, ax=ax, edgelist=[e for e in g.edges if e not in red],
-                           edge_color="#8C8C8C", arrows=True, arrowsize=10, width=0.8,
-                           node_size=2600, connectionstyle="arc3,rad=0.08")
-    nx.draw_networkx_edges(g, pos, ax=ax, edgelist=red, edge_color="#D55E00", arrows=True,
-                           arrowsize=12, width=2, node_size=2600,
-                           connectionstyle="arc3,rad=0.25")
-    colours = ["#D55E00" if n in cyclic else ("#56B4E9" if n.endswith("/") else "#F2F2F2")
-               for n in g.nodes]
-    nx.draw_networkx_nodes(g, pos, ax=ax, node_color=colours, node_size=2600,
-                           edgecolors="#333333", node_shape="s")
-    nx.draw_networkx_labels(g, pos, ax=ax, font_size=10)
-    ax.set_title("cgiter_edu: who imports whom (arrows point to what is imported; "
-                 "bottom: imports nothing above it; red: a circle)", fontsize=14)
+    boxes, height, arrows = layout(g)
+    at = {b.unit: b for b in boxes}
+    cyclic = {n for comp in nx.strongly_connected_components(g) if len(comp) > 1
+              for n in comp}
+    bad = set(upward_edges(g)) | {(a, b) for a, b in g.edges
+                                  if a in cyclic and b in cyclic and nx.has_path(g, b, a)}
+    fig = plt.figure(figsize=(WIDTH, height), dpi=100)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, WIDTH)
+    ax.set_ylim(0, height)
     ax.axis("off")
-    fig.tight_layout()
+    for i, name in enumerate(LAYER_NAMES):
+        ys = [b.y + b.h / 2 for b in boxes if layer_of(b.unit) == i]
+        if ys:
+            ax.text(0.2, sum(ys) / len(ys), name, ha="left", va="center", fontsize=9.5,
+                    color="#555555", style="italic")
+            ax.axhline(min(b.y for b in boxes if layer_of(b.unit) == i) - ROW_GAP / 2,
+                       color="#E0E0E0", lw=0.8, zorder=0)
+    for a, b in arrows.edges:
+        ba, bb = at[a], at[b]
+        red = (a, b) in bad
+        if abs(ba.y - bb.y) < 1e-6:             # the same layer: side to side
+            left = ba.x < bb.x
+            start = (ba.x + ba.w if left else ba.x, ba.y + ba.h * 0.3)
+            end = (bb.x if left else bb.x + bb.w, bb.y + bb.h * 0.3)
+            style = "arc3,rad=0.35"
+        else:
+            down = ba.y > bb.y
+            start = (ba.x + ba.w / 2, ba.y if down else ba.y + ba.h)
+            end = (bb.x + bb.w / 2, bb.y + bb.h if down else bb.y)
+            style = "arc3,rad=0.0"
+        ax.add_patch(FancyArrowPatch(start, end, connectionstyle=style, arrowstyle="-|>",
+                                     mutation_scale=11, lw=2 if red else 0.9, zorder=1,
+                                     color="#D55E00" if red else "#8C8C8C",
+                                     shrinkA=1, shrinkB=1))
+    for b in boxes:
+        colour = ("#D55E00" if b.unit in cyclic or layer_of(b.unit) is None
+                  else "#CFE8F7" if b.lines else "#F2F2F2")
+        ax.add_patch(FancyBboxPatch((b.x, b.y), b.w, b.h, boxstyle="round,pad=0,rounding_size=0.06",
+                                    fc=colour, ec="#333333", lw=0.9, zorder=2))
+        if b.lines:
+            ax.text(b.x + b.w / 2, b.y + b.h - 0.08, b.unit, ha="center", va="top",
+                    fontsize=TITLE_PT, weight="bold", zorder=3)
+            ax.text(b.x + 0.15, b.y + b.h - 0.36, "\n".join(b.lines), ha="left", va="top",
+                    fontsize=LIST_PT, family="DejaVu Sans Mono", linespacing=1.3, zorder=3)
+        else:
+            ax.text(b.x + b.w / 2, b.y + b.h / 2, b.unit, ha="center", va="center",
+                    fontsize=TITLE_PT, zorder=3)
+    ax.text(WIDTH / 2, height - 0.3,
+            f"cgiter_edu: who imports whom ({g.number_of_edges()} imports between "
+            f"{len(boxes)} units, the package root aside), one layer a row, bottom-up\n"
+            "an arrow points to what is imported, drawn only where no chain of other "
+            "arrows implies it; red: a circle or an import that runs up",
+            ha="center", va="center", fontsize=11, linespacing=1.5)
     out = Path(path)
     fig.savefig(out)
     plt.close(fig)

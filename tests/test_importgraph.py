@@ -96,3 +96,30 @@ def test_front_ends_take_the_roots_public_names_from_the_root():
                               if a.name in public]
     assert public >= {"Order", "KernelConfig", "capacity", "BpfProgramError"}
     assert found == []
+
+
+def test_the_picture_is_readable_no_box_overlaps_another():
+    """One row per layer, bottom-up; no two boxes overlap; each box is inside the
+    picture; every unit has its box, a subpackage lists its modules; the arrows drawn
+    imply every import (their transitive closure holds each edge of the graph)."""
+    g = UNITS.copy()
+    boxes, height, arrows = importgraph.layout(g)
+    assert sorted(b.unit for b in boxes) == sorted(set(g) - {"__init__"})
+    for i, a in enumerate(boxes):
+        assert 0 <= a.x and a.x + a.w <= importgraph.WIDTH and 0 <= a.y and a.y + a.h <= height
+        assert not [b.unit for b in boxes[i + 1:] if a.overlaps(b)], a.unit
+    at = {b.unit: b for b in boxes}
+    assert at["kernel/"].y < at["run"].y < at["viz/"].y < at["cli/"].y
+    assert at["viz/"].y == at["live/"].y
+    assert "walk_view" in " ".join(at["viz/"].lines) and at["run"].lines == []
+    closure = nx.transitive_closure(arrows)
+    g.remove_node("__init__")
+    assert all(closure.has_edge(a, b) for a, b in g.edges)
+    assert arrows.number_of_edges() < g.number_of_edges() / 2
+    assert len(importgraph.LAYER_NAMES) == len(importgraph.LAYERS)
+
+
+def test_a_box_that_overlaps_is_seen():
+    a = importgraph.Box("a", 0, 0, 2, 1, [])
+    assert a.overlaps(importgraph.Box("b", 1.9, 0.9, 1, 1, []))
+    assert not a.overlaps(importgraph.Box("b", 2.0, 0, 1, 1, []))
