@@ -73,7 +73,9 @@ CULL_INTERVAL = 60
 #: The explore extra pins Voila 0.5.8 and jupyterlab_widgets < 3.0.14 (ipywidgets 8.1.5):
 #: their widget managers are built for the JupyterLab (4.2.5) of Voila's page; newer ones
 #: log "Unsatisfied version 4.2.5 ... (required ^4.5.10)" about 13 times per load.
-DENYLIST = ("@jupyter-notebook/lab-extension",)
+#: nbgrader's (the class extra's): built for a newer JupyterLab, it logs "Shared module
+#: @jupyterlab/filebrowser doesn't exist in shared scope default" and such warnings.
+DENYLIST = ("@jupyter-notebook/lab-extension", "@jupyter/nbgrader")
 #: what Voila's config file ``voila.py`` says (:func:`write_voila_config`)
 VOILA_PY = """# written by cgiter-edu explore (cgiter_edu/widgets/app.py)
 from cgiter_edu.widgets.app import voila_prelaunch
