@@ -730,3 +730,25 @@ def test_all_orders_texts_readable_on_a_projector(kernel):
     # leave no room for markers that big: none, the arrows show the order
     assert bool({t for t in texts if t.isdigit()}) == (kernel == "6.18")
     assert ("(state legend)" in texts) == (kernel == "6.18")   # 7.0: the sixth cell's legend
+
+
+@pytest.mark.parametrize("kernel", ["6.18", "7.0"])
+def test_all_orders_names_readable_on_a_projector(kernel):
+    """All orders on a tree of few leaves: its names are drawn (they were 11.6 px), and
+    they and the visit numbers are at least 14 px, none overlapping, at every step."""
+    from cgiter_edu.widgets.picture import MIN_TEXT_PX
+
+    h = Hierarchy()
+    for p in ("/a", "/a/x", "/a/y", "/b", "/b/x", "/b/y", "/b/y/z", "/c"):
+        h.mkdir(p)
+    ex = Explorer(mode="orders", tree=h, kernel=kernel, background=False,
+                  check_kernel=False)
+    seen = set()
+    for i in range(ex.w_slider.max + 1):
+        ex.step = i
+        boxes = ex.renderer.text_boxes(ex.frame.step)
+        assert not [(b.text, b.px) for b in boxes if b.px < MIN_TEXT_PX - 1e-6], (kernel, i)
+        assert not _overlaps(boxes), (kernel, i, _overlaps(boxes))
+        seen |= {b.text for b in boxes}
+    assert {"a", "b", "c", "x", "y", "z", "/"} <= seen
+    assert {str(i) for i in range(1, 10)} <= seen       # DESCENDANTS_PRE numbers all 9

@@ -244,6 +244,8 @@ class FrameRenderer:
                                 cols=2 if four else None, max_scale=3.0, font=font,
                                 right=right)
                 views = ov.views
+                for v in views.values():      # a small tree's names: 14 px too
+                    _fit_tree_texts(v, font)
                 if not four and fig._suptitle is not None:    # no room: the page says it
                     fig._suptitle.set_visible(False)
                 if legend is not None:
