@@ -622,15 +622,17 @@ def _overlaps(boxes) -> list[tuple[str, str]]:
     return out
 
 
-@pytest.mark.parametrize("walk", ["default", "truncation", "writer"])
+@pytest.mark.parametrize("walk", ["default", "truncation", "writer", "random", "balanced"])
 def test_picture_texts_readable_on_a_projector(walk):
     """Every text of the picture (the state legend's too) is at least 14 px once the
     picture is shown as wide as on a 1280x720 screen, and no two overlap, at every step:
-    the default walk, the README's truncation walk and the writer story."""
+    the default walk, the README's truncation walk, the writer story, and the trees of
+    hundreds of cgroups (their names too many for a list at 14 px: an icicle)."""
     from cgiter_edu.widgets.picture import MIN_TEXT_PX
 
     kw = {"truncation": dict(tree="small", order="post", record_bytes=3000),
-          "writer": dict(writer="/new.slice")}.get(walk, {})
+          "writer": dict(writer="/new.slice"), "random": dict(tree="random"),
+          "balanced": dict(tree="balanced")}.get(walk, {})
     ex = Explorer(background=False, check_kernel=False, **kw)
     r = ex.renderer
     seen = set()
@@ -643,6 +645,8 @@ def test_picture_texts_readable_on_a_projector(walk):
     # what a class must read is there: the lanes, the buffer's pages, the tree's names
     assert {"read() calls", "cgroup_mutex", "page 7", "(state legend)"} <= seen
     assert ("new.slice" in seen) == (walk == "writer")
+    assert ("level 1" in seen) == (walk in ("random", "balanced"))   # the icicle's rows
+    assert ("n1" in seen) == (walk == "random")        # a name where it fits its bar
     # the numbers in the markers, where markers can grow to hold them at 14 px (the small
     # tree's tree view); the 22 rows of the default list cannot: no numbers there
     numbers = {t for t in seen if t.isdigit()}

@@ -148,10 +148,19 @@ class FrameRenderer:
                 self.clear()
                 # laid out for a projector: no text under MIN_TEXT_PX (min_font_pt)
                 ax_tree = fig.add_axes((0.005, 0.365, 0.63, 0.63))
-                walk = WalkView(trace, None, ax_tree, view=view, legend=False, title=False,
-                                caption=False, min_font=0.9 * font, short_headers=True,
-                                min_number_font=font)
-                _fit_tree_texts(walk, font)
+                kw = dict(legend=False, title=False, caption=False, min_font=0.9 * font,
+                          short_headers=True, min_number_font=font)
+                walk = WalkView(trace, None, ax_tree, view=view, **kw)
+                if walk.view != "icicle":
+                    _fit_tree_texts(walk, font)
+                if view == "auto" and walk.view == "list" and _texts_overlap(walk):
+                    # hundreds of rows: names too small to read, too many to enlarge
+                    # without overlapping; the icicle shows the tree instead
+                    fig.delaxes(ax_tree)
+                    ax_tree = fig.add_axes((0.005, 0.365, 0.63, 0.63))
+                    walk = WalkView(trace, None, ax_tree, view="icicle", **kw)
+                if walk.view == "icicle":
+                    _fit_icicle_texts(walk, font)
             if keep != "all":
                 ax_buf = fig.add_axes((0.745, 0.45, 0.245, 0.45))
                 buf = BufferView(trace, None, ax_buf, reads=False, zoom=128,
@@ -478,6 +487,45 @@ def _number_boxes(walk: Any, k: float) -> list[TextBox]:
             b = path.get_extents(to_px)
             out.append(TextBox(shown[v], px, (b.x0 * k, b.y0 * k, b.x1 * k, b.y1 * k)))
     return out
+
+
+def _texts_overlap(walk: Any) -> bool:
+    """Do two of the list's names or column headers overlap (once made readable)?"""
+    r = walk.ax.figure.canvas.get_renderer()
+    boxes = sorted((b.x0, b.x1, b.y0, b.y1) for t in walk.labels + walk.headers
+                   if (b := t.get_window_extent(r)).width > 0)
+    for i, (x0, x1, y0, y1) in enumerate(boxes):
+        for u0, u1, v0, v1 in boxes[i + 1:]:
+            if u0 >= x1 - 0.5:
+                break
+            if min(x1, u1) - max(x0, u0) > 0.5 and min(y1, v1) - max(y0, v0) > 0.5:
+                return True
+    return False
+
+
+def _fit_icicle_texts(walk: Any, font: float) -> None:
+    """The icicle's texts at least ``font`` points: the level names, room made for them
+    left of the bars; a cgroup's name where it still fits its bar, else none."""
+    ax = walk.ax
+    r = ax.figure.canvas.get_renderer()
+    names = {id(t) for t in walk.labels}
+    levels = [t for t in ax.texts if id(t) not in names]
+    for t in ax.texts:
+        t.set_fontsize(max(font, t.get_fontsize()))
+    if levels:                  # the widest level name, in units of the bars' width
+        aw = ax.get_window_extent(r).width
+        need = max(t.get_window_extent(r).width for t in levels) + 6
+        ax.set_xlim(-need / (aw - need), 1)
+    for t in walk.labels:
+        x, y = t.get_position()
+        lvl = round(-y - 1 + 0.46)
+        cell = next((c for c in walk._cells if c[0][0] <= x <= c[1][0]
+                     and round(-c[0][1] - 1) == lvl), None)
+        if cell is None:
+            continue
+        c0, c1 = (ax.transData.transform(p)[0] for p in (cell[0], cell[1]))
+        box = t.get_window_extent(r)
+        t.set_visible(box.x0 >= c0 - 0.5 and box.x1 <= c1 + 0.5)
 
 
 def _fit_tree_texts(walk: Any, font: float) -> None:
