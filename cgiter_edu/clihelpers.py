@@ -232,8 +232,14 @@ def load_tree(spec: str) -> Hierarchy:
                            "`cgiter-edu tree --json` (a file or a pipe)")
         try:
             return Hierarchy.from_json(spec)
+        except UnicodeDecodeError:
+            raise CliError(f"--tree {spec}: not text (a JSON file saved by `cgiter-edu tree "
+                           "--json` is UTF-8 text)") from None
         except (OSError, ValueError, KeyError, TypeError, RecursionError) as e:
             raise CliError(f"--tree {spec}: {oserror_text(e)}") from None
+    if spec.endswith(".json"):
+        raise CliError(f"--tree {spec}: no such file (a JSON file saved by `cgiter-edu tree "
+                       "--json`)")
     raise CliError(f"--tree {spec!r} is neither a shape "
                    f"({', '.join(shapes.BY_NAME)}, sysfs) nor a JSON file")
 

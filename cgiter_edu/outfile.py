@@ -52,6 +52,9 @@ def check_output(path: str | os.PathLike, flag: str) -> Path:
     given = str(path)
     if not given:
         raise CliError(f"{flag} '': an empty name; give a file name")
+    if given.endswith(os.sep) and not os.path.isdir(given):
+        raise CliError(f"{flag} {given}: ends in '{os.sep}', the name of a directory; give a "
+                       "file name")
     real = Path(os.path.realpath(given))
     try:
         st = os.stat(real)
@@ -64,6 +67,10 @@ def check_output(path: str | os.PathLike, flag: str) -> Path:
             raise CliError(f"{flag} {given}: is a directory; give a file name in it")
         raise CliError(f"{flag} {given}: is {_kind(st.st_mode)}, not a regular file; give a "
                        "file name (it is replaced only if it is a regular file)")
+    if st is not None and not os.access(real, os.W_OK):
+        # a rename would replace it anyway: the read-only mode that protects it is kept
+        raise CliError(f"{flag} {given}: is read-only; make it writable (chmod u+w) or give "
+                       "another name")
     folder = real.parent
     if not folder.is_dir():
         raise CliError(f"{flag} {given}: the directory {Path(given).parent} does not exist")

@@ -695,3 +695,63 @@ def test_the_class_extra_lists_what_nbgrader_needs():
              for n in extra.split(",") if n.strip()}
     # nbformat comes with nbgrader (its dependency)
     assert set(CLASS_PACKAGES.values()) - {"nbformat"} <= names, names
+
+
+def test_an_output_name_ending_in_a_slash_is_refused(tmp_path):
+    """`-o x.png/` wrote x.png and said "wrote x.png/": a name ending in / is a folder's."""
+    err = one_line_error(cli("plot", "walk", "-o", f"{tmp_path}/x.png/", check=False))
+    assert err == (f"cgiter-edu plot: -o {tmp_path}/x.png/: ends in '/', the name of a "
+                   "directory; give a file name")
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_read_only_output_file_is_refused_and_kept(tmp_path, monkeypatch):
+    """The rename that makes a write atomic would replace a file its owner made
+    read-only: refused, the file kept (root may write anything: os.access is what an
+    ordinary account gets, made so here when the test runs as root)."""
+    from cgiter_edu.clihelpers import CliError
+    from cgiter_edu.outfile import atomic_output
+
+    out = tmp_path / "x.png"
+    out.write_bytes(b"old")
+    out.chmod(0o444)
+    if os.geteuid() == 0:
+        real_access = os.access
+        monkeypatch.setattr(os, "access", lambda p, m, **kw: not (
+            m & os.W_OK and Path(p) == out) and real_access(p, m, **kw))
+    with pytest.raises(CliError, match=r"^-o .*/x.png: is read-only; make it writable "
+                                       r"\(chmod u\+w\) or give another name$"):
+        with atomic_output(out, "-o") as tmp:
+            tmp.write_bytes(b"new")
+    assert out.read_bytes() == b"old" and sorted(os.listdir(tmp_path)) == ["x.png"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files")
+def test_plot_onto_a_read_only_file_is_one_line(tmp_path):
+    out = tmp_path / "x.png"
+    out.write_bytes(b"old")
+    out.chmod(0o444)
+    err = one_line_error(cli("plot", "walk", "-o", str(out), check=False))
+    assert err.endswith(": is read-only; make it writable (chmod u+w) or give another name")
+    assert out.read_bytes() == b"old"
+
+
+def test_a_tree_that_is_no_text_or_no_file_is_said(tmp_path):
+    """A picture given as --tree said "'utf-8' codec can't decode byte 0x89..."; a
+    missing FILE.json said it was neither a shape nor a JSON file."""
+    png = tmp_path / "walk.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n\x00")
+    assert one_line_error(cli("walk", "--tree", str(png), check=False)) == (
+        f"cgiter-edu walk: --tree {png}: not text (a JSON file saved by `cgiter-edu tree "
+        "--json` is UTF-8 text)")
+    assert one_line_error(cli("tree", "--tree", f"{tmp_path}/nope.json", check=False)) == (
+        f"cgiter-edu tree: --tree {tmp_path}/nope.json: no such file (a JSON file saved by "
+        "`cgiter-edu tree --json`)")
+
+
+def test_nbgrader_says_an_os_error_as_the_other_commands_do(tmp_path):
+    """Not "[Errno 20] Not a directory: '...'": the path, the errno's name, its text."""
+    (tmp_path / "plain").write_text("")
+    err = one_line_error(cli("nbgrader", str(tmp_path / "plain" / "course"), check=False))
+    assert err == (f"cgiter-edu nbgrader: {tmp_path}/plain/course/source/cgiter: ENOTDIR: "
+                   "Not a directory")

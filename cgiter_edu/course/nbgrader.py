@@ -225,8 +225,10 @@ def _cmd(args: argparse.Namespace) -> int:
     try:
         files = write_course(args.dir, args.guide, args.seed)
     except (OSError, KeyError) as e:
-        print(f"cgiter-edu nbgrader: {e.args[0] if isinstance(e, KeyError) else e}",
-              file=sys.stderr)
+        from ..clihelpers import oserror_text
+
+        where = f"{e.filename}: " if isinstance(e, OSError) and e.filename else ""
+        print(f"cgiter-edu nbgrader: {where}{oserror_text(e)}", file=sys.stderr)
         return 1
     for f in files:
         print(f)
