@@ -755,3 +755,16 @@ def test_nbgrader_says_an_os_error_as_the_other_commands_do(tmp_path):
     err = one_line_error(cli("nbgrader", str(tmp_path / "plain" / "course"), check=False))
     assert err == (f"cgiter-edu nbgrader: {tmp_path}/plain/course/source/cgiter: ENOTDIR: "
                    "Not a directory")
+
+
+def test_bench_does_not_say_every_target_met_of_a_part_that_did_not_run(monkeypatch, capsys):
+    """`bench --parts class` without JupyterHub said "class: not run: ..." and then
+    "every target met": the last line names the parts that could not run."""
+    from cgiter_edu.classbench import class_timing
+    from cgiter_edu.cli import cmd_bench as bench
+
+    monkeypatch.setattr(class_timing, "missing", lambda: "jupyterhub is not installed")
+    assert bench.run_benchmarks(parts=["class"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-2:] == ["class: not run: jupyterhub is not installed",
+                        "every target met; not run: class"]

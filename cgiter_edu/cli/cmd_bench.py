@@ -157,6 +157,7 @@ def run_benchmarks(quick: bool = False, parts: list[str] | None = None,
     parts = parts or (["import", "walk", "live", "viz", "explorer"] if quick
                       else ["import", "walk", "big", "live", "viz", "explorer"])
     missed = 0
+    not_run: list[str] = []             # parts asked for that could not run here
 
     def line(what: str, value: str, target: str = "", good: bool = True) -> None:
         nonlocal missed
@@ -209,6 +210,7 @@ def run_benchmarks(quick: bool = False, parts: list[str] | None = None,
             from ..live.walk_timing import bench_live
         except ImportError as e:
             print(f"live: not run ({e})")
+            not_run.append("live")
         else:
             why = available()
             if why:
@@ -216,6 +218,7 @@ def run_benchmarks(quick: bool = False, parts: list[str] | None = None,
                 bench_live()
             else:
                 print(f"live: not run: {why.reason}")
+                not_run.append("live")
     gc.collect()
     if "race" in parts:                    # only when asked: about a minute a placement
         try:
@@ -223,6 +226,7 @@ def run_benchmarks(quick: bool = False, parts: list[str] | None = None,
             from ..live.race import bench_race
         except ImportError as e:
             print(f"race: not run ({e})")
+            not_run.append("race")
         else:
             why = available()
             if why:
@@ -231,12 +235,14 @@ def run_benchmarks(quick: bool = False, parts: list[str] | None = None,
                 bench_race()
             else:
                 print(f"race: not run: {why.reason}")
+                not_run.append("race")
     gc.collect()
     if "viz" in parts:
         try:
             from ..viz.draw_timing import bench_viz
         except ImportError as e:
             print(f"viz: not run ({e})")
+            not_run.append("viz")
         else:
             print("viz: pictures")
             bench_viz()
@@ -246,6 +252,7 @@ def run_benchmarks(quick: bool = False, parts: list[str] | None = None,
             from ..widgets.step_timing import bench_explorer
         except ImportError as e:
             print(f"explorer: not run ({e})")
+            not_run.append("explorer")
         else:
             print("explorer: the widgets, kernel side")
             bench_explorer(line)
@@ -254,10 +261,12 @@ def run_benchmarks(quick: bool = False, parts: list[str] | None = None,
 
         from ..classbench.class_timing import SIZES, bench_class
 
-        bench_class(students or SIZES, line,
-                    json_out=Path(class_json) if class_json else None)
-    print(f"{missed} target{'s' if missed != 1 else ''} missed" if missed
-          else "every target met")
+        if not bench_class(students or SIZES, line,
+                           json_out=Path(class_json) if class_json else None):
+            not_run.append("class")
+    # "every target met" only of what ran: a part that could not run is named
+    print((f"{missed} target{'s' if missed != 1 else ''} missed" if missed
+           else "every target met") + (f"; not run: {', '.join(not_run)}" if not_run else ""))
     sys.stdout.flush()
     return 0
 
