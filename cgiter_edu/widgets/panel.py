@@ -50,7 +50,10 @@ STYLE = """<style>
 .cg-explorer .explorer-source { flex: 0 0 560px; }
 .cg-explorer .explorer-source .cg-src-code { font-size: 14px !important; }
 .cg-explorer .explorer-box { margin: 4px 12px 4px 0; }
-.cg-explorer .explorer-status { font-size: 12px; color: #555; }
+/* step and render time, for tests and scripts that wait on a frame: in the page, not on
+   the projector (it read 'step=0 render_ms=37' under the player) */
+.cg-explorer .explorer-status { position: absolute !important; width: 1px; height: 1px;
+  overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .cg-explorer .explorer-kernel-check { max-width: 100%; }
 .cg-explorer .cg-kernel-check { line-height: 1.4; overflow-wrap: anywhere; }
 .cg-explorer button:focus-visible, .cg-explorer select:focus-visible,
