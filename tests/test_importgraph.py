@@ -123,3 +123,25 @@ def test_a_box_that_overlaps_is_seen():
     a = importgraph.Box("a", 0, 0, 2, 1, [])
     assert a.overlaps(importgraph.Box("b", 1.9, 0.9, 1, 1, []))
     assert not a.overlaps(importgraph.Box("b", 2.0, 0, 1, 1, []))
+
+
+def test_the_readmes_picture_shows_the_code_as_it_is():
+    """docs/img/layout.png (the README's Layout section) carries the signature of what
+    it shows; a change of the graph, the layers or a package's modules makes it stale."""
+    from PIL import Image
+
+    png = Path(importgraph.__file__).resolve().parent / "img" / "layout.png"
+    boxes, _, arrows = importgraph.layout()
+    want = f"importgraph {importgraph.signature(boxes, arrows)}"
+    assert Image.open(png).text.get("Description") == want, \
+        "stale: python docs/importgraph.py docs/img/layout.png"
+    readme = (png.parents[2] / "README.md").read_text()
+    assert "](docs/img/layout.png)" in readme.split("## Layout", 1)[1]
+
+
+def test_the_signature_sees_a_new_module():
+    boxes, _, arrows = importgraph.layout()
+    before = importgraph.signature(boxes, arrows)
+    viz = next(b for b in boxes if b.unit == "viz/")
+    viz.lines = [*viz.lines, "new_module"]
+    assert importgraph.signature(boxes, arrows) != before
