@@ -149,6 +149,10 @@ _SLIDE_STATE = """() => {
           scrolled: [...s.querySelectorAll('pre, table, .jp-OutputArea-output')].filter(seen)
               .filter(e => e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1)
               .map(e => e.textContent.slice(0, 50)),
+          pictures: [...s.querySelectorAll('img')].filter(seen).filter(i => i.naturalWidth > 200)
+              .map(i => [i.getBoundingClientRect().width, i.getBoundingClientRect().height]),
+          shouted: [...s.querySelectorAll('h1, h2, h3, h4')].filter(seen)
+              .filter(e => getComputedStyle(e).textTransform !== 'none').map(e => e.textContent),
           body: px('.jp-RenderedMarkdown p, .jp-RenderedMarkdown li'),
           code: px('.jp-InputArea-editor pre, .jp-OutputArea-output pre')};
 }"""
@@ -190,7 +194,8 @@ def _reveals(ran) -> list[str]:
 def test_every_slide_fits_and_hides_its_answers(decks, executed_notebooks):
     """At 1280x720, slide by slide and fragment by fragment: nothing falls off the slide or
     scrolls inside it, no In [n]: prompt, body text at least 28 px and code at least 22 px
-    (read from the back of a room), and a "Predict, then reveal" question never shows its
+    (read from the back of a room), every picture large on its own slide, no heading
+    turned to capitals by the theme, and a "Predict, then reveal" question never shows its
     answer: that comes on a later slide or fragment."""
     out, _files = decks
     with _browser() as pw:
@@ -212,6 +217,11 @@ def test_every_slide_fits_and_hides_its_answers(decks, executed_notebooks):
                     assert st["prompts"] == [], f"{at}: prompts {st['prompts']}"
                     assert all(px >= 28 for px in st["body"]), f"{at}: body text {st['body']} px"
                     assert all(px >= 22 for px in st["code"]), f"{at}: code {st['code']} px"
+                    # a picture drawn at slide size, shown at about half of it (under its
+                    # text and code), had labels of 5 to 7 px: each stands alone, large
+                    assert all(w >= 1000 or hgt >= 600 for w, hgt in st["pictures"]), \
+                        f"{at}: picture shown at {st['pictures']} px"
+                    assert st["shouted"] == [], f"{at}: headings in capitals {st['shouted']}"
                 answers = _reveals(executed_notebooks[lesson])
                 assert answers or lesson.name.startswith("00-"), f"{lesson.name}: no prediction"
                 for answer in answers:

@@ -250,7 +250,11 @@ def deck(path: Path, execute: bool = True, timeout: int = 600,
         nb = nbformat.read(path, as_version=4)
     if execute:
         run_lesson(nb, path.parent, timeout)
-    exporter = SlidesExporter(template_name="cgiter_slides",
+    from traitlets.config import Config
+
+    config = Config({"TagRemovePreprocessor": {"enabled": True,
+                                               "remove_input_tags": [PICTURE_TAG]}})
+    exporter = SlidesExporter(config=config,template_name="cgiter_slides",
                               extra_template_basedirs=[str(TEMPLATE_DIR)],
                               reveal_url_prefix="assets/reveal.js",
                               reveal_theme="white", reveal_transition="none",
@@ -258,8 +262,56 @@ def deck(path: Path, execute: bool = True, timeout: int = 600,
                               jquery_url="assets/jquery/dist/jquery.min.js",
                               require_js_url="assets/requirejs/require.js",
                               exclude_input_prompt=True, exclude_output_prompt=True)
-    html, _res = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
+    html, _res = exporter.from_notebook_node(pictures_alone(nb),
+                                             resources={"metadata": {"name": path.stem}})
     return html, nb
+
+
+#: the tag of the cells :func:`pictures_alone` makes (their code is not shown; the
+#: slides template lets their picture fill the slide)
+PICTURE_TAG = "cgiter-picture"
+
+
+def pictures_alone(nb: Any) -> Any:
+    """A copy of the run lesson ``nb`` where each picture a slide shows stands alone on
+    the next (vertical) slide, as large as the slide allows.
+
+    Under its text and the code that draws it, a picture had the rest of the slide: about
+    770 x 420 px at 1280x720, half its drawn size, its labels 5 to 7 px, too small to
+    read from the back of a room.  Each code cell shown on the slides that outputs a PNG
+    keeps its code and other outputs; its pictures move into a new cell after it, tagged
+    :data:`PICTURE_TAG`, starting a subslide, with no code of its own.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The lesson, run (its pictures in its outputs); not changed.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        The copy to convert to slides.
+    """
+    import copy
+
+    import nbformat
+
+    nb = copy.deepcopy(nb)
+    cells = []
+    for cell in nb.cells:
+        cells.append(cell)
+        if cell.cell_type != "code" or \
+                cell.metadata.get("slideshow", {}).get("slide_type") == "skip":
+            continue
+        pics = [o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+        if not pics:
+            continue
+        cell.outputs = [o for o in cell.outputs if o not in pics]
+        alone = nbformat.v4.new_code_cell("", outputs=pics)
+        alone.metadata = {"slideshow": {"slide_type": "subslide"}, "tags": [PICTURE_TAG]}
+        cells.append(alone)
+    nb.cells = cells
+    return nb
 
 
 def build(out: str | os.PathLike, only: Sequence[str] = (), notebooks: Path | None = None,
