@@ -288,8 +288,9 @@ class KernelCheck(W.HTML):
         prog, _notes = model.program_for(s, h)
         start = None if s.start in ("", "/") else s.start
         try:
-            c = live.compare(h, prog, s.order, start, read_size=s.read_size,
-                             kernel=machine_kernel())
+            c = live.compare(h, prog, s.order, start, read_size=s.read_size,   # the picture's reads
+                             kernel=machine_kernel(),
+                             extra_reads=s.extra_reads if s.read_size else 0)
         except LiveError as e:
             return "error", f"cannot check on the kernel: {e}"
         from cgiter_edu.names import errno_symbol
