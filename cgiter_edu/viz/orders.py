@@ -160,7 +160,7 @@ class OrdersView(View):
                          va="top", ha="left")
                 self.legend_ax = lax
             kern = next(iter(traces.values())).kernel if traces else ""
-            fig.suptitle(f"The cgroup_iter orders on one hierarchy ({kernel_label(kern)})", x=0.01,
+            fig.suptitle(f"The cgroup_iter orders on one hierarchy, {kernel_label(kern)}", x=0.01,
                          ha="left", y=0.965, fontsize=26, fontweight="bold")
         first = next(iter(self.views.values()), None)
         super().__init__(fig, first.ax if first is not None else None)  # type: ignore[arg-type]
