@@ -46,6 +46,8 @@ def test_build_writes_every_deck_with_local_assets(decks):
     for lesson in slides.lessons():
         assert f"{lesson.stem}.slides.html" in names
     assert "index.html" in names and "key-pictures.pdf" in names
+    index = (out / "index.html").read_text()       # the lessons by their titles
+    assert '<a href="03-eight-pages.slides.html">3. The 8-page buffer: 511, not 512</a>' in index
     assert (out / "assets/reveal.js/dist/reveal.js").stat().st_size > 50_000
     for f in files:
         if f.suffix == ".html":

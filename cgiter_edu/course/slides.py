@@ -338,6 +338,7 @@ def build(out: str | os.PathLike, only: Sequence[str] = (), notebooks: Path | No
         require_packages()
     src = web_assets(assets=assets, log=log)
     names: list[str] = []
+    titles: list[str] = []
     # everything is made in a new folder beside ``out`` and moved in at the end: an
     # error or Ctrl-C leaves ``out`` as it was and nothing half-made
     with atomic_dir(out, "-o") as stage:
@@ -345,11 +346,12 @@ def build(out: str | os.PathLike, only: Sequence[str] = (), notebooks: Path | No
                         ignore=shutil.ignore_patterns(".version", "*.map"))
         for i, p in enumerate(paths):
             log(f"[{i + 1}/{len(paths)}] running and converting {p.name}")
-            html, _nb = deck(p, execute=execute, nb=run(p) if run is not None else None)
+            html, nb = deck(p, execute=execute, nb=run(p) if run is not None else None)
             name = f"{p.stem}.slides.html"
             (stage / name).write_text(html, encoding="utf-8")
             names.append(name)
-        _index(stage, names, pdf)
+            titles.append(_title(nb, p.stem))
+        _index(stage, names, pdf, titles)
         names.append("index.html")
         if pdf:
             log("drawing key-pictures.pdf")
@@ -358,14 +360,35 @@ def build(out: str | os.PathLike, only: Sequence[str] = (), notebooks: Path | No
     return [out / n for n in names]
 
 
-def _index(out: Path, names: list[str], pdf: bool) -> None:
-    """``index.html``: a link to each deck (and the PDF)."""
-    items = "\n".join(f'<li><a href="{n}">{n.removesuffix(".slides.html")}</a></li>'
-                      for n in names)
+def _title(nb: Any, default: str) -> str:
+    """The lesson's title: its first heading, without the ``#`` marks, numbered as the
+    lesson (``default``, its file's stem, gives the number)."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    title = line.lstrip("#").strip()
+                    num = default[:2]
+                    if num.isdigit() and not title[:1].isdigit():   # 00: "0. cgroup_iter..."
+                        title = f"{int(num)}. {title}"
+                    return title
+    return default
+
+
+def _index(out: Path, names: list[str], pdf: bool, titles: Sequence[str] = ()) -> None:
+    """``index.html``: a link to each deck, by the lesson's title (and the PDF), in
+    letters a room reads on the projector."""
+    import html
+
+    titles = list(titles) + [n.removesuffix(".slides.html") for n in names[len(titles):]]
+    items = "\n".join(f'<li><a href="{n}">{html.escape(t)}</a></li>'
+                      for n, t in zip(names, titles, strict=True))
     pdf_link = '<li><a href="key-pictures.pdf">key pictures (PDF, 16:9)</a></li>' if pdf else ""
+    style = ("<style>body { font: 28px/1.4 sans-serif; margin: 24px 40px; } "
+             "h1 { font-size: 44px; } p { font-size: 20px; color: #555; }</style>")
     (out / "index.html").write_text(
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>cgroup_iter: the decks"
-        f"</title></head><body><h1>cgroup_iter: the decks</h1><ul>{items}{pdf_link}</ul>"
+        f"</title>{style}</head><body><h1>cgroup_iter: the decks</h1><ul>{items}{pdf_link}</ul>"
         "<p>reveal.js 4.6.1, jQuery 3.7.1 and require.js 2.3.7 (from the npm registry) are "
         "in assets/: the decks need no network.</p></body></html>", encoding="utf-8")
 
