@@ -104,9 +104,9 @@ def _attach_error(code: int, h: Hierarchy, order: Any, fd: int, cid: int,
         dead = h.cgroup_root.by_id.get(cid)
         why = f"cgroup {dead.path} (id {cid}) has been removed" if dead else f"no cgroup has id {cid}"
         if dead is not None and not dead.view.dead and cgns is not None:
-            why = (f"cgroup {dead.path} (id {cid}) is outside the reader's cgroup namespace "
-                   f"(its / is {cgns.root_cgrp.path}): cgroup_get_from_id() finds only "
-                   "cgroups within it")
+            why = (f"cgroup {dead.path} (id {cid}) is outside the cgroup namespace of the "
+                   f"process that attaches (its / is {cgns.root_cgrp.path}): "
+                   "cgroup_get_from_id() finds only cgroups within it")
         return _oserror(code, why)
     return _oserror(code, "bpf_iter_attach_cgroup")
 
@@ -191,8 +191,9 @@ def attach(h: Hierarchy, prog: Callable[[Any], int], order: Order | int, *,
         The modelled kernel (default :data:`cgiter_edu.kernel.config.DEFAULT`, Linux 6.18,
         the newest checked on a real kernel; CHILDREN needs ``KernelConfig.preset("7.0")``).
     cgroupns : str, optional
-        The path of the reader's cgroup namespace root: the root start is there and an
-        id outside it is ENOENT.
+        The path of the root of the cgroup namespace of the process that attaches
+        (``current`` in ``bpf_iter_attach_cgroup()``): the start with neither fd nor id
+        is there, fixed at attach whoever reads later, and an id outside it is ENOENT.
 
     Returns
     -------

@@ -182,9 +182,11 @@ def run(h: Hierarchy, prog: Callable[[Any], int], order: Order | int = Order.DES
         Runs before every read() but the first (to let another thread finish what it
         does while the walk has dropped ``cgroup_mutex``).
     cgroupns : str, optional
-        The walk is read by a process in a cgroup namespace whose ``/`` is that cgroup
-        (a container's): the root start is there, a ``start`` path is looked up from
-        there (``"/app"`` is ``cgroupns + "/app"``), an id outside it is ENOENT.
+        The link is attached (and the walk read) by a process in a cgroup namespace
+        whose ``/`` is that cgroup (a container's).  The kernel resolves the start at
+        attach, in the attaching process's namespace: the root start is there, a
+        ``start`` path is looked up from there (``"/app"`` is ``cgroupns + "/app"``),
+        an id outside it is ENOENT.
 
     Returns
     -------

@@ -50,7 +50,8 @@ def test_an_id_outside_the_namespace_is_enoent_inside_it_works():
     r = run(h, programs.id_printer, Order.SELF_ONLY, cgroup_id=outside,
             cgroupns="/kubepods/pod1")
     assert r.attach_errno == errno.ENOENT
-    assert "outside the reader's cgroup namespace (its / is /kubepods/pod1)" in r.attach_error
+    assert ("outside the cgroup namespace of the process that attaches (its / is "
+            "/kubepods/pod1)") in r.attach_error
     r = run(h, programs.id_printer, Order.SELF_ONLY, cgroup_id=1, cgroupns="/kubepods/pod1")
     assert r.attach_errno == errno.ENOENT                   # the host root too
     inside = h.id_of("/kubepods/pod1/app")
@@ -253,11 +254,12 @@ def test_cli_cgroupns_walks_the_pods_subtree_and_refuses_ids_outside():
     assert r.returncode == 0, r.stderr
     pod = [h.id_of(POD)] + [c.id for c in h.cgroups() if c.path.startswith(POD + "/")]
     assert r.stdout == "prologue\n" + "".join(f"{i:8d}\n" for i in pod) + "epilogue\n"
-    assert f"read in a cgroup namespace: its / is {POD}" in r.stderr
+    assert f"attached in a cgroup namespace: its / is {POD}, where the start was resolved" \
+        " at attach" in r.stderr
     r = cli("walk", "--tree", "kubernetes", "--cgroupns", POD, "--start-id",
             str(h.id_of("/system.slice")))
     assert r.returncode == 1 and r.stdout == ""
-    assert "ENOENT" in r.stderr and "outside the reader's cgroup namespace" in r.stderr
+    assert "ENOENT" in r.stderr and "outside the cgroup namespace of the process that attaches" in r.stderr
     r = cli("walk", "--tree", "kubernetes", "--cgroupns", "/nope")
     assert (r.returncode, r.stderr.count("\n")) == (1, 1), r.stderr
     assert "--cgroupns '/nope': no such cgroup" in r.stderr
@@ -274,6 +276,9 @@ def test_cli_explain_says_what_a_preset_is():
     assert any(line.startswith("    has    1a5160d4d8fe") and "backported to 6.1.y" in line
                for line in lines)
     assert any(line.startswith("    lacks  752b807028e6") for line in lines)
+    ns = next(line for line in lines if line.startswith("    has    74e4b956eb1c"))
+    assert ns.endswith(": neither fd nor id starts at / of the cgroup namespace of the "
+                       "process that attaches")       # resolved at attach, not at read
     r = cli("walk", "--kernel", "7.0", "--explain")
     assert r.stdout.splitlines()[0] == "Linux 7.0 preset: mainline 7.0 source"
     assert any(line.startswith("    lacks  b960430ea886") for line in r.stdout.splitlines())

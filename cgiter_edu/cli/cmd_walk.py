@@ -39,7 +39,7 @@ things to try:
   cgiter-edu walk --record-bytes 64 --read-size 4096 --tree balanced
   cgiter-edu walk --stop-at /system.slice           # the program returns 1 there
   cgiter-edu walk --tree balanced --record-bytes 64 --extra-reads 2   # what cat never asks
-  cgiter-edu walk --tree kubernetes --cgroupns /kubepods.slice   # what a pod-like reader sees
+  cgiter-edu walk --tree kubernetes --cgroupns /kubepods.slice   # what a process in a pod sees
   cgiter-edu walk --kernel 6.1 --explain            # which 6.1 this is, and its commits
   cgiter-edu walk --start /user.slice --show-link   # bpftool link show and fdinfo lines
   cgiter-edu walk --open-coded --tree balanced      # past the page limit: ring buffer drops
@@ -132,8 +132,9 @@ def cmd_walk(args: argparse.Namespace) -> int:
     if not args.quiet and not res.attach_errno:
         print("--", file=sys.stderr)
         if args.cgroupns:
-            print(f"read in a cgroup namespace: its / is {args.cgroupns} (ids above are "
-                  "the kernel's, as the program prints them)", file=sys.stderr)
+            print(f"attached in a cgroup namespace: its / is {args.cgroupns}, where the start "
+                  "was resolved at attach (ids above are the kernel's, as the program "
+                  "prints them)", file=sys.stderr)
         print(walk_report(res), file=sys.stderr)
     return 1 if res.final_errno else 0
 
@@ -168,7 +169,7 @@ def setup_walk(p: argparse.ArgumentParser) -> None:
     p.epilog = EPILOG_WALK
     add_walk_args(p)
     p.add_argument("--cgroupns", default=None, metavar="PATH",
-                   help="read as a process in a cgroup namespace whose / is the cgroup PATH "
+                   help="attach and read as a process in a cgroup namespace whose / is the cgroup PATH "
                         "(a container's, a Kubernetes pod's): the default start is PATH, "
                         "--start is a path inside it, a --start-id outside it is ENOENT")
     add_number(p, "--extra-reads", lo=0, hi=1000, default=0, metavar="N",
@@ -180,7 +181,8 @@ def setup_walk(p: argparse.ArgumentParser) -> None:
     p.add_argument("--show-link", action="store_true",
                    help="attach and print what `bpftool link show` and the link's "
                         "/proc/<pid>/fdinfo print for it (order, cgroup_id, cgroup_path in "
-                        "the reader's namespace) instead of walking")
+                        "the cgroup namespace of the process reading fdinfo: here the "
+                        "one that attached) instead of walking")
     p.add_argument("--explain", action="store_true",
                    help="print what --kernel stands for (the stable release or mainline "
                         "source, the date, the commits that matter) instead of walking")

@@ -414,8 +414,8 @@ def bpf_iter_link_release(link: BpfIterLink) -> None:
 
 def bpf_iter_link_show_fdinfo(link: BpfIterLink, seq: Any, cgns: Any = None) -> None:
     """``bpf_iter_link_show_fdinfo()`` (kernel/bpf/bpf_iter.c): ``target_name``, then the
-    target's ``show_fdinfo`` if it has one.  ``cgns``: the reading process's cgroup
-    namespace (``current`` in the kernel)."""
+    target's ``show_fdinfo`` if it has one.  ``cgns``: the cgroup namespace of the
+    process that reads the fdinfo file (``current`` in the kernel)."""
     seq_printf(seq, "target_name:\t%s\n", link.tinfo.target)
     show_fdinfo = link.tinfo.show_fdinfo
     if show_fdinfo:

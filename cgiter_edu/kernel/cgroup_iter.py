@@ -331,7 +331,8 @@ def bpf_iter_cgroup_show_fdinfo(aux: BpfIterAuxInfo, seq: SeqFile,
                                 cgns: CgroupNamespace | None = None) -> None:
     """``bpf_iter_cgroup_show_fdinfo()`` (kernel/bpf/cgroup_iter.c): the link's lines in
     ``/proc/<pid>/fdinfo/<link fd>``: ``cgroup_path`` -- "in the calling process's cgroup
-    namespace" (``cgns``, the *reader's*: a start outside it prints as ``/../..``) -- and
+    namespace" (``cgns``: ``current`` is the process that reads the fdinfo file, which
+    need not be the one that attached; a start outside it prints as ``/../..``) -- and
     the order.  (The kernel allocates PATH_MAX bytes for the path and prints
     ``<unknown>`` if it cannot; the emulator always can.)
 

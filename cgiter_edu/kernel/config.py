@@ -172,7 +172,8 @@ COMMITS = {
                   "6.2", "each iterator file takes its own reference on the start cgroup, "
                   "so closing the link while a file is open is safe"),
     "cgns": Commit("74e4b956eb1c", "cgroup: Honor caller's cgroup NS when resolving path",
-                   "6.1", "neither fd nor id starts at / of the reader's cgroup namespace"),
+                   "6.1", "neither fd nor id starts at / of the cgroup namespace of the process that "
+                   "attaches"),
     "utf8": Commit("b960430ea886", "bpf: allow UTF-8 literals in bpf_bprintf_prepare()",
                    "7.1", "bpf_seq_printf formats may hold bytes >= 0x80 outside "
                    "conversions (before: -EINVAL)"),

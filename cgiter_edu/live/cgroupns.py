@@ -7,7 +7,7 @@ iterators with the asked starts and reports, for each, the attach errno or what 
 walk read (real ids, the C program ``cgroup_id_printer`` untranslated), the link's
 ``fdinfo`` lines and ``bpftool link show``'s line.  The emulator's answer for the same
 namespace is :func:`cgiter_edu.run` with ``cgroupns=`` (compared in
-tests/test_live_ns.py).
+tests/test_cgroupns.py).
 
 Example (root, cgroup v2, clang, libbpf, util-linux's unshare)::
 
