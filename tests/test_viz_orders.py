@@ -141,3 +141,39 @@ def test_arrows_keep_clear_of_each_other_and_of_labels_in_a_labelled_tree(shape,
                 if abs(ly - y0) < 0.3 * fs:
                     lo, hi = sorted((x0, x1))
                     assert hi <= lx + 1e-6 or lo >= g.reach[cid] - 1e-6, cid
+
+
+#: on a slide the picture is 630 px high (the deck's picture slides): px per figure inch
+SLIDE_PX_PER_INCH = 630 / 9
+
+
+@pytest.mark.parametrize("kernel", ["6.18", "7.0"])
+def test_subtitles_are_readable_on_a_slide(kernel):
+    """Each panel's 'from /: css_next_descendant_pre()' is at least 14 px where the deck
+    shows the picture (it was 12 pt shrunk to 9: 9 to 11 px)."""
+    v = orders.plot_orders(shapes.balanced(2, 3), kernel=KernelConfig.preset(kernel))
+    for o, pv in v.views.items():
+        subs = [t for t in pv.ax.texts if t.get_text().startswith("from ")]
+        assert len(subs) == 1, o
+        assert subs[0].get_fontsize() / 72 * SLIDE_PX_PER_INCH >= 14, (o, subs[0].get_text())
+
+
+def test_the_trees_use_the_height_of_the_picture():
+    """Four orders (6.18, the CLI's and README's picture) stood in one row of narrow
+    panels: trees 13% of the figure's height, 40% of it blank above and below them.
+    Three per row, the legend in the free place: the trees cover at least 30%."""
+    v = orders.plot_orders(shapes.balanced(2, 3), kernel=KernelConfig.preset("6.18"))
+    fig = v.figure
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    spans = set()
+    for pv in v.views.values():
+        y0, y1 = None, None
+        for coll in pv.ax.collections:
+            offs = coll.get_offsets()
+            if len(offs):
+                ys = pv.ax.transData.transform(offs)[:, 1]
+                y0 = ys.min() if y0 is None else min(y0, ys.min())
+                y1 = ys.max() if y1 is None else max(y1, ys.max())
+        spans.update(range(int(y0), int(y1) + 1))
+    assert r is not None and len(spans) / fig.bbox.height >= 0.30, len(spans) / fig.bbox.height

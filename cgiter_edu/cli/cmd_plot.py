@@ -58,7 +58,8 @@ pictures:
   buffer    the seq_file buffer: 8 pages, the never-usable byte, rollbacks, read() results
   mutex     cgroup_mutex over the read() calls; --writer PATH adds a mkdir that waits for it,
             --first reader lets the reader's next read() take the mutex before the woken writer
-  orders    every order side by side on --tree, numbered in visiting order (Linux 7.0)
+  orders    every order side by side on --tree, numbered in visiting order (CHILDREN
+            too with --kernel 7.0)
   capacity  records that fit against record size for 4, 16 and 64 KiB pages (no walk)
 
 examples:

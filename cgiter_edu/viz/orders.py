@@ -52,24 +52,36 @@ def too_big(n: int) -> str:
 
 #: the panel subtitles' font: monospace, so width = characters x this x size
 _MONO_EM = 0.602
-_SUB_FONT = 12
-_SUB_MIN = 8.0
+#: 15 pt: 14.6 px on a slide, where the picture is 630 px high (70 px per inch of 9)
+_SUB_FONT = 15.0
+_SUB_MIN = 15.0
+#: the visiting numbers in the nodes, at least (points): 13.6 px on a slide
+_NUMBER_FONT = 14.0
 
 
 def _subtitle(tr: Trace, order: int, width_pt: float, font: float = _SUB_FONT,
               least: float = _SUB_MIN) -> tuple[str, float]:
     """``from <start>: <kernel function>`` and its font size: the start's path shortened
-    to fit the panel, and where even 12 characters of path leave too little room (four
-    narrow panels: ANCESTORS_UP's ``css->parent to the root``), a smaller font, so that
-    no subtitle runs into the next panel's."""
+    to fit the panel, and where even 12 characters of path leave too little room (narrow
+    panels: ANCESTORS_UP's ``css->parent to the root``), two lines, or a smaller font if
+    ``least`` allows it, so that no subtitle runs into the next panel's."""
     fn = ORDER_FUNCTIONS.get(order, "")
     path = tr.cgroups[tr.start][0] if tr.start in tr.cgroups else cgroup_name(tr, tr.start)
-    room = int(width_pt / (_MONO_EM * font)) - len(f"from : {fn}")
+    chars = int(width_pt / (_MONO_EM * font)) - 1      # characters a line of the panel holds
+    #                                                    (one less: the text's own margin)
+
+    def widest(t: str) -> int:
+        return max(len(line) for line in t.split("\n"))
+
+    room = chars - len(f"from : {fn}")
     text = f"from {short_path(path, max(room, 12))}: {fn}"
-    if least >= font and _MONO_EM * font * len(text) > width_pt:   # no smaller: two lines
-        room = int(width_pt / (_MONO_EM * font)) - len("from :")
+    if least >= font and widest(text) > chars:          # no smaller: two lines
+        room = chars - len("from :")
         text = f"from {short_path(path, max(room, 12))}:\n{fn}"
-    return text, max(least, min(font, width_pt / (_MONO_EM * len(text))))
+        while widest(text) > chars and room > 12:       # short_path's "about" the limit
+            room -= 1
+            text = f"from {short_path(path, room)}:\n{fn}"
+    return text, max(least, min(font, width_pt / (_MONO_EM * widest(text))))
 
 
 class OrdersView(View):
@@ -93,7 +105,8 @@ class OrdersView(View):
         The legend lists the states of every step (a player shows them all), not
         only those of the walks' ends.
     cols : int, optional
-        Panels per row (default: 3 for five orders, else all in one row).
+        Panels per row (default: 3 for four or five orders, the legend in the first
+        free place, so that the trees are large; else all in one row).
     max_scale : float, default 1.1
         The trees' largest scale.
     font : float, optional
@@ -118,8 +131,9 @@ class OrdersView(View):
         with slide_style():
             fig = fig or plt.figure(figsize=SLIDE_SIZE)
             n = len(traces)
-            cols = cols or (3 if n > 4 else max(n, 1))
-            rows = math.ceil((n + (1 if n > 4 else 0)) / cols)
+            slot = n > 4 or (n == 4 and cols is None)      # a place for the legend
+            cols = cols or (3 if n >= 4 else max(n, 1))
+            rows = math.ceil((n + (1 if slot else 0)) / cols)
             self.views: dict[int, WalkView] = {}
             W, H = right / cols, 0.90 / rows
             for i, (o, tr) in enumerate(traces.items()):
@@ -128,21 +142,19 @@ class OrdersView(View):
                                    H - 0.075))
                 v = WalkView(tr, None, ax, labels=labels, numbers="visit", legend=False,
                              title=False, caption=False, path=path, max_scale=max_scale,
-                             min_font=8.0, min_number_font=font)
+                             min_font=8.0, min_number_font=font or _NUMBER_FONT)
                 sub, sub_font = (_subtitle(tr, o, ax_size_pt(ax)[0], font, font) if font
                                  else _subtitle(tr, o, ax_size_pt(ax)[0]))
-                if font:             # the subtitle under the title, not in its blank line
-                    ax.set_title(Order(o).name, loc="left", fontsize=max(18, font),
-                                 fontweight="bold", pad=4 + 1.3 * font * (sub.count("\n") + 1))
-                else:
-                    ax.set_title(f"{Order(o).name}\n", loc="left", fontsize=18,
-                                 fontweight="bold", pad=4)
+                # the title above the subtitle's lines
+                ax.set_title(Order(o).name, loc="left", fontsize=max(18, font or 0),
+                             fontweight="bold",
+                             pad=4 + 1.3 * sub_font * (sub.count("\n") + 1))
                 ax.text(0, 1.0, sub,
                         transform=ax.transAxes, fontsize=sub_font, family="DejaVu Sans Mono",
                         va="bottom", ha="left", color="#444444")
                 self.views[o] = v
             self.legend_ax = None
-            if n > 4 and n < rows * cols:
+            if slot and n < rows * cols:
                 r, c = divmod(n, cols)
                 lax = fig.add_axes((c * W + 0.01, 0.90 - (r + 1) * H + 0.01, W - 0.02,
                                     H - 0.05))
