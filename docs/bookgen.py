@@ -106,6 +106,41 @@ WIDGET_CALL = re.compile(r"^(Explorer|Quiz)\(.*$", re.M)
 WIDGET_PICTURES = Path(__file__).resolve().parent / "img" / "widgets"
 
 
+#: what changes between two runs of the same widget and is not what it shows: the
+#: machine's kernel release, the status label's render time
+_VOLATILE = [(re.compile(r"(Linux \d+\.\d+)\.\d+\S*"), r"\1.N"),
+             (re.compile(r"render_ms=\d+"), "render_ms=N")]
+
+
+def _widget_text(text: str) -> str:
+    for pattern, repl in _VOLATILE:
+        text = pattern.sub(repl, text)
+    return "\n".join(line.rstrip() for line in text.strip().splitlines())
+
+
+def sign_widget_picture(png: Path, text: str) -> None:
+    """Write into ``png`` (a widget's picture) the text the widget showed, with what
+    varies between machines (the kernel release, the render time) made constant: the
+    signature :func:`widget_picture_text` reads back."""
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("Description", "cgiter widget\n" + _widget_text(text))
+    with Image.open(png) as im:
+        im.load()
+        im.save(png, pnginfo=info)
+
+
+def widget_picture_text(png: Path) -> str | None:
+    """The text a widget picture was taken showing (:func:`sign_widget_picture`), None
+    for a picture that carries none."""
+    from PIL import Image
+
+    with Image.open(png) as im:
+        desc = im.text.get("Description", "")
+    return desc.removeprefix("cgiter widget\n") if desc.startswith("cgiter widget\n") else None
+
+
 def widget_call(source: str) -> str | None:
     """The widget a cell shows (its last line, e.g. ``Quiz(seed=14, kind="order")``),
     None for a cell that shows none."""

@@ -174,6 +174,11 @@ def test_every_widget_cell_has_its_picture_in_the_book():
             w, h = Image.open(bookgen.WIDGET_PICTURES / f"{p.stem}-{k}.png").size
             assert w >= 600 and h >= 100, (p.stem, k, w, h)
             assert "Run it" in "".join(cell["source"])
+            # taken by the slow test below, which records the widget's text in it and
+            # compares it with what Voila shows now
+            text = bookgen.widget_picture_text(bookgen.WIDGET_PICTURES / f"{p.stem}-{k}.png")
+            assert text, f"{p.stem}-{k}.png carries no text: retake it"
+            assert ("Check" in text) if call.startswith("Quiz") else ("step " in text), text
     assert not missing, ("no picture for " + ", ".join(missing) + ": make them with "
                          "CGITER_UPDATE_WIDGET_PICTURES=1 python -m pytest tests/test_book.py "
                          "-k widget_pictures")
@@ -254,9 +259,13 @@ def test_widget_pictures_are_what_voila_shows(tmp_path):
                                 page.wait_for_function(
                                     "e => e.complete && e.naturalWidth > 0",
                                     arg=root.locator(".explorer-img").element_handle())
+                                page.wait_for_function(   # the kernel check has spoken
+                                    "e => !/checking this walk on the kernel/.test(e.innerText)",
+                                    arg=root.element_handle(), timeout=180_000)
                             page.wait_for_timeout(1500)
                             shot = shots / f"{p.stem}-{k}.png"
                             root.screenshot(path=str(shot))
+                            bookgen.sign_widget_picture(shot, root.inner_text())
                             made.append(shot)
                         assert left == [], left
                         page.close()
@@ -273,3 +282,9 @@ def test_widget_pictures_are_what_voila_shows(tmp_path):
         assert committed.exists(), f"{committed.name} is missing (CGITER_UPDATE_WIDGET_PICTURES=1)"
         (w, h), (w0, h0) = Image.open(shot).size, Image.open(committed).size
         assert w == w0 and abs(h - h0) <= 0.15 * h0, (shot.name, (w, h), (w0, h0))
+        # what the widget says now is what the committed picture says (a message changed
+        # in the explorer leaves the same size and a stale picture: the text tells)
+        assert (bookgen.widget_picture_text(committed)
+                == bookgen.widget_picture_text(shot)), (
+            f"{committed.name} shows another text than Voila shows now "
+            "(CGITER_UPDATE_WIDGET_PICTURES=1)")
