@@ -157,3 +157,30 @@ def test_the_readme_links_into_the_book():
         assert target.removesuffix(".md") in pages, f"docs/{target} is not in the book"
     for must in ("index", "course", "explorer", "api", "command", "facts", "contributing"):
         assert f"{must}.md" in linked, must
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_test_a_page_names_exists(page):
+    """``tests/test_live.py::test_511_not_512``: the file, and the test in it."""
+    for m in re.finditer(r"tests/(test_\w+\.py)(?:::(\w+))?", _text(page)):
+        f = TOP / "tests" / m.group(1)
+        assert f.exists(), (page.name, m.group(0))
+        if m.group(2):
+            assert re.search(rf"^def {m.group(2)}\(", f.read_text(), re.M), (page.name,
+                                                                            m.group(0))
+
+
+def test_each_fact_names_its_test():
+    """The facts page: each fact (a paragraph of the first section, a bullet of the
+    others) names the test that shows it, so a reader can run it."""
+    text = _text(DOCS / "facts.md")
+    facts = []
+    for section in re.split(r"^## ", text, flags=re.M):
+        intro, *bullets = re.split(r"^\* ", section, flags=re.M)
+        if bullets and not re.search(r"tests/test_\w+\.py", intro):
+            facts += bullets                  # each bullet its own test
+        else:                                 # prose, or bullets whose test is said above
+            facts.append(section)
+    assert len(facts) >= 10
+    for fact in facts:
+        assert re.search(r"tests/test_\w+\.py", fact), fact[:200]
