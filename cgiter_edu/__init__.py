@@ -21,9 +21,35 @@ parts (matplotlib, ipywidgets) load only when their modules are used:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import _signal  # signal's C half: `import signal` makes its IntEnums, ~1 ms
+import os as _os
+import sys as _sys
 
-from .lazy import lazy_exports
+
+def _interrupted_while_starting(signum: int, frame: object) -> None:
+    """Ctrl-C before ``main()`` has put its own handler in place (the console script is
+    still importing the command): nothing is made yet, so one line and exit 130."""
+    _os.write(2, b"cgiter-edu: interrupted after 0.0 s\n")
+    _os._exit(130)
+
+
+# The console script `cgiter-edu` imports this package first (`from cgiter_edu.cli import
+# main`): its Ctrl-C handler goes in place here, before anything else of the command loads
+# (typing, argparse, the parser: a Ctrl-C there printed an import's traceback); main()
+# replaces it with its own.  Only os, sys and _signal (built in) come before it; what
+# stays uncovered is Python's own start-up (site and the .pth files of the venv) and the
+# lookup of this file.  Imported by anything else (a notebook, a test), the process's
+# handler is left alone.
+if (_os.path.basename(_sys.argv[0] if _sys.argv else "") == "cgiter-edu"
+        and _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler):
+    try:
+        _signal.signal(_signal.SIGINT, _interrupted_while_starting)
+    except ValueError:              # not the main thread: not the console script's start
+        pass
+
+from typing import TYPE_CHECKING  # noqa: E402 - after the handler: typing takes ~10 ms
+
+from .lazy import lazy_exports  # noqa: E402
 
 __version__ = "0.1.0"
 

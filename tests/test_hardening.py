@@ -195,7 +195,7 @@ def _one_interrupted_line(code, err):
 
 #: (command, a module it imports while starting): Ctrl-C is sent when that module's
 #: import is done (-X importtime says so on stderr), while the next ones load
-EARLY = [(["capacity"], "argparse"), (["walk"], "cgiter_edu.cli.parser"),
+EARLY = [(["capacity"], "typing"), (["walk"], "cgiter_edu.lazy"), (["capacity"], "argparse"), (["walk"], "cgiter_edu.cli.parser"),
          (["walk"], "networkx.utils"), (["walk"], "networkx"),
          (["walk"], "cgiter_edu.hierarchy"), (["walk"], "cgiter_edu.clihelpers"),
          (["tree", "--tree", "kubernetes"], "cgiter_edu.kernel.cgroup"),
@@ -224,6 +224,38 @@ def test_ctrl_c_while_the_command_is_starting_is_one_line(tmp_path, args, after)
     _one_interrupted_line(code, err)
     assert len(err.strip().splitlines()) == 1, err
     assert os.listdir(tmp_path) == []
+
+
+_SPY = """
+import signal, sys
+before = []                    # what is imported while Python's own handler is in place
+class Spy:
+    def find_spec(self, name, path=None, target=None):
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            before.append(name)
+sys.argv = [sys.argv[1], "--help"]
+script = compile(open(sys.argv[0]).read(), sys.argv[0], "exec")
+sys.meta_path.insert(0, Spy())
+exec(script, {"__name__": "the console script, its imports only"})
+print(before)
+"""
+
+
+def test_the_console_script_puts_its_ctrl_c_handler_in_place_before_any_import():
+    """A Ctrl-C while the console script imported typing and the lazy root (before
+    cgiter_edu.cli put its handler in place) printed an import's traceback: the package
+    root puts it in place first, before it imports anything of its own.  Run: the real
+    console script's imports, with an import hook that notes each module imported while
+    Python's default SIGINT handler is still there."""
+    r = subprocess.run([sys.executable, "-c", _SPY, COMMAND], capture_output=True,
+                       text=True, timeout=60, check=True)
+    assert r.stdout.strip() == "['cgiter_edu']", r.stdout
+
+
+def test_importing_the_package_elsewhere_leaves_the_ctrl_c_handler_alone():
+    code = ("import signal, cgiter_edu.cli\n"
+            "assert signal.getsignal(signal.SIGINT) is signal.default_int_handler")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
 def test_ctrl_c_on_animate_leaves_no_temporary_file(tmp_path):
