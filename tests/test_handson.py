@@ -621,6 +621,16 @@ def test_a_typical_wrong_task_answer_gets_its_hint_and_not_the_solution(name):
         assert line not in text, f"the message gives away {line!r}:\n{text}"
 
 
+def test_a_right_cgroups_line_with_a_wrong_count_is_said_so():
+    """The starter of "skipped" prints each id with 0: the message named the cgroup of
+    the wrong line as the one the line "should be" of, which it already was."""
+    text = " ".join(str(check("skipped", program(TASKS["skipped"].starter, "skipped"))).split())
+    m = re.search(r"line \d+ is '(\d+) 0'", text)
+    assert m, text
+    assert f"(id {m.group(1)})" in text and "but not what it should say" in text, text
+    assert "it should be the line of" not in text, text
+
+
 def test_every_lesson_has_its_task():
     assert sorted({t.lesson for t in TASKS.values()} | {7}) == list(range(10))
 

@@ -146,9 +146,15 @@ TASKS: dict[str, dict[str, Any]] = {
 # -- helpers -------------------------------------------------------------------------------
 def _compare(want: list[str], got: list[str], where: str, whats: list[str],
              hint: Callable[[int, str], str]) -> str | None:
-    """The first line that differs: ``whats[i]`` says what line i is about."""
+    """The first line that differs: ``whats[i]`` says what line i is about.  A line that
+    starts as the right one does (the same first word: the right cgroup's id, the right
+    seq_num) is the right cgroup's line with a wrong rest: it is said so, not that it
+    should be that cgroup's line."""
     for i, (w, g) in enumerate(zip(want, got, strict=False)):
         if w != g:
+            if len(w.split()) > 1 and g.split()[:1] == w.split()[:1]:
+                return (f"{where}, line {i + 1} is '{_show(g)}': the line of {whats[i]}, "
+                        f"but not what it should say.\nHint: {hint(i, g)}")
             return (f"{where}, line {i + 1} is '{_show(g)}'; it should be the line of "
                     f"{whats[i]}.\nHint: {hint(i, g)}")
     if len(got) < len(want):
