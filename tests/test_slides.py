@@ -144,8 +144,28 @@ _SLIDE_STATE = """() => {
   }
   const px = sel => [...s.querySelectorAll(sel)].filter(seen)
       .map(e => parseFloat(getComputedStyle(e).fontSize));
+  // text cut off by a box that clips it (a code cell's editor hides what runs past it)
+  const clipped = [];
+  const walker = document.createTreeWalker(s, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const n = walker.currentNode;
+    if (!n.textContent.trim() || !seen(n.parentElement)) continue;
+    let box = {right: 1280, bottom: 720};
+    for (let e = n.parentElement; e && e !== s; e = e.parentElement) {
+      const st = getComputedStyle(e);
+      if (st.overflowX !== 'visible' || st.overflowY !== 'visible') {
+        const b = e.getBoundingClientRect();
+        box = {right: Math.min(b.right, 1280), bottom: Math.min(b.bottom, 720)};
+        break;
+      }
+    }
+    const r = document.createRange();
+    r.selectNodeContents(n);
+    if ([...r.getClientRects()].some(b => b.width > 0 && (b.right > box.right + 1 || b.bottom > box.bottom + 1)))
+      clipped.push(n.textContent.trim().slice(0, 60));
+  }
   return {where: location.hash + ' fragment ' + s.querySelectorAll('.fragment.visible').length,
-          bottom, right, text: text.join(' '),
+          bottom, right, text: text.join(' '), clipped,
           prompts: [...s.querySelectorAll('.jp-InputPrompt, .jp-OutputPrompt')].filter(seen)
               .map(e => e.textContent.trim()).filter(t => t),
           scrolled: [...s.querySelectorAll('pre, table, .jp-OutputArea-output')].filter(seen)
@@ -194,8 +214,8 @@ def _reveals(ran) -> list[str]:
 
 @pytest.mark.slow
 def test_every_slide_fits_and_hides_its_answers(decks, executed_notebooks):
-    """At 1280x720, slide by slide and fragment by fragment: nothing falls off the slide or
-    scrolls inside it, no In [n]: prompt, body text at least 28 px and code at least 22 px
+    """At 1280x720, slide by slide and fragment by fragment: nothing falls off the slide,
+    scrolls inside it or is cut off by the box around it (a code line past its cell), no In [n]: prompt, body text at least 28 px and code at least 22 px
     (read from the back of a room), every picture large on its own slide, no heading
     turned to capitals by the theme, and a "Predict, then reveal" question never shows its
     answer: that comes on a later slide or fragment."""
@@ -216,6 +236,7 @@ def test_every_slide_fits_and_hides_its_answers(decks, executed_notebooks):
                     assert st["bottom"] <= 721 and st["right"] <= 1281, \
                         f"{at}: content reaches {st['right']:.0f} x {st['bottom']:.0f} px"
                     assert st["scrolled"] == [], f"{at}: scrolls inside {st['scrolled']}"
+                    assert st["clipped"] == [], f"{at}: text cut off {st['clipped']}"
                     assert st["prompts"] == [], f"{at}: prompts {st['prompts']}"
                     assert all(px >= 28 for px in st["body"]), f"{at}: body text {st['body']} px"
                     assert all(px >= 22 for px in st["code"]), f"{at}: code {st['code']} px"
