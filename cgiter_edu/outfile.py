@@ -35,7 +35,7 @@ from pathlib import Path
 
 from .clihelpers import CliError
 
-__all__ = ["atomic_dir", "atomic_output", "check_output", "move_into"]
+__all__ = ["atomic_dir", "atomic_output", "check_folder", "check_output", "move_into"]
 
 _KINDS = {stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
           stat.S_IFIFO: "a fifo", stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a directory"}
@@ -71,12 +71,42 @@ def check_output(path: str | os.PathLike, flag: str) -> Path:
         # a rename would replace it anyway: the read-only mode that protects it is kept
         raise CliError(f"{flag} {given}: is read-only; make it writable (chmod u+w) or give "
                        "another name")
+    _check_parent(given, real, flag)
+    return real
+
+
+def _check_parent(given: str, real: Path, flag: str) -> None:
+    """The folder ``real`` (the real path of ``given``) goes in must exist and be
+    writable; a symlink's is named as the folder it points into."""
     folder = real.parent
+    if os.path.islink(given.rstrip(os.sep) or given):
+        shown = f"{folder} (where the symlink points)"
+    else:
+        shown = str(Path(given).parent)
     if not folder.is_dir():
-        raise CliError(f"{flag} {given}: the directory {Path(given).parent} does not exist")
+        what = "is no directory" if folder.exists() else "does not exist"
+        raise CliError(f"{flag} {given}: the directory {shown} {what}")
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise CliError(f"{flag} {given}: the directory {Path(given).parent} cannot be written "
-                       "(EACCES)")
+        raise CliError(f"{flag} {given}: the directory {shown} cannot be written (EACCES)")
+
+
+def check_folder(path: str | os.PathLike, flag: str) -> Path:
+    """The real path of the folder ``path`` names (an existing folder or a new name in a
+    folder that exists and can be written), or a :class:`CliError` line naming ``flag``:
+    an empty name, a file, a device or a fifo in the way."""
+    given = str(path)
+    if not given:
+        raise CliError(f"{flag} '': an empty name; give a folder name")
+    real = Path(os.path.realpath(given))
+    if real.exists() and not real.is_dir():
+        st = os.stat(real)
+        kind = "a file" if stat.S_ISREG(st.st_mode) else _kind(st.st_mode)
+        raise CliError(f"{flag} {given}: is {kind}, not a folder; give a folder name")
+    if real.is_dir():
+        if not os.access(real, os.W_OK | os.X_OK):
+            raise CliError(f"{flag} {given}: the folder cannot be written (EACCES)")
+    else:
+        _check_parent(given, real, flag)
     return real
 
 
@@ -121,18 +151,9 @@ def atomic_dir(path: str | os.PathLike, flag: str) -> Iterator[Path]:
     """A new empty folder beside ``path`` to build a folder's content in; when the block
     ends without an exception its entries are moved into ``path`` (made if missing) by
     :func:`move_into`, else the folder is removed with all it holds.  ``path`` must be a
-    folder or a new name."""
-    given = str(path)
-    real = Path(os.path.realpath(given))
-    if real.exists() and not real.is_dir():
-        st = os.stat(real)
-        raise CliError(f"{flag} {given}: is {_kind(st.st_mode) if not stat.S_ISREG(st.st_mode) else 'a file'}, "
-                       "not a folder; give a folder name")
-    if not real.parent.is_dir():
-        raise CliError(f"{flag} {given}: the directory {Path(given).parent} does not exist")
-    if not os.access(real.parent, os.W_OK | os.X_OK):
-        raise CliError(f"{flag} {given}: the directory {Path(given).parent} cannot be written "
-                       "(EACCES)")
+    folder or a new name (:func:`check_folder`)."""
+    real = check_folder(path, flag)
+    _check_parent(str(path), real, flag)            # the staging folder goes beside it
     stage = Path(tempfile.mkdtemp(prefix=f".{real.name}.tmp-", dir=real.parent))
     try:
         yield stage

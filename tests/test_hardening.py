@@ -101,7 +101,7 @@ def test_nbgrader_and_class_json_write_only_regular_files(tmp_path):
                    "a regular file)")
     assert sorted(os.listdir(course / "source" / "cgiter")) == ["tasks.ipynb"]
     assert not (course / "nbgrader_config.py").exists()
-    err = one_line_error(cli("bench", "--parts", "walk", "--class-json", "/dev/full",
+    err = one_line_error(cli("bench", "--parts", "class", "--class-json", "/dev/full",
                              check=False))
     assert err.startswith("cgiter-edu bench: --class-json /dev/full: is a character device")
 
@@ -782,11 +782,64 @@ def test_a_tree_that_is_no_text_or_no_file_is_said(tmp_path):
 
 
 def test_nbgrader_says_an_os_error_as_the_other_commands_do(tmp_path):
-    """Not "[Errno 20] Not a directory: '...'": the path, the errno's name, its text."""
+    """Not "[Errno 20] Not a directory: '...'": the path and what is wrong with it."""
     (tmp_path / "plain").write_text("")
     err = one_line_error(cli("nbgrader", str(tmp_path / "plain" / "course"), check=False))
-    assert err == (f"cgiter-edu nbgrader: {tmp_path}/plain/course/source/cgiter: ENOTDIR: "
-                   "Not a directory")
+    assert err == (f"cgiter-edu nbgrader: the course directory {tmp_path}/plain/course: the "
+                   f"directory {tmp_path}/plain is no directory")
+
+
+@pytest.mark.parametrize("args,want", [
+    (["slides", "--pdf-only", "-o", ""], "cgiter-edu slides: -o '': an empty name; give a "
+                                         "folder name"),
+    (["nbgrader", ""], "cgiter-edu nbgrader: the course directory '': an empty name; give a "
+                       "folder name"),
+    (["nbgrader", "/dev/full"], "cgiter-edu nbgrader: the course directory /dev/full: is a "
+                                "character device, not a folder; give a folder name"),
+    (["nbgrader", "f"], "cgiter-edu nbgrader: the course directory f: is a file, not a "
+                        "folder; give a folder name"),
+    (["slides", "--pdf-only", "-o", "f"], "cgiter-edu slides: -o f: is a file, not a folder; "
+                                          "give a folder name"),
+    (["bench", "--parts", "class", "--class-json", ""], "cgiter-edu bench: --class-json '': "
+                                                        "an empty name; give a file name"),
+])
+def test_an_empty_folder_name_or_a_file_is_no_folder_to_write(tmp_path, args, want):
+    """`slides -o ''` and `nbgrader ''` wrote into the current folder (Path('') is '.'),
+    `bench --class-json ''` wrote nothing and said nothing; nbgrader onto a device or a
+    file said ENOTDIR of a path under it."""
+    (tmp_path / "f").write_text("old")
+    assert one_line_error(cli(*args, check=False, cwd=tmp_path)) == want
+    assert os.listdir(tmp_path) == ["f"] and (tmp_path / "f").read_text() == "old"
+
+
+def test_a_dangling_symlink_names_the_folder_it_points_into(tmp_path):
+    (tmp_path / "walk.png").symlink_to("nowhere/x.png")
+    err = one_line_error(cli("plot", "walk", "-o", "walk.png", check=False, cwd=tmp_path))
+    assert err == (f"cgiter-edu plot: -o walk.png: the directory {tmp_path}/nowhere (where "
+                   "the symlink points) does not exist"), err
+
+
+@pytest.mark.parametrize("args,want", [
+    (["bench", "--parts", "walk", "--students", "3"],
+     "--students: only with --parts class (the class benchmark, not in the default parts)"),
+    (["bench", "--class-json", "c.json"],
+     "--class-json: only with --parts class (the class benchmark, not in the default parts)"),
+    (["bench", "--quick", "--parts", "big"],
+     "--quick: not with --parts (--quick leaves the big part out of the default parts; "
+     "--parts names the parts that run)"),
+    (["slides", "--no-pdf", "--pdf-only"], "--pdf-only: not with --no-pdf (one or the other)"),
+    (["slides", "--pdf-only", "--lessons", "03"],
+     "--lessons: not with --pdf-only (the key pictures run no lesson)"),
+    (["slides", "--pdf-only", "--assets", "."],
+     "--assets: not with --pdf-only (the key pictures run no lesson)"),
+    (["slides", "--lessons", "-o", "s"], "--lessons: needs a value (at least one)"),
+])
+def test_an_option_that_would_be_dropped_is_refused(tmp_path, args, want):
+    """`bench --students 3` without --parts class ran minutes of other parts and never
+    used it; `slides --no-pdf --pdf-only` wrote the PDF; `--lessons` alone built them all."""
+    err = one_line_error(cli(*args, check=False, cwd=tmp_path))
+    assert err.startswith(f"cgiter-edu {args[0]}: {want}"), err
+    assert os.listdir(tmp_path) == []
 
 
 def test_bench_does_not_say_every_target_met_of_a_part_that_did_not_run(monkeypatch, capsys):

@@ -32,7 +32,7 @@ import sys
 import time
 
 from ..bench_row import row
-from ..clihelpers import add_number
+from ..clihelpers import CliError, add_number
 
 #: the kernel's pre-order walk of the 10,101-cgroup tree on the reference machine
 KERNEL_REFERENCE_S = 2.2e-3
@@ -277,8 +277,16 @@ BENCH_PARTS = ("import", "walk", "big", "live", "viz", "explorer", "class", "rac
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-
-    if args.class_json:
+    # an option of a part that does not run was dropped in silence after minutes of others
+    if "class" not in (args.parts or ()):
+        for flag, value in (("--students", args.students), ("--class-json", args.class_json)):
+            if value is not None:
+                raise CliError(f"{flag}: only with --parts class (the class benchmark, not "
+                               "in the default parts)")
+    if args.quick and args.parts:
+        raise CliError("--quick: not with --parts (--quick leaves the big part out of the "
+                       "default parts; --parts names the parts that run)")
+    if args.class_json is not None:
         from ..outfile import check_output
 
         check_output(args.class_json, "--class-json")   # before minutes of measuring

@@ -179,7 +179,7 @@ def setup_nbgrader(p: argparse.ArgumentParser) -> None:
                 "students' notebooks\n  nbgrader autograde cgiter              # grades "
                 "submitted/STUDENT/cgiter/")
     p.formatter_class = argparse.RawDescriptionHelpFormatter
-    p.add_argument("dir", type=Path, help="the course directory to write (made if missing)")
+    p.add_argument("dir", help="the course directory to write (made if missing)")
     p.add_argument("--guide", type=Path, default=None,
                    help="the teacher's guide with the solutions (default: docs/teaching.md "
                    "of this checkout)")
@@ -222,8 +222,11 @@ def _cmd(args: argparse.Namespace) -> int:
         print(f"cgiter-edu nbgrader: the assignment needs the 'class' extra "
               f"({', '.join(missing)} missing here): {EXTRA}", file=sys.stderr)
         return 1
+    from ..outfile import check_folder
+
+    check_folder(args.dir, "the course directory")     # '' is no folder, nor a file
     try:
-        files = write_course(args.dir, args.guide, args.seed)
+        files = write_course(Path(args.dir), args.guide, args.seed)
     except (OSError, KeyError) as e:
         from ..clihelpers import oserror_text
 

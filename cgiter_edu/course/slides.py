@@ -505,21 +505,34 @@ def setup_slides(p: Any) -> None:
     p.epilog = EPILOG_SLIDES
     p.add_argument("-o", "--out", default="slides", metavar="DIR",
                    help="folder to write the decks into (default: slides)")
-    p.add_argument("--lessons", nargs="*", default=(), metavar="NN",
+    p.add_argument("--lessons", nargs="+", default=(), metavar="NN",
                    help="only these lessons (number or name; default: all)")
     p.add_argument("--notebooks", default=None, metavar="DIR",
                    help="the lessons' folder (default: the checkout's notebooks/)")
     p.add_argument("--assets", default=None, metavar="DIR",
                    help="a folder with the npm packages reveal.js, jquery, requirejs unpacked "
                         "(default: fetched with npm once into ~/.cache/cgiter_edu/web)")
-    p.add_argument("--no-pdf", dest="pdf", action="store_false", help="no key-pictures.pdf")
-    p.add_argument("--pdf-only", action="store_true", help="only key-pictures.pdf")
+    pdf = p.add_mutually_exclusive_group()
+    pdf.add_argument("--no-pdf", dest="pdf", action="store_false", help="no key-pictures.pdf")
+    pdf.add_argument("--pdf-only", action="store_true",
+                     help="only key-pictures.pdf (no lessons run: not with --lessons, "
+                          "--notebooks, --assets)")
     p.set_defaults(func=cmd_slides)
 
 
 def cmd_slides(args: Any) -> int:
     """Run ``cgiter-edu slides``."""
+    from ..clihelpers import CliError
+    from ..outfile import check_folder
+
+    check_folder(args.out, "-o")        # before the lessons run ('' is no folder: Path('') is .)
     out = Path(args.out)
+    if args.pdf_only:                   # a flag of the decks was dropped in silence
+        for flag, value in (("--lessons", args.lessons), ("--notebooks", args.notebooks),
+                            ("--assets", args.assets)):
+            if value:
+                raise CliError(f"{flag}: not with --pdf-only (the key pictures run no "
+                               "lesson)")
     try:
         if args.pdf_only:
             from ..outfile import atomic_dir
@@ -532,8 +545,6 @@ def cmd_slides(args: Any) -> int:
                           notebooks=Path(args.notebooks) if args.notebooks else None,
                           assets=Path(args.assets) if args.assets else None, pdf=args.pdf)
     except SlidesError as e:
-        from ..clihelpers import CliError
-
         raise CliError(str(e)) from None
     for f in files:
         print(f)
