@@ -31,6 +31,7 @@ JSON_FORMAT = "cgiter_edu.hierarchy/1"
 #: the fields of a saved hierarchy and of each of its entries (anything else is refused)
 _TOP_FIELDS = ("format", "root_id", "next_id", "cgroups", "root_procs")
 _ENTRY_FIELDS = ("id", "name", "parent", "dead", "procs")
+_PROC_FIELDS = ("pid", "comm", "threads")
 
 
 def to_dict(h: Any) -> dict[str, Any]:
@@ -108,6 +109,11 @@ def from_dict(cls: Any, d: dict[str, Any]) -> Any:
             raise ValueError(f"{where}: {err.strerror}") from None
         except TypeError as err:
             raise ValueError(f"{where}: {err}") from None
+        try:                            # 1.0 and true compare equal to the root's id 1
+            check_id(e["parent"])
+        except (OSError, TypeError) as err:
+            raise ValueError(f"{where}: \"parent\": {getattr(err, 'strerror', None) or err}"
+                             ) from None
         if cid in by_id or cid == root_id:
             raise ValueError(f"{where}: duplicate id {cid}")
         by_id[cid] = e
@@ -169,6 +175,13 @@ def from_dict(cls: Any, d: dict[str, Any]) -> Any:
         for p in procs:
             if not isinstance(p, dict) or not {"pid", "comm"} <= p.keys():
                 raise ValueError(f"{where}: a process needs \"pid\" and \"comm\"")
+            unknown = sorted(set(p) - set(_PROC_FIELDS))
+            if unknown:
+                raise ValueError(f"{where}: process {p!r}: unknown field {unknown[0]!r}; a "
+                                 f"process has {', '.join(_PROC_FIELDS)}")
+            if not isinstance(p.get("threads", []), list):
+                raise ValueError(f"{where}: process {p!r}: \"threads\" must be a list of "
+                                 "thread ids")
             try:
                 h.spawn(h.path_of(cid), p["comm"], pid=p["pid"],
                         tids=list(p.get("threads", [])))

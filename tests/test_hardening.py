@@ -547,6 +547,17 @@ def _saved(tmp_path, change):
      "root_id, next_id, cgroups, root_procs"),
     (lambda d: d.update(next_id="9"), "\"next_id\": a cgroup id must be an int, not str"),
     (lambda d: d.update(root_id=True), "\"root_id\": a cgroup id must be an int, not bool"),
+    # a parent of 1.0 or true compared equal to the root's id 1 and was taken for it
+    (lambda d: d["cgroups"][0].update(parent=1.0),
+     "\"parent\": a cgroup id must be an int, not float"),
+    (lambda d: d["cgroups"][0].update(parent=True),
+     "\"parent\": a cgroup id must be an int, not bool"),
+    (lambda d: d["cgroups"][0].update(parent="1"),
+     "\"parent\": a cgroup id must be an int, not str"),
+    (lambda d: d["cgroups"][0].update(procs=[{"pid": 5, "comm": "x", "tid": 6}]),
+     "unknown field 'tid'; a process has pid, comm, threads"),
+    (lambda d: d["cgroups"][0].update(procs=[{"pid": 5, "comm": "x", "threads": "67"}]),
+     "\"threads\" must be a list of thread ids"),
 ])
 def test_a_saved_tree_with_a_wrong_type_or_unknown_field_is_refused(tmp_path, change, want):
     p = _saved(tmp_path, change)
