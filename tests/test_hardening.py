@@ -566,6 +566,43 @@ def test_a_saved_tree_with_a_wrong_type_or_unknown_field_is_refused(tmp_path, ch
         assert err.startswith(f"cgiter-edu {cmd}: --tree {p}: ") and want in err, err
 
 
+@pytest.mark.parametrize("change,want", [
+    ({"read_size": "4096"}, '"read_size" must be an integer, not "4096"'),
+    ({"extra_reads": 10 ** 8}, '"extra_reads" must be an integer from 0 to 1000, not 100000000'),
+    ({"order": True}, '"order" must be an integer (the order\'s raw value), not true'),
+    ({"bogus": 1}, "unknown field 'bogus'; it has hierarchy, order, start, program, "
+                   "read_size, dead, remake, made, read_sizes, extra_reads, label"),
+    ({"start": {"path": "/a"}}, '"start": unknown field \'path\'; it has fd, id, held, rawfd'),
+    ({"start": "/a"}, '"start" must be an object: {}, {"fd": PATH}, {"id": N}, {"held": ID} '
+                      'or {"rawfd": N}, not "/a"'),
+    ({"dead": "/a"}, '"dead" must be a list of cgroup paths, not "/a"'),
+    ({"made": [True]}, '"made" must be a list of cgroup ids, not [true]'),
+    ({"label": 5}, '"label" must be a string, not 5'),
+    ({"program": {"name": "id_printer", "rec_bytes": 64}},
+     "\"program\" (id_printer): unknown field 'rec_bytes'; it has terminal_cgroup, "
+     "terminate_early"),
+    ({"program": {"name": "record", "rec_bytes": "64"}},
+     '"program" (record): "rec_bytes" must be an integer, not "64"'),
+    ({"program": {"name": "nope"}}, '"program": unknown program "nope"; use id_printer or record'),
+])
+def test_a_live_case_with_a_wrong_type_or_unknown_field_is_refused(change, want):
+    """`live --case` read `"dead": "/a"` as the paths / and a (EBUSY: the root cannot be
+    removed), ignored `"start": {"path": "/a"}` (walked from the root) and a program's
+    unknown keys, and said a wrong type as a Python error ('<' not supported between
+    instances of 'str' and 'int'): one line naming the field and what it takes, before
+    anything is made on the kernel."""
+    from cgiter_edu import Hierarchy
+    from cgiter_edu.live.cases import Case
+
+    h = Hierarchy()
+    h.mkdir("/a")
+    good = json.loads(Case.for_hierarchy(h, start={"fd": "/a"}, label="t").to_json())
+    assert Case.from_json(json.dumps(good)) == Case.from_json(good)
+    with pytest.raises(ValueError) as e:
+        Case.from_json(json.dumps({**good, **change}))
+    assert str(e.value) == want
+
+
 @pytest.mark.parametrize("cmd", [["walk"], ["plot", "walk", "-o", "{tmp}/x.png"],
                                  ["animate", "-o", "{tmp}/x.gif"]])
 @pytest.mark.parametrize("value", ["6.5", "6", "6.18.0", "7", "latest", "6.10"])

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -162,7 +163,8 @@ class Case:
     @classmethod
     def from_json(cls, text: str | dict[str, Any]) -> Case:
         """From :meth:`to_json` text (or its dict)."""
-        d = json.loads(text) if isinstance(text, str) else dict(text)
+        d = json.loads(text) if isinstance(text, str) else text
+        _check_case(d)
         return cls(**d)
 
     def describe(self) -> str:
@@ -179,6 +181,74 @@ class Case:
         if self.remake:
             s += f", made after create: {len(self.remake)}"
         return s
+
+
+def _int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _ints(v: Any) -> bool:
+    return isinstance(v, list) and all(_int(x) for x in v)
+
+
+def _strs(v: Any) -> bool:
+    return isinstance(v, list) and all(isinstance(x, str) for x in v)
+
+
+#: what each field of a case's JSON takes: (a test of the value, the words that say it)
+_CASE_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "hierarchy": (lambda v: isinstance(v, dict), "an object (Hierarchy.to_dict())"),
+    "order": (_int, "an integer (the order's raw value)"),
+    "start": (lambda v: isinstance(v, dict), 'an object: {}, {"fd": PATH}, {"id": N}, '
+                                               '{"held": ID} or {"rawfd": N}'),
+    "program": (lambda v: isinstance(v, dict), 'an object such as {"name": "id_printer"}'),
+    "read_size": (_int, "an integer"),
+    "dead": (_strs, "a list of cgroup paths"),
+    "remake": (_strs, "a list of cgroup paths"),
+    "made": (_ints, "a list of cgroup ids"),
+    "read_sizes": (_ints, "a list of integers"),
+    "extra_reads": (lambda v: _int(v) and 0 <= v <= 1000, "an integer from 0 to 1000"),
+    "label": (lambda v: isinstance(v, str), "a string"),
+}
+_START_KEYS = {"fd": (lambda v: isinstance(v, str), "a cgroup path"), "id": (_int, "an integer"),
+               "held": (_int, "an integer"), "rawfd": (_int, "an integer")}
+_PROGRAM_KEYS = {
+    "id_printer": {"terminal_cgroup": (_int, "an integer"),
+                   "terminate_early": (lambda v: isinstance(v, bool), "true or false")},
+    "record": {"rec_bytes": (_int, "an integer"), "stop_id": (_int, "an integer"),
+               "skip_id": (_int, "an integer"),
+               "silent": (lambda v: isinstance(v, bool), "true or false"),
+               "big": (lambda v: _ints(v) and len(v) == 2, "a list of two integers")},
+}
+
+
+def _check_case(d: Any) -> None:
+    """A case's JSON (an object) as :meth:`Case.to_json` writes it, or a ``ValueError``
+    naming the first field that is unknown or of the wrong type and what it takes (a
+    key of ``start`` or ``program`` that nothing reads was ignored; ``"dead": "/a"`` was
+    read as the paths ``/`` and ``a``)."""
+    if not isinstance(d, dict):
+        raise ValueError("a case is a JSON object with \"hierarchy\"")
+    if "hierarchy" not in d:
+        raise ValueError("\"hierarchy\" is missing (the tree, Hierarchy.to_dict())")
+
+    def fields(obj: dict, known: dict, where: str) -> None:
+        for k, v in obj.items():
+            if k not in known:
+                raise ValueError(f"{where}unknown field {k!r}; it has {', '.join(known)}")
+            ok, what = known[k]
+            if not ok(v):
+                raise ValueError(f"{where}\"{k}\" must be {what}, not {json.dumps(v)}")
+
+    fields(d, _CASE_FIELDS, "")
+    fields(d.get("start", {}), _START_KEYS, "\"start\": ")
+    prog = d.get("program", {"name": "id_printer"})
+    name = prog.get("name", "record")
+    if name not in _PROGRAM_KEYS:
+        raise ValueError(f"\"program\": unknown program {json.dumps(name)}; use "
+                         f"{' or '.join(_PROGRAM_KEYS)}")
+    fields({k: v for k, v in prog.items() if k != "name"}, _PROGRAM_KEYS[name],
+           f"\"program\" ({name}): ")
 
 
 def describe_start(start: dict[str, Any]) -> str:
