@@ -143,3 +143,11 @@ def test_every_cell_that_draws_shows_its_picture(path, executed_notebooks):
             assert w >= 600 and h >= 300, f"{path.name} cell {i}: a {w}x{h} picture"
         drawn += calls
     assert drawn >= 1, f"{path.name} draws no picture"
+
+
+def test_every_lesson_ends_by_linking_the_next():
+    """The last cell of each lesson names the next one (lesson 00 ended on its task:
+    nothing led a student to lesson 01 but the list higher up)."""
+    for here, nxt in zip(LESSONS, LESSONS[1:], strict=False):
+        last = nbformat.read(here, 4).cells[-1].source
+        assert f"]({nxt.name})" in last, f"{here.name}: its last cell does not link {nxt.name}"

@@ -247,7 +247,8 @@ def check_skipped(prog: Callable[[Any], int], case: Any) -> str | None:
             return (f"On {case.where()}: the first walk printed the right lines, the same "
                     f"walk again (a second `cat`) printed '{_show(got[0]) if got else ''}' "
                     "first.\nHint: what a program remembers stays from one walk to the "
-                    "next; forget it at the epilogue call, the last call of every walk.")
+                    "next; forget it at the epilogue call, the last call of a walk that ends "
+                    "(a cut walk gets none: lessons 3 and 4).")
 
         def hint(i: int, g: str) -> str:
             m = re.fullmatch(r"(\d+) (\d+)", g)
