@@ -62,11 +62,12 @@ class Geometry:
 
 def _marker(base: float, fn: float, pad: float, number: tuple[float, str] | None) -> tuple[float, float]:
     """The number font and marker diameter: three digits at ``fn`` and ``pad`` around them,
-    or ``number = (font, widest number)`` in bold, a little room around it."""
+    or ``number = (font, widest number)`` in bold, 0.1 font either side of its advance
+    width (the digits' ink is narrower: still inside a circle)."""
     if number is None:
         return fn, max(base, text_width("000", fn) + pad)
     fn, widest = number
-    return fn, max(base, text_width(widest, fn, "bold") + 0.3 * fn)
+    return fn, max(base, text_width(widest, fn, "bold") + 0.2 * fn)
 
 
 def tree_geometry(tree: Tree, labels: dict[int, str],

@@ -131,7 +131,9 @@ def numbered_geometry(g: Geometry, tree: Tree, labels: dict[int, str],
     ``widest`` number in bold, its labels (if any) still at least ``min_label`` points; None if
     the markers cannot grow that much (the numbers are left out then)."""
     fn = want / g.scale(*room)
-    for _ in range(12):         # bigger markers, a smaller scale: grow until they meet
+    # bigger markers, a smaller scale: grow until they meet (five panels of 22 cgroups
+    # side by side get there only as the markers come to touch: many rounds)
+    for _ in range(40):
         if fn > 50 * BASE_FONT:
             return None
         n = (fn, widest)
