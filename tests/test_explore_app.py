@@ -165,3 +165,57 @@ def test_readme_install_line_in_a_fresh_venv_serves_the_explorer(tmp_path):
     line = _one_line(r)
     assert "No Jupyter kernel for language 'python' found" in line, line
     assert line.endswith("pip install -e '.[explore]'"), line
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] \
+            not in "ZX"
+    except OSError:
+        return False
+
+
+@needs_voila
+def test_ctrl_c_stops_the_explorer_within_2_s_and_the_server_goes_too(tmp_path):
+    """Ctrl-C on a serving explorer waited for Voila to shut its kernels down (2.7 s
+    here): the command now waits at most STOP_NOW_S and a process of its own watches
+    the rest, so the server still goes (SIGKILL after the grace time if it must)."""
+    port = app.free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "cgiter_edu", "explore", "--port",
+                             str(port)], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith(f"the explorer is at http://127.0.0.1:{port}/"), line
+        server = _server_pid(proc.pid)
+        urllib.request.urlopen(line.split(" is at ", 1)[1].strip(), timeout=300).read()
+        assert _kernels_of(server)             # a page's kernel: Voila's shutdown waits on it
+    finally:
+        t0 = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    took = time.monotonic() - t0
+    assert proc.returncode == 0 and "Traceback" not in err, err
+    assert took < 2.0, f"Ctrl-C took {took:.1f} s"
+    end = time.monotonic() + 30
+    while _alive(server) and time.monotonic() < end:
+        time.sleep(0.1)
+    assert not _alive(server), "the Voila server was left running"
+
+
+@needs_voila
+def test_ctrl_c_while_the_explorer_starts_is_an_interruption(tmp_path):
+    """Ctrl-C before the URL was printed (Voila still starting, the page not checked)
+    exited 0 and said nothing, as if the explorer had been served and stopped."""
+    proc = subprocess.Popen([sys.executable, "-m", "cgiter_edu", "explore"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    server = _server_pid(proc.pid)              # Voila started, its page not answered yet
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and out == "", (proc.returncode, out, err)
+    assert re.fullmatch(r"cgiter-edu: interrupted after \d+\.\d s\n", err), err
+    end = time.monotonic() + 30
+    while _alive(server) and time.monotonic() < end:
+        time.sleep(0.1)
+    assert not _alive(server), "the Voila server was left running"

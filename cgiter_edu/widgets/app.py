@@ -281,14 +281,55 @@ def _shutdown_kernel(base: str, token: str, kernel: str, cookies: list[str]) -> 
         pass                                # culled later (CULL_IDLE) if this failed
 
 
-def stop_process_group(proc: subprocess.Popen, grace: float = 15.0) -> None:
+#: after Ctrl-C, ``cgiter-edu explore`` waits this long for Voila to stop (it shuts its
+#: kernels down first: 2 to 3 s); the rest is left to a process of its own
+STOP_NOW_S = 0.5
+
+#: the background stopper of :func:`stop_process_group`: wait for the server (reparented
+#: once the command has exited) to go, SIGKILL its process group after the grace time
+_STOP_LATER = """
+import os, signal, sys, time
+pid, end = int(sys.argv[1]), time.monotonic() + float(sys.argv[2])
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+def gone():
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in "ZX"
+    except OSError:
+        return True
+
+while not gone() and time.monotonic() < end:
+    time.sleep(0.1)
+if not gone():
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+"""
+
+
+def stop_process_group(proc: subprocess.Popen, grace: float = 15.0,
+                       wait: float | None = None) -> None:
     """End a server started with ``start_new_session=True`` and all it started: SIGTERM
-    to its process group, SIGKILL if it is still there after ``grace`` seconds."""
+    to its process group, SIGKILL if it is still there after ``grace`` seconds.  With
+    ``wait``: return after at most ``wait`` seconds, the rest of the grace time watched
+    by a process of its own (Ctrl-C stops the command at once; the server is never left
+    running)."""
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
-            proc.wait(grace)
+            proc.wait(grace if wait is None else min(wait, grace))
         except subprocess.TimeoutExpired:
+            if wait is not None and wait < grace:
+                try:
+                    subprocess.Popen([sys.executable, "-c", _STOP_LATER, str(proc.pid),
+                                      str(grace - wait)], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True, close_fds=True)
+                    return
+                except OSError:
+                    pass
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(5)
 
@@ -313,6 +354,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
                                 env=voila_env(), stdout=log, stderr=subprocess.STDOUT)
         url = f"{base}/" + (f"?token={token}" if token else "")
         old_term = signal.signal(signal.SIGTERM, _exit_on_term)   # clean up on SIGTERM too
+        served = False
         try:
             try:
                 wait_ready(f"{base}/", proc)
@@ -331,11 +373,13 @@ def cmd_explore(args: argparse.Namespace) -> int:
                 raise CliError(msg.replace(token, "...") if token else msg) from None
             print(f"the explorer is at {url}", flush=True)
             print("(Ctrl-C stops it)", file=sys.stderr, flush=True)
+            served = True
             proc.wait()
         except KeyboardInterrupt:
-            pass
+            if not served:      # still starting: interrupted (one line, exit 130), not 0
+                raise
         finally:
-            stop_process_group(proc)
+            stop_process_group(proc, wait=STOP_NOW_S)
             signal.signal(signal.SIGTERM, old_term)
             log.close()
     return 0
