@@ -81,6 +81,9 @@ def test_capacity():
     out = cli("capacity", "--record-bytes", "64").stdout.decode()
     assert out.startswith("511 records of 64 bytes")
     assert "512" in out and "strict" in out
+    # the course's programs print with bpf_seq_printf: seq_bprintf()'s check, not only seq_write()'s
+    assert "seq_bprintf() and seq_write() (behind bpf_seq_printf, bpf_seq_write) keep a record " \
+           "only if count + len < size" in out
 
 
 def test_tree_json_round_trips(tmp_path):

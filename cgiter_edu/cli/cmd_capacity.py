@@ -30,7 +30,8 @@ def cmd_capacity(args: argparse.Namespace) -> int:
     naive = size // rb
     print(f"{n} records of {rb} bytes fit in one cgroup_iter session")
     print(f"  buffer: PAGE_SIZE << 3 = {args.page_size} << 3 = {size} bytes")
-    print(f"  seq_write() appends only if count + len < size (strictly less), so at most "
+    print(f"  seq_bprintf() and seq_write() (behind bpf_seq_printf, bpf_seq_write) keep a "
+          f"record only if count + len < size (strictly less), so at most "
           f"{size - 1} bytes are ever used" + (f", {args.epilogue_bytes} of them kept for the "
                                                "epilogue" if args.epilogue_bytes else ""))
     print(f"  ({size - 1 - args.epilogue_bytes}) // {rb} = {n}  ->  {n * rb} bytes")
