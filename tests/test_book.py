@@ -134,6 +134,106 @@ def test_a_reader_goes_from_the_front_page_to_a_lesson_the_explorer_and_run(book
     assert errors == [], errors
 
 
+def _readme_as_html(book: Path, out: Path) -> Path:
+    """README.md rendered as a newcomer sees it on GitHub, its links to ``docs/X.md``
+    pointing at the built page ``X.html`` (where the published book has it) and its
+    pictures at ``docs/img``."""
+    from markdown_it import MarkdownIt
+
+    def target(m):
+        href = m.group(1)
+        if href.startswith("docs/img/"):
+            return f'="{(ROOT / href).as_uri()}"'
+        if href.startswith("docs/") and ".md" in href:
+            page, _, frag = href[len("docs/"):].partition("#")
+            url = (book / page.replace(".md", ".html")).as_uri()
+            return f'="{url}#{frag}"' if frag else f'="{url}"'
+        return m.group(0)
+
+    import re
+
+    html = MarkdownIt("commonmark").enable("table").render((ROOT / "README.md").read_text())
+    html = re.sub(r'="(docs/[^"]+)"', target, html)
+    # the Binder badges come from mybinder.org on GitHub; here the book is what is tested
+    html = html.replace('src="https://mybinder.org/badge_logo.svg"', 'src=""')
+    page = out / "README.html"
+    page.write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>README</title>"
+                    f"</head><body>{html}</body></html>")
+    return page
+
+
+def test_a_reader_goes_from_the_readme_into_the_book(book, tmp_path):
+    """From the README (its links into the book followed to the built pages): a
+    rendered lesson with its pictures in two clicks (the course, the lesson), the
+    explorer's page and the API of run() in one; every README link into docs/ is a
+    built page or picture; nothing is asked of the network."""
+    need(os.path.exists(CHROMIUM), f"no Chromium at {CHROMIUM} (apt-get install chromium)",
+         browser=True)
+    need(importlib.util.find_spec("playwright") is not None,
+         "no playwright (pip install -e '.[browser]')", browser=True)
+    from urllib.parse import unquote, urlparse
+
+    from playwright.sync_api import sync_playwright
+
+    readme = _readme_as_html(book, tmp_path)
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            outside, errors = files_only(page)
+            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+            page.goto(readme.as_uri())
+            hrefs = page.evaluate("[...document.querySelectorAll('a[href^=\"file:\"]')]"
+                                  ".map(a => a.href)")
+            assert len(hrefs) >= 10, hrefs
+            for u in hrefs:
+                f = Path(unquote(urlparse(u).path))
+                assert f.exists(), f"the README links to {u}, which the book does not have"
+            imgs = page.evaluate("[...document.querySelectorAll('img[src^=\"file:\"]')]"
+                                 ".map(i => [i.naturalWidth, i.alt])")
+            assert imgs and all(w > 400 and alt for w, alt in imgs), imgs
+
+            # a lesson: the course, then its second lesson (the first walk)
+            page.get_by_role("link", name="The course", exact=True).click()
+            page.wait_for_load_state("load")
+            assert page.url.endswith("/course.html")
+            page.get_by_role("link", name="1. A first walk and the program").first.click()
+            page.wait_for_load_state("load")
+            assert page.url.endswith("lessons/01-first-walk.html")
+            shown = page.evaluate("[...document.querySelectorAll('article img')]"
+                                  ".filter(i => i.naturalWidth > 200).length")
+            assert shown >= 2, shown
+            # its buttons look like buttons (the theme's .btn alone is a bare word)
+            looks = page.evaluate("[...document.querySelectorAll('p.lesson-buttons a.btn')]"
+                                  ".map(a => [a.innerText, getComputedStyle(a).backgroundColor,"
+                                  " getComputedStyle(a).borderTopStyle])")
+            assert [t for t, _bg, _b in looks] == ["Open on Binder", "Open in JupyterLab",
+                                                   "As slides"], looks
+            assert all(bg not in ("rgba(0, 0, 0, 0)", "transparent") and b != "none"
+                       for _t, bg, b in looks), looks
+            page.screenshot(path=str(tmp_path / "readme-lesson.png"))
+
+            # the explorer's page: one click, its screenshots shown
+            page.goto(readme.as_uri())
+            page.get_by_role("link", name="The explorer", exact=True).click()
+            page.wait_for_load_state("load")
+            assert page.url.endswith("/explorer.html")
+            assert page.evaluate("[...document.querySelectorAll('article img')]"
+                                 ".filter(i => i.naturalWidth > 400).length") >= 3
+
+            # the API of run(): one click, its numpydoc sections
+            page.goto(readme.as_uri())
+            page.get_by_role("link", name="the API reference", exact=True).click()
+            page.wait_for_load_state("load")
+            assert page.url.endswith("/api.html")
+            doc = page.locator("dt#cgiter_edu\\.run + dd").inner_text()
+            assert "Parameters" in doc and "Returns" in doc and "Examples" in doc
+        finally:
+            browser.close()
+    assert outside == [], f"the README and the book asked the network for {outside}"
+    assert errors == [], errors
+
+
 def test_every_binder_link_follows_the_one_setting():
     """README.md and docs/ hold Binder links; each opens the repository named by
     ``[tool.cgiter_edu] github`` in pyproject.toml (``OWNER/cgiter_edu`` while it is
