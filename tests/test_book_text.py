@@ -184,3 +184,17 @@ def test_each_fact_names_its_test():
     assert len(facts) >= 10
     for fact in facts:
         assert re.search(r"tests/test_\w+\.py", fact), fact[:200]
+
+
+def test_what_the_book_build_needs_is_said():
+    """``make -C docs html`` also builds the slides, whose reveal.js comes from the npm
+    registry the first time: the README's book command and the contributor's table say
+    so (an offline first build stops at the slides)."""
+    make = (DOCS / "Makefile").read_text()
+    if "cgiter-edu slides" not in make:
+        return
+    book = _text(README).split("## The book", 1)[1].split("\n* ", 1)[0]
+    assert "make -C docs html" in book and "npm" in book, book
+    row = next(line for line in _text(DOCS / "contributing.md").splitlines()
+               if line.startswith("| the book |"))
+    assert "npm" in row, row
