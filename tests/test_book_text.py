@@ -198,3 +198,13 @@ def test_what_the_book_build_needs_is_said():
     row = next(line for line in _text(DOCS / "contributing.md").splitlines()
                if line.startswith("| the book |"))
     assert "npm" in row, row
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_no_page_says_every_read_walks_every_cgroup(page):
+    """'every read() runs it once per cgroup' is the misconception lesson 4 undoes: a
+    read() that hands out leftovers runs nothing, one after a cut gives EOPNOTSUPP, and
+    the read() size ends the walk."""
+    text = " ".join(_text(page).split())
+    assert not re.search(r"every `?read\(\)`? of the iterator file runs it once per cgroup",
+                         text), page.name
