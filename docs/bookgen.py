@@ -229,21 +229,38 @@ def copy_lessons(notebooks: Path, dest: Path) -> list[Path]:
     return out
 
 
-def write_cli_reference(path: Path) -> Path:
-    """``cgiter-edu --help`` and every subcommand's ``--help``, as the terminal shows them
-    at 100 columns."""
-    os.environ["COLUMNS"] = "100"
-    from cgiter_edu.cli import COMMANDS, build_parser
+#: the width of the command page's help text: what a code block of the book shows
+#: without scrolling at 1280x720 (654 px of 8.4 px letters, 77 columns)
+HELP_COLUMNS = 76
 
-    parser = build_parser()
-    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+
+def write_cli_reference(path: Path) -> Path:
+    """``cgiter-edu --help`` and every subcommand's ``--help``, as a terminal of
+    :data:`HELP_COLUMNS` columns shows them (at 100 they ran past the book's code
+    blocks, cut off at 77), each in a block of class ``cli-help``, whose lines wrap
+    (``_static/cgiter.css``) where the command's own examples are wider."""
+    old = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = str(HELP_COLUMNS + 2)     # argparse wraps at COLUMNS - 2
+    try:
+        from cgiter_edu.cli import COMMANDS, build_parser
+
+        parser = build_parser()
+        sub = next(a for a in parser._actions
+                   if a.__class__.__name__ == "_SubParsersAction")
+        helps = [("cgiter-edu", parser.format_help())]
+        helps += [(f"cgiter-edu {name}", sub.choices[name].format_help())
+                  for name in COMMANDS]
+    finally:
+        if old is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = old
     parts = ["# Every subcommand's help\n",
              "Generated from the command's own parsers when the book is built "
-             "(`docs/bookgen.py`), so it says what `cgiter-edu ... --help` says.\n",
-             "## cgiter-edu\n", "```text", parser.format_help().rstrip(), "```\n"]
-    for name in COMMANDS:
-        parts += [f"## cgiter-edu {name}\n", "```text",
-                  sub.choices[name].format_help().rstrip(), "```\n"]
+             "(`docs/bookgen.py`), so it says what `cgiter-edu ... --help` says.\n"]
+    for title, text in helps:
+        parts += [f"## {title}\n", "```{code-block} text", ":class: cli-help\n",
+                  text.rstrip(), "```\n"]
     path.parent.mkdir(parents=True, exist_ok=True)
     text = "\n".join(parts) + "\n"
     if not path.exists() or path.read_text() != text:

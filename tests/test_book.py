@@ -234,6 +234,34 @@ def test_a_reader_goes_from_the_readme_into_the_book(book, tmp_path):
     assert errors == [], errors
 
 
+def test_the_command_page_shows_every_help_whole(book):
+    """At 1280x720 each subcommand's --help is shown whole: argparse wraps it at the
+    book's code block width and the command's wider example lines wrap, none cut off
+    behind a scroll bar (at 100 columns every block was)."""
+    need(os.path.exists(CHROMIUM), f"no Chromium at {CHROMIUM} (apt-get install chromium)",
+         browser=True)
+    need(importlib.util.find_spec("playwright") is not None,
+         "no playwright (pip install -e '.[browser]')", browser=True)
+    from playwright.sync_api import sync_playwright
+
+    from cgiter_edu.cli import COMMANDS
+
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            outside, errors = files_only(page)
+            page.goto((book / "command.html").as_uri())
+            blocks = page.evaluate("[...document.querySelectorAll('div.cli-help pre')]"
+                                   ".map(p => [p.scrollWidth - p.clientWidth,"
+                                   " p.innerText.split('\\n')[0]])")
+        finally:
+            browser.close()
+    assert len(blocks) == len(COMMANDS) + 1, blocks
+    assert [first for _over, first in blocks if _over > 1] == []
+    assert outside == [] and errors == [], (outside, errors)
+
+
 def test_every_binder_link_follows_the_one_setting():
     """README.md and docs/ hold Binder links; each opens the repository named by
     ``[tool.cgiter_edu] github`` in pyproject.toml (``OWNER/cgiter_edu`` while it is
