@@ -603,6 +603,42 @@ def test_a_live_case_with_a_wrong_type_or_unknown_field_is_refused(change, want)
     assert str(e.value) == want
 
 
+@pytest.mark.parametrize("args,want", [
+    (["--json", "--show-link"], "--show-link: not with --json (one or the other)"),
+    (["--explain", "--json"], "--json: not with --explain (one or the other)"),
+    (["--show-link", "--explain"], "--explain: not with --show-link (one or the other)"),
+    (["--no-trace", "--trace"], "--trace: not with --no-trace (one or the other)"),
+    (["--open-coded", "--show-link"], "--show-link: not with --open-coded (one or the other)"),
+    (["--open-coded", "--explain"], "--explain: not with --open-coded (one or the other)"),
+    (["--open-coded", "--cgroupns", "/user.slice"],
+     "--cgroupns /user.slice: not with --open-coded (the syscall program starts at a cgroup "
+     "id it is given, in no namespace; give --start or --start-id)"),
+])
+def test_walk_flags_one_of_which_would_be_dropped_are_refused(args, want):
+    """`walk --json --show-link` printed the link and no JSON, `--explain --json` no JSON,
+    `--no-trace --trace` took the last, `--open-coded --cgroupns P` walked from the
+    host's root as if no namespace had been given: one line each."""
+    assert one_line_error(cli("walk", *args, check=False)) == f"cgiter-edu walk: {want}"
+
+
+@pytest.mark.parametrize("args,said", [
+    (["--extra-reads", "2"], "--open-coded does not use --extra-reads (no read() calls: the "
+                             "program runs once, into a ring buffer)"),
+    (["--no-trace"], "--open-coded does not use --trace/--no-trace (it records no trace: "
+                     "the ring buffer's records are what it shows)"),
+])
+def test_the_open_coded_walk_says_what_it_does_not_use(args, said):
+    r = cli("walk", "--open-coded", "-q", *args)
+    assert r.stderr.decode().splitlines()[0] == f"cgiter-edu walk: {said}"
+
+
+@pytest.mark.parametrize("picture", ["buffer", "mutex"])
+def test_a_picture_without_a_tree_says_it_does_not_use_view_and_labels(tmp_path, picture):
+    r = cli("plot", picture, "--view", "tree", "--labels", "id", "-o", str(tmp_path / "p.png"))
+    assert r.stderr.decode().splitlines()[0] == (
+        f"cgiter-edu plot: note: plot {picture} draws no tree; it does not use --view, --labels")
+
+
 @pytest.mark.parametrize("cmd", [["walk"], ["plot", "walk", "-o", "{tmp}/x.png"],
                                  ["animate", "-o", "{tmp}/x.gif"]])
 @pytest.mark.parametrize("value", ["6.5", "6", "6.18.0", "7", "latest", "6.10"])

@@ -240,6 +240,8 @@ _UNUSED = {
                  "program": None, "record_bytes": None, "stop_at": None, "page_size": 4096,
                  "read_size": None, "kernel": "6.18", "step": None, "writer": None,
                  "view": "auto", "labels": "name"},
+    "buffer": {"view": "auto", "labels": "name"},
+    "mutex": {"view": "auto", "labels": "name"},
 }
 
 
@@ -248,7 +250,8 @@ def _say_unused(args: argparse.Namespace) -> None:
     unused = [f"--{k.replace('_', '-')}" for k, default in _UNUSED.get(args.picture, {}).items()
               if getattr(args, k, default) != default]
     if unused:
-        what = "draws every order" if args.picture == "orders" else "draws no walk"
+        what = {"orders": "draws every order", "capacity": "draws no walk"}.get(
+            args.picture, "draws no tree")
         print(f"cgiter-edu plot: note: plot {args.picture} {what}; it does not use "
               f"{', '.join(unused)}", file=sys.stderr)
 

@@ -95,6 +95,9 @@ def end_text(res: RunResult) -> str:
 
 
 def cmd_walk(args: argparse.Namespace) -> int:
+    if args.open_coded and (args.show_link or args.explain):
+        flag = "--show-link" if args.show_link else "--explain"
+        raise CliError(f"{flag}: not with --open-coded (one or the other)")
     if args.explain:
         from ..kernel.config import describe
 
@@ -178,21 +181,23 @@ def setup_walk(p: argparse.ArgumentParser) -> None:
                     "where cat stops (default 0, as cat): what reading on, or a second "
                     "cat of the same open file, would get (0 again after a finished walk, "
                     "EOPNOTSUPP again after a cut one)")
-    p.add_argument("--show-link", action="store_true",
+    mode = p.add_mutually_exclusive_group()     # each is instead of the walk's bytes
+    mode.add_argument("--show-link", action="store_true",
                    help="attach and print what `bpftool link show` and the link's "
                         "/proc/<pid>/fdinfo print for it (order, cgroup_id, cgroup_path in "
                         "the cgroup namespace of the process reading fdinfo: here the "
                         "one that attached) instead of walking")
-    p.add_argument("--explain", action="store_true",
+    mode.add_argument("--explain", action="store_true",
                    help="print what --kernel stands for (the stable release or mainline "
                         "source, the date, the commits that matter) instead of walking")
-    p.add_argument("--json", action="store_true",
+    mode.add_argument("--json", action="store_true",
                    help="print the reads, counts and end reason as JSON instead of the bytes")
     p.add_argument("--quiet", "-q", action="store_true", help="no summary on stderr")
-    p.add_argument("--trace", dest="trace", action="store_true", default=None,
+    trace = p.add_mutually_exclusive_group()
+    trace.add_argument("--trace", dest="trace", action="store_true", default=None,
                    help=f"record a trace even for a tree of more than {TRACE_LIMIT:,} "
                         "cgroups (for the cgroup counts)")
-    p.add_argument("--no-trace", dest="trace", action="store_false",
+    trace.add_argument("--no-trace", dest="trace", action="store_false",
                    help="do not record a trace (faster on huge trees; no cgroup counts)")
     from .cmd_walk_open import add_open_args
 

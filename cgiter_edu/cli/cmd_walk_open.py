@@ -143,6 +143,16 @@ def cmd_open(args: argparse.Namespace) -> int:
     """``walk --open-coded``: print, report, exit status."""
     import sys
 
+    if args.cgroupns is not None:       # a walk from the host's root instead: refused
+        raise CliError(f"--cgroupns {args.cgroupns}: not with --open-coded (the syscall "
+                       "program starts at a cgroup id it is given, in no namespace; give "
+                       "--start or --start-id)")
+    if args.extra_reads:
+        print("cgiter-edu walk: --open-coded does not use --extra-reads (no read() calls: "
+              "the program runs once, into a ring buffer)", file=sys.stderr)
+    if args.trace is not None:
+        print("cgiter-edu walk: --open-coded does not use --trace/--no-trace (it records no "
+              "trace: the ring buffer's records are what it shows)", file=sys.stderr)
     for attr, flag in UNUSED.items():
         if getattr(args, attr, None) is not None:
             print(f"cgiter-edu walk: --open-coded does not use {flag} (no seq_file, no "
