@@ -13,10 +13,10 @@ Example::
     >>> s = walk_spec(p.parse_args(["--order", "post", "--record-bytes", "64"]))
     >>> s.order, s.program, s.read_size
     (<Order.DESCENDANTS_POST: 3>, Record(rec_bytes=64), 131072)
-    >>> walk_spec(p.parse_args(["--record-bytes", "23"]))
+    >>> walk_spec(p.parse_args(["--record-bytes", "64", "--program", "ids"]))
     Traceback (most recent call last):
     ...
-    cgiter_edu.clihelpers.CliError: --record-bytes 23: a record is at least its 24-byte line 'C <id> <seq_num>\\n'; use 24 to 4119
+    cgiter_edu.clihelpers.CliError: --record-bytes and --stop-at need --program record, not ids
 """
 
 from __future__ import annotations
@@ -190,10 +190,12 @@ def add_walk_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--program", choices=["ids", "paths", "record", "silent"], default=None,
                    help="the BPF program: ids = the kernel selftest's id printer (default), "
                         "paths, record (fixed-size records, see --record-bytes), silent")
-    g.add_argument("--record-bytes", type=int, default=None, metavar="N",
-                   help=f"bytes each cgroup's record takes, {RECORD_BYTES_MIN} to "
-                        f"{RECORD_BYTES_MAX}: a 24-byte line and up to 4095 pad bytes "
-                        "(implies --program record)")
+    add_number(g, "--record-bytes", lo=RECORD_BYTES_MIN, hi=RECORD_BYTES_MAX, default=None,
+               metavar="N", why="a record is its 24-byte line 'C <id> <seq_num>\\n' and 0 "
+                                "to 4095 pad bytes ((rec_bytes - 24) & 4095, as the C "
+                                "program does)",
+               help="bytes each cgroup's record takes: a 24-byte line and up to 4095 pad "
+                    "bytes (implies --program record)")
     g.add_argument("--stop-at", default=None, metavar="PATH",
                    help="the program returns 1 at this cgroup: early termination "
                         "(implies --program record)")
