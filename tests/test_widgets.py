@@ -647,10 +647,14 @@ def test_picture_texts_readable_on_a_projector(walk):
     assert ("new.slice" in seen) == (walk == "writer")
     assert ("level 1" in seen) == (walk in ("random", "balanced"))   # the icicle's rows
     assert ("n1" in seen) == (walk == "random")        # a name where it fits its bar
-    # the numbers in the markers, where markers can grow to hold them at 14 px (the small
-    # tree's tree view); the 22 rows of the default list cannot: no numbers there
+    # the seq_nums: in the markers where markers can grow to hold them at 14 px (the small
+    # tree's tree view), in a margin left of each column for the 22 rows of the default
+    # list (a class follows the walk by them: the first 11 cgroups, the 11th cut); the
+    # icicle of hundreds has none
     numbers = {t for t in seen if t.isdigit()}
-    assert numbers == ({str(i) for i in range(11)} if walk == "truncation" else set())
+    assert numbers == (set() if walk in ("random", "balanced") else {str(i) for i in range(11)})
+    margin = getattr(ex.renderer.views["walk"].geometry, "number_right", None)
+    assert bool(margin) == (walk in ("default", "writer"))
 
 
 def test_marker_numbers_are_measured():

@@ -47,6 +47,9 @@ class Geometry:
     headers: list[tuple[float, float, str]] = field(default_factory=list)
     #: tree view: the rightmost x each cgroup's ink reaches (its marker, or its label)
     reach: dict[int, float] = field(default_factory=dict)
+    #: list view with a gutter: where each cgroup's number ends (right-aligned in the
+    #: column's left margin, like a listing's line numbers); empty: numbers in markers
+    number_right: dict[int, float] = field(default_factory=dict)
 
     def margined(self) -> tuple[float, float, float, float]:
         """:attr:`bbox` with a margin around it (what a view fits in its Axes)."""
@@ -104,25 +107,32 @@ def tree_geometry(tree: Tree, labels: dict[int, str],
 
 def list_geometry(tree: Tree, labels: dict[int, str], aspect: float,
                   short_headers: bool = False,
-                  number: tuple[float, str] | None = None) -> Geometry:
+                  number: tuple[float, str] | None = None,
+                  gutter: tuple[float, str] | None = None) -> Geometry:
     """systemd-cgls style: one row per cgroup, indented by level, wrapped in columns.
 
     Every label has its own row, so none can collide; columns are cut so the
     whole drawing comes close to ``aspect`` (width / height).  A column's "continued
     from <path>" header is shortened to the column's width, except the last column's
     (the whole path) unless ``short_headers``.  ``number``: as for :func:`tree_geometry`
-    (default: three digits, 0.62 label font).
+    (default: three digits, 0.62 label font).  ``gutter = (font, widest number)``: the
+    numbers in a margin left of each column instead, right-aligned like a listing's line
+    numbers (markers too small to hold them at that font).
     """
     fs = BASE_FONT
     fn, m = _marker(1.25 * fs, 0.62 * fs, 0.25 * fs, number)
     row = max(m, 1.25 * fs) + 0.3 * fs
     indent = 0.9 * m
     pad = 0.3 * fs
+    gw = 0.0                                    # the numbers' margin, left of each column
+    if gutter is not None:
+        fn, widest = gutter
+        gw = text_width(widest, fn, "bold") + 0.4 * fs
     order = tree.nodes
     depth = tree.depth()
     n = len(order)
     widths = {v: (text_width(labels[v], fs) if labels.get(v) else 0.0) for v in order}
-    reach = [depth[v] * indent + m + pad + widths[v] for v in order]
+    reach = [gw + depth[v] * indent + m + pad + widths[v] for v in order]
     best = None
     for cols in range(1, max(1, n) + 1):
         per = math.ceil(n / cols)
@@ -141,7 +151,7 @@ def list_geometry(tree: Tree, labels: dict[int, str], aspect: float,
     for i, v in enumerate(order):
         c, r = divmod(i, per)
         col_of[v] = c
-        xy[v] = (colx[c] + depth[v] * indent + m / 2, -r * row)
+        xy[v] = (colx[c] + gw + depth[v] * indent + m / 2, -r * row)
     segs: list[list[tuple[float, float]]] = []
     for v in order:
         p = tree.parent[v]
@@ -152,7 +162,7 @@ def list_geometry(tree: Tree, labels: dict[int, str], aspect: float,
         if col_of[p] == col_of[v]:
             ytop = xy[p][1] - m / 2
         else:                                   # parent in an earlier column: continue from the top
-            xp = colx[col_of[v]] + depth[p] * indent + m / 2
+            xp = colx[col_of[v]] + gw + depth[p] * indent + m / 2
             ytop = row * 0.5
         segs.append([(xp, ytop), (xp, yv), (xv - m / 2, yv)])
     headers = []
@@ -175,7 +185,9 @@ def list_geometry(tree: Tree, labels: dict[int, str], aspect: float,
              + [x + text_width(t, HEADER_FONT * fs) for x, _y, t in headers])
     y0 = min(y for _, y in xy.values()) - row / 2
     top = row / 2 + (1.3 * HEADER_FONT * fs if headers else 0.0)
-    return Geometry("list", xy, segs, lx, "left", (0.0, y0, x1, top), m, fn, col_of, headers)
+    right = {v: float(colx[col_of[v]]) + gw - 0.25 * fs for v in xy} if gutter else {}
+    return Geometry("list", xy, segs, lx, "left", (0.0, y0, x1, top), m, fn, col_of, headers,
+                    number_right=right)
 
 
 #: list view: the column headers' font size, relative to the labels'

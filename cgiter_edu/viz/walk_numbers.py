@@ -33,16 +33,17 @@ from .geometry import Geometry, list_geometry, tree_geometry
 from .layout import Tree
 from .view import BASE_FONT
 
-__all__ = ["walk_numbers", "widest_number", "number_paths", "number_faces", "numbered_geometry"]
+__all__ = ["walk_numbers", "widest_number", "number_paths", "number_faces", "numbered_geometry",
+           "gutter_geometry", "fit_numbers"]
 
 _CLEAR = (0.0, 0.0, 0.0, 0.0)
 _TEXT_RGBA = {"black": (0.0, 0.0, 0.0, 1.0), "white": (1.0, 1.0, 1.0, 1.0)}
 #: the states whose cgroups show no visit number (not reached yet, or never)
 _NO_VISIT = (CgroupState.UNREACHED, CgroupState.NEVER)
 
-#: (number text, font size) -> (glyph vertices, codes, centre x, centre y): the numbers'
-#: glyph paths, the same for every walk (:func:`number_paths`)
-_NUMBER_GLYPHS: dict[tuple[str, float], tuple[Any, Any, float, float]] = {}
+#: (number text, font size) -> (glyph vertices, codes, centre x, centre y, right x): the
+#: numbers' glyph paths, the same for every walk (:func:`number_paths`)
+_NUMBER_GLYPHS: dict[tuple[str, float], tuple[Any, Any, float, float, float]] = {}
 
 
 def walk_numbers(trace: Trace, mode: str | None,
@@ -84,9 +85,11 @@ def widest_number(trace: Trace, mode: str | None, visit: dict[int, int], count: 
 
 
 def number_paths(numbers: dict[int, int], ids: Iterable[int],
-                 xy: dict[int, tuple[float, float]], font: float) -> tuple[list[Path], list[int]]:
+                 xy: dict[int, tuple[float, float]], font: float,
+                 right: dict[int, float] | None = None) -> tuple[list[Path], list[int]]:
     """One glyph path (DejaVu Sans bold, ``font`` data units high) per numbered cgroup
-    of ``ids`` placed in ``xy``, centred on its point; returns the paths and their ids."""
+    of ``ids`` placed in ``xy``, centred on its point (or, with ``right``, ending at
+    ``right[id]``, centred on the point's y); returns the paths and their ids."""
     from matplotlib.textpath import TextPath
 
     prop = FontProperties(family="DejaVu Sans", weight="bold")
@@ -99,13 +102,15 @@ def number_paths(numbers: dict[int, int], ids: Iterable[int],
         if glyph is None:     # the glyph's extents (Bezier extrema) are slow: once each
             tp = TextPath((0, 0), key[0], size=key[1], prop=prop)
             ext = tp.get_extents()
-            glyph = (tp.vertices, tp.codes, (ext.x0 + ext.x1) / 2, (ext.y0 + ext.y1) / 2)
+            glyph = (tp.vertices, tp.codes, (ext.x0 + ext.x1) / 2, (ext.y0 + ext.y1) / 2,
+                     ext.x1)
             if len(_NUMBER_GLYPHS) >= 50_000:
                 _NUMBER_GLYPHS.clear()
             _NUMBER_GLYPHS[key] = glyph
-        verts, codes, cx, cy = glyph
+        verts, codes, cx, cy, x1 = glyph
         x, y = xy[v]
-        paths.append(Path(verts + (x - cx, y - cy), codes))
+        dx = right[v] - x1 if right else x - cx
+        paths.append(Path(verts + (dx, y - cy), codes))
         out.append(v)
     return paths, out
 
@@ -146,3 +151,34 @@ def numbered_geometry(g: Geometry, tree: Tree, labels: dict[int, str],
             return h
         fn = 1.03 * want / s
     return None
+
+
+def gutter_geometry(g: Geometry, tree: Tree, labels: dict[int, str],
+                    room: tuple[float, float, float], want: float, min_label: float,
+                    short_headers: bool, widest: str) -> Geometry | None:
+    """A list drawing like ``g`` with its numbers ``want`` points high in a margin left of
+    each column (where markers grown to hold them would leave the labels under
+    ``min_label`` points: the 22 rows of a systemd host), its labels still at least
+    ``min_label`` points; None if even that leaves them smaller."""
+    fn = want / g.scale(*room)
+    for _ in range(12):
+        h = list_geometry(tree, labels, room[0] / room[1], short_headers, gutter=(fn, widest))
+        s = h.scale(*room)
+        if BASE_FONT * s < min_label and any(labels.values()):
+            return None
+        if fn * s >= want:
+            return h
+        fn = 1.03 * want / s
+    return None
+
+
+def fit_numbers(g: Geometry, tree: Tree, labels: dict[int, str],
+                room: tuple[float, float, float], want: float, min_label: float,
+                short_headers: bool, widest: str) -> Geometry | None:
+    """A drawing like ``g`` whose numbers are ``want`` points high: in grown markers
+    (:func:`numbered_geometry`), else, for a list of named rows, in a margin left of
+    each column (:func:`gutter_geometry`; unnamed rows, hundreds of them, keep their
+    colours only); None if neither keeps the labels ``min_label`` points."""
+    args = (g, tree, labels, room, want, min_label, short_headers, widest)
+    margin = g.kind == "list" and any(labels.values())
+    return numbered_geometry(*args) or (gutter_geometry(*args) if margin else None)

@@ -54,7 +54,7 @@ from .style import (
     text_color_on,
 )
 from .view import BASE_FONT, DARK, MIN_FONT, View, ax_size_pt, new_axes, text_width
-from .walk_numbers import number_faces, number_paths, numbered_geometry, walk_numbers, widest_number
+from .walk_numbers import fit_numbers, number_faces, number_paths, walk_numbers, widest_number
 from .words import cgroup_name, frame_caption, walk_alt
 
 __all__ = ["WalkView", "plot_walk", "states_shown", "walk_over"]
@@ -219,9 +219,9 @@ class WalkView(View):
         want = max(MIN_FONT, self.min_number_font or 0.0)
         if self.min_number_font and self.numbers_mode and \
                 g.number_font * g.scale(aw, ah, max_scale) < want:
-            g = numbered_geometry(g, self.tree, self._label_text, (aw, ah, max_scale), want,
-                                  self.min_font, self.short_headers,
-                                  widest_number(self.trace, self.numbers_mode, self._visit, len(self.ids))) or g
+            g = fit_numbers(g, self.tree, self._label_text, (aw, ah, max_scale), want,
+                            self.min_font, self.short_headers,
+                            widest_number(self.trace, self.numbers_mode, self._visit, len(self.ids))) or g
         self.geometry = g
         x0, y0, x1, y1 = g.margined()
         s = g.scale(aw, ah, max_scale)
@@ -397,7 +397,7 @@ class WalkView(View):
             last = len(self.trace.events) if self.step is None else self.step
             fc, self._visible_numbers = number_faces(
                 self.numbers_mode, self.number_ids, states, self._first_num_step, last,
-                lambda v: text_color_on(cols[self.index[v]]))
+                lambda v: "black" if self.geometry.number_right else text_color_on(cols[self.index[v]]))
             self.numbers.set_facecolors(fc)
             changed.append(self.numbers)
         return changed
@@ -457,9 +457,10 @@ class WalkView(View):
         return {v: self._number_text[v] for v in self.number_ids if v in vis}
 
     def _make_numbers(self, g: Geometry) -> None:
-        """One glyph path per numbered cgroup, in data units, centred on its marker."""
+        """One glyph path per numbered cgroup, in data units, on its marker or in the margin."""
         final, first = walk_numbers(self.trace, self.numbers_mode, self._visit)
-        paths, self.number_ids = number_paths(final, self.ids, g.xy, g.number_font)
+        paths, self.number_ids = number_paths(final, self.ids, g.xy, g.number_font,
+                                              g.number_right or None)
         self._number_text = {v: str(final[v]) for v in self.number_ids}
         self._first_num_step = first
         self.numbers = PathCollection(paths, facecolors=[_CLEAR] * len(paths),
