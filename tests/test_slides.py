@@ -4,6 +4,7 @@ machine; the PDF of key pictures: every page rendered by pdftoppm has its pictur
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -55,7 +56,21 @@ def test_build_writes_every_deck_with_local_assets(decks):
             assert "unpkg.com" not in html and "cdnjs" not in html and "jsdelivr" not in html
     deck3 = (out / "03-eight-pages.slides.html").read_text()
     assert deck3.count("data:image/png;base64,") >= 2        # executed: pictures embedded
+    # "previous", "next", "all lessons": to the decks beside it (no notebook is there)
+    for name in ("02-orders", "04-read-size", "00-start-here"):
+        assert f'href="{name}.slides.html"' in deck3, name
+    for f in files:
+        if f.name.endswith(".slides.html"):
+            assert not re.search(r'href="\d\d-[^"]*\.ipynb', f.read_text()), f.name
     assert 'src="assets/reveal.js/dist/reveal.js"' in deck3 or "assets/reveal.js/dist/reveal.js" in deck3
+
+
+def test_link_decks_points_lesson_links_at_the_decks_built():
+    html = ('<a href="02-orders.ipynb">next</a> <a href="01-first-walk.ipynb#x">prev</a> '
+            '<a href="09-past-the-page-limit.ipynb">9</a> <a href="explorer.ipynb">e</a>')
+    assert slides.link_decks(html, ["01-first-walk", "02-orders"]) == (
+        '<a href="02-orders.slides.html">next</a> <a href="01-first-walk.slides.html">prev</a> '
+        '<a href="09-past-the-page-limit.ipynb">9</a> <a href="explorer.ipynb">e</a>')
 
 
 def test_every_deck_carries_every_picture_of_its_lesson(decks, executed_notebooks):

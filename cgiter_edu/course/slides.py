@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -347,6 +348,7 @@ def build(out: str | os.PathLike, only: Sequence[str] = (), notebooks: Path | No
         for i, p in enumerate(paths):
             log(f"[{i + 1}/{len(paths)}] running and converting {p.name}")
             html, nb = deck(p, execute=execute, nb=run(p) if run is not None else None)
+            html = link_decks(html, [q.stem for q in paths])
             name = f"{p.stem}.slides.html"
             (stage / name).write_text(html, encoding="utf-8")
             names.append(name)
@@ -358,6 +360,37 @@ def build(out: str | os.PathLike, only: Sequence[str] = (), notebooks: Path | No
             key_pictures_pdf(stage / "key-pictures.pdf")
             names.append("key-pictures.pdf")
     return [out / n for n in names]
+
+
+def link_decks(html: str, stems: Sequence[str]) -> str:
+    """Point a deck's links to lessons' notebooks at their decks.
+
+    Each ``href="02-orders.ipynb"`` (the lessons' "previous", "next" and "all lessons")
+    becomes ``href="02-orders.slides.html"`` where the build has that deck: the decks'
+    folder holds no notebooks, so a presenter's click on "next" found nothing.
+
+    Parameters
+    ----------
+    html : str
+        A deck's HTML.
+    stems : sequence of str
+        The lessons this build has decks of (``"02-orders"``).
+
+    Returns
+    -------
+    str
+        The HTML; links to other notebooks (the explorer's) are left as they are.
+
+    Examples
+    --------
+    >>> link_decks('<a href="02-orders.ipynb">next</a> <a href="x.ipynb">x</a>', ["02-orders"])
+    '<a href="02-orders.slides.html">next</a> <a href="x.ipynb">x</a>'
+    """
+    built = set(stems)
+
+    def deck_of(m: re.Match) -> str:
+        return (f'href="{m.group(1)}.slides.html"' if m.group(1) in built else m.group(0))
+    return re.sub(r'href="([^"/#?]+)\.ipynb(?:#[^"]*)?"', deck_of, html)
 
 
 def _title(nb: Any, default: str) -> str:
@@ -553,4 +586,4 @@ def cmd_slides(args: Any) -> int:
 
 __all__ = ["NPM_ASSETS", "PDF_PAGE_INCHES", "SLIDES_PACKAGES", "SlidesError", "build",
            "missing_packages", "require_packages", "deck", "key_pictures", "key_pictures_pdf",
-           "lessons", "run_lesson", "setup_slides", "web_assets"]
+           "lessons", "link_decks", "run_lesson", "setup_slides", "web_assets"]
