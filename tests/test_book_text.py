@@ -208,3 +208,13 @@ def test_no_page_says_every_read_walks_every_cgroup(page):
     text = " ".join(_text(page).split())
     assert not re.search(r"every `?read\(\)`? of the iterator file runs it once per cgroup",
                          text), page.name
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_the_511_is_not_credited_to_seq_write_alone(page):
+    """The course's programs print with ``bpf_seq_printf``, whose ``seq_bprintf()`` keeps
+    a record only if ``count + len < size``, as ``seq_write()`` does: a page that gives
+    the strict ``<`` as the reason for the 511 names ``seq_bprintf()`` beside it."""
+    for para in re.split(r"\n\s*\n|\n\|", _text(page)):
+        if "seq_write()" in para and "count + len < size" in para:
+            assert "seq_bprintf()" in para, (page.name, para[:300])
