@@ -77,6 +77,9 @@ html_context = {"default_mode": "light"}   # an empty mode logs a console error 
 html_last_updated_fmt = None
 html_copy_source = False
 mathjax_path = "no-mathjax.js"     # never loaded: the book has no math (and no CDN)
+# the search page lists the pages found without fetching each for a summary: opened from
+# file:// (docs/_build/html/index.html) every fetch is refused and logged as an error
+html_show_search_summary = False
 
 # links to the internet are listed by tests/test_book.py, never fetched at build time
 linkcheck_ignore = [r".*"]

@@ -262,6 +262,33 @@ def test_the_command_page_shows_every_help_whole(book):
     assert outside == [] and errors == [], (outside, errors)
 
 
+def test_the_search_page_finds_pages_from_the_files(book):
+    """Opened as the README says (docs/_build/html/index.html, file://), the search page
+    lists the pages that hold a word and logs no error (fetching each page for a summary
+    is refused there: html_show_search_summary = False)."""
+    need(os.path.exists(CHROMIUM), f"no Chromium at {CHROMIUM} (apt-get install chromium)",
+         browser=True)
+    need(importlib.util.find_spec("playwright") is not None,
+         "no playwright (pip install -e '.[browser]')", browser=True)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            outside, errors = files_only(page)
+            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+            page.goto((book / "search.html").as_uri() + "?q=EOPNOTSUPP")
+            page.wait_for_function("() => /found \\d+ page/.test("
+                                   "document.querySelector('#search-results')?.innerText)")
+            page.wait_for_timeout(1000)
+            found = page.locator("#search-results li a").all_inner_texts()
+        finally:
+            browser.close()
+    assert any("The read() size" in t for t in found), found
+    assert outside == [] and errors == [], (outside, errors[:3])
+
+
 def test_every_binder_link_follows_the_one_setting():
     """README.md and docs/ hold Binder links; each opens the repository named by
     ``[tool.cgiter_edu] github`` in pyproject.toml (``OWNER/cgiter_edu`` while it is
