@@ -272,10 +272,33 @@ def _func_of(frame: Any) -> str:
         line = frame.f_lineno
         func = lines.get(line)
         if func is None:
-            func = lines[line] = f"{mod}:{origin(code, line) or code.co_qualname}"
+            func = lines[line] = (f"{mod}:{origin(code, line) or _qualname(code, frame.f_globals)}")
         return func
-    func = _func_names[code] = f"{mod}:{code.co_qualname}"
+    func = _func_names.get(code)
+    if func is None:
+        func = _func_names[code] = f"{mod}:{_qualname(code, frame.f_globals)}"
     return func
+
+
+def _qualname(code: Any, module: dict[str, Any]) -> str:
+    """``code.co_qualname``; Python 3.10 has none (pyproject allows 3.10: every walk
+    failed with AttributeError there): :func:`_qualname_of_function` instead."""
+    qualname = getattr(code, "co_qualname", None)
+    return qualname if qualname is not None else _qualname_of_function(code, module)
+
+
+def _qualname_of_function(code: Any, module: dict[str, Any]) -> str:
+    """The ``__qualname__`` of the function of the module (its namespace ``module``),
+    or of a method of a class of it, whose code is ``code``; else ``co_name``."""
+    for value in list(module.values()):
+        found = [value]
+        if isinstance(value, type) and value.__module__ == module.get("__name__"):
+            found = list(vars(value).values())
+        for f in found:
+            f = getattr(f, "__func__", None) or getattr(f, "fget", None) or f
+            if getattr(f, "__code__", None) is code:
+                return f.__qualname__
+    return code.co_name
 
 
 def snapshot(root: Any) -> dict[int, tuple[str, int | None, bool]]:

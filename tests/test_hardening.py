@@ -164,6 +164,24 @@ def test_the_helper_refuses_what_is_no_regular_file(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_the_recorder_names_functions_without_co_qualname():
+    """pyproject allows Python 3.10, whose code objects have no co_qualname: every walk
+    with a trace failed there with AttributeError.  The recorder finds the qualname
+    through the module's functions and classes instead: the same name as co_qualname
+    for every place a traced walk records."""
+    from cgiter_edu import Order, programs, run, shapes
+    from cgiter_edu.recorder import _func_names, _line_names, _qualname_of_function
+
+    run(shapes.BY_NAME["systemd"](), programs.Record(rec_bytes=64), Order.DESCENDANTS_PRE,
+        read_size=300, trace=True)
+    places = list(_func_names.items())          # plain functions, and the inlined ones:
+    places += [(code, next(iter(names.values()))) for code, names in _line_names.items()]
+    assert len(places) >= 6, places
+    for code, name in places:
+        module = sys.modules[name.split(":")[0]]
+        assert _qualname_of_function(code, vars(module)) == code.co_qualname, name
+
+
 # -- 4. Ctrl-C: one line, exit 130, nothing left behind ---------------------------------
 
 def _interrupt(args, cwd, started, env=None, timeout=120):
