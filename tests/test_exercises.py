@@ -164,6 +164,18 @@ def test_capacity_questions_state_the_read_size():
         assert size > q.setup.page_size << 3          # larger than the buffer: no cut by size
 
 
+def test_capacity_explanation_names_the_check_the_program_meets():
+    """The course's Record prints with bpf_seq_printf: its record is refused by
+    seq_bprintf()'s count + len < size, not only seq_write()'s (the explanation said
+    "seq_write() refused it" and that the record "was written up to the end")."""
+    q = question(7, "capacity")
+    why = " ".join(q.explanation.split())
+    assert (f"Record {q.answer + 1} did not fit: the buffer keeps what a program prints only "
+            "if count + len < size (seq_bprintf() behind bpf_seq_printf, seq_write() behind "
+            "bpf_seq_write)") in why, why
+    assert f"rolled back to {q.answer * 67} bytes, the end of record {q.answer}." in why, why
+
+
 # -- each lesson's quiz asks only what it or an earlier lesson taught --------------------
 def test_lesson_quiz_never_asks_what_a_later_lesson_teaches():
     from cgiter_edu.course.questions import ALL_KINDS, LESSONS, TAUGHT, lesson_kinds, lesson_orders

@@ -226,10 +226,11 @@ def _q_capacity(seed: int, rng: Rng) -> Question:
     expl = [f"The emulator's first read() returned {res.reads[0][0]} bytes: {fit} records of "
             f"{rec} bytes."]
     if back:
-        expl.append(f"Record {fit + 1} was written up to the end of the buffer, seq_write() "
-                    f"refused it (count + len < size is false: {back[0].count_after} + {rec} "
-                    f"is not < {size}) and the buffer was rolled back to "
-                    f"{back[0].count_after} bytes.")
+        expl.append(f"Record {fit + 1} did not fit: the buffer keeps what a program prints "
+                    "only if count + len < size (seq_bprintf() behind bpf_seq_printf, "
+                    f"seq_write() behind bpf_seq_write), and {back[0].count_after} + {rec} "
+                    f"is not < {size}.  The buffer was marked overflowed and rolled back to "
+                    f"{back[0].count_after} bytes, the end of record {fit}.")
     if size % rec == 0:
         expl.append(f"{size} / {rec} = {size // rec} is one too many: the last record would "
                     "end exactly at the buffer's end, and the strict < keeps the last byte "
