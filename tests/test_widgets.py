@@ -303,9 +303,8 @@ def test_all_orders_mode():
     assert "cg-why-orders" in ex.w_caption.value
     ex.w_kernel.value = "6.18"          # no CHILDREN: left out, said as a note, no error
     assert ex.frame.error == "" and len(ex.renderer.traces) == 4
-    assert ex.frame.notes == ["CHILDREN is not in Linux 6.18 (it came in 7.0): the 6.18 "
-                              "kernel has these four orders; choose Linux 7.0 to see "
-                              "CHILDREN too"]
+    assert ex.frame.notes == ["Linux 6.18 has these four orders; CHILDREN came in 7.0 "
+                              "(choose 7.0 to see it)"]
     assert "cg-note" in ex.w_error.value
 
 
@@ -723,7 +722,7 @@ def test_all_orders_texts_readable_on_a_projector(kernel):
     """All orders: titles, subtitles and the state legend at least 14 px at 1280x720 and
     none overlapping, at every position of the player; the legend is there with four
     panels too (Linux 6.18, two by two)."""
-    from cgiter_edu.widgets.picture import MIN_TEXT_PX
+    from cgiter_edu.widgets.picture import MIN_TEXT_PX, PROJECTOR_WIDTH
 
     ex = Explorer(mode="orders", kernel=kernel, background=False, check_kernel=False)
     assert len(ex.renderer.views) == (4 if kernel == "6.18" else 5)
@@ -734,6 +733,17 @@ def test_all_orders_texts_readable_on_a_projector(kernel):
         assert not _overlaps(boxes), (kernel, i, _overlaps(boxes))
     texts = {b.text for b in boxes}
     assert "ANCESTORS_UP" in texts
+    # laid out for 1280x720: no title of its own (the page says it) and every text inside
+    # the picture; the panels take the height (0.83 of it under a title before)
+    fig = ex.renderer.figure
+    high = PROJECTOR_WIDTH * fig.bbox.height / fig.bbox.width
+    assert not [t for t in texts if t.startswith("The cgroup_iter orders")]
+    assert all(-0.5 <= b.box[1] and b.box[3] <= high + 0.5 for b in boxes), [
+        (b.text, b.box) for b in boxes if b.box[3] > high + 0.5]
+    axes = [v.ax.get_position() for v in ex.renderer.views.values()]
+    assert max(a.y1 for a in axes) - min(a.y0 for a in axes) >= 0.86
+    if kernel == "6.18":           # the note above it: one line of the page
+        assert len(ex.frame.notes[0]) <= 80
     # visit numbers (checked above at 14 px) in the four panels two by two and in the
     # five of Linux 7.0 (their leaves' markers touch to hold two digits at 14 px): a
     # class follows each walk by its numbers

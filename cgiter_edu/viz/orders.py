@@ -113,6 +113,9 @@ class OrdersView(View):
         The smallest text (points), titles and subtitles included.
     right : float, default 1.0
         The share of the figure's width the panels take (the rest is left free).
+    title : bool, default True
+        The figure's title on top; without it the panels take the whole height (a
+        page that says what the picture is: the explorer).
 
     Examples
     --------
@@ -127,7 +130,7 @@ class OrdersView(View):
                  labels: str | None = None, path: bool = True,
                  every_step: bool = False, cols: int | None = None,
                  max_scale: float = 1.1, font: float | None = None,
-                 right: float = 1.0) -> None:
+                 right: float = 1.0, title: bool = True) -> None:
         with slide_style():
             fig = fig or plt.figure(figsize=SLIDE_SIZE)
             n = len(traces)
@@ -135,10 +138,12 @@ class OrdersView(View):
             cols = cols or (3 if n >= 4 else max(n, 1))
             rows = math.ceil((n + (1 if slot else 0)) / cols)
             self.views: dict[int, WalkView] = {}
-            W, H = right / cols, 0.90 / rows
+            W = right / cols
+            top = 0.90 if title else 0.99 - self._extra_lines(traces, cols, W, fig, font)
+            H = top / rows
             for i, (o, tr) in enumerate(traces.items()):
                 r, c = divmod(i, cols)
-                ax = fig.add_axes((c * W + 0.008, 0.90 - (r + 1) * H + 0.01, W - 0.016,
+                ax = fig.add_axes((c * W + 0.008, top - (r + 1) * H + 0.01, W - 0.016,
                                    H - 0.075))
                 v = WalkView(tr, None, ax, labels=labels, numbers="visit", legend=False,
                              title=False, caption=False, path=path, max_scale=max_scale,
@@ -156,7 +161,7 @@ class OrdersView(View):
             self.legend_ax = None
             if slot and n < rows * cols:
                 r, c = divmod(n, cols)
-                lax = fig.add_axes((c * W + 0.01, 0.90 - (r + 1) * H + 0.01, W - 0.02,
+                lax = fig.add_axes((c * W + 0.01, top - (r + 1) * H + 0.01, W - 0.02,
                                     H - 0.05))
                 lax.set_axis_off()
                 shown: set[CgroupState] = set()
@@ -172,11 +177,23 @@ class OrdersView(View):
                          va="top", ha="left")
                 self.legend_ax = lax
             kern = next(iter(traces.values())).kernel if traces else ""
-            fig.suptitle(f"The cgroup_iter orders on one hierarchy, {kernel_label(kern)}", x=0.01,
-                         ha="left", y=0.965, fontsize=26, fontweight="bold")
+            if title:
+                fig.suptitle(f"The cgroup_iter orders on one hierarchy, {kernel_label(kern)}",
+                             x=0.01, ha="left", y=0.965, fontsize=26, fontweight="bold")
         first = next(iter(self.views.values()), None)
         super().__init__(fig, first.ax if first is not None else None)  # type: ignore[arg-type]
         fig.__dict__["_cgiter_views"] = [self]       # one alt text: this view's
+
+    @staticmethod
+    def _extra_lines(traces: dict[int, Trace], cols: int, W: float, fig: Figure,
+                     font: float | None) -> float:
+        """The share of the figure's height the first row's subtitles take past their
+        first line (a panel too narrow for ``from <start>: <function>`` on one line)."""
+        width = (W - 0.016) * fig.bbox.width * 72 / fig.dpi
+        lines = max([(_subtitle(tr, o, width, font, font) if font else
+                      _subtitle(tr, o, width))[0].count("\n")
+                     for o, tr in list(traces.items())[:cols]] or [0])
+        return lines * 1.35 * (font or _SUB_FONT) / (fig.bbox.height * 72 / fig.dpi)
 
     @property
     def alt(self) -> str:

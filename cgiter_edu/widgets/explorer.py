@@ -390,9 +390,8 @@ class Explorer(ExplorerPanel, W.VBox):
             children = True                    # the walk says what is wrong with the kernel
         for label, o in model.ORDERS.items():
             if o == int(Order.CHILDREN) and not children:
-                self._orders_note = (f"CHILDREN is not in Linux {s.kernel} (it came in 7.0): "
-                                     f"the {s.kernel} kernel has these four orders; choose "
-                                     f"Linux 7.0 to see CHILDREN too")
+                self._orders_note = (f"Linux {s.kernel} has these four orders; CHILDREN "
+                                     f"came in 7.0 (choose 7.0 to see it)")
                 continue
             start = s.start
             if o == int(Order.ANCESTORS_UP):

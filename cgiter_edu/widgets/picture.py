@@ -249,18 +249,17 @@ class FrameRenderer:
                     legend = self._legend_image(tuple(s for s in CgroupState if s in seen),
                                                 ncol=1)
                 right = 1.0 if legend is None else 1 - (legend.shape[1] + 8) / fig.bbox.width
+                # no title: the page says what it is, the panels take the height
                 ov = OrdersView(traces, fig, labels=labels, path=True, every_step=True,
                                 cols=2 if four else None, max_scale=3.0, font=font,
-                                right=right)
+                                right=right, title=False)
                 views = ov.views
                 for v in views.values():      # a small tree's names: 14 px too
                     _fit_tree_texts(v, font)
-                if not four and fig._suptitle is not None:    # no room: the page says it
-                    fig._suptitle.set_visible(False)
                 if legend is not None:
                     self._legend_artist = fig.figimage(
                         legend, xo=int(fig.bbox.width) - legend.shape[1] - 4,
-                        yo=int(0.86 * fig.bbox.height) - legend.shape[0], zorder=1)
+                        yo=int(0.95 * fig.bbox.height) - legend.shape[0], zorder=1)
             if rejected:
                 from cgiter_edu.names import order_name
 
