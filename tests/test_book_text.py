@@ -218,3 +218,44 @@ def test_the_511_is_not_credited_to_seq_write_alone(page):
     for para in re.split(r"\n\s*\n|\n\|", _text(page)):
         if "seq_write()" in para and "count + len < size" in para:
             assert "seq_bprintf()" in para, (page.name, para[:300])
+
+
+def _literal_prefix(comment: str):
+    """The Python literal a comment starts with (``b'...' -- and b'' for ever after``
+    gives ``b'...'``), or a ValueError."""
+    import ast
+
+    for end in range(len(comment), 0, -1):
+        try:
+            return ast.literal_eval(comment[:end])
+        except (ValueError, SyntaxError):
+            continue
+    raise ValueError(comment)
+
+
+@pytest.mark.parametrize("page", [README, DOCS / "api-guide.md"], ids=lambda p: p.name)
+def test_the_python_examples_print_what_their_comments_say(page):
+    """Each ``python`` block of the API page and the README that does not need a browser
+    or the kernel runs; a line ``EXPR  # <literal>...`` gives that literal."""
+    blocks = re.findall(r"```python\n(.*?)```", _text(page), re.S)
+    ran = 0
+    for block in blocks:
+        if "Explorer(" in block or "live." in block:
+            continue
+        lines, checks = [], []
+        for line in block.splitlines():
+            code, _, comment = line.partition("  # ")
+            comment = comment.strip()
+            if comment.startswith(("b'", "[", "'")) and code.strip():
+                expr = code.strip()
+                expr = expr[len("print("):-1] if expr.startswith("print(") else expr
+                indent = code[:len(code) - len(code.lstrip())]
+                checks.append(_literal_prefix(comment))
+                lines.append(f"{indent}_got.append({expr})")
+            else:
+                lines.append(line)
+        got: list = []
+        exec(compile("\n".join(lines), str(page), "exec"), {"_got": got})
+        assert got == checks, (page.name, got, checks)
+        ran += len(checks)
+    assert ran >= 1
