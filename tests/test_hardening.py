@@ -742,6 +742,38 @@ def test_the_vm_hint_names_the_series_package():
     assert "linux-image-6.1.0-" in vm.apt_hint("6.1")
 
 
+@pytest.mark.parametrize("missing,fix", [
+    ("vng", "virtme-ng's vng is not installed (fix: pip install -e '.[vm]' in the checkout, "
+            "or pip install virtme-ng)"),
+    ("qemu", "qemu-system-x86_64 is not installed (fix: apt-get install -y qemu-system-x86 "
+             "busybox-static)"),
+])
+def test_a_vm_that_cannot_boot_is_said_before_booting(monkeypatch, capsys, tmp_path, missing,
+                                                     fix):
+    """`live --kernel-image 6.1` without virtme-ng said 'booting ... about 30 s to boot'
+    and then that it could not, with a fix naming the kernel image package of a kernel
+    image it had found: one line, what is missing, its own fix."""
+    import shutil
+
+    from cgiter_edu.cli import main
+    from cgiter_edu.live import vm
+
+    img = vm.KernelImage(Path("/boot/vmlinuz-6.1.0-99-amd64"), "6.1.0-99-amd64")
+    monkeypatch.setattr(vm, "image", lambda _spec: img)
+    if missing == "vng":
+        monkeypatch.setattr(vm, "vng", lambda: None)
+    else:
+        monkeypatch.setattr(vm, "vng", lambda: "/usr/bin/vng")
+        which = shutil.which
+        monkeypatch.setattr(vm.shutil, "which",
+                            lambda name: None if name.startswith("qemu") else which(name))
+    for cmd in (["live"], ["record", "--out", str(tmp_path / "x.jsonl")]):
+        assert main([*cmd, "--kernel-image", "6.1"]) == 2
+        assert capsys.readouterr().err == (f"cgiter-edu {cmd[0]}: cannot boot {img.path}: "
+                                           f"{fix}\n")
+    assert os.listdir(tmp_path) == []
+
+
 def test_bench_reports_misses_and_exits_0_when_it_ran(monkeypatch, capsys):
     from cgiter_edu.cli import cmd_bench as bench
 

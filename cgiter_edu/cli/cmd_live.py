@@ -91,6 +91,9 @@ def in_vm(args: argparse.Namespace, rwdirs: tuple[str, ...] = ()) -> int:
     try:
         img = vm.image(args.kernel_image)
         argv = vm.python_argv(*forwarded_argv(args))
+        problem = vm.why_not(img)       # said before "booting ...", not after it
+        if problem:
+            raise LiveError(f"cannot boot {img.path}: {problem}")
         print(f"cgiter-edu {args.cmd}: booting {img.path} (Linux {img.release}) in QEMU "
               "without KVM: about 30 s to boot, then the walk, 10 to 40 times slower than "
               "here", file=sys.stderr, flush=True)

@@ -142,10 +142,13 @@ def why_not(img: KernelImage | None = None) -> str | None:
     """Why a VM cannot be booted here (one line with the fix), or None."""
     if not sys.platform.startswith("linux"):
         return "not Linux"
+    # each names what is missing only (the image was found: no image package to install)
     if vng() is None:
-        return f"virtme-ng's vng is not installed (fix: {APT_HINT})"
+        return ("virtme-ng's vng is not installed (fix: pip install -e '.[vm]' in the "
+                "checkout, or pip install virtme-ng)")
     if shutil.which("qemu-system-x86_64") is None:
-        return f"qemu-system-x86_64 is not installed (fix: {APT_HINT})"
+        return ("qemu-system-x86_64 is not installed (fix: apt-get install -y "
+                "qemu-system-x86 busybox-static)")
     if img is not None and not os.access(img.path, os.R_OK):
         return f"cannot read the kernel image {img.path} (fix: run as root)"
     return None
