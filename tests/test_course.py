@@ -151,3 +151,10 @@ def test_every_lesson_ends_by_linking_the_next():
     for here, nxt in zip(LESSONS, LESSONS[1:], strict=False):
         last = nbformat.read(here, 4).cells[-1].source
         assert f"]({nxt.name})" in last, f"{here.name}: its last cell does not link {nxt.name}"
+
+
+def test_lesson_01_does_not_say_the_program_runs_on_every_cgroup_reached():
+    """Lesson 00's walk skips its dead session without calling the program; lesson 01's
+    summary said the program runs "once per cgroup the walk reaches"."""
+    summary = nbformat.read(NB / "01-first-walk.ipynb", 4).cells[-1].source
+    assert "once per live cgroup the walk reaches (a dead one is skipped" in summary
