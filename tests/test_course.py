@@ -158,3 +158,17 @@ def test_lesson_01_does_not_say_the_program_runs_on_every_cgroup_reached():
     summary said the program runs "once per cgroup the walk reaches"."""
     summary = nbformat.read(NB / "01-first-walk.ipynb", 4).cells[-1].source
     assert "once per live cgroup the walk reaches (a dead one is skipped" in summary
+
+
+def test_the_start_page_says_what_is_not_checked_on_a_kernel():
+    """Lesson 00 said every number is what the kernel gives, checked on Linux 6.18, while
+    lessons 2 and 3 show CHILDREN (7.0) and 16/64 KiB pages from the source only, as
+    lesson 8's summary says."""
+    first = nbformat.read(LESSONS[0], 4).cells[0].source
+    assert "other page sizes and Linux 7.0's `CHILDREN`" in " ".join(first.split())
+    three = " ".join("\n".join(c.source for c in nbformat.read(NB / "03-eight-pages.ipynb", 4)
+                                .cells).split())
+    assert "These follow the kernel's source, `PAGE_SIZE << 3`: the walks checked on a real " \
+           "kernel had 4 KiB pages." in three
+    last8 = " ".join(nbformat.read(NB / "08-real-kernel.ipynb", 4).cells[-1].source.split())
+    assert "other page sizes (lesson 3) and the `CHILDREN` order of Linux 7.0 (lesson 2)" in last8
