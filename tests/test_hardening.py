@@ -997,3 +997,16 @@ def test_bench_does_not_say_every_target_met_of_a_part_that_did_not_run(monkeypa
     out = capsys.readouterr().out.splitlines()
     assert out[-2:] == ["class: not run: jupyterhub is not installed",
                         "every target met; not run: class"]
+
+
+@pytest.mark.parametrize("args", [["--help"], ["walk", "--help"], ["slides", "--help"]])
+def test_help_to_a_full_disk_is_an_error(args):
+    """argparse passes over a failed write of its help: `--help > /dev/full` exited 0
+    and said nothing."""
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([COMMAND, *args], stdout=full, stderr=subprocess.PIPE, timeout=120)
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.decode() == "cgiter-edu: --help: ENOSPC: No space left on device\n"
+    r = subprocess.run(f'"{COMMAND}" {" ".join(args)} | head -c 10', shell=True,
+                       capture_output=True, timeout=120)
+    assert r.returncode == 0 and r.stderr == b"" and len(r.stdout) == 10, r

@@ -44,6 +44,17 @@ class Parser(argparse.ArgumentParser):
     '--program foo: not one of its values; use ids or paths'
     """
 
+    def _print_message(self, message: str, file: object = None) -> None:
+        """argparse's, but a write that fails (``--help > /dev/full``) is kept for
+        ``main`` to say, not dropped (argparse passes over OSError: exit 0, nothing
+        said)."""
+        global _PRINT_ERROR
+        if message:
+            try:
+                (file or sys.stderr).write(message)
+            except OSError as e:
+                _PRINT_ERROR = e
+
     def error(self, message: str) -> NoReturn:
         from ..clihelpers import OptionError
 
@@ -218,6 +229,9 @@ def _cannot_run(p: argparse.ArgumentParser, name: str, e: BaseException) -> None
     p.set_defaults(func=cannot, takes_any_arguments=True)
 
 
+#: a write of argparse's (the help) that failed, said by main()
+_PRINT_ERROR: OSError | None = None
+
 #: set by the SIGINT handler main() installs: an error that follows a Ctrl-C (a library
 #: interrupted mid-way, e.g. a Jupyter client's AssertionError) is the interrupt
 _INTERRUPTED = False
@@ -265,6 +279,18 @@ def main(argv: list[str] | None = None) -> int:
             if isinstance(e.code, str):
                 print(e.code, file=sys.stderr)
             code = e.code if isinstance(e.code, int) else int(e.code is not None)
+            try:                        # `--help > /dev/full` said nothing and exited 0
+                sys.stdout.flush()
+                if _PRINT_ERROR is not None:
+                    raise _PRINT_ERROR
+            except BrokenPipeError:         # `cgiter-edu walk --help | head`: quietly
+                _drop_stdout_if_broken()
+            except OSError as err:
+                from ..clihelpers import oserror_text
+
+                print(f"cgiter-edu: --help: {oserror_text(err)}", file=sys.stderr)
+                _drop_stdout_if_broken()
+                code = code or 1
         # the command: a Ctrl-C from here on is still ours (not the interpreter's teardown,
         # killed by SIGINT); under a profiler or coverage, their report comes first
         if argv is None and sys.getprofile() is None and sys.gettrace() is None:
