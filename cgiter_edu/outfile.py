@@ -98,6 +98,12 @@ def check_folder(path: str | os.PathLike, flag: str) -> Path:
     if not given:
         raise CliError(f"{flag} '': an empty name; give a folder name")
     real = Path(os.path.realpath(given))
+    try:
+        os.stat(real)
+    except FileNotFoundError:
+        pass
+    except OSError as e:                # a symlink loop: ELOOP (rename said ENOTDIR of a .tmp)
+        raise CliError(f"{flag} {given}: {e.strerror}") from None
     if real.exists() and not real.is_dir():
         st = os.stat(real)
         kind = "a file" if stat.S_ISREG(st.st_mode) else _kind(st.st_mode)

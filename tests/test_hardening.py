@@ -956,6 +956,19 @@ def test_an_empty_folder_name_or_a_file_is_no_folder_to_write(tmp_path, args, wa
     assert os.listdir(tmp_path) == ["f"] and (tmp_path / "f").read_text() == "old"
 
 
+@pytest.mark.parametrize("args", [["slides", "--pdf-only", "-o", "loop"], ["nbgrader", "loop"],
+                                  ["plot", "walk", "-o", "loop.png"],
+                                  ["record", "--out", "loop"]])
+def test_a_symlink_loop_is_said_as_such(tmp_path, args):
+    """`slides -o LOOP` said 'ENOTDIR: Not a directory' of its staging folder's name."""
+    (tmp_path / args[-1]).symlink_to(args[-1])
+    flag = {"slides": "-o", "nbgrader": "the course directory", "plot": "-o",
+            "record": "--out"}[args[0]]
+    err = one_line_error(cli(*args, check=False, cwd=tmp_path))
+    assert err.endswith(f"{flag} {args[-1]}: Too many levels of symbolic links"), err
+    assert os.listdir(tmp_path) == [args[-1]]
+
+
 def test_a_dangling_symlink_names_the_folder_it_points_into(tmp_path):
     (tmp_path / "walk.png").symlink_to("nowhere/x.png")
     err = one_line_error(cli("plot", "walk", "-o", "walk.png", check=False, cwd=tmp_path))
