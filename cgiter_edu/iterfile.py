@@ -262,6 +262,10 @@ class IterFile(File):
         # emulation: a writer woken and held back for this reader's next read()
         # (``cgroup_mutex.locker_first``) runs now: there is no next read()
         release_held_back(self.hierarchy.cgroup_mutex)
+        # the trace stays in self.trace; the seq_file, in a cycle with its iter_priv's
+        # meta and ctx, lets go of the recorder: the trace's memory goes with the last
+        # reference to it, not at the next cyclic garbage collection
+        self.seq.tracer = None
 
     def __enter__(self) -> IterFile:
         return self

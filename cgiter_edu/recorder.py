@@ -4,7 +4,9 @@ and :func:`snapshot`, the tree a walk sees when it takes ``cgroup_mutex``.
 
 Each step is placed where it happened in the mirrored kernel code: the recorder reads
 the caller's frame (``sys._getframe``) for the function and the line a student should
-see highlighted.
+see highlighted.  The two steps a walk makes a cgroup (NEXT, SHOW) are placed once per
+iterator file, not per step, and recorded as compact tuples the trace turns into
+:class:`~cgiter_edu.events.Event` objects when it is read (:class:`~cgiter_edu.trace.Trace`).
 
 Example::
 
@@ -43,7 +45,8 @@ class Recorder:
     (``func``, ``line``): the kernel statement next to the hook, never the hook itself.
     """
 
-    __slots__ = ("trace", "read_no", "mutex_held", "ended", "show_before")
+    __slots__ = ("trace", "read_no", "mutex_held", "ended", "show_before", "writes",
+                 "push", "next_at", "show_ctx", "show_at", "tree")
 
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
@@ -51,6 +54,12 @@ class Recorder:
         self.mutex_held = False
         self.ended = False
         self.show_before = 0
+        self.writes: list[tuple[bytes, int]] = []   # the helpers' writes: lent to seq.writes
+        self.push = trace._records.append     # what the hooks record, in order
+        self.next_at: tuple[str, int] | None = None   # where NEXT happens (one hook site)
+        self.show_ctx: Any = None             # the ctx whose SHOW place is show_at
+        self.show_at: tuple[str, int] | None = None
+        self.tree: tuple[Any, int] | None = None   # the cgroup_root and generation seen
 
     # -- placing and appending -------------------------------------------------------
     def _add(self, kind: EventKind, back: int = 1, depth: int = 2, **kw: Any) -> None:
@@ -62,9 +71,9 @@ class Recorder:
             self.mutex_held = True
         elif kind is EventKind.UNLOCK:
             self.mutex_held = False
-        ev = self.trace.events
-        ev.append(Event(step=len(ev), kind=kind, read_no=self.read_no, func=func,
-                        line=line - back, mutex_held=self.mutex_held, **kw))
+        records = self.trace._records
+        records.append(Event(step=len(records), kind=kind, read_no=self.read_no, func=func,
+                             line=line - back, mutex_held=self.mutex_held, **kw))
 
     def _end(self, reason: EndReason, count: int, depth: int = 3,
              cgroup: int | None = None) -> None:
@@ -89,7 +98,10 @@ class Recorder:
             self._add(EventKind.HANDOFF, note=mutex.passed_over, count_before=seq.count,
                       count_after=seq.count)
         mutex.listener = self.on_mutex
-        self.trace.cgroups.update(snapshot(root.cgrp))
+        tree = (root, root.generation)
+        if tree != self.tree:               # else the tree this trace has is unchanged
+            self.tree = tree
+            self.trace.cgroups.update(snapshot(root.cgrp))
 
     def start(self, seq: Any, p: Any) -> None:
         """``start()`` returned ``p``: an object, NULL or an error."""
@@ -103,28 +115,34 @@ class Recorder:
         """Before the program runs: collect its helper calls."""
         seq = ctx.meta.seq
         self.show_before = seq.count
-        seq.writes = []
+        writes = self.writes
+        if writes:                             # left by a program that raised
+            writes = self.writes = []
+        seq.writes = writes
 
     def prog_ran(self, ctx: Any, ret: int) -> None:
         """The program ran and returned ``ret`` (0 or 1): a SHOW event, placed at the
-        line that called ``bpf_iter_run_prog``."""
+        line that called ``bpf_iter_run_prog``.
+
+        That line is found once per ctx: in the kernel the ctx is a variable on the
+        stack of the function that runs the program (``__cgroup_iter_seq_show``), and
+        the emulator's, reused from one show to the next, is filled by that function
+        alone."""
         meta = ctx.meta
         seq = meta.seq
-        cg = ctx.cgroup
-        frame = _getframe(1)
-        code = frame.f_code
-        if code is _RUN_PROG:              # called, not inlined into the show
-            frame = frame.f_back
-            code = frame.f_code
-        at = _places.get(_id(code))
-        func, line = at and at.get(frame.f_lasti) or _place(frame)
         writes = seq.writes
-        ev = self.trace.events
-        ev.append(_new(Event, (len(ev), _SHOW, self.read_no,
-                               None if cg is None else cg._css.cgroup_id, meta.seq_num,
-                               tuple(writes) if writes else (), ret, self.show_before,
-                               seq.count, None, b"", None, None, None, self.mutex_held, "",
-                               func, line)))
+        if writes:                             # the list goes with the record
+            self.writes = []
+        else:                                  # kept for the next program
+            writes = ()
+        if ctx is not self.show_ctx:
+            frame = _getframe(1)
+            if frame.f_code is _RUN_PROG:      # called, not inlined into the show
+                frame = frame.f_back
+            self.show_ctx = ctx
+            self.show_at = _place(frame)
+        self.push((_show_event, self.show_at, self.read_no, self.mutex_held, ctx.cgroup,
+                   meta.seq_num, writes, ret, self.show_before, seq.count))
         seq.writes = None
 
     def skip(self, seq: Any, css: Any) -> None:
@@ -138,20 +156,11 @@ class Recorder:
             self._add(EventKind.NEXT, errno=-p, count_before=seq.count,
                       count_after=seq.count)
             return
-        frame = _getframe(1)
-        at = _places.get(_id(frame.f_code))
-        func, line = at and at.get(frame.f_lasti) or _place(frame)
-        count = seq.count
-        ev = self.trace.events
-        if p is None:
-            ev.append(_new(Event, (len(ev), _NEXT, self.read_no, None, seq.iter_priv.seq_num,
-                                   (), None, count, count, None, b"", None, None, None,
-                                   self.mutex_held, "", func, line - 1)))
-        else:
-            ev.append(_new(Event, (len(ev), _NEXT, self.read_no, p.cgroup_id,
-                                   seq.iter_priv.seq_num + 1, (), None, count, count, None,
-                                   b"", None, None, None, self.mutex_held, "", func,
-                                   line - 1)))
+        at = self.next_at
+        if at is None:                         # the one line that calls this hook
+            at = self.next_at = _place(_getframe(1))
+        self.push((_next_event, at, self.read_no, self.mutex_held, p,
+                   seq.iter_priv.seq_num, seq.count))
 
     def rollback(self, seq: Any, p: Any, offs: int) -> None:
         """The buffer overflowed on ``p`` (None: the epilogue) and is cut back to ``offs``;
@@ -224,6 +233,26 @@ _new = tuple.__new__                 # an Event from a tuple: no keyword parsing
 _RUN_PROG = bpf_iter_run_prog.__code__
 _NEXT = EventKind.NEXT
 _SHOW = EventKind.SHOW
+
+
+def _next_event(step: int, r: tuple) -> Event:
+    """The NEXT Event of the record ``Recorder.next`` made: ``p`` a css or None."""
+    _, (func, line), read_no, held, p, seq_num, count = r
+    if p is None:
+        return _new(Event, (step, _NEXT, read_no, None, seq_num, (), None, count, count,
+                            None, b"", None, None, None, held, "", func, line - 1))
+    return _new(Event, (step, _NEXT, read_no, p.cgroup_id, seq_num + 1, (), None, count,
+                        count, None, b"", None, None, None, held, "", func, line - 1))
+
+
+def _show_event(step: int, r: tuple) -> Event:
+    """The SHOW Event of the record ``Recorder.prog_ran`` made: ``cg`` the ctx's cgroup
+    view (None: the epilogue), ``writes`` the list of the helpers' writes or ()."""
+    _, (func, line), read_no, held, cg, seq_num, writes, ret, before, after = r
+    return _new(Event, (step, _SHOW, read_no, None if cg is None else cg._css.cgroup_id,
+                        seq_num, tuple(writes) if writes else (), ret, before, after, None,
+                        b"", None, None, None, held, "", func, line))
+
 _MUTEX_KINDS = {"wait": EventKind.WAIT, "queue": EventKind.WAIT, "wake": EventKind.WAKE,
                 "acquired": EventKind.ACQUIRED, "release": EventKind.RELEASE}
 _CGROUP_MUTEX_METHODS = {"lock", "unlock", "_free_point", "run_locked", "__enter__",
@@ -247,7 +276,6 @@ _line_names: dict[Any, dict[int, str]] = {}          # code with inlined bodies:
 #: 300 ns for bpf_seq_read's); its id and ``f_lasti`` are at hand
 _places: dict[int, dict[int, tuple[str, int]]] = {}
 _placed: list[Any] = []              # the codes of _places, kept alive: their ids stay theirs
-_id = id
 
 
 def _place(frame: Any) -> tuple[str, int]:
@@ -306,15 +334,21 @@ def snapshot(root: Any) -> dict[int, tuple[str, int | None, bool]]:
     parents first, siblings in creation order: the pre-order of
     ``css_next_descendant_pre``, by the children lists it follows (the walk holds
     ``cgroup_mutex``, so no cgroup on them is released)."""
-    out = {}
-    pos = root
-    while pos is not None:
-        par = pos.parent
-        out[pos.cgroup_id] = (pos.path, None if par is None else par.cgroup_id,
-                              not pos.flags & CSS_ONLINE)
-        nxt = pos.first_child                  # the first child, else the next sibling
-        while nxt is None and pos is not root:  # of the closest ancestor that has one
-            nxt = pos.sibling_next
-            pos = pos.parent
-        pos = nxt
-    return out
+    par = root.parent
+    out = {root.cgroup_id: (root.path, None if par is None else par.cgroup_id,
+                            not root.flags & CSS_ONLINE)}
+    below = []                     # (next sibling, its parent's id) of each css gone into
+    pid = root.cgroup_id
+    css = root.first_child
+    while True:
+        while css is not None:     # css and its siblings, each before its children
+            out[css.cgroup_id] = (css.path, pid, not css.flags & CSS_ONLINE)
+            if css.first_child is not None:
+                below.append((css.sibling_next, pid))
+                pid = css.cgroup_id
+                css = css.first_child
+            else:
+                css = css.sibling_next
+        if not below:
+            return out
+        css, pid = below.pop()

@@ -23,8 +23,9 @@ Example::
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import threading
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from . import replay
 from .events import EndReason, Event, EventKind
@@ -32,8 +33,9 @@ from .replay import CgroupState
 
 __all__ = ["Trace"]
 
+_MAKING = threading.Lock()       # the Events of recorded steps are made by one thread at a time
 
-@dataclass
+
 class Trace:
     """The ordered events of one iterator file (one seq_file session).
 
@@ -58,6 +60,15 @@ class Trace:
     events : list of Event
         What happened, in order (``trace[i]`` is ``trace.events[i]``).
 
+    Notes
+    -----
+    While a walk is recorded, the recorder appends to the trace's record list
+    (``_records``): an :class:`~cgiter_edu.events.Event`, or for the steps a walk makes
+    a cgroup (NEXT, SHOW) a plain tuple ``(make, *fields)`` that ``make(step, record)``
+    turns into its Event.  :attr:`events` makes the Events of the records added since
+    it was last read, so reading the trace during the walk (another thread, a program)
+    sees every step recorded so far, and the Events are the same whenever they are made.
+
     Examples
     --------
     >>> from cgiter_edu import Order, programs, run, shapes
@@ -67,13 +78,60 @@ class Trace:
     (True, [1, 2, 3], '6.18')
     """
 
-    order: int = 0
-    start: int | None = None
-    page_size: int = 4096
-    buffer_size: int = 32768
-    kernel: str = ""
-    cgroups: dict[int, tuple[str, int | None, bool]] = field(default_factory=dict)
-    events: list[Event] = field(default_factory=list)
+    __slots__ = ("order", "start", "page_size", "buffer_size", "kernel", "cgroups",
+                 "_records", "_events")
+
+    def __init__(self, order: int = 0, start: int | None = None, page_size: int = 4096,
+                 buffer_size: int = 32768, kernel: str = "",
+                 cgroups: dict[int, tuple[str, int | None, bool]] | None = None,
+                 events: Iterable[Event] | None = None) -> None:
+        self.order = order
+        self.start = start
+        self.page_size = page_size
+        self.buffer_size = buffer_size
+        self.kernel = kernel
+        self.cgroups: dict[int, tuple[str, int | None, bool]] = \
+            {} if cgroups is None else cgroups
+        #: what the recorder appended: Events, and ``(make, *fields)`` tuples
+        self._records: list[Any] = []
+        self._events: list[Event] = []
+        if events is not None:
+            self.events = events                      # type: ignore[assignment]
+
+    @property
+    def events(self) -> list[Event]:
+        """What happened, in order: one :class:`~cgiter_edu.events.Event` a step."""
+        ev = self._events
+        if len(ev) < len(self._records):
+            with _MAKING:                              # one thread makes them
+                records = self._records
+                n = len(records)                       # the walk may append meanwhile
+                for i in range(len(ev), n):
+                    r = records[i]
+                    if r.__class__ is tuple:           # (make, *fields)
+                        r = records[i] = r[0](i, r)    # the Event replaces its record
+                    ev.append(r)
+        return ev
+
+    @events.setter
+    def events(self, events: Iterable[Event]) -> None:
+        self._events = events if isinstance(events, list) else list(events)
+        self._records[:] = self._events                # the recorder's list, kept
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.order, self.start, self.page_size, self.buffer_size, self.kernel,
+                self.cgroups, self.events) == (
+            other.order, other.start, other.page_size, other.buffer_size,  # type: ignore[attr-defined]
+            other.kernel, other.cgroups, other.events)  # type: ignore[attr-defined]
+
+    __hash__ = None                                    # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (f"Trace(order={self.order!r}, start={self.start!r}, "
+                f"page_size={self.page_size!r}, buffer_size={self.buffer_size!r}, "
+                f"kernel={self.kernel!r}, cgroups={self.cgroups!r}, events={self.events!r})")
 
     def __iter__(self) -> Iterator[Event]:
         return iter(self.events)

@@ -243,3 +243,71 @@ def test_a_show_run_by_bpf_iter_run_prog_itself_is_placed_at_its_caller():
     (show,) = seq.tracer.trace.events
     assert show.kind is EventKind.SHOW and show.writes == ((b"x", 0),)
     assert (show.func, show.line) == (f"{__name__}:{sys._getframe().f_code.co_name}", line)
+
+
+def test_events_read_during_a_walk_are_those_read_after_it():
+    """The recorder appends compact records for NEXT and SHOW; ``trace.events`` makes
+    their Events when read.  Read by the program at every cgroup (the walk goes on, the
+    records made so far already Events) they are the events of a trace read only at the
+    end, field for field, and every one is an Event with its index as ``step``."""
+    from cgiter_edu.events import Event
+
+    h = shapes.random(40, seed=2, dead=0.2)
+    record = programs.Record(rec_bytes=700)
+
+    def walk(read_during: bool) -> tuple[list[int], list[Event]]:
+        seen: list[int] = []
+
+        def prog(ctx):
+            if read_during:
+                seen.append(len(ctx.meta.seq.tracer.trace.events))
+            return record(ctx)
+
+        res = run(h, prog, Order.DESCENDANTS_POST, trace=True, read_size=[131072, 9000])
+        return seen, list(res.trace.events)
+
+    seen, during = walk(True)
+    _, after = walk(False)
+    assert len(seen) > 30 and seen == sorted(set(seen))    # each cgroup added steps
+    assert during == after and [e.step for e in after] == list(range(len(after)))
+    assert {type(e) for e in after} == {Event}
+    kinds = {e.kind for e in after}
+    assert {EventKind.NEXT, EventKind.SHOW, EventKind.SKIP, EventKind.COPY} <= kinds
+    assert len(after[-1].data) == 0 and after[-1].kind is EventKind.RETURN
+
+
+def test_trace_events_set_replace_what_was_recorded():
+    from cgiter_edu.events import Event
+
+    t = run(shapes.balanced(1, 2), programs.id_printer, trace=True).trace
+    e = Event(0, EventKind.READ, 0, size=1)
+    t.events = [e]
+    assert t.events == [e] and len(t) == 1 and t[0] is e
+    assert Trace(events=(e,)) == Trace(events=[e]) != Trace()
+
+
+def test_a_closed_traced_file_leaves_its_trace_to_reference_counting():
+    """The seq_file is in a cycle with its iter_priv (meta -> seq); closing the file
+    lets go of the recorder, so a traced walk leaves no more cyclic garbage than an
+    untraced one (the trace's records go with the last reference to the trace)."""
+    import gc
+
+    h = shapes.balanced(2, 5)
+
+    def walk(trace: bool) -> None:
+        with attach(h, programs.id_printer, Order.DESCENDANTS_PRE) as link, \
+                link.create(trace=trace) as f:
+            f.readall()
+
+    def garbage(trace: bool) -> int:
+        walk(trace)
+        return gc.collect()
+
+    enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        assert garbage(True) == garbage(False) < 20
+    finally:
+        if enabled:
+            gc.enable()
