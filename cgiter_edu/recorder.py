@@ -5,8 +5,9 @@ and :func:`snapshot`, the tree a walk sees when it takes ``cgroup_mutex``.
 Each step is placed where it happened in the mirrored kernel code: the recorder reads
 the caller's frame (``sys._getframe``) for the function and the line a student should
 see highlighted.  The two steps a walk makes a cgroup (NEXT, SHOW) are placed once per
-iterator file, not per step, and recorded as compact tuples the trace turns into
-:class:`~cgiter_edu.events.Event` objects when it is read (:class:`~cgiter_edu.trace.Trace`).
+iterator file (per ctx for SHOW), not per step, and recorded as plain tuples of an
+Event's fields, which the trace turns into :class:`~cgiter_edu.events.Event` objects
+when it is read (:class:`~cgiter_edu.trace.Trace`).
 
 Example::
 
@@ -22,6 +23,7 @@ Example::
 from __future__ import annotations
 
 import sys
+import weakref
 from typing import Any
 
 from .events import EndReason, Event, EventKind
@@ -46,7 +48,8 @@ class Recorder:
     """
 
     __slots__ = ("trace", "read_no", "mutex_held", "ended", "show_before", "writes",
-                 "push", "next_at", "show_ctx", "show_at", "tree")
+                 "records", "next_func", "next_line", "show_ctx", "show_func", "show_line",
+                 "tree")
 
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
@@ -54,11 +57,14 @@ class Recorder:
         self.mutex_held = False
         self.ended = False
         self.show_before = 0
-        self.writes: list[tuple[bytes, int]] = []   # the helpers' writes: lent to seq.writes
-        self.push = trace._records.append     # what the hooks record, in order
-        self.next_at: tuple[str, int] | None = None   # where NEXT happens (one hook site)
-        self.show_ctx: Any = None             # the ctx whose SHOW place is show_at
-        self.show_at: tuple[str, int] | None = None
+        #: the list seq.writes is while the program runs: the helpers' writes
+        self.writes: list[tuple[bytes, int]] = []
+        self.records = trace._records         # what the hooks record, in order
+        self.next_func: str | None = None      # where NEXT happens (one hook site)
+        self.next_line = 0
+        self.show_ctx: Any = None              # the ctx whose SHOW is placed at show_func,
+        self.show_func: str | None = None      # show_line
+        self.show_line = 0
         self.tree: tuple[Any, int] | None = None   # the cgroup_root and generation seen
 
     # -- placing and appending -------------------------------------------------------
@@ -98,10 +104,13 @@ class Recorder:
             self._add(EventKind.HANDOFF, note=mutex.passed_over, count_before=seq.count,
                       count_after=seq.count)
         mutex.listener = self.on_mutex
-        tree = (root, root.generation)
-        if tree != self.tree:               # else the tree this trace has is unchanged
-            self.tree = tree
-            self.trace.cgroups.update(snapshot(root.cgrp))
+        gen = root.generation
+        if self.tree != (root, gen):        # else the tree this trace has is unchanged
+            self.tree = (root, gen)
+            made = _snapshots.get(root)
+            if made is None or made[0] != gen:
+                made = _snapshots[root] = (gen, snapshot(root.cgrp))
+            self.trace.cgroups.update(made[1])
 
     def start(self, seq: Any, p: Any) -> None:
         """``start()`` returned ``p``: an object, NULL or an error."""
@@ -117,7 +126,7 @@ class Recorder:
         self.show_before = seq.count
         writes = self.writes
         if writes:                             # left by a program that raised
-            writes = self.writes = []
+            writes.clear()
         seq.writes = writes
 
     def prog_ran(self, ctx: Any, ret: int) -> None:
@@ -131,18 +140,24 @@ class Recorder:
         meta = ctx.meta
         seq = meta.seq
         writes = seq.writes
-        if writes:                             # the list goes with the record
-            self.writes = []
-        else:                                  # kept for the next program
-            writes = ()
+        if writes:                             # copied: the list is kept for the next
+            made = tuple(writes)               # program, as an empty one is
+            writes.clear()
+        else:
+            made = ()
         if ctx is not self.show_ctx:
             frame = _getframe(1)
             if frame.f_code is _RUN_PROG:      # called, not inlined into the show
                 frame = frame.f_back
             self.show_ctx = ctx
-            self.show_at = _place(frame)
-        self.push((_show_event, self.show_at, self.read_no, self.mutex_held, ctx.cgroup,
-                   meta.seq_num, writes, ret, self.show_before, seq.count))
+            self.show_func, self.show_line = _place(frame)
+        cg = ctx.cgroup
+        records = self.records
+        records.append((len(records), _SHOW, self.read_no,
+                        None if cg is None else cg._css.cgroup_id, meta.seq_num,
+                        made, ret, self.show_before, seq.count,
+                        None, b"", None, None, None, self.mutex_held, "", self.show_func,
+                        self.show_line))
         seq.writes = None
 
     def skip(self, seq: Any, css: Any) -> None:
@@ -156,11 +171,20 @@ class Recorder:
             self._add(EventKind.NEXT, errno=-p, count_before=seq.count,
                       count_after=seq.count)
             return
-        at = self.next_at
-        if at is None:                         # the one line that calls this hook
-            at = self.next_at = _place(_getframe(1))
-        self.push((_next_event, at, self.read_no, self.mutex_held, p,
-                   seq.iter_priv.seq_num, seq.count))
+        func = self.next_func
+        if func is None:                       # the one line that calls this hook
+            func, line = _place(_getframe(1))
+            self.next_func, self.next_line = func, line - 1
+        count = seq.count
+        records = self.records
+        if p is None:
+            records.append((len(records), _NEXT, self.read_no, None, seq.iter_priv.seq_num,
+                            (), None, count, count, None, b"", None, None, None,
+                            self.mutex_held, "", func, self.next_line))
+        else:
+            records.append((len(records), _NEXT, self.read_no, p.cgroup_id,
+                            seq.iter_priv.seq_num + 1, (), None, count, count, None, b"",
+                            None, None, None, self.mutex_held, "", func, self.next_line))
 
     def rollback(self, seq: Any, p: Any, offs: int) -> None:
         """The buffer overflowed on ``p`` (None: the epilogue) and is cut back to ``offs``;
@@ -234,25 +258,9 @@ _RUN_PROG = bpf_iter_run_prog.__code__
 _NEXT = EventKind.NEXT
 _SHOW = EventKind.SHOW
 
-
-def _next_event(step: int, r: tuple) -> Event:
-    """The NEXT Event of the record ``Recorder.next`` made: ``p`` a css or None."""
-    _, (func, line), read_no, held, p, seq_num, count = r
-    if p is None:
-        return _new(Event, (step, _NEXT, read_no, None, seq_num, (), None, count, count,
-                            None, b"", None, None, None, held, "", func, line - 1))
-    return _new(Event, (step, _NEXT, read_no, p.cgroup_id, seq_num + 1, (), None, count,
-                        count, None, b"", None, None, None, held, "", func, line - 1))
-
-
-def _show_event(step: int, r: tuple) -> Event:
-    """The SHOW Event of the record ``Recorder.prog_ran`` made: ``cg`` the ctx's cgroup
-    view (None: the epilogue), ``writes`` the list of the helpers' writes or ()."""
-    _, (func, line), read_no, held, cg, seq_num, writes, ret, before, after = r
-    return _new(Event, (step, _SHOW, read_no, None if cg is None else cg._css.cgroup_id,
-                        seq_num, tuple(writes) if writes else (), ret, before, after, None,
-                        b"", None, None, None, held, "", func, line))
-
+#: cgroup_root -> (its generation, snapshot of its tree then): a tree is followed once per
+#: change, not once per traced read() (a lesson walks one tree in every order)
+_snapshots: weakref.WeakKeyDictionary[Any, tuple[int, dict]] = weakref.WeakKeyDictionary()
 _MUTEX_KINDS = {"wait": EventKind.WAIT, "queue": EventKind.WAIT, "wake": EventKind.WAKE,
                 "acquired": EventKind.ACQUIRED, "release": EventKind.RELEASE}
 _CGROUP_MUTEX_METHODS = {"lock", "unlock", "_free_point", "run_locked", "__enter__",

@@ -22,6 +22,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Iterable, Iterator
@@ -34,6 +35,7 @@ from .replay import CgroupState
 __all__ = ["Trace"]
 
 _MAKING = threading.Lock()       # the Events of recorded steps are made by one thread at a time
+_as_event = functools.partial(tuple.__new__, Event)   # an Event of a tuple of its fields
 
 
 class Trace:
@@ -64,10 +66,10 @@ class Trace:
     -----
     While a walk is recorded, the recorder appends to the trace's record list
     (``_records``): an :class:`~cgiter_edu.events.Event`, or for the steps a walk makes
-    a cgroup (NEXT, SHOW) a plain tuple ``(make, *fields)`` that ``make(step, record)``
-    turns into its Event.  :attr:`events` makes the Events of the records added since
-    it was last read, so reading the trace during the walk (another thread, a program)
-    sees every step recorded so far, and the Events are the same whenever they are made.
+    a cgroup (NEXT, SHOW) a plain tuple of an Event's fields (a named tuple costs a
+    second copy of the 18 fields).  :attr:`events` makes the Events of the records
+    added since it was last read, so reading the trace during the walk (another
+    thread, a program) sees every step recorded so far.
 
     Examples
     --------
@@ -105,12 +107,10 @@ class Trace:
         if len(ev) < len(self._records):
             with _MAKING:                              # one thread makes them
                 records = self._records
-                n = len(records)                       # the walk may append meanwhile
-                for i in range(len(ev), n):
-                    r = records[i]
-                    if r.__class__ is tuple:           # (make, *fields)
-                        r = records[i] = r[0](i, r)    # the Event replaces its record
-                    ev.append(r)
+                k, n = len(ev), len(records)           # the walk may append meanwhile
+                made = list(map(_as_event, records[k:n]))
+                records[k:n] = made                    # the Events replace the tuples
+                ev += made
         return ev
 
     @events.setter

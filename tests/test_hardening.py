@@ -778,7 +778,8 @@ def test_bench_reports_misses_and_exits_0_when_it_ran(monkeypatch, capsys):
     from cgiter_edu.cli import cmd_bench as bench
 
     monkeypatch.setattr(bench, "bench_walk", lambda: {"cgroups": 10101, "emulator_s": 1.0,
-                                                       "networkx_s": 0.001, "traced_s": 1.0})
+                                                       "networkx_s": 0.001, "traced_s": 1.0,
+                                                       "traced_read_s": 1.0})
     assert bench.run_benchmarks(parts=["walk"]) == 0
     out = capsys.readouterr().out
     assert "MISSED" in out and "3 targets missed" in out and "issue" not in out

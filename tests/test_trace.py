@@ -311,3 +311,32 @@ def test_a_closed_traced_file_leaves_its_trace_to_reference_counting():
     finally:
         if enabled:
             gc.enable()
+
+
+def test_each_trace_has_the_tree_its_walk_saw_as_the_tree_changes():
+    """The recorder follows a tree once per change (the cgroup_root's generation), not
+    once per traced walk: a walk after a mkdir, a kill (dead, still listed), a release
+    (gone from the list) or an rmdir has the tree as it is then, and the earlier
+    traces keep theirs."""
+    h = Hierarchy()
+    h.mkdir("/a")
+    h.mkdir("/b")
+
+    def tree() -> dict:
+        return run(h, programs.id_printer, Order.DESCENDANTS_PRE, trace=True).trace.cgroups
+
+    first = tree()
+    assert tree() == first == {1: ("/", None, False), 2: ("/a", 1, False),
+                               3: ("/b", 1, False)}
+    h.mkdir("/a/x")
+    made = tree()
+    assert made == {1: ("/", None, False), 2: ("/a", 1, False), 4: ("/a/x", 2, False),
+                    3: ("/b", 1, False)}
+    assert list(made) == [1, 2, 4, 3]                  # parents first, pre-order
+    h.kill("/a/x")                                     # dead, still referenced
+    assert tree()[4] == ("/a/x", 2, True)
+    h.release(4)                                       # the last reference: released
+    assert 4 not in tree()
+    h.rmdir("/b")
+    assert tree() == {1: ("/", None, False), 2: ("/a", 1, False)}
+    assert first == {1: ("/", None, False), 2: ("/a", 1, False), 3: ("/b", 1, False)}

@@ -2,7 +2,8 @@
 
 * walk: a silent program walking the 10,101-cgroup tree (root, 100 children, 100 each)
   in pre-order, against ``networkx.dfs_preorder_nodes`` on the same graph (target: at
-  most 1.2x; recording a trace, its own row: at most 2.5x) and against the real kernel's 2.2 ms for that walk measured on the
+  most 1.2x; recording a trace, its own row: at most 2.5x; recording one and reading its
+  events, no target) and against the real kernel's 2.2 ms for that walk measured on the
   reference machine (target: at most 3x; ``--parts live`` measures the kernel here);
 * import: ``import cgiter_edu`` in fresh interpreters, timed by ``python -X importtime``
   (target: at most 100 ms, the median of 10), and what the first use of a name or the
@@ -39,14 +40,15 @@ KERNEL_REFERENCE_S = 2.2e-3
 
 
 def bench_walk(repeat: int = 21) -> dict[str, float]:
-    """Emulator (tracing off, then recording a trace) vs networkx on the 10,101-cgroup
+    """Emulator (tracing off, then recording a trace, then recording one and reading its
+    events, which the trace makes when first read) vs networkx on the 10,101-cgroup
     tree; seconds (medians).
 
-    The three are timed in turn, ``repeat`` rounds of one each, in this process's CPU
+    The four are timed in turn, ``repeat`` rounds of one each, in this process's CPU
     time (``time.process_time``), with the garbage collector paused (as ``timeit``
     does): on a shared machine the wall clock also counts the time other processes
     hold the CPU, which moved a single ratio between 1.4x and 3.5x in one minute; taken
-    in turn and in CPU time, what remains of the load (shared caches) falls on all three
+    in turn and in CPU time, what remains of the load (shared caches) falls on all four
     alike."""
     import networkx as nx
 
@@ -54,11 +56,13 @@ def bench_walk(repeat: int = 21) -> dict[str, float]:
 
     h = shapes.balanced(2, 100)
 
-    def emulator(trace: bool = False) -> float:
+    def emulator(trace: bool = False, events: bool = False) -> float:
         with attach(h, programs.silent, Order.DESCENDANTS_PRE) as link, \
                 link.create(trace=trace) as f:
             t = time.process_time()
             f.read(131072)
+            if events:                     # the Events are made when first read
+                len(f.trace.events)
             return time.process_time() - t
 
     def networkx() -> float:
@@ -70,8 +74,12 @@ def bench_walk(repeat: int = 21) -> dict[str, float]:
     def traced() -> float:
         return emulator(trace=True)
 
-    runs: dict[str, list[float]] = {"emulator_s": [], "networkx_s": [], "traced_s": []}
-    fns = {"emulator_s": emulator, "networkx_s": networkx, "traced_s": traced}
+    def traced_read() -> float:
+        return emulator(trace=True, events=True)
+
+    fns = {"emulator_s": emulator, "networkx_s": networkx, "traced_s": traced,
+           "traced_read_s": traced_read}
+    runs: dict[str, list[float]] = {key: [] for key in fns}
     for fn in fns.values():                # warm up
         fn()
     gc.collect()                           # the tree's and the warm-up's objects, once
@@ -192,6 +200,9 @@ def run_benchmarks(quick: bool = False, parts: list[str] | None = None,
         line("emulator recording a trace (trace=True)", f"{r['traced_s'] * 1e3:.2f} ms")
         line("emulator recording a trace / networkx", f"{traced:.2f}x", "<= 2.5x",
              traced <= 2.5)
+        line("recording a trace, then reading its events (trace.events)",
+             f"{r['traced_read_s'] * 1e3:.2f} ms, "
+             f"{r['traced_read_s'] / r['networkx_s']:.2f}x networkx")
         kr = r["emulator_s"] / KERNEL_REFERENCE_S
         line("emulator / kernel reference 2.2 ms", f"{kr:.2f}x", "<= 3x", kr <= 3)
         line("emulator per cgroup (the kernel reference: ~220 ns)",
