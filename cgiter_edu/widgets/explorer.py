@@ -174,7 +174,6 @@ class Explorer(ExplorerPanel, W.VBox):
         self._frame_steps: list[int] | None = None
         #: all orders: why an order is left out (CHILDREN before Linux 7.0)
         self._orders_note = ""
-        self._timing: dict[str, float] = {}
         if background is None:
             background = _in_kernel()
         self._background = background
@@ -341,7 +340,6 @@ class Explorer(ExplorerPanel, W.VBox):
 
     def _apply(self, new: model.Settings, first: bool = False) -> None:
         """Run the emulator for ``new`` and show its first frame."""
-        t0 = time.perf_counter()
         self.settings = new
         try:
             if self.mode == "orders":
@@ -354,7 +352,6 @@ class Explorer(ExplorerPanel, W.VBox):
             self._frame_steps = None
             self.renderer.clear(_wrap(msg, 60))
         self._sync_controls()
-        self._timing["apply"] = time.perf_counter() - t0
         self.kernel_check.update(self.walk, self.mode, self._user_program)
         n = len(self._frame_steps) if self._frame_steps else self.renderer.length
         with self._hold():
@@ -552,8 +549,6 @@ class Explorer(ExplorerPanel, W.VBox):
         self.frames_drawn += 1
         self.w_image.value = png
         self._show_texts(f)
-        self._timing["render"] = t1 - t0
-        self._timing["frame"] = time.perf_counter() - t0
         self.w_status.value = f"step={step} render_ms={1e3 * (t1 - t0):.0f}"
 
     def _describe(self, step: int) -> Frame:
