@@ -33,9 +33,12 @@ def test_requirements_are_pinned_and_name_the_classroom_stack():
     assert 'cp binder/voila.py "$prefix/etc/jupyter/voila.py"' in post
     assert "cp -r cgiter_edu/widgets/jupyter/voila/templates/cgiter " in post
     assert 'c.VoilaConfiguration.template = "cgiter"' in (BINDER / "voila.py").read_text()
+    # the extensions `cgiter-edu explore` keeps out of Voila, kept out on the Binder route
+    # too (nbgrader's: where the class extra is installed, e.g. a teacher's JupyterLab)
+    from cgiter_edu.widgets.app import DENYLIST
+
     voila = json.loads((BINDER / "voila.json").read_text())
-    assert voila["VoilaConfiguration"]["extension_denylist"] == [
-        "@jupyter-notebook/lab-extension"]
+    assert voila["VoilaConfiguration"]["extension_denylist"] == list(DENYLIST)
 
 
 def test_readme_badges_open_start_here_and_the_explorer():
