@@ -461,11 +461,13 @@ def _in_view(page, locator, size) -> dict:
     return box
 
 
-#: what makes an element's accessible name here (aria-label, its <label>, its text, title)
+#: what makes an element's accessible name here (aria-label, its <label>, its text, title);
+#: the controls: form elements, the slider's handle (role=slider) and typed readout
 _NAMES = """root => Array.from(root.querySelectorAll(
-    'button, select, input, textarea')).filter(e => e.offsetParent !== null).map(e => [
+    'button, select, input, textarea, [role=slider], [contenteditable=true]')).filter(e => e.offsetParent !== null).map(e => [
     e.outerHTML.slice(0, 80), (e.getAttribute('aria-label') || (e.labels && e.labels.length
-    ? Array.from(e.labels).map(l => l.innerText).join(' ') : '') || e.innerText ||
+    ? Array.from(e.labels).map(l => l.innerText).join(' ') : '') ||
+    (e.matches('[role=slider], [contenteditable=true]') ? '' : e.innerText) ||
     e.title || '').trim()])"""
 
 
