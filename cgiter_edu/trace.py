@@ -94,7 +94,7 @@ class Trace:
         self.kernel = kernel
         self.cgroups: dict[int, tuple[str, int | None, bool]] = \
             {} if cgroups is None else cgroups
-        #: what the recorder appended: Events, and ``(make, *fields)`` tuples
+        #: what the recorder appended: Events, and plain tuples of an Event's fields
         self._records: list[Any] = []
         self._events: list[Event] = []
         if events is not None:
