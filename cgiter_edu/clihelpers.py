@@ -226,12 +226,7 @@ def load_tree(spec: str) -> Hierarchy:
         raise CliError(f"--tree {spec}: is a directory, not a JSON file saved by "
                        "`cgiter-edu tree --json`")
     if os.path.exists(spec):
-        import stat
-
-        mode = os.stat(spec).st_mode
-        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode):
-            raise CliError(f"--tree {spec}: is a device or socket, not a JSON file saved by "
-                           "`cgiter-edu tree --json` (a file or a pipe)")
+        refuse_device(spec, "--tree", "a JSON file saved by `cgiter-edu tree --json`")
         try:
             return Hierarchy.from_json(spec)
         except UnicodeDecodeError:
@@ -244,6 +239,16 @@ def load_tree(spec: str) -> Hierarchy:
                        "--json`)")
     raise CliError(f"--tree {spec!r} is neither a shape "
                    f"({', '.join(shapes.BY_NAME)}, sysfs) nor a JSON file")
+
+
+def refuse_device(path: str, flag: str, what: str) -> None:
+    """A :class:`CliError` if ``path`` is a device or a socket (``/dev/zero`` is read
+    forever): a file to read is a regular file or a pipe."""
+    import stat
+
+    mode = os.stat(path).st_mode
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode):
+        raise CliError(f"{flag} {path}: is a device or socket, not {what} (a file or a pipe)")
 
 
 def oserror_text(e: BaseException) -> str:

@@ -667,6 +667,53 @@ def test_a_picture_without_a_tree_says_it_does_not_use_view_and_labels(tmp_path,
         f"cgiter-edu plot: note: plot {picture} draws no tree; it does not use --view, --labels")
 
 
+def test_a_scratch_parent_must_be_a_cgroup_v2_directory(tmp_path):
+    """`live --parent /tmp` made its scratch tree of plain directories in /tmp and said
+    'DIFFERENT: attach: emulator ok, kernel EBADF', as if the emulator were wrong."""
+    from cgiter_edu.live.errors import LiveError
+    from cgiter_edu.live.mirror import check_parent
+
+    mount = tmp_path / "cgroup2"
+    (mount / "pods").mkdir(parents=True)
+    for d in (mount, mount / "pods"):
+        (d / "cgroup.controllers").write_text("cpu memory\n")
+    check_parent(str(mount), str(mount))
+    check_parent(str(mount / "pods"), str(mount))
+    with pytest.raises(LiveError) as e:
+        check_parent(str(tmp_path), str(mount))
+    assert str(e.value) == (f"parent {tmp_path}: not a cgroup v2 directory (no "
+                            "cgroup.controllers in it); give a cgroup directory under the "
+                            f"cgroup2 mount {mount}")
+    (tmp_path / "v1").mkdir()
+    with pytest.raises(LiveError, match="not a cgroup v2 directory"):
+        check_parent(str(tmp_path / "v1"), str(mount))
+    with pytest.raises(LiveError) as e:
+        check_parent(str(mount / "nope"), str(mount))
+    assert str(e.value) == (f"parent {mount}/nope: no such directory (give a cgroup "
+                            f"directory under the cgroup2 mount {mount})")
+
+
+def test_live_parent_not_a_cgroup_is_said_not_compared(require_live, tmp_path):
+    r = cli("live", "--tree", "small", "--parent", str(tmp_path), check=False)
+    err = one_line_error(r, code=2)
+    assert "not a cgroup v2 directory" in err and "DIFFERENT" not in r.stdout.decode(), err
+    assert os.listdir(tmp_path) == []
+
+
+def test_live_case_from_a_device_or_an_empty_parent_is_refused(monkeypatch, capsys):
+    """`live --case /dev/zero` read forever; `--parent ''` was taken as no --parent."""
+    from cgiter_edu.cli import cmd_live, main
+
+    monkeypatch.setattr(cmd_live, "_unavailable", lambda cmd="live": None)
+    assert main(["live", "--case", "/dev/zero"]) == 1
+    assert capsys.readouterr().err == ("cgiter-edu live: --case /dev/zero: is a device or "
+                                       "socket, not the JSON a failing live test prints (a "
+                                       "file or a pipe)\n")
+    assert main(["live", "--parent", ""]) == 1
+    assert capsys.readouterr().err == ("cgiter-edu live: --parent '': an empty name; give a "
+                                       "cgroup directory\n")
+
+
 @pytest.mark.parametrize("cmd", [["walk"], ["plot", "walk", "-o", "{tmp}/x.png"],
                                  ["animate", "-o", "{tmp}/x.gif"]])
 @pytest.mark.parametrize("value", ["6.5", "6", "6.18.0", "7", "latest", "6.10"])

@@ -19,7 +19,14 @@ import argparse
 import json
 import sys
 
-from ..clihelpers import CliError, add_number, add_walk_args, oserror_text, walk_spec
+from ..clihelpers import (
+    CliError,
+    add_number,
+    add_walk_args,
+    oserror_text,
+    refuse_device,
+    walk_spec,
+)
 
 #: record.MAX_READS, said here without importing the recorder (the CLI stays light)
 RECORD_MAX_READS = 600
@@ -113,6 +120,8 @@ def in_vm(args: argparse.Namespace, rwdirs: tuple[str, ...] = ()) -> int:
 
 def cmd_live(args: argparse.Namespace) -> int:
     """Run the walk both ways and print the comparison."""
+    if args.parent == "":               # '' was taken as no --parent at all
+        raise CliError("--parent '': an empty name; give a cgroup directory")
     if args.kernel_image:
         return in_vm(args)
     code = _unavailable()
@@ -127,6 +136,7 @@ def cmd_live(args: argparse.Namespace) -> int:
         if args.case:
             text = args.case
             if not text.lstrip().startswith("{"):
+                refuse_device(text, "--case", "the JSON a failing live test prints")
                 with open(text) as f:
                     text = f.read()
             try:

@@ -237,6 +237,22 @@ def _remove_tree(top: str, timeout: float = 2.0) -> None:
     _rmdir_retry(top, None, timeout)
 
 
+def check_parent(parent: str, mount: str) -> None:
+    """``parent``, where the scratch cgroup goes, must be a cgroup v2 directory: under
+    the cgroup2 mount ``mount``, with a ``cgroup.controllers`` file; else a
+    :class:`LiveError` saying what it is (``--parent /tmp`` made the scratch tree of
+    plain directories there and reported 'DIFFERENT: attach: emulator ok, kernel
+    EBADF', an emulator the kernel disagreed with)."""
+    if not os.path.isdir(parent):
+        raise LiveError(f"parent {parent}: no such directory (give a cgroup directory "
+                        f"under the cgroup2 mount {mount})")
+    real, top = os.path.realpath(parent), os.path.realpath(mount)
+    if (real != top and not real.startswith(top + os.sep)) or not os.path.exists(
+            os.path.join(parent, "cgroup.controllers")):
+        raise LiveError(f"parent {parent}: not a cgroup v2 directory (no cgroup.controllers "
+                        f"in it); give a cgroup directory under the cgroup2 mount {mount}")
+
+
 def remove_stale(parent: str | None = None) -> list[str]:
     """Remove scratch cgroups (``cgiter_edu-<pid>-<hex>-ns<ns>``) left under ``parent``
     by processes that no longer run (killed with SIGKILL, say).  Only those made in this
@@ -356,6 +372,7 @@ class Mirror:
         self.backend = backend if backend is not None else Backend.get()
         self.mount = cgroup2_mount()
         self.parent = os.path.abspath(parent or self.mount)
+        check_parent(self.parent, self.mount)
         self.scratch = ""
         self.scratch_id = 0
         self.twins: dict[int, Twin] = {}
