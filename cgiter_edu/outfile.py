@@ -10,12 +10,13 @@ and the old file, if there was one, is left as it was.
 
 Example::
 
-    >>> import os, tempfile
+    >>> import os, shutil, tempfile
     >>> d = tempfile.mkdtemp()
     >>> with atomic_output(os.path.join(d, "walk.txt"), "-o") as tmp:
     ...     _ = tmp.write_text("hello")
     >>> sorted(os.listdir(d)), open(os.path.join(d, "walk.txt")).read()
     (['walk.txt'], 'hello')
+    >>> shutil.rmtree(d)
     >>> with atomic_output("/dev/null", "--out") as tmp:
     ...     pass
     Traceback (most recent call last):
