@@ -226,7 +226,13 @@ def _gif(page, root, steps: list[int]) -> None:
         root.screenshot(path=str(shot))
         im = Image.open(shot).convert("RGB")
         im = im.resize((im.width * 3 // 5, im.height * 3 // 5), Image.LANCZOS)
-        frames.append(im.quantize(colors=128, method=Image.Quantize.MEDIANCUT))
+        frames.append(im)
+    # one size for all: the page grows as read() calls return, and a frame taller than
+    # the first was pasted over its predecessors, leaving their bottoms in a garbled strip
+    w, h = min(f.width for f in frames), min(f.height for f in frames)
+    frames = [f.crop((0, 0, w, h)).quantize(colors=128, method=Image.Quantize.MEDIANCUT)
+              for f in frames]
+    assert len({f.size for f in frames}) == 1
     frames[0].save(ARTIFACTS / "explorer.gif", save_all=True, append_images=frames[1:],
                    duration=[700] * (len(frames) - 1) + [2500], loop=0, optimize=True)
     (ARTIFACTS / "gif-frame.png").unlink()
