@@ -101,7 +101,7 @@ def check_folder(path: str | os.PathLike, flag: str) -> Path:
     real = Path(os.path.realpath(given))
     try:
         os.stat(real)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):     # the parent check says which
         pass
     except OSError as e:                # a symlink loop: ELOOP (rename said ENOTDIR of a .tmp)
         raise CliError(f"{flag} {given}: {e.strerror}") from None
