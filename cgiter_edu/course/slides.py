@@ -24,6 +24,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import re
 import shutil
@@ -210,14 +211,23 @@ def run_lesson(nb: Any, cwd: Path, timeout: int = 600) -> Any:
         try:
             loop.run_until_complete(task)
         except BaseException:
-            task.cancel()               # its `finally` shuts the kernel down, at once
-            try:
-                loop.run_until_complete(task)
-            except BaseException:       # noqa: BLE001 - the first exception is the one said
-                pass
+            # a Ctrl-C raised in the task's own code ends the task with it: running a task
+            # done with KeyboardInterrupt again never returns (asyncio's
+            # _run_until_complete_cb leaves the loop running for it), and `slides` hung
+            if not task.done():
+                task.cancel()           # its `finally` shuts the kernel down, at once
+                try:
+                    loop.run_until_complete(task)
+                except BaseException:   # noqa: BLE001 - the first exception is the one said
+                    pass
             raise
     finally:
         loop.close()
+        # nbclient's atexit cleanup of this kernel stays registered when Ctrl-C comes
+        # between its own cleanup (km = None) and its unregister: at exit it printed
+        # "Exception ignored in atexit callback ... assert self.km is not None"
+        if client.km is None:
+            atexit.unregister(client._cleanup_kernel)
         if env_backend is None:
             os.environ.pop("MPLBACKEND", None)
         else:
