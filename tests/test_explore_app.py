@@ -219,3 +219,25 @@ def test_ctrl_c_while_the_explorer_starts_is_an_interruption(tmp_path):
     while _alive(server) and time.monotonic() < end:
         time.sleep(0.1)
     assert not _alive(server), "the Voila server was left running"
+
+
+@needs_voila
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_closed_terminal_or_sigterm_stops_the_server_and_removes_its_folder(tmp_path, sig):
+    """SIGHUP (the terminal closed) killed `explore` at once: Voila went on serving and
+    its temporary folder stayed in /tmp."""
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "-m", "cgiter_edu", "explore"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, env=env)
+    line = proc.stdout.readline()
+    assert line.startswith("the explorer is at http://127.0.0.1:"), line
+    server = _server_pid(proc.pid)
+    assert [n for n in os.listdir(tmp_path) if n.startswith("cgiter-explore-")]
+    proc.send_signal(sig)
+    proc.communicate(timeout=60)
+    end = time.monotonic() + 30
+    while _alive(server) and time.monotonic() < end:
+        time.sleep(0.1)
+    assert not _alive(server), "the Voila server was left running"
+    assert not [n for n in os.listdir(tmp_path) if n.startswith("cgiter-explore-")]

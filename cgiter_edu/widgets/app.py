@@ -354,6 +354,8 @@ def cmd_explore(args: argparse.Namespace) -> int:
                                 env=voila_env(), stdout=log, stderr=subprocess.STDOUT)
         url = f"{base}/" + (f"?token={token}" if token else "")
         old_term = signal.signal(signal.SIGTERM, _exit_on_term)   # clean up on SIGTERM too
+        # and on SIGHUP (the terminal closed): it left Voila serving and its folder behind
+        old_hup = signal.signal(signal.SIGHUP, _exit_on_term)
         served = False
         try:
             try:
@@ -381,6 +383,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
         finally:
             stop_process_group(proc, wait=STOP_NOW_S)
             signal.signal(signal.SIGTERM, old_term)
+            signal.signal(signal.SIGHUP, old_hup)
             log.close()
     return 0
 
