@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 os.environ.setdefault("MPLBACKEND", "Agg")      # pictures are drawn off-screen
+
+# A shell that starts the suite in the background without job control (`cmd &` in a
+# script, `nohup`-style launchers) ignores SIGINT, and an ignored signal stays ignored
+# across exec: every command the Ctrl-C tests interrupt would then run on to its end
+# (and `cgiter-edu explore` would keep serving), as a background job must.  Those tests
+# are about what a Ctrl-C at a terminal does, so the suite's children get SIGINT back.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
