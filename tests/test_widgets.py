@@ -37,6 +37,8 @@ def test_truncation_is_unmissable(ex):
     assert "TRUNCATED" in f.why and "/c2/c0" in f.why
     assert "the next read() gives EOPNOTSUPP" in f.why
     assert "30000 + 3000 >= 32768" in f.why
+    # the record is written with bpf_seq_printf (seq_bprintf) and bpf_seq_write (seq_write)
+    assert "seq_write() and seq_bprintf() append only while count + len < size" in f.why
     assert "⚠" not in ex.w_error.value                  # no error: this is the kernel's outcome
     assert "cg-why-cut" in ex.w_caption.value
     assert f.png[:4] == b"\x89PNG" and ex.w_image.value == f.png

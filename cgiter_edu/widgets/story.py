@@ -231,8 +231,8 @@ def why(trace: Trace) -> str:
         tried = sum(len(b) for b, _ in show.writes) if show is not None else 0
         at = rb.count_after if rb is not None else 0
         lost = _name(trace, rb.cgroup if rb else None)
-        fit = (f"seq_write() appends only while count + len < size: {at} + {tried} >= {size} "
-               f"({pages} pages)")
+        fit = (f"seq_write() and seq_bprintf() append only while count + len < size: "
+               f"{at} + {tried} >= {size} ({pages} pages)")
         if r == EndReason.E2BIG.value:
             return (f"The very first record ({lost}, {tried} B) does not fit in the buffer: "
                     f"{fit}. Nothing can be returned, so read() gives E2BIG; the walk is over "
