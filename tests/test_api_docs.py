@@ -76,10 +76,20 @@ def public_api() -> dict[str, object]:
             dedup[k] = v
     for k, cls in list(dedup.items()):
         if inspect.isclass(cls) and cls.__name__ in METHODS_OF:
-            for n, f in vars(cls).items():
+            for n, f in methods(cls).items():
                 if not n.startswith("_") and inspect.isfunction(f):
                     dedup[f"{k}.{n}"] = f
     return dedup
+
+
+def methods(cls: type) -> dict[str, object]:
+    """What ``cls`` defines, with what it inherits from the package's own classes
+    (``Hierarchy`` is built of layers: ``h.spawn`` is defined in processes.py)."""
+    out: dict[str, object] = {}
+    for base in reversed(cls.__mro__):
+        if base.__module__.startswith("cgiter_edu"):
+            out.update(vars(base))
+    return out
 
 
 def _params(obj) -> list[str]:
@@ -135,7 +145,8 @@ API = public_api()
 def test_the_public_api_is_found():
     for name in ("cgiter_edu.run", "cgiter_edu.attach", "cgiter_edu.Hierarchy",
                  "widgets.Explorer", "viz.plot_walk", "course.check", "shapes.random",
-                 "cgiter_edu.Trace.states"):
+                 "cgiter_edu.Trace.states", "cgiter_edu.Hierarchy.spawn",
+                 "cgiter_edu.Hierarchy.mkdir", "cgiter_edu.Hierarchy.kill"):
         assert name in API, sorted(API)
     assert len(API) > 100
 
