@@ -74,6 +74,16 @@ STYLE = """<style>
 </style>"""
 SPEEDS = {"slow (1 step/s)": 1000, "normal (3/s)": 333, "fast (6/s)": 166, "fastest (10/s)": 100}
 NONE = "(none)"
+#: the controls' width, and their labels' (``style=SHORT``)
+CONTROL_WIDTH = "300px"
+SHORT = {"description_width": "95px"}
+
+
+def _box(title: str, *kids: W.Widget) -> W.VBox:
+    """One titled box of controls (the walk, the kernel, dead cgroups...)."""
+    b = W.VBox([W.HTML(f"<b>{title}</b>"), *kids])
+    b.add_class("explorer-box")
+    return b
 
 
 class ExplorerPanel:
@@ -91,9 +101,37 @@ class ExplorerPanel:
 
     # -- the widgets ----------------------------------------------------------------------
     def _build_widgets(self) -> None:
+        """Make every widget, wire it to its handler, and lay the explorer out in
+        :attr:`_parts` (top to bottom; DOM order = Tab order)."""
+        controls = W.HBox([self._build_walk_controls(), self._build_kernel_controls(),
+                           self._build_dead_controls(), self._build_mutex_controls(),
+                           self._build_big_record_controls()],
+                          layout=W.Layout(flex_flow="row wrap", width="100%"))
+        controls.add_class("explorer-controls")
+        for w in (self.w_tree, self.w_order, self.w_start, self.w_program, self.w_record,
+                  self.w_page, self.w_read, self.w_kernel, self.w_stop, self.w_writer_on,
+                  self.w_writer, self.w_big_path, self.w_big_pages, self.w_max_objs,
+                  self.w_extra):
+            w.observe(self._on_control, names="value")
+        player = self._build_player()
+        stage = self._build_stage()
+        below = W.HBox([controls, self.w_reads],
+                       layout=W.Layout(flex_flow="row wrap", width="100%"))
+        below.add_class("explorer-below")
+        self._style = W.HTML(STYLE, layout=W.Layout(display="none"))
+        self._style.add_class("explorer-style")
+        self._top = W.HTML("<div class='cg-title'>cgroup_iter explorer: how the BPF cgroup "
+                           "iterator walks the hierarchy</div>")
+        self._top.add_class("explorer-title")
+        #: the explorer's children, top to bottom (add a panel by inserting it here); the
+        #: player first, then what it shows, then the controls
+        self._parts = [self._style, self._top, player, stage, below]
+
+    def _build_walk_controls(self) -> W.VBox:
+        """The box "the walk": tree (and a JSON upload), order, start, program, record
+        bytes, stop at."""
         s = self.settings
-        lay = W.Layout(width="300px")
-        short = {"description_width": "95px"}
+        lay = W.Layout(width=CONTROL_WIDTH)
         tree_opts = list(model.TREES.items())
         if not model.sysfs_readable():
             tree_opts.append(("this machine (sysfs)", "sysfs"))
@@ -101,63 +139,94 @@ class ExplorerPanel:
             tree_opts.append(("your hierarchy", "json"))
         self.w_tree = W.Dropdown(options=tree_opts, value=s.tree if s.tree in
                                  dict(tree_opts).values() else "systemd",
-                                 description="tree", layout=lay, style=short)
+                                 description="tree", layout=lay, style=SHORT)
         self.w_upload = W.FileUpload(accept=".json", multiple=False,
-                                     description="upload JSON tree", layout=W.Layout(width="300px"),
+                                     description="upload JSON tree",
+                                     layout=W.Layout(width=CONTROL_WIDTH),
                                      tooltip="a hierarchy saved by Hierarchy.to_json()")
+        self.w_upload.observe(self._on_upload, names="value")
         self.w_order = W.Dropdown(options=list(model.ORDERS.items()), value=s.order,
-                                  description="order", layout=lay, style=short)
+                                  description="order", layout=lay, style=SHORT)
         self.w_start = W.Combobox(value=s.start, options=[], description="start",
                                   ensure_option=False, continuous_update=False, layout=lay,
-                                  style=short, placeholder="a path, e.g. /system.slice")
+                                  style=SHORT, placeholder="a path, e.g. /system.slice")
         progs = list(model.PROGRAMS.items())
         if self._user_program is not None:
             name = getattr(self._user_program, "__name__", "yours")
             progs.insert(0, (f"yours: {name}()", "custom"))
         self.w_program = W.Dropdown(options=progs, value=s.program, description="program",
-                                    layout=lay, style=short)
+                                    layout=lay, style=SHORT)
         self.w_record = W.IntText(value=s.record_bytes, description="record bytes",
-                                  continuous_update=False, layout=lay, style=short)
-        self.w_page = W.Dropdown(options=[(f"{p} B", p) for p in PAGE_SIZES], value=s.page_size,
-                                 description="PAGE_SIZE", layout=lay, style=short)
-        self.w_read = W.IntText(value=s.read_size, description="read() size",
-                                continuous_update=False, layout=lay, style=short)
+                                  continuous_update=False, layout=lay, style=SHORT)
+        self.w_stop = W.Dropdown(options=[NONE], value=NONE, description="stop at",
+                                 layout=lay, style=SHORT)
+        for w, cls in ((self.w_tree, "tree"), (self.w_order, "order"), (self.w_start, "start"),
+                       (self.w_program, "program"), (self.w_record, "record")):
+            w.add_class(f"explorer-{cls}")
+        return _box("the walk", self.w_tree, self.w_upload, self.w_order, self.w_start,
+                    self.w_program, self.w_record, self.w_stop)
+
+    def _build_kernel_controls(self) -> W.VBox:
+        """The box "the kernel": Linux version, PAGE_SIZE, read() size, reads after the
+        end, max objects."""
+        s = self.settings
+        lay = W.Layout(width=CONTROL_WIDTH)
         self.w_kernel = W.ToggleButtons(options=list(model.KERNELS), value=s.kernel,
                                         description="Linux", style={"button_width": "60px",
-                                                                    **short})
-        self.w_stop = W.Dropdown(options=[NONE], value=NONE, description="stop at",
-                                 layout=lay, style=short)
-        self.w_dead_path = W.Dropdown(options=[], description="cgroup", layout=lay, style=short)
+                                                                    **SHORT})
+        self.w_kernel.add_class("explorer-kernel")
+        self.w_page = W.Dropdown(options=[(f"{p} B", p) for p in PAGE_SIZES], value=s.page_size,
+                                 description="PAGE_SIZE", layout=lay, style=SHORT)
+        self.w_read = W.IntText(value=s.read_size, description="read() size",
+                                continuous_update=False, layout=lay, style=SHORT)
+        self.w_read.add_class("explorer-read-size")
+        self.w_extra = W.BoundedIntText(value=s.extra_reads, min=0, max=5,
+                                        description="reads after", layout=lay, style=SHORT,
+                                        tooltip="read() calls after the first that returns "
+                                        "0 or an error, where cat stops (0: as cat)")
+        self.w_extra.add_class("explorer-extra-reads")
+        self.w_max_objs = W.IntText(value=MAX_ITER_OBJECTS, description="max objects",
+                                    continuous_update=False, layout=lay, style=SHORT)
+        return _box("the kernel", self.w_kernel, self.w_page, self.w_read, self.w_extra,
+                    self.w_max_objs)
+
+    def _build_dead_controls(self) -> W.VBox:
+        """The box "dead cgroups": a cgroup, "make dead" and "release"."""
+        self.w_dead_path = W.Dropdown(options=[], description="cgroup",
+                                      layout=W.Layout(width=CONTROL_WIDTH), style=SHORT)
         self.w_kill = W.Button(description="make dead", tooltip="open + rmdir: a dead cgroup "
                                "the hierarchy still references", layout=W.Layout(width="145px"))
         self.w_release = W.Button(description="release", tooltip="drop the reference: the "
                                   "dead cgroup leaves its parent's list",
                                   layout=W.Layout(width="145px"))
+        self.w_kill.on_click(lambda _b: self._change("kill"))
+        self.w_release.on_click(lambda _b: self._change("release"))
+        return _box("dead cgroups", self.w_dead_path, W.HBox([self.w_kill, self.w_release]))
+
+    def _build_mutex_controls(self) -> W.VBox:
+        """The box "cgroup_mutex": a writer that mkdirs during the read, and its path."""
+        s = self.settings
+        lay = W.Layout(width=CONTROL_WIDTH)
         self.w_writer_on = W.Checkbox(value=bool(s.writer), description="a writer mkdirs during "
                                       "the read", indent=False, layout=lay)
         self.w_writer = W.Text(value=s.writer or "/new.slice", description="mkdir",
-                               continuous_update=False, layout=lay, style=short)
-        self.w_big_path = W.Dropdown(options=[NONE], value=NONE, description="big record at",
-                                     layout=lay, style=short)
-        self.w_big_pages = W.BoundedIntText(value=8, min=0, max=64, description="extra pages",
-                                            layout=lay, style=short)
-        self.w_max_objs = W.IntText(value=MAX_ITER_OBJECTS, description="max objects",
-                                    continuous_update=False, layout=lay, style=short)
-        self.w_extra = W.BoundedIntText(value=s.extra_reads, min=0, max=5,
-                                        description="reads after", layout=lay, style=short,
-                                        tooltip="read() calls after the first that returns "
-                                        "0 or an error, where cat stops (0: as cat)")
-        self.w_extra.add_class("explorer-extra-reads")
-        self.w_mode = W.ToggleButtons(options=[("one walk", "walk"), ("all orders", "orders")],
-                                      value=self.mode, style={"button_width": "100px"})
-        self.w_mode.add_class("explorer-mode")
-        for w, cls in ((self.w_tree, "tree"), (self.w_order, "order"), (self.w_start, "start"),
-                       (self.w_program, "program"), (self.w_record, "record"),
-                       (self.w_read, "read-size"), (self.w_kernel, "kernel")):
-            w.add_class(f"explorer-{cls}")
+                               continuous_update=False, layout=lay, style=SHORT)
+        return _box("cgroup_mutex", self.w_writer_on, self.w_writer)
 
-        # playback: Play runs in the browser (jslinked to the slider); the play/pause
-        # toggle is jslinked to its `playing`, so it has a name and space toggles it
+    def _build_big_record_controls(self) -> W.VBox:
+        """The box "a big record": the cgroup whose record is big, and by how many pages."""
+        lay = W.Layout(width=CONTROL_WIDTH)
+        self.w_big_path = W.Dropdown(options=[NONE], value=NONE, description="big record at",
+                                     layout=lay, style=SHORT)
+        self.w_big_pages = W.BoundedIntText(value=8, min=0, max=64, description="extra pages",
+                                            layout=lay, style=SHORT)
+        return _box("a big record (E2BIG, rollback)", self.w_big_path, self.w_big_pages)
+
+    def _build_player(self) -> W.HBox:
+        """The player's row: play/pause, the step slider, the step buttons, speed, the
+        mode (one walk, all orders), presenter mode, and the hidden status line."""
+        # Play runs in the browser (jslinked to the slider); the play/pause toggle is
+        # jslinked to its `playing`, so it has a name and space toggles it
         self.w_play = W.Play(value=0, min=0, max=0, interval=333, description="play",
                              show_repeat=False, layout=W.Layout(display="none"))
         self.w_play.add_class("explorer-play")
@@ -174,11 +243,36 @@ class ExplorerPanel:
         self.w_slider.add_class("explorer-slider")
         W.jslink((self.w_play, "value"), (self.w_slider, "value"))
         W.jslink((self.w_play, "max"), (self.w_slider, "max"))
+        self.w_slider.observe(self._on_step, names="value")
         self.w_speed = W.Dropdown(options=list(SPEEDS.items()), value=333, description="speed",
                                   layout=W.Layout(width="190px"),
                                   style={"description_width": "45px"})
         self.w_speed.observe(lambda c: setattr(self.w_play, "interval", int(c["new"])),
                              names="value")
+        self._build_step_buttons()
+        self.w_mode = W.ToggleButtons(options=[("one walk", "walk"), ("all orders", "orders")],
+                                      value=self.mode, style={"button_width": "100px"})
+        self.w_mode.add_class("explorer-mode")
+        self.w_mode.observe(self._on_mode, names="value")
+        self.w_present = W.ToggleButton(value=False, description="presenter",
+                                        tooltip="presenter mode: large type, only the player, "
+                                        "the picture and the story", layout=W.Layout(
+                                            width="auto"))
+        self.w_present.add_class("explorer-present")
+        self.w_present.observe(self._on_present, names="value")
+        self.w_status = W.Label(value="")
+        self.w_status.add_class("explorer-status")
+        player = W.HBox([self.w_playing, self.w_play, self.w_slider, self.w_first,
+                         self.w_back, self.w_fwd, self.w_next_read, self.w_cut, self.w_end,
+                         self.w_speed, self.w_mode, self.w_present, self.w_status],
+                        layout=W.Layout(flex_flow="row wrap", align_items="center",
+                                        width="100%"))
+        player.add_class("explorer-player")
+        return player
+
+    def _build_step_buttons(self) -> None:
+        """The player's buttons that move the step: back, on, start, next read(), the
+        truncation, end."""
         bl = W.Layout(width="auto")
         self.w_back = W.Button(description="◀ step", layout=bl, tooltip="one step back")
         self.w_fwd = W.Button(description="step ▶", layout=bl, tooltip="one step on")
@@ -191,15 +285,18 @@ class ExplorerPanel:
         for b, cls in ((self.w_back, "back"), (self.w_fwd, "fwd"), (self.w_first, "first"),
                        (self.w_next_read, "next-read"), (self.w_cut, "cut"), (self.w_end, "end")):
             b.add_class(f"explorer-{cls}")
-        self.w_present = W.ToggleButton(value=False, description="presenter",
-                                        tooltip="presenter mode: large type, only the player, "
-                                        "the picture and the story", layout=W.Layout(
-                                            width="auto"))
-        self.w_present.add_class("explorer-present")
-        self.w_present.observe(self._on_present, names="value")
+        self.w_back.on_click(lambda _b: self._move(-1))
+        self.w_fwd.on_click(lambda _b: self._move(+1))
+        self.w_first.on_click(lambda _b: self.jump("start"))
+        self.w_next_read.on_click(lambda _b: self.jump("next_read"))
+        self.w_cut.on_click(lambda _b: self.jump("cut"))
+        self.w_end.on_click(lambda _b: self.jump("end"))
 
-        # panels (sizes come from the served style sheet, STYLE: the picture takes the
-        # width it has, the text beside it, the source beside both when there is room)
+    def _build_stage(self) -> W.HBox:
+        """What the player shows: the picture (with the error above it), the story beside
+        it, the kernel source beside both when there is room; and the read() calls panel
+        (it goes below, beside the controls).  Sizes come from the served style sheet,
+        :data:`STYLE`."""
         self.w_image = W.Image(format="png", layout=W.Layout(width="100%", height="auto"))
         self.w_image.add_class("explorer-img")
         self.w_caption = W.HTML(layout=W.Layout(width="auto"))
@@ -210,49 +307,6 @@ class ExplorerPanel:
         self.w_reads.add_class("explorer-reads")
         self.w_source = W.HTML(layout=W.Layout(width="auto"))
         self.w_source.add_class("explorer-source")
-        self.w_status = W.Label(value="")
-        self.w_status.add_class("explorer-status")
-
-        # wiring
-        for w in (self.w_tree, self.w_order, self.w_start, self.w_program, self.w_record,
-                  self.w_page, self.w_read, self.w_kernel, self.w_stop, self.w_writer_on,
-                  self.w_writer, self.w_big_path, self.w_big_pages, self.w_max_objs,
-                  self.w_extra):
-            w.observe(self._on_control, names="value")
-        self.w_mode.observe(self._on_mode, names="value")
-        self.w_upload.observe(self._on_upload, names="value")
-        self.w_kill.on_click(lambda _b: self._change("kill"))
-        self.w_release.on_click(lambda _b: self._change("release"))
-        self.w_slider.observe(self._on_step, names="value")
-        self.w_back.on_click(lambda _b: self._move(-1))
-        self.w_fwd.on_click(lambda _b: self._move(+1))
-        self.w_first.on_click(lambda _b: self.jump("start"))
-        self.w_next_read.on_click(lambda _b: self.jump("next_read"))
-        self.w_cut.on_click(lambda _b: self.jump("cut"))
-        self.w_end.on_click(lambda _b: self.jump("end"))
-
-        def box(title: str, *kids: W.Widget) -> W.VBox:
-            b = W.VBox([W.HTML(f"<b>{title}</b>"), *kids])
-            b.add_class("explorer-box")
-            return b
-
-        controls = W.HBox([
-            box("the walk", self.w_tree, self.w_upload, self.w_order, self.w_start,
-                self.w_program, self.w_record, self.w_stop),
-            box("the kernel", self.w_kernel, self.w_page, self.w_read, self.w_extra,
-                self.w_max_objs),
-            box("dead cgroups", self.w_dead_path, W.HBox([self.w_kill, self.w_release])),
-            box("cgroup_mutex", self.w_writer_on, self.w_writer),
-            box("a big record (E2BIG, rollback)", self.w_big_path, self.w_big_pages),
-        ], layout=W.Layout(flex_flow="row wrap", width="100%"))
-        controls.add_class("explorer-controls")
-        # DOM order = Tab order: the player first, then what it shows, then the controls
-        player = W.HBox([self.w_playing, self.w_play, self.w_slider, self.w_first,
-                         self.w_back, self.w_fwd, self.w_next_read, self.w_cut, self.w_end,
-                         self.w_speed, self.w_mode, self.w_present, self.w_status],
-                        layout=W.Layout(flex_flow="row wrap", align_items="center",
-                                        width="100%"))
-        player.add_class("explorer-player")
         picture = W.VBox([self.w_error, self.w_image])
         picture.add_class("explorer-picture")
         side = W.VBox([self.w_caption])
@@ -262,16 +316,7 @@ class ExplorerPanel:
                        layout=W.Layout(flex_flow="row wrap", align_items="flex-start",
                                        width="100%"))
         stage.add_class("explorer-stage")
-        below = W.HBox([controls, self.w_reads],
-                       layout=W.Layout(flex_flow="row wrap", width="100%"))
-        below.add_class("explorer-below")
-        self._style = W.HTML(STYLE, layout=W.Layout(display="none"))
-        self._style.add_class("explorer-style")
-        self._top = W.HTML("<div class='cg-title'>cgroup_iter explorer: how the BPF cgroup "
-                           "iterator walks the hierarchy</div>")
-        self._top.add_class("explorer-title")
-        #: the explorer's children, top to bottom (add a panel by inserting it here)
-        self._parts = [self._style, self._top, player, stage, below]
+        return stage
 
     def _on_playing(self, change: dict) -> None:
         self.w_playing.description = "❚❚ pause" if change["new"] else "▶ play"
