@@ -49,14 +49,8 @@ class CgroupTree:
     Parameters
     ----------
     root_id : int
-        The id of the root ``/`` (1 on a real cgroup v2 mount).
-
-    Raises
-    ------
-    TypeError
-        For a root id that is not an int.
-    OSError
-        EINVAL for a root id that is not a positive 64-bit number.
+        The id of the root ``/``: a positive 64-bit number (else TypeError, or OSError
+        EINVAL, as :class:`~cgiter_edu.Hierarchy` says).
 
     Examples
     --------
