@@ -43,8 +43,8 @@ class CgroupTree:
 
     Cgroups are made with :meth:`mkdir` (ids grow in creation order, as the kernel's
     do) and removed with :meth:`rmdir`; a removed cgroup that something still references
-    stays on its parent's list, *dead* (the layer above, :mod:`cgiter_edu.references`,
-    makes such references).
+    stays on its parent's list, *dead* (layer 3, :mod:`cgiter_edu.references`, makes
+    such references).
 
     Parameters
     ----------

@@ -112,6 +112,54 @@ def _alt_from_outputs() -> None:
 _alt_from_outputs()
 
 
+def _inherited_members_by_layer() -> None:
+    """``:inherited-members:`` in source order, layer by layer: autodoc's ``bysource``
+    follows the documented class's own module only and puts every inherited member after
+    it, alphabetically.  :class:`cgiter_edu.Hierarchy` is built of layers that inherit one
+    another (``mkdir`` from cgroup_tree.py, ``spawn`` from processes.py, ``kill`` from
+    references.py): its page lists the lowest layer's members first, each layer's in its
+    source order, ``to_json`` & co. last, as a reader meets them."""
+    import inspect
+
+    from sphinx.errors import PycodeError
+    from sphinx.ext.autodoc import ClassDocumenter
+    from sphinx.pycode import ModuleAnalyzer
+
+    plain = ClassDocumenter.sort_members
+    if getattr(plain, "_cgiter_layers", False):
+        return
+
+    def sort_members(self, documenters, order):
+        documenters = plain(self, documenters, order)
+        if order != "bysource" or not self.options.inherited_members:
+            return documenters
+        bases = [c for c in inspect.getmro(self.object) if c is not object]   # derived first
+        tags = []
+        for cls in bases:
+            try:
+                analyzer = ModuleAnalyzer.for_module(cls.__module__)
+                analyzer.analyze()
+                tags.append(analyzer.tagorder)
+            except PycodeError:         # a base without source (a builtin): no order
+                tags.append({})
+
+        def key(entry):
+            name = entry[0].name.split("::")[-1].rpartition(".")[2]
+            for i, cls in enumerate(bases):         # the class that defines it
+                where = tags[i].get(f"{cls.__qualname__}.{name}")
+                if where is not None:
+                    return (len(bases) - i, where)
+            return (len(bases) + 1, 0)
+
+        return sorted(documenters, key=key)
+
+    sort_members._cgiter_layers = True
+    ClassDocumenter.sort_members = sort_members
+
+
+_inherited_members_by_layer()
+
+
 def _finished(app, exc):
     if exc is None:
         bookgen.check_offline(app.outdir)
