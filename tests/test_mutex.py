@@ -137,7 +137,7 @@ def test_a_mkdir_waits_then_the_unlock_wakes_it_and_it_takes_the_mutex():
     assert wait.note == wake.note == acq.note == "mkdir /new"
     assert wait.mutex_held and not wake.mutex_held and not acq.mutex_held
     assert wake.func == "cgiter_edu.kernel.cgroup_iter:cgroup_iter_seq_stop"
-    assert wait.func == acq.func == "cgiter_edu.hierarchy:Hierarchy.mkdir"
+    assert wait.func == acq.func == "cgiter_edu.cgroup_tree:CgroupTree.mkdir"
     assert not trace.of_kind(EventKind.HANDOFF)
 
 
