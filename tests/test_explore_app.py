@@ -241,3 +241,43 @@ def test_a_closed_terminal_or_sigterm_stops_the_server_and_removes_its_folder(tm
         time.sleep(0.1)
     assert not _alive(server), "the Voila server was left running"
     assert not [n for n in os.listdir(tmp_path) if n.startswith("cgiter-explore-")]
+
+
+@needs_voila
+def test_sigkill_of_explore_takes_the_server_its_kernels_and_its_folder_along(tmp_path):
+    """``cgiter-edu explore`` killed with SIGKILL (nothing of its own runs) left its Voila
+    (a session of its own) serving, a page's kernel running and its folder in /tmp:
+    Voila now gets SIGTERM when the command dies (PR_SET_PDEATHSIG), shuts its kernels
+    down and removes the folder; the port is free again."""
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    port = app.free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "cgiter_edu", "explore", "--port",
+                             str(port)], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True, env=env)
+    server = None
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith(f"the explorer is at http://127.0.0.1:{port}/"), line
+        server = _server_pid(proc.pid)
+        urllib.request.urlopen(line.split(" is at ", 1)[1].strip(), timeout=300).read()
+        kernels = _kernels_of(server)
+        assert len(kernels) == 1                # this load's
+        assert [n for n in os.listdir(tmp_path) if n.startswith("cgiter-explore-")]
+        proc.kill()
+        proc.communicate(timeout=60)
+        assert proc.returncode == -signal.SIGKILL
+        t0 = time.monotonic()
+        while _alive(server) and time.monotonic() - t0 < 10:
+            time.sleep(0.1)
+        took = time.monotonic() - t0
+        assert not _alive(server), "the Voila server was left running"
+        assert not any(_alive(k) for k in kernels), "the page's kernel was left running"
+        assert app.check_port(port) == port                         # the port is free
+        assert not [n for n in os.listdir(tmp_path) if n.startswith("cgiter-explore-")]
+        print(f"\nVoila gone {took:.1f} s after explore's SIGKILL")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=60)
+        if server is not None and _alive(server):
+            os.killpg(server, signal.SIGKILL)   # its own session: not left for the next test

@@ -18,7 +18,11 @@ What the served page gets beyond plain Voila (:func:`voila_command`,
   shutdown request on unload, which Voila otherwise refuses (403, "_xsrf argument
   missing") and every reload leaves a kernel running;
 * kernel culling: a kernel whose page is gone (no connection) and that has been idle
-  for :data:`CULL_IDLE` seconds is shut down (a crashed browser, a lost beacon).
+  for :data:`CULL_IDLE` seconds is shut down (a crashed browser, a lost beacon);
+* for ``cgiter-edu explore``, Voila dies with the command (:func:`voila_follow_owner`):
+  killed even with SIGKILL, the command can clean nothing up, so its Voila gets SIGTERM
+  from the kernel (``PR_SET_PDEATHSIG``), shuts its kernels down as on Ctrl-C, and
+  removes the command's temporary folder itself.
 
 This module imports neither ipywidgets nor matplotlib (the command line loads it for
 ``--help``).
@@ -44,6 +48,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -53,7 +58,7 @@ from pathlib import Path
 __all__ = ["EXPLORER_CODE", "PAST_LIMIT_CODE", "write_notebook", "write_voila_config", "free_port",
            "check_port", "voila_command", "voila_env", "voila_prelaunch", "wait_ready",
            "check_page", "PageError", "stop_process_group", "setup_explore",
-           "JUPYTER_DATA", "CULL_IDLE"]
+           "voila_follow_owner", "JUPYTER_DATA", "CULL_IDLE"]
 
 #: the code cell of the explorer notebook (notebooks/explorer.ipynb has the same)
 EXPLORER_CODE = ('from cgiter_edu.widgets import Explorer\n\n'
@@ -82,6 +87,14 @@ from cgiter_edu.widgets.app import voila_prelaunch
 
 c.VoilaConfiguration.prelaunch_hook = voila_prelaunch
 """
+#: what it says more for ``cgiter-edu explore`` (:func:`voila_follow_owner`)
+VOILA_PY_OWNER = """
+# Voila dies with the explore command (pid {owner}), even killed with SIGKILL, and then
+# removes the command's folder {folder!r}
+from cgiter_edu.widgets.app import voila_follow_owner
+
+voila_follow_owner({owner}, {folder!r})
+"""
 
 
 def write_notebook(directory: str | os.PathLike, name: str = "explorer.ipynb",
@@ -107,14 +120,64 @@ def write_notebook(directory: str | os.PathLike, name: str = "explorer.ipynb",
     return path
 
 
-def write_voila_config(directory: str | os.PathLike) -> Path:
+def write_voila_config(directory: str | os.PathLike, owner: int | None = None,
+                       folder: str | os.PathLike | None = None) -> Path:
     """Make ``directory`` and write ``voila.py`` there (the prelaunch hook
     :func:`voila_prelaunch`); give it to :func:`voila_command` as ``config_dir``.  Not
-    the served folder: ``python -m voila`` would import that file as Voila itself."""
+    the served folder: ``python -m voila`` would import that file as Voila itself.
+
+    With ``owner`` (the pid of the process that starts Voila, from its main thread) and
+    ``folder``: Voila follows its owner (:func:`voila_follow_owner`)."""
     path = Path(directory) / "voila.py"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(VOILA_PY)
+    text = VOILA_PY
+    if owner is not None:
+        text += VOILA_PY_OWNER.format(owner=int(owner), folder=str(folder or ""))
+    path.write_text(text)
     return path.parent
+
+
+#: prctl(2)'s option: the signal the process gets when the thread that created it exits
+PR_SET_PDEATHSIG = 1
+
+
+def voila_follow_owner(owner: int, folder: str = "") -> None:
+    """In Voila's process (its config file calls this while Voila starts): die with the
+    process ``owner`` that started it, and then remove ``folder``.
+
+    ``cgiter-edu explore`` cleans up after Voila when it stops, is interrupted or gets
+    SIGTERM or SIGHUP; killed with SIGKILL it can do nothing, and its Voila (in a session
+    of its own) went on serving, its folder left in /tmp.  Here Voila asks the kernel
+    for SIGTERM when its parent dies (``prctl(PR_SET_PDEATHSIG, SIGTERM)``; Linux sends
+    it when the parent *thread* that forked Voila exits: the command starts Voila from
+    its main thread).  Voila's own SIGTERM handler then stops its server and shuts its
+    kernels down, as on Ctrl-C, and Voila exits; at its exit ``folder`` is removed, when
+    the owner is gone (while the owner lives, the folder and the log in it are its own).
+
+    The windows around that: a parent that died before this runs (Voila still
+    importing: no signal asked for yet) is seen here (``getppid()`` is no longer
+    ``owner``) and Voila exits at once; a SIGTERM that comes before Voila has installed
+    its own handler (a few lines after the config file is read) exits too.  Left behind
+    only when both are killed with SIGKILL (Voila before its shutdown ends, or the
+    OOM killer taking both): then the folder stays (``cgiter-explore-*`` in the
+    temporary directory), and a kernel of Voila's exits by itself (ipykernel's
+    parent poller).  Voila killed alone is seen by the command, which cleans up."""
+    import atexit
+    import ctypes
+    import shutil
+
+    def remove() -> None:
+        if folder and os.getppid() != owner:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    atexit.register(remove)
+    signal.signal(signal.SIGTERM, _exit_on_term)       # until Voila installs its own
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"prctl(PR_SET_PDEATHSIG): {os.strerror(err)}")
+    if os.getppid() != owner:                           # it died before we asked
+        raise SystemExit(0)
 
 
 def voila_prelaunch(req: object, notebook: object = None, cwd: str | None = None) -> None:
@@ -347,7 +410,12 @@ def cmd_explore(args: argparse.Namespace) -> int:
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="cgiter-explore-") as d:
         nb = write_notebook(d)
-        config = write_voila_config(Path(d) / "config")
+        # Voila dies with this command, even killed with SIGKILL, and then removes this
+        # folder (voila_follow_owner): Linux signals the death of the parent *thread*, so
+        # Voila is started from the main thread (where the command runs)
+        main = threading.current_thread() is threading.main_thread()
+        config = write_voila_config(Path(d) / "config", owner=os.getpid() if main else None,
+                                    folder=d)
         log_path = Path(d) / "voila.log"       # a file, not a pipe: a full pipe blocks Voila
         log = open(log_path, "wb")
         proc = subprocess.Popen(voila_command(nb, port, token, config), cwd=d, start_new_session=True,
