@@ -458,6 +458,20 @@ def test_explorer_on_the_binder_route(browser, tmp_path):
         assert not noisy, noisy
 
 
+#: where an <img> with object-fit: contain draws its picture: x, y and the drawn width
+#: and height (the element's box can be wider or taller than the picture)
+_DRAWN = """e => { const r = e.getBoundingClientRect(); const a = e.naturalWidth / e.naturalHeight;
+  const w = Math.min(r.width, r.height * a); return {x: r.x, y: r.y, width: w, height: w / a}; }"""
+
+
+def _at_top(page) -> None:
+    """Scroll the window and every scrolled box to the top (Voila's page scrolls in a
+    box of its own): what is in view then is in view without scrolling."""
+    page.evaluate("""() => { window.scrollTo(0, 0);
+        for (const e of document.querySelectorAll('*')) if (e.scrollTop) e.scrollTop = 0; }""")
+    page.wait_for_timeout(200)
+
+
 def _in_view(page, locator, size) -> dict:
     box = locator.bounding_box()
     assert box is not None
@@ -571,17 +585,18 @@ def test_explorer_on_a_projector(browser, tmp_path):
         root.locator("button.explorer-cut").click()
         expect(root.locator(".explorer-caption")).to_contain_text("TRUNCATED")
         page.wait_for_timeout(500)
-        page.evaluate("window.scrollTo(0, 0)")
+        _at_top(page)
         _in_view(page, root.locator("button.explorer-playing"), size)
         _in_view(page, root.locator(".explorer-slider"), size)
         img = _in_view(page, root.locator(".explorer-img"), size)
         _in_view(page, root.locator(".explorer-caption .cg-why-cut"), size)
         assert img["width"] >= 0.6 * size[0], img               # the width it has
         # ...at least the width the picture's texts are sized for (14 px at least there:
-        # tests/test_widgets.py measures them at PROJECTOR_WIDTH)
+        # tests/test_widgets.py measures them at PROJECTOR_WIDTH), drawn that wide
         from cgiter_edu.widgets.picture import PROJECTOR_WIDTH
 
-        assert img["width"] >= PROJECTOR_WIDTH, img
+        drawn = root.locator(".explorer-img").evaluate(_DRAWN)
+        assert drawn["width"] >= PROJECTOR_WIDTH, drawn
         # the kernel-check line (any of its answers) wraps in the story column; no text
         # of the explorer is cut off by its box or the window
         check = root.locator(".explorer-kernel-check")
@@ -590,15 +605,29 @@ def test_explorer_on_a_projector(browser, tmp_path):
         page.wait_for_timeout(300)
         assert root.evaluate(_CLIPPED) == []
         page.screenshot(path=str(ARTIFACTS / "explorer-1280x720.png"))
-        # presenter mode: one click; only the player, the picture and the story
+        # presenter mode: one click; only the player, the picture and the story, in
+        # larger type; at the cut step the player, the picture (drawn larger, its texts
+        # 14 px at least) and the red box are on screen together without scrolling (the
+        # story was under the picture: the red box below the window)
         root.locator("button.explorer-present").click()
         expect(root.locator(".explorer-below")).to_be_hidden()
         expect(root.locator(".explorer-source")).to_be_hidden()
+        expect(root.locator(".explorer-caption")).to_contain_text("TRUNCATED")
         page.wait_for_timeout(500)
-        page.evaluate("window.scrollTo(0, 0)")
-        big = _in_view(page, root.locator(".explorer-img"), size)
-        assert big["width"] > img["width"], (big, img)
+        _at_top(page)
+        _in_view(page, root.locator("button.explorer-playing"), size)
+        _in_view(page, root.locator(".explorer-slider"), size)
+        _in_view(page, root.locator("button.explorer-present"), size)
+        _in_view(page, root.locator(".explorer-img"), size)
+        big = root.locator(".explorer-img").evaluate(_DRAWN)
+        assert big["width"] > drawn["width"] and big["width"] >= PROJECTOR_WIDTH, (big, drawn)
+        assert big["y"] + big["height"] <= size[1], big
         _in_view(page, root.locator(".explorer-caption .cg-caption-text"), size)
+        _in_view(page, root.locator(".explorer-caption .cg-why-cut"), size)
+        px = "e => parseFloat(getComputedStyle(e).fontSize)"
+        assert root.locator(".explorer-caption .cg-caption-text").evaluate(px) == 24
+        assert root.locator(".explorer-caption .cg-why-cut").evaluate(px) == 20
+        assert root.evaluate(_CLIPPED) == []
         page.screenshot(path=str(ARTIFACTS / "explorer-presenter-1280x720.png"))
         root.locator("button.explorer-present").click()
         expect(root.locator(".explorer-below")).to_be_visible()

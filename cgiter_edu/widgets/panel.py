@@ -65,12 +65,21 @@ STYLE = """<style>
 .cg-explorer.cg-present .explorer-title, .cg-explorer.cg-present .explorer-below,
 .cg-explorer.cg-present .explorer-source,
 .cg-explorer.cg-present .explorer-status, .cg-explorer.cg-present .cg-buffer { display: none !important; }
-.cg-explorer.cg-present .explorer-stage { flex-direction: column; flex-wrap: nowrap; }
-.cg-explorer.cg-present .explorer-picture, .cg-explorer.cg-present .explorer-side {
-  flex: 0 0 auto; width: 100%; max-width: none; }
-.cg-explorer.cg-present .explorer-img { max-height: calc(100vh - 190px); object-position: center top; }
-.cg-explorer.cg-present .cg-caption-text { font-size: 26px !important; }
-.cg-explorer.cg-present .cg-why { font-size: 22px !important; }
+/* presenter mode at 1280x720: the story beside the picture, not under it.  Under it, a
+   16:9 picture wide enough for its 14 px texts (PROJECTOR_WIDTH) left too little height
+   for the 5 lines of the cut's explanation: the red box was below the window */
+.cg-explorer.cg-present .explorer-stage { flex-wrap: nowrap !important; }
+.cg-explorer.cg-present .explorer-picture { flex: 1 1 auto; }
+.cg-explorer.cg-present .explorer-side { flex: 0 0 clamp(330px, 28vw, 560px); min-width: 0; }
+.cg-explorer.cg-present .cg-caption-text { font-size: 24px !important; line-height: 1.25; }
+.cg-explorer.cg-present .cg-mutex { font-size: 20px !important; }
+.cg-explorer.cg-present .cg-why:not(.cg-why-orders) { font-size: 20px !important; line-height: 1.25; }
+/* a narrow window: the story under the picture (beside it, the picture would be drawn
+   narrower than PROJECTOR_WIDTH) */
+@media (max-width: 1199px) {
+  .cg-explorer.cg-present .explorer-stage { flex-wrap: wrap !important; }
+  .cg-explorer.cg-present .explorer-side { flex: 0 0 100%; }
+  .cg-explorer.cg-present .explorer-img { max-height: calc(100vh - 190px); } }
 </style>"""
 SPEEDS = {"slow (1 step/s)": 1000, "normal (3/s)": 333, "fast (6/s)": 166, "fastest (10/s)": 100}
 NONE = "(none)"
