@@ -24,7 +24,7 @@ def test_viz_package_is_lazy():
 
 VIZ_MODULES = ["cgiter_edu.viz", "cgiter_edu.viz.analysis", "cgiter_edu.viz.view",
                "cgiter_edu.viz.layout", "cgiter_edu.viz.geometry", "cgiter_edu.viz.style",
-               "cgiter_edu.viz.walk_view", "cgiter_edu.viz.walk_numbers",
+               "cgiter_edu.viz.walk_view", "cgiter_edu.viz.walk_numbers", "cgiter_edu.viz.legend",
                "cgiter_edu.viz.buffer_view", "cgiter_edu.viz.mutex_view",
                "cgiter_edu.viz.orders", "cgiter_edu.viz.capacity", "cgiter_edu.viz.anim",
                "cgiter_edu.scenarios", "cgiter_edu.names"]

@@ -14,6 +14,7 @@ from cgiter_edu.events import EventKind
 from cgiter_edu.replay import CgroupState
 from cgiter_edu.viz import analysis, style
 from cgiter_edu.viz import walk_view as walk
+from cgiter_edu.viz.legend import DEAD_OUTLINE
 
 
 def _label_boxes(view):
@@ -126,11 +127,55 @@ def test_legend_lists_the_states_that_occur_and_only_those():
     v = walk.plot_walk(tr, step=12)
     labels = [t.get_text() for t in v.legend.get_texts()]
     want = {style.STATE_LABELS[s] for s in set(tr.states(12).values())}
-    assert set(labels) == want
+    assert set(labels) == want | {DEAD_OUTLINE}           # the host's dead session-1.scope
     assert style.STATE_LABELS[CgroupState.LOST] not in labels
     end = walk.plot_walk(tr)
     assert [t.get_text() for t in end.legend.get_texts()] == [
-        style.STATE_LABELS[s] for s in CgroupState if s in set(tr.states(None).values())]
+        style.STATE_LABELS[s] for s in CgroupState if s in set(tr.states(None).values())
+    ] + [DEAD_OUTLINE]
+
+
+def _dead_never_reached():
+    """The systemd host walked in post-order with 3000-byte records: the walk is cut at
+    user@1000.service, before the dead session-1.scope (a ring like the cgroups around it,
+    only its dashed outline says it is dead)."""
+    h = shapes.systemd_host()
+    _r, tr = make_trace(h, order=Order.DESCENDANTS_POST, rec=3000)
+    (dead,) = [c for c, (path, _parent, d) in tr.cgroups.items() if d]
+    assert tr.cgroups[dead][0] == "/user.slice/user-1000.slice/session-1.scope"
+    return tr, dead
+
+
+@pytest.mark.parametrize("view", ["tree", "list"])
+def test_the_dead_cgroups_dashed_outline_has_a_legend_entry(view):
+    """A dead cgroup the walk never reaches is drawn as the cgroups around it are, with a
+    dashed outline: the legend says what the dashes mean, after the states (each with its
+    entry), with a circle outlined in the same dashes; a walk of a tree with no dead cgroup
+    (or the icicle, which draws no outline) has no such entry."""
+    tr, dead = _dead_never_reached()
+    v = walk.plot_walk(tr, view=view)
+    assert tr.states(None)[dead] is CgroupState.NEVER
+    i = v.index[dead]
+    assert v.nodes.get_linestyles()[i] != v.nodes.get_linestyles()[v.index[1]]   # dashed
+    assert [t.get_text() for t in v.legend.get_texts()] == [
+        "delivered to user", "walked, record lost", "never reached: cut",
+        "dashed outline: dead"]
+    def dashes(coll, k):          # the dash pattern in line widths (drawn scaled by them)
+        (_off, seq), lw = coll.get_linestyles()[k], coll.get_linewidths()[k % len(coll.get_linewidths())]
+        return [round(d / lw, 6) for d in seq]
+
+    assert dashes(v.legend.legend_handles[-1], 0) == dashes(v.nodes, i) == [2.0, 1.5]
+    # an animation's legend and the all-orders one have it too
+    from cgiter_edu.viz import Animator, plot_orders
+
+    a = Animator(tr, max_frames=5)
+    assert [t.get_text() for t in a.walk.legend.get_texts()][-1] == DEAD_OUTLINE
+    o = plot_orders(shapes.systemd_host())
+    assert [t.get_text() for t in o.legend_ax.get_legend().get_texts()][-1] == DEAD_OUTLINE
+    _r, alive = make_trace(shapes.balanced(2, 2), order=Order.DESCENDANTS_POST, rec=3000)
+    assert DEAD_OUTLINE not in [t.get_text() for t in walk.plot_walk(alive).legend.get_texts()]
+    icicle = walk.plot_walk(tr, view="icicle")
+    assert DEAD_OUTLINE not in [t.get_text() for t in icicle.legend.get_texts()]
 
 
 def test_paint_colours_any_states_the_caller_gives():
@@ -172,10 +217,11 @@ def test_a_list_column_that_continues_a_subtree_says_which():
 def test_after_the_walk_unreached_cgroups_are_not_called_not_reached_yet():
     _res, tr = make_trace(order=Order.CHILDREN, start="/init.scope")   # a leaf: nothing
     end = walk.plot_walk(tr)
-    assert [t.get_text() for t in end.legend.get_texts()] == [style.UNREACHED_AFTER_END]
+    assert [t.get_text() for t in end.legend.get_texts()] == [style.UNREACHED_AFTER_END,
+                                                              DEAD_OUTLINE]
     mid = walk.plot_walk(tr, step=1)                                   # not over yet
     assert [t.get_text() for t in mid.legend.get_texts()] == [
-        style.STATE_LABELS[CgroupState.UNREACHED]]
+        style.STATE_LABELS[CgroupState.UNREACHED], DEAD_OUTLINE]
 
 
 def _same_path(a, b):

@@ -13,6 +13,7 @@ The modules, one per picture:
 * ``view``: :class:`View`, the contract below;
 * ``walk_view``: :class:`WalkView` / :func:`plot_walk` (tree, list or icicle);
   ``walk_numbers``: the seq_num or visit number drawn in each of its markers;
+  ``legend``: its state legend (with the dead cgroups' dashed outline where drawn);
 * ``buffer_view``: :class:`BufferView` / :func:`plot_buffer`, :class:`BufferStrip`;
 * ``mutex_view``: :class:`MutexView` / :func:`plot_mutex`;
 * ``orders``: :class:`OrdersView` / :func:`plot_orders`;
@@ -42,8 +43,9 @@ The view contract (what the animation, the widgets and the CLI rely on):
   ``{id: CgroupState}``: e.g. to mark cgroups a stopped walk never reached as
   ``NEVER``), ``caption_text`` (the caption of the step shown, drawn or not),
   ``colors()`` and ``number_texts()`` (what is drawn, read back); ``legend=False``
-  leaves the legend to the caller (:func:`~cgiter_edu.viz.style.state_legend_handles`
-  makes one, :func:`states_shown` says which states occur).
+  leaves the legend to the caller (:func:`~cgiter_edu.viz.legend.legend_handles`
+  makes one, :func:`states_shown` says which states occur, ``dashed`` whether dead
+  cgroups are outlined in dashes).
 * Steps are 0-based everywhere (``--step 12`` is ``update(12)``, captioned
   ``step 12/56`` when 56 is the last step).
 

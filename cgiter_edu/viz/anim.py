@@ -47,7 +47,8 @@ from cgiter_edu.events import EventKind
 from cgiter_edu.trace import Trace
 
 from .buffer_view import BufferStrip
-from .style import SLIDE_SIZE, PathText, slide_style, state_legend_handles
+from .legend import legend_handles
+from .style import SLIDE_SIZE, PathText, slide_style
 from .walk_view import WalkView, states_shown
 from .words import result_text
 
@@ -165,7 +166,7 @@ class Animator:
             ax_buf = fig.add_axes((0.03, 0.025, 0.66, 0.17))
             self.walk = WalkView(trace, None, ax_tree, legend=False, **walk_kwargs)
             self.walk.legend = fig.legend(
-                handles=state_legend_handles(states_shown(trace, self.steps)), loc="upper left", bbox_to_anchor=(0.725, 0.86),
+                handles=legend_handles(states_shown(trace, self.steps), dashed=self.walk.dashed), loc="upper left", bbox_to_anchor=(0.725, 0.86),
                 fontsize=16, title="cgroup state", title_fontsize=18, labelspacing=0.9,
                 alignment="left")
             self.buffer = BufferStrip(trace, None, ax_buf)

@@ -31,7 +31,8 @@ from cgiter_edu.trace import Trace
 
 from ..scenarios import order_traces
 from .layout import tree_of
-from .style import SLIDE_SIZE, slide_style, state_legend_handles
+from .legend import legend_handles
+from .style import SLIDE_SIZE, slide_style
 from .view import View, ax_size_pt
 from .walk_view import WalkView, states_shown
 from .words import cgroup_name, short_path
@@ -167,8 +168,9 @@ class OrdersView(View):
                 shown: set[CgroupState] = set()
                 for tr in traces.values():
                     shown.update(tr.states_seen() if every_step else states_shown(tr, [None]))
-                lax.legend(handles=state_legend_handles([s for s in CgroupState
-                                                         if s in shown], ended=True),
+                lax.legend(handles=legend_handles([s for s in CgroupState if s in shown],
+                                                  ended=True, dashed=any(
+                                                      v.dashed for v in self.views.values())),
                            loc="lower left" if font else "center left",
                            fontsize=max(15, font or 0),
                            labelspacing=0.3 if font else 1.0)

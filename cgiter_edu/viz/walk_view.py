@@ -42,6 +42,7 @@ from cgiter_edu.trace import Trace
 from .analysis import first_reached, states_shown, walk_over
 from .geometry import HEADER_FONT, Geometry, list_geometry, tree_geometry, walk_arrows
 from .layout import icicle_layout, state_runs, tree_of
+from .legend import DEAD_DASHES, place_walk_legend
 from .style import (
     COLORS,
     STATE_COLORS,
@@ -49,7 +50,6 @@ from .style import (
     PathText,
     hatch_color,
     slide_style,
-    state_legend_handles,
     state_marker,
     text_color_on,
 )
@@ -67,7 +67,8 @@ class WalkView(View):
 
     Attributes: ``nodes`` (the marker collection, one point per ``ids`` entry),
     ``numbers`` (one PathCollection of glyphs, one path per numbered cgroup, in
-    ``number_ids`` order), ``labels``, ``edges``, ``title``, ``caption``, ``alt``.
+    ``number_ids`` order), ``labels``, ``edges``, ``title``, ``caption``, ``alt``,
+    ``dashed`` (dead cgroups drawn with a dashed outline, their legend entry then shown).
 
     Parameters
     ----------
@@ -134,6 +135,7 @@ class WalkView(View):
         aw, ah = ax_size_pt(ax)
         self.view = self._choose(view, aw, ah)
         self.legend = None
+        self.dashed = False          # dead cgroups outlined in dashes (tree and list views)
         self._visit = {v: i + 1 for i, v in enumerate(trace.visit_order())}
         if self.view == "icicle":
             self._draw_icicle(aw, ah)
@@ -154,17 +156,7 @@ class WalkView(View):
             if legend is not False:
                 shown = (states_shown(trace, [step]) if legend is True
                          else [CgroupState(x) for x in legend])
-                ended = walk_over(trace, step)
-                if own:
-                    self.legend = self.figure.legend(
-                        handles=state_legend_handles(shown, ended=ended, hatched=self.view == "icicle"), loc="center left",
-                        bbox_to_anchor=(0.725, 0.5), fontsize=17, title="cgroup state",
-                        title_fontsize=19, labelspacing=1.1, handletextpad=0.4,
-                        alignment="left")
-                else:
-                    self.legend = ax.legend(handles=state_legend_handles(shown, ended=ended, hatched=self.view == "icicle"), loc="upper left",
-                                            bbox_to_anchor=(1.0, 1.0), fontsize=11,
-                                            title="cgroup state", title_fontsize=12)
+                self.legend = place_walk_legend(self, shown, walk_over(trace, step), own)
         self.step: int | None = None
         self.update(step)
 
@@ -252,7 +244,8 @@ class WalkView(View):
         self._sizes = np.full(len(self.ids), (g.marker * s) ** 2)
         self.nodes = ax.scatter(xs, ys, s=(g.marker * s) ** 2, c=[STATE_COLORS[CgroupState.UNREACHED]],
                                 edgecolors="black", linewidths=max(0.5, 1.4 * s), zorder=3)
-        self.nodes.set_linestyles([(0, (2, 1.5)) if d else "solid" for d in dead])
+        self.nodes.set_linestyles([DEAD_DASHES if d else "solid" for d in dead])
+        self.dashed = any(dead)
         fn = g.number_font * s
         fl = BASE_FONT * s
         self._make_numbers(g)

@@ -102,7 +102,7 @@ class FrameRenderer:
         self._legend_artist: Any = None
         # pre-drawn layers by the artists in them (kept with them, so ids stay unique)
         self._layers: dict[tuple[int, ...], tuple[list[Any], Any]] = {}
-        self._legends: dict[tuple[Any, int], Any] = {}   # state legends as images
+        self._legends: dict[tuple[Any, int, bool], Any] = {}   # state legends as images
         #: the state legend's font size (points): the smallest a text may be
         self.legend_font = min_font_pt(self.figure)
 
@@ -170,7 +170,8 @@ class FrameRenderer:
             ax_mx = fig.add_axes((0.14, 0.05, 0.845, 0.15))
             mx = MutexView(trace, None, ax_mx, title=False, font=font)
             ax_mx.set_xlabel("")
-            legend = self._legend_image(tuple(trace.states_seen()))   # drawn once per set
+            legend = self._legend_image(tuple(trace.states_seen()),   # drawn once per set
+                                        dashed=walk.dashed)
             self._legend_artist = fig.figimage(
                 legend, xo=int(0.005 * fig.bbox.width),
                 yo=int(0.36 * fig.bbox.height) - legend.shape[0], zorder=1)
@@ -196,20 +197,23 @@ class FrameRenderer:
             return "all"
         return "tree"
 
-    def _legend_image(self, states: tuple[CgroupState, ...], ncol: int = 4) -> Any:
+    def _legend_image(self, states: tuple[CgroupState, ...], ncol: int = 4,
+                      dashed: bool = False) -> Any:
         """The legend of ``states`` (those the walk shows at some step, like every viz
-        legend) as an RGBA array, drawn once per set of states (a legend is one of the
-        slowest things to lay out)."""
-        if (states, ncol) not in self._legends:
+        legend) and, with ``dashed``, of the dead cgroups' dashed outline, as an RGBA
+        array, drawn once per set of states (a legend is one of the slowest things to
+        lay out)."""
+        key = (states, ncol, dashed)
+        if key not in self._legends:
             import numpy as np
 
             from cgiter_edu.viz import slide_style
-            from cgiter_edu.viz.style import state_legend_handles
+            from cgiter_edu.viz.legend import legend_handles
 
             with slide_style():
                 f = Figure(figsize=(16, 1.5 if ncol > 1 else 6), dpi=self.figure.dpi)
                 FigureCanvasAgg(f)
-                leg = f.legend(handles=state_legend_handles(list(states)), loc="upper left",
+                leg = f.legend(handles=legend_handles(states, dashed=dashed), loc="upper left",
                                ncol=ncol,
                                bbox_to_anchor=(0, 1), fontsize=self.legend_font, frameon=False,
                                handletextpad=0.2, columnspacing=0.8, borderaxespad=0.1,
@@ -220,8 +224,8 @@ class FrameRenderer:
                 img = np.asarray(f.canvas.buffer_rgba())
                 h = int(np.ceil(box.height)) + 2
                 w = int(np.ceil(box.x1)) + 2
-                self._legends[(states, ncol)] = img[:h, :w].copy()
-        return self._legends[(states, ncol)]
+                self._legends[key] = img[:h, :w].copy()
+        return self._legends[key]
 
     def show_orders(self, traces: dict[int, Trace], hierarchy: Any, start: str = "/",
                     rejected: dict[int, str] | None = None) -> None:
@@ -239,7 +243,8 @@ class FrameRenderer:
             if traces:
                 # four orders (Linux 6.18) two by two: the trees twice as wide; no title
                 # (the explorer says it), the state legend in its place
-                labels = "name" if len(tree_of(hierarchy).leaves()) <= 6 else None
+                tree = tree_of(hierarchy)
+                labels = "name" if len(tree.leaves()) <= 6 else None
                 four = len(traces) == 4
                 legend = None
                 if four:        # the state legend in a column right of the panels
@@ -247,7 +252,7 @@ class FrameRenderer:
                     for t in traces.values():
                         seen.update(t.states_seen())
                     legend = self._legend_image(tuple(s for s in CgroupState if s in seen),
-                                                ncol=1)
+                                                ncol=1, dashed=any(tree.dead.values()))
                 right = 1.0 if legend is None else 1 - (legend.shape[1] + 8) / fig.bbox.width
                 # no title: the page says what it is, the panels take the height
                 ov = OrdersView(traces, fig, labels=labels, path=True, every_step=True,
