@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from vizkit import SLIDE_PX_PER_INCH, number_px
 
 from cgiter_edu import KernelConfig, shapes
 from cgiter_edu.viz import orders
@@ -143,19 +144,19 @@ def test_arrows_keep_clear_of_each_other_and_of_labels_in_a_labelled_tree(shape,
                     assert hi <= lx + 1e-6 or lo >= g.reach[cid] - 1e-6, cid
 
 
-#: on a slide the picture is 630 px high (the deck's picture slides): px per figure inch
-SLIDE_PX_PER_INCH = 630 / 9
-
-
 @pytest.mark.parametrize("kernel", ["6.18", "7.0"])
 def test_subtitles_are_readable_on_a_slide(kernel):
     """Each panel's 'from /: css_next_descendant_pre()' is at least 14 px where the deck
-    shows the picture (it was 12 pt shrunk to 9: 9 to 11 px)."""
-    v = orders.plot_orders(shapes.balanced(2, 3), kernel=KernelConfig.preset(kernel))
+    shows the picture (it was 12 pt shrunk to 9: 9 to 11 px), and so are the visit
+    numbers in its markers (lesson 02's picture: Linux 7.0, its five panels)."""
+    v = orders.plot_orders(shapes.balanced(2, 3), "/", up_start="/c1/c2",
+                           kernel=KernelConfig.preset(kernel))
     for o, pv in v.views.items():
         subs = [t for t in pv.ax.texts if t.get_text().startswith("from ")]
         assert len(subs) == 1, o
         assert subs[0].get_fontsize() / 72 * SLIDE_PX_PER_INCH >= 14, (o, subs[0].get_text())
+        assert pv.numbers_mode == "visit" and pv.number_texts(), o
+        assert number_px(pv) >= 14, (o, number_px(pv))
 
 
 def test_the_trees_use_the_height_of_the_picture():

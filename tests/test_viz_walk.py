@@ -4,10 +4,11 @@ the drawn artists."""
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 from matplotlib.colors import to_rgba
-from vizkit import CASES, case_trace, make_trace, some_steps
+from vizkit import CASES, case_trace, make_trace, number_px, some_steps
 
 from cgiter_edu import Order, shapes
 from cgiter_edu.events import EventKind
@@ -307,3 +308,71 @@ def test_a_walk_the_program_stopped_is_not_called_cut():
         labels = [t.get_text() for t in v.legend.get_texts()]
         assert want in labels and not_want not in labels, labels
         plt.close(v.figure)
+
+
+def _lesson_walks():
+    """The walks lessons 00 to 08 draw with ``plot_walk(r.trace)`` (a slide each in their
+    decks), as the lessons run them: ``{name: (trace, step)}``."""
+    from cgiter_edu import Hierarchy, programs, run
+
+    h = shapes.systemd_host()
+    small = Hierarchy()
+    for p in ["/a", "/a/x", "/a/y", "/b", "/b/x", "/b/y", "/b/y/z", "/c"]:
+        small.mkdir(p)
+    pre = Order.DESCENDANTS_PRE
+    one = run(small, programs.Record(rec_bytes=24), pre, trace=True).trace
+    return {
+        "00 from /user.slice": (run(h, programs.id_printer, pre, "/user.slice",
+                                    trace=True).trace, None),
+        "01 small tree": (one, None),
+        "01 mid-walk": (one, (len(one) - 1) // 2),
+        "04 read size 300": (run(h, programs.Record(rec_bytes=64), pre, read_size=300,
+                                 trace=True).trace, None),
+        "06 dead": (run(h, programs.Record(rec_bytes=24), pre, "/user.slice/user-1000.slice",
+                        trace=True).trace, None),
+        "07 stop": (run(h, programs.Record(rec_bytes=24, stop_id=h.id_of("/system.slice")),
+                        pre, trace=True).trace, None),
+    }
+
+
+def test_the_lessons_draw_their_walks_as_slide_pictures():
+    """Every walk picture of the lessons is ``plot_walk`` in a figure of its own (no
+    ``ax``, no ``min_number_font``): the slide picture whose numbers the test below
+    measures."""
+    import json
+    from pathlib import Path
+
+    calls = []
+    for nb in sorted((Path(__file__).parent.parent / "notebooks").glob("0*.ipynb")):
+        for cell in json.loads(nb.read_text())["cells"]:
+            if cell["cell_type"] == "code":
+                calls += [(nb.stem, c) for c in
+                          re.findall(r"plot_walk\(([^)]*)\)", "".join(cell["source"]))]
+    assert len(calls) >= 7, calls
+    assert [c for c in calls if "ax" in c[1] or "number" in c[1]] == []
+
+
+@pytest.mark.parametrize("name", sorted(_lesson_walks()))
+def test_walk_numbers_are_readable_on_a_slide(name):
+    """The numbers in the markers of a walk picture are at least 14 px where a deck shows
+    it (the list views' were 13.2 pt: 12.8 px, their digits' ink about 9 px), each inside
+    its marker, none dropped; in the caller's axes (``ax``) they keep the layout's size."""
+    import matplotlib.pyplot as plt
+
+    trace, step = _lesson_walks()[name]
+    v = walk.plot_walk(trace, step=step)
+    assert v.view in ("tree", "list") and v.numbers_mode == "seq"
+    assert v.number_texts() == {c: str(n) for c, n in analysis.seq_numbers(trace, step).items()}
+    assert number_px(v) >= 14, (name, number_px(v))
+    g = v.geometry
+    for cid, path in zip(v.number_ids, v.numbers.get_paths(), strict=True):
+        b = path.get_extents()                     # data units, as the marker
+        x, y = g.xy[cid]
+        assert b.x1 - b.x0 < g.marker and x - g.marker / 2 < b.x0 < b.x1 < x + g.marker / 2, cid
+    fig = plt.figure(figsize=(16, 9))             # axes as large as plot_walk's own
+    theirs = walk.plot_walk(trace, step=step, ax=fig.add_axes((0.015, 0.03, 0.70, 0.82)),
+                            legend=False)
+    assert theirs.min_number_font is None
+    if theirs.view == "list":                      # the layout's own size: under 14 px
+        assert number_px(theirs) < 14
+    plt.close("all")

@@ -5,6 +5,15 @@ from __future__ import annotations
 from cgiter_edu import KernelConfig, Order, programs, run, shapes
 
 K70 = KernelConfig.preset("7.0")
+#: a 16:9 picture alone on a deck's slide is 630 px high (the slides template's
+#: max-height; the lessons' PNGs are larger, shown shrunk to it): px per figure inch
+SLIDE_PX_PER_INCH = 630 / 9
+
+
+def number_px(view) -> float:
+    """The font size of the numbers in a :class:`~cgiter_edu.viz.WalkView`'s markers, in
+    px where a deck shows its 16:9 figure (:data:`SLIDE_PX_PER_INCH`)."""
+    return view.geometry.number_font * view.scale / 72 * SLIDE_PX_PER_INCH
 
 
 def make_trace(h=None, order=Order.DESCENDANTS_PRE, rec=64, read_size=131072, start=None,

@@ -30,7 +30,8 @@ from typing import Any
 
 from ..names import printable
 
-__all__ = ["Tree", "TreeLayout", "IcicleLayout", "tidy_layout", "icicle_layout", "tree_of"]
+__all__ = ["Tree", "TreeLayout", "IcicleLayout", "tidy_layout", "icicle_layout", "tree_of",
+           "tree_labels"]
 
 
 @dataclass
@@ -418,3 +419,25 @@ def state_runs(lay: IcicleLayout, ids: list[int], states: list[Any]) -> dict[Any
         y0 = -lvl - 1
         runs.setdefault(s, []).append([(x0, y0), (x1, y0), (x1, y0 + 0.92), (x0, y0 + 0.92)])
     return runs
+
+
+def tree_labels(t: Tree, labels: str | dict[int, str] | None) -> dict[int, str]:
+    """Each cgroup's label in a walk picture (:class:`~cgiter_edu.viz.WalkView`'s
+    ``labels``): its ``"name"``, ``"path"`` or ``"id"``, ``{id: text}`` (others: no
+    label), or none (``None``).
+
+    >>> t = Tree.from_parents({1: None, 2: 1}, names={1: "/", 2: "a"})
+    >>> tree_labels(t, "name"), tree_labels(t, {2: "x"})
+    ({1: '/', 2: 'a'}, {1: '', 2: 'x'})
+    """
+    if labels is None:
+        return {}
+    if isinstance(labels, dict):
+        return {v: str(labels.get(v, "")) for v in t.parent}
+    if labels == "id":
+        return {v: str(v) for v in t.parent}
+    if labels == "path":
+        return {v: t.paths.get(v, str(v)) for v in t.parent}
+    if labels == "name":
+        return {v: t.names.get(v, str(v)) for v in t.parent}
+    raise ValueError(f"labels must be 'name', 'path', 'id', None or a dict, not {labels!r}")

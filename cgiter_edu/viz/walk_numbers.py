@@ -33,11 +33,14 @@ from .geometry import Geometry, list_geometry, tree_geometry
 from .layout import Tree
 from .view import BASE_FONT
 
-__all__ = ["walk_numbers", "widest_number", "number_paths", "number_faces", "numbered_geometry",
+__all__ = ["SLIDE_NUMBER_FONT", "walk_numbers", "widest_number", "number_paths", "number_faces", "numbered_geometry",
            "gutter_geometry", "fit_numbers"]
 
 _CLEAR = (0.0, 0.0, 0.0, 0.0)
 _TEXT_RGBA = {"black": (0.0, 0.0, 0.0, 1.0), "white": (1.0, 1.0, 1.0, 1.0)}
+#: the numbers' smallest font (points) in a walk picture of its own 16:9 figure, the
+#: slide picture: 14 px where a deck shows it 630 px high (70 px per inch of its 9)
+SLIDE_NUMBER_FONT = 14.0 * 72 / 70
 #: the states whose cgroups show no visit number (not reached yet, or never)
 _NO_VISIT = (CgroupState.UNREACHED, CgroupState.NEVER)
 

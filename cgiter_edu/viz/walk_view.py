@@ -41,7 +41,7 @@ from cgiter_edu.trace import Trace
 
 from .analysis import first_reached, states_shown, walk_over
 from .geometry import HEADER_FONT, Geometry, list_geometry, tree_geometry, walk_arrows
-from .layout import icicle_layout, state_runs, tree_of
+from .layout import icicle_layout, state_runs, tree_labels, tree_of
 from .legend import DEAD_DASHES, place_walk_legend
 from .style import (
     COLORS,
@@ -54,7 +54,14 @@ from .style import (
     text_color_on,
 )
 from .view import BASE_FONT, DARK, MIN_FONT, View, ax_size_pt, new_axes, text_width
-from .walk_numbers import fit_numbers, number_faces, number_paths, walk_numbers, widest_number
+from .walk_numbers import (
+    SLIDE_NUMBER_FONT,
+    fit_numbers,
+    number_faces,
+    number_paths,
+    walk_numbers,
+    widest_number,
+)
 from .words import cgroup_name, frame_caption, walk_alt
 
 __all__ = ["WalkView", "plot_walk", "states_shown", "walk_over"]
@@ -95,7 +102,9 @@ class WalkView(View):
         The largest scale; the smallest label font; list view headers cut short.
     min_number_font : float, optional
         The smallest number font (points): markers grown to hold numbers that size
-        (labels kept at least ``min_font``), else no numbers.
+        (labels kept at least ``min_font``), else no numbers.  Default: in a figure of
+        its own (no ``ax``), :data:`~cgiter_edu.viz.walk_numbers.SLIDE_NUMBER_FONT` (14 px
+        on a slide); in the caller's axes, the layout's own size.
 
     Examples
     --------
@@ -118,7 +127,8 @@ class WalkView(View):
                  min_number_font: float | None = None) -> None:
         self.trace = trace
         #: the numbers at least this size (points), the markers grown for them, or none
-        self.min_number_font = min_number_font
+        self.min_number_font = (SLIDE_NUMBER_FONT if min_number_font is None and ax is None
+                                else min_number_font)
         #: the list view's last column header shortened to its column too (a small picture)
         self.short_headers = short_headers
         self.tree = tree_of(trace)
@@ -130,7 +140,7 @@ class WalkView(View):
         figure, ax = new_axes(ax, rect=(0.015, 0.03, 0.70 if legend is not False else 0.97, 0.82))
         super().__init__(figure, ax)
         ax.set_axis_off()
-        self._label_text = self._labels(labels)
+        self._label_text = tree_labels(self.tree, labels)
         self.min_font = min_font
         aw, ah = ax_size_pt(ax)
         self.view = self._choose(view, aw, ah)
@@ -161,20 +171,6 @@ class WalkView(View):
         self.update(step)
 
     # -- construction -----------------------------------------------------------------
-    def _labels(self, labels: str | dict[int, str] | None) -> dict[int, str]:
-        t = self.tree
-        if labels is None:
-            return {}
-        if isinstance(labels, dict):
-            return {v: str(labels.get(v, "")) for v in t.parent}
-        if labels == "id":
-            return {v: str(v) for v in t.parent}
-        if labels == "path":
-            return {v: t.paths.get(v, str(v)) for v in t.parent}
-        if labels == "name":
-            return {v: t.names.get(v, str(v)) for v in t.parent}
-        raise ValueError(f"labels must be 'name', 'path', 'id', None or a dict, not {labels!r}")
-
     def _choose(self, view: str, aw: float, ah: float) -> str:
         if view in ("tree", "list", "icicle"):
             return view
