@@ -188,7 +188,8 @@ def order_traces(h: Any, start: str = "/", up_start: str | None = None, *,
                                           Order.CHILDREN), kernel: Any = None,
                  rec_bytes: int = 64) -> dict[int, Trace]:
     """Run each order through :func:`cgiter_edu.run` and keep the traces (keyed by
-    order value; an order the kernel refuses, such as CHILDREN before 7.0, is left out).
+    order value; an order the kernel refuses, such as CHILDREN before 7.0, is left out:
+    with the default kernel, 6.18, four orders).
 
     Parameters
     ----------
@@ -200,9 +201,12 @@ def order_traces(h: Any, start: str = "/", up_start: str | None = None, *,
         Where ANCESTORS_UP starts (default: the deepest cgroup under ``start``, so the
         climb is long).
     orders : iterable of int
-        The orders (default: all five; CHILDREN needs kernel 7.0, the default here).
+        The orders (default: all five; CHILDREN needs kernel 7.0, which the caller
+        passes: ``KernelConfig.preset("7.0")``).
     kernel : KernelConfig, optional
-        The kernel (default: the 7.0 preset).
+        The kernel (default: the package's,
+        :data:`~cgiter_edu.kernel.config.DEFAULT`, Linux 6.18, as :func:`cgiter_edu.run`
+        and the CLI).
     rec_bytes : int, default 64
         The record size.
 
@@ -215,11 +219,15 @@ def order_traces(h: Any, start: str = "/", up_start: str | None = None, *,
     --------
     >>> from cgiter_edu import shapes
     >>> sorted(order_traces(shapes.balanced(1, 2)))
+    [1, 2, 3, 4]
+    >>> from cgiter_edu import KernelConfig
+    >>> sorted(order_traces(shapes.balanced(1, 2), kernel=KernelConfig.preset("7.0")))
     [1, 2, 3, 4, 5]
     """
-    from cgiter_edu import KernelConfig, programs, run
+    from cgiter_edu import programs, run
+    from cgiter_edu.kernel.config import DEFAULT
 
-    kernel = kernel if kernel is not None else KernelConfig.preset("7.0")
+    kernel = kernel if kernel is not None else DEFAULT
     if up_start is None:
         sid = h.id_of(start)
         depth = {sid: 0}

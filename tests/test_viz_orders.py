@@ -11,7 +11,7 @@ from cgiter_edu.viz import orders
 
 def test_orders_are_numbered_in_visiting_order():
     h = shapes.balanced(2, 3)
-    views = orders.plot_orders(h).views
+    views = orders.plot_orders(h, kernel=KernelConfig.preset("7.0")).views
     assert set(views) == {1, 2, 3, 4, 5}
     for o, v in views.items():
         want = {c: str(i + 1) for i, c in enumerate(v.trace.visit_order())}
@@ -22,6 +22,36 @@ def test_orders_are_numbered_in_visiting_order():
 def test_orders_without_children_on_6_18():
     views = orders.plot_orders(shapes.balanced(2, 2), kernel=KernelConfig.preset("6.18")).views
     assert set(views) == {1, 2, 3, 4}
+
+
+def test_the_default_kernel_is_the_packages_as_in_the_cli(tmp_path):
+    """plot_orders() without a kernel draws what ``cgiter-edu plot orders`` draws: Linux
+    6.18's four orders (it drew 7.0's five, the CLI 6.18's four); CHILDREN only when
+    the caller asks for 7.0 (lesson 02 does)."""
+    from cgiter_edu.kernel.config import DEFAULT_NAME
+    from cgiter_edu.scenarios import order_traces
+
+    assert DEFAULT_NAME == "6.18"
+    h = shapes.balanced(2, 3)
+    v = orders.plot_orders(h)
+    assert set(v.views) == {1, 2, 3, 4}
+    assert {pv.trace.kernel for pv in v.views.values()} == {"6.18"}
+    assert v.figure._suptitle.get_text().endswith("Linux 6.18")
+    assert set(order_traces(h)) == {1, 2, 3, 4}
+    # the CLI's picture of the same tree, pixel for pixel
+    import matplotlib.pyplot as plt
+    from matplotlib.testing.compare import compare_images
+
+    from cgiter_edu.cli.parser import main
+    from cgiter_edu.clihelpers import load_tree
+    from cgiter_edu.viz.style import slide_style
+
+    cli, ours = tmp_path / "cli.png", tmp_path / "ours.png"
+    assert main(["plot", "orders", "--tree", "small", "--dpi", "40", "-o", str(cli)]) == 0
+    with slide_style():
+        orders.plot_orders(load_tree("small")).figure.savefig(ours, dpi=40)
+    plt.close("all")
+    assert compare_images(str(cli), str(ours), tol=0) is None
 
 
 

@@ -10,9 +10,9 @@ Example::
     >>> import matplotlib; matplotlib.use("Agg")
     >>> from cgiter_edu import shapes
     >>> from cgiter_edu.viz import plot_orders
-    >>> v = plot_orders(shapes.balanced(2, 2))
+    >>> v = plot_orders(shapes.balanced(2, 2))          # Linux 6.18: four orders
     >>> sorted(v.views), v.views[2].number_texts()[1]
-    ([1, 2, 3, 4, 5], '1')
+    ([1, 2, 3, 4], '1')
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ class OrdersView(View):
     >>> from cgiter_edu import shapes
     >>> from cgiter_edu.scenarios import order_traces
     >>> v = OrdersView(order_traces(shapes.balanced(1, 2), "/", up_start="/c1"))
-    >>> sorted(v.views) == [1, 2, 3, 4, 5]
+    >>> sorted(v.views) == [1, 2, 3, 4]
     True
     """
 
@@ -245,9 +245,10 @@ def plot_orders(h: Any, start: str = "/", up_start: str | None = None, *,
     """Draw every walk order on one hierarchy, side by side.
 
     Each cgroup is numbered in the order each walk visits it. Each order is run through
-    :func:`cgiter_edu.run` by :func:`~cgiter_edu.scenarios.order_traces` (kernel 7.0 by
-    default, so CHILDREN exists), unless ``traces`` are given. Draws several Axes, so it
-    takes ``fig=`` instead of ``ax=``.
+    :func:`cgiter_edu.run` by :func:`~cgiter_edu.scenarios.order_traces` (on the package's
+    default kernel, Linux 6.18, as ``cgiter-edu plot orders``: four orders; CHILDREN
+    needs ``kernel=KernelConfig.preset("7.0")``), unless ``traces`` are given. Draws
+    several Axes, so it takes ``fig=`` instead of ``ax=``.
 
     Parameters
     ----------
@@ -260,7 +261,8 @@ def plot_orders(h: Any, start: str = "/", up_start: str | None = None, *,
     fig : matplotlib.figure.Figure, optional
         The figure to draw in; default a new 16:9 one.
     kernel : KernelConfig, optional
-        The modelled kernel (default 7.0 from the source, for CHILDREN).
+        The modelled kernel (default: the package's, Linux 6.18; 7.0, modelled from
+        the source, for CHILDREN).
     labels : {"auto", "names", None}
         Name the cgroups; ``"auto"``: only when the tree has at most 6 leaves.
     path : bool
