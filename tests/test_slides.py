@@ -62,6 +62,7 @@ def test_build_writes_every_deck_with_local_assets(decks):
     for f in files:
         if f.name.endswith(".slides.html"):
             assert not re.search(r'href="\d\d-[^"]*\.ipynb', f.read_text()), f.name
+    assert _dead_links(out) == []                  # lesson 00's explorer: explorer.html
     assert 'src="assets/reveal.js/dist/reveal.js"' in deck3 or "assets/reveal.js/dist/reveal.js" in deck3
 
 
@@ -70,7 +71,44 @@ def test_link_decks_points_lesson_links_at_the_decks_built():
             '<a href="09-past-the-page-limit.ipynb">9</a> <a href="explorer.ipynb">e</a>')
     assert slides.link_decks(html, ["01-first-walk", "02-orders"]) == (
         '<a href="02-orders.slides.html">next</a> <a href="01-first-walk.slides.html">prev</a> '
-        '<a href="09-past-the-page-limit.ipynb">9</a> <a href="explorer.ipynb">e</a>')
+        '<a href="09-past-the-page-limit.ipynb">9</a> <a href="explorer.html">e</a>')
+
+
+def _dead_links(folder: Path) -> list[str]:
+    """Each link of the folder's HTML pages (href or src, relative, not to an anchor of
+    the page itself) that leads to no file of the folder."""
+    bad = []
+    for page in sorted(folder.glob("*.html")):
+        for ref in re.findall(r'(?:href|src)="([^"#?]+)', page.read_text()):
+            if re.match(r"[a-z][a-z0-9+.-]*:", ref) or ref.startswith("/"):
+                continue                      # an address of its own (tested: no network)
+            if not (folder / ref).exists():
+                bad.append(f"{page.name}: {ref}")
+    return bad
+
+
+def test_lesson_00s_explorer_links_lead_to_a_page_of_the_deck_folder(tmp_path):
+    """Lesson 00 links the explorer twice (explorer.ipynb: no deck holds widgets): in its
+    deck both lead to explorer.html beside it, which says how to open the explorer and
+    leads back to the decks; no link of the folder leads to nothing."""
+    pytest.importorskip("nbconvert")
+    import nbformat
+
+    if shutil.which("npm") is None and not (slides._cache_dir() / "reveal.js").exists():
+        pytest.fail("npm is needed once to fetch reveal.js (apt-get install npm)")
+    out = tmp_path / "slides"                 # the lessons converted as they are, not run
+    files = slides.build(out, pdf=False, progress=False,
+                         run=lambda p: nbformat.read(p, as_version=4))
+    assert {"00-start-here.slides.html", "index.html", "explorer.html"} <= {f.name
+                                                                           for f in files}
+    deck0 = (out / "00-start-here.slides.html").read_text()
+    assert deck0.count('href="explorer.html"') == 2 and 'href="explorer.ipynb' not in deck0
+    page = (out / "explorer.html").read_text()
+    assert "cgiter-edu explore" in page and "jupyter lab notebooks/explorer.ipynb" in page
+    assert '<a href="index.html">' in page
+    assert _dead_links(out) == []
+    (out / "explorer.html").unlink()                      # the check sees a dead link
+    assert _dead_links(out) == ["00-start-here.slides.html: explorer.html"] * 2
 
 
 def test_every_deck_carries_every_picture_of_its_lesson(decks, executed_notebooks):

@@ -330,7 +330,8 @@ def build(out: str | os.PathLike, only: Sequence[str] = (), notebooks: Path | No
           progress: bool | None = None, run: Callable[[Path], Any] | None = None
           ) -> list[Path]:
     """Build the decks into ``out``: ``assets/`` (reveal.js, jQuery, require.js),
-    ``NN-name.slides.html`` per lesson, ``index.html`` and ``key-pictures.pdf``.
+    ``NN-name.slides.html`` per lesson, ``index.html``, :data:`EXPLORER_PAGE` (how to
+    open the explorer, where the decks' links to it lead) and ``key-pictures.pdf``.
     Returns the files written.  ``progress``: print a line per step (default: when
     stderr is a terminal).  ``run(path)``: gives a lesson already run (a test session
     that has run them), instead of running it here."""
@@ -365,6 +366,8 @@ def build(out: str | os.PathLike, only: Sequence[str] = (), notebooks: Path | No
             titles.append(_title(nb, p.stem))
         _index(stage, names, pdf, titles)
         names.append("index.html")
+        _explorer_page(stage)
+        names.append(EXPLORER_PAGE)
         if pdf:
             log("drawing key-pictures.pdf")
             key_pictures_pdf(stage / "key-pictures.pdf")
@@ -372,12 +375,19 @@ def build(out: str | os.PathLike, only: Sequence[str] = (), notebooks: Path | No
     return [out / n for n in names]
 
 
+#: the page of the decks' folder that says how to open the explorer: a deck's link to
+#: ``explorer.ipynb`` (lesson 00's) leads there
+EXPLORER_PAGE = "explorer.html"
+
+
 def link_decks(html: str, stems: Sequence[str]) -> str:
     """Point a deck's links to lessons' notebooks at their decks.
 
     Each ``href="02-orders.ipynb"`` (the lessons' "previous", "next" and "all lessons")
     becomes ``href="02-orders.slides.html"`` where the build has that deck: the decks'
-    folder holds no notebooks, so a presenter's click on "next" found nothing.
+    folder holds no notebooks, so a presenter's click on "next" found nothing.  A link
+    to ``explorer.ipynb`` (widgets: no deck can run them) leads to
+    :data:`EXPLORER_PAGE`, which says how to open the explorer.
 
     Parameters
     ----------
@@ -389,17 +399,19 @@ def link_decks(html: str, stems: Sequence[str]) -> str:
     Returns
     -------
     str
-        The HTML; links to other notebooks (the explorer's) are left as they are.
+        The HTML; links to other notebooks are left as they are.
 
     Examples
     --------
     >>> link_decks('<a href="02-orders.ipynb">next</a> <a href="x.ipynb">x</a>', ["02-orders"])
     '<a href="02-orders.slides.html">next</a> <a href="x.ipynb">x</a>'
+    >>> link_decks('<a href="explorer.ipynb">the explorer</a>', [])
+    '<a href="explorer.html">the explorer</a>'
     """
-    built = set(stems)
+    built = {stem: f"{stem}.slides.html" for stem in stems} | {"explorer": EXPLORER_PAGE}
 
     def deck_of(m: re.Match) -> str:
-        return (f'href="{m.group(1)}.slides.html"' if m.group(1) in built else m.group(0))
+        return f'href="{built[m.group(1)]}"' if m.group(1) in built else m.group(0)
     return re.sub(r'href="([^"/#?]+)\.ipynb(?:#[^"]*)?"', deck_of, html)
 
 
@@ -434,6 +446,27 @@ def _index(out: Path, names: list[str], pdf: bool, titles: Sequence[str] = ()) -
         f"</title>{style}</head><body><h1>cgroup_iter: the decks</h1><ul>{items}{pdf_link}</ul>"
         "<p>reveal.js 4.6.1, jQuery 3.7.1 and require.js 2.3.7 (from the npm registry) are "
         "in assets/: the decks need no network.</p></body></html>", encoding="utf-8")
+
+
+def _explorer_page(out: Path) -> None:
+    """:data:`EXPLORER_PAGE`: the explorer is widgets run by Python, which no deck holds;
+    the page says how to open it (the book's "The explorer" says more), in the index's
+    large letters, and leads back to the decks."""
+    style = ("<style>body { font: 28px/1.4 sans-serif; margin: 24px 40px; } "
+             "h1 { font-size: 44px; } code { font-size: 24px; } "
+             "p.small { font-size: 20px; color: #555; }</style>")
+    (out / EXPLORER_PAGE).write_text(
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>cgroup_iter: the explorer"
+        f"</title>{style}</head><body><h1>The explorer</h1>"
+        "<p>The explorer changes the tree, the order, the record, page and read() sizes and "
+        "steps through the walk: it runs Python, so it is not in these slides. Open it:</p>"
+        "<ul><li><code>pip install -e '.[explore]'</code> then <code>cgiter-edu explore"
+        "</code> (it prints the address to open);</li>"
+        "<li>or <code>jupyter lab notebooks/explorer.ipynb</code>;</li>"
+        "<li>or, in a lesson's notebook, an exercise's <b>Show me the walk</b> button.</li>"
+        "</ul><p><a href=\"index.html\">Back to the decks</a></p>"
+        "<p class='small'>The book's page \"The explorer\" (docs/explorer.md) says more.</p>"
+        "</body></html>", encoding="utf-8")
 
 
 def key_pictures() -> list[tuple[str, Any]]:
@@ -596,4 +629,4 @@ def cmd_slides(args: Any) -> int:
 
 __all__ = ["NPM_ASSETS", "PDF_PAGE_INCHES", "SLIDES_PACKAGES", "SlidesError", "build",
            "missing_packages", "require_packages", "deck", "key_pictures", "key_pictures_pdf",
-           "lessons", "link_decks", "run_lesson", "setup_slides", "web_assets"]
+           "lessons", "link_decks", "EXPLORER_PAGE", "run_lesson", "setup_slides", "web_assets"]
