@@ -66,6 +66,31 @@ def lesson_names(notebooks: Path) -> list[Path]:
     return sorted(p for p in notebooks.glob("[0-9][0-9]-*.ipynb"))
 
 
+def run_lessons(notebooks: Path, dest: Path) -> list[Path]:
+    """Run each lesson of ``notebooks`` top to bottom once, as the decks run them
+    (:func:`cgiter_edu.course.slides.run_lesson`, in the lessons' folder), and write it,
+    outputs included, into ``dest`` (emptied of lessons first): ``make -C docs html``
+    gives these runs to the book (``CGITER_BOOK_LESSONS``) and to the decks
+    (``cgiter-edu slides --no-run``), which ran every lesson again before."""
+    import sys
+
+    import nbformat
+
+    from cgiter_edu.course.slides import run_lesson
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for old in dest.glob("*.ipynb"):
+        old.unlink()
+    out = []
+    lessons = lesson_names(notebooks)
+    for i, src in enumerate(lessons, 1):
+        print(f"[{i}/{len(lessons)}] running {src.name}", file=sys.stderr, flush=True)
+        nb = run_lesson(nbformat.read(src, as_version=4), src.parent)
+        nbformat.write(nb, dest / src.name)
+        out.append(dest / src.name)
+    return out
+
+
 def buttons(name: str) -> str:
     """The markdown line of buttons at the top of a lesson page."""
     stem = name.removesuffix(".ipynb")
@@ -347,8 +372,13 @@ def check_offline(outdir: str | os.PathLike) -> None:
 if __name__ == "__main__":
     import sys
 
+    if len(sys.argv) == 3 and sys.argv[1] == "run-lessons":
+        run_lessons(ROOT / "notebooks", Path(sys.argv[2]))
+        sys.exit(0)
     if sys.argv[1:] != ["binder"]:
         sys.exit("usage: python docs/bookgen.py binder   (rewrite the Binder links from "
-                 "[tool.cgiter_edu] github in pyproject.toml)")
+                 "[tool.cgiter_edu] github in pyproject.toml)\n"
+                 "       python docs/bookgen.py run-lessons DIR   (run each lesson once into "
+                 "DIR: the book's build)")
     for changed in write_binder_links():
         print(f"rewrote {changed.relative_to(ROOT)}")

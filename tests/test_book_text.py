@@ -259,3 +259,30 @@ def test_the_python_examples_print_what_their_comments_say(page):
         assert got == checks, (page.name, got, checks)
         ran += len(checks)
     assert ran >= 1
+
+
+def test_the_book_build_runs_each_lesson_once():
+    """``make -C docs html`` ran every lesson twice: Sphinx executed them for the book,
+    then ``cgiter-edu slides`` ran them all again for the decks.  Now one step runs them
+    into a folder, and the book (``CGITER_BOOK_LESSONS``: shown as they are, not executed)
+    and the decks (``--no-run``) are made of those runs; still offline and warnings as
+    errors (``-W``)."""
+    import shlex
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("no make")
+    r = subprocess.run(["make", "-s", "-n", "-C", str(DOCS), "html"], capture_output=True,
+                       text=True, check=True)
+    cmds = [shlex.split(line) for line in r.stdout.splitlines() if line.strip()]
+    assert len(cmds) == 3, cmds
+    run, book, decks = cmds
+    assert run[1:3] == ["bookgen.py", "run-lessons"]
+    runs = run[3]
+    assert book[0] == f"CGITER_BOOK_LESSONS={runs}" and book[1] == "sphinx-build"
+    assert "-W" in book and "CGITER_BOOK_EXECUTE" not in r.stdout
+    assert decks[:2] == ["cgiter-edu", "slides"] and "--no-run" in decks
+    assert decks[decks.index("--notebooks") + 1] == runs
+    conf = (DOCS / "conf.py").read_text()          # the runs given: nothing executed again
+    assert 'nb_execution_mode = ("off" if _executed' in conf

@@ -334,3 +334,38 @@ def test_cli_slides_says_what_is_missing(tmp_path, capsys):
     assert "no lesson 99" in capsys.readouterr().err
     assert main(["slides", "-o", str(tmp_path), "--assets", str(tmp_path), "--no-pdf"]) == 1
     assert "no reveal.js, jquery, requirejs folder" in capsys.readouterr().err
+
+
+def test_cli_slides_no_run_converts_lessons_run_already(tmp_path, capsys, monkeypatch):
+    """``--no-run`` (the book's build: each lesson run once, for the book and the decks)
+    converts the lessons of ``--notebooks`` as they are, their pictures included, and runs
+    none; without ``--notebooks`` (the checkout's lessons hold no outputs) it says so."""
+    pytest.importorskip("nbconvert")
+    import base64
+
+    import nbformat
+
+    from cgiter_edu.cli import main
+
+    assert main(["slides", "-o", str(tmp_path / "x"), "--no-run"]) == 1
+    assert "--no-run: give --notebooks DIR" in capsys.readouterr().err
+    assert main(["slides", "-o", str(tmp_path / "x"), "--pdf-only", "--no-run"]) == 1
+    assert "--no-run: not with --pdf-only" in capsys.readouterr().err
+    if shutil.which("npm") is None and not (slides._cache_dir() / "reveal.js").exists():
+        pytest.fail("npm is needed once to fetch reveal.js (apt-get install npm)")
+    runs = tmp_path / "runs"                        # lesson 03 as if run: one picture
+    runs.mkdir()
+    nb = nbformat.read(slides.lessons()[3], as_version=4)
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n-not-drawn-here-").decode()
+    cell = next(c for c in nb.cells if c.cell_type == "code" and "plot_buffer" in c.source)
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": png})]
+    nbformat.write(nb, runs / "03-eight-pages.ipynb")
+
+    def no_run(*_a, **_k):
+        raise AssertionError("a lesson was run")
+
+    monkeypatch.setattr(slides, "run_lesson", no_run)
+    out = tmp_path / "decks"
+    assert main(["slides", "-o", str(out), "--notebooks", str(runs), "--no-run",
+                 "--no-pdf"]) == 0
+    assert png in (out / "03-eight-pages.slides.html").read_text()

@@ -567,6 +567,7 @@ examples:
   cgiter-edu slides -o slides/                 # every lesson, run, plus key-pictures.pdf
   cgiter-edu slides -o slides/ --lessons 03 04 # two lessons
   cgiter-edu slides -o slides/ --pdf-only      # only the PDF of the key pictures
+  cgiter-edu slides -o slides/ --notebooks run/ --no-run   # lessons run already (the book's)
 
 Open slides/index.html in a browser: the decks need no network (reveal.js, jQuery and
 require.js are copied into slides/assets/ from the npm registry's packages, fetched once
@@ -585,6 +586,10 @@ def setup_slides(p: Any) -> None:
                    help="only these lessons (number or name; default: all)")
     p.add_argument("--notebooks", default=None, metavar="DIR",
                    help="the lessons' folder (default: the checkout's notebooks/)")
+    p.add_argument("--no-run", dest="run", action="store_false",
+                   help="convert the lessons of --notebooks as they are, their outputs "
+                        "included: run already (the book's build runs each once for the "
+                        "book and the decks); default: run each")
     p.add_argument("--assets", default=None, metavar="DIR",
                    help="a folder with the npm packages reveal.js, jquery, requirejs unpacked "
                         "(default: fetched with npm once into ~/.cache/cgiter_edu/web)")
@@ -592,7 +597,7 @@ def setup_slides(p: Any) -> None:
     pdf.add_argument("--no-pdf", dest="pdf", action="store_false", help="no key-pictures.pdf")
     pdf.add_argument("--pdf-only", action="store_true",
                      help="only key-pictures.pdf (no lessons run: not with --lessons, "
-                          "--notebooks, --assets)")
+                          "--notebooks, --assets, --no-run)")
     p.set_defaults(func=cmd_slides)
 
 
@@ -605,10 +610,13 @@ def cmd_slides(args: Any) -> int:
     out = Path(args.out)
     if args.pdf_only:                   # a flag of the decks was dropped in silence
         for flag, value in (("--lessons", args.lessons), ("--notebooks", args.notebooks),
-                            ("--assets", args.assets)):
+                            ("--assets", args.assets), ("--no-run", not args.run)):
             if value:
                 raise CliError(f"{flag}: not with --pdf-only (the key pictures run no "
                                "lesson)")
+    elif not args.run and not args.notebooks:     # the checkout's lessons hold no outputs
+        raise CliError("--no-run: give --notebooks DIR, the lessons already run (the "
+                       "checkout's notebooks/ hold no pictures)")
     try:
         if args.pdf_only:
             from ..outfile import atomic_dir
@@ -619,7 +627,8 @@ def cmd_slides(args: Any) -> int:
         else:
             files = build(out, only=args.lessons,
                           notebooks=Path(args.notebooks) if args.notebooks else None,
-                          assets=Path(args.assets) if args.assets else None, pdf=args.pdf)
+                          assets=Path(args.assets) if args.assets else None, pdf=args.pdf,
+                          execute=args.run)
     except SlidesError as e:
         raise CliError(str(e)) from None
     for f in files:
