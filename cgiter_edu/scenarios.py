@@ -187,9 +187,10 @@ def order_traces(h: Any, start: str = "/", up_start: str | None = None, *,
                                           Order.DESCENDANTS_POST, Order.ANCESTORS_UP,
                                           Order.CHILDREN), kernel: Any = None,
                  rec_bytes: int = 64) -> dict[int, Trace]:
-    """Run each order through :func:`cgiter_edu.run` and keep the traces (keyed by
-    order value; an order the kernel refuses, such as CHILDREN before 7.0, is left out:
-    with the default kernel, 6.18, four orders).
+    """Run each order through :func:`cgiter_edu.run` and keep the traces.
+
+    The traces are keyed by order value; an order the kernel refuses, such as CHILDREN
+    before 7.0, is left out: with the default kernel, 6.18, four orders.
 
     Parameters
     ----------
